@@ -1,0 +1,40 @@
+//! Typed identifiers, so a subject id can never be passed where a referral id is expected.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+macro_rules! typed_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub i64);
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}", self.0)
+            }
+        }
+    };
+}
+
+typed_id!(
+    /// A referral: one report from one source, in all its versions.
+    ReferralId
+);
+typed_id!(
+    /// A subject: the person that one or more referrals are believed to concern.
+    SubjectId
+);
+typed_id!(
+    /// A normalised identifier (e-mail, phone, user ID on a service ...).
+    IdentifierId
+);
+typed_id!(
+    /// A risk assessment of a subject.
+    AssessmentId
+);
+typed_id!(
+    /// A rejected document kept for correction.
+    RejectId
+);
