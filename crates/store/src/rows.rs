@@ -1,0 +1,181 @@
+//! Plain rows passed between the use-case layer and storage.
+
+use severn_domain::ids::{IdentifierId, ReferralId, SubjectId};
+use serde::{Deserialize, Serialize};
+
+/// What storage knows of a referral when a document with its source reference arrives again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnownReferral {
+    pub id: ReferralId,
+    pub source_ref: String,
+    pub content_sha256: String,
+    pub version: i32,
+    pub subject_id: SubjectId,
+}
+
+/// An identifier as stored, with the subject that currently carries it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentifierRow {
+    pub id: IdentifierId,
+    pub key: String,
+    pub kind: String,
+    pub service: Option<String>,
+    pub value: String,
+    pub placeholder: bool,
+    pub subject_id: Option<SubjectId>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewIdentifier {
+    pub key: String,
+    pub kind: String,
+    pub service: Option<String>,
+    pub value: String,
+    pub placeholder: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubjectRow {
+    pub id: SubjectId,
+    pub created_at: i64,
+    pub status: String,
+    pub merged_into: Option<SubjectId>,
+    pub provisional_band: String,
+    pub assessment_id: Option<i64>,
+    pub band: String,
+    pub band_reason: String,
+    pub clock_start_at: i64,
+    pub due_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReferralRow {
+    pub id: ReferralId,
+    pub source_ref: String,
+    pub format: String,
+    pub source: String,
+    pub version: i32,
+    pub content_sha256: String,
+    pub received_at: i64,
+    pub clock_start_at: i64,
+    pub nca_reference: Option<String>,
+    pub disseminated_at: Option<i64>,
+    pub incident_type: Option<String>,
+    pub incident_at: Option<i64>,
+    pub platform: Option<String>,
+    pub subject_id: SubjectId,
+    pub band: String,
+    /// The provisional risk outcome (JSON), with its explanation.
+    pub outcome: String,
+    /// The risk signals read from the referral (JSON).
+    pub signals: String,
+    /// The normalised report (JSON). Never file content.
+    pub document: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReferralIdentifierRow {
+    pub referral_id: ReferralId,
+    pub identifier_id: IdentifierId,
+    pub role: String,
+}
+
+/// Why a referral is in a subject: one row per identifier it shares with the subject, with its weight.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinkRow {
+    pub subject_id: SubjectId,
+    pub referral_id: ReferralId,
+    pub identifier_id: IdentifierId,
+    pub weight: f64,
+    pub linked_at: i64,
+}
+
+/// A link row with the identifier spelled out, for explanations.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LinkExplained {
+    pub referral: String,
+    pub kind: String,
+    pub service: Option<String>,
+    pub value: String,
+    pub weight: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdentifierOnReferral {
+    pub referral: String,
+    pub kind: String,
+    pub service: Option<String>,
+    pub value: String,
+    pub role: String,
+    pub placeholder: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RejectRow {
+    pub id: i64,
+    pub path: String,
+    pub location: Option<String>,
+    pub field: Option<String>,
+    pub reason: String,
+    pub context: Option<String>,
+    pub rejected_at: i64,
+    pub resolved_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewReject {
+    pub path: String,
+    pub location: Option<String>,
+    pub field: Option<String>,
+    pub reason: String,
+    pub content: Vec<u8>,
+    pub context: Option<String>,
+    pub rejected_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileDetailRow {
+    pub source_ref: String,
+    pub file_id: String,
+    pub content_sha256: String,
+    pub received_at: i64,
+    pub document: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssessmentRow {
+    pub id: i64,
+    pub subject_id: SubjectId,
+    pub tool_id: String,
+    pub tool_version: String,
+    pub answers: String,
+    pub outcome: String,
+    pub band: String,
+    pub assessor: String,
+    pub assessed_at: i64,
+    pub override_band: Option<String>,
+    pub override_rationale: Option<String>,
+    pub override_by: Option<String>,
+    pub rescored_from: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DecisionRow {
+    pub id: i64,
+    pub kind: String,
+    pub subject_id: SubjectId,
+    pub other_subject_id: SubjectId,
+    pub referrals: String,
+    pub rationale: String,
+    pub actor: String,
+    pub decided_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RiskToolRow {
+    pub tool_id: String,
+    pub version: String,
+    pub source: String,
+    pub loaded_at: i64,
+    pub active: bool,
+}

@@ -1,0 +1,1064 @@
+//! A transaction on either backend, with every query Severn makes.
+
+use crate::rows::*;
+use crate::{Result, StoreError};
+use severn_domain::ids::{IdentifierId, ReferralId, SubjectId};
+// Column lists are compile-time constants, so the formatted queries below carry no outside input.
+use sqlx::{AssertSqlSafe, Postgres, QueryBuilder, Row, Sqlite, Transaction};
+
+/// Rows per multi-row statement: well under both backends' bind-parameter limits.
+const CHUNK: usize = 400;
+
+pub enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+/// Runs the same query code on whichever backend the transaction is on. The body is compiled once per
+/// backend, so the query builders and row decoders are typed for each.
+macro_rules! on {
+    ($tx:expr, $conn:ident => $body:block) => {
+        match $tx {
+            Tx::Sqlite(tx) => {
+                let $conn = &mut **tx;
+                $body
+            }
+            Tx::Postgres(tx) => {
+                let $conn = &mut **tx;
+                $body
+            }
+        }
+    };
+}
+
+const SUBJECT_COLUMNS: &str = "id, created_at, status, merged_into, provisional_band, assessment_id, band, \
+     band_reason, clock_start_at, due_at";
+const REFERRAL_COLUMNS: &str = "id, source_ref, format, source, version, content_sha256, received_at, \
+     clock_start_at, nca_reference, disseminated_at, incident_type, incident_at, platform, subject_id, band, \
+     outcome, signals, document";
+const ASSESSMENT_COLUMNS: &str = "id, subject_id, tool_id, tool_version, answers, outcome, band, assessor, \
+     assessed_at, override_band, override_rationale, override_by, rescored_from";
+
+fn subject_from<R: Row>(row: &R) -> Result<SubjectRow>
+where
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    usize: sqlx::ColumnIndex<R>,
+{
+    Ok(SubjectRow {
+        id: SubjectId(row.try_get(0)?),
+        created_at: row.try_get(1)?,
+        status: row.try_get(2)?,
+        merged_into: row.try_get::<Option<i64>, _>(3)?.map(SubjectId),
+        provisional_band: row.try_get(4)?,
+        assessment_id: row.try_get(5)?,
+        band: row.try_get(6)?,
+        band_reason: row.try_get(7)?,
+        clock_start_at: row.try_get(8)?,
+        due_at: row.try_get(9)?,
+    })
+}
+
+fn referral_from<R: Row>(row: &R) -> Result<ReferralRow>
+where
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> i32: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    usize: sqlx::ColumnIndex<R>,
+{
+    Ok(ReferralRow {
+        id: ReferralId(row.try_get(0)?),
+        source_ref: row.try_get(1)?,
+        format: row.try_get(2)?,
+        source: row.try_get(3)?,
+        version: row.try_get(4)?,
+        content_sha256: row.try_get(5)?,
+        received_at: row.try_get(6)?,
+        clock_start_at: row.try_get(7)?,
+        nca_reference: row.try_get(8)?,
+        disseminated_at: row.try_get(9)?,
+        incident_type: row.try_get(10)?,
+        incident_at: row.try_get(11)?,
+        platform: row.try_get(12)?,
+        subject_id: SubjectId(row.try_get(13)?),
+        band: row.try_get(14)?,
+        outcome: row.try_get(15)?,
+        signals: row.try_get(16)?,
+        document: row.try_get(17)?,
+    })
+}
+
+fn assessment_from<R: Row>(row: &R) -> Result<AssessmentRow>
+where
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    usize: sqlx::ColumnIndex<R>,
+{
+    Ok(AssessmentRow {
+        id: row.try_get(0)?,
+        subject_id: SubjectId(row.try_get(1)?),
+        tool_id: row.try_get(2)?,
+        tool_version: row.try_get(3)?,
+        answers: row.try_get(4)?,
+        outcome: row.try_get(5)?,
+        band: row.try_get(6)?,
+        assessor: row.try_get(7)?,
+        assessed_at: row.try_get(8)?,
+        override_band: row.try_get(9)?,
+        override_rationale: row.try_get(10)?,
+        override_by: row.try_get(11)?,
+        rescored_from: row.try_get(12)?,
+    })
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<()> {
+        match self {
+            Tx::Sqlite(tx) => tx.commit().await?,
+            Tx::Postgres(tx) => tx.commit().await?,
+        }
+        Ok(())
+    }
+
+    /// Reserves `count` consecutive ids for `name` and returns the first. The row lock this takes also
+    /// serialises concurrent ingests on PostgreSQL, which linking needs.
+    pub async fn alloc_ids(&mut self, name: &str, count: usize) -> Result<i64> {
+        let count = count as i64;
+        on!(self, conn => {
+            let next: i64 = sqlx::query_scalar(
+                "UPDATE id_alloc SET next_id = next_id + $1 WHERE name = $2 RETURNING next_id",
+            )
+            .bind(count)
+            .bind(name)
+            .fetch_one(&mut *conn)
+            .await?;
+            Ok(next - count)
+        })
+    }
+
+    pub async fn known_referrals(&mut self, source_refs: &[String]) -> Result<Vec<KnownReferral>> {
+        let mut found = Vec::new();
+        for chunk in source_refs.chunks(CHUNK) {
+            on!(self, conn => {
+                let mut q = QueryBuilder::new(
+                    "SELECT id, source_ref, content_sha256, version, subject_id FROM referral WHERE source_ref IN (",
+                );
+                let mut list = q.separated(", ");
+                for r in chunk {
+                    list.push_bind(r.as_str());
+                }
+                q.push(")");
+                for row in q.build().fetch_all(&mut *conn).await? {
+                    found.push(KnownReferral {
+                        id: ReferralId(row.try_get(0)?),
+                        source_ref: row.try_get(1)?,
+                        content_sha256: row.try_get(2)?,
+                        version: row.try_get(3)?,
+                        subject_id: SubjectId(row.try_get(4)?),
+                    });
+                }
+            })
+        }
+        Ok(found)
+    }
+
+    /// Returns the rows of these identifier keys, inserting the ones not seen before.
+    pub async fn upsert_identifiers(&mut self, new: &[NewIdentifier]) -> Result<Vec<IdentifierRow>> {
+        let keys: Vec<String> = new.iter().map(|n| n.key.clone()).collect();
+        let mut rows = self.identifiers_by_key(&keys).await?;
+        let known: std::collections::HashSet<&str> = rows.iter().map(|r| r.key.as_str()).collect();
+        let missing: Vec<&NewIdentifier> = new.iter().filter(|n| !known.contains(n.key.as_str())).collect();
+        if missing.is_empty() {
+            return Ok(rows);
+        }
+        let first = self.alloc_ids("identifier", missing.len()).await?;
+        let inserted: Vec<IdentifierRow> = missing
+            .iter()
+            .enumerate()
+            .map(|(i, n)| IdentifierRow {
+                id: IdentifierId(first + i as i64),
+                key: n.key.clone(),
+                kind: n.kind.clone(),
+                service: n.service.clone(),
+                value: n.value.clone(),
+                placeholder: n.placeholder,
+                subject_id: None,
+            })
+            .collect();
+        for chunk in inserted.chunks(CHUNK) {
+            on!(self, conn => {
+                let mut q = QueryBuilder::new("INSERT INTO identifier (id, key, kind, service, value, placeholder) ");
+                q.push_values(chunk, |mut b, r| {
+                    b.push_bind(r.id.0)
+                        .push_bind(r.key.as_str())
+                        .push_bind(r.kind.as_str())
+                        .push_bind(r.service.as_deref())
+                        .push_bind(r.value.as_str())
+                        .push_bind(r.placeholder);
+                });
+                q.build().execute(&mut *conn).await?;
+            })
+        }
+        rows.extend(inserted);
+        Ok(rows)
+    }
+
+    pub async fn identifiers_by_key(&mut self, keys: &[String]) -> Result<Vec<IdentifierRow>> {
+        let mut rows = Vec::new();
+        for chunk in keys.chunks(CHUNK) {
+            on!(self, conn => {
+                let mut q = QueryBuilder::new(
+                    "SELECT id, key, kind, service, value, placeholder, subject_id FROM identifier WHERE key IN (",
+                );
+                let mut list = q.separated(", ");
+                for k in chunk {
+                    list.push_bind(k.as_str());
+                }
+                q.push(")");
+                for row in q.build().fetch_all(&mut *conn).await? {
+                    rows.push(IdentifierRow {
+                        id: IdentifierId(row.try_get(0)?),
+                        key: row.try_get(1)?,
+                        kind: row.try_get(2)?,
+                        service: row.try_get(3)?,
+                        value: row.try_get(4)?,
+                        placeholder: row.try_get(5)?,
+                        subject_id: row.try_get::<Option<i64>, _>(6)?.map(SubjectId),
+                    });
+                }
+            })
+        }
+        Ok(rows)
+    }
+
+    /// Records that these identifiers were seen with these ESP accounts, and returns, for each identifier
+    /// given, how many distinct accounts it has now been seen with (the frequency test for placeholders).
+    pub async fn record_identifier_accounts(
+        &mut self,
+        pairs: &[(IdentifierId, IdentifierId)],
+    ) -> Result<Vec<(IdentifierId, i64)>> {
+        for chunk in pairs.chunks(CHUNK) {
+            on!(self, conn => {
+                let mut q = QueryBuilder::new("INSERT INTO identifier_account (identifier_id, account_id) ");
+                q.push_values(chunk, |mut b, (identifier, account)| {
+                    b.push_bind(identifier.0).push_bind(account.0);
+                });
+                q.push(" ON CONFLICT DO NOTHING");
+                q.build().execute(&mut *conn).await?;
+            })
+        }
+        let mut ids: Vec<i64> = pairs.iter().map(|(i, _)| i.0).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut counts = Vec::new();
+        for chunk in ids.chunks(CHUNK) {
+            on!(self, conn => {
+                let mut q = QueryBuilder::new(
+                    "SELECT identifier_id, COUNT(*) FROM identifier_account WHERE identifier_id IN (",
+                );
+                let mut list = q.separated(", ");
+                for id in chunk {
+                    list.push_bind(*id);
+                }
+                q.push(") GROUP BY identifier_id");
+                for row in q.build().fetch_all(&mut *conn).await? {
+                    counts.push((IdentifierId(row.try_get(0)?), row.try_get::<i64, _>(1)?));
+                }
+            })
+        }
+        Ok(counts)
+    }
+
+    /// Points identifiers at the subject that now carries them.
+    pub async fn set_identifier_subjects(&mut self, pairs: &[(IdentifierId, SubjectId)]) -> Result<()> {
+        for chunk in pairs.chunks(CHUNK) {
+            on!(self, conn => {
+                let mut q = QueryBuilder::new("WITH v (id, subject_id) AS (");
+                q.push_values(chunk, |mut b, (identifier, subject)| {
+                    b.push("CAST(")
+                        .push_bind_unseparated(identifier.0)
+                        .push_unseparated(" AS BIGINT)")
+                        .push("CAST(")
+                        .push_bind_unseparated(subject.0)
+                        .push_unseparated(" AS BIGINT)");
+                });
+                q.push(
+                    ") UPDATE identifier SET subject_id = (SELECT v.subject_id FROM v WHERE v.id = identifier.id) \
+                     WHERE id IN (SELECT id FROM v)",
+                );
+                q.build().execute(&mut *conn).await?;
+            })
+        }
+        Ok(())
+    }
+
+    pub async fn insert_subjects(&mut self, subjects: &[SubjectRow]) -> Result<()> {
+        for chunk in subjects.chunks(CHUNK) {
+            on!(self, conn => {
+                let mut q = QueryBuilder::new(format!("INSERT INTO subject ({SUBJECT_COLUMNS}) "));
+                q.push_values(chunk, |mut b, s| {
+                    b.push_bind(s.id.0)
+                        .push_bind(s.created_at)
+                        .push_bind(s.status.as_str())
+                        .push_bind(s.merged_into.map(|m| m.0))
+                        .push_bind(s.provisional_band.as_str())
+                        .push_bind(s.assessment_id)
+                        .push_bind(s.band.as_str())
+                        .push_bind(s.band_reason.as_str())
+                        .push_bind(s.clock_start_at)
+                        .push_bind(s.due_at);
+                });
+                q.build().execute(&mut *conn).await?;
+            })
+        }
+        Ok(())
+    }
+
+    pub async fn update_subject(&mut self, s: &SubjectRow) -> Result<()> {
+        on!(self, conn => {
+            sqlx::query(
+                "UPDATE subject SET status = $2, merged_into = $3, provisional_band = $4, assessment_id = $5, \
+                 band = $6, band_reason = $7, clock_start_at = $8, due_at = $9 WHERE id = $1",
+            )
+            .bind(s.id.0)
+            .bind(s.status.as_str())
+            .bind(s.merged_into.map(|m| m.0))
+            .bind(s.provisional_band.as_str())
+            .bind(s.assessment_id)
+            .bind(s.band.as_str())
+            .bind(s.band_reason.as_str())
+            .bind(s.clock_start_at)
+            .bind(s.due_at)
+            .execute(&mut *conn)
+            .await?;
+        });
+        Ok(())
+    }
+
+    pub async fn subjects(&mut self, ids: &[SubjectId]) -> Result<Vec<SubjectRow>> {
+        let mut rows = Vec::new();
+        for chunk in ids.chunks(CHUNK) {
+            on!(self, conn => {
+                let mut q = QueryBuilder::new(format!("SELECT {SUBJECT_COLUMNS} FROM subject WHERE id IN ("));
+                let mut list = q.separated(", ");
+                for id in chunk {
+                    list.push_bind(id.0);
+                }
+                q.push(")");
+                for row in q.build().fetch_all(&mut *conn).await? {
+                    rows.push(subject_from(&row)?);
+                }
+            })
+        }
+        Ok(rows)
+    }
+
+    pub async fn subject(&mut self, id: SubjectId) -> Result<Option<SubjectRow>> {
+        Ok(self.subjects(&[id]).await?.into_iter().next())
+    }
+
+    /// Open subjects, soonest due first (overdue work first), at most `limit`.
+    pub async fn queue(&mut self, limit: i64) -> Result<Vec<SubjectRow>> {
+        on!(self, conn => {
+            let rows = sqlx::query(AssertSqlSafe(format!(
+                "SELECT {SUBJECT_COLUMNS} FROM subject WHERE status = 'open' ORDER BY due_at, id LIMIT $1"
+            )))
+            .bind(limit)
+            .fetch_all(&mut *conn)
+            .await?;
+            rows.iter().map(subject_from).collect()
+        })
+    }
+
+    /// Every subject id that is not merged away, in id order, after `after`, at most `limit`.
+    pub async fn live_subject_ids(&mut self, after: SubjectId, limit: i64) -> Result<Vec<SubjectId>> {
+        on!(self, conn => {
+            let ids: Vec<i64> = sqlx::query_scalar(
+                "SELECT id FROM subject WHERE status <> 'merged' AND id > $1 ORDER BY id LIMIT $2",
+            )
+            .bind(after.0)
+            .bind(limit)
+            .fetch_all(&mut *conn)
+            .await?;
+            Ok(ids.into_iter().map(SubjectId).collect())
+        })
+    }
+
+    pub async fn insert_referrals(&mut self, referrals: &[ReferralRow]) -> Result<()> {
+        for chunk in referrals.chunks(CHUNK / 2) {
+            on!(self, conn => {
+                let mut q = QueryBuilder::new(format!("INSERT INTO referral ({REFERRAL_COLUMNS}) "));
+                q.push_values(chunk, |mut b, r| {
+                    b.push_bind(r.id.0)
+                        .push_bind(r.source_ref.as_str())
+                        .push_bind(r.format.as_str())
+                        .push_bind(r.source.as_str())
+                        .push_bind(r.version)
+                        .push_bind(r.content_sha256.as_str())
+                        .push_bind(r.received_at)
+                        .push_bind(r.clock_start_at)
+                        .push_bind(r.nca_reference.as_deref())
+                        .push_bind(r.disseminated_at)
+                        .push_bind(r.incident_type.as_deref())
+                        .push_bind(r.incident_at)
+                        .push_bind(r.platform.as_deref())
+                        .push_bind(r.subject_id.0)
+                        .push_bind(r.band.as_str())
+                        .push_bind(r.outcome.as_str())
+                        .push_bind(r.signals.as_str())
+                        .push_bind(r.document.as_str());
+                });
+                q.build().execute(&mut *conn).await?;
+            })
+        }
+        Ok(())
+    }
+
+    /// Replaces a referral's document with a changed version, keeping the previous one in `referral_version`.
+    pub async fn record_new_version(&mut self, previous: &ReferralRow, next: &ReferralRow) -> Result<()> {
+        on!(self, conn => {
+            sqlx::query(
+                "INSERT INTO referral_version (referral_id, version, content_sha256, received_at, document) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(previous.id.0)
+            .bind(previous.version)
+            .bind(previous.content_sha256.as_str())
+            .bind(previous.received_at)
+            .bind(previous.document.as_str())
+            .execute(&mut *conn)
+            .await?;
+            sqlx::query(
+                "UPDATE referral SET version = $2, content_sha256 = $3, received_at = $4, incident_type = $5, \
+                 incident_at = $6, platform = $7, band = $8, outcome = $9, signals = $10, document = $11 \
+                 WHERE id = $1",
+            )
+            .bind(previous.id.0)
+            .bind(next.version)
+            .bind(next.content_sha256.as_str())
+            .bind(next.received_at)
+            .bind(next.incident_type.as_deref())
+            .bind(next.incident_at)
+            .bind(next.platform.as_deref())
+            .bind(next.band.as_str())
+            .bind(next.outcome.as_str())
+            .bind(next.signals.as_str())
+            .bind(next.document.as_str())
+            .execute(&mut *conn)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// Earlier versions of a referral, oldest first: (version, sha256, received_at).
+    pub async fn referral_versions(&mut self, id: ReferralId) -> Result<Vec<(i32, String, i64)>> {
+        on!(self, conn => {
+            let rows = sqlx::query(
+                "SELECT version, content_sha256, received_at FROM referral_version WHERE referral_id = $1 \
+                 ORDER BY version",
+            )
+            .bind(id.0)
+            .fetch_all(&mut *conn)
+            .await?;
+            rows.iter()
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+                .collect()
+        })
+    }
+
+    pub async fn referral_by_source_ref(&mut self, source_ref: &str) -> Result<Option<ReferralRow>> {
+        on!(self, conn => {
+            let row = sqlx::query(AssertSqlSafe(format!("SELECT {REFERRAL_COLUMNS} FROM referral WHERE source_ref = $1")))
+                .bind(source_ref)
+                .fetch_optional(&mut *conn)
+                .await?;
+            row.as_ref().map(referral_from).transpose()
+        })
+    }
+
+    pub async fn referrals_by_id(&mut self, ids: &[ReferralId]) -> Result<Vec<ReferralRow>> {
+        let mut rows = Vec::new();
+        for chunk in ids.chunks(CHUNK) {
+            on!(self, conn => {
+                let mut q = QueryBuilder::new(format!("SELECT {REFERRAL_COLUMNS} FROM referral WHERE id IN ("));
+                let mut list = q.separated(", ");
+                for id in chunk {
+                    list.push_bind(id.0);
+                }
+                q.push(") ORDER BY id");
+                for row in q.build().fetch_all(&mut *conn).await? {
+                    rows.push(referral_from(&row)?);
+                }
+            })
+        }
+        Ok(rows)
+    }
+
+    pub async fn referrals_of_subjects(&mut self, subjects: &[SubjectId]) -> Result<Vec<ReferralRow>> {
+        let mut rows = Vec::new();
+        for chunk in subjects.chunks(CHUNK) {
+            on!(self, conn => {
+                let mut q = QueryBuilder::new(format!(
+                    "SELECT {REFERRAL_COLUMNS} FROM referral WHERE subject_id IN ("
+                ));
+                let mut list = q.separated(", ");
+                for id in chunk {
+                    list.push_bind(id.0);
+                }
+                q.push(") ORDER BY id");
+                for row in q.build().fetch_all(&mut *conn).await? {
+                    rows.push(referral_from(&row)?);
+                }
+            })
+        }
+        Ok(rows)
+    }
+
+    pub async fn move_referrals(&mut self, referrals: &[ReferralId], to: SubjectId) -> Result<()> {
+        for chunk in referrals.chunks(CHUNK) {
+            on!(self, conn => {
+                let mut q = QueryBuilder::new("UPDATE referral SET subject_id = ");
+                q.push_bind(to.0).push(" WHERE id IN (");
+                let mut list = q.separated(", ");
+                for id in chunk {
+                    list.push_bind(id.0);
+                }
+                q.push(")");
+                q.build().execute(&mut *conn).await?;
+            })
+        }
+        Ok(())
+    }
+
+    pub async fn insert_referral_identifiers(&mut self, rows: &[ReferralIdentifierRow]) -> Result<()> {
+        for chunk in rows.chunks(CHUNK) {
+            on!(self, conn => {
+                let mut q = QueryBuilder::new("INSERT INTO referral_identifier (referral_id, identifier_id, role) ");
+                q.push_values(chunk, |mut b, r| {
+                    b.push_bind(r.referral_id.0)
+                        .push_bind(r.identifier_id.0)
+                        .push_bind(r.role.as_str());
+                });
+                q.push(" ON CONFLICT DO NOTHING");
+                q.build().execute(&mut *conn).await?;
+            })
+        }
+        Ok(())
+    }
+
+    /// The identifiers of these referrals: (referral, identifier row, role).
+    pub async fn identifiers_of_referrals(
+        &mut self,
+        referrals: &[ReferralId],
+    ) -> Result<Vec<(ReferralId, IdentifierRow, String)>> {
+        let mut rows = Vec::new();
+        for chunk in referrals.chunks(CHUNK) {
+            on!(self, conn => {
+                let mut q = QueryBuilder::new(
+                    "SELECT ri.referral_id, i.id, i.key, i.kind, i.service, i.value, i.placeholder, i.subject_id, ri.role \
+                     FROM referral_identifier ri JOIN identifier i ON i.id = ri.identifier_id WHERE ri.referral_id IN (",
+                );
+                let mut list = q.separated(", ");
+                for id in chunk {
+                    list.push_bind(id.0);
+                }
+                q.push(") ORDER BY ri.referral_id, i.kind, i.value");
+                for row in q.build().fetch_all(&mut *conn).await? {
+                    rows.push((
+                        ReferralId(row.try_get(0)?),
+                        IdentifierRow {
+                            id: IdentifierId(row.try_get(1)?),
+                            key: row.try_get(2)?,
+                            kind: row.try_get(3)?,
+                            service: row.try_get(4)?,
+                            value: row.try_get(5)?,
+                            placeholder: row.try_get(6)?,
+                            subject_id: row.try_get::<Option<i64>, _>(7)?.map(SubjectId),
+                        },
+                        row.try_get(8)?,
+                    ));
+                }
+            })
+        }
+        Ok(rows)
+    }
+
+    pub async fn insert_links(&mut self, links: &[LinkRow]) -> Result<()> {
+        for chunk in links.chunks(CHUNK) {
+            on!(self, conn => {
+                let mut q = QueryBuilder::new(
+                    "INSERT INTO subject_link (subject_id, referral_id, identifier_id, weight, linked_at) ",
+                );
+                q.push_values(chunk, |mut b, l| {
+                    b.push_bind(l.subject_id.0)
+                        .push_bind(l.referral_id.0)
+                        .push_bind(l.identifier_id.0)
+                        .push_bind(l.weight)
+                        .push_bind(l.linked_at);
+                });
+                q.push(" ON CONFLICT DO NOTHING");
+                q.build().execute(&mut *conn).await?;
+            })
+        }
+        Ok(())
+    }
+
+    /// Drops the link explanations of these referrals (before they are linked afresh).
+    pub async fn delete_links_of_referrals(&mut self, referrals: &[ReferralId]) -> Result<()> {
+        for chunk in referrals.chunks(CHUNK) {
+            on!(self, conn => {
+                let mut q = QueryBuilder::new("DELETE FROM subject_link WHERE referral_id IN (");
+                let mut list = q.separated(", ");
+                for id in chunk {
+                    list.push_bind(id.0);
+                }
+                q.push(")");
+                q.build().execute(&mut *conn).await?;
+            })
+        }
+        Ok(())
+    }
+
+    /// Why each referral of this subject is in it.
+    pub async fn links_of_subject(&mut self, subject: SubjectId) -> Result<Vec<LinkExplained>> {
+        on!(self, conn => {
+            let rows = sqlx::query(
+                "SELECT r.source_ref, i.kind, i.service, i.value, l.weight FROM subject_link l \
+                 JOIN referral r ON r.id = l.referral_id JOIN identifier i ON i.id = l.identifier_id \
+                 WHERE l.subject_id = $1 ORDER BY r.id, l.weight DESC, i.kind, i.value",
+            )
+            .bind(subject.0)
+            .fetch_all(&mut *conn)
+            .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(LinkExplained {
+                        referral: r.try_get(0)?,
+                        kind: r.try_get(1)?,
+                        service: r.try_get(2)?,
+                        value: r.try_get(3)?,
+                        weight: r.try_get(4)?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    /// Every identifier on the referrals of this subject.
+    pub async fn identifiers_of_subject(&mut self, subject: SubjectId) -> Result<Vec<IdentifierOnReferral>> {
+        on!(self, conn => {
+            let rows = sqlx::query(
+                "SELECT r.source_ref, i.kind, i.service, i.value, ri.role, i.placeholder FROM referral r \
+                 JOIN referral_identifier ri ON ri.referral_id = r.id JOIN identifier i ON i.id = ri.identifier_id \
+                 WHERE r.subject_id = $1 ORDER BY r.id, ri.role, i.kind, i.value",
+            )
+            .bind(subject.0)
+            .fetch_all(&mut *conn)
+            .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(IdentifierOnReferral {
+                        referral: r.try_get(0)?,
+                        kind: r.try_get(1)?,
+                        service: r.try_get(2)?,
+                        value: r.try_get(3)?,
+                        role: r.try_get(4)?,
+                        placeholder: r.try_get(5)?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    /// Moves everything of `from` into `into` and marks `from` merged.
+    pub async fn merge_subject(&mut self, from: SubjectId, into: SubjectId) -> Result<()> {
+        on!(self, conn => {
+            for sql in [
+                "UPDATE referral SET subject_id = $2 WHERE subject_id = $1",
+                "UPDATE identifier SET subject_id = $2 WHERE subject_id = $1",
+                "UPDATE subject_link SET subject_id = $2 WHERE subject_id = $1",
+                "UPDATE assessment SET subject_id = $2 WHERE subject_id = $1",
+                "UPDATE subject SET status = 'merged', merged_into = $2 WHERE id = $1",
+            ] {
+                sqlx::query(sql).bind(from.0).bind(into.0).execute(&mut *conn).await?;
+            }
+        });
+        Ok(())
+    }
+
+    /// Pairs of subjects that an investigator has said are different people, among these subjects.
+    pub async fn separations(&mut self, subjects: &[SubjectId]) -> Result<Vec<(SubjectId, SubjectId)>> {
+        let mut pairs = Vec::new();
+        for chunk in subjects.chunks(CHUNK / 2) {
+            on!(self, conn => {
+                let mut q = QueryBuilder::new("SELECT subject_a, subject_b FROM subject_separation WHERE subject_a IN (");
+                let mut list = q.separated(", ");
+                for id in chunk {
+                    list.push_bind(id.0);
+                }
+                q.push(") OR subject_b IN (");
+                let mut list = q.separated(", ");
+                for id in chunk {
+                    list.push_bind(id.0);
+                }
+                q.push(")");
+                for row in q.build().fetch_all(&mut *conn).await? {
+                    pairs.push((SubjectId(row.try_get(0)?), SubjectId(row.try_get(1)?)));
+                }
+            })
+        }
+        Ok(pairs)
+    }
+
+    pub async fn add_separation(&mut self, a: SubjectId, b: SubjectId) -> Result<()> {
+        let (a, b) = if a <= b { (a, b) } else { (b, a) };
+        on!(self, conn => {
+            sqlx::query("INSERT INTO subject_separation (subject_a, subject_b) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                .bind(a.0)
+                .bind(b.0)
+                .execute(&mut *conn)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// Re-points separations that named `from` (now merged into `into`) at `into`.
+    pub async fn carry_separations(&mut self, from: SubjectId, into: SubjectId) -> Result<()> {
+        let pairs = self.separations(&[from]).await?;
+        for (a, b) in pairs {
+            let other = if a == from { b } else { a };
+            if other != into {
+                self.add_separation(into, other).await?;
+            }
+        }
+        Ok(())
+    }
+
+    pub async fn insert_decision(&mut self, d: &DecisionRow) -> Result<()> {
+        on!(self, conn => {
+            sqlx::query(
+                "INSERT INTO subject_decision (id, kind, subject_id, other_subject_id, referrals, rationale, actor, \
+                 decided_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(d.id)
+            .bind(d.kind.as_str())
+            .bind(d.subject_id.0)
+            .bind(d.other_subject_id.0)
+            .bind(d.referrals.as_str())
+            .bind(d.rationale.as_str())
+            .bind(d.actor.as_str())
+            .bind(d.decided_at)
+            .execute(&mut *conn)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// Decisions that concern these subjects, oldest first.
+    pub async fn decisions_of_subject(&mut self, subject: SubjectId) -> Result<Vec<DecisionRow>> {
+        on!(self, conn => {
+            let rows = sqlx::query(
+                "SELECT id, kind, subject_id, other_subject_id, referrals, rationale, actor, decided_at \
+                 FROM subject_decision WHERE subject_id = $1 OR other_subject_id = $1 ORDER BY id",
+            )
+            .bind(subject.0)
+            .fetch_all(&mut *conn)
+            .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(DecisionRow {
+                        id: r.try_get(0)?,
+                        kind: r.try_get(1)?,
+                        subject_id: SubjectId(r.try_get(2)?),
+                        other_subject_id: SubjectId(r.try_get(3)?),
+                        referrals: r.try_get(4)?,
+                        rationale: r.try_get(5)?,
+                        actor: r.try_get(6)?,
+                        decided_at: r.try_get(7)?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    /// Stores a file-details document; returns false when that exact document was already stored.
+    pub async fn upsert_file_detail(&mut self, f: &FileDetailRow) -> Result<FileDetailOutcome> {
+        on!(self, conn => {
+            let existing: Option<String> = sqlx::query_scalar(
+                "SELECT content_sha256 FROM file_detail WHERE source_ref = $1 AND file_id = $2",
+            )
+            .bind(f.source_ref.as_str())
+            .bind(f.file_id.as_str())
+            .fetch_optional(&mut *conn)
+            .await?;
+            match existing {
+                Some(sha) if sha == f.content_sha256 => Ok(FileDetailOutcome::Duplicate),
+                Some(_) => {
+                    sqlx::query(
+                        "UPDATE file_detail SET content_sha256 = $3, received_at = $4, document = $5 \
+                         WHERE source_ref = $1 AND file_id = $2",
+                    )
+                    .bind(f.source_ref.as_str())
+                    .bind(f.file_id.as_str())
+                    .bind(f.content_sha256.as_str())
+                    .bind(f.received_at)
+                    .bind(f.document.as_str())
+                    .execute(&mut *conn)
+                    .await?;
+                    Ok(FileDetailOutcome::Updated)
+                }
+                None => {
+                    sqlx::query(
+                        "INSERT INTO file_detail (source_ref, file_id, content_sha256, received_at, document) \
+                         VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(f.source_ref.as_str())
+                    .bind(f.file_id.as_str())
+                    .bind(f.content_sha256.as_str())
+                    .bind(f.received_at)
+                    .bind(f.document.as_str())
+                    .execute(&mut *conn)
+                    .await?;
+                    Ok(FileDetailOutcome::Inserted)
+                }
+            }
+        })
+    }
+
+    pub async fn file_details_of(&mut self, source_ref: &str) -> Result<Vec<FileDetailRow>> {
+        on!(self, conn => {
+            let rows = sqlx::query(
+                "SELECT source_ref, file_id, content_sha256, received_at, document FROM file_detail \
+                 WHERE source_ref = $1 ORDER BY file_id",
+            )
+            .bind(source_ref)
+            .fetch_all(&mut *conn)
+            .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(FileDetailRow {
+                        source_ref: r.try_get(0)?,
+                        file_id: r.try_get(1)?,
+                        content_sha256: r.try_get(2)?,
+                        received_at: r.try_get(3)?,
+                        document: r.try_get(4)?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    pub async fn insert_reject(&mut self, r: &NewReject) -> Result<i64> {
+        on!(self, conn => {
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO reject (path, location, field, reason, content, context, rejected_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+            )
+            .bind(r.path.as_str())
+            .bind(r.location.as_deref())
+            .bind(r.field.as_deref())
+            .bind(r.reason.as_str())
+            .bind(r.content.as_slice())
+            .bind(r.context.as_deref())
+            .bind(r.rejected_at)
+            .fetch_one(&mut *conn)
+            .await?;
+            Ok(id)
+        })
+    }
+
+    /// Rejected documents; unresolved only unless `all`.
+    pub async fn rejects(&mut self, all: bool) -> Result<Vec<RejectRow>> {
+        on!(self, conn => {
+            let rows = sqlx::query(
+                "SELECT id, path, location, field, reason, context, rejected_at, resolved_at FROM reject \
+                 WHERE $1 OR resolved_at IS NULL ORDER BY id",
+            )
+            .bind(all)
+            .fetch_all(&mut *conn)
+            .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(RejectRow {
+                        id: r.try_get(0)?,
+                        path: r.try_get(1)?,
+                        location: r.try_get(2)?,
+                        field: r.try_get(3)?,
+                        reason: r.try_get(4)?,
+                        context: r.try_get(5)?,
+                        rejected_at: r.try_get(6)?,
+                        resolved_at: r.try_get(7)?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    pub async fn resolve_reject(&mut self, id: i64, at: i64) -> Result<()> {
+        on!(self, conn => {
+            sqlx::query("UPDATE reject SET resolved_at = $2 WHERE id = $1")
+                .bind(id)
+                .bind(at)
+                .execute(&mut *conn)
+                .await?;
+        });
+        Ok(())
+    }
+
+    pub async fn insert_assessment(&mut self, a: &AssessmentRow) -> Result<()> {
+        on!(self, conn => {
+            sqlx::query(AssertSqlSafe(format!(
+                "INSERT INTO assessment ({ASSESSMENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+            )))
+            .bind(a.id)
+            .bind(a.subject_id.0)
+            .bind(a.tool_id.as_str())
+            .bind(a.tool_version.as_str())
+            .bind(a.answers.as_str())
+            .bind(a.outcome.as_str())
+            .bind(a.band.as_str())
+            .bind(a.assessor.as_str())
+            .bind(a.assessed_at)
+            .bind(a.override_band.as_deref())
+            .bind(a.override_rationale.as_deref())
+            .bind(a.override_by.as_deref())
+            .bind(a.rescored_from)
+            .execute(&mut *conn)
+            .await?;
+        });
+        Ok(())
+    }
+
+    pub async fn assessment(&mut self, id: i64) -> Result<Option<AssessmentRow>> {
+        on!(self, conn => {
+            let row = sqlx::query(AssertSqlSafe(format!("SELECT {ASSESSMENT_COLUMNS} FROM assessment WHERE id = $1")))
+                .bind(id)
+                .fetch_optional(&mut *conn)
+                .await?;
+            row.as_ref().map(assessment_from).transpose()
+        })
+    }
+
+    /// Every assessment of a subject, oldest first: the history a rescore keeps.
+    pub async fn assessments_of_subject(&mut self, subject: SubjectId) -> Result<Vec<AssessmentRow>> {
+        on!(self, conn => {
+            let rows = sqlx::query(AssertSqlSafe(format!(
+                "SELECT {ASSESSMENT_COLUMNS} FROM assessment WHERE subject_id = $1 ORDER BY id"
+            )))
+            .bind(subject.0)
+            .fetch_all(&mut *conn)
+            .await?;
+            rows.iter().map(assessment_from).collect()
+        })
+    }
+
+    /// The current assessment id of every open subject that has one.
+    pub async fn assessed_subjects(&mut self) -> Result<Vec<(SubjectId, i64)>> {
+        on!(self, conn => {
+            let rows = sqlx::query(
+                "SELECT id, assessment_id FROM subject WHERE status = 'open' AND assessment_id IS NOT NULL ORDER BY id",
+            )
+            .fetch_all(&mut *conn)
+            .await?;
+            rows.iter()
+                .map(|r| Ok((SubjectId(r.try_get(0)?), r.try_get(1)?)))
+                .collect()
+        })
+    }
+
+    /// Stores a risk tool version; with `activate`, makes it the one new work is assessed with.
+    pub async fn save_risk_tool(&mut self, t: &RiskToolRow) -> Result<()> {
+        on!(self, conn => {
+            if t.active {
+                sqlx::query("UPDATE risk_tool SET active = FALSE").execute(&mut *conn).await?;
+            }
+            let existing: Option<String> = sqlx::query_scalar(
+                "SELECT source FROM risk_tool WHERE tool_id = $1 AND version = $2",
+            )
+            .bind(t.tool_id.as_str())
+            .bind(t.version.as_str())
+            .fetch_optional(&mut *conn)
+            .await?;
+            match existing {
+                Some(source) if source != t.source => {
+                    return Err(StoreError::Corrupt(format!(
+                        "risk tool {} version {} is already stored with different content; give the changed tool a new version",
+                        t.tool_id, t.version
+                    )));
+                }
+                Some(_) => {
+                    sqlx::query("UPDATE risk_tool SET active = $3 WHERE tool_id = $1 AND version = $2")
+                        .bind(t.tool_id.as_str())
+                        .bind(t.version.as_str())
+                        .bind(t.active)
+                        .execute(&mut *conn)
+                        .await?;
+                }
+                None => {
+                    sqlx::query(
+                        "INSERT INTO risk_tool (tool_id, version, source, loaded_at, active) VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(t.tool_id.as_str())
+                    .bind(t.version.as_str())
+                    .bind(t.source.as_str())
+                    .bind(t.loaded_at)
+                    .bind(t.active)
+                    .execute(&mut *conn)
+                    .await?;
+                }
+            }
+        });
+        Ok(())
+    }
+
+    pub async fn active_risk_tool(&mut self) -> Result<Option<RiskToolRow>> {
+        on!(self, conn => {
+            let row = sqlx::query("SELECT tool_id, version, source, loaded_at, active FROM risk_tool WHERE active")
+                .fetch_optional(&mut *conn)
+                .await?;
+            row.map(|r| {
+                Ok(RiskToolRow {
+                    tool_id: r.try_get(0)?,
+                    version: r.try_get(1)?,
+                    source: r.try_get(2)?,
+                    loaded_at: r.try_get(3)?,
+                    active: r.try_get(4)?,
+                })
+            })
+            .transpose()
+        })
+    }
+
+    /// Counts of referrals, live subjects, identifiers and unresolved rejects.
+    pub async fn counts(&mut self) -> Result<Counts> {
+        on!(self, conn => {
+            let row = sqlx::query(
+                "SELECT (SELECT COUNT(*) FROM referral), (SELECT COUNT(*) FROM subject WHERE status <> 'merged'), \
+                 (SELECT COUNT(*) FROM identifier), (SELECT COUNT(*) FROM reject WHERE resolved_at IS NULL)",
+            )
+            .fetch_one(&mut *conn)
+            .await?;
+            Ok(Counts {
+                referrals: row.try_get(0)?,
+                subjects: row.try_get(1)?,
+                identifiers: row.try_get(2)?,
+                open_rejects: row.try_get(3)?,
+            })
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileDetailOutcome {
+    Inserted,
+    Updated,
+    Duplicate,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Counts {
+    pub referrals: i64,
+    pub subjects: i64,
+    pub identifiers: i64,
+    pub open_rejects: i64,
+}
