@@ -6,3 +6,5 @@ pub mod ids;
 pub mod linking;
 pub mod normalize;
 pub mod report;
+pub mod risk;
+pub mod sla;
