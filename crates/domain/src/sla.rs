@@ -26,6 +26,12 @@ impl ClockStart {
         }
     }
 
+    pub fn parse(value: &str) -> Option<ClockStart> {
+        [ClockStart::ForceReceipt, ClockStart::NcaDissemination]
+            .into_iter()
+            .find(|s| s.as_str() == value.trim())
+    }
+
     /// The instant the clock starts for a referral. A referral that did not come through the NCA has no
     /// dissemination time, so force receipt is the only start it can have.
     pub fn start_time(
@@ -196,10 +202,13 @@ mod tests {
     }
 
     #[test]
-    fn stop_events_round_trip() {
+    fn clock_names_round_trip() {
         for event in StopEvent::ALL {
             assert_eq!(StopEvent::parse(event.as_str()), Some(event));
         }
         assert_eq!(StopEvent::parse("charged"), None);
+        for start in [ClockStart::ForceReceipt, ClockStart::NcaDissemination] {
+            assert_eq!(ClockStart::parse(start.as_str()), Some(start));
+        }
     }
 }
