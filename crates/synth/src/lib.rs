@@ -1,1 +1,365 @@
+//! Synthetic CyberTipline referral streams with ground truth, for tests and benchmarks.
+//!
+//! [`write_corpus`] writes NCA packages of CyberTip XML and law-enforcement JSON reports, a partner CSV, the
+//! ground truth (true suspect of every source reference) and a summary, deterministically from a seed.
+//! Reports are streamed one package at a time: memory grows with the suspect population only.
+//! Every value is fictitious: RFC 2606 domains, RFC 5737 / RFC 3849 addresses, Ofcom drama phone numbers.
 
+mod names;
+mod partner;
+mod population;
+mod render;
+mod report;
+mod services;
+
+use population::{MAX_WEIGHT, Population};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use report::{Context, Report};
+use serde::Serialize;
+use serde_json::{Value, json};
+use std::collections::VecDeque;
+use std::fs;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+/// What to generate. [`SynthOptions::new`] derives the partner row count from the report count.
+#[derive(Debug, Clone)]
+pub struct SynthOptions {
+    pub seed: u64,
+    /// Unique NCMEC reports; re-sent duplicates and new versions come on top.
+    pub reports: usize,
+    /// Output directory: created if missing, must be empty if present.
+    pub out: PathBuf,
+    pub reports_per_package: usize,
+    /// Shared identifiers between different people, placeholders, format variants, duplicates and versions.
+    pub hard_cases: bool,
+    pub partner_csv_rows: usize,
+}
+
+impl SynthOptions {
+    pub fn new(seed: u64, reports: usize, out: impl Into<PathBuf>) -> SynthOptions {
+        SynthOptions {
+            seed,
+            reports,
+            out: out.into(),
+            partner_csv_rows: reports / 50,
+            ..SynthOptions::default()
+        }
+    }
+}
+
+impl Default for SynthOptions {
+    fn default() -> Self {
+        SynthOptions {
+            seed: 1,
+            reports: 1000,
+            out: PathBuf::from("synth-out"),
+            reports_per_package: 50,
+            hard_cases: true,
+            partner_csv_rows: 20,
+        }
+    }
+}
+
+/// Counts of what was written; also saved as `summary.json`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SynthSummary {
+    /// Report documents written, including duplicates and new versions.
+    pub reports: usize,
+    /// Distinct NCMEC report IDs.
+    pub unique_reports: usize,
+    /// Exact re-sends of an earlier document in a later package.
+    pub duplicates: usize,
+    /// Re-sends of a known report ID with changed content.
+    pub new_versions: usize,
+    /// Distinct true suspects across reports and partner rows.
+    pub suspects: usize,
+    pub packages: usize,
+    pub partner_rows: usize,
+    /// fileDetails documents written.
+    pub file_details: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SynthError {
+    #[error("invalid options: {0}")]
+    InvalidOptions(&'static str),
+    #[error("output directory {0} is not empty")]
+    OutputNotEmpty(PathBuf),
+    #[error("cannot write {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot write {path}: {source}")]
+    Json {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("cannot write {path}: {source}")]
+    Csv {
+        path: PathBuf,
+        #[source]
+        source: csv::Error,
+    },
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> SynthError + '_ {
+    move |source| SynthError::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// Share of reports re-sent unchanged, and re-sent changed, in a later package.
+const DUPLICATE_RATE: f64 = 0.02;
+const NEW_VERSION_RATE: f64 = 0.01;
+/// Recent reports kept for re-sending; bounds memory.
+const RECENT: usize = 512;
+
+/// Picks the suspect of each report: new suspects arrive at a steady rate, earlier ones recur in proportion
+/// to their weight, so a few suspects have many reports and most have one.
+struct Picker {
+    next: usize,
+    limit: usize,
+    new_rate: f64,
+}
+
+impl Picker {
+    fn pick(&mut self, rng: &mut ChaCha8Rng, pop: &Population, remaining: usize) -> usize {
+        let left = self.limit - self.next;
+        if self.next == 0 || left >= remaining || (left > 0 && rng.random_bool(self.new_rate)) {
+            self.next += 1;
+            return self.next - 1;
+        }
+        loop {
+            let j = rng.random_range(0..self.next);
+            if rng.random_range(0..MAX_WEIGHT) < pop.suspects[j].weight {
+                return j;
+            }
+        }
+    }
+}
+
+struct Writer<'a> {
+    xml: String,
+    json: Vec<u8>,
+    summary: &'a mut SynthSummary,
+}
+
+impl Writer<'_> {
+    /// Writes a report (and its fileDetails) into a package directory; returns its manifest entry.
+    fn report(&mut self, dir: &Path, r: &Report) -> Result<Value, SynthError> {
+        let mut entry = json!({ "ncmecReportId": r.id.to_string() });
+        if r.xml {
+            let name = format!("{}.xml", r.id);
+            render::report_xml(r, &mut self.xml);
+            let path = dir.join(&name);
+            fs::write(&path, &self.xml).map_err(io_err(&path))?;
+            entry["document"] = name.into();
+            if !r.files.is_empty() {
+                let mut names = Vec::with_capacity(r.files.len());
+                for (n, file) in r.files.iter().enumerate() {
+                    let name = render::file_details_name(r.id, n + 1);
+                    render::file_details_xml(r, file, &mut self.xml);
+                    let path = dir.join(&name);
+                    fs::write(&path, &self.xml).map_err(io_err(&path))?;
+                    names.push(Value::from(name));
+                    self.summary.file_details += 1;
+                }
+                entry["fileDetails"] = names.into();
+            }
+        } else {
+            let name = format!("{}.json", r.id);
+            let path = dir.join(&name);
+            render::report_json(r, &mut self.json).map_err(|source| SynthError::Json {
+                path: path.clone(),
+                source,
+            })?;
+            fs::write(&path, &self.json).map_err(io_err(&path))?;
+            entry["document"] = name.into();
+        }
+        self.summary.reports += 1;
+        Ok(entry)
+    }
+}
+
+fn suspect_key(suspect: usize) -> String {
+    format!("S{:07}", suspect + 1)
+}
+
+fn prepare_output(out: &Path) -> Result<(), SynthError> {
+    if out.exists() {
+        let mut entries = fs::read_dir(out).map_err(io_err(out))?;
+        if entries.next().is_some() {
+            return Err(SynthError::OutputNotEmpty(out.to_owned()));
+        }
+    }
+    for dir in [out.join("packages"), out.join("partner")] {
+        fs::create_dir_all(&dir).map_err(io_err(&dir))?;
+    }
+    Ok(())
+}
+
+/// Writes a synthetic corpus to `options.out`. Same options, same bytes.
+pub fn write_corpus(options: &SynthOptions) -> Result<SynthSummary, SynthError> {
+    if options.reports_per_package == 0 {
+        return Err(SynthError::InvalidOptions(
+            "reports_per_package must be at least 1",
+        ));
+    }
+    let out = options.out.as_path();
+    prepare_output(out)?;
+    let hard = options.hard_cases;
+    let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
+    let ncmec_suspects = if options.reports == 0 {
+        0
+    } else {
+        (options.reports / 3).max(1)
+    };
+    // Suspects only partner referrals know about.
+    let partner_only = options.partner_csv_rows.div_ceil(2);
+    let population = Population::generate(&mut rng, ncmec_suspects + partner_only, hard);
+    let ctx = Context {
+        seed: options.seed,
+        hard,
+        population: &population,
+        child_pool: (options.reports as u64 / 20).max(20),
+        hash_pool: (options.reports as u64 / 100).max(50),
+    };
+    let mut last_report = vec![0u64; population.len()];
+    let mut seen = vec![false; population.len()];
+    let mut summary = SynthSummary::default();
+
+    let truth_path = out.join("ground-truth.csv");
+    let mut truth = BufWriter::new(fs::File::create(&truth_path).map_err(io_err(&truth_path))?);
+    writeln!(truth, "source_ref,suspect").map_err(io_err(&truth_path))?;
+
+    let mut picker = Picker {
+        next: 0,
+        limit: ncmec_suspects,
+        new_rate: ncmec_suspects as f64 / options.reports.max(1) as f64,
+    };
+    let mut recent: VecDeque<(usize, Report)> = VecDeque::with_capacity(RECENT + 1);
+    let mut writer = Writer {
+        xml: String::with_capacity(8192),
+        json: Vec::with_capacity(8192),
+        summary: &mut summary,
+    };
+    let packages = options.reports.div_ceil(options.reports_per_package);
+    let mut index = 0usize;
+    for p in 0..packages {
+        let dir = out.join("packages").join(format!("NCA-{:06}", p + 1));
+        fs::create_dir_all(&dir).map_err(io_err(&dir))?;
+        let count = options.reports_per_package.min(options.reports - index);
+        let mut entries = Vec::with_capacity(count + 4);
+        let mut ids = Vec::with_capacity(count + 4);
+        let mut latest = report::BASE_SECONDS;
+        for _ in 0..count {
+            let suspect = picker.pick(&mut rng, &population, options.reports - index);
+            let r = ctx.report(
+                &mut rng,
+                index as u64,
+                options.reports as u64,
+                suspect,
+                last_report[suspect],
+            );
+            last_report[suspect] = r.id;
+            seen[suspect] = true;
+            writeln!(truth, "ncmec:{},{}", r.id, suspect_key(suspect))
+                .map_err(io_err(&truth_path))?;
+            entries.push(writer.report(&dir, &r)?);
+            ids.push(r.id);
+            latest = latest.max(r.received);
+            writer.summary.unique_reports += 1;
+            if hard {
+                recent.push_back((p, r));
+                if recent.len() > RECENT {
+                    recent.pop_front();
+                }
+            }
+            index += 1;
+        }
+        if hard && p > 0 {
+            for _ in 0..count {
+                let roll: f64 = rng.random();
+                if roll >= DUPLICATE_RATE + NEW_VERSION_RATE {
+                    continue;
+                }
+                let k = rng.random_range(0..recent.len());
+                let (from, old) = &recent[k];
+                if *from >= p || ids.contains(&old.id) {
+                    continue;
+                }
+                let sent = if roll < DUPLICATE_RATE {
+                    writer.summary.duplicates += 1;
+                    old.clone()
+                } else {
+                    writer.summary.new_versions += 1;
+                    ctx.new_version(&mut rng, old)
+                };
+                // Re-sends appear anywhere in the manifest, as they would in a real package.
+                let at = rng.random_range(0..=entries.len());
+                entries.insert(at, writer.report(&dir, &sent)?);
+                ids.push(sent.id);
+                latest = latest.max(sent.received);
+                recent[k] = (p, sent);
+            }
+        }
+        let manifest = json!({
+            "format": "severn-nca-package/1",
+            "ncaReference": format!("NCA-2026-{:06}", p + 1),
+            "disseminatedAt": render::timestamp(latest + rng.random_range(86_400..5 * 86_400)),
+            "receivingForce": "Example Constabulary",
+            "reports": entries,
+        });
+        let path = dir.join("package.json");
+        let mut bytes =
+            serde_json::to_vec_pretty(&manifest).map_err(|source| SynthError::Json {
+                path: path.clone(),
+                source,
+            })?;
+        bytes.push(b'\n');
+        fs::write(&path, bytes).map_err(io_err(&path))?;
+        writer.summary.packages += 1;
+    }
+
+    let csv_path = out.join("partner").join("referrals.csv");
+    let mut csv = csv::Writer::from_writer(BufWriter::new(
+        fs::File::create(&csv_path).map_err(io_err(&csv_path))?,
+    ));
+    let csv_err = |source| SynthError::Csv {
+        path: csv_path.clone(),
+        source,
+    };
+    csv.write_record(partner::HEADER).map_err(csv_err)?;
+    for k in 0..options.partner_csv_rows {
+        let known = picker.next > 0 && rng.random_bool(0.55);
+        let suspect = if known {
+            rng.random_range(0..picker.next)
+        } else {
+            ncmec_suspects + rng.random_range(0..partner_only)
+        };
+        let row = partner::row(&ctx, &mut rng, k, suspect, known);
+        csv.write_record(&row.fields).map_err(csv_err)?;
+        writeln!(truth, "{},{}", row.source_ref, suspect_key(row.suspect))
+            .map_err(io_err(&truth_path))?;
+        seen[row.suspect] = true;
+        summary.partner_rows += 1;
+    }
+    csv.flush().map_err(io_err(&csv_path))?;
+    truth.flush().map_err(io_err(&truth_path))?;
+
+    summary.suspects = seen.iter().filter(|s| **s).count();
+    let path = out.join("summary.json");
+    let mut bytes = serde_json::to_vec_pretty(&summary).map_err(|source| SynthError::Json {
+        path: path.clone(),
+        source,
+    })?;
+    bytes.push(b'\n');
+    fs::write(&path, bytes).map_err(io_err(&path))?;
+    Ok(summary)
+}
