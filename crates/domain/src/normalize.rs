@@ -41,8 +41,8 @@ pub fn identifier_value(kind: IdentifierKind, raw: &str) -> Option<String> {
 /// Sub-addresses (`+tag`) are kept: some services treat them as different mailboxes.
 pub fn email(raw: &str) -> Option<String> {
     let mut value = raw.trim().trim_matches(|c| c == '<' || c == '>').trim();
-    if value.len() > 7 && value[..7].eq_ignore_ascii_case("mailto:") {
-        value = &value[7..];
+    if value.len() > 7 && value.is_char_boundary(7) && value[..7].eq_ignore_ascii_case("mailto:") {
+        value = value[7..].trim_matches(|c| c == '<' || c == '>').trim();
     }
     let value = value.to_lowercase();
     let (local, domain) = value.rsplit_once('@')?;
@@ -55,7 +55,9 @@ pub fn email(raw: &str) -> Option<String> {
 /// Converts a phone number to E.164 (`+447700900123`). `country_code` is the calling code when given apart
 /// from the number (CyberTip XML's `countryCallingCode`). National numbers with a leading 0 are taken as UK.
 pub fn phone_e164(raw: &str, country_code: Option<&str>) -> Option<String> {
-    let trimmed = raw.trim();
+    // "(0)" is the UK trunk prefix written inside an international number: it is not dialled.
+    let without_trunk = raw.replace("(0)", "");
+    let trimmed = without_trunk.trim();
     let has_plus = trimmed.starts_with('+');
     let digits: String = trimmed.chars().filter(|c| c.is_ascii_digit()).collect();
     if digits.is_empty() {
@@ -159,8 +161,7 @@ pub fn is_placeholder(kind: IdentifierKind, value: &str) -> bool {
         .chars()
         .filter(|c| c.is_ascii_alphanumeric())
         .collect();
-    let one_repeated_char =
-        digits.len() >= 4 && digits.chars().all(|c| Some(c) == digits.chars().next());
+    let one_repeated_char = one_repeated_char_str(&digits) && digits.len() >= 4;
     let sequential = ["0123456789", "1234567890", "123456789", "12345678"]
         .iter()
         .any(|s| digits.ends_with(s));
@@ -203,7 +204,7 @@ mod tests {
             email(" Suspect.One@Mail.Example ").as_deref(),
             Some("suspect.one@mail.example")
         );
-        assert_eq!(email("mailto:<A@B.example>").as_deref(), None);
+        assert_eq!(email("mailto:<A@B.example>").as_deref(), Some("a@b.example"));
         assert_eq!(
             email("<MAILTO:A@B.example>").as_deref(),
             Some("a@b.example")
