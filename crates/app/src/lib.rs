@@ -1,1 +1,95 @@
+//! Severn's use cases: ingest with linking and prioritisation, the queue, referral and subject views,
+//! investigator decisions on subjects, and risk assessment. Each runs in one transaction.
 
+pub mod assess;
+pub mod ingest;
+pub mod subjects;
+pub mod views;
+
+use severn_domain::clock::Clock;
+use severn_domain::linking::LinkPolicy;
+use severn_domain::risk::{ILLUSTRATIVE_TOOL_V1, RiskTool};
+use severn_store::{Db, RiskToolRow, StoreError, Tx};
+use std::sync::Arc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("risk tool: {0}")]
+    Tool(String),
+}
+
+pub type Result<T, E = AppError> = std::result::Result<T, E>;
+
+/// The application: a database, a clock and the linking policy.
+#[derive(Clone)]
+pub struct App {
+    pub db: Db,
+    pub clock: Arc<dyn Clock>,
+    pub policy: LinkPolicy,
+}
+
+impl App {
+    pub fn new(db: Db, clock: Arc<dyn Clock>) -> App {
+        App {
+            db,
+            clock,
+            policy: LinkPolicy::default(),
+        }
+    }
+
+    pub fn now(&self) -> i64 {
+        self.clock.now().as_second()
+    }
+
+    /// The active risk tool. A new database gets the shipped illustrative tool.
+    pub async fn active_tool(&self) -> Result<RiskTool> {
+        let mut tx = self.db.begin().await?;
+        let tool = active_tool_in(&mut tx, self.now()).await?;
+        tx.commit().await?;
+        Ok(tool)
+    }
+
+    /// Stores a tool version (validated strictly) and makes it the active one.
+    pub async fn install_tool(&self, source: &str) -> Result<RiskTool> {
+        let tool = RiskTool::from_toml(source).map_err(|e| AppError::Tool(e.to_string()))?;
+        let mut tx = self.db.begin().await?;
+        tx.save_risk_tool(&RiskToolRow {
+            tool_id: tool.id().to_owned(),
+            version: tool.version().to_owned(),
+            source: source.to_owned(),
+            loaded_at: self.now(),
+            active: true,
+        })
+        .await?;
+        tx.commit().await?;
+        Ok(tool)
+    }
+}
+
+pub(crate) async fn active_tool_in(tx: &mut Tx, now: i64) -> Result<RiskTool> {
+    if let Some(row) = tx.active_risk_tool().await? {
+        return RiskTool::from_toml(&row.source).map_err(|e| {
+            AppError::Tool(format!(
+                "stored tool {} {} no longer validates: {e}",
+                row.tool_id, row.version
+            ))
+        });
+    }
+    let tool = RiskTool::from_toml(ILLUSTRATIVE_TOOL_V1)
+        .map_err(|e| AppError::Tool(format!("shipped tool does not validate: {e}")))?;
+    tx.save_risk_tool(&RiskToolRow {
+        tool_id: tool.id().to_owned(),
+        version: tool.version().to_owned(),
+        source: ILLUSTRATIVE_TOOL_V1.to_owned(),
+        loaded_at: now,
+        active: true,
+    })
+    .await?;
+    Ok(tool)
+}

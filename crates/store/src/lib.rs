@@ -104,6 +104,15 @@ impl Db {
         })
     }
 
+    /// Starts a transaction for reading: on SQLite it does not take the write lock, so reads never wait for
+    /// an ingest.
+    pub async fn begin_read(&self) -> Result<Tx> {
+        Ok(match self {
+            Db::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
+            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
+    }
+
     pub async fn close(&self) {
         match self {
             Db::Sqlite(pool) => pool.close().await,

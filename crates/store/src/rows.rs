@@ -1,7 +1,7 @@
 //! Plain rows passed between the use-case layer and storage.
 
-use severn_domain::ids::{IdentifierId, ReferralId, SubjectId};
 use serde::{Deserialize, Serialize};
+use severn_domain::ids::{IdentifierId, ReferralId, SubjectId};
 
 /// What storage knows of a referral when a document with its source reference arrives again.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,6 +22,7 @@ pub struct IdentifierRow {
     pub service: Option<String>,
     pub value: String,
     pub placeholder: bool,
+    pub common: bool,
     pub subject_id: Option<SubjectId>,
 }
 
@@ -107,6 +108,7 @@ pub struct IdentifierOnReferral {
     pub service: Option<String>,
     pub value: String,
     pub role: String,
+    /// A placeholder or common value, which does not link.
     pub placeholder: bool,
 }
 

@@ -163,11 +163,17 @@ impl Tx {
     }
 
     /// Returns the rows of these identifier keys, inserting the ones not seen before.
-    pub async fn upsert_identifiers(&mut self, new: &[NewIdentifier]) -> Result<Vec<IdentifierRow>> {
+    pub async fn upsert_identifiers(
+        &mut self,
+        new: &[NewIdentifier],
+    ) -> Result<Vec<IdentifierRow>> {
         let keys: Vec<String> = new.iter().map(|n| n.key.clone()).collect();
         let mut rows = self.identifiers_by_key(&keys).await?;
         let known: std::collections::HashSet<&str> = rows.iter().map(|r| r.key.as_str()).collect();
-        let missing: Vec<&NewIdentifier> = new.iter().filter(|n| !known.contains(n.key.as_str())).collect();
+        let missing: Vec<&NewIdentifier> = new
+            .iter()
+            .filter(|n| !known.contains(n.key.as_str()))
+            .collect();
         if missing.is_empty() {
             return Ok(rows);
         }
@@ -182,6 +188,7 @@ impl Tx {
                 service: n.service.clone(),
                 value: n.value.clone(),
                 placeholder: n.placeholder,
+                common: false,
                 subject_id: None,
             })
             .collect();
@@ -208,7 +215,7 @@ impl Tx {
         for chunk in keys.chunks(CHUNK) {
             on!(self, conn => {
                 let mut q = QueryBuilder::new(
-                    "SELECT id, key, kind, service, value, placeholder, subject_id FROM identifier WHERE key IN (",
+                    "SELECT id, key, kind, service, value, placeholder, common, subject_id FROM identifier WHERE key IN (",
                 );
                 let mut list = q.separated(", ");
                 for k in chunk {
@@ -223,7 +230,8 @@ impl Tx {
                         service: row.try_get(3)?,
                         value: row.try_get(4)?,
                         placeholder: row.try_get(5)?,
-                        subject_id: row.try_get::<Option<i64>, _>(6)?.map(SubjectId),
+                        common: row.try_get(6)?,
+                        subject_id: row.try_get::<Option<i64>, _>(7)?.map(SubjectId),
                     });
                 }
             })
@@ -269,8 +277,27 @@ impl Tx {
         Ok(counts)
     }
 
+    /// Marks identifiers as common (shared or placeholder values): they point at no subject and stop linking.
+    pub async fn mark_common(&mut self, ids: &[IdentifierId]) -> Result<()> {
+        for chunk in ids.chunks(CHUNK) {
+            on!(self, conn => {
+                let mut q = QueryBuilder::new("UPDATE identifier SET common = TRUE, subject_id = NULL WHERE id IN (");
+                let mut list = q.separated(", ");
+                for id in chunk {
+                    list.push_bind(id.0);
+                }
+                q.push(")");
+                q.build().execute(&mut *conn).await?;
+            })
+        }
+        Ok(())
+    }
+
     /// Points identifiers at the subject that now carries them.
-    pub async fn set_identifier_subjects(&mut self, pairs: &[(IdentifierId, SubjectId)]) -> Result<()> {
+    pub async fn set_identifier_subjects(
+        &mut self,
+        pairs: &[(IdentifierId, SubjectId)],
+    ) -> Result<()> {
         for chunk in pairs.chunks(CHUNK) {
             on!(self, conn => {
                 let mut q = QueryBuilder::new("WITH v (id, subject_id) AS (");
@@ -371,7 +398,11 @@ impl Tx {
     }
 
     /// Every subject id that is not merged away, in id order, after `after`, at most `limit`.
-    pub async fn live_subject_ids(&mut self, after: SubjectId, limit: i64) -> Result<Vec<SubjectId>> {
+    pub async fn live_subject_ids(
+        &mut self,
+        after: SubjectId,
+        limit: i64,
+    ) -> Result<Vec<SubjectId>> {
         on!(self, conn => {
             let ids: Vec<i64> = sqlx::query_scalar(
                 "SELECT id FROM subject WHERE status <> 'merged' AND id > $1 ORDER BY id LIMIT $2",
@@ -415,7 +446,11 @@ impl Tx {
     }
 
     /// Replaces a referral's document with a changed version, keeping the previous one in `referral_version`.
-    pub async fn record_new_version(&mut self, previous: &ReferralRow, next: &ReferralRow) -> Result<()> {
+    pub async fn record_new_version(
+        &mut self,
+        previous: &ReferralRow,
+        next: &ReferralRow,
+    ) -> Result<()> {
         on!(self, conn => {
             sqlx::query(
                 "INSERT INTO referral_version (referral_id, version, content_sha256, received_at, document) \
@@ -450,6 +485,21 @@ impl Tx {
         Ok(())
     }
 
+    /// Stores a referral's recomputed risk (after file details arrived for it).
+    pub async fn update_referral_risk(&mut self, r: &ReferralRow) -> Result<()> {
+        on!(self, conn => {
+            sqlx::query("UPDATE referral SET band = $2, outcome = $3, signals = $4, document = $5 WHERE id = $1")
+                .bind(r.id.0)
+                .bind(r.band.as_str())
+                .bind(r.outcome.as_str())
+                .bind(r.signals.as_str())
+                .bind(r.document.as_str())
+                .execute(&mut *conn)
+                .await?;
+        });
+        Ok(())
+    }
+
     /// Earlier versions of a referral, oldest first: (version, sha256, received_at).
     pub async fn referral_versions(&mut self, id: ReferralId) -> Result<Vec<(i32, String, i64)>> {
         on!(self, conn => {
@@ -466,13 +516,30 @@ impl Tx {
         })
     }
 
-    pub async fn referral_by_source_ref(&mut self, source_ref: &str) -> Result<Option<ReferralRow>> {
+    pub async fn referral_by_source_ref(
+        &mut self,
+        source_ref: &str,
+    ) -> Result<Option<ReferralRow>> {
         on!(self, conn => {
             let row = sqlx::query(AssertSqlSafe(format!("SELECT {REFERRAL_COLUMNS} FROM referral WHERE source_ref = $1")))
                 .bind(source_ref)
                 .fetch_optional(&mut *conn)
                 .await?;
             row.as_ref().map(referral_from).transpose()
+        })
+    }
+
+    /// Referrals with ids above `after`, in id order, at most `limit`: for passes over every referral.
+    pub async fn referrals_after(&mut self, after: i64, limit: i64) -> Result<Vec<ReferralRow>> {
+        on!(self, conn => {
+            let rows = sqlx::query(AssertSqlSafe(format!(
+                "SELECT {REFERRAL_COLUMNS} FROM referral WHERE id > $1 ORDER BY id LIMIT $2"
+            )))
+            .bind(after)
+            .bind(limit)
+            .fetch_all(&mut *conn)
+            .await?;
+            rows.iter().map(referral_from).collect()
         })
     }
 
@@ -494,7 +561,10 @@ impl Tx {
         Ok(rows)
     }
 
-    pub async fn referrals_of_subjects(&mut self, subjects: &[SubjectId]) -> Result<Vec<ReferralRow>> {
+    pub async fn referrals_of_subjects(
+        &mut self,
+        subjects: &[SubjectId],
+    ) -> Result<Vec<ReferralRow>> {
         let mut rows = Vec::new();
         for chunk in subjects.chunks(CHUNK) {
             on!(self, conn => {
@@ -530,7 +600,10 @@ impl Tx {
         Ok(())
     }
 
-    pub async fn insert_referral_identifiers(&mut self, rows: &[ReferralIdentifierRow]) -> Result<()> {
+    pub async fn insert_referral_identifiers(
+        &mut self,
+        rows: &[ReferralIdentifierRow],
+    ) -> Result<()> {
         for chunk in rows.chunks(CHUNK) {
             on!(self, conn => {
                 let mut q = QueryBuilder::new("INSERT INTO referral_identifier (referral_id, identifier_id, role) ");
@@ -555,7 +628,7 @@ impl Tx {
         for chunk in referrals.chunks(CHUNK) {
             on!(self, conn => {
                 let mut q = QueryBuilder::new(
-                    "SELECT ri.referral_id, i.id, i.key, i.kind, i.service, i.value, i.placeholder, i.subject_id, ri.role \
+                    "SELECT ri.referral_id, i.id, i.key, i.kind, i.service, i.value, i.placeholder, i.common, i.subject_id, ri.role \
                      FROM referral_identifier ri JOIN identifier i ON i.id = ri.identifier_id WHERE ri.referral_id IN (",
                 );
                 let mut list = q.separated(", ");
@@ -573,9 +646,10 @@ impl Tx {
                             service: row.try_get(4)?,
                             value: row.try_get(5)?,
                             placeholder: row.try_get(6)?,
-                            subject_id: row.try_get::<Option<i64>, _>(7)?.map(SubjectId),
+                            common: row.try_get(7)?,
+                            subject_id: row.try_get::<Option<i64>, _>(8)?.map(SubjectId),
                         },
-                        row.try_get(8)?,
+                        row.try_get(9)?,
                     ));
                 }
             })
@@ -619,55 +693,99 @@ impl Tx {
         Ok(())
     }
 
-    /// Why each referral of this subject is in it.
-    pub async fn links_of_subject(&mut self, subject: SubjectId) -> Result<Vec<LinkExplained>> {
-        on!(self, conn => {
-            let rows = sqlx::query(
-                "SELECT r.source_ref, i.kind, i.service, i.value, l.weight FROM subject_link l \
-                 JOIN referral r ON r.id = l.referral_id JOIN identifier i ON i.id = l.identifier_id \
-                 WHERE l.subject_id = $1 ORDER BY r.id, l.weight DESC, i.kind, i.value",
-            )
-            .bind(subject.0)
-            .fetch_all(&mut *conn)
-            .await?;
-            rows.iter()
-                .map(|r| {
-                    Ok(LinkExplained {
-                        referral: r.try_get(0)?,
-                        kind: r.try_get(1)?,
-                        service: r.try_get(2)?,
-                        value: r.try_get(3)?,
-                        weight: r.try_get(4)?,
-                    })
-                })
-                .collect()
-        })
+    /// Why each referral of these subjects is in its subject: (subject, explanation).
+    pub async fn links_of_subjects(
+        &mut self,
+        subjects: &[SubjectId],
+    ) -> Result<Vec<(SubjectId, LinkExplained)>> {
+        let mut out = Vec::new();
+        for chunk in subjects.chunks(CHUNK) {
+            on!(self, conn => {
+                let mut q = QueryBuilder::new(
+                    "SELECT l.subject_id, r.source_ref, i.kind, i.service, i.value, l.weight FROM subject_link l \
+                     JOIN referral r ON r.id = l.referral_id JOIN identifier i ON i.id = l.identifier_id \
+                     WHERE l.subject_id IN (",
+                );
+                let mut list = q.separated(", ");
+                for id in chunk {
+                    list.push_bind(id.0);
+                }
+                q.push(") ORDER BY l.subject_id, r.id, l.weight DESC, i.kind, i.value");
+                for r in q.build().fetch_all(&mut *conn).await? {
+                    out.push((
+                        SubjectId(r.try_get(0)?),
+                        LinkExplained {
+                            referral: r.try_get(1)?,
+                            kind: r.try_get(2)?,
+                            service: r.try_get(3)?,
+                            value: r.try_get(4)?,
+                            weight: r.try_get(5)?,
+                        },
+                    ));
+                }
+            })
+        }
+        Ok(out)
     }
 
-    /// Every identifier on the referrals of this subject.
-    pub async fn identifiers_of_subject(&mut self, subject: SubjectId) -> Result<Vec<IdentifierOnReferral>> {
-        on!(self, conn => {
-            let rows = sqlx::query(
-                "SELECT r.source_ref, i.kind, i.service, i.value, ri.role, i.placeholder FROM referral r \
-                 JOIN referral_identifier ri ON ri.referral_id = r.id JOIN identifier i ON i.id = ri.identifier_id \
-                 WHERE r.subject_id = $1 ORDER BY r.id, ri.role, i.kind, i.value",
-            )
-            .bind(subject.0)
-            .fetch_all(&mut *conn)
-            .await?;
-            rows.iter()
-                .map(|r| {
-                    Ok(IdentifierOnReferral {
-                        referral: r.try_get(0)?,
-                        kind: r.try_get(1)?,
-                        service: r.try_get(2)?,
-                        value: r.try_get(3)?,
-                        role: r.try_get(4)?,
-                        placeholder: r.try_get(5)?,
-                    })
-                })
-                .collect()
-        })
+    /// Every identifier on the referrals of these subjects: (subject, identifier).
+    pub async fn identifiers_of_subjects(
+        &mut self,
+        subjects: &[SubjectId],
+    ) -> Result<Vec<(SubjectId, IdentifierOnReferral)>> {
+        let mut out = Vec::new();
+        for chunk in subjects.chunks(CHUNK) {
+            on!(self, conn => {
+                let mut q = QueryBuilder::new(
+                    "SELECT r.subject_id, r.source_ref, i.kind, i.service, i.value, ri.role, i.placeholder, i.common \
+                     FROM referral r JOIN referral_identifier ri ON ri.referral_id = r.id \
+                     JOIN identifier i ON i.id = ri.identifier_id WHERE r.subject_id IN (",
+                );
+                let mut list = q.separated(", ");
+                for id in chunk {
+                    list.push_bind(id.0);
+                }
+                q.push(") ORDER BY r.subject_id, r.id, ri.role, i.kind, i.value");
+                for r in q.build().fetch_all(&mut *conn).await? {
+                    let placeholder: bool = r.try_get(6)?;
+                    let common: bool = r.try_get(7)?;
+                    out.push((
+                        SubjectId(r.try_get(0)?),
+                        IdentifierOnReferral {
+                            referral: r.try_get(1)?,
+                            kind: r.try_get(2)?,
+                            service: r.try_get(3)?,
+                            value: r.try_get(4)?,
+                            role: r.try_get(5)?,
+                            placeholder: placeholder || common,
+                        },
+                    ));
+                }
+            })
+        }
+        Ok(out)
+    }
+
+    /// How many referrals each of these subjects holds.
+    pub async fn referral_counts(
+        &mut self,
+        subjects: &[SubjectId],
+    ) -> Result<Vec<(SubjectId, i64)>> {
+        let mut out = Vec::new();
+        for chunk in subjects.chunks(CHUNK) {
+            on!(self, conn => {
+                let mut q = QueryBuilder::new("SELECT subject_id, COUNT(*) FROM referral WHERE subject_id IN (");
+                let mut list = q.separated(", ");
+                for id in chunk {
+                    list.push_bind(id.0);
+                }
+                q.push(") GROUP BY subject_id");
+                for r in q.build().fetch_all(&mut *conn).await? {
+                    out.push((SubjectId(r.try_get(0)?), r.try_get(1)?));
+                }
+            })
+        }
+        Ok(out)
     }
 
     /// Moves everything of `from` into `into` and marks `from` merged.
@@ -687,7 +805,10 @@ impl Tx {
     }
 
     /// Pairs of subjects that an investigator has said are different people, among these subjects.
-    pub async fn separations(&mut self, subjects: &[SubjectId]) -> Result<Vec<(SubjectId, SubjectId)>> {
+    pub async fn separations(
+        &mut self,
+        subjects: &[SubjectId],
+    ) -> Result<Vec<(SubjectId, SubjectId)>> {
         let mut pairs = Vec::new();
         for chunk in subjects.chunks(CHUNK / 2) {
             on!(self, conn => {
@@ -714,6 +835,18 @@ impl Tx {
         let (a, b) = if a <= b { (a, b) } else { (b, a) };
         on!(self, conn => {
             sqlx::query("INSERT INTO subject_separation (subject_a, subject_b) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                .bind(a.0)
+                .bind(b.0)
+                .execute(&mut *conn)
+                .await?;
+        });
+        Ok(())
+    }
+
+    pub async fn remove_separation(&mut self, a: SubjectId, b: SubjectId) -> Result<()> {
+        let (a, b) = if a <= b { (a, b) } else { (b, a) };
+        on!(self, conn => {
+            sqlx::query("DELETE FROM subject_separation WHERE subject_a = $1 AND subject_b = $2")
                 .bind(a.0)
                 .bind(b.0)
                 .execute(&mut *conn)
@@ -823,6 +956,36 @@ impl Tx {
                 }
             }
         })
+    }
+
+    /// File details stored for any of these source references.
+    pub async fn file_details_of_refs(
+        &mut self,
+        source_refs: &[String],
+    ) -> Result<Vec<FileDetailRow>> {
+        let mut rows = Vec::new();
+        for chunk in source_refs.chunks(CHUNK) {
+            on!(self, conn => {
+                let mut q = QueryBuilder::new(
+                    "SELECT source_ref, file_id, content_sha256, received_at, document FROM file_detail WHERE source_ref IN (",
+                );
+                let mut list = q.separated(", ");
+                for r in chunk {
+                    list.push_bind(r.as_str());
+                }
+                q.push(") ORDER BY source_ref, file_id");
+                for r in q.build().fetch_all(&mut *conn).await? {
+                    rows.push(FileDetailRow {
+                        source_ref: r.try_get(0)?,
+                        file_id: r.try_get(1)?,
+                        content_sha256: r.try_get(2)?,
+                        received_at: r.try_get(3)?,
+                        document: r.try_get(4)?,
+                    });
+                }
+            })
+        }
+        Ok(rows)
     }
 
     pub async fn file_details_of(&mut self, source_ref: &str) -> Result<Vec<FileDetailRow>> {
@@ -940,7 +1103,10 @@ impl Tx {
     }
 
     /// Every assessment of a subject, oldest first: the history a rescore keeps.
-    pub async fn assessments_of_subject(&mut self, subject: SubjectId) -> Result<Vec<AssessmentRow>> {
+    pub async fn assessments_of_subject(
+        &mut self,
+        subject: SubjectId,
+    ) -> Result<Vec<AssessmentRow>> {
         on!(self, conn => {
             let rows = sqlx::query(AssertSqlSafe(format!(
                 "SELECT {ASSESSMENT_COLUMNS} FROM assessment WHERE subject_id = $1 ORDER BY id"

@@ -1,0 +1,270 @@
+//! Risk assessment of subjects: an assessor's answers, a supervisor's override, and rescoring under a new
+//! tool version. Every assessment is a new row: history is never overwritten.
+
+use crate::subjects::settle_from_referrals;
+use crate::{App, AppError, Result, active_tool_in};
+use severn_domain::ids::SubjectId;
+use severn_domain::risk::{Answers, Band, Outcome, RiskTool, Signals, validate_override};
+use severn_store::{AssessmentRow, ReferralRow, SubjectRow, Tx};
+
+/// Plain-English reason for a subject's band that comes from an assessment.
+pub(crate) fn assessment_reason(a: &AssessmentRow) -> String {
+    match (&a.override_band, &a.override_rationale) {
+        (Some(band), Some(rationale)) => format!(
+            "{} set by supervisor override ({}): {rationale}",
+            Band::parse(band).map(|b| b.label()).unwrap_or(band),
+            a.override_by.as_deref().unwrap_or("unknown")
+        ),
+        _ => {
+            let reasons = serde_json::from_str::<Outcome>(&a.outcome)
+                .map(|o| o.reasons.join("; "))
+                .unwrap_or_default();
+            format!(
+                "{} from assessment by {} with {} {}: {reasons}",
+                Band::parse(&a.band).map(|b| b.label()).unwrap_or(&a.band),
+                a.assessor,
+                a.tool_id,
+                a.tool_version
+            )
+        }
+    }
+}
+
+/// The signals of all a subject's referrals together.
+fn subject_signals(referrals: &[ReferralRow]) -> Signals {
+    let mut signals = Signals::default();
+    for r in referrals {
+        if let Ok(s) = serde_json::from_str::<Signals>(&r.signals) {
+            signals.merge(&s);
+        }
+    }
+    signals
+}
+
+async fn open_subject(tx: &mut Tx, id: SubjectId) -> Result<SubjectRow> {
+    match tx.subject(id).await? {
+        Some(s) if s.status == "open" => Ok(s),
+        Some(s) => Err(AppError::Invalid(format!(
+            "subject {id} is {}{}",
+            s.status,
+            s.merged_into
+                .map(|m| format!(" into subject {m}"))
+                .unwrap_or_default()
+        ))),
+        None => Err(AppError::NotFound(format!("no subject {id}"))),
+    }
+}
+
+async fn record(
+    tx: &mut Tx,
+    tool: &RiskTool,
+    subject: &mut SubjectRow,
+    mut row: AssessmentRow,
+) -> Result<AssessmentRow> {
+    row.id = tx.alloc_ids("assessment", 1).await?;
+    tx.insert_assessment(&row).await?;
+    subject.assessment_id = Some(row.id);
+    let referrals = tx.referrals_of_subjects(&[subject.id]).await?;
+    settle_from_referrals(tx, tool, subject, &referrals).await?;
+    tx.update_subject(subject).await?;
+    Ok(row)
+}
+
+impl App {
+    /// Assesses a subject with the active tool from the assessor's answers and its referrals' signals.
+    pub async fn assess(
+        &self,
+        subject: SubjectId,
+        answers: Answers,
+        assessor: &str,
+    ) -> Result<AssessmentRow> {
+        let now = self.now();
+        let mut tx = self.db.begin().await?;
+        let tool = active_tool_in(&mut tx, now).await?;
+        let mut row = open_subject(&mut tx, subject).await?;
+        let referrals = tx.referrals_of_subjects(&[subject]).await?;
+        let outcome = tool
+            .assess(&subject_signals(&referrals), &answers)
+            .map_err(|e| AppError::Invalid(e.to_string()))?;
+        let assessment = AssessmentRow {
+            id: 0,
+            subject_id: subject,
+            tool_id: tool.id().to_owned(),
+            tool_version: tool.version().to_owned(),
+            answers: serde_json::to_string(&answers).expect("answers serialise"),
+            outcome: serde_json::to_string(&outcome).expect("outcome serialises"),
+            band: outcome.band.as_str().to_owned(),
+            assessor: assessor.to_owned(),
+            assessed_at: now,
+            override_band: None,
+            override_rationale: None,
+            override_by: None,
+            rescored_from: None,
+        };
+        let saved = record(&mut tx, &tool, &mut row, assessment).await?;
+        tx.commit().await?;
+        Ok(saved)
+    }
+
+    /// A supervisor sets a subject's band, with a rationale. Recorded as a new assessment that carries the
+    /// current answers (or the provisional outcome when there is no assessment yet).
+    pub async fn override_band(
+        &self,
+        subject: SubjectId,
+        band: Band,
+        rationale: &str,
+        supervisor: &str,
+    ) -> Result<AssessmentRow> {
+        let decision =
+            validate_override(band, rationale).map_err(|e| AppError::Invalid(e.to_string()))?;
+        let now = self.now();
+        let mut tx = self.db.begin().await?;
+        let tool = active_tool_in(&mut tx, now).await?;
+        let mut row = open_subject(&mut tx, subject).await?;
+        let base = match row.assessment_id {
+            Some(id) => tx.assessment(id).await?,
+            None => None,
+        };
+        let assessment = match base {
+            Some(previous) => AssessmentRow {
+                assessor: previous.assessor.clone(),
+                rescored_from: Some(previous.id),
+                ..previous
+            },
+            None => {
+                let referrals = tx.referrals_of_subjects(&[subject]).await?;
+                let outcome = tool.provisional(&subject_signals(&referrals));
+                AssessmentRow {
+                    id: 0,
+                    subject_id: subject,
+                    tool_id: tool.id().to_owned(),
+                    tool_version: tool.version().to_owned(),
+                    answers: "{}".into(),
+                    outcome: serde_json::to_string(&outcome).expect("outcome serialises"),
+                    band: outcome.band.as_str().to_owned(),
+                    assessor: supervisor.to_owned(),
+                    assessed_at: now,
+                    override_band: None,
+                    override_rationale: None,
+                    override_by: None,
+                    rescored_from: None,
+                }
+            }
+        };
+        let assessment = AssessmentRow {
+            assessed_at: now,
+            override_band: Some(decision.band.as_str().to_owned()),
+            override_rationale: Some(decision.rationale),
+            override_by: Some(supervisor.to_owned()),
+            ..assessment
+        };
+        let saved = record(&mut tx, &tool, &mut row, assessment).await?;
+        tx.commit().await?;
+        Ok(saved)
+    }
+
+    /// Re-assesses every open assessed subject, and every referral's provisional band, under the active tool.
+    /// Earlier assessments stay; each new one points at the one it replaces. Answers to questions the new
+    /// version no longer asks are left out and the rest kept; a supervisor's override is carried forward.
+    pub async fn rescore(&self) -> Result<RescoreSummary> {
+        let now = self.now();
+        let mut summary = RescoreSummary::default();
+        let mut after = 0;
+        loop {
+            let mut tx = self.db.begin().await?;
+            let tool = active_tool_in(&mut tx, now).await?;
+            let batch = tx.referrals_after(after, 2000).await?;
+            let Some(last) = batch.last() else {
+                tx.commit().await?;
+                break;
+            };
+            after = last.id.0;
+            let mut touched = std::collections::BTreeSet::new();
+            for mut referral in batch {
+                let Ok(signals) = serde_json::from_str::<Signals>(&referral.signals) else {
+                    continue;
+                };
+                let outcome = tool.provisional(&signals);
+                if outcome.band.as_str() != referral.band {
+                    summary.referral_bands_changed += 1;
+                    touched.insert(referral.subject_id);
+                }
+                referral.band = outcome.band.as_str().to_owned();
+                referral.outcome = serde_json::to_string(&outcome).expect("outcome serialises");
+                tx.update_referral_risk(&referral).await?;
+                summary.referrals += 1;
+            }
+            for subject in touched {
+                let mut row = match tx.subject(subject).await? {
+                    Some(row) if row.status == "open" => row,
+                    _ => continue,
+                };
+                let referrals = tx.referrals_of_subjects(&[subject]).await?;
+                settle_from_referrals(&mut tx, &tool, &mut row, &referrals).await?;
+                tx.update_subject(&row).await?;
+            }
+            tx.commit().await?;
+        }
+
+        let mut tx = self.db.begin().await?;
+        let tool = active_tool_in(&mut tx, now).await?;
+        for (subject, assessment_id) in tx.assessed_subjects().await? {
+            let Some(previous) = tx.assessment(assessment_id).await? else {
+                continue;
+            };
+            if previous.tool_id == tool.id() && previous.tool_version == tool.version() {
+                continue;
+            }
+            let stored: Answers = serde_json::from_str(&previous.answers).unwrap_or_default();
+            let answers: Answers = stored
+                .into_iter()
+                .filter(|(question, _)| tool.question(question).is_some())
+                .collect();
+            let mut row = open_subject(&mut tx, subject).await?;
+            let referrals = tx.referrals_of_subjects(&[subject]).await?;
+            let outcome = tool
+                .assess(&subject_signals(&referrals), &answers)
+                .map_err(|e| AppError::Invalid(format!("subject {subject}: {e}")))?;
+            if outcome.band.as_str() != previous.band {
+                summary.assessment_bands_changed += 1;
+            }
+            let assessment = AssessmentRow {
+                id: 0,
+                subject_id: subject,
+                tool_id: tool.id().to_owned(),
+                tool_version: tool.version().to_owned(),
+                answers: serde_json::to_string(&answers).expect("answers serialise"),
+                outcome: serde_json::to_string(&outcome).expect("outcome serialises"),
+                band: outcome.band.as_str().to_owned(),
+                assessor: previous.assessor.clone(),
+                assessed_at: now,
+                override_band: previous.override_band.clone(),
+                override_rationale: previous.override_rationale.clone(),
+                override_by: previous.override_by.clone(),
+                rescored_from: Some(previous.id),
+            };
+            record(&mut tx, &tool, &mut row, assessment).await?;
+            summary.assessments += 1;
+        }
+        tx.commit().await?;
+        summary.tool = format!("{} {}", tool.id(), tool.version());
+        Ok(summary)
+    }
+
+    /// Every assessment of a subject, oldest first.
+    pub async fn assessment_history(&self, subject: SubjectId) -> Result<Vec<AssessmentRow>> {
+        let mut tx = self.db.begin().await?;
+        let rows = tx.assessments_of_subject(subject).await?;
+        tx.commit().await?;
+        Ok(rows)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct RescoreSummary {
+    pub tool: String,
+    pub referrals: u64,
+    pub referral_bands_changed: u64,
+    pub assessments: u64,
+    pub assessment_bands_changed: u64,
+}

@@ -1,0 +1,798 @@
+//! Ingest: parsed documents in, referrals linked into subjects and prioritised out, in batched transactions.
+//!
+//! Each batch is one transaction: rejects, referrals, identifiers, links, merges and subject deadlines are
+//! written together or not at all. A source reference seen again with the same content is a duplicate; with
+//! different content it is a new version of the same referral.
+
+use crate::{App, Result};
+use serde::Serialize;
+use severn_domain::ids::{IdentifierId, ReferralId, SubjectId};
+use severn_domain::linking::{self, Evidence, Linker, SubjectKey};
+use severn_domain::normalize;
+use severn_domain::report::{FileDetails, IdentifierKind, Report};
+use severn_domain::risk::{Band, Outcome, RiskTool, Signals, signals_from_report};
+use severn_domain::sla;
+use severn_ingest::{Item, Parsed, Rejection};
+use severn_store::{
+    FileDetailOutcome, FileDetailRow, IdentifierRow, KnownReferral, LinkRow, NewIdentifier,
+    NewReject, ReferralIdentifierRow, ReferralRow, SubjectRow, Tx,
+};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+/// Documents per transaction: large enough to amortise commits, small enough to bound memory.
+pub const DEFAULT_BATCH_SIZE: usize = 2000;
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct IngestSummary {
+    pub ingested: u64,
+    pub duplicates: u64,
+    pub new_versions: u64,
+    pub rejected: u64,
+    pub file_details: u64,
+}
+
+impl IngestSummary {
+    pub fn documents(&self) -> u64 {
+        self.ingested + self.duplicates + self.new_versions + self.rejected + self.file_details
+    }
+}
+
+#[derive(Default)]
+struct Batch {
+    reports: Vec<Report>,
+    file_details: Vec<FileDetails>,
+    rejects: Vec<Rejection>,
+    refs: HashSet<String>,
+    file_refs: HashSet<(String, String)>,
+}
+
+impl Batch {
+    fn len(&self) -> usize {
+        self.reports.len() + self.file_details.len() + self.rejects.len()
+    }
+}
+
+/// Takes documents one at a time and writes them in batches.
+pub struct Ingester<'a> {
+    app: &'a App,
+    tool: RiskTool,
+    batch: Batch,
+    batch_size: usize,
+    summary: IngestSummary,
+}
+
+impl<'a> Ingester<'a> {
+    pub async fn new(app: &'a App) -> Result<Ingester<'a>> {
+        let tool = app.active_tool().await?;
+        Ok(Ingester {
+            app,
+            tool,
+            batch: Batch::default(),
+            batch_size: DEFAULT_BATCH_SIZE,
+            summary: IngestSummary::default(),
+        })
+    }
+
+    pub fn with_batch_size(mut self, size: usize) -> Self {
+        self.batch_size = size.max(1);
+        self
+    }
+
+    pub fn summary(&self) -> IngestSummary {
+        self.summary
+    }
+
+    pub async fn push(&mut self, item: Item) -> Result<()> {
+        match item {
+            Item::Parsed {
+                parsed: Parsed::Report(report),
+                ..
+            } => {
+                // A second copy of one report in a batch must see the first one stored to be told apart.
+                if self.batch.refs.contains(&report.source_ref.as_key()) {
+                    self.flush().await?;
+                }
+                self.batch.refs.insert(report.source_ref.as_key());
+                self.batch.reports.push(*report);
+            }
+            Item::Parsed {
+                parsed: Parsed::FileDetails(details),
+                ..
+            } => {
+                let key = (report_key(&details.report_id), file_key(&details));
+                if self.batch.file_refs.contains(&key) {
+                    self.flush().await?;
+                }
+                self.batch.file_refs.insert(key);
+                self.batch.file_details.push(details);
+            }
+            Item::Rejected(rejection) => self.batch.rejects.push(rejection),
+        }
+        if self.batch.len() >= self.batch_size {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
+    pub async fn flush(&mut self) -> Result<()> {
+        if self.batch.len() == 0 {
+            return Ok(());
+        }
+        let batch = std::mem::take(&mut self.batch);
+        let mut tx = self.app.db.begin().await?;
+        let counted = write_batch(&mut tx, self.app, &self.tool, batch).await?;
+        tx.commit().await?;
+        self.summary.ingested += counted.ingested;
+        self.summary.duplicates += counted.duplicates;
+        self.summary.new_versions += counted.new_versions;
+        self.summary.rejected += counted.rejected;
+        self.summary.file_details += counted.file_details;
+        Ok(())
+    }
+
+    pub async fn finish(mut self) -> Result<IngestSummary> {
+        self.flush().await?;
+        Ok(self.summary)
+    }
+}
+
+fn report_key(report_id: &str) -> String {
+    severn_domain::report::SourceRef::NcmecReportId(report_id.to_owned()).as_key()
+}
+
+fn file_key(details: &FileDetails) -> String {
+    details
+        .file
+        .file_id
+        .clone()
+        .unwrap_or_else(|| format!("sha256:{}", details.content_sha256))
+}
+
+/// A report that will be written: new, or a changed version of a known referral.
+struct Candidate {
+    report: Report,
+    key: String,
+    known: Option<KnownReferral>,
+    signals: Signals,
+    outcome: Outcome,
+}
+
+async fn write_batch(
+    tx: &mut Tx,
+    app: &App,
+    tool: &RiskTool,
+    batch: Batch,
+) -> Result<IngestSummary> {
+    let now = app.now();
+    let mut summary = IngestSummary::default();
+
+    for rejection in &batch.rejects {
+        tx.insert_reject(&new_reject(rejection, now)).await?;
+        summary.rejected += 1;
+    }
+
+    // File details are stored as documents of their own and also feed the risk signals of their report.
+    let mut details_by_report: HashMap<String, Vec<&FileDetails>> = HashMap::new();
+    let mut details_for_stored: Vec<&FileDetails> = Vec::new();
+    for details in &batch.file_details {
+        let row = FileDetailRow {
+            source_ref: report_key(&details.report_id),
+            file_id: file_key(details),
+            content_sha256: details.content_sha256.clone(),
+            received_at: now,
+            document: serde_json::to_string(&details.file).expect("file info serialises"),
+        };
+        match tx.upsert_file_detail(&row).await? {
+            FileDetailOutcome::Duplicate => summary.duplicates += 1,
+            FileDetailOutcome::Inserted | FileDetailOutcome::Updated => {
+                summary.file_details += 1;
+                if batch.refs.contains(&row.source_ref) {
+                    details_by_report
+                        .entry(row.source_ref)
+                        .or_default()
+                        .push(details);
+                } else {
+                    details_for_stored.push(details);
+                }
+            }
+        }
+    }
+
+    let keys: Vec<String> = batch
+        .reports
+        .iter()
+        .map(|r| r.source_ref.as_key())
+        .collect();
+    let known: HashMap<String, KnownReferral> = tx
+        .known_referrals(&keys)
+        .await?
+        .into_iter()
+        .map(|k| (k.source_ref.clone(), k))
+        .collect();
+    let earlier_details = tx.file_details_of_refs(&keys).await?;
+    let mut earlier_by_report: HashMap<String, Vec<FileDetailRow>> = HashMap::new();
+    for row in earlier_details {
+        earlier_by_report
+            .entry(row.source_ref.clone())
+            .or_default()
+            .push(row);
+    }
+
+    let mut candidates = Vec::new();
+    for (mut report, key) in batch.reports.into_iter().zip(keys) {
+        let known = known.get(&key).cloned();
+        if known
+            .as_ref()
+            .is_some_and(|k| k.content_sha256 == report.content_sha256)
+        {
+            summary.duplicates += 1;
+            continue;
+        }
+        for row in earlier_by_report.get(&key).into_iter().flatten() {
+            if let Ok(file) = serde_json::from_str(&row.document) {
+                attach_file(&mut report, file);
+            }
+        }
+        for details in details_by_report.get(&key).into_iter().flatten() {
+            attach_file(&mut report, details.file.clone());
+        }
+        let signals = signals_from_report(&report);
+        let outcome = tool.provisional(&signals);
+        if known.is_some() {
+            summary.new_versions += 1;
+        } else {
+            summary.ingested += 1;
+        }
+        candidates.push(Candidate {
+            report,
+            key,
+            known,
+            signals,
+            outcome,
+        });
+    }
+
+    if !candidates.is_empty() {
+        link_and_store(tx, app, tool, &candidates, now).await?;
+    }
+    for details in details_for_stored {
+        refresh_with_file(tx, tool, details).await?;
+    }
+    Ok(summary)
+}
+
+fn attach_file(report: &mut Report, file: severn_domain::report::FileInfo) {
+    let already = file.file_id.is_some() && report.files.iter().any(|f| f.file_id == file.file_id);
+    if !already {
+        report.files.push(file);
+    }
+}
+
+fn new_reject(r: &Rejection, now: i64) -> NewReject {
+    NewReject {
+        path: r.path.clone(),
+        location: r.location.clone(),
+        field: r.field.clone(),
+        reason: r.reason.clone(),
+        content: r.content.clone(),
+        context: r
+            .context
+            .as_ref()
+            .map(|c| serde_json::to_string(c).expect("context serialises")),
+        rejected_at: now,
+    }
+}
+
+/// The identifiers Severn links on only count once each, with the weight of their kind.
+fn evidence_of(report: &Report, rows: &HashMap<String, IdentifierRow>) -> Vec<Evidence> {
+    let mut best: BTreeMap<IdentifierId, f64> = BTreeMap::new();
+    for person in report.reported_people() {
+        for identifier in &person.identifiers {
+            let Some(row) = rows.get(&identifier.key()) else {
+                continue;
+            };
+            if row.placeholder || row.common {
+                continue;
+            }
+            let mut weight = linking::weight(identifier.kind);
+            if identifier.kind == IdentifierKind::IpAddress
+                && behind_proxy(person, &identifier.value)
+            {
+                weight = linking::PROXY_IP_WEIGHT;
+            }
+            if weight > 0.0 {
+                let entry = best.entry(row.id).or_default();
+                *entry = entry.max(weight);
+            }
+        }
+    }
+    best.into_iter()
+        .map(|(identifier, weight)| Evidence { identifier, weight })
+        .collect()
+}
+
+fn behind_proxy(person: &severn_domain::report::Person, ip: &str) -> bool {
+    person
+        .ip_captures
+        .iter()
+        .any(|c| c.ip.to_string() == ip && c.possible_proxy == Some(true))
+}
+
+fn is_account(kind: IdentifierKind) -> bool {
+    kind == IdentifierKind::EspUserId
+}
+
+/// Identifiers whose spread over accounts is watched: the strong ones that are not accounts themselves.
+fn is_watched(kind: IdentifierKind) -> bool {
+    matches!(
+        kind,
+        IdentifierKind::Email
+            | IdentifierKind::Phone
+            | IdentifierKind::DeviceId
+            | IdentifierKind::ProfileUrl
+    )
+}
+
+async fn link_and_store(
+    tx: &mut Tx,
+    app: &App,
+    tool: &RiskTool,
+    candidates: &[Candidate],
+    now: i64,
+) -> Result<()> {
+    // Identifiers: insert new ones, read the subjects known ones point at.
+    let mut wanted: BTreeMap<String, NewIdentifier> = BTreeMap::new();
+    for c in candidates {
+        for person in &c.report.people {
+            for identifier in &person.identifiers {
+                wanted
+                    .entry(identifier.key())
+                    .or_insert_with(|| NewIdentifier {
+                        key: identifier.key(),
+                        kind: identifier.kind.as_str().to_owned(),
+                        service: identifier.service.clone(),
+                        value: identifier.value.clone(),
+                        placeholder: normalize::is_placeholder(identifier.kind, &identifier.value),
+                    });
+            }
+        }
+    }
+    let wanted: Vec<NewIdentifier> = wanted.into_values().collect();
+    let mut rows: HashMap<String, IdentifierRow> = tx
+        .upsert_identifiers(&wanted)
+        .await?
+        .into_iter()
+        .map(|r| (r.key.clone(), r))
+        .collect();
+
+    // Values seen with too many distinct accounts are shared or placeholders: they stop linking, and subjects
+    // they may already have joined wrongly are linked afresh without them.
+    let mut pairs = BTreeSet::new();
+    for c in candidates {
+        for person in c.report.reported_people() {
+            let accounts: Vec<IdentifierId> = person
+                .identifiers
+                .iter()
+                .filter(|i| is_account(i.kind))
+                .filter_map(|i| rows.get(&i.key()).map(|r| r.id))
+                .collect();
+            for identifier in person.identifiers.iter().filter(|i| is_watched(i.kind)) {
+                if let Some(row) = rows.get(&identifier.key()) {
+                    for account in &accounts {
+                        pairs.insert((row.id, *account));
+                    }
+                }
+            }
+        }
+    }
+    let pairs: Vec<(IdentifierId, IdentifierId)> = pairs.into_iter().collect();
+    let counts: HashMap<IdentifierId, i64> = tx
+        .record_identifier_accounts(&pairs)
+        .await?
+        .into_iter()
+        .collect();
+    let mut newly_common = Vec::new();
+    let mut to_relink = BTreeSet::new();
+    for row in rows.values_mut() {
+        if !row.common
+            && counts
+                .get(&row.id)
+                .is_some_and(|n| app.policy.is_common(*n))
+        {
+            newly_common.push(row.id);
+            if let Some(subject) = row.subject_id.take() {
+                to_relink.insert(subject);
+            }
+            row.common = true;
+        }
+    }
+    tx.mark_common(&newly_common).await?;
+
+    // Link.
+    let mut involved: BTreeSet<SubjectId> = rows
+        .values()
+        .filter(|r| !r.common && !r.placeholder)
+        .filter_map(|r| r.subject_id)
+        .collect();
+    involved.extend(
+        candidates
+            .iter()
+            .filter_map(|c| c.known.as_ref().map(|k| k.subject_id)),
+    );
+    let involved: Vec<SubjectId> = involved.into_iter().collect();
+    let separations = tx.separations(&involved).await?;
+    let mut linker = Linker::new(
+        &app.policy,
+        rows.values()
+            .filter(|r| !r.common && !r.placeholder)
+            .filter_map(|r| r.subject_id.map(|s| (r.id, s))),
+        separations,
+    );
+    for c in candidates {
+        let evidence = evidence_of(&c.report, &rows);
+        linker.place_anchored(c.known.as_ref().map(|k| k.subject_id), &evidence);
+    }
+    let outcome = linker.finish();
+
+    // Give new subjects their ids.
+    let new_roots: BTreeSet<u32> = outcome
+        .placements
+        .iter()
+        .map(|p| p.subject)
+        .chain(outcome.merges.iter().map(|(_, into)| *into))
+        .filter_map(|k| match k {
+            SubjectKey::New(n) => Some(n),
+            SubjectKey::Stored(_) => None,
+        })
+        .collect();
+    let first_subject = if new_roots.is_empty() {
+        0
+    } else {
+        tx.alloc_ids("subject", new_roots.len()).await?
+    };
+    let new_ids: HashMap<u32, SubjectId> = new_roots
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (*n, SubjectId(first_subject + i as i64)))
+        .collect();
+    let resolve = |key: SubjectKey| match key {
+        SubjectKey::Stored(id) => id,
+        SubjectKey::New(n) => new_ids[&n],
+    };
+
+    // Subject bands and deadlines, folded from what the subjects held and what joins them.
+    let stored_ids: Vec<SubjectId> = involved
+        .iter()
+        .copied()
+        .chain(outcome.merges.iter().map(|(from, _)| *from))
+        .collect();
+    let stored: HashMap<SubjectId, SubjectRow> = tx
+        .subjects(&stored_ids)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s))
+        .collect();
+    let mut settled: BTreeMap<SubjectId, SubjectRow> = BTreeMap::new();
+    for (from, into) in &outcome.merges {
+        let into = resolve(*into);
+        if let Some(from_row) = stored.get(from) {
+            let target = settled.entry(into).or_insert_with(|| {
+                stored
+                    .get(&into)
+                    .cloned()
+                    .unwrap_or_else(|| fresh_subject(into, from_row.clock_start_at, now))
+            });
+            fold_subject(target, from_row);
+        }
+    }
+
+    let new_referrals: Vec<&Candidate> = candidates.iter().filter(|c| c.known.is_none()).collect();
+    let first_referral = if new_referrals.is_empty() {
+        0
+    } else {
+        tx.alloc_ids("referral", new_referrals.len()).await?
+    };
+    let mut next_referral = first_referral;
+    let mut referral_rows = Vec::new();
+    let mut versions = Vec::new();
+    let mut identifier_rows = Vec::new();
+    let mut links = Vec::new();
+    for (c, placement) in candidates.iter().zip(&outcome.placements) {
+        let subject = resolve(placement.subject);
+        let referral_id = match &c.known {
+            Some(k) => k.id,
+            None => {
+                next_referral += 1;
+                ReferralId(next_referral - 1)
+            }
+        };
+        let row = referral_row(c, referral_id, subject, tool, now);
+        let target = settled.entry(subject).or_insert_with(|| {
+            stored
+                .get(&subject)
+                .cloned()
+                .unwrap_or_else(|| fresh_subject(subject, row.clock_start_at, now))
+        });
+        raise_subject(
+            target,
+            c.outcome.band,
+            &c.key,
+            &c.outcome,
+            row.clock_start_at,
+        );
+        for person in &c.report.people {
+            for identifier in &person.identifiers {
+                if let Some(r) = rows.get(&identifier.key()) {
+                    identifier_rows.push(ReferralIdentifierRow {
+                        referral_id,
+                        identifier_id: r.id,
+                        role: person.role.as_str().to_owned(),
+                    });
+                }
+            }
+        }
+        for e in &placement.shared {
+            links.push(LinkRow {
+                subject_id: subject,
+                referral_id,
+                identifier_id: e.identifier,
+                weight: e.weight,
+                linked_at: now,
+            });
+        }
+        match &c.known {
+            Some(_) => versions.push(row),
+            None => referral_rows.push(row),
+        }
+    }
+
+    let (new_subjects, updated_subjects): (Vec<SubjectRow>, Vec<SubjectRow>) = settled
+        .into_values()
+        .map(|mut s| {
+            s.due_at = due_at(s.clock_start_at, &s.band, tool);
+            s
+        })
+        .partition(|s| !stored.contains_key(&s.id));
+    tx.insert_subjects(&new_subjects).await?;
+    tx.insert_referrals(&referral_rows).await?;
+    if !versions.is_empty() {
+        let ids: Vec<ReferralId> = versions.iter().map(|v| v.id).collect();
+        let previous: HashMap<ReferralId, ReferralRow> = tx
+            .referrals_by_id(&ids)
+            .await?
+            .into_iter()
+            .map(|r| (r.id, r))
+            .collect();
+        for next in &versions {
+            let prev = &previous[&next.id];
+            let mut next = next.clone();
+            next.version = prev.version + 1;
+            tx.record_new_version(prev, &next).await?;
+        }
+    }
+    tx.insert_referral_identifiers(&identifier_rows).await?;
+    for (from, into) in &outcome.merges {
+        let into = resolve(*into);
+        tx.carry_separations(*from, into).await?;
+        tx.merge_subject(*from, into).await?;
+    }
+    tx.insert_links(&links).await?;
+    let pointers: Vec<(IdentifierId, SubjectId)> = outcome
+        .identifier_subjects
+        .iter()
+        .map(|(i, k)| (*i, resolve(*k)))
+        .collect();
+    tx.set_identifier_subjects(&pointers).await?;
+    for s in &updated_subjects {
+        tx.update_subject(s).await?;
+    }
+
+    for subject in to_relink {
+        crate::subjects::relink(tx, app, tool, subject, now).await?;
+    }
+    Ok(())
+}
+
+pub(crate) fn due_at(clock_start_at: i64, band: &str, tool: &RiskTool) -> i64 {
+    let band = Band::parse(band).unwrap_or(Band::Low);
+    let start = jiff::Timestamp::from_second(clock_start_at).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+    sla::due_at(start, band, tool).as_second()
+}
+
+pub(crate) fn fresh_subject(id: SubjectId, clock_start_at: i64, now: i64) -> SubjectRow {
+    SubjectRow {
+        id,
+        created_at: now,
+        status: "open".to_owned(),
+        merged_into: None,
+        provisional_band: Band::Low.as_str().to_owned(),
+        assessment_id: None,
+        band: Band::Low.as_str().to_owned(),
+        band_reason: String::new(),
+        clock_start_at,
+        due_at: clock_start_at,
+    }
+}
+
+/// Folds a merged subject into its target: the higher band and the earlier clock start win.
+pub(crate) fn fold_subject(target: &mut SubjectRow, from: &SubjectRow) {
+    let band = |s: &str| Band::parse(s).unwrap_or(Band::Low);
+    if band(&from.provisional_band) > band(&target.provisional_band) {
+        target.provisional_band = from.provisional_band.clone();
+    }
+    if band(&from.band) > band(&target.band) || target.band_reason.is_empty() {
+        target.band = from.band.clone();
+        target.band_reason = from.band_reason.clone();
+    }
+    if target.assessment_id.is_none() {
+        target.assessment_id = from.assessment_id;
+    }
+    target.clock_start_at = target.clock_start_at.min(from.clock_start_at);
+}
+
+/// A referral joins a subject: its provisional band raises the subject's band when higher. An assessed
+/// subject keeps its assessed band unless the new referral shows more risk than the assessment found.
+pub(crate) fn raise_subject(
+    target: &mut SubjectRow,
+    band: Band,
+    source_ref: &str,
+    outcome: &Outcome,
+    clock_start_at: i64,
+) {
+    let current = |s: &str| Band::parse(s).unwrap_or(Band::Low);
+    if band > current(&target.provisional_band) {
+        target.provisional_band = band.as_str().to_owned();
+    }
+    let reason = band_reason(source_ref, outcome);
+    if target.band_reason.is_empty() || band > current(&target.band) {
+        target.band = band.as_str().to_owned();
+        target.band_reason = if target.assessment_id.is_some() {
+            format!("New referral since the last assessment. {reason}")
+        } else {
+            reason
+        };
+    }
+    target.clock_start_at = target.clock_start_at.min(clock_start_at);
+}
+
+pub(crate) fn band_reason(source_ref: &str, outcome: &Outcome) -> String {
+    format!(
+        "{} provisional from referral {source_ref}: {}",
+        outcome.band.label(),
+        outcome.reasons.join("; ")
+    )
+}
+
+fn referral_row(
+    c: &Candidate,
+    id: ReferralId,
+    subject: SubjectId,
+    tool: &RiskTool,
+    now: i64,
+) -> ReferralRow {
+    let disseminated = c.report.nca.as_ref().map(|n| n.disseminated_at);
+    let received = jiff::Timestamp::from_second(now).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+    let clock_start = tool.clock().starts.start_time(received, disseminated);
+    ReferralRow {
+        id,
+        source_ref: c.key.clone(),
+        format: c.report.format.as_str().to_owned(),
+        source: c.report.source.as_str().to_owned(),
+        version: 1,
+        content_sha256: c.report.content_sha256.clone(),
+        received_at: now,
+        clock_start_at: clock_start.as_second(),
+        nca_reference: c.report.nca.as_ref().map(|n| n.nca_reference.clone()),
+        disseminated_at: disseminated.map(|d| d.as_second()),
+        incident_type: c.report.incident_type.map(|t| t.cybertip_str().to_owned()),
+        incident_at: c.report.incident_at.map(|t| t.as_second()),
+        platform: c.report.platform.clone(),
+        subject_id: subject,
+        band: c.outcome.band.as_str().to_owned(),
+        outcome: serde_json::to_string(&c.outcome).expect("outcome serialises"),
+        signals: serde_json::to_string(&c.signals).expect("signals serialise"),
+        document: serde_json::to_string(&c.report).expect("report serialises"),
+    }
+}
+
+/// A file-details document for a referral stored in an earlier batch: its metadata joins the referral's
+/// document and the referral's band is worked out again.
+async fn refresh_with_file(tx: &mut Tx, tool: &RiskTool, details: &FileDetails) -> Result<()> {
+    let key = report_key(&details.report_id);
+    let Some(mut row) = tx.referral_by_source_ref(&key).await? else {
+        return Ok(());
+    };
+    let mut report: Report = match serde_json::from_str(&row.document) {
+        Ok(report) => report,
+        Err(e) => {
+            return Err(crate::AppError::Store(severn_store::StoreError::Corrupt(
+                format!("referral {key} document: {e}"),
+            )));
+        }
+    };
+    attach_file(&mut report, details.file.clone());
+    let signals = signals_from_report(&report);
+    let outcome = tool.provisional(&signals);
+    row.signals = serde_json::to_string(&signals).expect("signals serialise");
+    row.outcome = serde_json::to_string(&outcome).expect("outcome serialises");
+    row.band = outcome.band.as_str().to_owned();
+    row.document = serde_json::to_string(&report).expect("report serialises");
+    tx.update_referral_risk(&row).await?;
+    if let Some(mut subject) = tx.subject(row.subject_id).await? {
+        raise_subject(
+            &mut subject,
+            outcome.band,
+            &key,
+            &outcome,
+            row.clock_start_at,
+        );
+        subject.due_at = due_at(subject.clock_start_at, &subject.band, tool);
+        tx.update_subject(&subject).await?;
+    }
+    Ok(())
+}
+
+impl App {
+    /// Ingests a reject again after its file was corrected. A package document is re-read with the package
+    /// context it was rejected with; a CSV file or a package manifest is read again whole (rows and documents
+    /// already stored count as duplicates). The reject is marked resolved when nothing from it is rejected now.
+    pub async fn retry_reject(&self, id: i64) -> Result<IngestSummary> {
+        let reject = self
+            .rejects(true)
+            .await?
+            .into_iter()
+            .find(|r| r.id == id)
+            .ok_or_else(|| crate::AppError::NotFound(format!("no rejected document {id}")))?;
+        if reject.resolved_at.is_some() {
+            return Err(crate::AppError::Invalid(format!(
+                "rejected document {id} is already resolved"
+            )));
+        }
+        let path = std::path::PathBuf::from(&reject.path);
+        let context: Option<severn_ingest::DocContext> = reject
+            .context
+            .as_deref()
+            .and_then(|c| serde_json::from_str(c).ok());
+        let items: Vec<Item> = match context {
+            Some(ctx) if path.is_file() && !path.ends_with("package.json") => {
+                let item = match std::fs::read(&path) {
+                    Ok(bytes) => match severn_ingest::parse_document(&bytes, &reject.path, &ctx) {
+                        Ok(parsed) => Item::Parsed {
+                            path: reject.path.clone(),
+                            parsed,
+                        },
+                        Err(rejection) => Item::Rejected(rejection),
+                    },
+                    Err(e) => Item::Rejected(Rejection {
+                        path: reject.path.clone(),
+                        location: None,
+                        field: None,
+                        reason: format!("cannot read the file: {e}"),
+                        content: Vec::new(),
+                        context: Some(ctx),
+                    }),
+                };
+                vec![item]
+            }
+            _ => {
+                let target = if path.ends_with("package.json") {
+                    path.parent().map(|p| p.to_path_buf()).unwrap_or(path)
+                } else {
+                    path
+                };
+                severn_ingest::walk(&[target]).collect()
+            }
+        };
+        let mut ingester = Ingester::new(self).await?;
+        for item in items {
+            ingester.push(item).await?;
+        }
+        let summary = ingester.finish().await?;
+        if summary.rejected == 0 {
+            let mut tx = self.db.begin().await?;
+            tx.resolve_reject(id, self.now()).await?;
+            tx.commit().await?;
+        }
+        Ok(summary)
+    }
+}

@@ -1,0 +1,316 @@
+//! Read-side use cases: the queue, a referral with its subject and explanation, and every subject.
+
+use crate::{App, AppError, Result};
+use serde::Serialize;
+use severn_domain::ids::SubjectId;
+use severn_domain::report::{Report, SourceRef};
+use severn_domain::risk::{Band, Outcome};
+use severn_domain::sla;
+use severn_store::{
+    AssessmentRow, DecisionRow, IdentifierOnReferral, LinkExplained, RejectRow, SubjectRow,
+};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::io::Write;
+
+fn rfc3339(seconds: i64) -> String {
+    jiff::Timestamp::from_second(seconds)
+        .map(|t| t.to_string())
+        .unwrap_or_else(|_| seconds.to_string())
+}
+
+fn band_label(band: &str) -> String {
+    Band::parse(band)
+        .map(|b| b.label().to_owned())
+        .unwrap_or_else(|| band.to_owned())
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct QueueEntry {
+    pub subject: SubjectId,
+    pub band: String,
+    pub band_label: String,
+    pub due_at: String,
+    pub overdue: bool,
+    /// Seconds until due; negative when overdue.
+    pub seconds_left: i64,
+    pub time_left: String,
+    pub referrals: i64,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SubjectSummary {
+    pub subject: SubjectId,
+    pub status: String,
+    pub band: String,
+    pub band_label: String,
+    pub reason: String,
+    pub clock_start_at: String,
+    pub due_at: String,
+    pub time_left: String,
+    pub overdue: bool,
+    pub referrals: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ReferralView {
+    pub referral: String,
+    pub format: String,
+    pub source: String,
+    pub version: i32,
+    pub earlier_versions: Vec<VersionView>,
+    pub received_at: String,
+    pub clock_start_at: String,
+    pub nca_reference: Option<String>,
+    pub disseminated_at: Option<String>,
+    pub incident_type: Option<String>,
+    pub incident_at: Option<String>,
+    pub platform: Option<String>,
+    /// The referral's own provisional band and how it was reached.
+    pub band: String,
+    pub band_label: String,
+    pub explanation: Option<Outcome>,
+    pub subject: SubjectSummary,
+    /// Why referrals are in the subject: the identifiers they share, with weights.
+    pub links: Vec<LinkExplained>,
+    pub identifiers: Vec<IdentifierOnReferral>,
+    pub assessments: Vec<AssessmentRow>,
+    pub decisions: Vec<DecisionRow>,
+    pub report: Option<Report>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct VersionView {
+    pub version: i32,
+    pub content_sha256: String,
+    pub received_at: String,
+}
+
+/// One subject as `severn subjects --json` prints it.
+#[derive(Debug, Clone, Serialize)]
+pub struct SubjectExport {
+    pub subject: SubjectId,
+    pub referrals: Vec<String>,
+    pub identifiers: Vec<IdentifierExport>,
+    pub links: Vec<LinkExplained>,
+    pub band: String,
+    pub due_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct IdentifierExport {
+    pub kind: String,
+    pub service: Option<String>,
+    pub value: String,
+    /// Placeholder or common values: shown, never linked on.
+    pub links: bool,
+}
+
+impl App {
+    fn summarise(&self, s: &SubjectRow, referrals: Vec<String>) -> SubjectSummary {
+        let now = self.clock.now();
+        let due = jiff::Timestamp::from_second(s.due_at).unwrap_or(now);
+        let left = sla::time_left(due, now);
+        SubjectSummary {
+            subject: s.id,
+            status: s.status.clone(),
+            band: s.band.clone(),
+            band_label: band_label(&s.band),
+            reason: s.band_reason.clone(),
+            clock_start_at: rfc3339(s.clock_start_at),
+            due_at: rfc3339(s.due_at),
+            time_left: left.to_string(),
+            overdue: left.is_overdue(),
+            referrals,
+        }
+    }
+
+    /// Open work by due time, overdue first.
+    pub async fn queue(&self, limit: i64) -> Result<Vec<QueueEntry>> {
+        let mut tx = self.db.begin_read().await?;
+        let rows = tx.queue(limit).await?;
+        let ids: Vec<SubjectId> = rows.iter().map(|s| s.id).collect();
+        let counts: HashMap<SubjectId, i64> = tx.referral_counts(&ids).await?.into_iter().collect();
+        tx.commit().await?;
+        let now = self.clock.now();
+        Ok(rows
+            .into_iter()
+            .map(|s| {
+                let due = jiff::Timestamp::from_second(s.due_at).unwrap_or(now);
+                let left = sla::time_left(due, now);
+                QueueEntry {
+                    subject: s.id,
+                    band_label: band_label(&s.band),
+                    band: s.band,
+                    due_at: rfc3339(s.due_at),
+                    overdue: left.is_overdue(),
+                    seconds_left: left.duration().as_secs(),
+                    time_left: left.to_string(),
+                    referrals: counts.get(&s.id).copied().unwrap_or(0),
+                    reason: s.band_reason,
+                }
+            })
+            .collect())
+    }
+
+    /// A referral with its subject, the links that put it there and the explanation of its band.
+    pub async fn referral(&self, reference: &str) -> Result<ReferralView> {
+        let key = SourceRef::parse_key(reference)
+            .map(|r| r.as_key())
+            .ok_or_else(|| {
+                AppError::Invalid(format!(
+                    "{reference:?} is not a referral reference: use an NCMEC report ID, ncmec:ID, ext:REF or sha256:HASH"
+                ))
+            })?;
+        let mut tx = self.db.begin_read().await?;
+        let referral = tx
+            .referral_by_source_ref(&key)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("no referral {key}")))?;
+        let subject = tx
+            .subject(referral.subject_id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("referral {key} has no subject")))?;
+        let members = tx.referrals_of_subjects(&[subject.id]).await?;
+        let links = tx.links_of_subjects(&[subject.id]).await?;
+        let identifiers = tx.identifiers_of_subjects(&[subject.id]).await?;
+        let assessments = tx.assessments_of_subject(subject.id).await?;
+        let decisions = tx.decisions_of_subject(subject.id).await?;
+        let versions = tx.referral_versions(referral.id).await?;
+        tx.commit().await?;
+        Ok(ReferralView {
+            referral: referral.source_ref.clone(),
+            format: referral.format,
+            source: referral.source,
+            version: referral.version,
+            earlier_versions: versions
+                .into_iter()
+                .map(|(version, content_sha256, at)| VersionView {
+                    version,
+                    content_sha256,
+                    received_at: rfc3339(at),
+                })
+                .collect(),
+            received_at: rfc3339(referral.received_at),
+            clock_start_at: rfc3339(referral.clock_start_at),
+            nca_reference: referral.nca_reference,
+            disseminated_at: referral.disseminated_at.map(rfc3339),
+            incident_type: referral.incident_type,
+            incident_at: referral.incident_at.map(rfc3339),
+            platform: referral.platform,
+            band_label: band_label(&referral.band),
+            band: referral.band,
+            explanation: serde_json::from_str(&referral.outcome).ok(),
+            subject: self.summarise(
+                &subject,
+                members.into_iter().map(|r| r.source_ref).collect(),
+            ),
+            links: links.into_iter().map(|(_, l)| l).collect(),
+            identifiers: identifiers
+                .into_iter()
+                .map(|(_, i)| i)
+                .filter(|i| i.referral == referral.source_ref)
+                .collect(),
+            assessments,
+            decisions,
+            report: serde_json::from_str(&referral.document).ok(),
+        })
+    }
+
+    /// A subject's summary by id.
+    pub async fn subject(&self, id: SubjectId) -> Result<SubjectSummary> {
+        let mut tx = self.db.begin_read().await?;
+        let subject = tx
+            .subject(id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("no subject {id}")))?;
+        let members = tx.referrals_of_subjects(&[id]).await?;
+        tx.commit().await?;
+        Ok(self.summarise(
+            &subject,
+            members.into_iter().map(|r| r.source_ref).collect(),
+        ))
+    }
+
+    /// Writes every live subject as one JSON array, a page of subjects at a time so memory stays flat.
+    pub async fn export_subjects(&self, out: &mut dyn Write) -> Result<u64> {
+        let io = |e: std::io::Error| AppError::Invalid(format!("writing subjects: {e}"));
+        let mut after = SubjectId(0);
+        let mut written = 0u64;
+        out.write_all(b"[").map_err(io)?;
+        loop {
+            let mut tx = self.db.begin_read().await?;
+            let ids = tx.live_subject_ids(after, 500).await?;
+            let Some(last) = ids.last().copied() else {
+                tx.commit().await?;
+                break;
+            };
+            after = last;
+            let subjects = tx.subjects(&ids).await?;
+            let referrals = tx.referrals_of_subjects(&ids).await?;
+            let identifiers = tx.identifiers_of_subjects(&ids).await?;
+            let links = tx.links_of_subjects(&ids).await?;
+            tx.commit().await?;
+            let mut by_subject: BTreeMap<SubjectId, SubjectExport> = subjects
+                .iter()
+                .map(|s| {
+                    (
+                        s.id,
+                        SubjectExport {
+                            subject: s.id,
+                            referrals: Vec::new(),
+                            identifiers: Vec::new(),
+                            links: Vec::new(),
+                            band: s.band.clone(),
+                            due_at: rfc3339(s.due_at),
+                        },
+                    )
+                })
+                .collect();
+            for r in referrals {
+                if let Some(e) = by_subject.get_mut(&r.subject_id) {
+                    e.referrals.push(r.source_ref);
+                }
+            }
+            let mut seen: BTreeMap<SubjectId, BTreeSet<IdentifierExport>> = BTreeMap::new();
+            for (s, i) in identifiers
+                .into_iter()
+                .filter(|(_, i)| i.role == "reported")
+            {
+                seen.entry(s).or_default().insert(IdentifierExport {
+                    kind: i.kind,
+                    service: i.service,
+                    value: i.value,
+                    links: !i.placeholder,
+                });
+            }
+            for (s, set) in seen {
+                if let Some(e) = by_subject.get_mut(&s) {
+                    e.identifiers = set.into_iter().collect();
+                }
+            }
+            for (s, l) in links {
+                if let Some(e) = by_subject.get_mut(&s) {
+                    e.links.push(l);
+                }
+            }
+            for export in by_subject.into_values() {
+                if written > 0 {
+                    out.write_all(b",\n").map_err(io)?;
+                }
+                serde_json::to_writer(&mut *out, &export)
+                    .map_err(|e| AppError::Invalid(format!("writing subjects: {e}")))?;
+                written += 1;
+            }
+        }
+        out.write_all(b"]\n").map_err(io)?;
+        Ok(written)
+    }
+
+    pub async fn rejects(&self, all: bool) -> Result<Vec<RejectRow>> {
+        let mut tx = self.db.begin_read().await?;
+        let rows = tx.rejects(all).await?;
+        tx.commit().await?;
+        Ok(rows)
+    }
+}
