@@ -26,6 +26,8 @@ enum Task {
 /// The documents of one package, read one at a time in manifest order.
 pub(crate) struct Package {
     dir: PathBuf,
+    /// The package directory with symbolic links resolved, once a document path needs it.
+    real_dir: Option<PathBuf>,
     manifest_path: String,
     ctx: DocContext,
     tasks: VecDeque<Task>,
@@ -37,6 +39,7 @@ impl Package {
         let manifest_path = manifest.display().to_string();
         let mut package = Package {
             dir: dir.to_path_buf(),
+            real_dir: None,
             manifest_path: manifest_path.clone(),
             ctx: DocContext::default(),
             tasks: VecDeque::new(),
@@ -188,7 +191,7 @@ impl Package {
 
     /// The document's path, which must be a plain relative path that stays inside the package, also
     /// after following symbolic links.
-    fn resolve(&self, relative: &str) -> Result<PathBuf, String> {
+    fn resolve(&mut self, relative: &str) -> Result<PathBuf, String> {
         let rel = Path::new(relative);
         if relative.trim().is_empty()
             || !rel.components().all(|c| matches!(c, Component::Normal(_)))
@@ -198,20 +201,32 @@ impl Package {
             ));
         }
         let path = self.dir.join(rel);
-        let real = path
-            .canonicalize()
-            .map_err(|e| format!("document {relative:?} cannot be opened: {e}"))?;
-        let real_dir = self
-            .dir
-            .canonicalize()
-            .map_err(|e| format!("package directory cannot be opened: {e}"))?;
-        if !real.starts_with(&real_dir) {
-            return Err(format!(
-                "document path {relative:?} leads outside the package"
-            ));
+        let opened = |e: std::io::Error| format!("document {relative:?} cannot be opened: {e}");
+        // Plain components that are no symbolic links cannot leave the package: one lstat each, instead
+        // of resolving the whole absolute path for every document.
+        let mut through_link = false;
+        let mut prefix = self.dir.clone();
+        for component in rel.components() {
+            prefix.push(component);
+            through_link |= prefix.symlink_metadata().map_err(opened)?.is_symlink();
         }
-        if !real.is_file() {
-            return Err(format!("document {relative:?} is not a file"));
+        if through_link {
+            let real_dir = match &self.real_dir {
+                Some(dir) => dir.clone(),
+                None => {
+                    let dir = self
+                        .dir
+                        .canonicalize()
+                        .map_err(|e| format!("package directory cannot be opened: {e}"))?;
+                    self.real_dir = Some(dir.clone());
+                    dir
+                }
+            };
+            if !path.canonicalize().map_err(opened)?.starts_with(&real_dir) {
+                return Err(format!(
+                    "document path {relative:?} leads outside the package"
+                ));
+            }
         }
         Ok(path)
     }

@@ -911,3 +911,52 @@ fn rejections_serialise_and_display() {
         "{shown}"
     );
 }
+
+/// The contract with the generator: everything it writes for ingest parses, with no rejection.
+#[test]
+fn synthetic_corpus_parses_without_rejections() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("corpus");
+    let summary = severn_synth::write_corpus(&severn_synth::SynthOptions::new(7, 400, &out))
+        .expect("corpus written");
+    let (parsed, rejected) = items(&[out.join("packages"), out.join("partner")]);
+    assert!(
+        rejected.is_empty(),
+        "{}",
+        rejected
+            .iter()
+            .map(|r| format!("{r}\n"))
+            .collect::<String>()
+    );
+    let reports = parsed
+        .iter()
+        .filter(|(_, p)| matches!(p, Parsed::Report(_)))
+        .count();
+    assert_eq!(reports, summary.reports + summary.partner_rows);
+}
+
+#[test]
+fn package_documents_may_not_escape_through_symbolic_links() {
+    let dir = tempfile::tempdir().unwrap();
+    let pkg = dir.path().join("pkg");
+    write(
+        &pkg,
+        "package.json",
+        manifest(
+            r#"{"ncmecReportId": "100000001", "document": "inside/100000001.xml"},
+               {"ncmecReportId": "100000002", "document": "link/100000002.xml"}"#,
+        ),
+    );
+    write(&pkg, "inside/100000001.xml", REPORT_XML);
+    write(dir.path(), "elsewhere/100000002.xml", REPORT_XML);
+    std::os::unix::fs::symlink(dir.path().join("elsewhere"), pkg.join("link")).unwrap();
+    let (parsed, rejected) = items(&[pkg]);
+    assert_eq!(parsed.len(), 1);
+    assert_eq!(rejected.len(), 1);
+    assert_eq!(rejected[0].field.as_deref(), Some("reports[1].document"));
+    assert!(
+        rejected[0].reason.contains("leads outside the package"),
+        "{}",
+        rejected[0]
+    );
+}
