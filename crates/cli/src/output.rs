@@ -1,0 +1,242 @@
+//! How the command line prints things: plain text for people, `--json` for programs.
+
+use anyhow::Result;
+use severn_app::views::{QueueEntry, ReferralView, SubjectSummary};
+use severn_domain::risk::{Band, Outcome, RiskTool};
+use severn_store::{AssessmentRow, RejectRow};
+
+pub fn when(seconds: i64) -> String {
+    jiff::Timestamp::from_second(seconds)
+        .map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_else(|_| seconds.to_string())
+}
+
+fn json<T: serde::Serialize>(value: &T) -> Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+pub fn queue(entries: &[QueueEntry], as_json: bool) -> Result<()> {
+    if as_json {
+        return json(&entries);
+    }
+    if entries.is_empty() {
+        println!("No open work.");
+        return Ok(());
+    }
+    println!(
+        "{:>8}  {:<9}  {:<20}  {:<22}  {:>9}  reason",
+        "subject", "band", "due", "time left", "referrals"
+    );
+    for e in entries {
+        println!(
+            "{:>8}  {:<9}  {:<20}  {:<22}  {:>9}  {}",
+            e.subject.0,
+            e.band_label,
+            e.due_at.get(..16).unwrap_or(&e.due_at).replace('T', " "),
+            e.time_left,
+            e.referrals,
+            e.reason
+        );
+    }
+    Ok(())
+}
+
+fn explanation(outcome: &Outcome) {
+    println!(
+        "  band {} ({} points, tool {} {})",
+        outcome.band.label(),
+        outcome.points,
+        outcome.tool_id,
+        outcome.tool_version
+    );
+    for c in &outcome.contributions {
+        let floor = c
+            .floor
+            .map(|f| format!(", sets at least {}", f.label()))
+            .unwrap_or_default();
+        println!("    +{:<3} {}: {}{}", c.points, c.label, c.value, floor);
+    }
+    for r in &outcome.reasons {
+        println!("    - {r}");
+    }
+}
+
+pub fn subject(s: &SubjectSummary, as_json: bool) -> Result<()> {
+    if as_json {
+        return json(s);
+    }
+    println!("Subject {} ({})", s.subject.0, s.status);
+    println!("  band {}: {}", s.band_label, s.reason);
+    println!(
+        "  clock started {}, due {} ({})",
+        s.clock_start_at, s.due_at, s.time_left
+    );
+    println!("  referrals: {}", s.referrals.join(", "));
+    Ok(())
+}
+
+pub fn referral(r: &ReferralView, as_json: bool) -> Result<()> {
+    if as_json {
+        return json(r);
+    }
+    println!(
+        "Referral {} (version {}, {} from {})",
+        r.referral, r.version, r.format, r.source
+    );
+    println!(
+        "  received {}; clock started {}",
+        r.received_at, r.clock_start_at
+    );
+    if let Some(nca) = &r.nca_reference {
+        println!(
+            "  NCA package {nca}, disseminated {}",
+            r.disseminated_at.as_deref().unwrap_or("?")
+        );
+    }
+    if let Some(t) = &r.incident_type {
+        println!(
+            "  incident: {t} on {}",
+            r.platform.as_deref().unwrap_or("unknown platform")
+        );
+    }
+    println!("Provisional band {}", r.band_label);
+    if let Some(outcome) = &r.explanation {
+        explanation(outcome);
+    }
+    println!("Identifiers on this referral:");
+    for i in &r.identifiers {
+        let service = i
+            .service
+            .as_deref()
+            .map(|s| format!(" on {s}"))
+            .unwrap_or_default();
+        let note = if i.placeholder {
+            " (placeholder or common value: not linked on)"
+        } else {
+            ""
+        };
+        println!("  {} {}{}: {}{}", i.role, i.kind, service, i.value, note);
+    }
+    subject(&r.subject, false)?;
+    if !r.links.is_empty() {
+        println!("  linked because:");
+        for l in &r.links {
+            let service = l
+                .service
+                .as_deref()
+                .map(|s| format!(" on {s}"))
+                .unwrap_or_default();
+            println!(
+                "    {} shares {}{} {} (weight {:.1})",
+                l.referral, l.kind, service, l.value, l.weight
+            );
+        }
+    }
+    for d in &r.decisions {
+        println!(
+            "  {} by {} at {}: {}",
+            d.kind,
+            d.actor,
+            when(d.decided_at),
+            d.rationale
+        );
+    }
+    for a in &r.assessments {
+        assessment(a, false)?;
+    }
+    Ok(())
+}
+
+pub fn assessment(a: &AssessmentRow, as_json: bool) -> Result<()> {
+    if as_json {
+        return json(a);
+    }
+    let band = |b: &str| {
+        Band::parse(b)
+            .map(|b| b.label().to_owned())
+            .unwrap_or_else(|| b.to_owned())
+    };
+    println!(
+        "Assessment {} of subject {} by {} at {} with {} {}: {}",
+        a.id,
+        a.subject_id.0,
+        a.assessor,
+        when(a.assessed_at),
+        a.tool_id,
+        a.tool_version,
+        band(&a.band)
+    );
+    if let (Some(b), Some(r)) = (&a.override_band, &a.override_rationale) {
+        println!(
+            "  overridden to {} by {}: {r}",
+            band(b),
+            a.override_by.as_deref().unwrap_or("unknown")
+        );
+    }
+    if let Ok(outcome) = serde_json::from_str::<Outcome>(&a.outcome) {
+        explanation(&outcome);
+        if !outcome.unanswered.is_empty() {
+            println!("    unanswered: {}", outcome.unanswered.join(", "));
+        }
+    }
+    Ok(())
+}
+
+pub fn rejects(rows: &[RejectRow], as_json: bool) -> Result<()> {
+    if as_json {
+        return json(&rows);
+    }
+    if rows.is_empty() {
+        println!("No rejected documents.");
+        return Ok(());
+    }
+    for r in rows {
+        let location = r
+            .location
+            .as_deref()
+            .map(|l| format!(" ({l})"))
+            .unwrap_or_default();
+        let field = r
+            .field
+            .as_deref()
+            .map(|f| format!(" [{f}]"))
+            .unwrap_or_default();
+        let resolved = r
+            .resolved_at
+            .map(|t| format!(" — resolved {}", when(t)))
+            .unwrap_or_default();
+        println!(
+            "{:>6}  {}{}{}: {}{}",
+            r.id, r.path, location, field, r.reason, resolved
+        );
+    }
+    println!("Correct the file, then run `severn rejects retry ID`.");
+    Ok(())
+}
+
+pub fn tool(tool: &RiskTool) {
+    println!("{} {} — {}", tool.id(), tool.version(), tool.name());
+    if tool.illustrative() {
+        println!("ILLUSTRATIVE: {}", tool.notice());
+    }
+    let t = tool.timescales();
+    println!(
+        "Timescales: Very High {} day(s), High {}, Medium {}, Low {}; clock starts at {}",
+        t.very_high,
+        t.high,
+        t.medium,
+        t.low,
+        tool.clock().starts.as_str()
+    );
+    for q in tool.questions() {
+        let options: Vec<String> = q.options.iter().map(|o| o.value.clone()).collect();
+        println!(
+            "  {:<28} [{}] {} ({})",
+            q.id,
+            q.step.label(),
+            q.text,
+            options.join(" / ")
+        );
+    }
+}
