@@ -15,7 +15,9 @@ use severn_domain::report::{
 };
 
 pub(crate) fn parse(bytes: &[u8], path: &str, ctx: &DocContext) -> Result<Parsed, Fail> {
-    let value: Value = serde_json::from_slice(bytes).map_err(|e| {
+    // Tools on Windows write a byte-order mark, which JSON parsers refuse.
+    let json = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let value: Value = serde_json::from_slice(json).map_err(|e| {
         Fail::new(format!("malformed JSON: {e}")).at(format!(
             "line {}, column {}",
             e.line(),

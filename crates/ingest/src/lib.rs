@@ -132,5 +132,7 @@ pub fn parse_document(bytes: &[u8], path: &str, ctx: &DocContext) -> Result<Pars
             )),
         }
     };
-    result.map_err(|fail| fail.into_rejection(path, bytes, Some(ctx.clone())))
+    // A loose file has no context worth storing; a package document keeps its package details.
+    let context = (*ctx != DocContext::default()).then(|| ctx.clone());
+    result.map_err(|fail| fail.into_rejection(path, bytes, context))
 }

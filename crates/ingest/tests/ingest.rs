@@ -960,3 +960,21 @@ fn package_documents_may_not_escape_through_symbolic_links() {
         rejected[0]
     );
 }
+
+#[test]
+fn byte_order_mark_and_windows_line_ends_are_accepted() {
+    let mut doc = b"\xEF\xBB\xBF".to_vec();
+    doc.extend(
+        String::from_utf8(REPORT_XML.to_vec())
+            .unwrap()
+            .replace('\n', "\r\n")
+            .bytes(),
+    );
+    let r = parse_report(&doc, "100000009.xml");
+    assert_eq!(r.source_ref, SourceRef::NcmecReportId("100000009".into()));
+    assert_eq!(r.reported_people().next().unwrap().identifiers.len(), 9);
+    let mut json = b"\xEF\xBB\xBF".to_vec();
+    json.extend(le_json_document().bytes());
+    let r = parse_report(&json, "x.json");
+    assert_eq!(r.source_ref, SourceRef::NcmecReportId("100000003".into()));
+}
