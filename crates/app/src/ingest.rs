@@ -285,7 +285,7 @@ fn new_reject(r: &Rejection, now: i64) -> NewReject {
 
 /// The identifiers Severn links on only count once each, with the weight of their kind.
 fn evidence_of(report: &Report, rows: &HashMap<String, IdentifierRow>) -> Vec<Evidence> {
-    let mut best: BTreeMap<IdentifierId, f64> = BTreeMap::new();
+    let mut best: BTreeMap<IdentifierId, Evidence> = BTreeMap::new();
     for person in report.reported_people() {
         for identifier in &person.identifiers {
             let Some(row) = rows.get(&identifier.key()) else {
@@ -294,21 +294,19 @@ fn evidence_of(report: &Report, rows: &HashMap<String, IdentifierRow>) -> Vec<Ev
             if row.placeholder || row.common {
                 continue;
             }
-            let mut weight = linking::weight(identifier.kind);
+            let mut evidence = Evidence::new(row.id, identifier.kind, &identifier.value);
             if identifier.kind == IdentifierKind::IpAddress
                 && behind_proxy(person, &identifier.value)
             {
-                weight = linking::PROXY_IP_WEIGHT;
+                evidence.weight = linking::PROXY_IP_WEIGHT;
             }
-            if weight > 0.0 {
-                let entry = best.entry(row.id).or_default();
-                *entry = entry.max(weight);
+            if evidence.weight > 0.0 {
+                let entry = best.entry(row.id).or_insert(evidence);
+                entry.weight = entry.weight.max(evidence.weight);
             }
         }
     }
-    best.into_iter()
-        .map(|(identifier, weight)| Evidence { identifier, weight })
-        .collect()
+    best.into_values().collect()
 }
 
 fn behind_proxy(person: &severn_domain::report::Person, ip: &str) -> bool {

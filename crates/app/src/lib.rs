@@ -3,6 +3,7 @@
 
 pub mod assess;
 pub mod ingest;
+pub mod quality;
 pub mod subjects;
 pub mod views;
 

@@ -3,7 +3,7 @@
 use crate::ingest::{band_reason, due_at, fresh_subject};
 use crate::{App, AppError, Result};
 use severn_domain::ids::{ReferralId, SubjectId};
-use severn_domain::linking::{self, Evidence, Linker, SubjectKey};
+use severn_domain::linking::{Evidence, Linker, SubjectKey};
 use severn_domain::report::IdentifierKind;
 use severn_domain::risk::{Band, Outcome, RiskTool};
 use severn_store::{DecisionRow, LinkRow, ReferralRow, SubjectRow, Tx};
@@ -216,10 +216,11 @@ pub(crate) async fn relink(
         let Some(kind) = IdentifierKind::parse(&identifier.kind) else {
             continue;
         };
-        evidence.entry(referral).or_default().push(Evidence {
-            identifier: identifier.id,
-            weight: linking::weight(kind),
-        });
+        evidence.entry(referral).or_default().push(Evidence::new(
+            identifier.id,
+            kind,
+            &identifier.value,
+        ));
     }
     let mut linker = Linker::new(&app.policy, [], []);
     for id in &ids {

@@ -46,6 +46,22 @@ pub fn weight(kind: IdentifierKind) -> f64 {
     }
 }
 
+/// The weight of one identifier value: as [`weight`] for its kind, except that a UK landline (+441, +442,
+/// +443) is a household's number, shared by everyone who lives there, and only corroborates.
+pub fn value_weight(kind: IdentifierKind, value: &str) -> f64 {
+    if kind == IdentifierKind::Phone
+        && ["+441", "+442", "+443"]
+            .iter()
+            .any(|p| value.starts_with(p))
+    {
+        return LANDLINE_WEIGHT;
+    }
+    weight(kind)
+}
+
+/// Household landlines link only with other evidence.
+pub const LANDLINE_WEIGHT: f64 = 0.5;
+
 /// The weight an IP address contributes when the source flagged it as a possible proxy: none.
 pub const PROXY_IP_WEIGHT: f64 = 0.0;
 
@@ -66,6 +82,28 @@ impl LinkPolicy {
 pub struct Evidence {
     pub identifier: IdentifierId,
     pub weight: f64,
+    /// Whether the value points at one person rather than a household or a group (an IP address, a landline,
+    /// a group identifier). A link needs at least one personal identifier, whatever the total weight.
+    pub personal: bool,
+}
+
+impl Evidence {
+    pub fn new(identifier: IdentifierId, kind: IdentifierKind, value: &str) -> Evidence {
+        Evidence {
+            identifier,
+            weight: value_weight(kind, value),
+            personal: is_personal(kind, value),
+        }
+    }
+}
+
+/// Whether an identifier value belongs to one person (see [`Evidence::personal`]).
+pub fn is_personal(kind: IdentifierKind, value: &str) -> bool {
+    match kind {
+        IdentifierKind::IpAddress | IdentifierKind::GroupId => false,
+        IdentifierKind::Phone => value_weight(kind, value) >= weight(kind),
+        _ => true,
+    }
 }
 
 /// A subject as the linker sees it: one already stored, or one this run creates (numbered from 0).
@@ -171,15 +209,32 @@ impl<'p> Linker<'p> {
 
     /// Places one referral given its evidence (common and placeholder identifiers already left out).
     pub fn place(&mut self, evidence: &[Evidence]) -> SubjectKey {
-        let mut scores: BTreeMap<SubjectKey, f64> = BTreeMap::new();
+        self.place_anchored(None, evidence)
+    }
+
+    /// Places a referral that already belongs to `anchor` (a changed version of a known report): it stays
+    /// there, and any other subject its evidence links is merged in as for a new referral.
+    pub fn place_anchored(
+        &mut self,
+        anchor: Option<SubjectId>,
+        evidence: &[Evidence],
+    ) -> SubjectKey {
+        // Per candidate subject: total weight, and whether any of it is personal.
+        let mut scores: BTreeMap<SubjectKey, (f64, bool)> = BTreeMap::new();
+        if let Some(anchor) = anchor {
+            scores.insert(self.find(SubjectKey::Stored(anchor)), (f64::INFINITY, true));
+        }
         for e in evidence {
             if let Some(&s) = self.identifier_subject.get(&e.identifier) {
-                *scores.entry(self.find(s)).or_default() += e.weight;
+                let score = scores.entry(self.find(s)).or_default();
+                score.0 += e.weight;
+                score.1 |= e.personal;
             }
         }
         let mut linked: Vec<(SubjectKey, f64)> = scores
             .into_iter()
-            .filter(|(_, total)| self.policy.links(*total))
+            .filter(|(_, (total, personal))| *personal && self.policy.links(*total))
+            .map(|(key, (total, _))| (key, total))
             .collect();
         // Best evidence first; ties go to the oldest subject so ids stay stable.
         linked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
@@ -261,7 +316,28 @@ mod tests {
         Evidence {
             identifier: IdentifierId(id),
             weight: weight(kind),
+            personal: kind != IdentifierKind::IpAddress && kind != IdentifierKind::GroupId,
         }
+    }
+
+    #[test]
+    fn household_evidence_alone_never_links() {
+        let policy = LinkPolicy::default();
+        let mut linker = Linker::new(&policy, [], []);
+        let landline = Evidence::new(IdentifierId(1), IdentifierKind::Phone, "+441134960060");
+        let home_v4 = Evidence::new(IdentifierId(2), IdentifierKind::IpAddress, "192.0.2.226");
+        let home_v6 = Evidence::new(
+            IdentifierId(3),
+            IdentifierKind::IpAddress,
+            "2001:db8:0:e1::1",
+        );
+        let a = linker.place(&[landline, home_v4, home_v6]);
+        let b = linker.place(&[landline, home_v4, home_v6]);
+        assert_ne!(a, b, "1.1 of household evidence is still only a household");
+        let screen = ev(4, IdentifierKind::ScreenName);
+        let c = linker.place(&[landline, screen]);
+        let d = linker.place(&[landline, screen]);
+        assert_eq!(c, d, "a screen name with the landline is a person");
     }
 
     #[test]
@@ -282,6 +358,17 @@ mod tests {
         let out = linker.finish();
         assert_eq!(out.new_subjects, 2);
         assert_eq!(out.placements[1].shared, vec![ev(1, IdentifierKind::Email)]);
+    }
+
+    #[test]
+    fn landlines_only_corroborate() {
+        assert_eq!(value_weight(IdentifierKind::Phone, "+447700900123"), 1.0);
+        assert_eq!(
+            value_weight(IdentifierKind::Phone, "+441134960017"),
+            LANDLINE_WEIGHT
+        );
+        assert!(!LinkPolicy::default().links(LANDLINE_WEIGHT));
+        assert!(LinkPolicy::default().links(LANDLINE_WEIGHT + weight(IdentifierKind::ScreenName)));
     }
 
     #[test]

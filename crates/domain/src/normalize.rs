@@ -204,7 +204,10 @@ mod tests {
             email(" Suspect.One@Mail.Example ").as_deref(),
             Some("suspect.one@mail.example")
         );
-        assert_eq!(email("mailto:<A@B.example>").as_deref(), Some("a@b.example"));
+        assert_eq!(
+            email("mailto:<A@B.example>").as_deref(),
+            Some("a@b.example")
+        );
         assert_eq!(
             email("<MAILTO:A@B.example>").as_deref(),
             Some("a@b.example")

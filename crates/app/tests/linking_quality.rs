@@ -1,0 +1,45 @@
+//! Linking quality on the synthetic hard-case stream, kept as a floor: pairwise precision ≥ 0.98, recall ≥ 0.95.
+
+use severn_app::App;
+use severn_app::ingest::Ingester;
+use severn_app::quality::{pairwise, read_ground_truth};
+use severn_domain::clock::FixedClock;
+use severn_store::Db;
+use std::sync::Arc;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hard_case_stream_links_above_the_floor() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = dir.path().join("corpus");
+    let options = severn_synth::SynthOptions::new(11, 3000, &corpus);
+    severn_synth::write_corpus(&options).unwrap();
+
+    let url = format!("sqlite://{}", dir.path().join("q.db").display());
+    let db = Db::connect(&url).await.unwrap();
+    let app = App::new(
+        db,
+        Arc::new(FixedClock::new("2026-02-01T00:00:00Z".parse().unwrap())),
+    );
+    let mut ingester = Ingester::new(&app).await.unwrap().with_batch_size(500);
+    for item in severn_ingest::walk(&[corpus.join("packages"), corpus.join("partner")]) {
+        ingester.push(item).await.unwrap();
+    }
+    let summary = ingester.finish().await.unwrap();
+    assert_eq!(summary.rejected, 0, "the synthetic stream is valid");
+
+    let truth = read_ground_truth(&corpus.join("ground-truth.csv")).unwrap();
+    let predicted = app.subject_of_every_referral().await.unwrap();
+    assert_eq!(
+        predicted.len(),
+        truth.len(),
+        "every unique report is one referral"
+    );
+    let q = pairwise(&predicted, &truth);
+    eprintln!("linking quality: {q:?}");
+    assert!(
+        q.precision >= 0.98,
+        "precision {:.4} below the floor",
+        q.precision
+    );
+    assert!(q.recall >= 0.95, "recall {:.4} below the floor", q.recall);
+}
