@@ -543,6 +543,24 @@ impl Tx {
         })
     }
 
+    /// (referral id, source reference, subject) above `after`, in id order: the light form for exports.
+    pub async fn referral_subjects_after(
+        &mut self,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<(i64, String, SubjectId)>> {
+        on!(self, conn => {
+            let rows = sqlx::query("SELECT id, source_ref, subject_id FROM referral WHERE id > $1 ORDER BY id LIMIT $2")
+                .bind(after)
+                .bind(limit)
+                .fetch_all(&mut *conn)
+                .await?;
+            rows.iter()
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, SubjectId(r.try_get(2)?))))
+                .collect()
+        })
+    }
+
     pub async fn referrals_by_id(&mut self, ids: &[ReferralId]) -> Result<Vec<ReferralRow>> {
         let mut rows = Vec::new();
         for chunk in ids.chunks(CHUNK) {
