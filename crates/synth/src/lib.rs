@@ -22,6 +22,9 @@ use std::collections::VecDeque;
 use std::fs;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::thread;
 
 /// What to generate. [`SynthOptions::new`] derives the partner row count from the report count.
 #[derive(Debug, Clone)]
@@ -99,6 +102,8 @@ pub enum SynthError {
         #[source]
         source: serde_json::Error,
     },
+    #[error("file writer stopped before {0} was written")]
+    WriterStopped(PathBuf),
     #[error("cannot write {path}: {source}")]
     Csv {
         path: PathBuf,
@@ -144,29 +149,75 @@ impl Picker {
     }
 }
 
+/// Packages are written by a few threads, one whole package directory per job: creating many small files is
+/// bound by the file system, not the CPU, and creating them in different directories at once is several times
+/// faster. Content is fixed before sending, so output stays deterministic; the bounded queue keeps memory flat.
+const WRITER_THREADS: usize = 4;
+const QUEUE: usize = 2 * WRITER_THREADS;
+
+/// A package directory and its files (name, content).
+type Job = (PathBuf, Vec<(String, Vec<u8>)>);
+
+fn write_packages(jobs: &Mutex<Receiver<Job>>, failure: &Mutex<Option<SynthError>>) {
+    loop {
+        let job = match jobs.lock() {
+            Ok(rx) => rx.recv(),
+            Err(_) => return,
+        };
+        let Ok((dir, files)) = job else { return };
+        if let Err(err) = write_package(&dir, &files)
+            && let Ok(mut slot) = failure.lock()
+        {
+            slot.get_or_insert(err);
+        }
+    }
+}
+
+fn write_package(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<(), SynthError> {
+    fs::create_dir_all(dir).map_err(io_err(dir))?;
+    for (name, bytes) in files {
+        let path = dir.join(name);
+        fs::write(&path, bytes).map_err(io_err(&path))?;
+    }
+    Ok(())
+}
+
 struct Writer<'a> {
-    xml: String,
-    json: Vec<u8>,
+    packages: SyncSender<Job>,
+    /// Files of the package being generated.
+    files: Vec<(String, Vec<u8>)>,
     summary: &'a mut SynthSummary,
 }
 
 impl Writer<'_> {
-    /// Writes a report (and its fileDetails) into a package directory; returns its manifest entry.
+    fn send(&mut self, name: String, bytes: Vec<u8>) {
+        self.files.push((name, bytes));
+    }
+
+    /// Hands the finished package to the writer threads.
+    fn finish_package(&mut self, dir: PathBuf) -> Result<(), SynthError> {
+        let files = std::mem::take(&mut self.files);
+        self.packages
+            .send((dir, files))
+            .map_err(|err| SynthError::WriterStopped(err.0.0))
+    }
+
+    /// Queues a report (and its fileDetails) for writing into a package directory; returns its manifest entry.
     fn report(&mut self, dir: &Path, r: &Report) -> Result<Value, SynthError> {
         let mut entry = json!({ "ncmecReportId": r.id.to_string() });
         if r.xml {
             let name = format!("{}.xml", r.id);
-            render::report_xml(r, &mut self.xml);
-            let path = dir.join(&name);
-            fs::write(&path, &self.xml).map_err(io_err(&path))?;
+            let mut xml = String::with_capacity(4096);
+            render::report_xml(r, &mut xml);
+            self.send(name.clone(), xml.into_bytes());
             entry["document"] = name.into();
             if !r.files.is_empty() {
                 let mut names = Vec::with_capacity(r.files.len());
                 for (n, file) in r.files.iter().enumerate() {
                     let name = render::file_details_name(r.id, n + 1);
-                    render::file_details_xml(r, file, &mut self.xml);
-                    let path = dir.join(&name);
-                    fs::write(&path, &self.xml).map_err(io_err(&path))?;
+                    let mut xml = String::with_capacity(2048);
+                    render::file_details_xml(r, file, &mut xml);
+                    self.send(name.clone(), xml.into_bytes());
                     names.push(Value::from(name));
                     self.summary.file_details += 1;
                 }
@@ -174,12 +225,12 @@ impl Writer<'_> {
             }
         } else {
             let name = format!("{}.json", r.id);
-            let path = dir.join(&name);
-            render::report_json(r, &mut self.json).map_err(|source| SynthError::Json {
-                path: path.clone(),
+            let mut json = Vec::with_capacity(4096);
+            render::report_json(r, &mut json).map_err(|source| SynthError::Json {
+                path: dir.join(&name),
                 source,
             })?;
-            fs::write(&path, &self.json).map_err(io_err(&path))?;
+            self.send(name.clone(), json);
             entry["document"] = name.into();
         }
         self.summary.reports += 1;
@@ -204,7 +255,7 @@ fn prepare_output(out: &Path) -> Result<(), SynthError> {
     Ok(())
 }
 
-/// Writes a synthetic corpus to `options.out`. Same options, same bytes.
+/// Writes a synthetic corpus to `options.out`. Same options, same bytes. `summary.json` is written last.
 pub fn write_corpus(options: &SynthOptions) -> Result<SynthSummary, SynthError> {
     if options.reports_per_package == 0 {
         return Err(SynthError::InvalidOptions(
@@ -213,6 +264,32 @@ pub fn write_corpus(options: &SynthOptions) -> Result<SynthSummary, SynthError> 
     }
     let out = options.out.as_path();
     prepare_output(out)?;
+    let (packages, jobs) = sync_channel::<Job>(QUEUE);
+    let jobs = Mutex::new(jobs);
+    let failure = Mutex::new(None);
+    let generated = thread::scope(|scope| {
+        for _ in 0..WRITER_THREADS {
+            scope.spawn(|| write_packages(&jobs, &failure));
+        }
+        // `packages` moves in and is dropped on return, which lets the writers finish.
+        generate(options, packages)
+    });
+    if let Some(err) = failure.into_inner().ok().flatten() {
+        return Err(err);
+    }
+    let summary = generated?;
+    let path = out.join("summary.json");
+    let mut bytes = serde_json::to_vec_pretty(&summary).map_err(|source| SynthError::Json {
+        path: path.clone(),
+        source,
+    })?;
+    bytes.push(b'\n');
+    fs::write(&path, bytes).map_err(io_err(&path))?;
+    Ok(summary)
+}
+
+fn generate(options: &SynthOptions, packages: SyncSender<Job>) -> Result<SynthSummary, SynthError> {
+    let out = options.out.as_path();
     let hard = options.hard_cases;
     let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
     let ncmec_suspects = if options.reports == 0 {
@@ -245,15 +322,14 @@ pub fn write_corpus(options: &SynthOptions) -> Result<SynthSummary, SynthError> 
     };
     let mut recent: VecDeque<(usize, Report)> = VecDeque::with_capacity(RECENT + 1);
     let mut writer = Writer {
-        xml: String::with_capacity(8192),
-        json: Vec::with_capacity(8192),
+        packages,
+        files: Vec::new(),
         summary: &mut summary,
     };
     let packages = options.reports.div_ceil(options.reports_per_package);
     let mut index = 0usize;
     for p in 0..packages {
         let dir = out.join("packages").join(format!("NCA-{:06}", p + 1));
-        fs::create_dir_all(&dir).map_err(io_err(&dir))?;
         let count = options.reports_per_package.min(options.reports - index);
         let mut entries = Vec::with_capacity(count + 4);
         let mut ids = Vec::with_capacity(count + 4);
@@ -316,14 +392,14 @@ pub fn write_corpus(options: &SynthOptions) -> Result<SynthSummary, SynthError> 
             "receivingForce": "Example Constabulary",
             "reports": entries,
         });
-        let path = dir.join("package.json");
         let mut bytes =
             serde_json::to_vec_pretty(&manifest).map_err(|source| SynthError::Json {
-                path: path.clone(),
+                path: dir.join("package.json"),
                 source,
             })?;
         bytes.push(b'\n');
-        fs::write(&path, bytes).map_err(io_err(&path))?;
+        writer.send("package.json".to_owned(), bytes);
+        writer.finish_package(dir)?;
         writer.summary.packages += 1;
     }
 
@@ -354,12 +430,5 @@ pub fn write_corpus(options: &SynthOptions) -> Result<SynthSummary, SynthError> 
     truth.flush().map_err(io_err(&truth_path))?;
 
     summary.suspects = seen.iter().filter(|s| **s).count();
-    let path = out.join("summary.json");
-    let mut bytes = serde_json::to_vec_pretty(&summary).map_err(|source| SynthError::Json {
-        path: path.clone(),
-        source,
-    })?;
-    bytes.push(b'\n');
-    fs::write(&path, bytes).map_err(io_err(&path))?;
     Ok(summary)
 }

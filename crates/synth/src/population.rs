@@ -185,15 +185,22 @@ impl Population {
                         common_handle = h + 1;
                     }
                 }
-                let placeholder = |rng: &mut ChaCha8Rng, p: f64, count: usize| -> u8 {
-                    if hard && rng.random_bool(p) {
-                        rng.random_range(0..count) as u8 + 1
-                    } else {
-                        0
+                // Placeholders are common and skewed towards the first value (all-zero IMEI, unknown@).
+                let placeholder = |rng: &mut ChaCha8Rng, p: f64, weights: &[u32]| -> u8 {
+                    if !(hard && rng.random_bool(p)) {
+                        return 0;
                     }
+                    let mut x = rng.random_range(0..weights.iter().sum::<u32>());
+                    for (k, w) in weights.iter().enumerate() {
+                        if x < *w {
+                            return k as u8 + 1;
+                        }
+                        x -= w;
+                    }
+                    1
                 };
-                let placeholder_email = placeholder(rng, 0.06, 3);
-                let placeholder_imei = placeholder(rng, 0.08, 2);
+                let placeholder_email = placeholder(rng, 0.08, &[60, 25, 15]);
+                let placeholder_imei = placeholder(rng, 0.12, &[80, 20]);
                 suspects.push(Suspect {
                     first: rng.random_range(0..FIRST_NAMES.len()) as u8,
                     last: if rng.random_bool(0.6) {

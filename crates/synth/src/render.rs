@@ -330,6 +330,9 @@ fn capture_json(e: &IpEvent) -> Value {
         m.insert("port".into(), port.into());
     }
     m.insert("eventName".into(), e.event.into());
+    if let Some(proxy) = e.proxy {
+        m.insert("possibleProxy".into(), proxy.into());
+    }
     Value::Object(m)
 }
 
@@ -432,19 +435,17 @@ fn file_json(f: &File) -> Value {
 pub fn report_json(r: &Report, out: &mut Vec<u8>) -> serde_json::Result<()> {
     out.clear();
     let service = &SERVICES[r.person.service];
-    let recipients: Vec<Value> = r
-        .recipients
-        .iter()
-        .map(|c| {
-            json!({
-                "firstName": c.first,
-                "approximateAge": c.age,
-                "espService": service.name,
-                "espUserId": c.user_id,
-                "screenName": { "value": c.screen_name },
-            })
+    let child = |c: &Child| {
+        json!({
+            "firstName": c.first,
+            "approximateAge": c.age,
+            "espService": service.name,
+            "espUserId": c.user_id,
+            "screenName": { "value": c.screen_name },
         })
-        .collect();
+    };
+    let recipients: Vec<Value> = r.recipients.iter().map(child).collect();
+    let victims: Vec<Value> = r.victims.iter().map(child).collect();
     let files: Vec<Value> = r.files.iter().map(file_json).collect();
     let info: Vec<Value> = r
         .additional_info
@@ -477,6 +478,7 @@ pub fn report_json(r: &Report, out: &mut Vec<u8>) -> serde_json::Result<()> {
             },
             "reportedPeople": { "reportedPersons": [person_json(&r.person)] },
             "intendedRecipients": { "intendedRecipients": recipients },
+            "victims": { "victims": victims },
             "uploadedFiles": { "uploadedFiles": files },
             "additionalInformations": info,
         }),
