@@ -14,8 +14,8 @@ use severn_domain::risk::{Band, Outcome, RiskTool, Signals, signals_from_report}
 use severn_domain::sla;
 use severn_ingest::{Item, Parsed, Rejection};
 use severn_store::{
-    FileDetailOutcome, FileDetailRow, IdentifierRow, KnownReferral, LinkRow, NewIdentifier,
-    NewReject, ReferralIdentifierRow, ReferralRow, SubjectRow, Tx,
+    FileDetailRow, IdentifierRow, KnownReferral, LinkRow, NewReject, ReferralIdentifierRow,
+    ReferralRow, SubjectRow, Tx,
 };
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
@@ -172,8 +172,28 @@ async fn write_batch(
     }
 
     // File details are stored as documents of their own and also feed the risk signals of their report.
+    let keys: Vec<String> = batch
+        .reports
+        .iter()
+        .map(|r| r.source_ref.as_key())
+        .collect();
+    let detail_refs: BTreeSet<String> = batch
+        .file_details
+        .iter()
+        .map(|d| report_key(&d.report_id))
+        .chain(keys.iter().cloned())
+        .collect();
+    let detail_refs: Vec<String> = detail_refs.into_iter().collect();
+    let mut earlier_by_report: HashMap<String, Vec<FileDetailRow>> = HashMap::new();
+    for row in tx.file_details_of_refs(&detail_refs).await? {
+        earlier_by_report
+            .entry(row.source_ref.clone())
+            .or_default()
+            .push(row);
+    }
     let mut details_by_report: HashMap<String, Vec<&FileDetails>> = HashMap::new();
     let mut details_for_stored: Vec<&FileDetails> = Vec::new();
+    let mut new_details = Vec::new();
     for details in &batch.file_details {
         let row = FileDetailRow {
             source_ref: report_key(&details.report_id),
@@ -182,41 +202,37 @@ async fn write_batch(
             received_at: now,
             document: serde_json::to_string(&details.file).expect("file info serialises"),
         };
-        match tx.upsert_file_detail(&row).await? {
-            FileDetailOutcome::Duplicate => summary.duplicates += 1,
-            FileDetailOutcome::Inserted | FileDetailOutcome::Updated => {
-                summary.file_details += 1;
-                if batch.refs.contains(&row.source_ref) {
-                    details_by_report
-                        .entry(row.source_ref)
-                        .or_default()
-                        .push(details);
-                } else {
-                    details_for_stored.push(details);
-                }
+        let stored = earlier_by_report
+            .get(&row.source_ref)
+            .and_then(|rows| rows.iter().find(|r| r.file_id == row.file_id));
+        match stored {
+            Some(earlier) if earlier.content_sha256 == row.content_sha256 => {
+                summary.duplicates += 1;
+                continue;
             }
+            Some(_) => {
+                tx.upsert_file_detail(&row).await?;
+            }
+            None => new_details.push(row.clone()),
+        }
+        summary.file_details += 1;
+        if batch.refs.contains(&row.source_ref) {
+            details_by_report
+                .entry(row.source_ref)
+                .or_default()
+                .push(details);
+        } else {
+            details_for_stored.push(details);
         }
     }
+    tx.insert_file_details(&new_details).await?;
 
-    let keys: Vec<String> = batch
-        .reports
-        .iter()
-        .map(|r| r.source_ref.as_key())
-        .collect();
     let known: HashMap<String, KnownReferral> = tx
         .known_referrals(&keys)
         .await?
         .into_iter()
         .map(|k| (k.source_ref.clone(), k))
         .collect();
-    let earlier_details = tx.file_details_of_refs(&keys).await?;
-    let mut earlier_by_report: HashMap<String, Vec<FileDetailRow>> = HashMap::new();
-    for row in earlier_details {
-        earlier_by_report
-            .entry(row.source_ref.clone())
-            .or_default()
-            .push(row);
-    }
 
     let mut candidates = Vec::new();
     for (mut report, key) in batch.reports.into_iter().zip(keys) {
@@ -228,7 +244,18 @@ async fn write_batch(
             summary.duplicates += 1;
             continue;
         }
-        for row in earlier_by_report.get(&key).into_iter().flatten() {
+        let replaced: HashSet<&str> = details_by_report
+            .get(&key)
+            .into_iter()
+            .flatten()
+            .map(|d| d.file.file_id.as_deref().unwrap_or(""))
+            .collect();
+        for row in earlier_by_report
+            .get(&key)
+            .into_iter()
+            .flatten()
+            .filter(|r| !replaced.contains(r.file_id.as_str()))
+        {
             if let Ok(file) = serde_json::from_str(&row.document) {
                 attach_file(&mut report, file);
             }
@@ -338,30 +365,47 @@ async fn link_and_store(
     candidates: &[Candidate],
     now: i64,
 ) -> Result<()> {
-    // Identifiers: insert new ones, read the subjects known ones point at.
-    let mut wanted: BTreeMap<String, NewIdentifier> = BTreeMap::new();
+    // Identifiers: read the known ones with the subjects they point at; number the new ones, which are
+    // written after linking, already pointing at their subject.
+    let mut wanted: BTreeMap<String, &severn_domain::report::Identifier> = BTreeMap::new();
     for c in candidates {
         for person in &c.report.people {
             for identifier in &person.identifiers {
-                wanted
-                    .entry(identifier.key())
-                    .or_insert_with(|| NewIdentifier {
-                        key: identifier.key(),
-                        kind: identifier.kind.as_str().to_owned(),
-                        service: identifier.service.clone(),
-                        value: identifier.value.clone(),
-                        placeholder: normalize::is_placeholder(identifier.kind, &identifier.value),
-                    });
+                wanted.entry(identifier.key()).or_insert(identifier);
             }
         }
     }
-    let wanted: Vec<NewIdentifier> = wanted.into_values().collect();
+    let keys: Vec<String> = wanted.keys().cloned().collect();
     let mut rows: HashMap<String, IdentifierRow> = tx
-        .upsert_identifiers(&wanted)
+        .identifiers_by_key(&keys)
         .await?
         .into_iter()
         .map(|r| (r.key.clone(), r))
         .collect();
+    let known_keys: HashSet<String> = rows.keys().cloned().collect();
+    let unseen: Vec<&severn_domain::report::Identifier> = wanted
+        .iter()
+        .filter(|(key, _)| !known_keys.contains(*key))
+        .map(|(_, identifier)| *identifier)
+        .collect();
+    if !unseen.is_empty() {
+        let first = tx.alloc_ids("identifier", unseen.len()).await?;
+        for (i, identifier) in unseen.into_iter().enumerate() {
+            rows.insert(
+                identifier.key(),
+                IdentifierRow {
+                    id: IdentifierId(first + i as i64),
+                    key: identifier.key(),
+                    kind: identifier.kind.as_str().to_owned(),
+                    service: identifier.service.clone(),
+                    value: identifier.value.clone(),
+                    placeholder: normalize::is_placeholder(identifier.kind, &identifier.value),
+                    common: false,
+                    subject_id: None,
+                },
+            );
+        }
+    }
 
     // Values seen with too many distinct accounts are shared or placeholders: they stop linking, and subjects
     // they may already have joined wrongly are linked afresh without them.
@@ -404,7 +448,12 @@ async fn link_and_store(
             row.common = true;
         }
     }
-    tx.mark_common(&newly_common).await?;
+    let known_common: Vec<IdentifierId> = rows
+        .values()
+        .filter(|r| known_keys.contains(&r.key) && newly_common.contains(&r.id))
+        .map(|r| r.id)
+        .collect();
+    tx.mark_common(&known_common).await?;
 
     // Link.
     let mut involved: BTreeSet<SubjectId> = rows
@@ -575,15 +624,40 @@ async fn link_and_store(
         tx.merge_subject(*from, into).await?;
     }
     tx.insert_links(&links).await?;
-    let pointers: Vec<(IdentifierId, SubjectId)> = outcome
+    let mut pointer_of: HashMap<IdentifierId, SubjectId> = outcome
         .identifier_subjects
         .iter()
         .map(|(i, k)| (*i, resolve(*k)))
         .collect();
-    tx.set_identifier_subjects(&pointers).await?;
-    for s in &updated_subjects {
-        tx.update_subject(s).await?;
+    let merged_into: HashMap<SubjectId, SubjectId> = outcome
+        .merges
+        .iter()
+        .map(|(from, into)| (*from, resolve(*into)))
+        .collect();
+    let mut unseen_rows = Vec::new();
+    let mut moved_pointers = Vec::new();
+    for row in rows.into_values() {
+        let pointer = pointer_of.remove(&row.id);
+        if known_keys.contains(&row.key) {
+            // Merges already moved pointers in storage; only those that now point elsewhere need writing.
+            let current = row
+                .subject_id
+                .map(|s| merged_into.get(&s).copied().unwrap_or(s));
+            if let Some(p) = pointer
+                && current != Some(p)
+            {
+                moved_pointers.push((row.id, p));
+            }
+        } else {
+            unseen_rows.push(IdentifierRow {
+                subject_id: pointer,
+                ..row
+            });
+        }
     }
+    tx.insert_identifiers(&unseen_rows).await?;
+    tx.set_identifier_subjects(&moved_pointers).await?;
+    tx.update_subjects(&updated_subjects).await?;
 
     for subject in to_relink {
         crate::subjects::relink(tx, app, tool, subject, now).await?;

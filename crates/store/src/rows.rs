@@ -26,15 +26,6 @@ pub struct IdentifierRow {
     pub subject_id: Option<SubjectId>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewIdentifier {
-    pub key: String,
-    pub kind: String,
-    pub service: Option<String>,
-    pub value: String,
-    pub placeholder: bool,
-}
-
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SubjectRow {
     pub id: SubjectId,

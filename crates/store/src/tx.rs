@@ -162,52 +162,27 @@ impl Tx {
         Ok(found)
     }
 
-    /// Returns the rows of these identifier keys, inserting the ones not seen before.
-    pub async fn upsert_identifiers(
-        &mut self,
-        new: &[NewIdentifier],
-    ) -> Result<Vec<IdentifierRow>> {
-        let keys: Vec<String> = new.iter().map(|n| n.key.clone()).collect();
-        let mut rows = self.identifiers_by_key(&keys).await?;
-        let known: std::collections::HashSet<&str> = rows.iter().map(|r| r.key.as_str()).collect();
-        let missing: Vec<&NewIdentifier> = new
-            .iter()
-            .filter(|n| !known.contains(n.key.as_str()))
-            .collect();
-        if missing.is_empty() {
-            return Ok(rows);
-        }
-        let first = self.alloc_ids("identifier", missing.len()).await?;
-        let inserted: Vec<IdentifierRow> = missing
-            .iter()
-            .enumerate()
-            .map(|(i, n)| IdentifierRow {
-                id: IdentifierId(first + i as i64),
-                key: n.key.clone(),
-                kind: n.kind.clone(),
-                service: n.service.clone(),
-                value: n.value.clone(),
-                placeholder: n.placeholder,
-                common: false,
-                subject_id: None,
-            })
-            .collect();
-        for chunk in inserted.chunks(CHUNK) {
+    /// Inserts identifiers not seen before, with the subject they already point at and their common flag.
+    pub async fn insert_identifiers(&mut self, rows: &[IdentifierRow]) -> Result<()> {
+        for chunk in rows.chunks(CHUNK) {
             on!(self, conn => {
-                let mut q = QueryBuilder::new("INSERT INTO identifier (id, key, kind, service, value, placeholder) ");
+                let mut q = QueryBuilder::new(
+                    "INSERT INTO identifier (id, key, kind, service, value, placeholder, common, subject_id) ",
+                );
                 q.push_values(chunk, |mut b, r| {
                     b.push_bind(r.id.0)
                         .push_bind(r.key.as_str())
                         .push_bind(r.kind.as_str())
                         .push_bind(r.service.as_deref())
                         .push_bind(r.value.as_str())
-                        .push_bind(r.placeholder);
+                        .push_bind(r.placeholder)
+                        .push_bind(r.common)
+                        .push_bind(r.subject_id.map(|s| s.0));
                 });
                 q.build().execute(&mut *conn).await?;
             })
         }
-        rows.extend(inserted);
-        Ok(rows)
+        Ok(())
     }
 
     pub async fn identifiers_by_key(&mut self, keys: &[String]) -> Result<Vec<IdentifierRow>> {
@@ -335,6 +310,35 @@ impl Tx {
                         .push_bind(s.clock_start_at)
                         .push_bind(s.due_at);
                 });
+                q.build().execute(&mut *conn).await?;
+            })
+        }
+        Ok(())
+    }
+
+    /// Writes many subjects' current state in one statement per chunk.
+    pub async fn update_subjects(&mut self, subjects: &[SubjectRow]) -> Result<()> {
+        for chunk in subjects.chunks(CHUNK / 2) {
+            on!(self, conn => {
+                let mut q = QueryBuilder::new(format!("INSERT INTO subject ({SUBJECT_COLUMNS}) "));
+                q.push_values(chunk, |mut b, s| {
+                    b.push_bind(s.id.0)
+                        .push_bind(s.created_at)
+                        .push_bind(s.status.as_str())
+                        .push_bind(s.merged_into.map(|m| m.0))
+                        .push_bind(s.provisional_band.as_str())
+                        .push_bind(s.assessment_id)
+                        .push_bind(s.band.as_str())
+                        .push_bind(s.band_reason.as_str())
+                        .push_bind(s.clock_start_at)
+                        .push_bind(s.due_at);
+                });
+                q.push(
+                    " ON CONFLICT (id) DO UPDATE SET status = excluded.status, merged_into = excluded.merged_into, \
+                     provisional_band = excluded.provisional_band, assessment_id = excluded.assessment_id, \
+                     band = excluded.band, band_reason = excluded.band_reason, \
+                     clock_start_at = excluded.clock_start_at, due_at = excluded.due_at",
+                );
                 q.build().execute(&mut *conn).await?;
             })
         }
@@ -930,6 +934,26 @@ impl Tx {
                 })
                 .collect()
         })
+    }
+
+    /// Inserts file-details documents not stored before.
+    pub async fn insert_file_details(&mut self, rows: &[FileDetailRow]) -> Result<()> {
+        for chunk in rows.chunks(CHUNK) {
+            on!(self, conn => {
+                let mut q = QueryBuilder::new(
+                    "INSERT INTO file_detail (source_ref, file_id, content_sha256, received_at, document) ",
+                );
+                q.push_values(chunk, |mut b, f| {
+                    b.push_bind(f.source_ref.as_str())
+                        .push_bind(f.file_id.as_str())
+                        .push_bind(f.content_sha256.as_str())
+                        .push_bind(f.received_at)
+                        .push_bind(f.document.as_str());
+                });
+                q.build().execute(&mut *conn).await?;
+            })
+        }
+        Ok(())
     }
 
     /// Stores a file-details document; returns false when that exact document was already stored.
