@@ -3,6 +3,10 @@
 mod demo;
 mod output;
 
+// Ingest allocates many small short-lived strings; mimalloc handles that pattern markedly better than glibc.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
