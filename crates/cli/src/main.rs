@@ -233,7 +233,13 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Ingest(args) => {
             let app = connect(&url).await?;
-            let summary = ingest(&app, &args.paths, args.batch_size).await?;
+            // Rejects keep their path for `severn rejects retry`, which may run from another directory.
+            let paths: Vec<PathBuf> = args
+                .paths
+                .iter()
+                .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone()))
+                .collect();
+            let summary = ingest(&app, &paths, args.batch_size).await?;
             println!(
                 "ingested {}, duplicates {}, rejected {}",
                 summary.ingested + summary.new_versions,

@@ -1,0 +1,693 @@
+//! End-to-end tests of the `severn` binary: every test runs the built command against a database of its own
+//! (SQLite in a temporary directory; PostgreSQL when SEVERN_TEST_POSTGRES_URL is set) and synthetic data only
+//! (RFC 2606 domains, RFC 5737 addresses, Ofcom drama numbers 07700 900xxx).
+
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_severn");
+
+/// The command with no database settings from the environment it runs in.
+fn bare() -> Command {
+    let mut command = Command::new(BIN);
+    command
+        .env_remove("SEVERN_DATABASE_URL")
+        .env_remove("SEVERN_LOG");
+    command
+}
+
+fn severn(database: &str) -> Command {
+    let mut command = bare();
+    command.arg("--database").arg(database);
+    command
+}
+
+fn sqlite(dir: &Path) -> String {
+    format!("sqlite://{}", dir.join("t.db").display())
+}
+
+/// What a run printed, with its exit status.
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+    what: String,
+}
+
+impl Run {
+    fn describe(&self) -> String {
+        format!(
+            "`{}` exited {:?}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            self.what, self.code, self.stdout, self.stderr
+        )
+    }
+
+    fn ok(self) -> Self {
+        assert_eq!(self.code, Some(0), "{}", self.describe());
+        self
+    }
+
+    fn code(self, expected: i32) -> Self {
+        assert_eq!(self.code, Some(expected), "{}", self.describe());
+        self
+    }
+
+    fn failed(self) -> Self {
+        assert!(
+            self.code.is_some_and(|c| c != 0),
+            "expected a failure: {}",
+            self.describe()
+        );
+        assert!(
+            !self.stderr.contains("panicked"),
+            "a failure must be an error message, not a panic: {}",
+            self.describe()
+        );
+        self
+    }
+
+    fn last_line(&self) -> &str {
+        self.stdout.lines().last().unwrap_or("")
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", self.describe()))
+    }
+}
+
+fn run(command: &mut Command) -> Run {
+    let what = format!("{command:?}");
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = command
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {what}: {e}"));
+    Run {
+        code: status.code(),
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+        what,
+    }
+}
+
+/// `ingested A, duplicates B, rejected C` → (A, B, C).
+fn counts(line: &str) -> (u64, u64, u64) {
+    let parts: Vec<&str> = line.split(", ").collect();
+    let number = |part: &str, label: &str| -> u64 {
+        part.strip_prefix(label)
+            .and_then(|n| n.strip_prefix(' '))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| {
+                panic!("{line:?} does not read `ingested N, duplicates N, rejected N`")
+            })
+    };
+    assert_eq!(
+        parts.len(),
+        3,
+        "{line:?} does not read `ingested N, duplicates N, rejected N`"
+    );
+    (
+        number(parts[0], "ingested"),
+        number(parts[1], "duplicates"),
+        number(parts[2], "rejected"),
+    )
+}
+
+/// A synthetic corpus: `severn synth --seed SEED --reports REPORTS --out DIR/corpus`, and its summary.json.
+fn synth(dir: &Path, seed: u64, reports: usize) -> (PathBuf, Value) {
+    let out = dir.join("corpus");
+    run(bare()
+        .arg("synth")
+        .args(["--seed", &seed.to_string()])
+        .args(["--reports", &reports.to_string()])
+        .arg("--out")
+        .arg(&out))
+    .ok();
+    let summary = std::fs::read_to_string(out.join("summary.json")).expect("summary.json");
+    (
+        out,
+        serde_json::from_str(&summary).expect("summary.json is JSON"),
+    )
+}
+
+fn field(summary: &Value, name: &str) -> u64 {
+    summary[name]
+        .as_u64()
+        .unwrap_or_else(|| panic!("summary.json has no count {name}: {summary}"))
+}
+
+fn ingest(database: &str, corpus: &Path) -> Run {
+    run(severn(database)
+        .arg("ingest")
+        .arg(corpus.join("packages"))
+        .arg(corpus.join("partner")))
+}
+
+/// A database holding the seed-3, 150-report corpus.
+fn ingested() -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let (corpus, _) = synth(dir.path(), 3, 150);
+    let database = sqlite(dir.path());
+    ingest(&database, &corpus).ok();
+    (dir, database)
+}
+
+fn repo_file(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(path)
+}
+
+/// Checks a corpus ingests completely once, and is only duplicates the second time.
+fn ingest_twice(database: &str, corpus: &Path, summary: &Value) {
+    let first = ingest(database, corpus).ok();
+    let (ingested, duplicates, rejected) = counts(first.last_line());
+    assert_eq!(rejected, 0, "{}", first.describe());
+    // Every unique report (or new version of one) and every partner row is a referral.
+    assert_eq!(
+        ingested,
+        field(summary, "unique_reports")
+            + field(summary, "new_versions")
+            + field(summary, "partner_rows"),
+        "{}\nsummary.json: {summary}",
+        first.describe()
+    );
+    // Re-sent reports are duplicates (so may be a re-sent report's fileDetails).
+    assert!(
+        duplicates >= field(summary, "duplicates"),
+        "{}\nsummary.json: {summary}",
+        first.describe()
+    );
+
+    let second = ingest(database, corpus).ok();
+    let (ingested, duplicates, rejected) = counts(second.last_line());
+    assert_eq!((ingested, rejected), (0, 0), "{}", second.describe());
+    // Every document is already held: reports, fileDetails and partner rows.
+    assert_eq!(
+        duplicates,
+        field(summary, "reports") + field(summary, "file_details") + field(summary, "partner_rows"),
+        "{}\nsummary.json: {summary}",
+        second.describe()
+    );
+}
+
+#[test]
+fn ingest_of_a_synthetic_corpus_then_again_gives_only_duplicates() {
+    let dir = tempfile::tempdir().unwrap();
+    let (corpus, summary) = synth(dir.path(), 3, 150);
+    ingest_twice(&sqlite(dir.path()), &corpus, &summary);
+}
+
+#[test]
+fn synth_refuses_a_directory_that_is_not_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("keep.txt"), "not a corpus").unwrap();
+    run(bare()
+        .arg("synth")
+        .args(["--reports", "10", "--out"])
+        .arg(dir.path()))
+    .failed();
+    assert!(dir.path().join("keep.txt").exists());
+}
+
+const GOOD_REPORT: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<report>
+  <incidentSummary>
+    <incidentType>Child Pornography (possession, manufacture, and distribution)</incidentType>
+    <platform>ExampleChat for Android</platform>
+    <incidentDateTime>2026-01-15T14:30:00Z</incidentDateTime>
+  </incidentSummary>
+  <reporter>
+    <reportingPerson>
+      <email type="Work" verified="true">trust-safety@service.example</email>
+    </reportingPerson>
+  </reporter>
+  <personOrUserReported>
+    <personOrUserReportedPerson>
+      <phone type="Mobile" countryCallingCode="+44">7700900123</phone>
+      <email type="Home" verified="false">EMAIL</email>
+    </personOrUserReportedPerson>
+    <espIdentifier>user-000042</espIdentifier>
+    <espService>ExampleChat</espService>
+    <ipCaptureEvent>
+      <ipAddress>192.0.2.10</ipAddress>
+      <eventName>Login</eventName>
+      <dateTime>2026-01-15T14:00:00Z</dateTime>
+    </ipCaptureEvent>
+  </personOrUserReported>
+</report>
+"#;
+
+fn report(email: &str) -> String {
+    GOOD_REPORT.replace("EMAIL", email)
+}
+
+/// An inbox with report 900000001 (good) and 900000002 (truncated, so malformed XML).
+fn inbox(dir: &Path) -> PathBuf {
+    let inbox = dir.join("inbox");
+    std::fs::create_dir(&inbox).unwrap();
+    std::fs::write(
+        inbox.join("900000001.xml"),
+        report("suspect.one@mail.example"),
+    )
+    .unwrap();
+    let broken = report("suspect.two@mail.example");
+    std::fs::write(inbox.join("900000002.xml"), &broken[..broken.len() / 2]).unwrap();
+    inbox
+}
+
+fn open_rejects(database: &str) -> Vec<Value> {
+    let listed = run(severn(database).args(["rejects", "--json"])).ok();
+    listed
+        .json()
+        .as_array()
+        .unwrap_or_else(|| panic!("not an array: {}", listed.describe()))
+        .clone()
+}
+
+#[test]
+fn a_malformed_file_is_rejected_kept_and_retried_after_correction() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = sqlite(dir.path());
+    let inbox = inbox(dir.path());
+
+    let ingested = run(severn(&database).arg("ingest").arg(&inbox)).code(2);
+    assert_eq!(
+        counts(ingested.last_line()),
+        (1, 0, 1),
+        "{}",
+        ingested.describe()
+    );
+
+    let listed = run(severn(&database).arg("rejects")).ok();
+    assert!(
+        listed.stdout.contains("900000002.xml") && listed.stdout.contains("malformed XML"),
+        "the reject names the file and the reason: {}",
+        listed.describe()
+    );
+    assert!(
+        !listed.stdout.contains("900000001.xml"),
+        "{}",
+        listed.describe()
+    );
+    let rejects = open_rejects(&database);
+    assert_eq!(rejects.len(), 1, "{rejects:?}");
+    let reject = &rejects[0];
+    assert!(
+        reject["path"].as_str().unwrap().ends_with("900000002.xml"),
+        "{reject}"
+    );
+    assert!(!reject["reason"].as_str().unwrap().is_empty(), "{reject}");
+    let id = reject["id"].as_i64().expect("reject id");
+
+    std::fs::write(
+        inbox.join("900000002.xml"),
+        report("suspect.two@mail.example"),
+    )
+    .unwrap();
+    let retried = run(severn(&database).args(["rejects", "retry", &id.to_string()])).ok();
+    assert!(
+        retried.stdout.contains("(resolved)"),
+        "{}",
+        retried.describe()
+    );
+
+    let listed = run(severn(&database).arg("rejects")).ok();
+    assert_eq!(
+        listed.last_line(),
+        "No rejected documents.",
+        "{}",
+        listed.describe()
+    );
+    assert!(open_rejects(&database).is_empty());
+    let all = run(severn(&database).args(["rejects", "--all"])).ok();
+    assert!(all.stdout.contains("resolved"), "{}", all.describe());
+
+    // The corrected report is now a referral; retrying a resolved reject is an error.
+    run(severn(&database).args(["referral", "show", "900000002"])).ok();
+    run(severn(&database).args(["rejects", "retry", &id.to_string()])).failed();
+    run(severn(&database).args(["rejects", "retry", "999999"])).failed();
+}
+
+/// Retrying a file that is still broken leaves its one reject open: it does not add another reject for it.
+#[test]
+fn retrying_an_uncorrected_file_keeps_one_open_reject() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = sqlite(dir.path());
+    let inbox = inbox(dir.path());
+    run(severn(&database).arg("ingest").arg(&inbox)).code(2);
+    let id = open_rejects(&database)[0]["id"]
+        .as_i64()
+        .unwrap()
+        .to_string();
+
+    for _ in 0..2 {
+        let retried = run(severn(&database).args(["rejects", "retry", &id])).code(2);
+        assert!(
+            retried.stdout.contains("still rejected"),
+            "{}",
+            retried.describe()
+        );
+    }
+    let open = open_rejects(&database);
+    assert_eq!(
+        open.len(),
+        1,
+        "one broken file, one open reject; got {}",
+        serde_json::to_string_pretty(&open).unwrap()
+    );
+}
+
+/// Rejects are retried from wherever the operator happens to be, not only from where they ingested.
+#[test]
+fn a_reject_ingested_by_relative_path_can_be_retried_from_another_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = sqlite(dir.path());
+    let inbox = inbox(dir.path());
+
+    run(severn(&database)
+        .current_dir(dir.path())
+        .args(["ingest", "inbox"]))
+    .code(2);
+    let rejects = open_rejects(&database);
+    assert_eq!(rejects.len(), 1, "{rejects:?}");
+    let id = rejects[0]["id"].as_i64().unwrap().to_string();
+
+    std::fs::write(
+        inbox.join("900000002.xml"),
+        report("suspect.two@mail.example"),
+    )
+    .unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let retried = run(severn(&database)
+        .current_dir(elsewhere.path())
+        .args(["rejects", "retry", &id]));
+    retried.ok();
+    assert!(open_rejects(&database).is_empty());
+}
+
+#[test]
+fn queue_json_is_sorted_by_due_time() {
+    let (_dir, database) = ingested();
+    let queue = run(severn(&database).args(["queue", "--json"])).ok();
+    let entries = queue.json();
+    let entries = entries.as_array().expect("an array");
+    assert!(!entries.is_empty(), "{}", queue.describe());
+    assert!(entries.len() <= 50, "the default limit is 50");
+    let bands = ["very_high", "high", "medium", "low"];
+    let mut due = Vec::new();
+    for e in entries {
+        assert!(e["subject"].is_i64(), "{e}");
+        assert!(bands.contains(&e["band"].as_str().unwrap_or("")), "{e}");
+        let due_at: jiff::Timestamp = e["due_at"]
+            .as_str()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("due_at is not a timestamp: {e}"));
+        due.push(due_at);
+        assert!(!e["time_left"].as_str().unwrap_or("").is_empty(), "{e}");
+        assert!(!e["reason"].as_str().unwrap_or("").is_empty(), "{e}");
+    }
+    assert!(
+        due.windows(2).all(|w| w[0] <= w[1]),
+        "not sorted by due_at: {due:?}"
+    );
+    let subjects: BTreeSet<i64> = entries
+        .iter()
+        .map(|e| e["subject"].as_i64().unwrap())
+        .collect();
+    assert_eq!(subjects.len(), entries.len(), "a subject is listed once");
+
+    let limited = run(severn(&database).args(["queue", "--json", "--limit", "3"])).ok();
+    assert_eq!(limited.json().as_array().unwrap().len(), 3);
+    let text = run(severn(&database).arg("queue")).ok();
+    assert!(
+        text.stdout.trim_start().starts_with("subject"),
+        "{}",
+        text.describe()
+    );
+}
+
+#[test]
+fn subjects_json_holds_every_referral_once() {
+    let (_dir, database) = ingested();
+    let listed = run(severn(&database).args(["subjects", "--json"])).ok();
+    let subjects = listed.json();
+    let subjects = subjects.as_array().expect("an array");
+    assert!(!subjects.is_empty());
+    let mut all = BTreeSet::new();
+    for s in subjects {
+        assert!(s["subject"].is_i64(), "{s}");
+        let referrals: BTreeSet<&str> = s["referrals"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no referrals: {s}"))
+            .iter()
+            .map(|r| r.as_str().expect("a referral reference"))
+            .collect();
+        assert!(!referrals.is_empty(), "{s}");
+        assert!(s["identifiers"].is_array(), "{s}");
+        for link in s["links"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no links: {s}"))
+        {
+            let referral = link["referral"].as_str().unwrap_or("");
+            assert!(
+                referrals.contains(referral),
+                "a link names a referral of its own subject: {link} in {s}"
+            );
+        }
+        for r in referrals {
+            assert!(all.insert(r.to_owned()), "{r} is in two subjects");
+        }
+    }
+    // 150 unique reports and 3 partner rows (seed 3): all of them belong to a subject.
+    assert_eq!(all.len(), 153);
+}
+
+#[test]
+fn referral_show_json_names_its_subject_and_explains_its_band() {
+    let (_dir, database) = ingested();
+    let subjects = run(severn(&database).args(["subjects", "--json"]))
+        .ok()
+        .json();
+    let first = &subjects[0];
+    let reference = first["referrals"][0].as_str().unwrap();
+
+    let shown = run(severn(&database).args(["referral", "show", reference, "--json"])).ok();
+    let view = shown.json();
+    assert_eq!(view["referral"], reference, "{}", shown.describe());
+    assert_eq!(
+        view["subject"]["subject"],
+        first["subject"],
+        "{}",
+        shown.describe()
+    );
+    assert!(view["explanation"].is_object(), "{}", shown.describe());
+    assert!(
+        view["explanation"]["band"].is_string(),
+        "{}",
+        shown.describe()
+    );
+
+    let text = run(severn(&database).args(["referral", "show", reference])).ok();
+    assert!(text.stdout.contains(reference), "{}", text.describe());
+    let subject = first["subject"].as_i64().unwrap().to_string();
+    let shown = run(severn(&database).args(["subject", "show", &subject, "--json"])).ok();
+    assert_eq!(shown.json()["subject"], first["subject"]);
+
+    run(severn(&database).args(["referral", "show", "ncmec:999999999"])).failed();
+    run(severn(&database).args(["referral", "show", "not a reference"])).failed();
+}
+
+#[test]
+fn risk_check_accepts_the_illustrative_tool_and_names_the_fault_in_a_broken_one() {
+    let good = repo_file("risk-tools/kirat-illustrative-v2.toml");
+    let checked = run(bare().args(["risk", "check"]).arg(&good)).ok();
+    assert!(
+        checked.stdout.contains("is valid"),
+        "{}",
+        checked.describe()
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(&good).unwrap();
+    assert!(
+        text.contains("\nhigh = 9\n"),
+        "the fixture changed: adjust this test"
+    );
+    let broken = dir.path().join("broken.toml");
+    std::fs::write(&broken, text.replace("\nhigh = 9\n", "\nhigh = 2\n")).unwrap();
+    let refused = run(bare().args(["risk", "check"]).arg(&broken)).failed();
+    assert!(
+        refused.stderr.contains("broken.toml") && refused.stderr.contains("thresholds"),
+        "the error names the file and the problem: {}",
+        refused.describe()
+    );
+
+    let unparsable = dir.path().join("unparsable.toml");
+    std::fs::write(&unparsable, "id = \"x\"\nversion = \n").unwrap();
+    let refused = run(bare().args(["risk", "check"]).arg(&unparsable)).failed();
+    assert!(refused.stderr.contains("line 2"), "{}", refused.describe());
+
+    run(bare()
+        .args(["risk", "check"])
+        .arg(dir.path().join("missing.toml")))
+    .failed();
+}
+
+#[test]
+fn migrate_twice_is_harmless() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = sqlite(dir.path());
+    for _ in 0..2 {
+        let migrated = run(severn(&database).arg("migrate")).ok();
+        assert!(
+            migrated.stdout.contains("up to date"),
+            "{}",
+            migrated.describe()
+        );
+    }
+    assert!(dir.path().join("t.db").exists());
+}
+
+#[test]
+fn the_database_comes_from_severn_database_url_unless_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let (corpus, _) = synth(dir.path(), 4, 40);
+    let from_env = format!("sqlite://{}", dir.path().join("env.db").display());
+    let ingested = run(bare()
+        .env("SEVERN_DATABASE_URL", &from_env)
+        .arg("ingest")
+        .arg(corpus.join("packages")))
+    .ok();
+    let (count, _, _) = counts(ingested.last_line());
+    assert!(count > 0);
+    assert!(dir.path().join("env.db").exists());
+
+    // The same database given explicitly holds those referrals.
+    let subjects = run(severn(&from_env).args(["subjects", "--json"]))
+        .ok()
+        .json();
+    assert!(!subjects.as_array().unwrap().is_empty());
+
+    // --database wins over the environment.
+    let other = sqlite(dir.path());
+    run(bare()
+        .env("SEVERN_DATABASE_URL", &from_env)
+        .args(["--database", &other, "migrate"]))
+    .ok();
+    assert!(dir.path().join("t.db").exists());
+    let empty = run(severn(&other).args(["subjects", "--json"])).ok().json();
+    assert_eq!(empty, Value::Array(vec![]));
+}
+
+#[test]
+fn the_default_database_is_severn_db_in_the_working_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let migrated = run(bare().current_dir(dir.path()).arg("migrate")).ok();
+    assert!(
+        migrated.stdout.contains("sqlite://severn.db"),
+        "{}",
+        migrated.describe()
+    );
+    assert!(dir.path().join("severn.db").exists());
+}
+
+#[test]
+fn an_unsupported_database_url_is_refused_clearly() {
+    for args in [&["migrate"][..], &["queue"][..], &["ingest", "."][..]] {
+        let refused = run(severn("mysql://x").args(args)).failed();
+        assert!(
+            refused.stderr.contains("mysql://x") && refused.stderr.contains("not supported"),
+            "{}",
+            refused.describe()
+        );
+    }
+}
+
+/// A scratch PostgreSQL database, dropped when the test ends.
+struct Scratch {
+    admin: String,
+    name: String,
+}
+
+impl Scratch {
+    fn create(admin: &str) -> Self {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos();
+        let name = format!("severn_cli_{}_{nanos}", std::process::id());
+        psql(admin, &format!("CREATE DATABASE {name}"));
+        Scratch {
+            admin: admin.to_owned(),
+            name,
+        }
+    }
+
+    /// The admin URL with this database in place of its own.
+    fn url(&self) -> String {
+        let (base, _) = self
+            .admin
+            .rsplit_once('/')
+            .expect("SEVERN_TEST_POSTGRES_URL is postgres://USER@HOST:PORT/DB");
+        format!("{base}/{}", self.name)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = Command::new("psql")
+            .arg(&self.admin)
+            .args(["-v", "ON_ERROR_STOP=1", "-qc"])
+            .arg(format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ))
+            .output();
+    }
+}
+
+fn psql(url: &str, sql: &str) {
+    let done = run(Command::new("psql")
+        .arg(url)
+        .args(["-v", "ON_ERROR_STOP=1", "-qc", sql]));
+    done.ok();
+}
+
+#[test]
+fn ingest_into_postgres() {
+    let Ok(admin) = std::env::var("SEVERN_TEST_POSTGRES_URL") else {
+        eprintln!("SEVERN_TEST_POSTGRES_URL is not set: skipping the PostgreSQL test");
+        return;
+    };
+    let scratch = Scratch::create(&admin);
+    let database = scratch.url();
+    let dir = tempfile::tempdir().unwrap();
+    let (corpus, summary) = synth(dir.path(), 5, 60);
+
+    run(severn(&database).arg("migrate")).ok();
+    ingest_twice(&database, &corpus, &summary);
+
+    let subjects = run(severn(&database).args(["subjects", "--json"]))
+        .ok()
+        .json();
+    let referrals: usize = subjects
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["referrals"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(
+        referrals as u64,
+        field(&summary, "unique_reports")
+            + field(&summary, "new_versions")
+            + field(&summary, "partner_rows")
+    );
+    let queue = run(severn(&database).args(["queue", "--json"])).ok().json();
+    assert!(!queue.as_array().unwrap().is_empty());
+}
