@@ -1,5 +1,6 @@
 -- Severn foundation schema (SQLite). Keep in step with ../postgres/0001_foundation.sql.
 -- Times are UTC Unix seconds (BIGINT); documents and explanations are JSON text.
+-- Tables keyed by a composite primary key are WITHOUT ROWID: one B-tree instead of two, for bulk ingest.
 
 CREATE TABLE id_alloc (
     name TEXT PRIMARY KEY,
@@ -70,14 +71,14 @@ CREATE TABLE identifier_account (
     identifier_id BIGINT NOT NULL,
     account_id BIGINT NOT NULL,
     PRIMARY KEY (identifier_id, account_id)
-);
+) WITHOUT ROWID;
 
 CREATE TABLE referral_identifier (
     referral_id BIGINT NOT NULL,
     identifier_id BIGINT NOT NULL,
     role TEXT NOT NULL,
     PRIMARY KEY (referral_id, identifier_id, role)
-);
+) WITHOUT ROWID;
 CREATE INDEX referral_identifier_by_identifier ON referral_identifier (identifier_id);
 
 CREATE TABLE subject_link (
@@ -87,7 +88,7 @@ CREATE TABLE subject_link (
     weight DOUBLE PRECISION NOT NULL,
     linked_at BIGINT NOT NULL,
     PRIMARY KEY (subject_id, referral_id, identifier_id)
-);
+) WITHOUT ROWID;
 CREATE INDEX subject_link_referral ON subject_link (referral_id);
 
 CREATE TABLE subject_decision (
@@ -105,7 +106,7 @@ CREATE TABLE subject_separation (
     subject_a BIGINT NOT NULL,
     subject_b BIGINT NOT NULL,
     PRIMARY KEY (subject_a, subject_b)
-);
+) WITHOUT ROWID;
 
 CREATE TABLE file_detail (
     source_ref TEXT NOT NULL,
@@ -114,7 +115,7 @@ CREATE TABLE file_detail (
     received_at BIGINT NOT NULL,
     document TEXT NOT NULL,
     PRIMARY KEY (source_ref, file_id)
-);
+) WITHOUT ROWID;
 
 CREATE TABLE reject (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
