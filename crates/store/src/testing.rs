@@ -1,0 +1,228 @@
+//! Test support (cargo feature `testing`): a fresh, migrated database on either backend, so that one scenario
+//! can run against SQLite and PostgreSQL alike.
+//!
+//! SQLite databases live in a temporary directory. PostgreSQL databases are created, one per test, on the
+//! server named by `SEVERN_TEST_POSTGRES_URL` (default [`DEFAULT_POSTGRES_URL`]) and dropped by
+//! [`TestDb::cleanup`]. When that server cannot be reached the PostgreSQL tests fail, with a message saying
+//! so: they are never skipped silently.
+//!
+//! [`backend_matrix!`](crate::backend_matrix) turns scenario functions `async fn scenario(db: Db)` into one
+//! test per backend.
+
+use crate::{Backend, Db};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::{AssertSqlSafe, ConnectOptions};
+use std::future::Future;
+use std::hash::{BuildHasher, Hasher};
+use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+/// The environment variable naming the PostgreSQL server (any database on it) that test databases are created on.
+pub const POSTGRES_URL_VAR: &str = "SEVERN_TEST_POSTGRES_URL";
+pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// A fresh database for one test. Call [`TestDb::cleanup`] at the end: a PostgreSQL database is dropped there
+/// (`Drop` cannot wait for the server).
+pub struct TestDb {
+    pub db: Db,
+    place: Place,
+}
+
+enum Place {
+    Sqlite(tempfile::TempDir),
+    Postgres { admin_url: String, name: String },
+}
+
+/// The PostgreSQL server URL the tests use.
+pub fn postgres_admin_url() -> String {
+    std::env::var(POSTGRES_URL_VAR).unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned())
+}
+
+/// `url` with its password (if any) left out, for messages.
+fn shown(url: &str) -> String {
+    match PgConnectOptions::from_str(url) {
+        Ok(options) => format!(
+            "postgres://{}@{}:{}/{}",
+            options.get_username(),
+            options.get_host(),
+            options.get_port(),
+            options.get_database().unwrap_or("")
+        ),
+        Err(_) => "(unparseable URL)".to_owned(),
+    }
+}
+
+fn unique_name() -> String {
+    let counter = COUNTER.fetch_add(1, Ordering::Relaxed);
+    // A randomly keyed hasher: a random suffix without a random-number dependency.
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u64(counter);
+    hasher.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default(),
+    );
+    format!(
+        "severn_test_{}_{}_{:08x}",
+        std::process::id(),
+        counter,
+        hasher.finish() as u32
+    )
+}
+
+async fn admin_pool(admin_url: &str) -> PgPool {
+    let options = PgConnectOptions::from_str(admin_url).unwrap_or_else(|e| {
+        panic!("{POSTGRES_URL_VAR} is not a PostgreSQL URL ({e}): set it to postgres://USER@HOST:PORT/DATABASE")
+    });
+    PgPoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(Duration::from_secs(15))
+        .connect_with(options)
+        .await
+        .unwrap_or_else(|e| {
+            panic!(
+                "PostgreSQL backend tests cannot reach the server at {} ({e}). These tests never skip: start \
+                 PostgreSQL (for example `pg_ctlcluster --skip-systemctl-redirect <version> main start`) or set \
+                 {POSTGRES_URL_VAR} to a server where the user may create databases.",
+                shown(admin_url)
+            )
+        })
+}
+
+/// A new, empty, migrated database on `backend`.
+pub async fn fresh_db(backend: Backend) -> TestDb {
+    match backend {
+        Backend::Sqlite => {
+            let dir = tempfile::tempdir().expect("temporary directory for a SQLite test database");
+            let url = format!("sqlite://{}", dir.path().join("severn-test.db").display());
+            let db = Db::connect(&url)
+                .await
+                .unwrap_or_else(|e| panic!("SQLite test database at {url}: {e}"));
+            TestDb {
+                db,
+                place: Place::Sqlite(dir),
+            }
+        }
+        Backend::Postgres => {
+            let admin_url = postgres_admin_url();
+            let name = unique_name();
+            let admin = admin_pool(&admin_url).await;
+            sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
+                .execute(&admin)
+                .await
+                .unwrap_or_else(|e| {
+                    panic!(
+                        "cannot create test database {name} on {}: {e}",
+                        shown(&admin_url)
+                    )
+                });
+            admin.close().await;
+            let options = PgConnectOptions::from_str(&admin_url)
+                .expect("checked above")
+                .database(&name);
+            let url = options.to_url_lossy().to_string();
+            let db = Db::connect(&url)
+                .await
+                .unwrap_or_else(|e| panic!("test database {name} on {}: {e}", shown(&admin_url)));
+            TestDb {
+                db,
+                place: Place::Postgres { admin_url, name },
+            }
+        }
+    }
+}
+
+impl TestDb {
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// The URL this database can be connected to again with [`Db::connect`].
+    pub fn url(&self) -> String {
+        url_of(&self.db)
+    }
+
+    /// Closes the pool and removes the database (the PostgreSQL database, or the SQLite directory).
+    pub async fn cleanup(self) {
+        self.db.close().await;
+        match self.place {
+            Place::Sqlite(dir) => drop(dir),
+            Place::Postgres { admin_url, name } => {
+                let admin = admin_pool(&admin_url).await;
+                sqlx::raw_sql(AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                )))
+                .execute(&admin)
+                .await
+                .unwrap_or_else(|e| panic!("cannot drop test database {name}: {e}"));
+                admin.close().await;
+            }
+        }
+    }
+}
+
+/// A URL that connects to the same database as `db` (for tests that connect a second time).
+pub fn url_of(db: &Db) -> String {
+    match db {
+        Db::Sqlite(pool) => format!(
+            "sqlite://{}",
+            pool.connect_options().get_filename().display()
+        ),
+        Db::Postgres(pool) => pool.connect_options().to_url_lossy().to_string(),
+    }
+}
+
+/// Runs one scenario on a fresh database of `backend` and removes the database afterwards, also when the
+/// scenario fails (its panic is passed on after the cleanup).
+pub async fn run<F, Fut>(backend: Backend, scenario: F)
+where
+    F: FnOnce(Db) -> Fut + 'static,
+    Fut: Future<Output = ()> + 'static,
+{
+    let test_db = fresh_db(backend).await;
+    let db = test_db.db.clone();
+    // A local task: scenarios need not be `Send`, and a panic in one is caught so the database is still dropped.
+    let local = tokio::task::LocalSet::new();
+    let outcome = local
+        .run_until(async move { tokio::task::spawn_local(scenario(db)).await })
+        .await;
+    test_db.cleanup().await;
+    if let Err(e) = outcome {
+        match e.try_into_panic() {
+            Ok(panic) => std::panic::resume_unwind(panic),
+            Err(e) => panic!("scenario did not finish: {e}"),
+        }
+    }
+}
+
+/// Generates, for each scenario function `async fn name(db: Db)` in scope, a test `sqlite::name` and a test
+/// `postgres::name` that run it on a fresh database of that backend.
+///
+/// ```ignore
+/// severn_store::backend_matrix!(roundtrip, rollback_leaves_nothing);
+/// ```
+#[macro_export]
+macro_rules! backend_matrix {
+    ($($scenario:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $scenario() {
+                    $crate::testing::run($crate::Backend::Sqlite, super::$scenario).await;
+                }
+            )+
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $scenario() {
+                    $crate::testing::run($crate::Backend::Postgres, super::$scenario).await;
+                }
+            )+
+        }
+    };
+}

@@ -1,0 +1,1464 @@
+//! Storage conformance: every scenario runs on SQLite and on PostgreSQL (`sqlite::NAME`, `postgres::NAME`), so
+//! the one `Tx` API behaves the same on both. PostgreSQL comes from `SEVERN_TEST_POSTGRES_URL` (default
+//! `postgres://postgres@127.0.0.1:5432/postgres`); the PostgreSQL tests fail when it is unreachable.
+
+use severn_domain::ids::{IdentifierId, ReferralId, SubjectId};
+use severn_store::testing::url_of;
+use severn_store::{
+    AssessmentRow, Counts, Db, DecisionRow, FileDetailOutcome, FileDetailRow, IdentifierOnReferral,
+    IdentifierRow, KnownReferral, LinkExplained, LinkRow, NewReject, ReferralIdentifierRow,
+    ReferralRow, RejectRow, RiskToolRow, StoreError, SubjectRow,
+};
+use std::collections::BTreeSet;
+
+severn_store::backend_matrix!(
+    migrations_apply_and_are_idempotent,
+    alloc_ids_gives_consecutive_disjoint_ranges,
+    concurrent_allocations_never_overlap,
+    referrals_roundtrip_with_optional_fields_and_unicode,
+    referrals_in_bulk_page_and_move,
+    identifiers_roundtrip_point_and_turn_common,
+    identifier_accounts_are_counted_once_each,
+    subjects_upsert_and_queue_in_due_order,
+    merge_subject_moves_everything,
+    referral_identifiers_and_links_explain_subjects,
+    separations_add_remove_and_carry,
+    file_details_insert_lookup_and_upsert,
+    rejects_keep_binary_content_and_resolve,
+    risk_tools_activate_and_refuse_changed_content,
+    assessments_roundtrip,
+    new_version_keeps_the_previous_one,
+    decisions_are_listed_for_both_subjects,
+    counts_count_what_is_live,
+    rolled_back_transaction_leaves_nothing,
+);
+
+// ---------------------------------------------------------------------------------------------------------
+// Row builders
+
+fn subject(id: i64, due_at: i64) -> SubjectRow {
+    SubjectRow {
+        id: SubjectId(id),
+        created_at: 1_000,
+        status: "open".into(),
+        merged_into: None,
+        provisional_band: "low".into(),
+        assessment_id: None,
+        band: "low".into(),
+        band_reason: format!("Low provisional from referral {id}"),
+        clock_start_at: 500,
+        due_at,
+    }
+}
+
+fn referral(id: i64, subject: i64) -> ReferralRow {
+    ReferralRow {
+        id: ReferralId(id),
+        source_ref: format!("ncmec:{}", 100_000_000 + id),
+        format: "cybertip_xml".into(),
+        source: "ncmec".into(),
+        version: 1,
+        content_sha256: format!("{id:064x}"),
+        received_at: 2_000 + id,
+        clock_start_at: 2_000 + id,
+        nca_reference: None,
+        disseminated_at: None,
+        incident_type: None,
+        incident_at: None,
+        platform: None,
+        subject_id: SubjectId(subject),
+        band: "low".into(),
+        outcome: "{}".into(),
+        signals: "{}".into(),
+        document: "{}".into(),
+    }
+}
+
+/// A referral with every optional field set and text outside ASCII.
+fn full_referral(id: i64, subject: i64) -> ReferralRow {
+    ReferralRow {
+        format: "cybertip_le_json".into(),
+        nca_reference: Some("NCA-2026-000123/ü".into()),
+        disseminated_at: Some(1_767_225_600),
+        incident_type: Some("Online Enticement of Children for Sexual Acts".into()),
+        incident_at: Some(-86_400),
+        platform: Some("ExampleChat für Android — 東京 🚸".into()),
+        band: "very_high".into(),
+        outcome: r#"{"band":"very_high","reasons":["Zoë’s ‘quoted’ reason"]}"#.into(),
+        signals: r#"{"online_enticement":true}"#.into(),
+        document: r#"{"additional_info":["naïve café — 日本語 \u0000-free 🙂","line\nbreak"]}"#
+            .into(),
+        ..referral(id, subject)
+    }
+}
+
+fn identifier(
+    id: i64,
+    kind: &str,
+    service: Option<&str>,
+    value: &str,
+    subject: Option<i64>,
+) -> IdentifierRow {
+    IdentifierRow {
+        id: IdentifierId(id),
+        key: format!("{kind}|{}|{value}", service.unwrap_or("")),
+        kind: kind.into(),
+        service: service.map(Into::into),
+        value: value.into(),
+        placeholder: false,
+        common: false,
+        subject_id: subject.map(SubjectId),
+    }
+}
+
+fn keys(rows: &[IdentifierRow]) -> Vec<String> {
+    rows.iter().map(|r| r.key.clone()).collect()
+}
+
+fn assessment(id: i64, subject: i64) -> AssessmentRow {
+    AssessmentRow {
+        id,
+        subject_id: SubjectId(subject),
+        tool_id: "kirat-illustrative".into(),
+        tool_version: "1.0.0".into(),
+        answers: r#"{"grooming":"yes","prev_sexual_offence_count":2}"#.into(),
+        outcome: r#"{"band":"high"}"#.into(),
+        band: "high".into(),
+        assessor: "DC Example".into(),
+        assessed_at: 3_000 + id,
+        override_band: None,
+        override_rationale: None,
+        override_by: None,
+        rescored_from: None,
+    }
+}
+
+fn file_detail(source_ref: &str, file_id: &str, sha: &str) -> FileDetailRow {
+    FileDetailRow {
+        source_ref: source_ref.into(),
+        file_id: file_id.into(),
+        content_sha256: sha.into(),
+        received_at: 4_000,
+        document: format!(r#"{{"file_id":"{file_id}","file_name":"bild-ä-{sha}.jpg"}}"#),
+    }
+}
+
+fn tool_row(version: &str, source: &str, active: bool) -> RiskToolRow {
+    RiskToolRow {
+        tool_id: "kirat-illustrative".into(),
+        version: version.into(),
+        source: source.into(),
+        loaded_at: 5_000,
+        active,
+    }
+}
+
+fn decision(id: i64, kind: &str, subject: i64, other: i64) -> DecisionRow {
+    DecisionRow {
+        id,
+        kind: kind.into(),
+        subject_id: SubjectId(subject),
+        other_subject_id: SubjectId(other),
+        referrals: r#"["ncmec:100000001"]"#.into(),
+        rationale: "Same device ID and the same e-mail — Zoë checked".into(),
+        actor: "DS Example".into(),
+        decided_at: 6_000 + id,
+    }
+}
+
+fn sids(ids: &[i64]) -> Vec<SubjectId> {
+    ids.iter().copied().map(SubjectId).collect()
+}
+
+/// A single number from raw SQL, for what the `Tx` API does not expose.
+async fn scalar(db: &Db, sql: &'static str) -> i64 {
+    match db {
+        Db::Sqlite(pool) => sqlx::query_scalar(sql).fetch_one(pool).await.unwrap(),
+        Db::Postgres(pool) => sqlx::query_scalar(sql).fetch_one(pool).await.unwrap(),
+    }
+}
+
+async fn reject_content(db: &Db, id: i64) -> Vec<u8> {
+    let sql = "SELECT content FROM reject WHERE id = $1";
+    match db {
+        Db::Sqlite(pool) => sqlx::query_scalar(sql)
+            .bind(id)
+            .fetch_one(pool)
+            .await
+            .unwrap(),
+        Db::Postgres(pool) => sqlx::query_scalar(sql)
+            .bind(id)
+            .fetch_one(pool)
+            .await
+            .unwrap(),
+    }
+}
+
+async fn commit_subjects(db: &Db, subjects: &[SubjectRow]) {
+    let mut tx = db.begin().await.unwrap();
+    tx.insert_subjects(subjects).await.unwrap();
+    tx.commit().await.unwrap();
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Scenarios
+
+async fn migrations_apply_and_are_idempotent(db: Db) {
+    // Connecting applied the migrations; applying them again changes nothing.
+    db.migrate().await.unwrap();
+    db.migrate().await.unwrap();
+    let applied = scalar(&db, "SELECT COUNT(*) FROM _sqlx_migrations").await;
+    let files = std::fs::read_dir(format!(
+        "{}/migrations/{}",
+        env!("CARGO_MANIFEST_DIR"),
+        match db.backend() {
+            severn_store::Backend::Sqlite => "sqlite",
+            severn_store::Backend::Postgres => "postgres",
+        }
+    ))
+    .unwrap()
+    .count() as i64;
+    assert_eq!(applied, files, "each migration file is applied once");
+
+    let mut tx = db.begin().await.unwrap();
+    for name in [
+        "subject",
+        "referral",
+        "identifier",
+        "assessment",
+        "decision",
+    ] {
+        assert_eq!(
+            tx.alloc_ids(name, 5).await.unwrap(),
+            1,
+            "{name} starts at 1"
+        );
+    }
+    tx.insert_subjects(&[subject(1, 100)]).await.unwrap();
+    tx.commit().await.unwrap();
+
+    // A second connection runs the migrations again: the seeded allocator rows are not reset and data stays.
+    let again = Db::connect(&url_of(&db)).await.unwrap();
+    assert_eq!(again.backend(), db.backend());
+    let mut tx = again.begin().await.unwrap();
+    assert_eq!(tx.alloc_ids("subject", 1).await.unwrap(), 6);
+    assert_eq!(
+        tx.subject(SubjectId(1)).await.unwrap(),
+        Some(subject(1, 100))
+    );
+    tx.commit().await.unwrap();
+    again.close().await;
+    assert_eq!(
+        scalar(&db, "SELECT COUNT(*) FROM _sqlx_migrations").await,
+        files
+    );
+    assert_eq!(scalar(&db, "SELECT COUNT(*) FROM id_alloc").await, 5);
+}
+
+async fn alloc_ids_gives_consecutive_disjoint_ranges(db: Db) {
+    let mut tx = db.begin().await.unwrap();
+    let a = tx.alloc_ids("referral", 3).await.unwrap();
+    let b = tx.alloc_ids("referral", 4).await.unwrap();
+    let c = tx.alloc_ids("identifier", 2).await.unwrap();
+    let empty = tx.alloc_ids("referral", 0).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        (a, b, c),
+        (1, 4, 1),
+        "ranges 1..4 and 4..8; names count apart"
+    );
+    assert_eq!(empty, 8, "an empty range reserves nothing");
+
+    let mut tx = db.begin().await.unwrap();
+    assert_eq!(tx.alloc_ids("referral", 1).await.unwrap(), 8);
+    assert_eq!(tx.alloc_ids("referral", 1000).await.unwrap(), 9);
+    assert_eq!(tx.alloc_ids("referral", 1).await.unwrap(), 1009);
+    tx.commit().await.unwrap();
+
+    let mut tx = db.begin().await.unwrap();
+    assert!(
+        tx.alloc_ids("no_such_sequence", 1).await.is_err(),
+        "an unknown name is an error, not id 0"
+    );
+}
+
+async fn concurrent_allocations_never_overlap(db: Db) {
+    async fn worker(db: Db) -> Vec<(i64, i64)> {
+        let mut ranges = Vec::new();
+        for _ in 0..10 {
+            let mut tx = db.begin().await.unwrap();
+            let first = tx.alloc_ids("subject", 3).await.unwrap();
+            tokio::task::yield_now().await;
+            tx.commit().await.unwrap();
+            ranges.push((first, first + 3));
+        }
+        ranges
+    }
+    let (x, y, z) = tokio::join!(worker(db.clone()), worker(db.clone()), worker(db.clone()));
+    let mut all: Vec<(i64, i64)> = x.into_iter().chain(y).chain(z).collect();
+    all.sort();
+    assert_eq!(all.len(), 30);
+    for (i, (start, end)) in all.iter().enumerate() {
+        assert_eq!(*start, 1 + 3 * i as i64, "ranges tile 1..=90 without gaps");
+        assert_eq!(*end, start + 3);
+    }
+}
+
+async fn referrals_roundtrip_with_optional_fields_and_unicode(db: Db) {
+    commit_subjects(&db, &[subject(1, 100), subject(2, 100)]).await;
+    let full = full_referral(1, 1);
+    let bare = referral(2, 2);
+    let mut tx = db.begin().await.unwrap();
+    tx.insert_referrals(&[full.clone(), bare.clone()])
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = db.begin_read().await.unwrap();
+    assert_eq!(
+        tx.referral_by_source_ref(&full.source_ref).await.unwrap(),
+        Some(full.clone())
+    );
+    assert_eq!(
+        tx.referral_by_source_ref(&bare.source_ref).await.unwrap(),
+        Some(bare.clone())
+    );
+    assert_eq!(tx.referral_by_source_ref("ncmec:404").await.unwrap(), None);
+    let mut known = tx
+        .known_referrals(&[
+            bare.source_ref.clone(),
+            "ncmec:404".into(),
+            full.source_ref.clone(),
+        ])
+        .await
+        .unwrap();
+    known.sort_by_key(|k| k.id);
+    assert_eq!(
+        known,
+        vec![
+            KnownReferral {
+                id: full.id,
+                source_ref: full.source_ref.clone(),
+                content_sha256: full.content_sha256.clone(),
+                version: 1,
+                subject_id: SubjectId(1),
+            },
+            KnownReferral {
+                id: bare.id,
+                source_ref: bare.source_ref.clone(),
+                content_sha256: bare.content_sha256.clone(),
+                version: 1,
+                subject_id: SubjectId(2),
+            },
+        ]
+    );
+    assert!(tx.known_referrals(&[]).await.unwrap().is_empty());
+    assert_eq!(
+        tx.referrals_by_id(&[ReferralId(2), ReferralId(1), ReferralId(9)])
+            .await
+            .unwrap(),
+        vec![full.clone(), bare.clone()],
+        "by id, in id order, unknown ids left out"
+    );
+    assert_eq!(
+        tx.referrals_of_subjects(&sids(&[2])).await.unwrap(),
+        vec![bare.clone()]
+    );
+    let mut counts = tx.referral_counts(&sids(&[1, 2, 3])).await.unwrap();
+    counts.sort();
+    assert_eq!(counts, vec![(SubjectId(1), 1), (SubjectId(2), 1)]);
+    tx.commit().await.unwrap();
+
+    // A source reference is stored once: a second referral with it is refused.
+    let mut tx = db.begin().await.unwrap();
+    let copy = ReferralRow {
+        id: ReferralId(3),
+        ..bare.clone()
+    };
+    assert!(tx.insert_referrals(&[copy]).await.is_err());
+    drop(tx);
+    let mut tx = db.begin_read().await.unwrap();
+    assert_eq!(tx.counts().await.unwrap().referrals, 2);
+}
+
+async fn referrals_in_bulk_page_and_move(db: Db) {
+    commit_subjects(&db, &[subject(1, 100), subject(2, 100)]).await;
+    // More than one statement's worth of rows (chunks of 200 referrals, 400 keys).
+    let rows: Vec<ReferralRow> = (1..=450).map(|i| referral(i, 1 + i % 2)).collect();
+    let mut tx = db.begin().await.unwrap();
+    tx.insert_referrals(&rows).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = db.begin().await.unwrap();
+    let refs: Vec<String> = rows.iter().map(|r| r.source_ref.clone()).collect();
+    let known = tx.known_referrals(&refs).await.unwrap();
+    assert_eq!(known.len(), 450);
+    let ids: BTreeSet<i64> = known.iter().map(|k| k.id.0).collect();
+    assert_eq!(ids, (1..=450).collect());
+
+    let mut seen = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = tx.referrals_after(after, 100).await.unwrap();
+        let Some(last) = page.last() else { break };
+        assert!(page.len() <= 100);
+        after = last.id.0;
+        seen.extend(page);
+    }
+    assert_eq!(seen, rows, "pages in id order cover every referral once");
+
+    let light = tx.referral_subjects_after(440, 5).await.unwrap();
+    assert_eq!(
+        light,
+        (441..=445)
+            .map(|i| (
+                i,
+                format!("ncmec:{}", 100_000_000 + i),
+                SubjectId(1 + i % 2)
+            ))
+            .collect::<Vec<_>>()
+    );
+
+    let evens: Vec<ReferralId> = (1..=450).filter(|i| i % 2 == 0).map(ReferralId).collect();
+    tx.move_referrals(&evens, SubjectId(2)).await.unwrap();
+    let mut counts = tx.referral_counts(&sids(&[1, 2])).await.unwrap();
+    counts.sort();
+    assert_eq!(counts, vec![(SubjectId(2), 450)]);
+    assert!(
+        tx.referrals_of_subjects(&sids(&[1]))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        tx.referrals_of_subjects(&sids(&[2])).await.unwrap().len(),
+        450
+    );
+    tx.commit().await.unwrap();
+}
+
+async fn identifiers_roundtrip_point_and_turn_common(db: Db) {
+    commit_subjects(&db, &[subject(1, 100), subject(2, 100), subject(3, 100)]).await;
+    let email = identifier(1, "email", None, "suspect.one@mail.example", Some(1));
+    let account = identifier(2, "esp_user_id", Some("examplechat"), "user-000042", None);
+    let placeholder = IdentifierRow {
+        placeholder: true,
+        ..identifier(3, "phone", None, "+440000000000", None)
+    };
+    let screen = identifier(
+        4,
+        "screen_name",
+        Some("examplechat"),
+        "zoë_東京_🚸",
+        Some(2),
+    );
+    let rows = vec![
+        email.clone(),
+        account.clone(),
+        placeholder.clone(),
+        screen.clone(),
+    ];
+
+    let mut tx = db.begin().await.unwrap();
+    tx.insert_identifiers(&rows).await.unwrap();
+    let mut wanted = keys(&rows);
+    wanted.push("email||nobody@mail.example".into());
+    let mut found = tx.identifiers_by_key(&wanted).await.unwrap();
+    found.sort_by_key(|r| r.id);
+    assert_eq!(found, rows);
+    tx.commit().await.unwrap();
+
+    let mut tx = db.begin().await.unwrap();
+    tx.set_identifier_subjects(&[
+        (IdentifierId(2), SubjectId(3)),
+        (IdentifierId(4), SubjectId(3)),
+    ])
+    .await
+    .unwrap();
+    tx.mark_common(&[IdentifierId(1)]).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = db.begin_read().await.unwrap();
+    let mut found = tx.identifiers_by_key(&keys(&rows)).await.unwrap();
+    found.sort_by_key(|r| r.id);
+    assert_eq!(
+        found,
+        vec![
+            IdentifierRow {
+                common: true,
+                subject_id: None,
+                ..email.clone()
+            },
+            IdentifierRow {
+                subject_id: Some(SubjectId(3)),
+                ..account.clone()
+            },
+            placeholder.clone(),
+            IdentifierRow {
+                subject_id: Some(SubjectId(3)),
+                ..screen.clone()
+            },
+        ]
+    );
+    tx.commit().await.unwrap();
+
+    // Many pointers at once (more than one statement's worth).
+    let many: Vec<IdentifierRow> = (100..550)
+        .map(|i| identifier(i, "email", None, &format!("u{i}@mail.example"), Some(1)))
+        .collect();
+    let mut tx = db.begin().await.unwrap();
+    tx.insert_identifiers(&many).await.unwrap();
+    let pairs: Vec<(IdentifierId, SubjectId)> = many
+        .iter()
+        .map(|r| (r.id, SubjectId(2 + r.id.0 % 2)))
+        .collect();
+    tx.set_identifier_subjects(&pairs).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = db.begin_read().await.unwrap();
+    let found = tx.identifiers_by_key(&keys(&many)).await.unwrap();
+    assert_eq!(found.len(), 450);
+    assert!(
+        found
+            .iter()
+            .all(|r| r.subject_id == Some(SubjectId(2 + r.id.0 % 2)))
+    );
+    tx.commit().await.unwrap();
+
+    // A key is stored once.
+    let mut tx = db.begin().await.unwrap();
+    let twin = IdentifierRow {
+        id: IdentifierId(999),
+        ..account.clone()
+    };
+    assert!(tx.insert_identifiers(&[twin]).await.is_err());
+}
+
+async fn identifier_accounts_are_counted_once_each(db: Db) {
+    let (i1, i2) = (IdentifierId(1), IdentifierId(2));
+    let (a1, a2, a3) = (IdentifierId(11), IdentifierId(12), IdentifierId(13));
+    let mut tx = db.begin().await.unwrap();
+    let mut counts = tx
+        .record_identifier_accounts(&[(i1, a1), (i1, a2), (i2, a1)])
+        .await
+        .unwrap();
+    counts.sort();
+    assert_eq!(counts, vec![(i1, 2), (i2, 1)]);
+    // Repeats (within one call and of earlier pairs) are ignored; only the identifiers asked about are counted.
+    let counts = tx
+        .record_identifier_accounts(&[(i1, a1), (i1, a3), (i1, a3)])
+        .await
+        .unwrap();
+    assert_eq!(counts, vec![(i1, 3)]);
+    assert!(tx.record_identifier_accounts(&[]).await.unwrap().is_empty());
+    tx.commit().await.unwrap();
+
+    let mut tx = db.begin().await.unwrap();
+    assert_eq!(
+        tx.record_identifier_accounts(&[(i2, a1)]).await.unwrap(),
+        vec![(i2, 1)],
+        "pairs stored by an earlier transaction count once"
+    );
+    // Many accounts for one value: counted across statement chunks.
+    let pairs: Vec<(IdentifierId, IdentifierId)> =
+        (0..450).map(|n| (i2, IdentifierId(1_000 + n))).collect();
+    assert_eq!(
+        tx.record_identifier_accounts(&pairs).await.unwrap(),
+        vec![(i2, 451)]
+    );
+    tx.commit().await.unwrap();
+}
+
+async fn subjects_upsert_and_queue_in_due_order(db: Db) {
+    let merged = SubjectRow {
+        status: "merged".into(),
+        merged_into: Some(SubjectId(1)),
+        ..subject(4, 50)
+    };
+    let closed = SubjectRow {
+        status: "closed".into(),
+        ..subject(5, 100)
+    };
+    commit_subjects(
+        &db,
+        &[
+            subject(1, 300),
+            subject(2, 100),
+            subject(3, 200),
+            merged.clone(),
+            closed.clone(),
+            subject(6, 100),
+        ],
+    )
+    .await;
+
+    let mut tx = db.begin().await.unwrap();
+    let queue_ids = |rows: Vec<SubjectRow>| rows.into_iter().map(|s| s.id.0).collect::<Vec<_>>();
+    assert_eq!(
+        queue_ids(tx.queue(10).await.unwrap()),
+        vec![2, 6, 3, 1],
+        "open subjects only, soonest due first, ties by id"
+    );
+    assert_eq!(queue_ids(tx.queue(2).await.unwrap()), vec![2, 6]);
+    assert_eq!(tx.subject(SubjectId(4)).await.unwrap(), Some(merged));
+    assert_eq!(tx.subject(SubjectId(99)).await.unwrap(), None);
+
+    // Upsert: existing rows take the new state (but keep their creation time); new rows are inserted.
+    let raised = SubjectRow {
+        created_at: 9_999,
+        provisional_band: "high".into(),
+        assessment_id: Some(77),
+        band: "very_high".into(),
+        band_reason: "Very High set by supervisor override — Zoë".into(),
+        clock_start_at: 400,
+        due_at: 10,
+        ..subject(3, 200)
+    };
+    tx.update_subjects(&[raised.clone(), subject(7, 150)])
+        .await
+        .unwrap();
+    assert_eq!(
+        tx.subject(SubjectId(3)).await.unwrap(),
+        Some(SubjectRow {
+            created_at: 1_000,
+            ..raised
+        })
+    );
+    assert_eq!(
+        tx.subject(SubjectId(7)).await.unwrap(),
+        Some(subject(7, 150))
+    );
+    assert_eq!(queue_ids(tx.queue(10).await.unwrap()), vec![3, 2, 6, 7, 1]);
+
+    tx.update_subject(&SubjectRow {
+        status: "closed".into(),
+        ..subject(1, 300)
+    })
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = db.begin_read().await.unwrap();
+    assert_eq!(queue_ids(tx.queue(10).await.unwrap()), vec![3, 2, 6, 7]);
+    let mut all = tx.subjects(&sids(&[7, 1, 2, 3, 4, 5, 6, 8])).await.unwrap();
+    all.sort_by_key(|s| s.id);
+    assert_eq!(all.len(), 7);
+    assert_eq!(all[4], closed);
+    assert_eq!(
+        tx.live_subject_ids(SubjectId(0), 100).await.unwrap(),
+        sids(&[1, 2, 3, 5, 6, 7]),
+        "every subject not merged away"
+    );
+    assert_eq!(
+        tx.live_subject_ids(SubjectId(3), 2).await.unwrap(),
+        sids(&[5, 6])
+    );
+    tx.commit().await.unwrap();
+
+    // Upserting many subjects at once (more than one statement's worth).
+    let many: Vec<SubjectRow> = (100..350).map(|i| subject(i, 10_000 - i)).collect();
+    let mut tx = db.begin().await.unwrap();
+    tx.update_subjects(&many).await.unwrap();
+    let ids: Vec<SubjectId> = many.iter().map(|s| s.id).collect();
+    assert_eq!(tx.subjects(&ids).await.unwrap().len(), 250);
+    assert_eq!(tx.queue(1).await.unwrap()[0].id, SubjectId(3));
+    assert_eq!(
+        tx.queue(1000).await.unwrap().last().unwrap().id,
+        SubjectId(100)
+    );
+    tx.commit().await.unwrap();
+}
+
+async fn merge_subject_moves_everything(db: Db) {
+    commit_subjects(&db, &[subject(1, 100), subject(2, 50), subject(3, 70)]).await;
+    let mut tx = db.begin().await.unwrap();
+    tx.insert_referrals(&[referral(1, 1), referral(2, 2), referral(3, 3)])
+        .await
+        .unwrap();
+    let ids = vec![
+        identifier(1, "email", None, "a@mail.example", Some(1)),
+        identifier(2, "phone", None, "+447700900001", Some(2)),
+        identifier(3, "phone", None, "+447700900003", Some(3)),
+    ];
+    tx.insert_identifiers(&ids).await.unwrap();
+    tx.insert_links(&[
+        LinkRow {
+            subject_id: SubjectId(1),
+            referral_id: ReferralId(1),
+            identifier_id: IdentifierId(1),
+            weight: 1.0,
+            linked_at: 10,
+        },
+        LinkRow {
+            subject_id: SubjectId(2),
+            referral_id: ReferralId(2),
+            identifier_id: IdentifierId(2),
+            weight: 0.5,
+            linked_at: 10,
+        },
+    ])
+    .await
+    .unwrap();
+    tx.insert_assessment(&assessment(1, 2)).await.unwrap();
+    tx.merge_subject(SubjectId(2), SubjectId(1)).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = db.begin_read().await.unwrap();
+    let moved: Vec<i64> = tx
+        .referrals_of_subjects(&sids(&[1]))
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.id.0)
+        .collect();
+    assert_eq!(moved, vec![1, 2]);
+    assert!(
+        tx.referrals_of_subjects(&sids(&[2]))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let mut pointers: Vec<(i64, Option<SubjectId>)> = tx
+        .identifiers_by_key(&keys(&ids))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.id.0, r.subject_id))
+        .collect();
+    pointers.sort();
+    assert_eq!(
+        pointers,
+        vec![
+            (1, Some(SubjectId(1))),
+            (2, Some(SubjectId(1))),
+            (3, Some(SubjectId(3)))
+        ]
+    );
+    let links = tx.links_of_subjects(&sids(&[1, 2])).await.unwrap();
+    assert_eq!(
+        links
+            .iter()
+            .map(|(s, l)| (s.0, l.referral.as_str(), l.weight))
+            .collect::<Vec<_>>(),
+        vec![(1, "ncmec:100000001", 1.0), (1, "ncmec:100000002", 0.5)]
+    );
+    assert_eq!(
+        tx.assessments_of_subject(SubjectId(1)).await.unwrap(),
+        vec![assessment(1, 1)]
+    );
+    assert!(
+        tx.assessments_of_subject(SubjectId(2))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let gone = tx.subject(SubjectId(2)).await.unwrap().unwrap();
+    assert_eq!(
+        (gone.status.as_str(), gone.merged_into),
+        ("merged", Some(SubjectId(1)))
+    );
+    assert_eq!(
+        tx.subject(SubjectId(3)).await.unwrap(),
+        Some(subject(3, 70)),
+        "other subjects are untouched"
+    );
+    assert_eq!(
+        tx.live_subject_ids(SubjectId(0), 10).await.unwrap(),
+        sids(&[1, 3])
+    );
+    assert_eq!(tx.counts().await.unwrap().subjects, 2);
+}
+
+async fn referral_identifiers_and_links_explain_subjects(db: Db) {
+    commit_subjects(&db, &[subject(1, 100), subject(2, 100)]).await;
+    let mut tx = db.begin().await.unwrap();
+    tx.insert_referrals(&[referral(1, 1), referral(2, 1), referral(3, 2)])
+        .await
+        .unwrap();
+    let email = identifier(1, "email", None, "a@mail.example", Some(1));
+    let ip = identifier(2, "ip_address", None, "192.0.2.10", Some(1));
+    let placeholder = IdentifierRow {
+        placeholder: true,
+        ..identifier(3, "email", None, "noreply@mail.example", None)
+    };
+    let common = IdentifierRow {
+        common: true,
+        ..identifier(4, "phone", None, "+447700900999", None)
+    };
+    let account = identifier(5, "esp_user_id", Some("examplechat"), "kid_99", None);
+    tx.insert_identifiers(&[
+        email.clone(),
+        ip.clone(),
+        placeholder.clone(),
+        common.clone(),
+        account.clone(),
+    ])
+    .await
+    .unwrap();
+    let ri = |r: i64, i: i64, role: &str| ReferralIdentifierRow {
+        referral_id: ReferralId(r),
+        identifier_id: IdentifierId(i),
+        role: role.into(),
+    };
+    let rows = vec![
+        ri(1, 1, "reported"),
+        ri(1, 2, "reported"),
+        ri(1, 5, "intended_recipient"),
+        ri(2, 1, "reported"),
+        ri(2, 3, "reported"),
+        ri(3, 4, "reported"),
+        ri(3, 5, "reported"),
+    ];
+    tx.insert_referral_identifiers(&rows).await.unwrap();
+    tx.insert_referral_identifiers(&rows[..3])
+        .await
+        .expect("a row stored again is ignored");
+    let link = |r: i64, i: i64, weight: f64| LinkRow {
+        subject_id: SubjectId(1),
+        referral_id: ReferralId(r),
+        identifier_id: IdentifierId(i),
+        weight,
+        linked_at: 20,
+    };
+    tx.insert_links(&[link(2, 1, 1.0), link(1, 1, 1.0), link(1, 2, 0.3)])
+        .await
+        .unwrap();
+    tx.insert_links(&[link(2, 1, 1.0)])
+        .await
+        .expect("a link stored again is ignored");
+    tx.commit().await.unwrap();
+
+    let mut tx = db.begin_read().await.unwrap();
+    let of_referrals = tx
+        .identifiers_of_referrals(&[ReferralId(1), ReferralId(3)])
+        .await
+        .unwrap();
+    assert_eq!(
+        of_referrals,
+        vec![
+            (ReferralId(1), email.clone(), "reported".to_owned()),
+            (
+                ReferralId(1),
+                account.clone(),
+                "intended_recipient".to_owned()
+            ),
+            (ReferralId(1), ip.clone(), "reported".to_owned()),
+            (ReferralId(3), account.clone(), "reported".to_owned()),
+            (ReferralId(3), common.clone(), "reported".to_owned()),
+        ],
+        "by referral, then kind, then value; each row once"
+    );
+
+    let on = |referral: &str, i: &IdentifierRow, role: &str, flagged: bool| IdentifierOnReferral {
+        referral: referral.into(),
+        kind: i.kind.clone(),
+        service: i.service.clone(),
+        value: i.value.clone(),
+        role: role.into(),
+        placeholder: flagged,
+    };
+    let of_subjects = tx.identifiers_of_subjects(&sids(&[2, 1])).await.unwrap();
+    assert_eq!(
+        of_subjects,
+        vec![
+            (
+                SubjectId(1),
+                on("ncmec:100000001", &account, "intended_recipient", false)
+            ),
+            (
+                SubjectId(1),
+                on("ncmec:100000001", &email, "reported", false)
+            ),
+            (SubjectId(1), on("ncmec:100000001", &ip, "reported", false)),
+            (
+                SubjectId(1),
+                on("ncmec:100000002", &email, "reported", false)
+            ),
+            (
+                SubjectId(1),
+                on("ncmec:100000002", &placeholder, "reported", true)
+            ),
+            (
+                SubjectId(2),
+                on("ncmec:100000003", &account, "reported", false)
+            ),
+            (
+                SubjectId(2),
+                on("ncmec:100000003", &common, "reported", true)
+            ),
+        ],
+        "placeholder and common values are flagged as not linking"
+    );
+
+    let explained = |referral: &str, i: &IdentifierRow, weight: f64| {
+        (
+            SubjectId(1),
+            LinkExplained {
+                referral: referral.into(),
+                kind: i.kind.clone(),
+                service: i.service.clone(),
+                value: i.value.clone(),
+                weight,
+            },
+        )
+    };
+    assert_eq!(
+        tx.links_of_subjects(&sids(&[1])).await.unwrap(),
+        vec![
+            explained("ncmec:100000001", &email, 1.0),
+            explained("ncmec:100000001", &ip, 0.3),
+            explained("ncmec:100000002", &email, 1.0),
+        ],
+        "by referral, strongest first"
+    );
+    tx.commit().await.unwrap();
+
+    let mut tx = db.begin().await.unwrap();
+    tx.delete_links_of_referrals(&[ReferralId(1)])
+        .await
+        .unwrap();
+    assert_eq!(
+        tx.links_of_subjects(&sids(&[1])).await.unwrap(),
+        vec![explained("ncmec:100000002", &email, 1.0)]
+    );
+    tx.commit().await.unwrap();
+}
+
+async fn separations_add_remove_and_carry(db: Db) {
+    let mut tx = db.begin().await.unwrap();
+    tx.add_separation(SubjectId(5), SubjectId(2)).await.unwrap();
+    tx.add_separation(SubjectId(2), SubjectId(5))
+        .await
+        .expect("the same pair again is ignored");
+    let pair = vec![(SubjectId(2), SubjectId(5))];
+    assert_eq!(tx.separations(&sids(&[2])).await.unwrap(), pair);
+    assert_eq!(tx.separations(&sids(&[5])).await.unwrap(), pair);
+    assert!(tx.separations(&sids(&[9])).await.unwrap().is_empty());
+    assert!(tx.separations(&[]).await.unwrap().is_empty());
+
+    tx.add_separation(SubjectId(2), SubjectId(7)).await.unwrap();
+    let mut found = tx.separations(&sids(&[2])).await.unwrap();
+    found.sort();
+    assert_eq!(
+        found,
+        vec![(SubjectId(2), SubjectId(5)), (SubjectId(2), SubjectId(7))]
+    );
+    tx.remove_separation(SubjectId(7), SubjectId(2))
+        .await
+        .unwrap();
+    assert_eq!(tx.separations(&sids(&[2])).await.unwrap(), pair);
+    tx.commit().await.unwrap();
+
+    // Subject 2 merges into 3: 3 inherits 2's separations, but is never separated from itself.
+    let mut tx = db.begin().await.unwrap();
+    tx.add_separation(SubjectId(2), SubjectId(3)).await.unwrap();
+    tx.carry_separations(SubjectId(2), SubjectId(3))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = db.begin_read().await.unwrap();
+    let mut found = tx.separations(&sids(&[3])).await.unwrap();
+    found.sort();
+    assert_eq!(
+        found,
+        vec![(SubjectId(2), SubjectId(3)), (SubjectId(3), SubjectId(5))]
+    );
+    assert!(
+        found.iter().all(|(a, b)| a != b),
+        "no subject separated from itself"
+    );
+}
+
+async fn file_details_insert_lookup_and_upsert(db: Db) {
+    let a1 = file_detail("ncmec:100000001", "f1", &"a".repeat(64));
+    let a2 = file_detail("ncmec:100000001", "f2", &"b".repeat(64));
+    let b1 = file_detail("ncmec:100000002", "f1", &"c".repeat(64));
+    let mut tx = db.begin().await.unwrap();
+    tx.insert_file_details(&[a2.clone(), b1.clone(), a1.clone()])
+        .await
+        .unwrap();
+    tx.insert_file_details(&[]).await.unwrap();
+    assert_eq!(
+        tx.file_details_of("ncmec:100000001").await.unwrap(),
+        vec![a1.clone(), a2.clone()]
+    );
+    assert!(tx.file_details_of("ncmec:404").await.unwrap().is_empty());
+    assert_eq!(
+        tx.file_details_of_refs(&[
+            "ncmec:100000002".into(),
+            "ncmec:404".into(),
+            "ncmec:100000001".into()
+        ])
+        .await
+        .unwrap(),
+        vec![a1.clone(), a2.clone(), b1.clone()],
+        "by report, then file"
+    );
+
+    assert_eq!(
+        tx.upsert_file_detail(&a1).await.unwrap(),
+        FileDetailOutcome::Duplicate
+    );
+    let changed = FileDetailRow {
+        content_sha256: "d".repeat(64),
+        received_at: 4_100,
+        document: r#"{"file_id":"f1","file_name":"geändert.jpg"}"#.into(),
+        ..a1.clone()
+    };
+    assert_eq!(
+        tx.upsert_file_detail(&changed).await.unwrap(),
+        FileDetailOutcome::Updated
+    );
+    let new = file_detail("ncmec:100000003", "sha256:eeee", &"e".repeat(64));
+    assert_eq!(
+        tx.upsert_file_detail(&new).await.unwrap(),
+        FileDetailOutcome::Inserted
+    );
+    tx.commit().await.unwrap();
+
+    let mut tx = db.begin_read().await.unwrap();
+    assert_eq!(
+        tx.file_details_of("ncmec:100000001").await.unwrap(),
+        vec![changed, a2]
+    );
+    assert_eq!(
+        tx.file_details_of("ncmec:100000003").await.unwrap(),
+        vec![new]
+    );
+}
+
+async fn rejects_keep_binary_content_and_resolve(db: Db) {
+    // Not UTF-8, with NUL bytes, every byte value, and large enough to need more than one page.
+    let mut binary: Vec<u8> = vec![0x00, 0xff, 0xfe, 0x80, b'<', 0x00];
+    binary.extend("café — 東京".as_bytes());
+    binary.extend((0..70_000u32).map(|i| (i % 256) as u8));
+    let first = NewReject {
+        path: "/in/paquet-ü/100000001.xml".into(),
+        location: Some("line 12, column 5".into()),
+        field: Some("report/personOrUserReported/email".into()),
+        reason: "expected an e-mail address — got “junk”".into(),
+        content: binary.clone(),
+        context: Some(r#"{"nca":null,"report_id":"100000001"}"#.into()),
+        rejected_at: 7_000,
+    };
+    let second = NewReject {
+        path: "/in/empty.json".into(),
+        location: None,
+        field: None,
+        reason: "unrecognised content".into(),
+        content: Vec::new(),
+        context: None,
+        rejected_at: 7_001,
+    };
+    let mut tx = db.begin().await.unwrap();
+    let id1 = tx.insert_reject(&first).await.unwrap();
+    let id2 = tx.insert_reject(&second).await.unwrap();
+    tx.commit().await.unwrap();
+    assert!(id2 > id1);
+
+    assert_eq!(reject_content(&db, id1).await, binary);
+    assert_eq!(reject_content(&db, id2).await, Vec::<u8>::new());
+
+    let row = |id: i64, r: &NewReject, resolved_at: Option<i64>| RejectRow {
+        id,
+        path: r.path.clone(),
+        location: r.location.clone(),
+        field: r.field.clone(),
+        reason: r.reason.clone(),
+        context: r.context.clone(),
+        rejected_at: r.rejected_at,
+        resolved_at,
+    };
+    let mut tx = db.begin().await.unwrap();
+    assert_eq!(
+        tx.rejects(false).await.unwrap(),
+        vec![row(id1, &first, None), row(id2, &second, None)]
+    );
+    tx.resolve_reject(id1, 7_500).await.unwrap();
+    assert_eq!(
+        tx.rejects(false).await.unwrap(),
+        vec![row(id2, &second, None)]
+    );
+    assert_eq!(
+        tx.rejects(true).await.unwrap(),
+        vec![row(id1, &first, Some(7_500)), row(id2, &second, None)]
+    );
+    assert_eq!(tx.counts().await.unwrap().open_rejects, 1);
+    tx.commit().await.unwrap();
+}
+
+async fn risk_tools_activate_and_refuse_changed_content(db: Db) {
+    let v1 = tool_row(
+        "1.0.0",
+        "id = \"kirat-illustrative\"\n# version one — ü",
+        true,
+    );
+    let v2 = tool_row("2.0.0", "id = \"kirat-illustrative\"\n# version two", true);
+    let active_count = "SELECT COUNT(*) FROM risk_tool WHERE active";
+
+    let mut tx = db.begin().await.unwrap();
+    assert_eq!(tx.active_risk_tool().await.unwrap(), None);
+    tx.save_risk_tool(&v1).await.unwrap();
+    assert_eq!(tx.active_risk_tool().await.unwrap(), Some(v1.clone()));
+    tx.save_risk_tool(&v2).await.unwrap();
+    assert_eq!(tx.active_risk_tool().await.unwrap(), Some(v2.clone()));
+    tx.commit().await.unwrap();
+    assert_eq!(scalar(&db, active_count).await, 1);
+
+    // The same version with the same content again: made active again, loaded_at kept.
+    let mut tx = db.begin().await.unwrap();
+    tx.save_risk_tool(&RiskToolRow {
+        loaded_at: 9_999,
+        ..v1.clone()
+    })
+    .await
+    .unwrap();
+    assert_eq!(tx.active_risk_tool().await.unwrap(), Some(v1.clone()));
+    // Stored but not active.
+    tx.save_risk_tool(&tool_row("3.0.0", "# version three", false))
+        .await
+        .unwrap();
+    assert_eq!(tx.active_risk_tool().await.unwrap(), Some(v1.clone()));
+    tx.commit().await.unwrap();
+    assert_eq!(scalar(&db, active_count).await, 1);
+    assert_eq!(scalar(&db, "SELECT COUNT(*) FROM risk_tool").await, 3);
+
+    // The same version with different content is refused; the caller's rollback leaves the tools as they were.
+    let mut tx = db.begin().await.unwrap();
+    let changed = tool_row(
+        "1.0.0",
+        "id = \"kirat-illustrative\"\n# edited in place",
+        true,
+    );
+    match tx.save_risk_tool(&changed).await {
+        Err(StoreError::Corrupt(message)) => assert!(message.contains("1.0.0"), "{message}"),
+        other => panic!("a changed tool under an old version must be refused, got {other:?}"),
+    }
+    drop(tx);
+    let mut tx = db.begin_read().await.unwrap();
+    assert_eq!(tx.active_risk_tool().await.unwrap(), Some(v1));
+}
+
+async fn assessments_roundtrip(db: Db) {
+    let closed = SubjectRow {
+        status: "closed".into(),
+        assessment_id: Some(3),
+        ..subject(2, 100)
+    };
+    commit_subjects(&db, &[subject(1, 100), closed, subject(4, 100)]).await;
+    let first = assessment(1, 1);
+    let overridden = AssessmentRow {
+        answers: r#"{"access_work":"regular","note":"Zoë — 東京"}"#.into(),
+        band: "medium".into(),
+        override_band: Some("very_high".into()),
+        override_rationale: Some("Intelligence from the school — café staff".into()),
+        override_by: Some("DS Example".into()),
+        rescored_from: Some(1),
+        ..assessment(2, 1)
+    };
+    let mut tx = db.begin().await.unwrap();
+    tx.insert_assessment(&first).await.unwrap();
+    tx.insert_assessment(&overridden).await.unwrap();
+    tx.insert_assessment(&assessment(3, 2)).await.unwrap();
+    tx.update_subject(&SubjectRow {
+        assessment_id: Some(2),
+        ..subject(1, 100)
+    })
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = db.begin_read().await.unwrap();
+    assert_eq!(tx.assessment(2).await.unwrap(), Some(overridden.clone()));
+    assert_eq!(tx.assessment(1).await.unwrap(), Some(first.clone()));
+    assert_eq!(tx.assessment(99).await.unwrap(), None);
+    assert_eq!(
+        tx.assessments_of_subject(SubjectId(1)).await.unwrap(),
+        vec![first, overridden],
+        "oldest first"
+    );
+    assert!(
+        tx.assessments_of_subject(SubjectId(4))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        tx.assessed_subjects().await.unwrap(),
+        vec![(SubjectId(1), 2)],
+        "only open subjects with a current assessment"
+    );
+}
+
+async fn new_version_keeps_the_previous_one(db: Db) {
+    commit_subjects(&db, &[subject(1, 100)]).await;
+    let v1 = full_referral(1, 1);
+    let other = referral(2, 1);
+    let mut tx = db.begin().await.unwrap();
+    tx.insert_referrals(&[v1.clone(), other.clone()])
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let v2 = ReferralRow {
+        version: 2,
+        content_sha256: "f".repeat(64),
+        received_at: 9_000,
+        incident_type: None,
+        incident_at: Some(8_000),
+        platform: Some("ExampleChat Web".into()),
+        band: "high".into(),
+        outcome: r#"{"band":"high"}"#.into(),
+        signals: r#"{"sextortion":true}"#.into(),
+        document: r#"{"version":"zwei — ü"}"#.into(),
+        ..v1.clone()
+    };
+    let mut tx = db.begin().await.unwrap();
+    tx.record_new_version(&v1, &v2).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = db.begin().await.unwrap();
+    let stored = tx
+        .referral_by_source_ref(&v1.source_ref)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored, v2, "the referral now holds the new version");
+    assert_eq!(
+        (stored.clock_start_at, stored.subject_id),
+        (v1.clock_start_at, v1.subject_id),
+        "a new version does not restart the clock or move the referral"
+    );
+    assert_eq!(
+        tx.referral_versions(v1.id).await.unwrap(),
+        vec![(1, v1.content_sha256.clone(), v1.received_at)]
+    );
+
+    let v3 = ReferralRow {
+        version: 3,
+        content_sha256: "0".repeat(64),
+        received_at: 9_500,
+        ..v2.clone()
+    };
+    tx.record_new_version(&stored, &v3).await.unwrap();
+    assert_eq!(
+        tx.referral_versions(v1.id).await.unwrap(),
+        vec![
+            (1, v1.content_sha256.clone(), v1.received_at),
+            (2, v2.content_sha256.clone(), v2.received_at)
+        ],
+        "every earlier version, oldest first"
+    );
+    assert!(tx.referral_versions(other.id).await.unwrap().is_empty());
+
+    // Recomputed risk replaces only the risk fields and the document.
+    let rescored = ReferralRow {
+        band: "very_high".into(),
+        outcome: r#"{"band":"very_high"}"#.into(),
+        signals: r#"{"files_infant":1}"#.into(),
+        document: r#"{"files":[{"file_id":"f1"}]}"#.into(),
+        received_at: 1,
+        version: 99,
+        ..v3.clone()
+    };
+    tx.update_referral_risk(&rescored).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = db.begin_read().await.unwrap();
+    assert_eq!(
+        tx.referral_by_source_ref(&v1.source_ref).await.unwrap(),
+        Some(ReferralRow {
+            received_at: v3.received_at,
+            version: 3,
+            ..rescored
+        })
+    );
+    assert_eq!(
+        tx.referral_by_source_ref(&other.source_ref).await.unwrap(),
+        Some(other)
+    );
+}
+
+async fn decisions_are_listed_for_both_subjects(db: Db) {
+    let d1 = decision(1, "merge", 1, 2);
+    let d2 = decision(2, "split", 2, 3);
+    let d3 = decision(3, "split", 4, 5);
+    let mut tx = db.begin().await.unwrap();
+    for d in [&d2, &d1, &d3] {
+        tx.insert_decision(d).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    let mut tx = db.begin_read().await.unwrap();
+    assert_eq!(
+        tx.decisions_of_subject(SubjectId(2)).await.unwrap(),
+        vec![d1.clone(), d2.clone()]
+    );
+    assert_eq!(
+        tx.decisions_of_subject(SubjectId(1)).await.unwrap(),
+        vec![d1]
+    );
+    assert_eq!(
+        tx.decisions_of_subject(SubjectId(5)).await.unwrap(),
+        vec![d3]
+    );
+    assert!(
+        tx.decisions_of_subject(SubjectId(9))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+async fn counts_count_what_is_live(db: Db) {
+    let zero = Counts {
+        referrals: 0,
+        subjects: 0,
+        identifiers: 0,
+        open_rejects: 0,
+    };
+    let mut tx = db.begin_read().await.unwrap();
+    assert_eq!(tx.counts().await.unwrap(), zero);
+    tx.commit().await.unwrap();
+
+    commit_subjects(&db, &[subject(1, 1), subject(2, 1), subject(3, 1)]).await;
+    let mut tx = db.begin().await.unwrap();
+    tx.insert_referrals(&[referral(1, 1), referral(2, 2)])
+        .await
+        .unwrap();
+    tx.insert_identifiers(&[
+        identifier(1, "email", None, "a@mail.example", Some(1)),
+        identifier(2, "email", None, "b@mail.example", Some(2)),
+        identifier(3, "ip_address", None, "203.0.113.5", None),
+    ])
+    .await
+    .unwrap();
+    tx.merge_subject(SubjectId(2), SubjectId(1)).await.unwrap();
+    let reject = NewReject {
+        path: "x.xml".into(),
+        location: None,
+        field: None,
+        reason: "bad".into(),
+        content: b"<x".to_vec(),
+        context: None,
+        rejected_at: 1,
+    };
+    let resolved = tx.insert_reject(&reject).await.unwrap();
+    tx.insert_reject(&reject).await.unwrap();
+    tx.resolve_reject(resolved, 2).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = db.begin_read().await.unwrap();
+    assert_eq!(
+        tx.counts().await.unwrap(),
+        Counts {
+            referrals: 2,
+            subjects: 2,
+            identifiers: 3,
+            open_rejects: 1,
+        }
+    );
+}
+
+async fn rolled_back_transaction_leaves_nothing(db: Db) {
+    // Something committed first, to see that a rollback keeps it as it was.
+    commit_subjects(&db, &[subject(1, 100)]).await;
+
+    let mut tx = db.begin().await.unwrap();
+    assert_eq!(tx.alloc_ids("subject", 3).await.unwrap(), 1);
+    assert_eq!(tx.alloc_ids("referral", 2).await.unwrap(), 1);
+    tx.insert_subjects(&[subject(2, 10)]).await.unwrap();
+    tx.update_subject(&SubjectRow {
+        band: "very_high".into(),
+        due_at: 1,
+        ..subject(1, 100)
+    })
+    .await
+    .unwrap();
+    tx.insert_referrals(&[referral(1, 2)]).await.unwrap();
+    tx.insert_identifiers(&[identifier(1, "email", None, "a@mail.example", Some(2))])
+        .await
+        .unwrap();
+    tx.insert_referral_identifiers(&[ReferralIdentifierRow {
+        referral_id: ReferralId(1),
+        identifier_id: IdentifierId(1),
+        role: "reported".into(),
+    }])
+    .await
+    .unwrap();
+    tx.record_identifier_accounts(&[(IdentifierId(1), IdentifierId(2))])
+        .await
+        .unwrap();
+    tx.insert_reject(&NewReject {
+        path: "x.xml".into(),
+        location: None,
+        field: None,
+        reason: "bad".into(),
+        content: vec![0, 1, 2],
+        context: None,
+        rejected_at: 1,
+    })
+    .await
+    .unwrap();
+    tx.insert_file_details(&[file_detail("ncmec:100000001", "f1", &"a".repeat(64))])
+        .await
+        .unwrap();
+    tx.save_risk_tool(&tool_row("1.0.0", "# tool", true))
+        .await
+        .unwrap();
+    tx.insert_assessment(&assessment(1, 2)).await.unwrap();
+    tx.add_separation(SubjectId(1), SubjectId(2)).await.unwrap();
+    tx.insert_decision(&decision(1, "split", 1, 2))
+        .await
+        .unwrap();
+    tx.merge_subject(SubjectId(1), SubjectId(2)).await.unwrap();
+    assert_eq!(tx.counts().await.unwrap().referrals, 1, "visible inside");
+    drop(tx);
+
+    let mut tx = db.begin().await.unwrap();
+    assert_eq!(
+        tx.counts().await.unwrap(),
+        Counts {
+            referrals: 0,
+            subjects: 1,
+            identifiers: 0,
+            open_rejects: 0,
+        }
+    );
+    assert_eq!(
+        tx.subject(SubjectId(1)).await.unwrap(),
+        Some(subject(1, 100))
+    );
+    assert_eq!(tx.subject(SubjectId(2)).await.unwrap(), None);
+    assert!(tx.rejects(true).await.unwrap().is_empty());
+    assert!(
+        tx.file_details_of("ncmec:100000001")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(tx.active_risk_tool().await.unwrap(), None);
+    assert_eq!(tx.assessment(1).await.unwrap(), None);
+    assert!(tx.separations(&sids(&[1, 2])).await.unwrap().is_empty());
+    assert!(
+        tx.decisions_of_subject(SubjectId(1))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        tx.record_identifier_accounts(&[(IdentifierId(1), IdentifierId(3))])
+            .await
+            .unwrap(),
+        vec![(IdentifierId(1), 1)],
+        "the rolled-back account pair is gone"
+    );
+    assert_eq!(
+        tx.alloc_ids("subject", 1).await.unwrap(),
+        1,
+        "rolled-back allocations are given out again"
+    );
+    assert_eq!(tx.alloc_ids("referral", 1).await.unwrap(), 1);
+    tx.commit().await.unwrap();
+    assert_eq!(
+        scalar(&db, "SELECT COUNT(*) FROM referral_identifier").await,
+        0
+    );
+}
