@@ -69,6 +69,12 @@ enum Command {
     Risk(RiskCommand),
     /// Build a demo database from synthetic data and print the queue.
     Demo(demo::DemoArgs),
+    /// Linking quality against a synthetic corpus's ground truth: pairwise precision and recall.
+    Quality {
+        /// The corpus's ground-truth.csv.
+        #[arg(long)]
+        truth: PathBuf,
+    },
 }
 
 #[derive(Args)]
@@ -342,6 +348,14 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Risk(command) => return risk(&url, command).await,
         Command::Demo(args) => demo::run(cli.database, args).await?,
+        Command::Quality { truth } => {
+            let app = connect(&url).await?;
+            let truth = severn_app::quality::read_ground_truth(&truth)
+                .with_context(|| format!("reading {}", truth.display()))?;
+            let predicted = app.subject_of_every_referral().await?;
+            let quality = severn_app::quality::pairwise(&predicted, &truth);
+            println!("{}", serde_json::to_string_pretty(&quality)?);
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
