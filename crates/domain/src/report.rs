@@ -417,17 +417,25 @@ impl Identifier {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IpCapture {
     pub ip: IpAddr,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub port: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub possible_proxy: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Location {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub city: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub country_code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verified: Option<bool>,
 }
 
@@ -455,16 +463,26 @@ impl PersonRole {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Person {
     pub role: PersonRole,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub date_of_birth: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approximate_age: Option<u32>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub display_names: Vec<String>,
     /// Normalised identifiers, including one `IpAddress` identifier per distinct captured address.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub identifiers: Vec<Identifier>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ip_captures: Vec<IpCapture>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub estimated_location: Option<Location>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access_to_children: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub convicted_sex_offender: Option<bool>,
 }
 
@@ -553,13 +571,21 @@ pub struct FileHash {
 /// Metadata about a file in a report. Never its content.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct FileInfo {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub original_file_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub hashes: Vec<FileHash>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub industry_classification: Option<IndustryClassification>,
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub annotations: BTreeSet<FileAnnotation>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub viewed_by_esp: Option<bool>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ip_captures: Vec<IpCapture>,
 }
 
@@ -571,17 +597,27 @@ pub struct Report {
     pub source: ReferralSource,
     /// SHA-256 of the document as received; a known reference with a new hash is a new version.
     pub content_sha256: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nca: Option<NcaDissemination>,
     /// When the reporting service or NCMEC received it (`dateReceived`), where known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reported_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub incident_type: Option<IncidentType>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub platform: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reporting_esp: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub incident_at: Option<Timestamp>,
     pub escalate_to_high_priority: bool,
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub annotations: BTreeSet<ReportAnnotation>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub people: Vec<Person>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub files: Vec<FileInfo>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub additional_info: Vec<String>,
 }
 

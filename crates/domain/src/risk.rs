@@ -274,24 +274,43 @@ impl SignalId {
 // Stored with each assessment; `default` lets signals saved before a new field was added still load.
 #[serde(default)]
 pub struct Signals {
+    #[serde(skip_serializing_if = "is_default")]
     pub online_enticement: bool,
+    #[serde(skip_serializing_if = "is_default")]
     pub sextortion: bool,
+    #[serde(skip_serializing_if = "is_default")]
     pub sadistic_online_exploitation: bool,
+    #[serde(skip_serializing_if = "is_default")]
     pub escalated_high_priority: bool,
+    #[serde(skip_serializing_if = "is_default")]
     pub access_to_children: bool,
+    #[serde(skip_serializing_if = "is_default")]
     pub convicted_sex_offender: bool,
+    #[serde(skip_serializing_if = "is_default")]
     pub files_infant: u32,
+    #[serde(skip_serializing_if = "is_default")]
     pub files_physical_harm: u32,
+    #[serde(skip_serializing_if = "is_default")]
     pub files_live_streaming: u32,
+    #[serde(skip_serializing_if = "is_default")]
     pub files_possible_self_production: u32,
+    #[serde(skip_serializing_if = "is_default")]
     pub files_generative_ai: u32,
+    #[serde(skip_serializing_if = "is_default")]
     pub industry_a1: u32,
+    #[serde(skip_serializing_if = "is_default")]
     pub industry_a2: u32,
+    #[serde(skip_serializing_if = "is_default")]
     pub industry_b1: u32,
+    #[serde(skip_serializing_if = "is_default")]
     pub industry_b2: u32,
+    #[serde(skip_serializing_if = "is_default")]
     pub files: u32,
+    #[serde(skip_serializing_if = "is_default")]
     pub prior_cybertip_reports: u32,
+    #[serde(skip_serializing_if = "is_default")]
     pub children_at_risk: u32,
+    #[serde(skip_serializing_if = "is_default")]
     pub referrals: u32,
 }
 
@@ -334,6 +353,11 @@ impl Signals {
 
 fn count<T>(items: impl Iterator<Item = T>) -> u32 {
     u32::try_from(items.count()).unwrap_or(u32::MAX)
+}
+
+/// Signals are stored with every referral: values at their default are left out.
+fn is_default<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
 }
 
 /// The signals one referral carries. Person-level flags come from reported people only: a victim's access to
