@@ -10,8 +10,8 @@
 //! test per backend.
 
 use crate::{Backend, Db};
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::{AssertSqlSafe, ConnectOptions};
+use sqlx::postgres::{PgConnectOptions, PgConnection};
+use sqlx::{AssertSqlSafe, ConnectOptions, Connection};
 use std::future::Future;
 use std::hash::{BuildHasher, Hasher};
 use std::str::FromStr;
@@ -21,6 +21,9 @@ use std::time::Duration;
 /// The environment variable naming the PostgreSQL server (any database on it) that test databases are created on.
 pub const POSTGRES_URL_VAR: &str = "SEVERN_TEST_POSTGRES_URL";
 pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+/// How long to wait for the PostgreSQL server before failing.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
@@ -74,23 +77,24 @@ fn unique_name() -> String {
     )
 }
 
-async fn admin_pool(admin_url: &str) -> PgPool {
+/// A connection to the server's administrative database, or a panic that says why there is none.
+async fn admin_connection(admin_url: &str) -> PgConnection {
     let options = PgConnectOptions::from_str(admin_url).unwrap_or_else(|e| {
         panic!("{POSTGRES_URL_VAR} is not a PostgreSQL URL ({e}): set it to postgres://USER@HOST:PORT/DATABASE")
     });
-    PgPoolOptions::new()
-        .max_connections(1)
-        .acquire_timeout(Duration::from_secs(15))
-        .connect_with(options)
-        .await
-        .unwrap_or_else(|e| {
-            panic!(
-                "PostgreSQL backend tests cannot reach the server at {} ({e}). These tests never skip: start \
-                 PostgreSQL (for example `pg_ctlcluster --skip-systemctl-redirect <version> main start`) or set \
-                 {POSTGRES_URL_VAR} to a server where the user may create databases.",
-                shown(admin_url)
-            )
-        })
+    let unreachable = |why: String| -> ! {
+        panic!(
+            "PostgreSQL backend tests cannot reach the server at {} ({why}). These tests never skip: start \
+             PostgreSQL (for example `pg_ctlcluster --skip-systemctl-redirect <version> main start`) or set \
+             {POSTGRES_URL_VAR} to a server where the user may create databases.",
+            shown(admin_url)
+        )
+    };
+    match tokio::time::timeout(CONNECT_TIMEOUT, PgConnection::connect_with(&options)).await {
+        Ok(Ok(connection)) => connection,
+        Ok(Err(e)) => unreachable(e.to_string()),
+        Err(_) => unreachable(format!("no answer within {CONNECT_TIMEOUT:?}")),
+    }
 }
 
 /// A new, empty, migrated database on `backend`.
@@ -110,9 +114,9 @@ pub async fn fresh_db(backend: Backend) -> TestDb {
         Backend::Postgres => {
             let admin_url = postgres_admin_url();
             let name = unique_name();
-            let admin = admin_pool(&admin_url).await;
+            let mut admin = admin_connection(&admin_url).await;
             sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
-                .execute(&admin)
+                .execute(&mut admin)
                 .await
                 .unwrap_or_else(|e| {
                     panic!(
@@ -120,7 +124,7 @@ pub async fn fresh_db(backend: Backend) -> TestDb {
                         shown(&admin_url)
                     )
                 });
-            admin.close().await;
+            admin.close().await.ok();
             let options = PgConnectOptions::from_str(&admin_url)
                 .expect("checked above")
                 .database(&name);
@@ -152,14 +156,14 @@ impl TestDb {
         match self.place {
             Place::Sqlite(dir) => drop(dir),
             Place::Postgres { admin_url, name } => {
-                let admin = admin_pool(&admin_url).await;
+                let mut admin = admin_connection(&admin_url).await;
                 sqlx::raw_sql(AssertSqlSafe(format!(
                     "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
                 )))
-                .execute(&admin)
+                .execute(&mut admin)
                 .await
                 .unwrap_or_else(|e| panic!("cannot drop test database {name}: {e}"));
-                admin.close().await;
+                admin.close().await.ok();
             }
         }
     }
