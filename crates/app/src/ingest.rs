@@ -855,16 +855,36 @@ impl App {
                 severn_ingest::walk(&[target]).collect()
             }
         };
+        // Problems found again are written onto the rejects already open for the same place, so a retry
+        // never leaves a second copy of one problem behind.
         let mut ingester = Ingester::new(self).await?;
+        let mut still_rejected = Vec::new();
         for item in items {
-            ingester.push(item).await?;
+            match item {
+                Item::Rejected(rejection) => still_rejected.push(rejection),
+                parsed => ingester.push(parsed).await?,
+            }
         }
-        let summary = ingester.finish().await?;
-        if summary.rejected == 0 {
-            let mut tx = self.db.begin().await?;
-            tx.resolve_reject(id, self.now()).await?;
-            tx.commit().await?;
+        let mut summary = ingester.finish().await?;
+        let now = self.now();
+        let mut tx = self.db.begin().await?;
+        for rejection in &still_rejected {
+            let open = tx
+                .open_reject_at(&rejection.path, rejection.location.as_deref())
+                .await?;
+            let row = new_reject(rejection, now);
+            match open.or((rejection.path == reject.path).then_some(id)) {
+                Some(existing) => tx.update_reject(existing, &row).await?,
+                None => {
+                    tx.insert_reject(&row).await?;
+                }
+            }
         }
+        summary.rejected = still_rejected.len() as u64;
+        if still_rejected.is_empty() {
+            tx.resolve_reject(id, now).await?;
+        }
+        tx.commit().await?;
         Ok(summary)
     }
 }

@@ -1099,6 +1099,45 @@ impl Tx {
         })
     }
 
+    /// The open reject for this file and place, if there is one.
+    pub async fn open_reject_at(
+        &mut self,
+        path: &str,
+        location: Option<&str>,
+    ) -> Result<Option<i64>> {
+        on!(self, conn => {
+            let id: Option<i64> = sqlx::query_scalar(
+                "SELECT id FROM reject WHERE path = $1 AND (location = $2 OR (location IS NULL AND $2 IS NULL)) \
+                 AND resolved_at IS NULL ORDER BY id LIMIT 1",
+            )
+            .bind(path)
+            .bind(location)
+            .fetch_optional(&mut *conn)
+            .await?;
+            Ok(id)
+        })
+    }
+
+    /// Replaces an open reject's problem with what a retry found.
+    pub async fn update_reject(&mut self, id: i64, r: &NewReject) -> Result<()> {
+        on!(self, conn => {
+            sqlx::query(
+                "UPDATE reject SET location = $2, field = $3, reason = $4, content = $5, context = $6, rejected_at = $7 \
+                 WHERE id = $1",
+            )
+            .bind(id)
+            .bind(r.location.as_deref())
+            .bind(r.field.as_deref())
+            .bind(r.reason.as_str())
+            .bind(r.content.as_slice())
+            .bind(r.context.as_deref())
+            .bind(r.rejected_at)
+            .execute(&mut *conn)
+            .await?;
+        });
+        Ok(())
+    }
+
     pub async fn resolve_reject(&mut self, id: i64, at: i64) -> Result<()> {
         on!(self, conn => {
             sqlx::query("UPDATE reject SET resolved_at = $2 WHERE id = $1")
@@ -1177,9 +1216,6 @@ impl Tx {
     /// Stores a risk tool version; with `activate`, makes it the one new work is assessed with.
     pub async fn save_risk_tool(&mut self, t: &RiskToolRow) -> Result<()> {
         on!(self, conn => {
-            if t.active {
-                sqlx::query("UPDATE risk_tool SET active = FALSE").execute(&mut *conn).await?;
-            }
             let existing: Option<String> = sqlx::query_scalar(
                 "SELECT source FROM risk_tool WHERE tool_id = $1 AND version = $2",
             )
@@ -1187,6 +1223,10 @@ impl Tx {
             .bind(t.version.as_str())
             .fetch_optional(&mut *conn)
             .await?;
+            // Refuse a changed tool under a known version before touching which tool is active.
+            if t.active && !matches!(&existing, Some(source) if source != &t.source) {
+                sqlx::query("UPDATE risk_tool SET active = FALSE").execute(&mut *conn).await?;
+            }
             match existing {
                 Some(source) if source != t.source => {
                     return Err(StoreError::Corrupt(format!(
