@@ -462,13 +462,24 @@ pub(crate) async fn ingest(
     paths: &[PathBuf],
     batch_size: usize,
 ) -> Result<IngestSummary> {
-    let (sender, mut receiver) = tokio::sync::mpsc::channel(4096);
+    // Documents cross to the writer in chunks: one wake-up per chunk rather than per document.
+    const CHUNK: usize = 256;
+    let (sender, mut receiver) = tokio::sync::mpsc::channel::<Vec<severn_ingest::Item>>(16);
     let walk_paths = paths.to_vec();
     let parser = std::thread::spawn(move || {
+        let mut chunk = Vec::with_capacity(CHUNK);
         for item in severn_ingest::walk(&walk_paths) {
-            if sender.blocking_send(item).is_err() {
-                break;
+            chunk.push(item);
+            if chunk.len() == CHUNK
+                && sender
+                    .blocking_send(std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK)))
+                    .is_err()
+            {
+                return;
             }
+        }
+        if !chunk.is_empty() {
+            let _ = sender.blocking_send(chunk);
         }
     });
     let progress = if std::io::stderr().is_terminal() {
@@ -481,18 +492,19 @@ pub(crate) async fn ingest(
             .expect("progress template"),
     );
     let mut ingester = Ingester::new(app).await?.with_batch_size(batch_size);
-    while let Some(item) = receiver.recv().await {
-        ingester.push(item).await?;
-        progress.inc(1);
-        if progress.position() % 1000 == 0 {
-            let s = ingester.summary();
-            progress.set_message(format!(
-                "ingested {}, duplicates {}, rejected {}",
-                s.ingested + s.new_versions,
-                s.duplicates,
-                s.rejected
-            ));
+    while let Some(chunk) = receiver.recv().await {
+        let count = chunk.len() as u64;
+        for item in chunk {
+            ingester.push(item).await?;
         }
+        progress.inc(count);
+        let s = ingester.summary();
+        progress.set_message(format!(
+            "ingested {}, duplicates {}, rejected {}",
+            s.ingested + s.new_versions,
+            s.duplicates,
+            s.rejected
+        ));
     }
     let summary = ingester.finish().await?;
     progress.finish_and_clear();
