@@ -8,7 +8,12 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const XSD: &str = "/work/shared/reference/cybertipline/cyber_tipline.xsd";
+/// The reference schema, from the `shared/` folder that sits beside the repository (on developers' machines
+/// and in CI alike).
+const XSD: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../../shared/reference/cybertipline/cyber_tipline.xsd"
+);
 
 fn options(seed: u64, dir: &Path, hard: bool) -> SynthOptions {
     SynthOptions {
