@@ -464,7 +464,7 @@ pub(crate) async fn ingest(
 ) -> Result<IngestSummary> {
     // Documents cross to the writer in chunks: one wake-up per chunk rather than per document.
     const CHUNK: usize = 256;
-    let (sender, mut receiver) = tokio::sync::mpsc::channel::<Vec<severn_ingest::Item>>(16);
+    let (sender, mut receiver) = tokio::sync::mpsc::channel::<Vec<severn_ingest::Item>>(4);
     let walk_paths = paths.to_vec();
     let parser = std::thread::spawn(move || {
         let mut chunk = Vec::with_capacity(CHUNK);

@@ -55,14 +55,15 @@ impl Db {
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true)
-                .pragma("cache_size", "-32768")
+                .pragma("cache_size", "-131072")
                 .pragma("temp_store", "memory")
                 // Checkpoint the WAL in larger steps: fewer fsyncs during bulk ingest.
                 .pragma("wal_autocheckpoint", "16384");
-            // SQLite has one writer; two connections let a reader run beside it. Each has its own page cache
-            // (32 MiB), which bounds memory whatever the database size.
+            // One connection: SQLite has one writer anyway, and a connection drops its page cache whenever
+            // another connection has written, so alternating connections would read every page again.
+            // Its 128 MiB cache bounds memory whatever the database size.
             let pool = SqlitePoolOptions::new()
-                .max_connections(2)
+                .max_connections(1)
                 .connect_with(options)
                 .await?;
             Db::Sqlite(pool)
