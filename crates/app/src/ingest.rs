@@ -383,6 +383,17 @@ async fn link_and_store(
         .map(|r| (r.key.clone(), r))
         .collect();
     let known_keys: HashSet<String> = rows.keys().cloned().collect();
+    // Stored pointers may name subjects merged since; link against the subjects they became, and remember
+    // what is stored so that only pointers that change are written.
+    let stored_pointer: HashMap<IdentifierId, Option<SubjectId>> =
+        rows.values().map(|r| (r.id, r.subject_id)).collect();
+    let pointed: Vec<SubjectId> = rows.values().filter_map(|r| r.subject_id).collect();
+    let current = tx.resolve_subjects(&pointed).await?;
+    for row in rows.values_mut() {
+        row.subject_id = row
+            .subject_id
+            .map(|s| current.get(&s).copied().unwrap_or(s));
+    }
     let unseen: Vec<&severn_domain::report::Identifier> = wanted
         .iter()
         .filter(|(key, _)| !known_keys.contains(*key))
@@ -580,7 +591,6 @@ async fn link_and_store(
         }
         for e in &placement.shared {
             links.push(LinkRow {
-                subject_id: subject,
                 referral_id,
                 identifier_id: e.identifier,
                 weight: e.weight,
@@ -629,22 +639,13 @@ async fn link_and_store(
         .iter()
         .map(|(i, k)| (*i, resolve(*k)))
         .collect();
-    let merged_into: HashMap<SubjectId, SubjectId> = outcome
-        .merges
-        .iter()
-        .map(|(from, into)| (*from, resolve(*into)))
-        .collect();
     let mut unseen_rows = Vec::new();
     let mut moved_pointers = Vec::new();
     for row in rows.into_values() {
         let pointer = pointer_of.remove(&row.id);
         if known_keys.contains(&row.key) {
-            // Merges already moved pointers in storage; only those that now point elsewhere need writing.
-            let current = row
-                .subject_id
-                .map(|s| merged_into.get(&s).copied().unwrap_or(s));
             if let Some(p) = pointer
-                && current != Some(p)
+                && stored_pointer.get(&row.id).copied().flatten() != Some(p)
             {
                 moved_pointers.push((row.id, p));
             }

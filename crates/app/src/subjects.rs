@@ -256,7 +256,6 @@ pub(crate) async fn relink(
     for (i, p) in outcome.placements.iter().enumerate() {
         for e in &p.shared {
             links.push(LinkRow {
-                subject_id: assigned[&p.subject],
                 referral_id: ids[i],
                 identifier_id: e.identifier,
                 weight: e.weight,

@@ -72,10 +72,9 @@ pub struct ReferralIdentifierRow {
     pub role: String,
 }
 
-/// Why a referral is in a subject: one row per identifier it shares with the subject, with its weight.
+/// Why a referral is in its subject: one row per identifier it shared with the subject, with its weight.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LinkRow {
-    pub subject_id: SubjectId,
     pub referral_id: ReferralId,
     pub identifier_id: IdentifierId,
     pub weight: f64,

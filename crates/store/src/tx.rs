@@ -683,11 +683,10 @@ impl Tx {
         for chunk in links.chunks(CHUNK) {
             on!(self, conn => {
                 let mut q = QueryBuilder::new(
-                    "INSERT INTO subject_link (subject_id, referral_id, identifier_id, weight, linked_at) ",
+                    "INSERT INTO subject_link (referral_id, identifier_id, weight, linked_at) ",
                 );
                 q.push_values(chunk, |mut b, l| {
-                    b.push_bind(l.subject_id.0)
-                        .push_bind(l.referral_id.0)
+                    b.push_bind(l.referral_id.0)
                         .push_bind(l.identifier_id.0)
                         .push_bind(l.weight)
                         .push_bind(l.linked_at);
@@ -724,15 +723,15 @@ impl Tx {
         for chunk in subjects.chunks(CHUNK) {
             on!(self, conn => {
                 let mut q = QueryBuilder::new(
-                    "SELECT l.subject_id, r.source_ref, i.kind, i.service, i.value, l.weight FROM subject_link l \
-                     JOIN referral r ON r.id = l.referral_id JOIN identifier i ON i.id = l.identifier_id \
-                     WHERE l.subject_id IN (",
+                    "SELECT r.subject_id, r.source_ref, i.kind, i.service, i.value, l.weight FROM referral r \
+                     JOIN subject_link l ON l.referral_id = r.id JOIN identifier i ON i.id = l.identifier_id \
+                     WHERE r.subject_id IN (",
                 );
                 let mut list = q.separated(", ");
                 for id in chunk {
                     list.push_bind(id.0);
                 }
-                q.push(") ORDER BY l.subject_id, r.id, l.weight DESC, i.kind, i.value");
+                q.push(") ORDER BY r.subject_id, r.id, l.weight DESC, i.kind, i.value");
                 for r in q.build().fetch_all(&mut *conn).await? {
                     out.push((
                         SubjectId(r.try_get(0)?),
@@ -810,13 +809,12 @@ impl Tx {
         Ok(out)
     }
 
-    /// Moves everything of `from` into `into` and marks `from` merged.
+    /// Moves the referrals and assessments of `from` into `into` and marks `from` merged. Identifiers that
+    /// point at `from` are left: readers follow `merged_into` (see [`Tx::resolve_subjects`]).
     pub async fn merge_subject(&mut self, from: SubjectId, into: SubjectId) -> Result<()> {
         on!(self, conn => {
             for sql in [
                 "UPDATE referral SET subject_id = $2 WHERE subject_id = $1",
-                "UPDATE identifier SET subject_id = $2 WHERE subject_id = $1",
-                "UPDATE subject_link SET subject_id = $2 WHERE subject_id = $1",
                 "UPDATE assessment SET subject_id = $2 WHERE subject_id = $1",
                 "UPDATE subject SET status = 'merged', merged_into = $2 WHERE id = $1",
             ] {
@@ -824,6 +822,45 @@ impl Tx {
             }
         });
         Ok(())
+    }
+
+    /// The open subject each of these subjects now is: itself, or where its merges led.
+    pub async fn resolve_subjects(
+        &mut self,
+        ids: &[SubjectId],
+    ) -> Result<std::collections::HashMap<SubjectId, SubjectId>> {
+        let mut next_of: std::collections::HashMap<SubjectId, Option<SubjectId>> =
+            std::collections::HashMap::new();
+        let mut pending: Vec<SubjectId> = ids.to_vec();
+        // Each round loads the subjects merges point at; chains are short, the bound guards against a cycle.
+        for _ in 0..64 {
+            pending.retain(|id| !next_of.contains_key(id));
+            pending.sort_unstable();
+            pending.dedup();
+            if pending.is_empty() {
+                break;
+            }
+            let rows = self.subjects(&pending).await?;
+            pending.clear();
+            for row in rows {
+                next_of.insert(row.id, row.merged_into);
+                if let Some(into) = row.merged_into {
+                    pending.push(into);
+                }
+            }
+        }
+        let mut resolved = std::collections::HashMap::new();
+        for id in ids {
+            let mut at = *id;
+            for _ in 0..64 {
+                match next_of.get(&at).copied().flatten() {
+                    Some(into) => at = into,
+                    None => break,
+                }
+            }
+            resolved.insert(*id, at);
+        }
+        Ok(resolved)
     }
 
     /// Pairs of subjects that an investigator has said are different people, among these subjects.

@@ -20,7 +20,7 @@ severn_store::backend_matrix!(
     identifiers_roundtrip_point_and_turn_common,
     identifier_accounts_are_counted_once_each,
     subjects_upsert_and_queue_in_due_order,
-    merge_subject_moves_everything,
+    merge_subject_moves_referrals_and_assessments,
     referral_identifiers_and_links_explain_subjects,
     separations_add_remove_and_carry,
     file_details_insert_lookup_and_upsert,
@@ -668,7 +668,7 @@ async fn subjects_upsert_and_queue_in_due_order(db: Db) {
     tx.commit().await.unwrap();
 }
 
-async fn merge_subject_moves_everything(db: Db) {
+async fn merge_subject_moves_referrals_and_assessments(db: Db) {
     commit_subjects(&db, &[subject(1, 100), subject(2, 50), subject(3, 70)]).await;
     let mut tx = db.begin().await.unwrap();
     tx.insert_referrals(&[referral(1, 1), referral(2, 2), referral(3, 3)])
@@ -682,14 +682,12 @@ async fn merge_subject_moves_everything(db: Db) {
     tx.insert_identifiers(&ids).await.unwrap();
     tx.insert_links(&[
         LinkRow {
-            subject_id: SubjectId(1),
             referral_id: ReferralId(1),
             identifier_id: IdentifierId(1),
             weight: 1.0,
             linked_at: 10,
         },
         LinkRow {
-            subject_id: SubjectId(2),
             referral_id: ReferralId(2),
             identifier_id: IdentifierId(2),
             weight: 0.5,
@@ -725,13 +723,23 @@ async fn merge_subject_moves_everything(db: Db) {
         .map(|r| (r.id.0, r.subject_id))
         .collect();
     pointers.sort();
+    // Identifiers keep pointing at the merged subject; resolving it leads to the one it was merged into.
     assert_eq!(
         pointers,
         vec![
             (1, Some(SubjectId(1))),
-            (2, Some(SubjectId(1))),
+            (2, Some(SubjectId(2))),
             (3, Some(SubjectId(3)))
         ]
+    );
+    let resolved = tx.resolve_subjects(&sids(&[1, 2, 3])).await.unwrap();
+    assert_eq!(
+        (
+            resolved[&SubjectId(1)],
+            resolved[&SubjectId(2)],
+            resolved[&SubjectId(3)]
+        ),
+        (SubjectId(1), SubjectId(1), SubjectId(3))
     );
     let links = tx.links_of_subjects(&sids(&[1, 2])).await.unwrap();
     assert_eq!(
@@ -813,7 +821,6 @@ async fn referral_identifiers_and_links_explain_subjects(db: Db) {
         .await
         .expect("a row stored again is ignored");
     let link = |r: i64, i: i64, weight: f64| LinkRow {
-        subject_id: SubjectId(1),
         referral_id: ReferralId(r),
         identifier_id: IdentifierId(i),
         weight,

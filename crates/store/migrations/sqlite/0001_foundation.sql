@@ -63,9 +63,10 @@ CREATE TABLE identifier (
     placeholder BOOLEAN NOT NULL,
     -- Seen with so many distinct accounts that it is taken for a shared or placeholder value.
     common BOOLEAN NOT NULL DEFAULT FALSE,
+    -- The subject last seen carrying it. Not moved when that subject is merged: readers follow
+    -- subject.merged_into, which spares bulk ingest an index on this column.
     subject_id BIGINT
 );
-CREATE INDEX identifier_subject ON identifier (subject_id);
 
 CREATE TABLE identifier_account (
     identifier_id BIGINT NOT NULL,
@@ -81,15 +82,15 @@ CREATE TABLE referral_identifier (
 ) WITHOUT ROWID;
 CREATE INDEX referral_identifier_by_identifier ON referral_identifier (identifier_id);
 
+-- Why a referral is in its subject: the identifiers it shared with the subject when it joined. A merge or a
+-- move keeps them; a relink or a split replaces them.
 CREATE TABLE subject_link (
-    subject_id BIGINT NOT NULL,
     referral_id BIGINT NOT NULL,
     identifier_id BIGINT NOT NULL,
     weight DOUBLE PRECISION NOT NULL,
     linked_at BIGINT NOT NULL,
-    PRIMARY KEY (subject_id, referral_id, identifier_id)
+    PRIMARY KEY (referral_id, identifier_id)
 ) WITHOUT ROWID;
-CREATE INDEX subject_link_referral ON subject_link (referral_id);
 
 CREATE TABLE subject_decision (
     id INTEGER PRIMARY KEY,
