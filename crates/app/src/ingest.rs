@@ -37,9 +37,55 @@ impl IngestSummary {
     }
 }
 
+/// A report with the work that needs no database done before its batch is written: its risk signals and
+/// provisional band, and the JSON it is stored as. Done while the previous batch is being written.
+struct Prepared {
+    report: Report,
+    key: String,
+    signals: Signals,
+    outcome: Outcome,
+    stored: StoredForms,
+}
+
+/// The JSON a referral row stores.
+struct StoredForms {
+    signals: String,
+    outcome: String,
+    document: String,
+}
+
+impl Prepared {
+    fn new(report: Report, tool: &RiskTool) -> Prepared {
+        let signals = signals_from_report(&report);
+        let outcome = tool.provisional(&signals);
+        Prepared {
+            key: report.source_ref.as_key(),
+            stored: stored_forms(&report, &signals, &outcome),
+            report,
+            signals,
+            outcome,
+        }
+    }
+
+    /// Works the signals out again after more files were attached.
+    fn refresh(&mut self, tool: &RiskTool) {
+        self.signals = signals_from_report(&self.report);
+        self.outcome = tool.provisional(&self.signals);
+        self.stored = stored_forms(&self.report, &self.signals, &self.outcome);
+    }
+}
+
+fn stored_forms(report: &Report, signals: &Signals, outcome: &Outcome) -> StoredForms {
+    StoredForms {
+        signals: serde_json::to_string(signals).expect("signals serialise"),
+        outcome: serde_json::to_string(outcome).expect("outcome serialises"),
+        document: serde_json::to_string(report).expect("report serialises"),
+    }
+}
+
 #[derive(Default)]
 struct Batch {
-    reports: Vec<Report>,
+    reports: Vec<Prepared>,
     file_details: Vec<FileDetails>,
     rejects: Vec<Rejection>,
     refs: HashSet<String>,
@@ -52,11 +98,15 @@ impl Batch {
     }
 }
 
-/// Takes documents one at a time and writes them in batches.
+/// Takes documents one at a time and writes them in batches. A batch is written by a task of its own while
+/// the next one is gathered and prepared; batches are still written one after another, in order.
 pub struct Ingester<'a> {
     app: &'a App,
     tool: RiskTool,
     batch: Batch,
+    /// The last report pushed, held back until the file details that follow it have been attached.
+    pending: Option<Report>,
+    writing: Option<tokio::task::JoinHandle<Result<IngestSummary>>>,
     batch_size: usize,
     summary: IngestSummary,
 }
@@ -68,6 +118,8 @@ impl<'a> Ingester<'a> {
             app,
             tool,
             batch: Batch::default(),
+            pending: None,
+            writing: None,
             batch_size: DEFAULT_BATCH_SIZE,
             summary: IngestSummary::default(),
         })
@@ -78,8 +130,15 @@ impl<'a> Ingester<'a> {
         self
     }
 
+    /// Counts of the batches written so far.
     pub fn summary(&self) -> IngestSummary {
         self.summary
+    }
+
+    fn settle_pending(&mut self) {
+        if let Some(report) = self.pending.take() {
+            self.batch.reports.push(Prepared::new(report, &self.tool));
+        }
     }
 
     pub async fn push(&mut self, item: Item) -> Result<()> {
@@ -88,12 +147,13 @@ impl<'a> Ingester<'a> {
                 parsed: Parsed::Report(report),
                 ..
             } => {
+                self.settle_pending();
                 // A second copy of one report in a batch must see the first one stored to be told apart.
                 if self.batch.refs.contains(&report.source_ref.as_key()) {
                     self.flush().await?;
                 }
                 self.batch.refs.insert(report.source_ref.as_key());
-                self.batch.reports.push(*report);
+                self.pending = Some(*report);
             }
             Item::Parsed {
                 parsed: Parsed::FileDetails(details),
@@ -102,6 +162,12 @@ impl<'a> Ingester<'a> {
                 let key = (report_key(&details.report_id), file_key(&details));
                 if self.batch.file_refs.contains(&key) {
                     self.flush().await?;
+                }
+                // File details usually follow their report: attach them before its signals are worked out.
+                if let Some(report) = self.pending.as_mut()
+                    && report.source_ref.as_key() == key.0
+                {
+                    attach_file(report, details.file.clone());
                 }
                 self.batch.file_refs.insert(key);
                 self.batch.file_details.push(details);
@@ -114,24 +180,43 @@ impl<'a> Ingester<'a> {
         Ok(())
     }
 
+    /// Waits for the batch being written, if any, and counts it.
+    async fn wait_for_writer(&mut self) -> Result<()> {
+        if let Some(writing) = self.writing.take() {
+            let counted = writing.await.map_err(|e| {
+                crate::AppError::Invalid(format!("the ingest writer failed: {e}"))
+            })??;
+            self.summary.ingested += counted.ingested;
+            self.summary.duplicates += counted.duplicates;
+            self.summary.new_versions += counted.new_versions;
+            self.summary.rejected += counted.rejected;
+            self.summary.file_details += counted.file_details;
+        }
+        Ok(())
+    }
+
+    /// Hands the gathered batch to the writer (after the previous batch is written) and returns.
     pub async fn flush(&mut self) -> Result<()> {
+        self.settle_pending();
+        self.wait_for_writer().await?;
         if self.batch.len() == 0 {
             return Ok(());
         }
         let batch = std::mem::take(&mut self.batch);
-        let mut tx = self.app.db.begin().await?;
-        let counted = write_batch(&mut tx, self.app, &self.tool, batch).await?;
-        tx.commit().await?;
-        self.summary.ingested += counted.ingested;
-        self.summary.duplicates += counted.duplicates;
-        self.summary.new_versions += counted.new_versions;
-        self.summary.rejected += counted.rejected;
-        self.summary.file_details += counted.file_details;
+        let app = self.app.clone();
+        let tool = self.tool.clone();
+        self.writing = Some(tokio::spawn(async move {
+            let mut tx = app.db.begin().await?;
+            let counted = write_batch(&mut tx, &app, &tool, batch).await?;
+            tx.commit().await?;
+            Ok(counted)
+        }));
         Ok(())
     }
 
     pub async fn finish(mut self) -> Result<IngestSummary> {
         self.flush().await?;
+        self.wait_for_writer().await?;
         Ok(self.summary)
     }
 }
@@ -153,8 +238,8 @@ struct Candidate {
     report: Report,
     key: String,
     known: Option<KnownReferral>,
-    signals: Signals,
     outcome: Outcome,
+    stored: StoredForms,
 }
 
 async fn write_batch(
@@ -172,11 +257,7 @@ async fn write_batch(
     }
 
     // File details are stored as documents of their own and also feed the risk signals of their report.
-    let keys: Vec<String> = batch
-        .reports
-        .iter()
-        .map(|r| r.source_ref.as_key())
-        .collect();
+    let keys: Vec<String> = batch.reports.iter().map(|r| r.key.clone()).collect();
     let detail_refs: BTreeSet<String> = batch
         .file_details
         .iter()
@@ -235,11 +316,12 @@ async fn write_batch(
         .collect();
 
     let mut candidates = Vec::new();
-    for (mut report, key) in batch.reports.into_iter().zip(keys) {
+    for mut prepared in batch.reports {
+        let key = prepared.key.clone();
         let known = known.get(&key).cloned();
         if known
             .as_ref()
-            .is_some_and(|k| k.content_sha256 == report.content_sha256)
+            .is_some_and(|k| k.content_sha256 == prepared.report.content_sha256)
         {
             summary.duplicates += 1;
             continue;
@@ -250,6 +332,7 @@ async fn write_batch(
             .flatten()
             .map(|d| d.file.file_id.as_deref().unwrap_or(""))
             .collect();
+        let files_before = prepared.report.files.len();
         for row in earlier_by_report
             .get(&key)
             .into_iter()
@@ -257,25 +340,26 @@ async fn write_batch(
             .filter(|r| !replaced.contains(r.file_id.as_str()))
         {
             if let Ok(file) = serde_json::from_str(&row.document) {
-                attach_file(&mut report, file);
+                attach_file(&mut prepared.report, file);
             }
         }
         for details in details_by_report.get(&key).into_iter().flatten() {
-            attach_file(&mut report, details.file.clone());
+            attach_file(&mut prepared.report, details.file.clone());
         }
-        let signals = signals_from_report(&report);
-        let outcome = tool.provisional(&signals);
+        if prepared.report.files.len() != files_before {
+            prepared.refresh(tool);
+        }
         if known.is_some() {
             summary.new_versions += 1;
         } else {
             summary.ingested += 1;
         }
         candidates.push(Candidate {
-            report,
+            report: prepared.report,
             key,
             known,
-            signals,
-            outcome,
+            outcome: prepared.outcome,
+            stored: prepared.stored,
         });
     }
 
@@ -762,9 +846,9 @@ fn referral_row(
         platform: c.report.platform.clone(),
         subject_id: subject,
         band: c.outcome.band.as_str().to_owned(),
-        outcome: serde_json::to_string(&c.outcome).expect("outcome serialises"),
-        signals: serde_json::to_string(&c.signals).expect("signals serialise"),
-        document: serde_json::to_string(&c.report).expect("report serialises"),
+        outcome: c.stored.outcome.clone(),
+        signals: c.stored.signals.clone(),
+        document: c.stored.document.clone(),
     }
 }
 
