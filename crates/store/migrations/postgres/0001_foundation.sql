@@ -20,7 +20,7 @@ CREATE TABLE subject (
     clock_start_at BIGINT NOT NULL,
     due_at BIGINT NOT NULL
 );
-CREATE INDEX subject_queue ON subject (status, due_at);
+CREATE INDEX subject_queue ON subject (status, due_at, id);
 
 CREATE TABLE referral (
     id BIGINT PRIMARY KEY,
