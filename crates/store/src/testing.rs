@@ -206,7 +206,7 @@ where
 /// Generates, for each scenario function `async fn name(db: Db)` in scope, a test `sqlite::name` and a test
 /// `postgres::name` that run it on a fresh database of that backend.
 ///
-/// ```ignore
+/// ```text
 /// severn_store::backend_matrix!(roundtrip, rollback_leaves_nothing);
 /// ```
 #[macro_export]

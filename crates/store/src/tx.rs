@@ -39,6 +39,17 @@ const REFERRAL_COLUMNS: &str = "id, source_ref, format, source, version, content
 const ASSESSMENT_COLUMNS: &str = "id, subject_id, tool_id, tool_version, answers, outcome, band, assessor, \
      assessed_at, override_band, override_rationale, override_by, rescored_from";
 
+/// Binds each value of a chunk into the `IN (…)` list being written.
+fn push_list<'t, DB: sqlx::Database, T>(q: &mut QueryBuilder<DB>, values: impl Iterator<Item = T>)
+where
+    T: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+{
+    let mut list = q.separated(", ");
+    for value in values {
+        list.push_bind(value);
+    }
+}
+
 fn subject_from<R: Row>(row: &R) -> Result<SubjectRow>
 where
     for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
@@ -143,10 +154,7 @@ impl Tx {
                 let mut q = QueryBuilder::new(
                     "SELECT id, source_ref, content_sha256, version, subject_id FROM referral WHERE source_ref IN (",
                 );
-                let mut list = q.separated(", ");
-                for r in chunk {
-                    list.push_bind(r.as_str());
-                }
+                push_list(&mut q, chunk.iter().map(|r| r.as_str()));
                 q.push(")");
                 for row in q.build().fetch_all(&mut *conn).await? {
                     found.push(KnownReferral {
@@ -192,10 +200,7 @@ impl Tx {
                 let mut q = QueryBuilder::new(
                     "SELECT id, key, kind, service, value, placeholder, common, subject_id FROM identifier WHERE key IN (",
                 );
-                let mut list = q.separated(", ");
-                for k in chunk {
-                    list.push_bind(k.as_str());
-                }
+                push_list(&mut q, chunk.iter().map(|k| k.as_str()));
                 q.push(")");
                 for row in q.build().fetch_all(&mut *conn).await? {
                     rows.push(IdentifierRow {
@@ -239,10 +244,7 @@ impl Tx {
                 let mut q = QueryBuilder::new(
                     "SELECT identifier_id, COUNT(*) FROM identifier_account WHERE identifier_id IN (",
                 );
-                let mut list = q.separated(", ");
-                for id in chunk {
-                    list.push_bind(*id);
-                }
+                push_list(&mut q, chunk.iter().copied());
                 q.push(") GROUP BY identifier_id");
                 for row in q.build().fetch_all(&mut *conn).await? {
                     counts.push((IdentifierId(row.try_get(0)?), row.try_get::<i64, _>(1)?));
@@ -257,10 +259,7 @@ impl Tx {
         for chunk in ids.chunks(CHUNK) {
             on!(self, conn => {
                 let mut q = QueryBuilder::new("UPDATE identifier SET common = TRUE, subject_id = NULL WHERE id IN (");
-                let mut list = q.separated(", ");
-                for id in chunk {
-                    list.push_bind(id.0);
-                }
+                push_list(&mut q, chunk.iter().map(|id| id.0));
                 q.push(")");
                 q.build().execute(&mut *conn).await?;
             })
@@ -371,10 +370,7 @@ impl Tx {
         for chunk in ids.chunks(CHUNK) {
             on!(self, conn => {
                 let mut q = QueryBuilder::new(format!("SELECT {SUBJECT_COLUMNS} FROM subject WHERE id IN ("));
-                let mut list = q.separated(", ");
-                for id in chunk {
-                    list.push_bind(id.0);
-                }
+                push_list(&mut q, chunk.iter().map(|id| id.0));
                 q.push(")");
                 for row in q.build().fetch_all(&mut *conn).await? {
                     rows.push(subject_from(&row)?);
@@ -570,10 +566,7 @@ impl Tx {
         for chunk in ids.chunks(CHUNK) {
             on!(self, conn => {
                 let mut q = QueryBuilder::new(format!("SELECT {REFERRAL_COLUMNS} FROM referral WHERE id IN ("));
-                let mut list = q.separated(", ");
-                for id in chunk {
-                    list.push_bind(id.0);
-                }
+                push_list(&mut q, chunk.iter().map(|id| id.0));
                 q.push(") ORDER BY id");
                 for row in q.build().fetch_all(&mut *conn).await? {
                     rows.push(referral_from(&row)?);
@@ -593,10 +586,7 @@ impl Tx {
                 let mut q = QueryBuilder::new(format!(
                     "SELECT {REFERRAL_COLUMNS} FROM referral WHERE subject_id IN ("
                 ));
-                let mut list = q.separated(", ");
-                for id in chunk {
-                    list.push_bind(id.0);
-                }
+                push_list(&mut q, chunk.iter().map(|id| id.0));
                 q.push(") ORDER BY id");
                 for row in q.build().fetch_all(&mut *conn).await? {
                     rows.push(referral_from(&row)?);
@@ -611,10 +601,7 @@ impl Tx {
             on!(self, conn => {
                 let mut q = QueryBuilder::new("UPDATE referral SET subject_id = ");
                 q.push_bind(to.0).push(" WHERE id IN (");
-                let mut list = q.separated(", ");
-                for id in chunk {
-                    list.push_bind(id.0);
-                }
+                push_list(&mut q, chunk.iter().map(|id| id.0));
                 q.push(")");
                 q.build().execute(&mut *conn).await?;
             })
@@ -653,10 +640,7 @@ impl Tx {
                     "SELECT ri.referral_id, i.id, i.key, i.kind, i.service, i.value, i.placeholder, i.common, i.subject_id, ri.role \
                      FROM referral_identifier ri JOIN identifier i ON i.id = ri.identifier_id WHERE ri.referral_id IN (",
                 );
-                let mut list = q.separated(", ");
-                for id in chunk {
-                    list.push_bind(id.0);
-                }
+                push_list(&mut q, chunk.iter().map(|id| id.0));
                 q.push(") ORDER BY ri.referral_id, i.kind, i.value");
                 for row in q.build().fetch_all(&mut *conn).await? {
                     rows.push((
@@ -703,10 +687,7 @@ impl Tx {
         for chunk in referrals.chunks(CHUNK) {
             on!(self, conn => {
                 let mut q = QueryBuilder::new("DELETE FROM subject_link WHERE referral_id IN (");
-                let mut list = q.separated(", ");
-                for id in chunk {
-                    list.push_bind(id.0);
-                }
+                push_list(&mut q, chunk.iter().map(|id| id.0));
                 q.push(")");
                 q.build().execute(&mut *conn).await?;
             })
@@ -727,10 +708,7 @@ impl Tx {
                      JOIN subject_link l ON l.referral_id = r.id JOIN identifier i ON i.id = l.identifier_id \
                      WHERE r.subject_id IN (",
                 );
-                let mut list = q.separated(", ");
-                for id in chunk {
-                    list.push_bind(id.0);
-                }
+                push_list(&mut q, chunk.iter().map(|id| id.0));
                 q.push(") ORDER BY r.subject_id, r.id, l.weight DESC, i.kind, i.value");
                 for r in q.build().fetch_all(&mut *conn).await? {
                     out.push((
@@ -762,10 +740,7 @@ impl Tx {
                      FROM referral r JOIN referral_identifier ri ON ri.referral_id = r.id \
                      JOIN identifier i ON i.id = ri.identifier_id WHERE r.subject_id IN (",
                 );
-                let mut list = q.separated(", ");
-                for id in chunk {
-                    list.push_bind(id.0);
-                }
+                push_list(&mut q, chunk.iter().map(|id| id.0));
                 q.push(") ORDER BY r.subject_id, r.id, ri.role, i.kind, i.value");
                 for r in q.build().fetch_all(&mut *conn).await? {
                     let placeholder: bool = r.try_get(6)?;
@@ -796,10 +771,7 @@ impl Tx {
         for chunk in subjects.chunks(CHUNK) {
             on!(self, conn => {
                 let mut q = QueryBuilder::new("SELECT subject_id, COUNT(*) FROM referral WHERE subject_id IN (");
-                let mut list = q.separated(", ");
-                for id in chunk {
-                    list.push_bind(id.0);
-                }
+                push_list(&mut q, chunk.iter().map(|id| id.0));
                 q.push(") GROUP BY subject_id");
                 for r in q.build().fetch_all(&mut *conn).await? {
                     out.push((SubjectId(r.try_get(0)?), r.try_get(1)?));
@@ -872,15 +844,9 @@ impl Tx {
         for chunk in subjects.chunks(CHUNK / 2) {
             on!(self, conn => {
                 let mut q = QueryBuilder::new("SELECT subject_a, subject_b FROM subject_separation WHERE subject_a IN (");
-                let mut list = q.separated(", ");
-                for id in chunk {
-                    list.push_bind(id.0);
-                }
+                push_list(&mut q, chunk.iter().map(|id| id.0));
                 q.push(") OR subject_b IN (");
-                let mut list = q.separated(", ");
-                for id in chunk {
-                    list.push_bind(id.0);
-                }
+                push_list(&mut q, chunk.iter().map(|id| id.0));
                 q.push(")");
                 for row in q.build().fetch_all(&mut *conn).await? {
                     pairs.push((SubjectId(row.try_get(0)?), SubjectId(row.try_get(1)?)));
@@ -1048,10 +1014,7 @@ impl Tx {
                 let mut q = QueryBuilder::new(
                     "SELECT source_ref, file_id, content_sha256, received_at, document FROM file_detail WHERE source_ref IN (",
                 );
-                let mut list = q.separated(", ");
-                for r in chunk {
-                    list.push_bind(r.as_str());
-                }
+                push_list(&mut q, chunk.iter().map(|r| r.as_str()));
                 q.push(") ORDER BY source_ref, file_id");
                 for r in q.build().fetch_all(&mut *conn).await? {
                     rows.push(FileDetailRow {
