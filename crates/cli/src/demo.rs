@@ -64,7 +64,7 @@ pub async fn run(database: Option<String>, args: DemoArgs) -> Result<()> {
         .filter_map(|e| e.ok().map(|e| e.path()))
         .collect();
     packages.sort();
-    // The synthetic year is replayed as the last six weeks, so the queue shows work in every state: each
+    // The synthetic year is replayed as the last two weeks, so the queue shows work in every state: each
     // package arrives a few hours after the NCA sent it, at its place in those weeks.
     let sent: Vec<Option<jiff::Timestamp>> = packages.iter().map(|p| dissemination(p)).collect();
     let first = sent
@@ -75,7 +75,7 @@ pub async fn run(database: Option<String>, args: DemoArgs) -> Result<()> {
         .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
     let last = sent.iter().flatten().max().copied().unwrap_or(first);
     let span = (last.as_second() - first.as_second()).max(1) as f64;
-    let window = jiff::SignedDuration::from_hours(24 * 42).as_secs() as f64;
+    let window = jiff::SignedDuration::from_hours(24 * 14).as_secs() as f64;
     let end = jiff::Timestamp::now();
     let delay = jiff::SignedDuration::from_hours(3);
     let start = end

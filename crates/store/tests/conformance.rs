@@ -774,6 +774,14 @@ async fn merge_subject_moves_referrals_and_assessments(db: Db) {
         sids(&[1, 3])
     );
     assert_eq!(tx.counts().await.unwrap().subjects, 2);
+    tx.commit().await.unwrap();
+
+    // A chain of merges resolves to its end.
+    let mut tx = db.begin().await.unwrap();
+    tx.merge_subject(SubjectId(1), SubjectId(3)).await.unwrap();
+    let resolved = tx.resolve_subjects(&sids(&[2])).await.unwrap();
+    assert_eq!(resolved[&SubjectId(2)], SubjectId(3));
+    tx.commit().await.unwrap();
 }
 
 async fn referral_identifiers_and_links_explain_subjects(db: Db) {
