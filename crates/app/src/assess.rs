@@ -17,7 +17,7 @@ pub(crate) fn assessment_reason(a: &AssessmentRow) -> String {
         ),
         _ => {
             let reasons = serde_json::from_str::<Outcome>(&a.outcome)
-                .map(|o| o.reasons.join("; "))
+                .map(|o| o.reasons.join(" "))
                 .unwrap_or_default();
             format!(
                 "{} from assessment by {} with {} {}: {reasons}",

@@ -816,7 +816,7 @@ pub(crate) fn band_reason(source_ref: &str, outcome: &Outcome) -> String {
     format!(
         "{} provisional from referral {source_ref}: {}",
         outcome.band.label(),
-        outcome.reasons.join("; ")
+        outcome.reasons.join(" ")
     )
 }
 
