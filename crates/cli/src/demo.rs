@@ -115,7 +115,16 @@ pub async fn run(database: Option<String>, args: DemoArgs) -> Result<()> {
         summary.duplicates,
         summary.rejected
     );
-    println!("Demo time is {}.\n", clock_now(&app));
+    let mut tx = app.db.begin_read().await?;
+    let counts = tx.counts().await?;
+    tx.commit().await?;
+    println!(
+        "{} referrals in {} subjects, {} identifiers. Demo time is {}.\n",
+        counts.referrals,
+        counts.subjects,
+        counts.identifiers,
+        clock_now(&app)
+    );
     crate::output::queue(&app.queue(args.limit).await?, false)?;
     println!(
         "\nTry: severn --database {url} referral show <REF>   (references are in the subjects: severn --database {url} subjects --json)"

@@ -478,6 +478,7 @@ pub(crate) async fn ingest(
                 return;
             }
         }
+        // A closed channel means the writer stopped on an error, which it reports itself.
         if !chunk.is_empty() {
             let _ = sender.blocking_send(chunk);
         }

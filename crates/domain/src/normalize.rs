@@ -164,16 +164,19 @@ pub fn is_placeholder(kind: IdentifierKind, value: &str) -> bool {
     let one_repeated_char = one_repeated_char_str(&digits) && digits.len() >= 4;
     let sequential = ["0123456789", "1234567890", "123456789", "12345678"]
         .iter()
-        .any(|s| digits.ends_with(s));
+        .any(|s| digits.ends_with(s) || digits.starts_with(s));
     match kind {
         IdentifierKind::Email => {
             let local = lower.split('@').next().unwrap_or("");
             WORDS.contains(&local) || one_repeated_char_str(local) || local.starts_with("noreply")
         }
         IdentifierKind::Phone | IdentifierKind::DeviceId => {
+            // A phone number ending in five zeros is a range's first number or a switchboard, not a
+            // person's; device serials can end in zeros.
             one_repeated_char
                 || sequential
                 || digits.trim_start_matches("44").chars().all(|c| c == '0')
+                || (kind == IdentifierKind::Phone && digits.ends_with("00000"))
         }
         IdentifierKind::ScreenName | IdentifierKind::EspUserId => {
             WORDS.contains(&lower.as_str()) || one_repeated_char
@@ -270,6 +273,10 @@ mod tests {
         ));
         assert!(is_placeholder(IdentifierKind::Phone, "+440000000000"));
         assert!(is_placeholder(IdentifierKind::DeviceId, "000000000000000"));
+        assert!(is_placeholder(IdentifierKind::DeviceId, "123456789012345"));
+        assert!(is_placeholder(IdentifierKind::Phone, "+447700900000"));
+        assert!(!is_placeholder(IdentifierKind::DeviceId, "354672110000070"));
+        assert!(!is_placeholder(IdentifierKind::DeviceId, "358991040000000"));
         assert!(is_placeholder(IdentifierKind::IpAddress, "0.0.0.0"));
         assert!(!is_placeholder(
             IdentifierKind::Email,

@@ -1030,29 +1030,6 @@ impl Tx {
         Ok(rows)
     }
 
-    pub async fn file_details_of(&mut self, source_ref: &str) -> Result<Vec<FileDetailRow>> {
-        on!(self, conn => {
-            let rows = sqlx::query(
-                "SELECT source_ref, file_id, content_sha256, received_at, document FROM file_detail \
-                 WHERE source_ref = $1 ORDER BY file_id",
-            )
-            .bind(source_ref)
-            .fetch_all(&mut *conn)
-            .await?;
-            rows.iter()
-                .map(|r| {
-                    Ok(FileDetailRow {
-                        source_ref: r.try_get(0)?,
-                        file_id: r.try_get(1)?,
-                        content_sha256: r.try_get(2)?,
-                        received_at: r.try_get(3)?,
-                        document: r.try_get(4)?,
-                    })
-                })
-                .collect()
-        })
-    }
-
     pub async fn insert_reject(&mut self, r: &NewReject) -> Result<i64> {
         on!(self, conn => {
             let id: i64 = sqlx::query_scalar(

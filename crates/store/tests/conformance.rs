@@ -993,10 +993,17 @@ async fn file_details_insert_lookup_and_upsert(db: Db) {
         .unwrap();
     tx.insert_file_details(&[]).await.unwrap();
     assert_eq!(
-        tx.file_details_of("ncmec:100000001").await.unwrap(),
+        tx.file_details_of_refs(&["ncmec:100000001".to_owned()])
+            .await
+            .unwrap(),
         vec![a1.clone(), a2.clone()]
     );
-    assert!(tx.file_details_of("ncmec:404").await.unwrap().is_empty());
+    assert!(
+        tx.file_details_of_refs(&["ncmec:404".to_owned()])
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(
         tx.file_details_of_refs(&[
             "ncmec:100000002".into(),
@@ -1032,11 +1039,15 @@ async fn file_details_insert_lookup_and_upsert(db: Db) {
 
     let mut tx = db.begin_read().await.unwrap();
     assert_eq!(
-        tx.file_details_of("ncmec:100000001").await.unwrap(),
+        tx.file_details_of_refs(&["ncmec:100000001".to_owned()])
+            .await
+            .unwrap(),
         vec![changed, a2]
     );
     assert_eq!(
-        tx.file_details_of("ncmec:100000003").await.unwrap(),
+        tx.file_details_of_refs(&["ncmec:100000003".to_owned()])
+            .await
+            .unwrap(),
         vec![new]
     );
 }
@@ -1444,7 +1455,7 @@ async fn rolled_back_transaction_leaves_nothing(db: Db) {
     assert_eq!(tx.subject(SubjectId(2)).await.unwrap(), None);
     assert!(tx.rejects(true).await.unwrap().is_empty());
     assert!(
-        tx.file_details_of("ncmec:100000001")
+        tx.file_details_of_refs(&["ncmec:100000001".to_owned()])
             .await
             .unwrap()
             .is_empty()
