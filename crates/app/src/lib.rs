@@ -23,6 +23,8 @@ pub enum AppError {
     Invalid(String),
     #[error("risk tool: {0}")]
     Tool(String),
+    #[error("writing output")]
+    Output(#[from] std::io::Error),
 }
 
 pub type Result<T, E = AppError> = std::result::Result<T, E>;

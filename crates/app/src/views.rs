@@ -234,10 +234,9 @@ impl App {
 
     /// Writes every live subject as one JSON array, a page of subjects at a time so memory stays flat.
     pub async fn export_subjects(&self, out: &mut dyn Write) -> Result<u64> {
-        let io = |e: std::io::Error| AppError::Invalid(format!("writing subjects: {e}"));
         let mut after = SubjectId(0);
         let mut written = 0u64;
-        out.write_all(b"[").map_err(io)?;
+        out.write_all(b"[")?;
         loop {
             let mut tx = self.db.begin_read().await?;
             let ids = tx.live_subject_ids(after, 500).await?;
@@ -296,14 +295,13 @@ impl App {
             }
             for export in by_subject.into_values() {
                 if written > 0 {
-                    out.write_all(b",\n").map_err(io)?;
+                    out.write_all(b",\n")?;
                 }
-                serde_json::to_writer(&mut *out, &export)
-                    .map_err(|e| AppError::Invalid(format!("writing subjects: {e}")))?;
+                serde_json::to_writer(&mut *out, &export).map_err(std::io::Error::from)?;
                 written += 1;
             }
         }
-        out.write_all(b"]\n").map_err(io)?;
+        out.write_all(b"]\n")?;
         Ok(written)
     }
 

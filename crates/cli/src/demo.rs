@@ -107,7 +107,7 @@ pub async fn run(database: Option<String>, args: DemoArgs) -> Result<()> {
     let summary = ingester.finish().await?;
 
     clock.set(end.max(latest));
-    println!(
+    say!(
         "Demo database {url}: {} synthetic reports ({} suspects) → ingested {}, duplicates {}, rejected {}",
         synth.reports,
         synth.suspects,
@@ -118,7 +118,7 @@ pub async fn run(database: Option<String>, args: DemoArgs) -> Result<()> {
     let mut tx = app.db.begin_read().await?;
     let counts = tx.counts().await?;
     tx.commit().await?;
-    println!(
+    say!(
         "{} referrals in {} subjects, {} identifiers. Demo time is {}.\n",
         counts.referrals,
         counts.subjects,
@@ -126,7 +126,7 @@ pub async fn run(database: Option<String>, args: DemoArgs) -> Result<()> {
         clock_now(&app)
     );
     crate::output::queue(&app.queue(args.limit).await?, false)?;
-    println!(
+    say!(
         "\nTry: severn --database {url} referral show <REF>   (references are in the subjects: severn --database {url} subjects --json)"
     );
     Ok(())

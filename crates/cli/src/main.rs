@@ -1,5 +1,13 @@
 //! The `severn` command.
 
+/// Like `println!`, but a closed pipe (`severn queue | head`) is an error to return, not a panic.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)?
+    }};
+}
+
 mod demo;
 mod output;
 
@@ -212,11 +220,21 @@ fn main() -> ExitCode {
         .expect("tokio runtime");
     match runtime.block_on(run(cli)) {
         Ok(code) => code,
+        // The reader went away (`severn subjects --json | head`): nothing is wrong.
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
     }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 async fn connect(url: &str) -> Result<App> {
@@ -235,7 +253,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Migrate => {
             let app = connect(&url).await?;
             app.db.migrate().await?;
-            println!("database {url} is up to date");
+            say!("database {url} is up to date");
         }
         Command::Ingest(args) => {
             let app = connect(&url).await?;
@@ -246,7 +264,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone()))
                 .collect();
             let summary = ingest(&app, &paths, args.batch_size).await?;
-            println!(
+            say!(
                 "ingested {}, duplicates {}, rejected {}",
                 summary.ingested + summary.new_versions,
                 summary.duplicates,
@@ -264,7 +282,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     for id in ids {
                         let s = app.retry_reject(id).await?;
                         failed |= s.rejected > 0;
-                        println!(
+                        say!(
                             "reject {id}: ingested {}, duplicates {}, rejected {}{}",
                             s.ingested + s.new_versions,
                             s.duplicates,
@@ -288,7 +306,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             options.reports_per_package = args.reports_per_package;
             options.hard_cases = !args.no_hard_cases;
             let summary = severn_synth::write_corpus(&options)?;
-            println!("{}", serde_json::to_string_pretty(&summary)?);
+            say!("{}", serde_json::to_string_pretty(&summary)?);
         }
         Command::Subjects { json: _ } => {
             let app = connect(&url).await?;
@@ -312,7 +330,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     let s = app
                         .merge_subjects(SubjectId(subject), SubjectId(other), &rationale, &actor)
                         .await?;
-                    println!(
+                    say!(
                         "subject {other} merged into subject {}: band {}, due {}",
                         s.id,
                         s.band,
@@ -328,7 +346,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     let s = app
                         .split_subject(SubjectId(subject), &referrals, &rationale, &actor)
                         .await?;
-                    println!(
+                    say!(
                         "{} referral(s) moved from subject {subject} to new subject {}: band {}, due {}",
                         referrals.len(),
                         s.id,
@@ -354,7 +372,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 .with_context(|| format!("reading {}", truth.display()))?;
             let predicted = app.subject_of_every_referral().await?;
             let quality = severn_app::quality::pairwise(&predicted, &truth);
-            println!("{}", serde_json::to_string_pretty(&quality)?);
+            say!("{}", serde_json::to_string_pretty(&quality)?);
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -367,7 +385,7 @@ async fn risk(url: &str, command: RiskCommand) -> Result<ExitCode> {
                 .with_context(|| format!("reading {}", file.display()))?;
             let tool = severn_domain::risk::RiskTool::from_toml(&text)
                 .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
-            println!(
+            say!(
                 "{}: {} {} is valid ({} questions)",
                 file.display(),
                 tool.id(),
@@ -380,7 +398,7 @@ async fn risk(url: &str, command: RiskCommand) -> Result<ExitCode> {
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("reading {}", file.display()))?;
             let tool = app.install_tool(&text).await?;
-            println!(
+            say!(
                 "installed {} {}; run `severn risk rescore` to re-assess under it",
                 tool.id(),
                 tool.version()
@@ -388,7 +406,7 @@ async fn risk(url: &str, command: RiskCommand) -> Result<ExitCode> {
         }
         RiskCommand::Show => {
             let app = connect(url).await?;
-            output::tool(&app.active_tool().await?);
+            output::tool(&app.active_tool().await?)?;
         }
         RiskCommand::Assess {
             subject,
@@ -432,7 +450,7 @@ async fn risk(url: &str, command: RiskCommand) -> Result<ExitCode> {
                 app.install_tool(&text).await?;
             }
             let summary = app.rescore().await?;
-            println!(
+            say!(
                 "rescored under {}: {} referrals ({} changed band), {} assessments ({} changed band)",
                 summary.tool,
                 summary.referrals,
@@ -445,7 +463,7 @@ async fn risk(url: &str, command: RiskCommand) -> Result<ExitCode> {
             let app = connect(url).await?;
             let history = app.assessment_history(SubjectId(subject)).await?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&history)?);
+                say!("{}", serde_json::to_string_pretty(&history)?);
             } else {
                 for a in &history {
                     output::assessment(a, false)?;

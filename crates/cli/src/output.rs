@@ -12,7 +12,7 @@ pub fn when(seconds: i64) -> String {
 }
 
 fn json<T: serde::Serialize>(value: &T) -> Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
+    say!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
 }
 
@@ -21,15 +21,19 @@ pub fn queue(entries: &[QueueEntry], as_json: bool) -> Result<()> {
         return json(&entries);
     }
     if entries.is_empty() {
-        println!("No open work.");
+        say!("No open work.");
         return Ok(());
     }
-    println!(
+    say!(
         "{:>8}  {:<9}  {:<20}  {:<22}  {:>9}  reason",
-        "subject", "band", "due", "time left", "referrals"
+        "subject",
+        "band",
+        "due",
+        "time left",
+        "referrals"
     );
     for e in entries {
-        println!(
+        say!(
             "{:>8}  {:<9}  {:<20}  {:<22}  {:>9}  {}",
             e.subject.0,
             e.band_label,
@@ -42,8 +46,8 @@ pub fn queue(entries: &[QueueEntry], as_json: bool) -> Result<()> {
     Ok(())
 }
 
-fn explanation(outcome: &Outcome) {
-    println!(
+fn explanation(outcome: &Outcome) -> Result<()> {
+    say!(
         "  band {} ({} points, tool {} {})",
         outcome.band.label(),
         outcome.points,
@@ -55,24 +59,27 @@ fn explanation(outcome: &Outcome) {
             .floor
             .map(|f| format!(", sets at least {}", f.label()))
             .unwrap_or_default();
-        println!("    +{:<3} {}: {}{}", c.points, c.label, c.value, floor);
+        say!("    +{:<3} {}: {}{}", c.points, c.label, c.value, floor);
     }
     for r in &outcome.reasons {
-        println!("    - {r}");
+        say!("    - {r}");
     }
+    Ok(())
 }
 
 pub fn subject(s: &SubjectSummary, as_json: bool) -> Result<()> {
     if as_json {
         return json(s);
     }
-    println!("Subject {} ({})", s.subject.0, s.status);
-    println!("  band {}: {}", s.band_label, s.reason);
-    println!(
+    say!("Subject {} ({})", s.subject.0, s.status);
+    say!("  band {}: {}", s.band_label, s.reason);
+    say!(
         "  clock started {}, due {} ({})",
-        s.clock_start_at, s.due_at, s.time_left
+        s.clock_start_at,
+        s.due_at,
+        s.time_left
     );
-    println!("  referrals: {}", s.referrals.join(", "));
+    say!("  referrals: {}", s.referrals.join(", "));
     Ok(())
 }
 
@@ -80,31 +87,35 @@ pub fn referral(r: &ReferralView, as_json: bool) -> Result<()> {
     if as_json {
         return json(r);
     }
-    println!(
+    say!(
         "Referral {} (version {}, {} from {})",
-        r.referral, r.version, r.format, r.source
+        r.referral,
+        r.version,
+        r.format,
+        r.source
     );
-    println!(
+    say!(
         "  received {}; clock started {}",
-        r.received_at, r.clock_start_at
+        r.received_at,
+        r.clock_start_at
     );
     if let Some(nca) = &r.nca_reference {
-        println!(
+        say!(
             "  NCA package {nca}, disseminated {}",
             r.disseminated_at.as_deref().unwrap_or("?")
         );
     }
     if let Some(t) = &r.incident_type {
-        println!(
+        say!(
             "  incident: {t} on {}",
             r.platform.as_deref().unwrap_or("unknown platform")
         );
     }
-    println!("Provisional band {}", r.band_label);
+    say!("Provisional band {}", r.band_label);
     if let Some(outcome) = &r.explanation {
-        explanation(outcome);
+        explanation(outcome)?;
     }
-    println!("Identifiers on this referral:");
+    say!("Identifiers on this referral:");
     for i in &r.identifiers {
         let service = i
             .service
@@ -116,25 +127,29 @@ pub fn referral(r: &ReferralView, as_json: bool) -> Result<()> {
         } else {
             ""
         };
-        println!("  {} {}{}: {}{}", i.role, i.kind, service, i.value, note);
+        say!("  {} {}{}: {}{}", i.role, i.kind, service, i.value, note);
     }
     subject(&r.subject, false)?;
     if !r.links.is_empty() {
-        println!("  linked because:");
+        say!("  linked because:");
         for l in &r.links {
             let service = l
                 .service
                 .as_deref()
                 .map(|s| format!(" on {s}"))
                 .unwrap_or_default();
-            println!(
+            say!(
                 "    {} shares {}{} {} (weight {:.1})",
-                l.referral, l.kind, service, l.value, l.weight
+                l.referral,
+                l.kind,
+                service,
+                l.value,
+                l.weight
             );
         }
     }
     for d in &r.decisions {
-        println!(
+        say!(
             "  {} by {} at {}: {}",
             d.kind,
             d.actor,
@@ -157,7 +172,7 @@ pub fn assessment(a: &AssessmentRow, as_json: bool) -> Result<()> {
             .map(|b| b.label().to_owned())
             .unwrap_or_else(|| b.to_owned())
     };
-    println!(
+    say!(
         "Assessment {} of subject {} by {} at {} with {} {}: {}",
         a.id,
         a.subject_id.0,
@@ -168,16 +183,16 @@ pub fn assessment(a: &AssessmentRow, as_json: bool) -> Result<()> {
         band(&a.band)
     );
     if let (Some(b), Some(r)) = (&a.override_band, &a.override_rationale) {
-        println!(
+        say!(
             "  overridden to {} by {}: {r}",
             band(b),
             a.override_by.as_deref().unwrap_or("unknown")
         );
     }
     if let Ok(outcome) = serde_json::from_str::<Outcome>(&a.outcome) {
-        explanation(&outcome);
+        explanation(&outcome)?;
         if !outcome.unanswered.is_empty() {
-            println!("    unanswered: {}", outcome.unanswered.join(", "));
+            say!("    unanswered: {}", outcome.unanswered.join(", "));
         }
     }
     Ok(())
@@ -188,7 +203,7 @@ pub fn rejects(rows: &[RejectRow], as_json: bool) -> Result<()> {
         return json(&rows);
     }
     if rows.is_empty() {
-        println!("No rejected documents.");
+        say!("No rejected documents.");
         return Ok(());
     }
     for r in rows {
@@ -206,22 +221,27 @@ pub fn rejects(rows: &[RejectRow], as_json: bool) -> Result<()> {
             .resolved_at
             .map(|t| format!(" — resolved {}", when(t)))
             .unwrap_or_default();
-        println!(
+        say!(
             "{:>6}  {}{}{}: {}{}",
-            r.id, r.path, location, field, r.reason, resolved
+            r.id,
+            r.path,
+            location,
+            field,
+            r.reason,
+            resolved
         );
     }
-    println!("Correct the file, then run `severn rejects retry ID`.");
+    say!("Correct the file, then run `severn rejects retry ID`.");
     Ok(())
 }
 
-pub fn tool(tool: &RiskTool) {
-    println!("{} {} — {}", tool.id(), tool.version(), tool.name());
+pub fn tool(tool: &RiskTool) -> Result<()> {
+    say!("{} {} — {}", tool.id(), tool.version(), tool.name());
     if tool.illustrative() {
-        println!("ILLUSTRATIVE: {}", tool.notice());
+        say!("ILLUSTRATIVE: {}", tool.notice());
     }
     let t = tool.timescales();
-    println!(
+    say!(
         "Timescales: Very High {} day(s), High {}, Medium {}, Low {}; clock starts at {}",
         t.very_high,
         t.high,
@@ -231,7 +251,7 @@ pub fn tool(tool: &RiskTool) {
     );
     for q in tool.questions() {
         let options: Vec<String> = q.options.iter().map(|o| o.value.clone()).collect();
-        println!(
+        say!(
             "  {:<28} [{}] {} ({})",
             q.id,
             q.step.label(),
@@ -239,4 +259,5 @@ pub fn tool(tool: &RiskTool) {
             options.join(" / ")
         );
     }
+    Ok(())
 }

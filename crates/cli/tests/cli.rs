@@ -690,3 +690,33 @@ fn ingest_into_postgres() {
     let queue = run(severn(&database).args(["queue", "--json"])).ok().json();
     assert!(!queue.as_array().unwrap().is_empty());
 }
+
+/// `severn subjects --json | head -c 100`: the reader closing the pipe early ends the command quietly.
+#[test]
+fn a_reader_closing_the_pipe_early_is_not_an_error() {
+    use std::io::Read as _;
+    use std::process::Stdio;
+    // Enough output to fill the pipe's buffer, so that writing really meets the closed pipe.
+    let dir = tempfile::tempdir().unwrap();
+    let (corpus, _) = synth(dir.path(), 4, 1500);
+    let database = sqlite(dir.path());
+    ingest(&database, &corpus).ok();
+    for args in [
+        &["subjects", "--json"][..],
+        &["queue", "--limit", "100000"][..],
+    ] {
+        let mut child = severn(&database)
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = [0u8; 16];
+        child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+        // The read end is dropped here, with most of the output unread.
+        let output = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}
