@@ -115,6 +115,35 @@ pub fn referral(r: &ReferralView, as_json: bool) -> Result<()> {
     if let Some(outcome) = &r.explanation {
         explanation(outcome)?;
     }
+    if let Some(report) = r.report.as_ref().filter(|report| !report.files.is_empty()) {
+        say!("Files (metadata only):");
+        for f in &report.files {
+            let name = f
+                .original_file_name
+                .as_deref()
+                .or(f.file_name.as_deref())
+                .unwrap_or("(no name)");
+            let class = f
+                .industry_classification
+                .map(|c| format!(", industry classification {c:?}"))
+                .unwrap_or_default();
+            let flags: Vec<&str> = f.annotations.iter().map(|a| a.element_name()).collect();
+            let flags = if flags.is_empty() {
+                String::new()
+            } else {
+                format!(", annotated {}", flags.join(" "))
+            };
+            let viewed = match f.viewed_by_esp {
+                Some(true) => ", viewed by the service",
+                Some(false) => ", not viewed by the service",
+                None => "",
+            };
+            say!("  {name}{class}{flags}{viewed}");
+            for h in &f.hashes {
+                say!("    {} {}", h.label, h.value);
+            }
+        }
+    }
     say!("Identifiers on this referral:");
     for i in &r.identifiers {
         let service = i

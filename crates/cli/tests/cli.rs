@@ -496,6 +496,31 @@ fn referral_show_json_names_its_subject_and_explains_its_band() {
 
     let text = run(severn(&database).args(["referral", "show", reference])).ok();
     assert!(text.stdout.contains(reference), "{}", text.describe());
+
+    // The text form lists a referral's files with their hashes (metadata only).
+    let with_files = subjects
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["referrals"].as_array().unwrap().iter())
+        .map(|r| r.as_str().unwrap())
+        .find_map(|r| {
+            let view = run(severn(&database).args(["referral", "show", r, "--json"]))
+                .ok()
+                .json();
+            let hash = view["report"]["files"][0]["hashes"][0]["value"]
+                .as_str()?
+                .to_owned();
+            Some((r.to_owned(), hash))
+        })
+        .expect("the corpus has a referral with files");
+    let text = run(severn(&database).args(["referral", "show", &with_files.0])).ok();
+    assert!(
+        text.stdout.contains("Files (metadata only):"),
+        "{}",
+        text.describe()
+    );
+    assert!(text.stdout.contains(&with_files.1), "{}", text.describe());
     let subject = first["subject"].as_i64().unwrap().to_string();
     let shown = run(severn(&database).args(["subject", "show", &subject, "--json"])).ok();
     assert_eq!(shown.json()["subject"], first["subject"]);
