@@ -1,7 +1,7 @@
 //! Risk assessment of subjects: an assessor's answers, a supervisor's override, and rescoring under a new
 //! tool version. Every assessment is a new row: history is never overwritten.
 
-use crate::subjects::settle_from_referrals;
+use crate::subjects::{open_subject, settle_from_referrals};
 use crate::{App, AppError, Result, active_tool_in};
 use severn_domain::ids::SubjectId;
 use severn_domain::risk::{Answers, Band, Outcome, RiskTool, Signals, validate_override};
@@ -41,17 +41,29 @@ fn subject_signals(referrals: &[ReferralRow]) -> Signals {
     signals
 }
 
-async fn open_subject(tx: &mut Tx, id: SubjectId) -> Result<SubjectRow> {
-    match tx.subject(id).await? {
-        Some(s) if s.status == "open" => Ok(s),
-        Some(s) => Err(AppError::Invalid(format!(
-            "subject {id} is {}{}",
-            s.status,
-            s.merged_into
-                .map(|m| format!(" into subject {m}"))
-                .unwrap_or_default()
-        ))),
-        None => Err(AppError::NotFound(format!("no subject {id}"))),
+/// A new assessment by `assessor` under `tool`: no override, no predecessor.
+fn fresh_assessment(
+    subject: SubjectId,
+    tool: &RiskTool,
+    answers: &Answers,
+    outcome: &Outcome,
+    assessor: &str,
+    now: i64,
+) -> AssessmentRow {
+    AssessmentRow {
+        id: 0,
+        subject_id: subject,
+        tool_id: tool.id().to_owned(),
+        tool_version: tool.version().to_owned(),
+        answers: serde_json::to_string(answers).expect("answers serialise"),
+        outcome: serde_json::to_string(outcome).expect("outcome serialises"),
+        band: outcome.band.as_str().to_owned(),
+        assessor: assessor.to_owned(),
+        assessed_at: now,
+        override_band: None,
+        override_rationale: None,
+        override_by: None,
+        rescored_from: None,
     }
 }
 
@@ -86,21 +98,7 @@ impl App {
         let outcome = tool
             .assess(&subject_signals(&referrals), &answers)
             .map_err(|e| AppError::Invalid(e.to_string()))?;
-        let assessment = AssessmentRow {
-            id: 0,
-            subject_id: subject,
-            tool_id: tool.id().to_owned(),
-            tool_version: tool.version().to_owned(),
-            answers: serde_json::to_string(&answers).expect("answers serialise"),
-            outcome: serde_json::to_string(&outcome).expect("outcome serialises"),
-            band: outcome.band.as_str().to_owned(),
-            assessor: assessor.to_owned(),
-            assessed_at: now,
-            override_band: None,
-            override_rationale: None,
-            override_by: None,
-            rescored_from: None,
-        };
+        let assessment = fresh_assessment(subject, &tool, &answers, &outcome, assessor, now);
         let saved = record(&mut tx, &tool, &mut row, assessment).await?;
         tx.commit().await?;
         Ok(saved)
@@ -134,21 +132,7 @@ impl App {
             None => {
                 let referrals = tx.referrals_of_subjects(&[subject]).await?;
                 let outcome = tool.provisional(&subject_signals(&referrals));
-                AssessmentRow {
-                    id: 0,
-                    subject_id: subject,
-                    tool_id: tool.id().to_owned(),
-                    tool_version: tool.version().to_owned(),
-                    answers: "{}".into(),
-                    outcome: serde_json::to_string(&outcome).expect("outcome serialises"),
-                    band: outcome.band.as_str().to_owned(),
-                    assessor: supervisor.to_owned(),
-                    assessed_at: now,
-                    override_band: None,
-                    override_rationale: None,
-                    override_by: None,
-                    rescored_from: None,
-                }
+                fresh_assessment(subject, &tool, &Answers::new(), &outcome, supervisor, now)
             }
         };
         let assessment = AssessmentRow {
@@ -229,19 +213,11 @@ impl App {
                 summary.assessment_bands_changed += 1;
             }
             let assessment = AssessmentRow {
-                id: 0,
-                subject_id: subject,
-                tool_id: tool.id().to_owned(),
-                tool_version: tool.version().to_owned(),
-                answers: serde_json::to_string(&answers).expect("answers serialise"),
-                outcome: serde_json::to_string(&outcome).expect("outcome serialises"),
-                band: outcome.band.as_str().to_owned(),
-                assessor: previous.assessor.clone(),
-                assessed_at: now,
                 override_band: previous.override_band.clone(),
                 override_rationale: previous.override_rationale.clone(),
                 override_by: previous.override_by.clone(),
                 rescored_from: Some(previous.id),
+                ..fresh_assessment(subject, &tool, &answers, &outcome, &previous.assessor, now)
             };
             record(&mut tx, &tool, &mut row, assessment).await?;
             summary.assessments += 1;

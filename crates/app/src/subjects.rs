@@ -19,7 +19,8 @@ fn require_rationale(rationale: &str) -> Result<()> {
     Ok(())
 }
 
-async fn open_subject(tx: &mut Tx, id: SubjectId) -> Result<SubjectRow> {
+/// The subject, if it is open; otherwise an error saying what became of it.
+pub(crate) async fn open_subject(tx: &mut Tx, id: SubjectId) -> Result<SubjectRow> {
     match tx.subject(id).await? {
         Some(s) if s.status == "open" => Ok(s),
         Some(s) if s.status == "merged" => Err(AppError::Invalid(format!(
