@@ -99,6 +99,25 @@ where
     })
 }
 
+fn identifier_from<R: Row>(row: &R, at: usize) -> Result<IdentifierRow>
+where
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> bool: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    usize: sqlx::ColumnIndex<R>,
+{
+    Ok(IdentifierRow {
+        id: IdentifierId(row.try_get(at)?),
+        key: row.try_get(at + 1)?,
+        kind: row.try_get(at + 2)?,
+        service: row.try_get(at + 3)?,
+        value: row.try_get(at + 4)?,
+        placeholder: row.try_get(at + 5)?,
+        common: row.try_get(at + 6)?,
+        subject_id: row.try_get::<Option<i64>, _>(at + 7)?.map(SubjectId),
+    })
+}
+
 fn assessment_from<R: Row>(row: &R) -> Result<AssessmentRow>
 where
     for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
@@ -203,16 +222,7 @@ impl Tx {
                 push_list(&mut q, chunk.iter().map(|k| k.as_str()));
                 q.push(")");
                 for row in q.build().fetch_all(&mut *conn).await? {
-                    rows.push(IdentifierRow {
-                        id: IdentifierId(row.try_get(0)?),
-                        key: row.try_get(1)?,
-                        kind: row.try_get(2)?,
-                        service: row.try_get(3)?,
-                        value: row.try_get(4)?,
-                        placeholder: row.try_get(5)?,
-                        common: row.try_get(6)?,
-                        subject_id: row.try_get::<Option<i64>, _>(7)?.map(SubjectId),
-                    });
+                    rows.push(identifier_from(&row, 0)?);
                 }
             })
         }
@@ -643,20 +653,7 @@ impl Tx {
                 push_list(&mut q, chunk.iter().map(|id| id.0));
                 q.push(") ORDER BY ri.referral_id, i.kind, i.value");
                 for row in q.build().fetch_all(&mut *conn).await? {
-                    rows.push((
-                        ReferralId(row.try_get(0)?),
-                        IdentifierRow {
-                            id: IdentifierId(row.try_get(1)?),
-                            key: row.try_get(2)?,
-                            kind: row.try_get(3)?,
-                            service: row.try_get(4)?,
-                            value: row.try_get(5)?,
-                            placeholder: row.try_get(6)?,
-                            common: row.try_get(7)?,
-                            subject_id: row.try_get::<Option<i64>, _>(8)?.map(SubjectId),
-                        },
-                        row.try_get(9)?,
-                    ));
+                    rows.push((ReferralId(row.try_get(0)?), identifier_from(&row, 1)?, row.try_get(9)?));
                 }
             })
         }
