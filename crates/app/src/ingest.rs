@@ -471,13 +471,23 @@ async fn link_and_store(
     // what is stored so that only pointers that change are written.
     let stored_pointer: HashMap<IdentifierId, Option<SubjectId>> =
         rows.values().map(|r| (r.id, r.subject_id)).collect();
-    let pointed: Vec<SubjectId> = rows.values().filter_map(|r| r.subject_id).collect();
+    // The subjects involved are read once here: those identifiers point at and those of known referrals.
+    let pointed: Vec<SubjectId> = rows
+        .values()
+        .filter_map(|r| r.subject_id)
+        .chain(
+            candidates
+                .iter()
+                .filter_map(|c| c.known.as_ref().map(|k| k.subject_id)),
+        )
+        .collect();
     let current = tx.resolve_subjects(&pointed).await?;
     for row in rows.values_mut() {
         row.subject_id = row
             .subject_id
-            .map(|s| current.get(&s).copied().unwrap_or(s));
+            .map(|s| current.get(&s).map(|open| open.id).unwrap_or(s));
     }
+    let stored: HashMap<SubjectId, SubjectRow> = current.into_values().map(|s| (s.id, s)).collect();
     let unseen: Vec<&severn_domain::report::Identifier> = wanted
         .iter()
         .filter(|(key, _)| !known_keys.contains(*key))
@@ -603,17 +613,6 @@ async fn link_and_store(
     };
 
     // Subject bands and deadlines, folded from what the subjects held and what joins them.
-    let stored_ids: Vec<SubjectId> = involved
-        .iter()
-        .copied()
-        .chain(outcome.merges.iter().map(|(from, _)| *from))
-        .collect();
-    let stored: HashMap<SubjectId, SubjectRow> = tx
-        .subjects(&stored_ids)
-        .await?
-        .into_iter()
-        .map(|s| (s.id, s))
-        .collect();
     let mut settled: BTreeMap<SubjectId, SubjectRow> = BTreeMap::new();
     for (from, into) in &outcome.merges {
         let into = resolve(*into);

@@ -793,17 +793,18 @@ impl Tx {
         Ok(())
     }
 
-    /// The open subject each of these subjects now is: itself, or where its merges led.
+    /// The subject each of these subjects now is: itself, or where its merges led. Ids with no subject are
+    /// left out.
     pub async fn resolve_subjects(
         &mut self,
         ids: &[SubjectId],
-    ) -> Result<std::collections::HashMap<SubjectId, SubjectId>> {
-        let mut next_of: std::collections::HashMap<SubjectId, Option<SubjectId>> =
+    ) -> Result<std::collections::HashMap<SubjectId, SubjectRow>> {
+        let mut loaded: std::collections::HashMap<SubjectId, SubjectRow> =
             std::collections::HashMap::new();
         let mut pending: Vec<SubjectId> = ids.to_vec();
         // Each round loads the subjects merges point at; chains are short, the bound guards against a cycle.
         for _ in 0..64 {
-            pending.retain(|id| !next_of.contains_key(id));
+            pending.retain(|id| !loaded.contains_key(id));
             pending.sort_unstable();
             pending.dedup();
             if pending.is_empty() {
@@ -812,22 +813,22 @@ impl Tx {
             let rows = self.subjects(&pending).await?;
             pending.clear();
             for row in rows {
-                next_of.insert(row.id, row.merged_into);
-                if let Some(into) = row.merged_into {
-                    pending.push(into);
-                }
+                pending.extend(row.merged_into);
+                loaded.insert(row.id, row);
             }
         }
         let mut resolved = std::collections::HashMap::new();
         for id in ids {
             let mut at = *id;
             for _ in 0..64 {
-                match next_of.get(&at).copied().flatten() {
+                match loaded.get(&at).and_then(|row| row.merged_into) {
                     Some(into) => at = into,
                     None => break,
                 }
             }
-            resolved.insert(*id, at);
+            if let Some(row) = loaded.get(&at) {
+                resolved.insert(*id, row.clone());
+            }
         }
         Ok(resolved)
     }

@@ -735,9 +735,9 @@ async fn merge_subject_moves_referrals_and_assessments(db: Db) {
     let resolved = tx.resolve_subjects(&sids(&[1, 2, 3])).await.unwrap();
     assert_eq!(
         (
-            resolved[&SubjectId(1)],
-            resolved[&SubjectId(2)],
-            resolved[&SubjectId(3)]
+            resolved[&SubjectId(1)].id,
+            resolved[&SubjectId(2)].id,
+            resolved[&SubjectId(3)].id
         ),
         (SubjectId(1), SubjectId(1), SubjectId(3))
     );
@@ -780,7 +780,7 @@ async fn merge_subject_moves_referrals_and_assessments(db: Db) {
     let mut tx = db.begin().await.unwrap();
     tx.merge_subject(SubjectId(1), SubjectId(3)).await.unwrap();
     let resolved = tx.resolve_subjects(&sids(&[2])).await.unwrap();
-    assert_eq!(resolved[&SubjectId(2)], SubjectId(3));
+    assert_eq!(resolved[&SubjectId(2)].id, SubjectId(3));
     tx.commit().await.unwrap();
 }
 
