@@ -893,11 +893,10 @@ impl App {
     /// context it was rejected with; a CSV file or a package manifest is read again whole (rows and documents
     /// already stored count as duplicates). The reject is marked resolved when nothing from it is rejected now.
     pub async fn retry_reject(&self, id: i64) -> Result<IngestSummary> {
-        let reject = self
-            .rejects(true)
-            .await?
-            .into_iter()
-            .find(|r| r.id == id)
+        let mut tx = self.db.begin_read().await?;
+        let reject = tx.reject(id).await?;
+        tx.commit().await?;
+        let reject = reject
             .ok_or_else(|| crate::AppError::NotFound(format!("no rejected document {id}")))?;
         if reject.resolved_at.is_some() {
             return Err(crate::AppError::Invalid(format!(

@@ -118,6 +118,24 @@ where
     })
 }
 
+fn reject_from<R: Row>(row: &R) -> Result<RejectRow>
+where
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    usize: sqlx::ColumnIndex<R>,
+{
+    Ok(RejectRow {
+        id: row.try_get(0)?,
+        path: row.try_get(1)?,
+        location: row.try_get(2)?,
+        field: row.try_get(3)?,
+        reason: row.try_get(4)?,
+        context: row.try_get(5)?,
+        rejected_at: row.try_get(6)?,
+        resolved_at: row.try_get(7)?,
+    })
+}
+
 fn assessment_from<R: Row>(row: &R) -> Result<AssessmentRow>
 where
     for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
@@ -1057,20 +1075,20 @@ impl Tx {
             .bind(all)
             .fetch_all(&mut *conn)
             .await?;
-            rows.iter()
-                .map(|r| {
-                    Ok(RejectRow {
-                        id: r.try_get(0)?,
-                        path: r.try_get(1)?,
-                        location: r.try_get(2)?,
-                        field: r.try_get(3)?,
-                        reason: r.try_get(4)?,
-                        context: r.try_get(5)?,
-                        rejected_at: r.try_get(6)?,
-                        resolved_at: r.try_get(7)?,
-                    })
-                })
-                .collect()
+            rows.iter().map(reject_from).collect()
+        })
+    }
+
+    /// One rejected document, resolved or not.
+    pub async fn reject(&mut self, id: i64) -> Result<Option<RejectRow>> {
+        on!(self, conn => {
+            let row = sqlx::query(
+                "SELECT id, path, location, field, reason, context, rejected_at, resolved_at FROM reject WHERE id = $1",
+            )
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?;
+            row.as_ref().map(reject_from).transpose()
         })
     }
 

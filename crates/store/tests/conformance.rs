@@ -1109,6 +1109,11 @@ async fn rejects_keep_binary_content_and_resolve(db: Db) {
         vec![row(id1, &first, Some(7_500)), row(id2, &second, None)]
     );
     assert_eq!(tx.counts().await.unwrap().open_rejects, 1);
+    assert_eq!(
+        tx.reject(id1).await.unwrap(),
+        Some(row(id1, &first, Some(7_500)))
+    );
+    assert_eq!(tx.reject(id2 + 1000).await.unwrap(), None);
     tx.commit().await.unwrap();
 }
 
