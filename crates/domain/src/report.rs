@@ -622,6 +622,32 @@ pub struct Report {
 }
 
 impl Report {
+    /// A report with nothing in it yet but where it came from, for a parser to fill in.
+    pub fn new(
+        source_ref: SourceRef,
+        format: Format,
+        source: ReferralSource,
+        content_sha256: String,
+    ) -> Report {
+        Report {
+            source_ref,
+            format,
+            source,
+            content_sha256,
+            nca: None,
+            reported_at: None,
+            incident_type: None,
+            platform: None,
+            reporting_esp: None,
+            incident_at: None,
+            escalate_to_high_priority: false,
+            annotations: BTreeSet::new(),
+            people: Vec::new(),
+            files: Vec::new(),
+            additional_info: Vec::new(),
+        }
+    }
+
     pub fn reported_people(&self) -> impl Iterator<Item = &Person> {
         self.people
             .iter()

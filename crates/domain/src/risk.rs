@@ -1380,24 +1380,18 @@ mod tests {
     /// One reported person, one B2 file, nothing flagged.
     fn plain_report() -> Report {
         Report {
-            source_ref: SourceRef::NcmecReportId("100".to_owned()),
-            format: Format::CybertipXml,
-            source: ReferralSource::Ncmec,
-            content_sha256: "0".repeat(64),
-            nca: None,
-            reported_at: None,
             incident_type: Some(IncidentType::ChildPornography),
-            platform: None,
-            reporting_esp: None,
-            incident_at: None,
-            escalate_to_high_priority: false,
-            annotations: BTreeSet::new(),
             people: vec![Person::new(PersonRole::Reported)],
             files: vec![FileInfo {
                 industry_classification: Some(IndustryClassification::B2),
                 ..FileInfo::default()
             }],
-            additional_info: Vec::new(),
+            ..Report::new(
+                SourceRef::NcmecReportId("100".to_owned()),
+                Format::CybertipXml,
+                ReferralSource::Ncmec,
+                "0".repeat(64),
+            )
         }
     }
 

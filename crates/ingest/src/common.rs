@@ -8,7 +8,6 @@ use severn_domain::report::{
     Report, SourceRef,
 };
 use sha2::{Digest, Sha256};
-use std::collections::BTreeSet;
 use std::path::Path;
 
 /// Why a parser gave up; turned into a [`Rejection`] by the caller, which knows the bytes and context.
@@ -160,21 +159,8 @@ pub(crate) fn new_report(
     ctx: &DocContext,
 ) -> Report {
     Report {
-        source_ref,
-        format,
-        source: ReferralSource::Ncmec,
-        content_sha256,
         nca: ctx.nca.clone(),
-        reported_at: None,
-        incident_type: None,
-        platform: None,
-        reporting_esp: None,
-        incident_at: None,
-        escalate_to_high_priority: false,
-        annotations: BTreeSet::new(),
-        people: Vec::new(),
-        files: Vec::new(),
-        additional_info: Vec::new(),
+        ..Report::new(source_ref, format, ReferralSource::Ncmec, content_sha256)
     }
 }
 

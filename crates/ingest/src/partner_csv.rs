@@ -7,7 +7,6 @@ use severn_domain::report::{
     FileInfo, Format, HashType, IdentifierKind, IncidentType, PersonRole, ReferralSource, Report,
     SourceRef,
 };
-use std::collections::BTreeSet;
 use std::io::Read;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -275,21 +274,14 @@ fn parse_row(
     let received_at = r.timestamp(Column::ReceivedAt, r.required(Column::ReceivedAt)?)?;
 
     let mut report = Report {
-        source_ref: SourceRef::External(format!("{}/{reference}", source.as_str())),
-        format: Format::PartnerCsv,
-        source,
-        content_sha256: common::sha256_hex(content),
-        nca: None,
         reported_at: Some(received_at),
-        incident_type: None,
         platform: r.get(Column::Platform)?.map(str::to_owned),
-        reporting_esp: None,
-        incident_at: None,
-        escalate_to_high_priority: false,
-        annotations: BTreeSet::new(),
-        people: Vec::new(),
-        files: Vec::new(),
-        additional_info: Vec::new(),
+        ..Report::new(
+            SourceRef::External(format!("{}/{reference}", source.as_str())),
+            Format::PartnerCsv,
+            source,
+            common::sha256_hex(content),
+        )
     };
     if let Some(raw) = r.get(Column::IncidentType)? {
         report.incident_type = Some(IncidentType::parse(raw).ok_or_else(|| {
