@@ -55,11 +55,11 @@ struct StoredForms {
 }
 
 impl Prepared {
-    fn new(report: Report, tool: &RiskTool) -> Prepared {
+    fn new(key: String, report: Report, tool: &RiskTool) -> Prepared {
         let signals = signals_from_report(&report);
         let outcome = tool.provisional(&signals);
         Prepared {
-            key: report.source_ref.as_key(),
+            key,
             stored: stored_forms(&report, &signals, &outcome),
             report,
             signals,
@@ -105,7 +105,7 @@ pub struct Ingester<'a> {
     tool: RiskTool,
     batch: Batch,
     /// The last report pushed, held back until the file details that follow it have been attached.
-    pending: Option<Report>,
+    pending: Option<(String, Report)>,
     writing: Option<tokio::task::JoinHandle<Result<IngestSummary>>>,
     batch_size: usize,
     summary: IngestSummary,
@@ -136,8 +136,10 @@ impl<'a> Ingester<'a> {
     }
 
     fn settle_pending(&mut self) {
-        if let Some(report) = self.pending.take() {
-            self.batch.reports.push(Prepared::new(report, &self.tool));
+        if let Some((key, report)) = self.pending.take() {
+            self.batch
+                .reports
+                .push(Prepared::new(key, report, &self.tool));
         }
     }
 
@@ -148,12 +150,13 @@ impl<'a> Ingester<'a> {
                 ..
             } => {
                 self.settle_pending();
+                let key = report.source_ref.as_key();
                 // A second copy of one report in a batch must see the first one stored to be told apart.
-                if self.batch.refs.contains(&report.source_ref.as_key()) {
+                if self.batch.refs.contains(&key) {
                     self.flush().await?;
                 }
-                self.batch.refs.insert(report.source_ref.as_key());
-                self.pending = Some(*report);
+                self.batch.refs.insert(key.clone());
+                self.pending = Some((key, *report));
             }
             Item::Parsed {
                 parsed: Parsed::FileDetails(details),
@@ -164,8 +167,8 @@ impl<'a> Ingester<'a> {
                     self.flush().await?;
                 }
                 // File details usually follow their report: attach them before its signals are worked out.
-                if let Some(report) = self.pending.as_mut()
-                    && report.source_ref.as_key() == key.0
+                if let Some((pending_key, report)) = self.pending.as_mut()
+                    && *pending_key == key.0
                 {
                     attach_file(report, details.file.clone());
                 }
@@ -364,7 +367,7 @@ async fn write_batch(
     }
 
     if !candidates.is_empty() {
-        link_and_store(tx, app, tool, &candidates, now).await?;
+        link_and_store(tx, app, tool, &mut candidates, now).await?;
     }
     for details in details_for_stored {
         refresh_with_file(tx, tool, details).await?;
@@ -446,13 +449,13 @@ async fn link_and_store(
     tx: &mut Tx,
     app: &App,
     tool: &RiskTool,
-    candidates: &[Candidate],
+    candidates: &mut [Candidate],
     now: i64,
 ) -> Result<()> {
     // Identifiers: read the known ones with the subjects they point at; number the new ones, which are
     // written after linking, already pointing at their subject.
     let mut wanted: BTreeMap<String, &severn_domain::report::Identifier> = BTreeMap::new();
-    for c in candidates {
+    for c in candidates.iter() {
         for person in &c.report.people {
             for identifier in &person.identifiers {
                 wanted.entry(identifier.key()).or_insert(identifier);
@@ -515,7 +518,7 @@ async fn link_and_store(
     // Values seen with too many distinct accounts are shared or placeholders: they stop linking, and subjects
     // they may already have joined wrongly are linked afresh without them.
     let mut pairs = BTreeSet::new();
-    for c in candidates {
+    for c in candidates.iter() {
         for person in c.report.reported_people() {
             let accounts: Vec<IdentifierId> = person
                 .identifiers
@@ -580,7 +583,7 @@ async fn link_and_store(
             .filter_map(|r| r.subject_id.map(|s| (r.id, s))),
         separations,
     );
-    for c in candidates {
+    for c in candidates.iter() {
         let evidence = evidence_of(&c.report, &rows);
         linker.place_anchored(c.known.as_ref().map(|k| k.subject_id), &evidence);
     }
@@ -638,7 +641,7 @@ async fn link_and_store(
     let mut versions = Vec::new();
     let mut identifier_rows = Vec::new();
     let mut links = Vec::new();
-    for (c, placement) in candidates.iter().zip(&outcome.placements) {
+    for (c, placement) in candidates.iter_mut().zip(&outcome.placements) {
         let subject = resolve(placement.subject);
         let referral_id = match &c.known {
             Some(k) => k.id,
@@ -819,8 +822,9 @@ pub(crate) fn band_reason(source_ref: &str, outcome: &Outcome) -> String {
     )
 }
 
+/// The row to store; the candidate's stored forms move into it.
 fn referral_row(
-    c: &Candidate,
+    c: &mut Candidate,
     id: ReferralId,
     subject: SubjectId,
     tool: &RiskTool,
@@ -845,9 +849,9 @@ fn referral_row(
         platform: c.report.platform.clone(),
         subject_id: subject,
         band: c.outcome.band.as_str().to_owned(),
-        outcome: c.stored.outcome.clone(),
-        signals: c.stored.signals.clone(),
-        document: c.stored.document.clone(),
+        outcome: std::mem::take(&mut c.stored.outcome),
+        signals: std::mem::take(&mut c.stored.signals),
+        document: std::mem::take(&mut c.stored.document),
     }
 }
 
