@@ -752,8 +752,13 @@ async fn link_and_store(
     Ok(())
 }
 
+/// A stored band. Only Severn writes the column, so anything else is read as the lowest band.
+pub(crate) fn stored_band(band: &str) -> Band {
+    Band::parse(band).unwrap_or(Band::Low)
+}
+
 pub(crate) fn due_at(clock_start_at: i64, band: &str, tool: &RiskTool) -> i64 {
-    let band = Band::parse(band).unwrap_or(Band::Low);
+    let band = stored_band(band);
     let start = jiff::Timestamp::from_second(clock_start_at).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
     sla::due_at(start, band, tool).as_second()
 }
@@ -775,7 +780,7 @@ pub(crate) fn fresh_subject(id: SubjectId, clock_start_at: i64, now: i64) -> Sub
 
 /// Folds a merged subject into its target: the higher band and the earlier clock start win.
 pub(crate) fn fold_subject(target: &mut SubjectRow, from: &SubjectRow) {
-    let band = |s: &str| Band::parse(s).unwrap_or(Band::Low);
+    let band = stored_band;
     if band(&from.provisional_band) > band(&target.provisional_band) {
         target.provisional_band = from.provisional_band.clone();
     }
@@ -798,7 +803,7 @@ pub(crate) fn raise_subject(
     outcome: &Outcome,
     clock_start_at: i64,
 ) {
-    let current = |s: &str| Band::parse(s).unwrap_or(Band::Low);
+    let current = stored_band;
     if band > current(&target.provisional_band) {
         target.provisional_band = band.as_str().to_owned();
     }

@@ -1,11 +1,11 @@
 //! Investigators' decisions on subjects (merge, split) and relinking after a value turns out to be common.
 
-use crate::ingest::{band_reason, due_at, fresh_subject};
+use crate::ingest::{band_reason, due_at, fresh_subject, stored_band};
 use crate::{App, AppError, Result};
 use severn_domain::ids::{ReferralId, SubjectId};
 use severn_domain::linking::{Evidence, Linker, SubjectKey};
 use severn_domain::report::IdentifierKind;
-use severn_domain::risk::{Band, Outcome, RiskTool};
+use severn_domain::risk::{Outcome, RiskTool};
 use severn_store::{DecisionRow, LinkRow, ReferralRow, SubjectRow, Tx};
 use std::collections::{BTreeMap, HashMap};
 
@@ -39,7 +39,7 @@ pub(crate) async fn settle_from_referrals(
     subject: &mut SubjectRow,
     referrals: &[ReferralRow],
 ) -> Result<()> {
-    let band_of = |s: &str| Band::parse(s).unwrap_or(Band::Low);
+    let band_of = stored_band;
     let top = referrals
         .iter()
         .max_by_key(|r| (band_of(&r.band), std::cmp::Reverse(r.id)));
