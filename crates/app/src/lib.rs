@@ -6,6 +6,7 @@ pub mod audit;
 pub mod gate;
 pub mod ingest;
 pub mod quality;
+pub mod staff;
 pub mod subjects;
 pub mod views;
 
