@@ -7,6 +7,7 @@ use serde::Serialize;
 use severn_domain::access::{Action, Actor, OrgKind, Role};
 use severn_domain::ids::{OrgId, StaffId, SubjectId, TeamId};
 use severn_domain::report::{Identifier, IdentifierKind};
+use severn_domain::risk::Band;
 use severn_store::{NewStaff, StaffRow};
 
 /// A referral found by a search.
@@ -16,6 +17,23 @@ pub struct SearchHit {
     pub referral: String,
     /// How the identifier appears on the referral: reported person, recipient, victim ...
     pub role: String,
+}
+
+/// Open work in one force, by band: counts only, no personal data.
+#[derive(Debug, Clone, Serialize)]
+pub struct ForceWork {
+    pub force: String,
+    pub bands: Vec<BandWork>,
+    pub open: i64,
+    pub overdue: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BandWork {
+    pub band: String,
+    pub band_label: String,
+    pub open: i64,
+    pub overdue: i64,
 }
 
 /// Whom to create.
@@ -199,6 +217,61 @@ impl App {
         tx.restrict_case(subject, named.as_deref()).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Open and overdue work per force and band across the region: what regional oversight and the PCC's
+    /// office see.
+    pub async fn open_work(&self, actor: &Actor) -> Result<Vec<ForceWork>> {
+        let tx = self.db.begin().await?;
+        let (mut tx, scope) = self
+            .authorise(
+                tx,
+                actor,
+                Action::ViewAggregates,
+                "aggregates:open_work",
+                None,
+                Why::default(),
+            )
+            .await?;
+        let orgs = tx.orgs().await?;
+        let rows = tx.open_work_by_force(&scope, self.now()).await?;
+        tx.commit().await?;
+        let mut forces: Vec<ForceWork> = Vec::new();
+        for (owner, band, open, overdue) in rows {
+            let name = owner
+                .and_then(|id| orgs.iter().find(|o| o.id == id))
+                .map(|o| o.name.clone())
+                .unwrap_or_else(|| "Not yet assigned to a force".to_owned());
+            let at = match forces.iter().position(|f| f.force == name) {
+                Some(at) => at,
+                None => {
+                    forces.push(ForceWork {
+                        force: name,
+                        bands: Vec::new(),
+                        open: 0,
+                        overdue: 0,
+                    });
+                    forces.len() - 1
+                }
+            };
+            let force = &mut forces[at];
+            force.open += open;
+            force.overdue += overdue;
+            force.bands.push(BandWork {
+                band_label: Band::parse(&band)
+                    .map(|b| b.label().to_owned())
+                    .unwrap_or_else(|| band.clone()),
+                band,
+                open,
+                overdue,
+            });
+        }
+        for force in &mut forces {
+            force
+                .bands
+                .sort_by_key(|b| std::cmp::Reverse(Band::parse(&b.band)));
+        }
+        Ok(forces)
     }
 
     /// Referrals carrying an identifier, within the person's force. User IDs and screen names only mean

@@ -24,6 +24,7 @@ severn_store::backend_matrix!(
     verify_finds_edits_deletions_reordering_and_truncation,
     a_failed_audit_write_fails_the_request,
     reading_the_log_is_logged,
+    the_pcc_office_sees_open_work_per_force_without_personal_data,
 );
 
 fn operator() -> Actor {
@@ -525,4 +526,36 @@ async fn reading_the_log_is_logged(db: Db) {
         "each search of the log, allowed or not, is itself logged"
     );
     assert!(reads.iter().all(|e| e.processing == "consultation"));
+}
+
+async fn the_pcc_office_sees_open_work_per_force_without_personal_data(db: Db) {
+    let app = app_on(db);
+    let r = region(&app).await;
+    ingest_for(
+        &app,
+        "force-a",
+        &[le_doc(1001, "a@example.com"), le_doc(1002, "b@example.com")],
+    )
+    .await;
+    ingest_for(&app, "force-b", &[le_doc(2001, "c@example.net")]).await;
+    let work = app.open_work(&r.pcc).await.unwrap();
+    let totals: Vec<(&str, i64)> = work.iter().map(|f| (f.force.as_str(), f.open)).collect();
+    assert_eq!(
+        totals,
+        vec![("Force A Constabulary", 2), ("Force B Police", 1)]
+    );
+    let text = serde_json::to_string(&work).unwrap();
+    assert!(
+        !text.contains("example.com") && !text.contains("ncmec"),
+        "{text}"
+    );
+    assert!(matches!(
+        app.open_work(&Actor::Service {
+            id: severn_domain::ids::StaffId(99),
+            name: "nca".into(),
+            org: r.force_a
+        })
+        .await,
+        Err(AppError::Denied(Denial::Role))
+    ));
 }

@@ -584,6 +584,33 @@ impl Tx {
         })
     }
 
+    /// Open subjects per owning force and band, with how many are overdue at `now`: figures only.
+    pub async fn open_work_by_force(
+        &mut self,
+        _scope: &Scope,
+        now: i64,
+    ) -> Result<Vec<(Option<OrgId>, String, i64, i64)>> {
+        on!(self, conn => {
+            let rows = sqlx::query(
+                "SELECT owner_org, band, COUNT(*), SUM(CASE WHEN due_at < $1 THEN 1 ELSE 0 END) \
+                 FROM subject WHERE status = 'open' GROUP BY owner_org, band ORDER BY owner_org, band",
+            )
+            .bind(now)
+            .fetch_all(&mut *conn)
+            .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok((
+                        r.try_get::<Option<i64>, _>(0)?.map(OrgId),
+                        r.try_get(1)?,
+                        r.try_get(2)?,
+                        r.try_get::<Option<i64>, _>(3)?.unwrap_or(0),
+                    ))
+                })
+                .collect()
+        })
+    }
+
     pub async fn audit_count(&mut self) -> Result<i64> {
         on!(self, conn => {
             Ok(sqlx::query_scalar("SELECT COUNT(*) FROM audit_log").fetch_one(&mut *conn).await?)
