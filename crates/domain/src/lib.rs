@@ -2,9 +2,11 @@
 //! Pure types and rules: no IO, no clock reads (time comes in through [`clock::Clock`]).
 
 pub mod clock;
+pub mod identity;
 pub mod ids;
 pub mod linking;
 pub mod normalize;
 pub mod report;
 pub mod risk;
 pub mod sla;
+pub mod totp;
