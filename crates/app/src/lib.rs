@@ -2,6 +2,7 @@
 //! investigator decisions on subjects, and risk assessment. Each runs in one transaction.
 
 pub mod assess;
+pub mod identity;
 pub mod ingest;
 pub mod quality;
 pub mod subjects;

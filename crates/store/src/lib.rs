@@ -3,11 +3,13 @@
 //! Queries are written once and run on either backend (`$1` placeholders work on both); the backend is chosen
 //! from the database URL at run time. Each backend has its own migrations folder, kept in step by hand.
 
+mod identity;
 mod rows;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod tx;
 
+pub use identity::{ApiTokenRow, CredentialRow, NewSession, SessionRow};
 pub use rows::*;
 pub use tx::{Counts, FileDetailOutcome, Tx};
 
