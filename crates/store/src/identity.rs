@@ -216,12 +216,13 @@ impl Tx {
         Ok(())
     }
 
-    /// Makes `secret_hex` the account's authenticator, with `step` as its last used step.
+    /// Makes `secret_hex` the account's authenticator, with the step of the code that confirmed it (if one did)
+    /// as its last used step.
     pub async fn activate_totp(
         &mut self,
         staff: StaffId,
         secret_hex: &str,
-        step: i64,
+        last_used_step: Option<i64>,
         now: i64,
     ) -> Result<()> {
         on!(self, conn => {
@@ -231,7 +232,7 @@ impl Tx {
             )
             .bind(staff.0)
             .bind(secret_hex)
-            .bind(step)
+            .bind(last_used_step)
             .bind(now)
             .execute(&mut *conn)
             .await?;

@@ -40,10 +40,6 @@ impl PageError {
         self.user = Some(user.clone());
         self
     }
-
-    pub fn status(&self) -> StatusCode {
-        self.status
-    }
 }
 
 /// The page title for a status.
@@ -116,7 +112,10 @@ impl IntoResponse for ApiError {
 pub fn app_error_parts(error: &AppError) -> (StatusCode, String) {
     match error {
         AppError::NotFound(what) => (StatusCode::NOT_FOUND, sentence(what)),
-        AppError::Invalid(why) => (StatusCode::UNPROCESSABLE_ENTITY, sentence(why)),
+        AppError::Invalid(why) | AppError::JustificationRequired(why) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, sentence(why))
+        }
+        AppError::Denied(denial) => (StatusCode::FORBIDDEN, denial.explain().to_owned()),
         other => {
             tracing::error!("request failed: {other}");
             (

@@ -5,6 +5,7 @@
 //! hands it to the use case, which decides and logs the access. Every response carries the security headers
 //! (see [`headers`]); every state-changing form carries the session's CSRF token (see [`session`]).
 
+mod api;
 mod assets;
 mod error;
 pub mod headers;
@@ -62,6 +63,8 @@ pub fn router(state: WebState) -> Router {
         .route("/sign-out", post(signin::sign_out))
         .route("/sessions", get(signin::sessions_page))
         .route("/sessions/revoke", post(signin::revoke_session))
+        .route("/api/me", get(api::me))
+        .route("/api/openapi.json", get(api::openapi))
         .route("/static/{file}", get(assets::asset))
         .fallback(error::not_found)
         .layer(axum::middleware::from_fn_with_state(

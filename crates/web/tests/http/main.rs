@@ -1,0 +1,5 @@
+//! Severn's web application over HTTP (tower's `oneshot` against the router), on SQLite and PostgreSQL.
+
+mod headers;
+mod identity;
+mod support;
