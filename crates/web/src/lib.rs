@@ -7,6 +7,7 @@
 
 mod api;
 mod assets;
+mod cases;
 mod error;
 pub mod headers;
 pub mod session;
@@ -63,6 +64,12 @@ pub fn router(state: WebState) -> Router {
         .route("/sign-out", post(signin::sign_out))
         .route("/sessions", get(signin::sessions_page))
         .route("/sessions/revoke", post(signin::revoke_session))
+        .route("/queue", get(cases::queue))
+        .route("/referrals/{reference}", get(cases::referral))
+        .route("/subjects/{id}", get(cases::subject))
+        .route("/subjects/{id}/merge", post(cases::merge))
+        .route("/subjects/{id}/split", post(cases::split))
+        .route("/audit", get(cases::audit))
         .route("/api/me", get(api::me))
         .route("/api/openapi.json", get(api::openapi))
         .route("/static/{file}", get(assets::asset))
