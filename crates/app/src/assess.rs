@@ -1,8 +1,10 @@
 //! Risk assessment of subjects: an assessor's answers, a supervisor's override, and rescoring under a new
 //! tool version. Every assessment is a new row: history is never overwritten.
 
+use crate::gate::Why;
 use crate::subjects::{open_subject, settle_from_referrals};
 use crate::{App, AppError, Result, active_tool_in};
+use severn_domain::access::{Action, Actor, Denial};
 use severn_domain::ids::SubjectId;
 use severn_domain::risk::{Answers, Band, Outcome, RiskTool, Signals, validate_override};
 use severn_store::{AssessmentRow, ReferralRow, SubjectRow, Tx};
@@ -88,10 +90,15 @@ impl App {
         &self,
         subject: SubjectId,
         answers: Answers,
-        assessor: &str,
+        actor: &Actor,
     ) -> Result<AssessmentRow> {
         let now = self.now();
-        let mut tx = self.db.begin().await?;
+        let tx = self.db.begin().await?;
+        let (mut tx, _) = self
+            .authorise_case(tx, actor, Action::Assess, subject, Why::default())
+            .await?;
+        let assessor = actor.audit_name();
+        let assessor = assessor.as_str();
         let tool = active_tool_in(&mut tx, now).await?;
         let mut row = open_subject(&mut tx, subject).await?;
         let referrals = tx.referrals_of_subjects(&[subject]).await?;
@@ -111,12 +118,21 @@ impl App {
         subject: SubjectId,
         band: Band,
         rationale: &str,
-        supervisor: &str,
+        actor: &Actor,
     ) -> Result<AssessmentRow> {
         let decision =
             validate_override(band, rationale).map_err(|e| AppError::Invalid(e.to_string()))?;
         let now = self.now();
-        let mut tx = self.db.begin().await?;
+        let tx = self.db.begin().await?;
+        let why = Why {
+            detail: Some(format!("band set to {}", band.as_str())),
+            ..Why::because(rationale)
+        };
+        let (mut tx, _) = self
+            .authorise_case(tx, actor, Action::Override, subject, why)
+            .await?;
+        let supervisor = actor.audit_name();
+        let supervisor = supervisor.as_str();
         let tool = active_tool_in(&mut tx, now).await?;
         let mut row = open_subject(&mut tx, subject).await?;
         let base = match row.assessment_id {
@@ -150,7 +166,23 @@ impl App {
     /// Re-assesses every open assessed subject, and every referral's provisional band, under the active tool.
     /// Earlier assessments stay; each new one points at the one it replaces. Answers to questions the new
     /// version no longer asks are left out and the rest kept; a supervisor's override is carried forward.
-    pub async fn rescore(&self) -> Result<RescoreSummary> {
+    /// Operators only: it touches every force's cases at once.
+    pub async fn rescore(&self, actor: &Actor) -> Result<RescoreSummary> {
+        if !matches!(actor, Actor::Operator { .. }) {
+            return Err(AppError::Denied(Denial::Role));
+        }
+        let tx = self.db.begin().await?;
+        let (tx, _) = self
+            .authorise(
+                tx,
+                actor,
+                Action::Override,
+                "subjects:all",
+                None,
+                Why::because("rescore under the active risk tool"),
+            )
+            .await?;
+        tx.commit().await?;
         let now = self.now();
         let mut summary = RescoreSummary::default();
         let mut after = 0;
@@ -228,8 +260,15 @@ impl App {
     }
 
     /// Every assessment of a subject, oldest first.
-    pub async fn assessment_history(&self, subject: SubjectId) -> Result<Vec<AssessmentRow>> {
-        let mut tx = self.db.begin().await?;
+    pub async fn assessment_history(
+        &self,
+        actor: &Actor,
+        subject: SubjectId,
+    ) -> Result<Vec<AssessmentRow>> {
+        let tx = self.db.begin().await?;
+        let (mut tx, _) = self
+            .authorise_case(tx, actor, Action::ViewCase, subject, Why::default())
+            .await?;
         let rows = tx.assessments_of_subject(subject).await?;
         tx.commit().await?;
         Ok(rows)

@@ -4,9 +4,11 @@
 //! written together or not at all. A source reference seen again with the same content is a duplicate; with
 //! different content it is a new version of the same referral.
 
-use crate::{App, Result};
+use crate::gate::Why;
+use crate::{App, AppError, Result};
 use serde::Serialize;
-use severn_domain::ids::{IdentifierId, ReferralId, SubjectId};
+use severn_domain::access::{Action, Actor, OrgKind, Processing};
+use severn_domain::ids::{IdentifierId, OrgId, ReferralId, SubjectId};
 use severn_domain::linking::{self, Evidence, Linker, SubjectKey};
 use severn_domain::normalize;
 use severn_domain::report::{FileDetails, IdentifierKind, Report};
@@ -14,8 +16,8 @@ use severn_domain::risk::{Band, Outcome, RiskTool, Signals, signals_from_report}
 use severn_domain::sla;
 use severn_ingest::{Item, Parsed, Rejection};
 use severn_store::{
-    FileDetailRow, IdentifierRow, KnownReferral, LinkRow, NewReject, ReferralIdentifierRow,
-    ReferralRow, SubjectRow, Tx,
+    AuditRecord, FileDetailRow, IdentifierRow, KnownReferral, LinkRow, NewReject, OrgRow,
+    ReferralIdentifierRow, ReferralRow, SubjectRow, Tx,
 };
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
@@ -42,6 +44,7 @@ impl IngestSummary {
 struct Prepared {
     report: Report,
     key: String,
+    owner: Option<OrgId>,
     signals: Signals,
     outcome: Outcome,
     stored: StoredForms,
@@ -55,11 +58,12 @@ struct StoredForms {
 }
 
 impl Prepared {
-    fn new(key: String, report: Report, tool: &RiskTool) -> Prepared {
+    fn new(key: String, report: Report, tool: &RiskTool, owners: &Owners) -> Prepared {
         let signals = signals_from_report(&report);
         let outcome = tool.provisional(&signals);
         Prepared {
             key,
+            owner: owners.owner_of(&report),
             stored: stored_forms(&report, &signals, &outcome),
             report,
             signals,
@@ -98,10 +102,32 @@ impl Batch {
     }
 }
 
+/// Which force owns a referral: the force its NCA package was disseminated to, otherwise the force the
+/// ingest runs for.
+#[derive(Debug, Clone, Default)]
+pub struct Owners {
+    /// Forces by lower-cased code and name.
+    forces: HashMap<String, OrgId>,
+    default: Option<OrgId>,
+}
+
+impl Owners {
+    fn owner_of(&self, report: &Report) -> Option<OrgId> {
+        report
+            .nca
+            .as_ref()
+            .and_then(|n| self.forces.get(&n.receiving_force.trim().to_lowercase()))
+            .copied()
+            .or(self.default)
+    }
+}
+
 /// Takes documents one at a time and writes them in batches. A batch is written by a task of its own while
 /// the next one is gathered and prepared; batches are still written one after another, in order.
 pub struct Ingester<'a> {
     app: &'a App,
+    actor: Actor,
+    owners: Owners,
     tool: RiskTool,
     batch: Batch,
     /// The last report pushed, held back until the file details that follow it have been attached.
@@ -112,10 +138,56 @@ pub struct Ingester<'a> {
 }
 
 impl<'a> Ingester<'a> {
-    pub async fn new(app: &'a App) -> Result<Ingester<'a>> {
+    /// An ingest by `actor`, for the force `force` (a code or name) when the referrals do not say which force
+    /// received them; without one, a database with a single force gives its referrals to that force.
+    pub async fn new(app: &'a App, actor: &Actor, force: Option<&str>) -> Result<Ingester<'a>> {
         let tool = app.active_tool().await?;
+        let tx = app.db.begin().await?;
+        let (mut tx, _) = app
+            .authorise(tx, actor, Action::Ingest, "referrals", None, Why::default())
+            .await?;
+        let forces: Vec<OrgRow> = tx
+            .orgs()
+            .await?
+            .into_iter()
+            .filter(|o| o.kind == OrgKind::Force)
+            .collect();
+        tx.commit().await?;
+        let find = |wanted: &str| {
+            forces
+                .iter()
+                .find(|o| {
+                    o.code.eq_ignore_ascii_case(wanted) || o.name.eq_ignore_ascii_case(wanted)
+                })
+                .map(|o| o.id)
+        };
+        let default = match force {
+            Some(wanted) => Some(
+                find(wanted)
+                    .ok_or_else(|| AppError::NotFound(format!("There is no force {wanted:?}.")))?,
+            ),
+            None => match (
+                actor
+                    .org()
+                    .filter(|org| forces.iter().any(|f| f.id == *org)),
+                &forces[..],
+            ) {
+                (Some(own), _) => Some(own),
+                (None, [only]) => Some(only.id),
+                _ => None,
+            },
+        };
+        let owners = Owners {
+            forces: forces
+                .iter()
+                .flat_map(|o| [(o.code.to_lowercase(), o.id), (o.name.to_lowercase(), o.id)])
+                .collect(),
+            default,
+        };
         Ok(Ingester {
             app,
+            actor: actor.clone(),
+            owners,
             tool,
             batch: Batch::default(),
             pending: None,
@@ -139,7 +211,7 @@ impl<'a> Ingester<'a> {
         if let Some((key, report)) = self.pending.take() {
             self.batch
                 .reports
-                .push(Prepared::new(key, report, &self.tool));
+                .push(Prepared::new(key, report, &self.tool, &self.owners));
         }
     }
 
@@ -208,9 +280,15 @@ impl<'a> Ingester<'a> {
         let batch = std::mem::take(&mut self.batch);
         let app = self.app.clone();
         let tool = self.tool.clone();
+        let actor = self.actor.clone();
         self.writing = Some(tokio::spawn(async move {
             let mut tx = app.db.begin().await?;
+            let first_and_last = (
+                batch.reports.first().map(|r| r.key.clone()),
+                batch.reports.last().map(|r| r.key.clone()),
+            );
             let counted = write_batch(&mut tx, &app, &tool, batch).await?;
+            record_collection(&mut tx, &app, &actor, &counted, first_and_last).await?;
             tx.commit().await?;
             Ok(counted)
         }));
@@ -222,6 +300,31 @@ impl<'a> Ingester<'a> {
         self.wait_for_writer().await?;
         Ok(self.summary)
     }
+}
+
+/// The audit entry for what a batch collected, written in the batch's own transaction.
+async fn record_collection(
+    tx: &mut Tx,
+    app: &App,
+    actor: &Actor,
+    counted: &IngestSummary,
+    (first, last): (Option<String>, Option<String>),
+) -> Result<()> {
+    let record = AuditRecord {
+        at: app.now(),
+        actor: actor.audit_name(),
+        org: actor.org(),
+        processing: Processing::Collection.as_str().to_owned(),
+        action: Action::Ingest.as_str().to_owned(),
+        target: match (first, last) {
+            (Some(first), Some(last)) => format!("referrals:{first}..{last}"),
+            _ => "referrals".to_owned(),
+        },
+        detail: Some(serde_json::to_string(counted).expect("summary serialises")),
+        ..AuditRecord::default()
+    };
+    tx.audit_event(&app.audit_key, &record, "allowed").await?;
+    Ok(())
 }
 
 fn report_key(report_id: &str) -> String {
@@ -239,6 +342,7 @@ fn file_key(details: &FileDetails) -> String {
 /// A report that will be written: new, or a changed version of a known referral.
 struct Candidate {
     report: Report,
+    owner: Option<OrgId>,
     key: String,
     known: Option<KnownReferral>,
     outcome: Outcome,
@@ -359,6 +463,7 @@ async fn write_batch(
         }
         candidates.push(Candidate {
             report: prepared.report,
+            owner: prepared.owner,
             key,
             known,
             outcome: prepared.outcome,
@@ -621,10 +726,9 @@ async fn link_and_store(
         let into = resolve(*into);
         if let Some(from_row) = stored.get(from) {
             let target = settled.entry(into).or_insert_with(|| {
-                stored
-                    .get(&into)
-                    .cloned()
-                    .unwrap_or_else(|| fresh_subject(into, from_row.clock_start_at, now))
+                stored.get(&into).cloned().unwrap_or_else(|| {
+                    fresh_subject(into, from_row.clock_start_at, now, from_row.owner_org)
+                })
             });
             fold_subject(target, from_row);
         }
@@ -655,7 +759,7 @@ async fn link_and_store(
             stored
                 .get(&subject)
                 .cloned()
-                .unwrap_or_else(|| fresh_subject(subject, row.clock_start_at, now))
+                .unwrap_or_else(|| fresh_subject(subject, row.clock_start_at, now, row.owner_org))
         });
         raise_subject(
             target,
@@ -763,7 +867,12 @@ pub(crate) fn due_at(clock_start_at: i64, band: &str, tool: &RiskTool) -> i64 {
     sla::due_at(start, band, tool).as_second()
 }
 
-pub(crate) fn fresh_subject(id: SubjectId, clock_start_at: i64, now: i64) -> SubjectRow {
+pub(crate) fn fresh_subject(
+    id: SubjectId,
+    clock_start_at: i64,
+    now: i64,
+    owner_org: Option<OrgId>,
+) -> SubjectRow {
     SubjectRow {
         id,
         created_at: now,
@@ -775,6 +884,7 @@ pub(crate) fn fresh_subject(id: SubjectId, clock_start_at: i64, now: i64) -> Sub
         band_reason: String::new(),
         clock_start_at,
         due_at: clock_start_at,
+        owner_org,
     }
 }
 
@@ -857,6 +967,7 @@ fn referral_row(
         outcome: std::mem::take(&mut c.stored.outcome),
         signals: std::mem::take(&mut c.stored.signals),
         document: std::mem::take(&mut c.stored.document),
+        owner_org: c.owner,
     }
 }
 
@@ -901,8 +1012,12 @@ impl App {
     /// Ingests a reject again after its file was corrected. A package document is re-read with the package
     /// context it was rejected with; a CSV file or a package manifest is read again whole (rows and documents
     /// already stored count as duplicates). The reject is marked resolved when nothing from it is rejected now.
-    pub async fn retry_reject(&self, id: i64) -> Result<IngestSummary> {
-        let mut tx = self.db.begin_read().await?;
+    pub async fn retry_reject(&self, actor: &Actor, id: i64) -> Result<IngestSummary> {
+        let tx = self.db.begin().await?;
+        let target = format!("reject:{id}");
+        let (mut tx, _) = self
+            .authorise(tx, actor, Action::Ingest, &target, None, Why::default())
+            .await?;
         let reject = tx.reject(id).await?;
         tx.commit().await?;
         let reject = reject
@@ -949,7 +1064,7 @@ impl App {
         };
         // Problems found again are written onto the rejects already open for the same place, so a retry
         // never leaves a second copy of one problem behind.
-        let mut ingester = Ingester::new(self).await?;
+        let mut ingester = Ingester::new(self, actor, None).await?;
         let mut still_rejected = Vec::new();
         for item in items {
             match item {

@@ -2,12 +2,16 @@
 //! investigator decisions on subjects, and risk assessment. Each runs in one transaction.
 
 pub mod assess;
+pub mod audit;
+pub mod gate;
 pub mod identity;
 pub mod ingest;
 pub mod quality;
 pub mod subjects;
 pub mod views;
 
+use severn_domain::access::Denial;
+use severn_domain::audit::AuditKey;
 use severn_domain::clock::Clock;
 use severn_domain::linking::LinkPolicy;
 use severn_domain::risk::{ILLUSTRATIVE_TOOL_V1, RiskTool};
@@ -24,26 +28,32 @@ pub enum AppError {
     Invalid(String),
     #[error("risk tool: {0}")]
     Tool(String),
+    #[error("{0}")]
+    Denied(Denial),
+    #[error("{0}")]
+    JustificationRequired(String),
     #[error("writing output")]
     Output(#[from] std::io::Error),
 }
 
 pub type Result<T, E = AppError> = std::result::Result<T, E>;
 
-/// The application: a database, a clock and the linking policy.
+/// The application: a database, a clock, the linking policy and the key that chains the audit log.
 #[derive(Clone)]
 pub struct App {
     pub db: Db,
     pub clock: Arc<dyn Clock>,
     pub policy: LinkPolicy,
+    pub audit_key: Arc<AuditKey>,
 }
 
 impl App {
-    pub fn new(db: Db, clock: Arc<dyn Clock>) -> App {
+    pub fn new(db: Db, clock: Arc<dyn Clock>, audit_key: AuditKey) -> App {
         App {
             db,
             clock,
             policy: LinkPolicy::default(),
+            audit_key: Arc::new(audit_key),
         }
     }
 

@@ -1,7 +1,9 @@
 //! Investigators' decisions on subjects (merge, split) and relinking after a value turns out to be common.
 
+use crate::gate::Why;
 use crate::ingest::{band_reason, due_at, fresh_subject, stored_band};
 use crate::{App, AppError, Result};
+use severn_domain::access::{Action, Actor};
 use severn_domain::ids::{ReferralId, SubjectId};
 use severn_domain::linking::{Evidence, Linker, SubjectKey};
 use severn_domain::report::IdentifierKind;
@@ -74,7 +76,7 @@ impl App {
         subject: SubjectId,
         other: SubjectId,
         rationale: &str,
-        actor: &str,
+        actor: &Actor,
     ) -> Result<SubjectRow> {
         require_rationale(rationale)?;
         if subject == other {
@@ -83,7 +85,17 @@ impl App {
             ));
         }
         let now = self.now();
-        let mut tx = self.db.begin().await?;
+        let tx = self.db.begin().await?;
+        let merging = |into: SubjectId| Why {
+            detail: Some(format!("merge into subject {into}")),
+            ..Why::because(rationale)
+        };
+        let (tx, _) = self
+            .authorise_case(tx, actor, Action::MergeSplit, other, merging(subject))
+            .await?;
+        let (mut tx, _) = self
+            .authorise_case(tx, actor, Action::MergeSplit, subject, merging(subject))
+            .await?;
         let tool = crate::active_tool_in(&mut tx, now).await?;
         let mut into = open_subject(&mut tx, subject).await?;
         let from = open_subject(&mut tx, other).await?;
@@ -101,7 +113,7 @@ impl App {
             other_subject_id: other,
             referrals: serde_json::to_string(&moved).expect("list serialises"),
             rationale: rationale.trim().to_owned(),
-            actor: actor.to_owned(),
+            actor: actor.audit_name(),
             decided_at: now,
         })
         .await?;
@@ -125,11 +137,18 @@ impl App {
         subject: SubjectId,
         source_refs: &[String],
         rationale: &str,
-        actor: &str,
+        actor: &Actor,
     ) -> Result<SubjectRow> {
         require_rationale(rationale)?;
         let now = self.now();
-        let mut tx = self.db.begin().await?;
+        let tx = self.db.begin().await?;
+        let why = Why {
+            detail: Some(format!("split off {}", source_refs.join(", "))),
+            ..Why::because(rationale)
+        };
+        let (mut tx, _) = self
+            .authorise_case(tx, actor, Action::MergeSplit, subject, why)
+            .await?;
         let tool = crate::active_tool_in(&mut tx, now).await?;
         let mut original = open_subject(&mut tx, subject).await?;
         let referrals = tx.referrals_of_subjects(&[subject]).await?;
@@ -149,7 +168,7 @@ impl App {
             ));
         }
         let new_id = SubjectId(tx.alloc_ids("subject", 1).await?);
-        let mut split_off = fresh_subject(new_id, now, now);
+        let mut split_off = fresh_subject(new_id, now, now, original.owner_org);
         settle_from_referrals(&mut tx, &tool, &mut split_off, &moving).await?;
         tx.insert_subjects(&[split_off.clone()]).await?;
         let moving_ids: Vec<ReferralId> = moving.iter().map(|r| r.id).collect();
@@ -172,7 +191,7 @@ impl App {
             other_subject_id: new_id,
             referrals: serde_json::to_string(source_refs).expect("list serialises"),
             rationale: rationale.trim().to_owned(),
-            actor: actor.to_owned(),
+            actor: actor.audit_name(),
             decided_at: now,
         })
         .await?;
@@ -271,7 +290,11 @@ pub(crate) async fn relink(
             settle_from_referrals(tx, tool, &mut original, &rows).await?;
             tx.update_subject(&original).await?;
         } else {
-            let mut created = fresh_subject(target, now, now);
+            let owner = rows
+                .first()
+                .and_then(|r| r.owner_org)
+                .or(original.owner_org);
+            let mut created = fresh_subject(target, now, now, owner);
             settle_from_referrals(tx, tool, &mut created, &rows).await?;
             tx.insert_subjects(&[created]).await?;
             let moving: Vec<ReferralId> = rows.iter().map(|r| r.id).collect();

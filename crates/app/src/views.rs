@@ -1,7 +1,9 @@
 //! Read-side use cases: the queue, a referral with its subject and explanation, and every subject.
 
+use crate::gate::{OnCase, Why};
 use crate::{App, AppError, Result};
 use serde::Serialize;
+use severn_domain::access::{Action, Actor};
 use severn_domain::ids::SubjectId;
 use severn_domain::report::{Report, SourceRef};
 use severn_domain::risk::{Band, Outcome};
@@ -126,9 +128,12 @@ impl App {
     }
 
     /// Open work by due time, overdue first.
-    pub async fn queue(&self, limit: i64) -> Result<Vec<QueueEntry>> {
-        let mut tx = self.db.begin_read().await?;
-        let rows = tx.queue(limit).await?;
+    pub async fn queue(&self, actor: &Actor, limit: i64) -> Result<Vec<QueueEntry>> {
+        let tx = self.db.begin().await?;
+        let (mut tx, scope) = self
+            .authorise(tx, actor, Action::ViewQueue, "queue", None, Why::default())
+            .await?;
+        let rows = tx.queue(&scope, limit).await?;
         let ids: Vec<SubjectId> = rows.iter().map(|s| s.id).collect();
         let counts: HashMap<SubjectId, i64> = tx.referral_counts(&ids).await?.into_iter().collect();
         tx.commit().await?;
@@ -154,7 +159,7 @@ impl App {
     }
 
     /// A referral with its subject, the links that put it there and the explanation of its band.
-    pub async fn referral(&self, reference: &str) -> Result<ReferralView> {
+    pub async fn referral(&self, actor: &Actor, reference: &str, why: Why) -> Result<ReferralView> {
         let key = SourceRef::parse_key(reference)
             .map(|r| r.as_key())
             .ok_or_else(|| {
@@ -162,9 +167,30 @@ impl App {
                     "{reference:?} is not a referral reference: use an NCMEC report ID, ncmec:ID, ext:REF or sha256:HASH"
                 ))
             })?;
-        let mut tx = self.db.begin_read().await?;
+        let mut tx = self.db.begin().await?;
+        let subject_id = tx
+            .known_referrals(std::slice::from_ref(&key))
+            .await?
+            .into_iter()
+            .next()
+            .map(|k| k.subject_id)
+            .ok_or_else(|| AppError::NotFound(format!("no referral {key}")))?;
+        let access = tx.case_access(subject_id).await?.unwrap_or_default();
+        let case = OnCase {
+            subject: subject_id,
+            access: &access,
+        };
+        // Logged against the case, so "who consulted this subject" finds referral views too.
+        let target = format!("subject:{subject_id}");
+        let why = Why {
+            detail: Some(format!("referral {key}")),
+            ..why
+        };
+        let (mut tx, scope) = self
+            .authorise(tx, actor, Action::ViewCase, &target, Some(case), why)
+            .await?;
         let referral = tx
-            .referral_by_source_ref(&key)
+            .referral_in_scope(&scope, &key)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("no referral {key}")))?;
         let subject = tx
@@ -218,8 +244,11 @@ impl App {
     }
 
     /// A subject's summary by id.
-    pub async fn subject(&self, id: SubjectId) -> Result<SubjectSummary> {
-        let mut tx = self.db.begin_read().await?;
+    pub async fn subject(&self, actor: &Actor, id: SubjectId, why: Why) -> Result<SubjectSummary> {
+        let tx = self.db.begin().await?;
+        let (mut tx, _) = self
+            .authorise_case(tx, actor, Action::ViewCase, id, why)
+            .await?;
         let subject = tx
             .subject(id)
             .await?
@@ -233,13 +262,24 @@ impl App {
     }
 
     /// Writes every live subject as one JSON array, a page of subjects at a time so memory stays flat.
-    pub async fn export_subjects(&self, out: &mut dyn Write) -> Result<u64> {
+    /// An export is a disclosure: the justification and recipients go into the audit log.
+    pub async fn export_subjects(
+        &self,
+        actor: &Actor,
+        why: Why,
+        out: &mut dyn Write,
+    ) -> Result<u64> {
+        let tx = self.db.begin().await?;
+        let (tx, scope) = self
+            .authorise(tx, actor, Action::Export, "subjects", None, why)
+            .await?;
+        tx.commit().await?;
         let mut after = SubjectId(0);
         let mut written = 0u64;
         out.write_all(b"[")?;
         loop {
             let mut tx = self.db.begin_read().await?;
-            let ids = tx.live_subject_ids(after, 500).await?;
+            let ids = tx.live_subject_ids(&scope, after, 500).await?;
             let Some(last) = ids.last().copied() else {
                 tx.commit().await?;
                 break;
@@ -305,8 +345,12 @@ impl App {
         Ok(written)
     }
 
-    pub async fn rejects(&self, all: bool) -> Result<Vec<RejectRow>> {
-        let mut tx = self.db.begin_read().await?;
+    /// Rejected documents hold raw input: only those who take referrals in see them.
+    pub async fn rejects(&self, actor: &Actor, all: bool) -> Result<Vec<RejectRow>> {
+        let tx = self.db.begin().await?;
+        let (mut tx, _) = self
+            .authorise(tx, actor, Action::Ingest, "rejects", None, Why::default())
+            .await?;
         let rows = tx.rejects(all).await?;
         tx.commit().await?;
         Ok(rows)

@@ -3,6 +3,8 @@
 use severn_app::App;
 use severn_app::ingest::Ingester;
 use severn_app::quality::{pairwise, read_ground_truth};
+use severn_domain::access::Actor;
+use severn_domain::audit::AuditKey;
 use severn_domain::clock::FixedClock;
 use severn_store::Db;
 use std::sync::Arc;
@@ -30,8 +32,18 @@ async fn links_above_the_floor(seed: u64, reports: usize) {
     let app = App::new(
         db,
         Arc::new(FixedClock::new("2026-02-01T00:00:00Z".parse().unwrap())),
+        AuditKey::new([1; 32]),
     );
-    let mut ingester = Ingester::new(&app).await.unwrap().with_batch_size(500);
+    let mut ingester = Ingester::new(
+        &app,
+        &Actor::Operator {
+            name: "tester".into(),
+        },
+        None,
+    )
+    .await
+    .unwrap()
+    .with_batch_size(500);
     for item in severn_ingest::walk(&[corpus.join("packages"), corpus.join("partner")]) {
         ingester.push(item).await.unwrap();
     }

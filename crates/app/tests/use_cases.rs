@@ -6,8 +6,11 @@
 //! (default `postgres://postgres@127.0.0.1:5432/postgres`); the PostgreSQL tests fail when it is unreachable.
 
 use serde_json::{Value, json};
+use severn_app::gate::Why;
 use severn_app::ingest::{IngestSummary, Ingester};
 use severn_app::{App, AppError};
+use severn_domain::access::Actor;
+use severn_domain::audit::AuditKey;
 use severn_domain::clock::FixedClock;
 use severn_domain::ids::SubjectId;
 use severn_domain::linking::LinkPolicy;
@@ -48,7 +51,16 @@ fn start() -> i64 {
 }
 
 fn app_on(db: Db, clock: &Arc<FixedClock>) -> App {
-    App::new(db, clock.clone())
+    App::new(db, clock.clone(), AuditKey::new([1; 32]))
+}
+
+/// Someone at the command line, as the audit log names them.
+fn operator(name: &str) -> Actor {
+    Actor::Operator { name: name.into() }
+}
+
+fn op() -> Actor {
+    operator("tester")
 }
 
 /// A reported person on a service.
@@ -95,7 +107,7 @@ fn item(path: &str, bytes: &[u8]) -> Item {
 
 /// Ingests documents (LE JSON values) in one run.
 async fn ingest(app: &App, docs: &[Value]) -> IngestSummary {
-    let mut ingester = Ingester::new(app).await.unwrap();
+    let mut ingester = Ingester::new(app, &op(), None).await.unwrap();
     for doc in docs {
         let bytes = serde_json::to_vec_pretty(doc).unwrap();
         ingester.push(item("in/report.json", &bytes)).await.unwrap();
@@ -104,7 +116,7 @@ async fn ingest(app: &App, docs: &[Value]) -> IngestSummary {
 }
 
 async fn ingest_items(app: &App, items: Vec<Item>) -> IngestSummary {
-    let mut ingester = Ingester::new(app).await.unwrap();
+    let mut ingester = Ingester::new(app, &op(), None).await.unwrap();
     for item in items {
         ingester.push(item).await.unwrap();
     }
@@ -112,7 +124,7 @@ async fn ingest_items(app: &App, items: Vec<Item>) -> IngestSummary {
 }
 
 async fn subject_of(app: &App, report_id: u64) -> SubjectId {
-    app.referral(&report_id.to_string())
+    app.referral(&op(), &report_id.to_string(), Why::default())
         .await
         .unwrap()
         .subject
@@ -138,7 +150,10 @@ fn summary(ingested: u64, duplicates: u64, new_versions: u64, rejected: u64) -> 
 
 async fn export(app: &App) -> (u64, Value) {
     let mut out = Vec::new();
-    let written = app.export_subjects(&mut out).await.unwrap();
+    let written = app
+        .export_subjects(&op(), Why::because("test"), &mut out)
+        .await
+        .unwrap();
     let value: Value = serde_json::from_slice(&out).unwrap_or_else(|e| {
         panic!(
             "export is not JSON ({e}): {}",
@@ -177,7 +192,10 @@ async fn same_document_twice_is_a_duplicate_and_a_change_is_a_new_version(db: Db
         summary(0, 2, 0, 0)
     );
     assert_eq!(counts(&app).await.referrals, 1);
-    let first = app.referral("200000001").await.unwrap();
+    let first = app
+        .referral(&op(), "200000001", Why::default())
+        .await
+        .unwrap();
     assert_eq!(first.version, 1);
     assert!(first.earlier_versions.is_empty());
 
@@ -188,7 +206,10 @@ async fn same_document_twice_is_a_duplicate_and_a_change_is_a_new_version(db: Db
     let c = counts(&app).await;
     assert_eq!((c.referrals, c.subjects), (1, 1));
 
-    let view = app.referral("ncmec:200000001").await.unwrap();
+    let view = app
+        .referral(&op(), "ncmec:200000001", Why::default())
+        .await
+        .unwrap();
     assert_eq!(view.version, 2);
     assert_eq!(view.platform.as_deref(), Some("ExampleChat Web"));
     assert_eq!(view.earlier_versions.len(), 1);
@@ -223,7 +244,7 @@ async fn rejection_is_stored_listed_and_resolved_by_retry(db: Db) {
     assert!(matches!(items.as_slice(), [Item::Rejected(_)]));
     assert_eq!(ingest_items(&app, items).await, summary(0, 0, 0, 1));
 
-    let open = app.rejects(false).await.unwrap();
+    let open = app.rejects(&op(), false).await.unwrap();
     assert_eq!(open.len(), 1);
     let reject = &open[0];
     assert_eq!(reject.path, path.display().to_string());
@@ -240,15 +261,15 @@ async fn rejection_is_stored_listed_and_resolved_by_retry(db: Db) {
     assert_eq!(reject.resolved_at, None);
     assert_eq!(counts(&app).await.open_rejects, 1);
     assert!(matches!(
-        app.referral("300000001").await,
+        app.referral(&op(), "300000001", Why::default()).await,
         Err(AppError::NotFound(_))
     ));
 
     // Retrying before the file is corrected leaves the reject open.
-    let again = app.retry_reject(reject.id).await.unwrap();
+    let again = app.retry_reject(&op(), reject.id).await.unwrap();
     assert_eq!(again.rejected, 1);
     assert!(
-        app.rejects(false)
+        app.rejects(&op(), false)
             .await
             .unwrap()
             .iter()
@@ -262,21 +283,21 @@ async fn rejection_is_stored_listed_and_resolved_by_retry(db: Db) {
     good["reportedInformation"]["incidentSummary"]["incidentType"] = json!(CHILD_ABUSE_IMAGES);
     std::fs::write(&path, serde_json::to_vec(&good).unwrap()).unwrap();
     assert_eq!(
-        app.retry_reject(reject.id).await.unwrap(),
+        app.retry_reject(&op(), reject.id).await.unwrap(),
         summary(1, 0, 0, 0)
     );
-    let all = app.rejects(true).await.unwrap();
+    let all = app.rejects(&op(), true).await.unwrap();
     let resolved = all.iter().find(|r| r.id == reject.id).unwrap();
     assert_eq!(resolved.resolved_at, Some(start() + 2 * 3600));
     assert!(
-        !app.rejects(false)
+        !app.rejects(&op(), false)
             .await
             .unwrap()
             .iter()
             .any(|r| r.id == reject.id)
     );
     assert_eq!(
-        app.referral("300000001")
+        app.referral(&op(), "300000001", Why::default())
             .await
             .unwrap()
             .incident_type
@@ -286,18 +307,18 @@ async fn rejection_is_stored_listed_and_resolved_by_retry(db: Db) {
     assert_eq!(counts(&app).await.referrals, 1);
 
     assert!(matches!(
-        app.retry_reject(reject.id).await,
+        app.retry_reject(&op(), reject.id).await,
         Err(AppError::Invalid(_))
     ));
     assert!(matches!(
-        app.retry_reject(987_654).await,
+        app.retry_reject(&op(), 987_654).await,
         Err(AppError::NotFound(_))
     ));
 
     // The file is ingested, so nothing about it may still be listed as open: the earlier unsuccessful retry
     // must not have left a second reject of the same file behind.
     assert_eq!(
-        app.rejects(false).await.unwrap(),
+        app.rejects(&op(), false).await.unwrap(),
         vec![],
         "open rejects after the corrected file was ingested"
     );
@@ -388,7 +409,10 @@ async fn shared_email_links_but_shared_ip_or_user_id_elsewhere_does_not(db: Db) 
     );
     assert_eq!(counts(&app).await.subjects, 3);
 
-    let view = app.referral("400000002").await.unwrap();
+    let view = app
+        .referral(&op(), "400000002", Why::default())
+        .await
+        .unwrap();
     assert_eq!(view.format, "cybertip_xml");
     let why: Vec<_> = view
         .links
@@ -445,7 +469,10 @@ async fn value_shared_by_many_accounts_stops_linking(db: Db) {
     );
     assert_eq!(counts(&app).await.subjects as u64, limit + 1);
 
-    let view = app.referral("500000000").await.unwrap();
+    let view = app
+        .referral(&op(), "500000000", Why::default())
+        .await
+        .unwrap();
     assert!(
         view.links.iter().all(|l| l.value != shared),
         "{:?}",
@@ -511,13 +538,18 @@ async fn merge_needs_a_rationale_and_survives_later_ingest(db: Db) {
 
     for rationale in ["", "   \n"] {
         assert!(matches!(
-            app.merge_subjects(sa, sb, rationale, "DS Example").await,
+            app.merge_subjects(sa, sb, rationale, &operator("DS Example"))
+                .await,
             Err(AppError::Invalid(_))
         ));
     }
-    assert_eq!(app.subject(sb).await.unwrap().status, "open");
+    assert_eq!(
+        app.subject(&op(), sb, Why::default()).await.unwrap().status,
+        "open"
+    );
     assert!(matches!(
-        app.merge_subjects(sa, sa, "same", "DS Example").await,
+        app.merge_subjects(sa, sa, "same", &operator("DS Example"))
+            .await,
         Err(AppError::Invalid(_))
     ));
 
@@ -526,22 +558,26 @@ async fn merge_needs_a_rationale_and_survives_later_ingest(db: Db) {
             sa,
             sb,
             "Same person: the phone is registered to the e-mail's owner",
-            "DS Example",
+            &operator("DS Example"),
         )
         .await
         .unwrap();
     assert_eq!(merged.id, sa);
     assert_eq!(subject_of(&app, 600_000_002).await, sa);
-    let gone = app.subject(sb).await.unwrap();
+    let gone = app.subject(&op(), sb, Why::default()).await.unwrap();
     assert_eq!(gone.status, "merged");
     assert!(gone.referrals.is_empty());
-    let view = app.referral("600000002").await.unwrap();
+    let view = app
+        .referral(&op(), "600000002", Why::default())
+        .await
+        .unwrap();
     assert_eq!(view.decisions.len(), 1);
     assert_eq!(view.decisions[0].kind, "merge");
-    assert_eq!(view.decisions[0].actor, "DS Example");
+    assert_eq!(view.decisions[0].actor, "operator:DS Example");
     assert!(view.decisions[0].rationale.starts_with("Same person"));
     assert!(matches!(
-        app.merge_subjects(sa, sb, "again", "DS Example").await,
+        app.merge_subjects(sa, sb, "again", &operator("DS Example"))
+            .await,
         Err(AppError::Invalid(_))
     ));
 
@@ -558,7 +594,14 @@ async fn merge_needs_a_rationale_and_survives_later_ingest(db: Db) {
     for id in [600_000_001, 600_000_002, 600_000_003, 600_000_004] {
         assert_eq!(subject_of(&app, id).await, sa, "report {id}");
     }
-    assert_eq!(app.subject(sa).await.unwrap().referrals.len(), 4);
+    assert_eq!(
+        app.subject(&op(), sa, Why::default())
+            .await
+            .unwrap()
+            .referrals
+            .len(),
+        4
+    );
     assert_eq!(counts(&app).await.subjects, 1);
 
     // The merged side's e-mail turns out to be shared by many accounts. Relinking without it would part the
@@ -572,7 +615,10 @@ async fn merge_needs_a_rationale_and_survives_later_ingest(db: Db) {
         );
         ingest(&app, &[le_doc(600_000_100 + n, CHILD_ABUSE_IMAGES, other)]).await;
     }
-    let view = app.referral("600000001").await.unwrap();
+    let view = app
+        .referral(&op(), "600000001", Why::default())
+        .await
+        .unwrap();
     assert!(
         view.identifiers
             .iter()
@@ -581,7 +627,10 @@ async fn merge_needs_a_rationale_and_survives_later_ingest(db: Db) {
     );
     assert_eq!(subject_of(&app, 600_000_001).await, sa);
     assert_eq!(subject_of(&app, 600_000_002).await, sa);
-    assert_eq!(app.subject(sa).await.unwrap().status, "open");
+    assert_eq!(
+        app.subject(&op(), sa, Why::default()).await.unwrap().status,
+        "open"
+    );
 }
 
 async fn split_moves_referrals_and_later_reports_do_not_remerge(db: Db) {
@@ -611,7 +660,8 @@ async fn split_moves_referrals_and_later_reports_do_not_remerge(db: Db) {
 
     let moving = vec!["ncmec:700000002".to_owned()];
     assert!(matches!(
-        app.split_subject(s, &moving, " ", "DS Example").await,
+        app.split_subject(s, &moving, " ", &operator("DS Example"))
+            .await,
         Err(AppError::Invalid(_))
     ));
     assert!(matches!(
@@ -619,14 +669,19 @@ async fn split_moves_referrals_and_later_reports_do_not_remerge(db: Db) {
             s,
             &["ncmec:700000001".to_owned(), "ncmec:700000002".to_owned()],
             "everything",
-            "DS Example"
+            &operator("DS Example")
         )
         .await,
         Err(AppError::Invalid(_))
     ));
     assert!(matches!(
-        app.split_subject(s, &["ncmec:799999999".to_owned()], "unknown", "DS Example")
-            .await,
+        app.split_subject(
+            s,
+            &["ncmec:799999999".to_owned()],
+            "unknown",
+            &operator("DS Example")
+        )
+        .await,
         Err(AppError::Invalid(_))
     ));
     assert_eq!(
@@ -640,7 +695,7 @@ async fn split_moves_referrals_and_later_reports_do_not_remerge(db: Db) {
             s,
             &moving,
             "Different people: the mailbox is a shared family account",
-            "DS Example",
+            &operator("DS Example"),
         )
         .await
         .unwrap();
@@ -649,14 +704,20 @@ async fn split_moves_referrals_and_later_reports_do_not_remerge(db: Db) {
     assert_eq!(subject_of(&app, 700_000_001).await, s);
     assert_eq!(subject_of(&app, 700_000_002).await, n);
     assert_eq!(
-        app.subject(n).await.unwrap().referrals,
+        app.subject(&op(), n, Why::default())
+            .await
+            .unwrap()
+            .referrals,
         vec!["ncmec:700000002".to_owned()]
     );
     assert_eq!(
         split.band, "low",
         "the split-off subject takes its own referral's band"
     );
-    let view = app.referral("700000001").await.unwrap();
+    let view = app
+        .referral(&op(), "700000001", Why::default())
+        .await
+        .unwrap();
     assert!(
         view.decisions
             .iter()
@@ -679,8 +740,14 @@ async fn split_moves_referrals_and_later_reports_do_not_remerge(db: Db) {
     assert!(joined == s || joined == n, "joined {joined}");
     assert_eq!(subject_of(&app, 700_000_001).await, s);
     assert_eq!(subject_of(&app, 700_000_002).await, n);
-    assert_eq!(app.subject(s).await.unwrap().status, "open");
-    assert_eq!(app.subject(n).await.unwrap().status, "open");
+    assert_eq!(
+        app.subject(&op(), s, Why::default()).await.unwrap().status,
+        "open"
+    );
+    assert_eq!(
+        app.subject(&op(), n, Why::default()).await.unwrap().status,
+        "open"
+    );
     assert_eq!(counts(&app).await.subjects, 2);
 }
 
@@ -706,17 +773,20 @@ async fn assessment_override_and_rescore_keep_history(db: Db) {
     .await;
     let s = subject_of(&app, 800_000_001).await;
     assert_eq!(
-        app.referral("800000001").await.unwrap().band,
+        app.referral(&op(), "800000001", Why::default())
+            .await
+            .unwrap()
+            .band,
         "low",
         "v1: enticement alone is 3 points, below Medium"
     );
 
     let unknown: Answers = [("no_such_question".to_owned(), Answer::from("yes"))].into();
     assert!(matches!(
-        app.assess(s, unknown, "DC Example").await,
+        app.assess(s, unknown, &operator("DC Example")).await,
         Err(AppError::Invalid(_))
     ));
-    assert!(app.assessment_history(s).await.unwrap().is_empty());
+    assert!(app.assessment_history(&op(), s).await.unwrap().is_empty());
 
     let answers: Answers = [
         (
@@ -728,12 +798,15 @@ async fn assessment_override_and_rescore_keep_history(db: Db) {
         ("grooming".to_owned(), Answer::from("no")),
     ]
     .into();
-    let first = app.assess(s, answers.clone(), "DC Example").await.unwrap();
+    let first = app
+        .assess(s, answers.clone(), &operator("DC Example"))
+        .await
+        .unwrap();
     assert_eq!(
         (first.tool_id.as_str(), first.tool_version.as_str()),
         ("kirat-illustrative", "1.0.0")
     );
-    assert_eq!(first.assessor, "DC Example");
+    assert_eq!(first.assessor, "operator:DC Example");
     assert_eq!(first.assessed_at, start());
     assert_eq!(
         serde_json::from_str::<Answers>(&first.answers).unwrap(),
@@ -754,19 +827,26 @@ async fn assessment_override_and_rescore_keep_history(db: Db) {
         outcome.contributions.iter().map(|c| c.points).sum::<u32>(),
         8
     );
-    let subject = app.subject(s).await.unwrap();
+    let subject = app.subject(&op(), s, Why::default()).await.unwrap();
     assert_eq!(subject.band, "medium");
-    assert!(subject.reason.contains("DC Example"), "{}", subject.reason);
+    assert!(
+        subject.reason.contains("operator:DC Example"),
+        "{}",
+        subject.reason
+    );
 
     for rationale in ["", "  "] {
         assert!(matches!(
-            app.override_band(s, Band::VeryHigh, rationale, "DS Example")
+            app.override_band(s, Band::VeryHigh, rationale, &operator("DS Example"))
                 .await,
             Err(AppError::Invalid(_))
         ));
     }
-    assert_eq!(app.subject(s).await.unwrap().band, "medium");
-    assert_eq!(app.assessment_history(s).await.unwrap().len(), 1);
+    assert_eq!(
+        app.subject(&op(), s, Why::default()).await.unwrap().band,
+        "medium"
+    );
+    assert_eq!(app.assessment_history(&op(), s).await.unwrap().len(), 1);
 
     clock.advance(jiff::SignedDuration::from_hours(1));
     let overridden = app
@@ -774,14 +854,17 @@ async fn assessment_override_and_rescore_keep_history(db: Db) {
             s,
             Band::VeryHigh,
             "Intelligence: the subject coaches a junior football team",
-            "DS Example",
+            &operator("DS Example"),
         )
         .await
         .unwrap();
     assert_eq!(overridden.override_band.as_deref(), Some("very_high"));
-    assert_eq!(overridden.override_by.as_deref(), Some("DS Example"));
+    assert_eq!(
+        overridden.override_by.as_deref(),
+        Some("operator:DS Example")
+    );
     assert_eq!(overridden.rescored_from, Some(first.id));
-    let subject = app.subject(s).await.unwrap();
+    let subject = app.subject(&op(), s, Why::default()).await.unwrap();
     assert_eq!(subject.band, "very_high");
     assert!(
         subject.reason.contains("junior football"),
@@ -804,12 +887,12 @@ async fn assessment_override_and_rescore_keep_history(db: Db) {
     assert_eq!(v2.version(), "2.0.0");
     assert_eq!(app.active_tool().await.unwrap().version(), "2.0.0");
     clock.advance(jiff::SignedDuration::from_hours(1));
-    let rescored = app.rescore().await.unwrap();
+    let rescored = app.rescore(&op()).await.unwrap();
     assert_eq!(rescored.tool, "kirat-illustrative 2.0.0");
     assert_eq!(rescored.assessments, 1);
     assert_eq!(rescored.referral_bands_changed, 1);
 
-    let history = app.assessment_history(s).await.unwrap();
+    let history = app.assessment_history(&op(), s).await.unwrap();
     assert_eq!(history.len(), 3);
     assert_eq!(history[0], first, "earlier assessments are kept unchanged");
     assert_eq!(history[1], overridden);
@@ -829,8 +912,14 @@ async fn assessment_override_and_rescore_keep_history(db: Db) {
         serde_json::from_str::<Answers>(&latest.answers).unwrap(),
         answers
     );
-    assert_eq!(app.subject(s).await.unwrap().band, "very_high");
-    let view = app.referral("800000001").await.unwrap();
+    assert_eq!(
+        app.subject(&op(), s, Why::default()).await.unwrap().band,
+        "very_high"
+    );
+    let view = app
+        .referral(&op(), "800000001", Why::default())
+        .await
+        .unwrap();
     assert_eq!(
         view.band, "high",
         "the referral's provisional band under v2"
@@ -843,8 +932,8 @@ async fn assessment_override_and_rescore_keep_history(db: Db) {
     );
 
     // Rescoring again under the same tool adds nothing.
-    assert_eq!(app.rescore().await.unwrap().assessments, 0);
-    assert_eq!(app.assessment_history(s).await.unwrap().len(), 3);
+    assert_eq!(app.rescore(&op()).await.unwrap().assessments, 0);
+    assert_eq!(app.assessment_history(&op(), s).await.unwrap().len(), 3);
 }
 
 async fn queue_orders_by_due_time_overdue_first(db: Db) {
@@ -885,7 +974,7 @@ async fn queue_orders_by_due_time_overdue_first(db: Db) {
         subject_of(&app, 900_000_002).await,
         subject_of(&app, 900_000_003).await,
     );
-    let queue = app.queue(10).await.unwrap();
+    let queue = app.queue(&op(), 10).await.unwrap();
     let order: Vec<SubjectId> = queue.iter().map(|e| e.subject).collect();
     assert_eq!(order, vec![high_s, medium_s, low_s]);
     let bands: Vec<&str> = queue.iter().map(|e| e.band.as_str()).collect();
@@ -899,11 +988,11 @@ async fn queue_orders_by_due_time_overdue_first(db: Db) {
     );
     assert_eq!(queue[0].seconds_left, 6 * DAY);
     assert_eq!(queue.iter().map(|e| e.referrals).sum::<i64>(), 3);
-    assert_eq!(app.queue(1).await.unwrap().len(), 1);
+    assert_eq!(app.queue(&op(), 1).await.unwrap().len(), 1);
 
     // Past the High deadline: it is overdue, the others are not.
     clock.set(jiff::Timestamp::from_second(start() + 10 * DAY).unwrap());
-    let queue = app.queue(10).await.unwrap();
+    let queue = app.queue(&op(), 10).await.unwrap();
     assert_eq!(queue[0].subject, high_s);
     assert!(queue[0].overdue);
     assert_eq!(queue[0].seconds_left, -2 * DAY);
@@ -918,14 +1007,14 @@ async fn queue_orders_by_due_time_overdue_first(db: Db) {
     urgent["reportAnnotations"] = json!(["sadisticOnlineExploitation"]);
     ingest(&app, &[urgent]).await;
     let urgent_s = subject_of(&app, 900_000_004).await;
-    let queue = app.queue(10).await.unwrap();
+    let queue = app.queue(&op(), 10).await.unwrap();
     assert_eq!(queue[0].subject, high_s, "due at day 8");
     assert_eq!(queue[1].subject, urgent_s, "due at day 11");
     assert_eq!(queue[1].band, "very_high");
 
     // Everything overdue: still soonest due (most overdue) first.
     clock.set(jiff::Timestamp::from_second(start() + 40 * DAY).unwrap());
-    let queue = app.queue(10).await.unwrap();
+    let queue = app.queue(&op(), 10).await.unwrap();
     assert_eq!(
         queue.iter().map(|e| e.subject).collect::<Vec<_>>(),
         vec![high_s, urgent_s, medium_s, low_s]
@@ -1035,9 +1124,14 @@ async fn export_writes_every_live_subject_as_json(db: Db) {
         subject_of(&app, 1_000_000_001).await,
         subject_of(&app, 1_000_000_003).await,
     );
-    app.merge_subjects(a, b, "Same household account, confirmed", "DS Example")
-        .await
-        .unwrap();
+    app.merge_subjects(
+        a,
+        b,
+        "Same household account, confirmed",
+        &operator("DS Example"),
+    )
+    .await
+    .unwrap();
     let (written, value) = export(&app).await;
     assert_eq!(written, 1);
     assert_eq!(value[0]["referrals"].as_array().unwrap().len(), 3);
@@ -1057,7 +1151,10 @@ async fn referral_view_explains_its_band(db: Db) {
     );
     ingest(&app, &[doc]).await;
 
-    let view = app.referral("1100000001").await.unwrap();
+    let view = app
+        .referral(&op(), "1100000001", Why::default())
+        .await
+        .unwrap();
     assert_eq!(view.incident_type.as_deref(), Some(ENTICEMENT));
     let explanation = view.explanation.expect("a stored explanation");
     assert_eq!(explanation.band.as_str(), view.band);
@@ -1088,7 +1185,7 @@ async fn referral_view_explains_its_band(db: Db) {
     assert_eq!(view.subject.band, "high");
     assert!(view.report.is_some());
     assert!(matches!(
-        app.referral("not a reference").await,
+        app.referral(&op(), "not a reference", Why::default()).await,
         Err(AppError::Invalid(_))
     ));
 }
@@ -1108,8 +1205,11 @@ async fn link_corpus(backend: Backend, corpus: std::path::PathBuf) -> Linked {
     let out = Rc::new(std::cell::RefCell::new(None));
     let slot = out.clone();
     severn_store::testing::run(backend, move |db| async move {
-        let app = App::new(db, clock());
-        let mut ingester = Ingester::new(&app).await.unwrap().with_batch_size(64);
+        let app = App::new(db, clock(), AuditKey::new([1; 32]));
+        let mut ingester = Ingester::new(&app, &op(), None)
+            .await
+            .unwrap()
+            .with_batch_size(64);
         for item in severn_ingest::walk(&[corpus.join("packages"), corpus.join("partner")]) {
             ingester.push(item).await.unwrap();
         }

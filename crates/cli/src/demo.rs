@@ -1,5 +1,6 @@
 //! `severn demo`: a demo database built from synthetic referrals, as if they had arrived over past weeks.
 
+use crate::Ctx;
 use anyhow::{Context, Result};
 use clap::Args;
 use severn_app::App;
@@ -33,17 +34,22 @@ fn dissemination(package: &Path) -> Option<jiff::Timestamp> {
     manifest.get("disseminatedAt")?.as_str()?.parse().ok()
 }
 
-pub async fn run(database: Option<String>, args: DemoArgs) -> Result<()> {
-    let url = match database {
-        Some(url) => url,
+pub async fn run(ctx: &Ctx, database: Option<String>, args: DemoArgs) -> Result<()> {
+    let (url, key_file) = match database {
+        Some(url) => (url, ctx.key.clone()),
         None => {
             // The demo always starts afresh on its own file, never on severn.db.
-            for suffix in ["", "-wal", "-shm"] {
+            for suffix in ["", "-wal", "-shm", ".audit-key", ".audit-checkpoints"] {
                 let _ = std::fs::remove_file(format!("{DEMO_DATABASE_FILE}{suffix}"));
             }
-            format!("sqlite://{DEMO_DATABASE_FILE}")
+            (
+                format!("sqlite://{DEMO_DATABASE_FILE}"),
+                PathBuf::from(format!("{DEMO_DATABASE_FILE}.audit-key")),
+            )
         }
     };
+    let key = severn_app::audit::load_or_create_key(&key_file)
+        .with_context(|| format!("audit key {}", key_file.display()))?;
     let scratch = tempfile::tempdir()?;
     let corpus = args
         .corpus
@@ -57,7 +63,7 @@ pub async fn run(database: Option<String>, args: DemoArgs) -> Result<()> {
     let db = Db::connect(&url)
         .await
         .with_context(|| format!("opening {url}"))?;
-    let app = App::new(db, clock.clone());
+    let app = App::new(db, clock.clone(), key);
 
     // Each package is received a few hours after the NCA sent it, so clocks start at realistic times.
     let mut packages: Vec<PathBuf> = std::fs::read_dir(corpus.join("packages"))?
@@ -82,7 +88,7 @@ pub async fn run(database: Option<String>, args: DemoArgs) -> Result<()> {
         .checked_sub(jiff::SignedDuration::from_secs(window as i64))?
         .checked_sub(delay)?;
     let mut latest = start;
-    let mut ingester = Ingester::new(&app).await?;
+    let mut ingester = Ingester::new(&app, &ctx.actor, None).await?;
     for (package, sent) in packages.iter().zip(sent) {
         let offset = sent
             .map(|t| (t.as_second() - first.as_second()) as f64 / span * window)
@@ -125,7 +131,7 @@ pub async fn run(database: Option<String>, args: DemoArgs) -> Result<()> {
         counts.identifiers,
         clock_now(&app)
     );
-    crate::output::queue(&app.queue(args.limit).await?, false)?;
+    crate::output::queue(&app.queue(&ctx.actor, args.limit).await?, false)?;
     say!(
         "\nTry: severn --database {url} referral show <REF>   (references are in the subjects: severn --database {url} subjects --json)"
     );

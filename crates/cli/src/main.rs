@@ -19,11 +19,13 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use severn_app::App;
+use severn_app::gate::Why;
 use severn_app::ingest::{DEFAULT_BATCH_SIZE, IngestSummary, Ingester};
+use severn_domain::access::Actor;
 use severn_domain::clock::SystemClock;
 use severn_domain::ids::SubjectId;
 use severn_domain::risk::{Answers, Band};
-use severn_store::Db;
+use severn_store::{AuditQuery, Db};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -36,6 +38,16 @@ struct Cli {
     /// Database URL: sqlite://PATH (created if missing) or postgres://USER@HOST/DB.
     #[arg(long, global = true, env = "SEVERN_DATABASE_URL")]
     database: Option<String>,
+    /// The audit log's key file (64 hex digits), kept outside the database; created if missing. Default:
+    /// beside a SQLite database (DB.audit-key), or severn-audit.key for PostgreSQL.
+    #[arg(long, global = true, env = "SEVERN_AUDIT_KEY_FILE")]
+    audit_key: Option<PathBuf>,
+    /// Where signed audit checkpoints are appended, outside the database. Default: beside the key file.
+    #[arg(long, global = true, env = "SEVERN_AUDIT_CHECKPOINTS")]
+    audit_checkpoints: Option<PathBuf>,
+    /// The name the audit log records for what you do at the command line.
+    #[arg(long, global = true, env = "USER", default_value = "unknown")]
+    operator: String,
     #[command(subcommand)]
     command: Command,
 }
@@ -93,6 +105,37 @@ enum Command {
         #[arg(long)]
         truth: PathBuf,
     },
+    /// The statutory audit log: verify it, checkpoint it, read it.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check every entry's chain MAC and the log's end against the checkpoints; exits 1 on any problem.
+    Verify {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a signed checkpoint of the log's head to the checkpoint file.
+    Checkpoint,
+    /// Entries, newest first: who consulted a subject (--target subject:ID), what a person did (--actor).
+    Show {
+        #[arg(long)]
+        target: Option<String>,
+        #[arg(long)]
+        actor: Option<String>,
+        /// From this time (RFC 3339), inclusive.
+        #[arg(long)]
+        from: Option<jiff::Timestamp>,
+        /// Up to this time (RFC 3339), exclusive.
+        #[arg(long)]
+        to: Option<jiff::Timestamp>,
+        #[arg(long, default_value_t = 100)]
+        limit: i64,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Args)]
@@ -103,6 +146,9 @@ struct IngestArgs {
     /// Documents per transaction.
     #[arg(long, default_value_t = DEFAULT_BATCH_SIZE)]
     batch_size: usize,
+    /// The force (code or name) that owns referrals whose NCA package does not name a known force.
+    #[arg(long)]
+    force: Option<String>,
 }
 
 #[derive(Args)]
@@ -151,8 +197,6 @@ enum SubjectCommand {
         other: i64,
         #[arg(long)]
         rationale: String,
-        #[arg(long, env = "USER", default_value = "unknown")]
-        actor: String,
     },
     /// Move referrals out of SUBJECT into a new subject: they concern a different person.
     Split {
@@ -162,8 +206,6 @@ enum SubjectCommand {
         referrals: Vec<String>,
         #[arg(long)]
         rationale: String,
-        #[arg(long, env = "USER", default_value = "unknown")]
-        actor: String,
     },
 }
 
@@ -190,8 +232,6 @@ enum RiskCommand {
         subject: i64,
         #[arg(long = "answer", value_name = "QUESTION=ANSWER")]
         answers: Vec<String>,
-        #[arg(long, env = "USER", default_value = "unknown")]
-        assessor: String,
         #[arg(long)]
         json: bool,
     },
@@ -202,8 +242,6 @@ enum RiskCommand {
         band: String,
         #[arg(long)]
         rationale: String,
-        #[arg(long, env = "USER", default_value = "unknown")]
-        supervisor: String,
     },
     /// Re-assess everything under the active tool (or FILE, installed first), keeping the history.
     Rescore {
@@ -247,23 +285,87 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
     })
 }
 
-async fn connect(url: &str) -> Result<App> {
-    let db = Db::connect(url)
-        .await
-        .with_context(|| format!("opening database {url}"))?;
-    Ok(App::new(db, Arc::new(SystemClock)))
+/// What a command needs to open the database as the person at the command line.
+pub(crate) struct Ctx {
+    pub url: String,
+    pub key: PathBuf,
+    pub checkpoints: PathBuf,
+    pub actor: Actor,
+    /// The application once a command has opened it, so its audit log can be checkpointed at the end.
+    opened: std::sync::Mutex<Option<App>>,
+}
+
+impl Ctx {
+    fn new(cli: &Cli) -> Ctx {
+        let url = cli
+            .database
+            .clone()
+            .unwrap_or_else(|| DEFAULT_DATABASE.to_owned());
+        let key = cli.audit_key.clone().unwrap_or_else(|| {
+            match url
+                .strip_prefix("sqlite://")
+                .or_else(|| url.strip_prefix("sqlite:"))
+            {
+                Some(path) => PathBuf::from(format!(
+                    "{}.audit-key",
+                    path.split('?').next().unwrap_or(path)
+                )),
+                None => PathBuf::from("severn-audit.key"),
+            }
+        });
+        let checkpoints = cli
+            .audit_checkpoints
+            .clone()
+            .unwrap_or_else(|| key.with_extension("audit-checkpoints"));
+        Ctx {
+            url,
+            key,
+            checkpoints,
+            actor: Actor::Operator {
+                name: cli.operator.clone(),
+            },
+            opened: std::sync::Mutex::new(None),
+        }
+    }
+
+    pub(crate) async fn connect(&self) -> Result<App> {
+        let key = severn_app::audit::load_or_create_key(&self.key)
+            .with_context(|| format!("audit key {}", self.key.display()))?;
+        let db = Db::connect(&self.url)
+            .await
+            .with_context(|| format!("opening database {}", self.url))?;
+        let app = App::new(db, Arc::new(SystemClock), key);
+        *self.opened.lock().expect("ctx lock") = Some(app.clone());
+        Ok(app)
+    }
+
+    /// Records the log's head outside the database, so a later truncation shows.
+    async fn checkpoint(&self) -> Result<()> {
+        let opened = self.opened.lock().expect("ctx lock").take();
+        if let Some(app) = opened {
+            let checkpoint = app.audit_checkpoint().await?;
+            severn_app::audit::append_checkpoint(&self.checkpoints, &checkpoint)
+                .with_context(|| format!("audit checkpoints {}", self.checkpoints.display()))?;
+        }
+        Ok(())
+    }
 }
 
 async fn run(cli: Cli) -> Result<ExitCode> {
-    let url = cli
-        .database
-        .clone()
-        .unwrap_or_else(|| DEFAULT_DATABASE.to_owned());
+    let ctx = Ctx::new(&cli);
+    let code = command(&ctx, cli).await?;
+    ctx.checkpoint().await?;
+    Ok(code)
+}
+
+async fn command(ctx: &Ctx, cli: Cli) -> Result<ExitCode> {
+    let actor = &ctx.actor;
+    let mut code = ExitCode::SUCCESS;
     match cli.command {
         Command::Migrate => {
-            let app = connect(&url).await?;
+            let app = ctx.connect().await?;
             app.db.migrate().await?;
-            say!("database {url} is up to date");
+            say!("database {} is up to date", ctx.url);
         }
         Command::Serve { bind, https } => {
             let app = connect(&url).await?;
@@ -277,14 +379,15 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 .with_context(|| format!("serving at {bind}"))?;
         }
         Command::Ingest(args) => {
-            let app = connect(&url).await?;
+            let app = ctx.connect().await?;
             // Rejects keep their path for `severn rejects retry`, which may run from another directory.
             let paths: Vec<PathBuf> = args
                 .paths
                 .iter()
                 .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone()))
                 .collect();
-            let summary = ingest(&app, &paths, args.batch_size).await?;
+            let summary =
+                ingest(&app, actor, args.force.as_deref(), &paths, args.batch_size).await?;
             say!(
                 "ingested {}, duplicates {}, rejected {}",
                 summary.ingested + summary.new_versions,
@@ -292,16 +395,16 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 summary.rejected
             );
             if summary.rejected > 0 {
-                return Ok(ExitCode::from(2));
+                code = ExitCode::from(2);
             }
         }
         Command::Rejects(args) => {
-            let app = connect(&url).await?;
+            let app = ctx.connect().await?;
             match args.action {
                 Some(RejectsAction::Retry { ids }) => {
                     let mut failed = false;
                     for id in ids {
-                        let s = app.retry_reject(id).await?;
+                        let s = app.retry_reject(actor, id).await?;
                         failed |= s.rejected > 0;
                         say!(
                             "reject {id}: ingested {}, duplicates {}, rejected {}{}",
@@ -316,10 +419,10 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                         );
                     }
                     if failed {
-                        return Ok(ExitCode::from(2));
+                        code = ExitCode::from(2);
                     }
                 }
-                None => output::rejects(&app.rejects(args.all).await?, args.json)?,
+                None => output::rejects(&app.rejects(actor, args.all).await?, args.json)?,
             }
         }
         Command::Synth(args) => {
@@ -330,26 +433,27 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             say!("{}", serde_json::to_string_pretty(&summary)?);
         }
         Command::Subjects { json: _ } => {
-            let app = connect(&url).await?;
+            let app = ctx.connect().await?;
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::new(stdout.lock());
-            app.export_subjects(&mut out).await?;
+            let why = Why::because(format!("export of every subject by {}", actor.audit_name()));
+            app.export_subjects(actor, why, &mut out).await?;
             out.flush()?;
         }
         Command::Subject(command) => {
-            let app = connect(&url).await?;
+            let app = ctx.connect().await?;
             match command {
-                SubjectCommand::Show { id, json } => {
-                    output::subject(&app.subject(SubjectId(id)).await?, json)?
-                }
+                SubjectCommand::Show { id, json } => output::subject(
+                    &app.subject(actor, SubjectId(id), Why::default()).await?,
+                    json,
+                )?,
                 SubjectCommand::Merge {
                     subject,
                     other,
                     rationale,
-                    actor,
                 } => {
                     let s = app
-                        .merge_subjects(SubjectId(subject), SubjectId(other), &rationale, &actor)
+                        .merge_subjects(SubjectId(subject), SubjectId(other), &rationale, actor)
                         .await?;
                     say!(
                         "subject {other} merged into subject {}: band {}, due {}",
@@ -362,10 +466,9 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     subject,
                     referrals,
                     rationale,
-                    actor,
                 } => {
                     let s = app
-                        .split_subject(SubjectId(subject), &referrals, &rationale, &actor)
+                        .split_subject(SubjectId(subject), &referrals, &rationale, actor)
                         .await?;
                     say!(
                         "{} referral(s) moved from subject {subject} to new subject {}: band {}, due {}",
@@ -378,17 +481,21 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             }
         }
         Command::Queue { json, limit } => {
-            let app = connect(&url).await?;
-            output::queue(&app.queue(limit).await?, json)?;
+            let app = ctx.connect().await?;
+            output::queue(&app.queue(actor, limit).await?, json)?;
         }
         Command::Referral(ReferralCommand::Show { reference, json }) => {
-            let app = connect(&url).await?;
-            output::referral(&app.referral(&reference).await?, json)?;
+            let app = ctx.connect().await?;
+            output::referral(
+                &app.referral(actor, &reference, Why::default()).await?,
+                json,
+            )?;
         }
-        Command::Risk(command) => return risk(&url, command).await,
-        Command::Demo(args) => demo::run(cli.database, args).await?,
+        Command::Risk(command) => code = risk(ctx, command).await?,
+        Command::Demo(args) => demo::run(ctx, cli.database, args).await?,
+        Command::Audit(command) => code = audit(ctx, command).await?,
         Command::Quality { truth } => {
-            let app = connect(&url).await?;
+            let app = ctx.connect().await?;
             let truth = severn_app::quality::read_ground_truth(&truth)
                 .with_context(|| format!("reading {}", truth.display()))?;
             let predicted = app.subject_of_every_referral().await?;
@@ -396,10 +503,69 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             say!("{}", serde_json::to_string_pretty(&quality)?);
         }
     }
+    Ok(code)
+}
+
+async fn audit(ctx: &Ctx, command: AuditCommand) -> Result<ExitCode> {
+    let app = ctx.connect().await?;
+    match command {
+        AuditCommand::Verify { json } => {
+            let checkpoints = severn_app::audit::read_checkpoints(&ctx.checkpoints)?;
+            let verification = app.verify_audit(checkpoints).await?;
+            if json {
+                say!("{}", serde_json::to_string_pretty(&verification)?);
+            } else {
+                for problem in &verification.problems {
+                    say!("{problem}");
+                }
+                say!(
+                    "{} entries, {} checkpoints: {}",
+                    verification.entries,
+                    verification.checkpoints,
+                    if verification.problems.is_empty() {
+                        "the log is intact".to_owned()
+                    } else {
+                        format!("{} problem(s)", verification.problems.len())
+                    }
+                );
+            }
+            if !verification.problems.is_empty() {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+        AuditCommand::Checkpoint => {
+            let checkpoint = app.audit_checkpoint().await?;
+            severn_app::audit::append_checkpoint(&ctx.checkpoints, &checkpoint)?;
+            say!(
+                "checkpoint at entry {} written to {}",
+                checkpoint.seq,
+                ctx.checkpoints.display()
+            );
+        }
+        AuditCommand::Show {
+            target,
+            actor,
+            from,
+            to,
+            limit,
+            json,
+        } => {
+            let query = AuditQuery {
+                target,
+                actor,
+                from: from.map(|t| t.as_second()),
+                to: to.map(|t| t.as_second()),
+                limit,
+            };
+            let entries = app.audit_search(&ctx.actor, &query).await?;
+            output::audit(&entries, json)?;
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 
-async fn risk(url: &str, command: RiskCommand) -> Result<ExitCode> {
+async fn risk(ctx: &Ctx, command: RiskCommand) -> Result<ExitCode> {
+    let actor = &ctx.actor;
     match command {
         RiskCommand::Check { file } => {
             let text = std::fs::read_to_string(&file)
@@ -415,7 +581,7 @@ async fn risk(url: &str, command: RiskCommand) -> Result<ExitCode> {
             );
         }
         RiskCommand::Install { file } => {
-            let app = connect(url).await?;
+            let app = ctx.connect().await?;
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("reading {}", file.display()))?;
             let tool = app.install_tool(&text).await?;
@@ -426,16 +592,15 @@ async fn risk(url: &str, command: RiskCommand) -> Result<ExitCode> {
             );
         }
         RiskCommand::Show => {
-            let app = connect(url).await?;
+            let app = ctx.connect().await?;
             output::tool(&app.active_tool().await?)?;
         }
         RiskCommand::Assess {
             subject,
             answers,
-            assessor,
             json,
         } => {
-            let app = connect(url).await?;
+            let app = ctx.connect().await?;
             let tool = app.active_tool().await?;
             let mut parsed = Answers::new();
             for pair in answers {
@@ -445,32 +610,31 @@ async fn risk(url: &str, command: RiskCommand) -> Result<ExitCode> {
                 let answer = tool.parse_answer(question.trim(), value.trim())?;
                 parsed.insert(question.trim().to_owned(), answer);
             }
-            let saved = app.assess(SubjectId(subject), parsed, &assessor).await?;
+            let saved = app.assess(SubjectId(subject), parsed, actor).await?;
             output::assessment(&saved, json)?;
         }
         RiskCommand::Override {
             subject,
             band,
             rationale,
-            supervisor,
         } => {
-            let app = connect(url).await?;
+            let app = ctx.connect().await?;
             let Some(band) = Band::parse(&band) else {
                 bail!("{band:?} is not a band: use very_high, high, medium or low");
             };
             let saved = app
-                .override_band(SubjectId(subject), band, &rationale, &supervisor)
+                .override_band(SubjectId(subject), band, &rationale, actor)
                 .await?;
             output::assessment(&saved, false)?;
         }
         RiskCommand::Rescore { tool } => {
-            let app = connect(url).await?;
+            let app = ctx.connect().await?;
             if let Some(file) = tool {
                 let text = std::fs::read_to_string(&file)
                     .with_context(|| format!("reading {}", file.display()))?;
                 app.install_tool(&text).await?;
             }
-            let summary = app.rescore().await?;
+            let summary = app.rescore(actor).await?;
             say!(
                 "rescored under {}: {} referrals ({} changed band), {} assessments ({} changed band)",
                 summary.tool,
@@ -481,8 +645,8 @@ async fn risk(url: &str, command: RiskCommand) -> Result<ExitCode> {
             );
         }
         RiskCommand::History { subject, json } => {
-            let app = connect(url).await?;
-            let history = app.assessment_history(SubjectId(subject)).await?;
+            let app = ctx.connect().await?;
+            let history = app.assessment_history(actor, SubjectId(subject)).await?;
             if json {
                 say!("{}", serde_json::to_string_pretty(&history)?);
             } else {
@@ -498,6 +662,8 @@ async fn risk(url: &str, command: RiskCommand) -> Result<ExitCode> {
 /// Parses on a thread of its own while this task writes batches, so the two cores share the work.
 pub(crate) async fn ingest(
     app: &App,
+    actor: &Actor,
+    force: Option<&str>,
     paths: &[PathBuf],
     batch_size: usize,
 ) -> Result<IngestSummary> {
@@ -531,7 +697,9 @@ pub(crate) async fn ingest(
         ProgressStyle::with_template("{spinner} {elapsed} {human_pos} documents ({per_sec}) {msg}")
             .expect("progress template"),
     );
-    let mut ingester = Ingester::new(app).await?.with_batch_size(batch_size);
+    let mut ingester = Ingester::new(app, actor, force)
+        .await?
+        .with_batch_size(batch_size);
     while let Some(chunk) = receiver.recv().await {
         let count = chunk.len() as u64;
         for item in chunk {

@@ -2,6 +2,7 @@
 
 use anyhow::Result;
 use severn_app::views::{QueueEntry, ReferralView, SubjectSummary};
+use severn_domain::audit::AuditEntry;
 use severn_domain::risk::{Band, Outcome, RiskTool};
 use severn_store::{AssessmentRow, RejectRow};
 
@@ -261,6 +262,42 @@ pub fn rejects(rows: &[RejectRow], as_json: bool) -> Result<()> {
         );
     }
     say!("Correct the file, then run `severn rejects retry ID`.");
+    Ok(())
+}
+
+pub fn audit(entries: &[AuditEntry], as_json: bool) -> Result<()> {
+    if as_json {
+        return json(&entries);
+    }
+    if entries.is_empty() {
+        say!("No audit entries match.");
+        return Ok(());
+    }
+    for e in entries {
+        let extra: Vec<String> = [
+            e.justification.as_ref().map(|j| format!("why: {j}")),
+            e.recipients.as_ref().map(|r| format!("to: {r}")),
+            e.detail.as_ref().map(|d| format!("({d})")),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        say!(
+            "{:>8}  {}  {}  {} {} {} — {}{}",
+            e.seq,
+            when(e.at),
+            e.actor,
+            e.processing,
+            e.action,
+            e.target,
+            e.outcome,
+            if extra.is_empty() {
+                String::new()
+            } else {
+                format!("  {}", extra.join("  "))
+            }
+        );
+    }
     Ok(())
 }
 

@@ -38,3 +38,15 @@ typed_id!(
     /// A rejected document kept for correction.
     RejectId
 );
+typed_id!(
+    /// An organisation: a force, the regional unit, the NCA or the PCC's office.
+    OrgId
+);
+typed_id!(
+    /// A team inside an organisation.
+    TeamId
+);
+typed_id!(
+    /// A person or a service account who signs in to Severn.
+    StaffId
+);

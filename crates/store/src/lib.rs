@@ -3,12 +3,14 @@
 //! Queries are written once and run on either backend (`$1` placeholders work on both); the backend is chosen
 //! from the database URL at run time. Each backend has its own migrations folder, kept in step by hand.
 
+mod access;
 mod identity;
 mod rows;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod tx;
 
+pub use access::{AuditQuery, AuditRecord, NewStaff, OrgRow, Reach, Scope, StaffRow};
 pub use identity::{ApiTokenRow, CredentialRow, NewSession, SessionRow};
 pub use rows::*;
 pub use tx::{Counts, FileDetailOutcome, Tx};
@@ -28,6 +30,8 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error("migration failed")]
     Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("the request reaches beyond what was authorised")]
+    OutOfScope,
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
 }

@@ -1,7 +1,7 @@
 //! Plain rows passed between the use-case layer and storage.
 
 use serde::{Deserialize, Serialize};
-use severn_domain::ids::{IdentifierId, ReferralId, SubjectId};
+use severn_domain::ids::{IdentifierId, OrgId, ReferralId, SubjectId};
 
 /// What storage knows of a referral when a document with its source reference arrives again.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,6 +38,8 @@ pub struct SubjectRow {
     pub band_reason: String,
     pub clock_start_at: i64,
     pub due_at: i64,
+    /// The force that owns the case; `None` until one is assigned.
+    pub owner_org: Option<OrgId>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -63,6 +65,8 @@ pub struct ReferralRow {
     pub signals: String,
     /// The normalised report (JSON). Never file content.
     pub document: String,
+    /// The force that received the referral; `None` until one is assigned.
+    pub owner_org: Option<OrgId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,8 +1,9 @@
 //! A transaction on either backend, with every query Severn makes.
 
+use crate::access::Scope;
 use crate::rows::*;
 use crate::{Result, StoreError};
-use severn_domain::ids::{IdentifierId, ReferralId, SubjectId};
+use severn_domain::ids::{IdentifierId, OrgId, ReferralId, SubjectId};
 // Column lists are compile-time constants, so the formatted queries below carry no outside input.
 use sqlx::{AssertSqlSafe, Postgres, QueryBuilder, Row, Sqlite, Transaction};
 
@@ -30,12 +31,13 @@ macro_rules! on {
         }
     };
 }
+pub(crate) use on;
 
 const SUBJECT_COLUMNS: &str = "id, created_at, status, merged_into, provisional_band, assessment_id, band, \
-     band_reason, clock_start_at, due_at";
+     band_reason, clock_start_at, due_at, owner_org";
 const REFERRAL_COLUMNS: &str = "id, source_ref, format, source, version, content_sha256, received_at, \
      clock_start_at, nca_reference, disseminated_at, incident_type, incident_at, platform, subject_id, band, \
-     outcome, signals, document";
+     outcome, signals, document, owner_org";
 const ASSESSMENT_COLUMNS: &str = "id, subject_id, tool_id, tool_version, answers, outcome, band, assessor, \
      assessed_at, override_band, override_rationale, override_by, rescored_from";
 
@@ -67,6 +69,7 @@ where
         band_reason: row.try_get(7)?,
         clock_start_at: row.try_get(8)?,
         due_at: row.try_get(9)?,
+        owner_org: row.try_get::<Option<i64>, _>(10)?.map(OrgId),
     })
 }
 
@@ -96,6 +99,7 @@ where
         outcome: row.try_get(15)?,
         signals: row.try_get(16)?,
         document: row.try_get(17)?,
+        owner_org: row.try_get::<Option<i64>, _>(18)?.map(OrgId),
     })
 }
 
@@ -335,7 +339,8 @@ impl Tx {
                         .push_bind(s.band.as_str())
                         .push_bind(s.band_reason.as_str())
                         .push_bind(s.clock_start_at)
-                        .push_bind(s.due_at);
+                        .push_bind(s.due_at)
+                        .push_bind(s.owner_org.map(|o| o.0));
                 });
                 q.build().execute(&mut *conn).await?;
             })
@@ -358,13 +363,15 @@ impl Tx {
                         .push_bind(s.band.as_str())
                         .push_bind(s.band_reason.as_str())
                         .push_bind(s.clock_start_at)
-                        .push_bind(s.due_at);
+                        .push_bind(s.due_at)
+                        .push_bind(s.owner_org.map(|o| o.0));
                 });
                 q.push(
                     " ON CONFLICT (id) DO UPDATE SET status = excluded.status, merged_into = excluded.merged_into, \
                      provisional_band = excluded.provisional_band, assessment_id = excluded.assessment_id, \
                      band = excluded.band, band_reason = excluded.band_reason, \
-                     clock_start_at = excluded.clock_start_at, due_at = excluded.due_at",
+                     clock_start_at = excluded.clock_start_at, due_at = excluded.due_at, \
+                     owner_org = COALESCE(subject.owner_org, excluded.owner_org)",
                 );
                 q.build().execute(&mut *conn).await?;
             })
@@ -412,13 +419,22 @@ impl Tx {
         Ok(self.subjects(&[id]).await?.into_iter().next())
     }
 
-    /// Open subjects, soonest due first (overdue work first), at most `limit`.
-    pub async fn queue(&mut self, limit: i64) -> Result<Vec<SubjectRow>> {
+    /// Open subjects in the scope's force, soonest due first (overdue work first), at most `limit`.
+    pub async fn queue(&mut self, scope: &Scope, limit: i64) -> Result<Vec<SubjectRow>> {
+        let owner = scope.list_owner()?;
         on!(self, conn => {
-            let rows = sqlx::query(AssertSqlSafe(format!(
-                "SELECT {SUBJECT_COLUMNS} FROM subject WHERE status = 'open' ORDER BY due_at, id LIMIT $1"
-            )))
-            .bind(limit)
+            let rows = match owner {
+                Some(org) => sqlx::query(AssertSqlSafe(format!(
+                    "SELECT {SUBJECT_COLUMNS} FROM subject WHERE owner_org = $2 AND status = 'open' \
+                     ORDER BY due_at, id LIMIT $1"
+                )))
+                .bind(limit)
+                .bind(org.0),
+                None => sqlx::query(AssertSqlSafe(format!(
+                    "SELECT {SUBJECT_COLUMNS} FROM subject WHERE status = 'open' ORDER BY due_at, id LIMIT $1"
+                )))
+                .bind(limit),
+            }
             .fetch_all(&mut *conn)
             .await?;
             rows.iter().map(subject_from).collect()
@@ -428,15 +444,19 @@ impl Tx {
     /// Every subject id that is not merged away, in id order, after `after`, at most `limit`.
     pub async fn live_subject_ids(
         &mut self,
+        scope: &Scope,
         after: SubjectId,
         limit: i64,
     ) -> Result<Vec<SubjectId>> {
+        let owner = scope.list_owner()?;
         on!(self, conn => {
             let ids: Vec<i64> = sqlx::query_scalar(
-                "SELECT id FROM subject WHERE status <> 'merged' AND id > $1 ORDER BY id LIMIT $2",
+                "SELECT id FROM subject WHERE status <> 'merged' AND id > $1 AND ($3 IS NULL OR owner_org = $3) \
+                 ORDER BY id LIMIT $2",
             )
             .bind(after.0)
             .bind(limit)
+            .bind(owner.map(|o| o.0))
             .fetch_all(&mut *conn)
             .await?;
             Ok(ids.into_iter().map(SubjectId).collect())
@@ -465,7 +485,8 @@ impl Tx {
                         .push_bind(r.band.as_str())
                         .push_bind(r.outcome.as_str())
                         .push_bind(r.signals.as_str())
-                        .push_bind(r.document.as_str());
+                        .push_bind(r.document.as_str())
+                        .push_bind(r.owner_org.map(|o| o.0));
                 });
                 q.build().execute(&mut *conn).await?;
             })
@@ -555,6 +576,18 @@ impl Tx {
                 .await?;
             row.as_ref().map(referral_from).transpose()
         })
+    }
+
+    /// A referral, when the scope covers its case.
+    pub async fn referral_in_scope(
+        &mut self,
+        scope: &Scope,
+        source_ref: &str,
+    ) -> Result<Option<ReferralRow>> {
+        match self.referral_by_source_ref(source_ref).await? {
+            Some(r) if !scope.covers(r.subject_id, r.owner_org) => Err(StoreError::OutOfScope),
+            found => Ok(found),
+        }
     }
 
     /// Referrals with ids above `after`, in id order, at most `limit`: for passes over every referral.

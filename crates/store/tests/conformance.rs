@@ -2,6 +2,7 @@
 //! the one `Tx` API behaves the same on both. PostgreSQL comes from `SEVERN_TEST_POSTGRES_URL` (default
 //! `postgres://postgres@127.0.0.1:5432/postgres`); the PostgreSQL tests fail when it is unreachable.
 
+use severn_domain::audit::AuditKey;
 use severn_domain::ids::{IdentifierId, ReferralId, SubjectId};
 use severn_store::testing::url_of;
 use severn_store::{
@@ -9,6 +10,7 @@ use severn_store::{
     IdentifierRow, KnownReferral, LinkExplained, LinkRow, NewReject, ReferralIdentifierRow,
     ReferralRow, RejectRow, RiskToolRow, StoreError, SubjectRow,
 };
+use severn_store::{AuditRecord, Reach, Scope, Tx};
 use std::collections::BTreeSet;
 
 severn_store::backend_matrix!(
@@ -36,6 +38,20 @@ severn_store::backend_matrix!(
 // ---------------------------------------------------------------------------------------------------------
 // Row builders
 
+/// A scope over everything, as an operator gets it (the audit entry is written too).
+async fn everything(tx: &mut Tx) -> Scope {
+    let record = AuditRecord {
+        actor: "operator:tester".into(),
+        processing: "consultation".into(),
+        action: "view_queue".into(),
+        target: "queue".into(),
+        ..AuditRecord::default()
+    };
+    tx.audit_allowed(&AuditKey::new([1; 32]), &record, Reach::Everything)
+        .await
+        .unwrap()
+}
+
 fn subject(id: i64, due_at: i64) -> SubjectRow {
     SubjectRow {
         id: SubjectId(id),
@@ -48,6 +64,7 @@ fn subject(id: i64, due_at: i64) -> SubjectRow {
         band_reason: format!("Low provisional from referral {id}"),
         clock_start_at: 500,
         due_at,
+        owner_org: None,
     }
 }
 
@@ -71,6 +88,7 @@ fn referral(id: i64, subject: i64) -> ReferralRow {
         outcome: "{}".into(),
         signals: "{}".into(),
         document: "{}".into(),
+        owner_org: None,
     }
 }
 
@@ -592,13 +610,14 @@ async fn subjects_upsert_and_queue_in_due_order(db: Db) {
     .await;
 
     let mut tx = db.begin().await.unwrap();
+    let scope = everything(&mut tx).await;
     let queue_ids = |rows: Vec<SubjectRow>| rows.into_iter().map(|s| s.id.0).collect::<Vec<_>>();
     assert_eq!(
-        queue_ids(tx.queue(10).await.unwrap()),
+        queue_ids(tx.queue(&scope, 10).await.unwrap()),
         vec![2, 6, 3, 1],
         "open subjects only, soonest due first, ties by id"
     );
-    assert_eq!(queue_ids(tx.queue(2).await.unwrap()), vec![2, 6]);
+    assert_eq!(queue_ids(tx.queue(&scope, 2).await.unwrap()), vec![2, 6]);
     assert_eq!(tx.subject(SubjectId(4)).await.unwrap(), Some(merged));
     assert_eq!(tx.subject(SubjectId(99)).await.unwrap(), None);
 
@@ -627,7 +646,10 @@ async fn subjects_upsert_and_queue_in_due_order(db: Db) {
         tx.subject(SubjectId(7)).await.unwrap(),
         Some(subject(7, 150))
     );
-    assert_eq!(queue_ids(tx.queue(10).await.unwrap()), vec![3, 2, 6, 7, 1]);
+    assert_eq!(
+        queue_ids(tx.queue(&scope, 10).await.unwrap()),
+        vec![3, 2, 6, 7, 1]
+    );
 
     tx.update_subject(&SubjectRow {
         status: "closed".into(),
@@ -638,18 +660,23 @@ async fn subjects_upsert_and_queue_in_due_order(db: Db) {
     tx.commit().await.unwrap();
 
     let mut tx = db.begin_read().await.unwrap();
-    assert_eq!(queue_ids(tx.queue(10).await.unwrap()), vec![3, 2, 6, 7]);
+    assert_eq!(
+        queue_ids(tx.queue(&scope, 10).await.unwrap()),
+        vec![3, 2, 6, 7]
+    );
     let mut all = tx.subjects(&sids(&[7, 1, 2, 3, 4, 5, 6, 8])).await.unwrap();
     all.sort_by_key(|s| s.id);
     assert_eq!(all.len(), 7);
     assert_eq!(all[4], closed);
     assert_eq!(
-        tx.live_subject_ids(SubjectId(0), 100).await.unwrap(),
+        tx.live_subject_ids(&scope, SubjectId(0), 100)
+            .await
+            .unwrap(),
         sids(&[1, 2, 3, 5, 6, 7]),
         "every subject not merged away"
     );
     assert_eq!(
-        tx.live_subject_ids(SubjectId(3), 2).await.unwrap(),
+        tx.live_subject_ids(&scope, SubjectId(3), 2).await.unwrap(),
         sids(&[5, 6])
     );
     tx.commit().await.unwrap();
@@ -660,9 +687,9 @@ async fn subjects_upsert_and_queue_in_due_order(db: Db) {
     tx.update_subjects(&many).await.unwrap();
     let ids: Vec<SubjectId> = many.iter().map(|s| s.id).collect();
     assert_eq!(tx.subjects(&ids).await.unwrap().len(), 250);
-    assert_eq!(tx.queue(1).await.unwrap()[0].id, SubjectId(3));
+    assert_eq!(tx.queue(&scope, 1).await.unwrap()[0].id, SubjectId(3));
     assert_eq!(
-        tx.queue(1000).await.unwrap().last().unwrap().id,
+        tx.queue(&scope, 1000).await.unwrap().last().unwrap().id,
         SubjectId(100)
     );
     tx.commit().await.unwrap();
@@ -671,6 +698,7 @@ async fn subjects_upsert_and_queue_in_due_order(db: Db) {
 async fn merge_subject_moves_referrals_and_assessments(db: Db) {
     commit_subjects(&db, &[subject(1, 100), subject(2, 50), subject(3, 70)]).await;
     let mut tx = db.begin().await.unwrap();
+    let scope = everything(&mut tx).await;
     tx.insert_referrals(&[referral(1, 1), referral(2, 2), referral(3, 3)])
         .await
         .unwrap();
@@ -770,7 +798,7 @@ async fn merge_subject_moves_referrals_and_assessments(db: Db) {
         "other subjects are untouched"
     );
     assert_eq!(
-        tx.live_subject_ids(SubjectId(0), 10).await.unwrap(),
+        tx.live_subject_ids(&scope, SubjectId(0), 10).await.unwrap(),
         sids(&[1, 3])
     );
     assert_eq!(tx.counts().await.unwrap().subjects, 2);

@@ -1,0 +1,126 @@
+//! The audit log's own use cases: the auditor's view (itself logged), verification of the chain against
+//! checkpoints kept outside the database, and the key and checkpoint files.
+
+use crate::gate::Why;
+use crate::{App, AppError, Result};
+use severn_domain::access::{Action, Actor};
+use severn_domain::audit::{AuditEntry, AuditKey, Checkpoint, Problem, Verifier};
+use severn_store::AuditQuery;
+use std::io::{BufRead, Write};
+use std::path::Path;
+
+/// What `verify` found.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Verification {
+    pub entries: u64,
+    pub checkpoints: usize,
+    pub problems: Vec<Problem>,
+}
+
+impl App {
+    /// Entries matching `query`, newest first. Reading the log is itself logged.
+    pub async fn audit_search(&self, actor: &Actor, query: &AuditQuery) -> Result<Vec<AuditEntry>> {
+        let target = format!(
+            "audit:{}",
+            serde_json::json!({
+                "target": query.target, "actor": query.actor, "from": query.from, "to": query.to
+            })
+        );
+        let tx = self.db.begin().await?;
+        let (mut tx, scope) = self
+            .authorise(tx, actor, Action::ReadAudit, &target, None, Why::default())
+            .await?;
+        let entries = tx.audit_search(&scope, query).await?;
+        tx.commit().await?;
+        Ok(entries)
+    }
+
+    /// Checks every entry's MAC and sequence, then the log's end against the checkpoints.
+    pub async fn verify_audit(&self, checkpoints: Vec<Checkpoint>) -> Result<Verification> {
+        let count = checkpoints.len();
+        let mut verifier = Verifier::new(&self.audit_key, checkpoints);
+        let mut after = 0;
+        loop {
+            let mut tx = self.db.begin_read().await?;
+            let page = tx.audit_entries_after(after, 5000).await?;
+            tx.commit().await?;
+            let Some(last) = page.last() else { break };
+            after = last.seq;
+            for entry in &page {
+                verifier.push(entry);
+            }
+        }
+        let entries = verifier.entries;
+        Ok(Verification {
+            entries,
+            checkpoints: count,
+            problems: verifier.finish(),
+        })
+    }
+
+    /// A signed record of the log's head now, to be kept outside the database.
+    pub async fn audit_checkpoint(&self) -> Result<Checkpoint> {
+        let mut tx = self.db.begin_read().await?;
+        let (seq, mac) = tx.audit_head().await?;
+        tx.commit().await?;
+        Ok(Checkpoint::sign(&self.audit_key, seq, &mac, self.now()))
+    }
+}
+
+/// Reads the audit key from `path`, creating a new random key there (readable by its owner only) when the
+/// file does not exist.
+pub fn load_or_create_key(path: &Path) -> Result<AuditKey> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => AuditKey::from_hex(&text)
+            .map_err(|e| AppError::Invalid(format!("audit key file {}: {e}", path.display()))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let key = AuditKey::new(rand::random());
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            let mut file = options.open(path)?;
+            writeln!(file, "{}", key.to_hex())?;
+            Ok(key)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Checkpoints are kept one JSON object a line; a missing file holds none.
+pub fn read_checkpoints(path: &Path) -> Result<Vec<Checkpoint>> {
+    let file = match std::fs::File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e.into()),
+    };
+    let mut checkpoints = Vec::new();
+    for (n, line) in std::io::BufReader::new(file).lines().enumerate() {
+        let line = line?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        checkpoints.push(serde_json::from_str(&line).map_err(|e| {
+            AppError::Invalid(format!(
+                "checkpoint file {} line {}: {e}",
+                path.display(),
+                n + 1
+            ))
+        })?);
+    }
+    Ok(checkpoints)
+}
+
+/// Appends a checkpoint to the file.
+pub fn append_checkpoint(path: &Path, checkpoint: &Checkpoint) -> Result<()> {
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(path)?;
+    writeln!(
+        file,
+        "{}",
+        serde_json::to_string(checkpoint).expect("checkpoint serialises")
+    )?;
+    Ok(())
+}
