@@ -368,7 +368,7 @@ async fn command(ctx: &Ctx, cli: Cli) -> Result<ExitCode> {
             say!("database {} is up to date", ctx.url);
         }
         Command::Serve { bind, https } => {
-            let app = connect(&url).await?;
+            let app = ctx.connect().await?;
             say!("Severn is serving at http://{bind}/ (stop it with Ctrl-C)");
             let options = severn_web::WebOptions {
                 https,

@@ -81,7 +81,8 @@ pub fn router(state: WebState) -> Router {
         .with_state(state)
 }
 
-/// Serves Severn at `bind` until the process is stopped.
+/// Serves Severn at `bind` until the process is interrupted (Ctrl-C), then finishes the requests in hand
+/// and returns, so the caller can record the audit log's checkpoint.
 pub async fn serve(app: App, bind: SocketAddr, options: WebOptions) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(bind).await?;
     tracing::info!("serving Severn at http://{}", listener.local_addr()?);
@@ -90,5 +91,11 @@ pub async fn serve(app: App, bind: SocketAddr, options: WebOptions) -> std::io::
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),
     )
+    .with_graceful_shutdown(async {
+        // If the handler cannot be installed the server runs until it is killed.
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    })
     .await
 }
