@@ -213,7 +213,79 @@ async fn merging_needs_the_csrf_token_and_a_rationale(db: Db) {
     assert_eq!(subjects_on(&browser.get(&site, "/queue").await).len(), 1);
 }
 
+async fn the_api_answers_the_same_questions_in_json(db: Db) {
+    let site = Site::new(db).await;
+    ingest_two(&site).await;
+    let supervisor = site.person("s.sup", &[Role::Supervisor], true).await;
+    let mut browser = Browser::new();
+    browser.sign_in(&site, &supervisor).await;
+    let csrf = browser.get(&site, "/sessions").await.csrf();
+
+    let queue = browser.get(&site, "/api/queue").await;
+    assert_eq!(queue.status, StatusCode::OK, "{}", queue.body);
+    let entries: serde_json::Value = serde_json::from_str(&queue.body).unwrap();
+    let subjects: Vec<i64> = entries
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["subject"].as_i64().unwrap())
+        .collect();
+    assert_eq!(subjects.len(), 2);
+    let referral = browser.get(&site, "/api/referrals/9002").await;
+    let referral: serde_json::Value = serde_json::from_str(&referral.body).unwrap();
+    assert_eq!(referral["referral"], "ncmec:9002");
+
+    let merge = |csrf: Option<&str>| {
+        let mut request = axum::http::Request::post(format!("/api/subjects/{}/merge", subjects[0]))
+            .header(header::CONTENT_TYPE, "application/json");
+        if let Some(csrf) = csrf {
+            request = request.header("x-csrf-token", csrf);
+        }
+        request
+            .body(axum::body::Body::from(
+                json!({ "other": subjects[1], "rationale": "Same person" }).to_string(),
+            ))
+            .unwrap()
+    };
+    let refused = browser.send(&site, merge(None)).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let merged = browser.send(&site, merge(Some(&csrf))).await;
+    assert_eq!(merged.status, StatusCode::OK, "{}", merged.body);
+    let merged: serde_json::Value = serde_json::from_str(&merged.body).unwrap();
+    assert_eq!(merged["subject"], subjects[0]);
+
+    // A malformed body is refused in plain words.
+    let page = browser
+        .send(
+            &site,
+            axum::http::Request::post(format!("/api/subjects/{}/split", subjects[0]))
+                .header(header::CONTENT_TYPE, "application/json")
+                .header("x-csrf-token", &csrf)
+                .body(axum::body::Body::from("{\"referrals\": 7}"))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.body.contains("see /api/openapi.json"), "{}", page.body);
+
+    // Machine feeds act as themselves: their token reaches no personal data.
+    let token = site.service("nca-feed").await;
+    let page = Browser::new()
+        .send(
+            &site,
+            axum::http::Request::get("/api/queue")
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    let error: serde_json::Value = serde_json::from_str(&page.body).unwrap();
+    assert_eq!(error["error"], "Your role does not allow this.");
+}
+
 severn_store::backend_matrix!(
     the_owning_force_works_its_cases_and_others_are_refused_in_plain_words,
     merging_needs_the_csrf_token_and_a_rationale,
+    the_api_answers_the_same_questions_in_json,
 );
