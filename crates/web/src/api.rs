@@ -4,7 +4,7 @@
 //! `/api/openapi.json`.
 
 use crate::WebState;
-use crate::cases::{AuditFilter, Justification, QUEUE_LIMIT, QueueFilter};
+use crate::cases::{AuditFilter, Justification, QUEUE_LIMIT, QueueFilter, SearchForm};
 use crate::error::ApiError;
 use crate::session::ApiActor;
 use axum::Json;
@@ -14,6 +14,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use severn_app::gate::Why;
+use severn_app::staff::SearchHit;
 use severn_app::views::{QueueEntry, ReferralView, SubjectSummary};
 use severn_domain::access::Actor;
 use severn_domain::audit::AuditEntry;
@@ -145,6 +146,14 @@ pub async fn split(
         )
         .await?;
     Ok(Json(new_subject.into()))
+}
+
+pub async fn search(
+    State(state): State<WebState>,
+    ApiActor(actor): ApiActor,
+    Query(form): Query<SearchForm>,
+) -> ApiResult<Vec<SearchHit>> {
+    Ok(Json(form.run(&state, &actor).await?))
 }
 
 pub async fn audit(

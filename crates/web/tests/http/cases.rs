@@ -92,6 +92,30 @@ async fn the_owning_force_works_its_cases_and_others_are_refused_in_plain_words(
     assert_eq!(referral.status, StatusCode::OK, "{}", referral.body);
     assert!(referral.body.contains("first.person@example.com"));
 
+    // Search by identifier, within the force.
+    let hits = browser
+        .get(
+            &site,
+            "/search?kind=email&service=&value=First.Person%40example.com",
+        )
+        .await;
+    assert_eq!(hits.status, StatusCode::OK, "{}", hits.body);
+    assert!(
+        hits.body.contains("1 referral(s) carry this identifier."),
+        "{}",
+        hits.body
+    );
+    assert!(hits.body.contains("href=\"/referrals/ncmec:9001\""));
+    let vague = browser
+        .get(&site, "/search?kind=screen_name&service=&value=someone")
+        .await;
+    assert_eq!(vague.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        vague
+            .body
+            .contains("only identifies someone together with its service")
+    );
+
     // Another force's investigator.
     let other_force = site.org("F2", OrgKind::Force).await;
     let outsider = site
@@ -110,6 +134,10 @@ async fn the_owning_force_works_its_cases_and_others_are_refused_in_plain_words(
     let page = theirs.get(&site, "/referrals/9001").await;
     assert_eq!(page.status, StatusCode::FORBIDDEN);
     assert!(!page.body.contains("first.person@example.com"));
+    let their_search = theirs
+        .get(&site, "/search?kind=email&value=first.person%40example.com")
+        .await;
+    assert!(their_search.body.contains("None of your force's referrals"));
     let their_queue = theirs.get(&site, "/queue").await;
     assert!(
         subjects_on(&their_queue).is_empty(),
