@@ -4,6 +4,7 @@
 pub mod assess;
 pub mod audit;
 pub mod gate;
+pub mod identity;
 pub mod ingest;
 pub mod quality;
 pub mod staff;

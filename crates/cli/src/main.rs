@@ -59,6 +59,16 @@ const DEFAULT_DATABASE: &str = "sqlite://severn.db";
 enum Command {
     /// Apply pending database migrations (they are also applied on every start).
     Migrate,
+    /// Serve the web application and its JSON API.
+    Serve {
+        /// The address and port to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        bind: std::net::SocketAddr,
+        /// Severn is reached over HTTPS (directly or through a proxy): cookies are marked Secure and
+        /// browsers are told to keep to HTTPS.
+        #[arg(long)]
+        https: bool,
+    },
     /// Take in referral documents: CyberTip XML and LE JSON, NCA packages, partner CSV; files or directories.
     Ingest(IngestArgs),
     /// List rejected documents kept for correction, or retry one.
@@ -404,6 +414,17 @@ async fn command(ctx: &Ctx, cli: Cli) -> Result<ExitCode> {
             let app = ctx.connect().await?;
             app.db.migrate().await?;
             say!("database {} is up to date", ctx.url);
+        }
+        Command::Serve { bind, https } => {
+            let app = ctx.connect().await?;
+            say!("Severn is serving at http://{bind}/ (stop it with Ctrl-C)");
+            let options = severn_web::WebOptions {
+                https,
+                ..Default::default()
+            };
+            severn_web::serve(app, bind, options)
+                .await
+                .with_context(|| format!("serving at {bind}"))?;
         }
         Command::Ingest(args) => {
             let app = ctx.connect().await?;

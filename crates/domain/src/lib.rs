@@ -4,9 +4,11 @@
 pub mod access;
 pub mod audit;
 pub mod clock;
+pub mod identity;
 pub mod ids;
 pub mod linking;
 pub mod normalize;
 pub mod report;
 pub mod risk;
 pub mod sla;
+pub mod totp;

@@ -4,12 +4,14 @@
 //! from the database URL at run time. Each backend has its own migrations folder, kept in step by hand.
 
 mod access;
+mod identity;
 mod rows;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod tx;
 
 pub use access::{AuditQuery, AuditRecord, NewStaff, OrgRow, Reach, Scope, StaffRow};
+pub use identity::{ApiTokenRow, CredentialRow, NewSession, SessionRow};
 pub use rows::*;
 pub use tx::{Counts, FileDetailOutcome, Tx};
 

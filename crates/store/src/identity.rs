@@ -1,0 +1,415 @@
+//! Signing in: credentials and the second factor, server-side sessions, API tokens, sign-in attempts per address.
+//!
+//! Session ids and API tokens arrive here already hashed (see `severn_domain::identity::hash_secret`): the
+//! database never holds a value that would let someone sign in.
+
+use crate::tx::on;
+use crate::{Result, StoreError, Tx};
+use severn_domain::identity::SessionStage;
+use severn_domain::ids::StaffId;
+use sqlx::Row;
+
+/// A member of staff's local credential.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CredentialRow {
+    pub staff_id: StaffId,
+    /// argon2id in the PHC string format.
+    pub password_hash: String,
+    /// The confirmed authenticator secret (hex).
+    pub totp_secret: Option<String>,
+    pub totp_last_step: Option<i64>,
+    /// A secret shown during enrolment and not yet confirmed.
+    pub totp_pending_secret: Option<String>,
+    pub failed_attempts: i64,
+    pub locked_until: Option<i64>,
+}
+
+/// A session to store.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub token_hash: String,
+    pub staff_id: StaffId,
+    pub stage: SessionStage,
+    pub provider: String,
+    pub csrf_token: String,
+    pub created_at: i64,
+    pub address: String,
+    pub user_agent: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRow {
+    pub id: i64,
+    pub staff_id: StaffId,
+    pub stage: SessionStage,
+    pub provider: String,
+    pub csrf_token: String,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub address: String,
+    pub user_agent: String,
+    pub ended_at: Option<i64>,
+    pub end_reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiTokenRow {
+    pub id: i64,
+    pub staff_id: StaffId,
+    pub label: String,
+    pub created_by: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+const CREDENTIAL_COLUMNS: &str = "staff_id, password_hash, totp_secret, totp_last_step, totp_pending_secret, \
+     failed_attempts, locked_until";
+const SESSION_COLUMNS: &str = "id, staff_id, stage, provider, csrf_token, created_at, last_seen_at, address, \
+     user_agent, ended_at, end_reason";
+const API_TOKEN_COLUMNS: &str =
+    "id, staff_id, label, created_by, created_at, last_used_at, revoked_at";
+
+fn credential_from<R: Row>(row: &R) -> Result<CredentialRow>
+where
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    usize: sqlx::ColumnIndex<R>,
+{
+    Ok(CredentialRow {
+        staff_id: StaffId(row.try_get(0)?),
+        password_hash: row.try_get(1)?,
+        totp_secret: row.try_get(2)?,
+        totp_last_step: row.try_get(3)?,
+        totp_pending_secret: row.try_get(4)?,
+        failed_attempts: row.try_get(5)?,
+        locked_until: row.try_get(6)?,
+    })
+}
+
+fn session_from<R: Row>(row: &R) -> Result<SessionRow>
+where
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    usize: sqlx::ColumnIndex<R>,
+{
+    let stage: String = row.try_get(2)?;
+    Ok(SessionRow {
+        id: row.try_get(0)?,
+        staff_id: StaffId(row.try_get(1)?),
+        stage: SessionStage::parse(&stage)
+            .ok_or_else(|| StoreError::Corrupt(format!("session stage {stage:?}")))?,
+        provider: row.try_get(3)?,
+        csrf_token: row.try_get(4)?,
+        created_at: row.try_get(5)?,
+        last_seen_at: row.try_get(6)?,
+        address: row.try_get(7)?,
+        user_agent: row.try_get(8)?,
+        ended_at: row.try_get(9)?,
+        end_reason: row.try_get(10)?,
+    })
+}
+
+fn api_token_from<R: Row>(row: &R) -> Result<ApiTokenRow>
+where
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    usize: sqlx::ColumnIndex<R>,
+{
+    Ok(ApiTokenRow {
+        id: row.try_get(0)?,
+        staff_id: StaffId(row.try_get(1)?),
+        label: row.try_get(2)?,
+        created_by: row.try_get(3)?,
+        created_at: row.try_get(4)?,
+        last_used_at: row.try_get(5)?,
+        revoked_at: row.try_get(6)?,
+    })
+}
+
+impl Tx {
+    pub async fn credential(&mut self, staff: StaffId) -> Result<Option<CredentialRow>> {
+        on!(self, conn => {
+            let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT {CREDENTIAL_COLUMNS} FROM credential WHERE staff_id = $1"
+            )))
+            .bind(staff.0)
+            .fetch_optional(&mut *conn)
+            .await?;
+            row.as_ref().map(credential_from).transpose()
+        })
+    }
+
+    /// Sets (or replaces) a password hash; the failure count and any lock are cleared.
+    pub async fn set_password_hash(&mut self, staff: StaffId, hash: &str, now: i64) -> Result<()> {
+        on!(self, conn => {
+            sqlx::query(
+                "INSERT INTO credential (staff_id, password_hash, updated_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (staff_id) DO UPDATE SET password_hash = excluded.password_hash, \
+                 failed_attempts = 0, locked_until = NULL, updated_at = excluded.updated_at",
+            )
+            .bind(staff.0)
+            .bind(hash)
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// Counts one more failure in a row and returns the new count.
+    pub async fn count_sign_in_failure(&mut self, staff: StaffId, now: i64) -> Result<i64> {
+        on!(self, conn => {
+            let failures: i64 = sqlx::query_scalar(
+                "UPDATE credential SET failed_attempts = failed_attempts + 1, updated_at = $2 \
+                 WHERE staff_id = $1 RETURNING failed_attempts",
+            )
+            .bind(staff.0)
+            .bind(now)
+            .fetch_one(&mut *conn)
+            .await?;
+            Ok(failures)
+        })
+    }
+
+    pub async fn lock_credential(&mut self, staff: StaffId, until: i64) -> Result<()> {
+        on!(self, conn => {
+            sqlx::query("UPDATE credential SET locked_until = $2 WHERE staff_id = $1")
+                .bind(staff.0)
+                .bind(until)
+                .execute(&mut *conn)
+                .await?;
+        });
+        Ok(())
+    }
+
+    pub async fn clear_sign_in_failures(&mut self, staff: StaffId, now: i64) -> Result<()> {
+        on!(self, conn => {
+            sqlx::query(
+                "UPDATE credential SET failed_attempts = 0, locked_until = NULL, updated_at = $2 WHERE staff_id = $1",
+            )
+            .bind(staff.0)
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// Keeps a secret being enrolled (replacing any earlier one that was never confirmed).
+    pub async fn set_pending_totp(
+        &mut self,
+        staff: StaffId,
+        secret_hex: &str,
+        now: i64,
+    ) -> Result<()> {
+        on!(self, conn => {
+            sqlx::query(
+                "UPDATE credential SET totp_pending_secret = $2, updated_at = $3 WHERE staff_id = $1",
+            )
+            .bind(staff.0)
+            .bind(secret_hex)
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// Makes `secret_hex` the account's authenticator, with the step of the code that confirmed it (if one did)
+    /// as its last used step.
+    pub async fn activate_totp(
+        &mut self,
+        staff: StaffId,
+        secret_hex: &str,
+        last_used_step: Option<i64>,
+        now: i64,
+    ) -> Result<()> {
+        on!(self, conn => {
+            sqlx::query(
+                "UPDATE credential SET totp_secret = $2, totp_last_step = $3, totp_pending_secret = NULL, \
+                 updated_at = $4 WHERE staff_id = $1",
+            )
+            .bind(staff.0)
+            .bind(secret_hex)
+            .bind(last_used_step)
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// Records `step` as used, only if it is later than the last used one; `false` when it was not (the
+    /// code was used already, perhaps by a request racing this one).
+    pub async fn use_totp_step(&mut self, staff: StaffId, step: i64) -> Result<bool> {
+        on!(self, conn => {
+            let done = sqlx::query(
+                "UPDATE credential SET totp_last_step = $2 \
+                 WHERE staff_id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2)",
+            )
+            .bind(staff.0)
+            .bind(step)
+            .execute(&mut *conn)
+            .await?;
+            Ok(done.rows_affected() == 1)
+        })
+    }
+
+    pub async fn insert_session(&mut self, s: &NewSession) -> Result<i64> {
+        on!(self, conn => {
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO session (token_hash, staff_id, stage, provider, csrf_token, created_at, last_seen_at, \
+                 address, user_agent) VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8) RETURNING id",
+            )
+            .bind(s.token_hash.as_str())
+            .bind(s.staff_id.0)
+            .bind(s.stage.as_str())
+            .bind(s.provider.as_str())
+            .bind(s.csrf_token.as_str())
+            .bind(s.created_at)
+            .bind(s.address.as_str())
+            .bind(s.user_agent.as_str())
+            .fetch_one(&mut *conn)
+            .await?;
+            Ok(id)
+        })
+    }
+
+    pub async fn session_by_token_hash(&mut self, token_hash: &str) -> Result<Option<SessionRow>> {
+        on!(self, conn => {
+            let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT {SESSION_COLUMNS} FROM session WHERE token_hash = $1"
+            )))
+            .bind(token_hash)
+            .fetch_optional(&mut *conn)
+            .await?;
+            row.as_ref().map(session_from).transpose()
+        })
+    }
+
+    /// A person's sessions that have not ended, newest first.
+    pub async fn open_sessions_of(&mut self, staff: StaffId) -> Result<Vec<SessionRow>> {
+        on!(self, conn => {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT {SESSION_COLUMNS} FROM session WHERE staff_id = $1 AND ended_at IS NULL \
+                 ORDER BY created_at DESC, id DESC"
+            )))
+            .bind(staff.0)
+            .fetch_all(&mut *conn)
+            .await?;
+            rows.iter().map(session_from).collect()
+        })
+    }
+
+    pub async fn touch_session(&mut self, id: i64, now: i64) -> Result<()> {
+        on!(self, conn => {
+            sqlx::query("UPDATE session SET last_seen_at = $2 WHERE id = $1")
+                .bind(id)
+                .bind(now)
+                .execute(&mut *conn)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// Ends a session of `staff`; `false` when they have no open session `id`.
+    pub async fn end_session(
+        &mut self,
+        staff: StaffId,
+        id: i64,
+        reason: &str,
+        now: i64,
+    ) -> Result<bool> {
+        on!(self, conn => {
+            let done = sqlx::query(
+                "UPDATE session SET ended_at = $3, end_reason = $4 \
+                 WHERE id = $1 AND staff_id = $2 AND ended_at IS NULL",
+            )
+            .bind(id)
+            .bind(staff.0)
+            .bind(now)
+            .bind(reason)
+            .execute(&mut *conn)
+            .await?;
+            Ok(done.rows_affected() == 1)
+        })
+    }
+
+    pub async fn insert_api_token(
+        &mut self,
+        token_hash: &str,
+        staff: StaffId,
+        label: &str,
+        created_by: &str,
+        now: i64,
+    ) -> Result<i64> {
+        on!(self, conn => {
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO api_token (token_hash, staff_id, label, created_by, created_at) \
+                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            )
+            .bind(token_hash)
+            .bind(staff.0)
+            .bind(label)
+            .bind(created_by)
+            .bind(now)
+            .fetch_one(&mut *conn)
+            .await?;
+            Ok(id)
+        })
+    }
+
+    pub async fn api_token_by_hash(&mut self, token_hash: &str) -> Result<Option<ApiTokenRow>> {
+        on!(self, conn => {
+            let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT {API_TOKEN_COLUMNS} FROM api_token WHERE token_hash = $1"
+            )))
+            .bind(token_hash)
+            .fetch_optional(&mut *conn)
+            .await?;
+            row.as_ref().map(api_token_from).transpose()
+        })
+    }
+
+    pub async fn touch_api_token(&mut self, id: i64, now: i64) -> Result<()> {
+        on!(self, conn => {
+            sqlx::query("UPDATE api_token SET last_used_at = $2 WHERE id = $1")
+                .bind(id)
+                .bind(now)
+                .execute(&mut *conn)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// Records a sign-in attempt from `address` and returns how many it has made since `since` (this one
+    /// included). Attempts older than `since` are forgotten on the way.
+    pub async fn count_sign_in_attempt(
+        &mut self,
+        address: &str,
+        now: i64,
+        since: i64,
+    ) -> Result<i64> {
+        on!(self, conn => {
+            sqlx::query("DELETE FROM sign_in_attempt WHERE address = $1 AND at <= $2")
+                .bind(address)
+                .bind(since)
+                .execute(&mut *conn)
+                .await?;
+            sqlx::query("INSERT INTO sign_in_attempt (address, at) VALUES ($1, $2)")
+                .bind(address)
+                .bind(now)
+                .execute(&mut *conn)
+                .await?;
+            let count: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM sign_in_attempt WHERE address = $1 AND at > $2",
+            )
+            .bind(address)
+            .bind(since)
+            .fetch_one(&mut *conn)
+            .await?;
+            Ok(count)
+        })
+    }
+}

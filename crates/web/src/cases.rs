@@ -1,0 +1,424 @@
+//! The work itself: the queue, a referral, a subject with its merge and split, search by identifier, the
+//! figures across forces, and the auditor's view. Each
+//! handler passes the signed-in actor to the use case, which decides, logs, and refuses with a reason.
+
+use crate::WebState;
+use crate::error::PageError;
+use crate::session::{Posted, SignedIn, UserBar};
+use crate::signin::{render, when};
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use severn_app::AppError;
+use severn_app::gate::Why;
+use severn_app::staff::{ForceWork, SearchHit};
+use severn_app::views::{QueueEntry, ReferralView, SubjectSummary};
+use severn_domain::access::Actor;
+use severn_domain::audit::AuditEntry;
+use severn_domain::ids::SubjectId;
+use severn_domain::report::IdentifierKind;
+use severn_store::AuditQuery;
+
+/// How many subjects the queue reads before filtering.
+pub const QUEUE_LIMIT: i64 = 500;
+
+/// The queue's filters, as the form sends them: empty fields mean "any".
+#[derive(Debug, Default, Deserialize)]
+pub struct QueueFilter {
+    #[serde(default)]
+    pub band: String,
+    #[serde(default)]
+    pub overdue: String,
+}
+
+impl QueueFilter {
+    pub fn keeps(&self, entry: &QueueEntry) -> bool {
+        (self.band.is_empty() || entry.band == self.band)
+            && (self.overdue != "yes" || entry.overdue)
+    }
+}
+
+struct BandChoice {
+    value: &'static str,
+    label: &'static str,
+    selected: bool,
+}
+
+fn band_choices(selected: &str) -> Vec<BandChoice> {
+    [
+        ("", "Any band"),
+        ("very_high", "Very high"),
+        ("high", "High"),
+        ("medium", "Medium"),
+        ("low", "Low"),
+    ]
+    .into_iter()
+    .map(|(value, label)| BandChoice {
+        value,
+        label,
+        selected: value == selected,
+    })
+    .collect()
+}
+
+#[derive(Template)]
+#[template(path = "queue.html")]
+struct QueuePage<'a> {
+    user: Option<&'a UserBar>,
+    entries: Vec<QueueEntry>,
+    bands: Vec<BandChoice>,
+    overdue_only: bool,
+    total: usize,
+}
+
+/// Shows a use case's refusal or failure as a page with the person's navigation.
+fn failed(error: AppError, user: &UserBar) -> Response {
+    PageError::from(error).for_user(user).into_response()
+}
+
+pub async fn queue(
+    State(state): State<WebState>,
+    signed_in: SignedIn,
+    Query(filter): Query<QueueFilter>,
+) -> Response {
+    let entries = match state.app.queue(signed_in.actor(), QUEUE_LIMIT).await {
+        Ok(entries) => entries,
+        Err(e) => return failed(e, &signed_in.user),
+    };
+    let total = entries.len();
+    render(
+        StatusCode::OK,
+        &QueuePage {
+            user: Some(&signed_in.user),
+            entries: entries.into_iter().filter(|e| filter.keeps(e)).collect(),
+            bands: band_choices(&filter.band),
+            overdue_only: filter.overdue == "yes",
+            total,
+        },
+    )
+}
+
+/// Why a restricted record is being opened, when the person was asked.
+#[derive(Debug, Default, Deserialize)]
+pub struct Justification {
+    #[serde(default)]
+    pub justification: String,
+}
+
+#[derive(Template)]
+#[template(path = "justify.html")]
+struct JustifyPage<'a> {
+    user: Option<&'a UserBar>,
+    action: &'a str,
+    message: &'a str,
+}
+
+/// Asks why, when the use case needs a justification; otherwise shows the failure.
+fn justify_or_fail(error: AppError, user: &UserBar, action: &str) -> Response {
+    match error {
+        AppError::JustificationRequired(message) => render(
+            StatusCode::OK,
+            &JustifyPage {
+                user: Some(user),
+                action,
+                message: &message,
+            },
+        ),
+        other => failed(other, user),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "referral.html")]
+struct ReferralPage<'a> {
+    user: Option<&'a UserBar>,
+    view: &'a ReferralView,
+}
+
+pub async fn referral(
+    State(state): State<WebState>,
+    signed_in: SignedIn,
+    Path(reference): Path<String>,
+    Query(why): Query<Justification>,
+) -> Response {
+    match state
+        .app
+        .referral(
+            signed_in.actor(),
+            &reference,
+            Why::because(why.justification),
+        )
+        .await
+    {
+        Ok(view) => render(
+            StatusCode::OK,
+            &ReferralPage {
+                user: Some(&signed_in.user),
+                view: &view,
+            },
+        ),
+        Err(e) => justify_or_fail(e, &signed_in.user, &format!("/referrals/{reference}")),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "subject.html")]
+struct SubjectPage<'a> {
+    user: Option<&'a UserBar>,
+    subject: &'a SubjectSummary,
+}
+
+pub async fn subject(
+    State(state): State<WebState>,
+    signed_in: SignedIn,
+    Path(id): Path<i64>,
+    Query(why): Query<Justification>,
+) -> Response {
+    match state
+        .app
+        .subject(
+            signed_in.actor(),
+            SubjectId(id),
+            Why::because(why.justification),
+        )
+        .await
+    {
+        Ok(subject) => render(
+            StatusCode::OK,
+            &SubjectPage {
+                user: Some(&signed_in.user),
+                subject: &subject,
+            },
+        ),
+        Err(e) => justify_or_fail(e, &signed_in.user, &format!("/subjects/{id}")),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct MergeForm {
+    other: i64,
+    rationale: String,
+}
+
+pub async fn merge(
+    State(state): State<WebState>,
+    Path(id): Path<i64>,
+    posted: Posted<MergeForm>,
+) -> Response {
+    let Posted {
+        signed_in, form, ..
+    } = posted;
+    match state
+        .app
+        .merge_subjects(
+            SubjectId(id),
+            SubjectId(form.other),
+            &form.rationale,
+            signed_in.actor(),
+        )
+        .await
+    {
+        Ok(kept) => Redirect::to(&format!("/subjects/{}", kept.id)).into_response(),
+        Err(e) => failed(e, &signed_in.user),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct SplitForm {
+    /// Source references, one per line or separated by commas.
+    referrals: String,
+    rationale: String,
+}
+
+pub async fn split(
+    State(state): State<WebState>,
+    Path(id): Path<i64>,
+    posted: Posted<SplitForm>,
+) -> Response {
+    let Posted {
+        signed_in, form, ..
+    } = posted;
+    let references: Vec<String> = form
+        .referrals
+        .split([',', '\n', '\r'])
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .map(str::to_owned)
+        .collect();
+    match state
+        .app
+        .split_subject(
+            SubjectId(id),
+            &references,
+            &form.rationale,
+            signed_in.actor(),
+        )
+        .await
+    {
+        Ok(new_subject) => Redirect::to(&format!("/subjects/{}", new_subject.id)).into_response(),
+        Err(e) => failed(e, &signed_in.user),
+    }
+}
+
+/// The auditor's filters, as the form sends them.
+#[derive(Debug, Default, Deserialize)]
+pub struct AuditFilter {
+    #[serde(default)]
+    pub target: String,
+    #[serde(default)]
+    pub actor: String,
+}
+
+impl AuditFilter {
+    pub fn query(&self) -> AuditQuery {
+        let given = |text: &str| Some(text.trim().to_owned()).filter(|t| !t.is_empty());
+        AuditQuery {
+            target: given(&self.target),
+            actor: given(&self.actor),
+            limit: 200,
+            ..AuditQuery::default()
+        }
+    }
+}
+
+struct AuditLine {
+    seq: i64,
+    at: String,
+    entry: AuditEntry,
+}
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+struct AuditPage<'a> {
+    user: Option<&'a UserBar>,
+    filter: &'a AuditFilter,
+    lines: Vec<AuditLine>,
+}
+
+pub async fn audit(
+    State(state): State<WebState>,
+    signed_in: SignedIn,
+    Query(filter): Query<AuditFilter>,
+) -> Response {
+    let entries = match state
+        .app
+        .audit_search(signed_in.actor(), &filter.query())
+        .await
+    {
+        Ok(entries) => entries,
+        Err(e) => return failed(e, &signed_in.user),
+    };
+    render(
+        StatusCode::OK,
+        &AuditPage {
+            user: Some(&signed_in.user),
+            filter: &filter,
+            lines: entries
+                .into_iter()
+                .map(|entry| AuditLine {
+                    seq: entry.seq,
+                    at: when(entry.at),
+                    entry,
+                })
+                .collect(),
+        },
+    )
+}
+
+/// A search by identifier, as the form sends it: no value yet means "show the form".
+#[derive(Debug, Default, Deserialize)]
+pub struct SearchForm {
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub service: String,
+    #[serde(default)]
+    pub value: String,
+}
+
+impl SearchForm {
+    /// Runs the search, or says what is missing.
+    pub async fn run(&self, state: &WebState, actor: &Actor) -> Result<Vec<SearchHit>, AppError> {
+        let kind = IdentifierKind::parse(&self.kind).ok_or_else(|| {
+            AppError::Invalid("Choose what kind of identifier to search for.".to_owned())
+        })?;
+        state
+            .app
+            .search(actor, kind, Some(self.service.as_str()), &self.value)
+            .await
+    }
+}
+
+struct KindChoice {
+    value: &'static str,
+    label: &'static str,
+    selected: bool,
+}
+
+#[derive(Template)]
+#[template(path = "search.html")]
+struct SearchPage<'a> {
+    user: Option<&'a UserBar>,
+    form: &'a SearchForm,
+    kinds: Vec<KindChoice>,
+    hits: Option<Vec<SearchHit>>,
+    error: Option<String>,
+}
+
+pub async fn search(
+    State(state): State<WebState>,
+    signed_in: SignedIn,
+    Query(form): Query<SearchForm>,
+) -> Response {
+    let (status, hits, error) = if form.value.trim().is_empty() {
+        (StatusCode::OK, None, None)
+    } else {
+        match form.run(&state, signed_in.actor()).await {
+            Ok(hits) => (StatusCode::OK, Some(hits), None),
+            Err(AppError::Invalid(why)) => (StatusCode::UNPROCESSABLE_ENTITY, None, Some(why)),
+            Err(other) => return failed(other, &signed_in.user),
+        }
+    };
+    let kinds = IdentifierKind::ALL
+        .into_iter()
+        .map(|kind| KindChoice {
+            value: kind.as_str(),
+            label: kind.label(),
+            selected: kind.as_str() == form.kind,
+        })
+        .collect();
+    render(
+        status,
+        &SearchPage {
+            user: Some(&signed_in.user),
+            form: &form,
+            kinds,
+            hits,
+            error,
+        },
+    )
+}
+
+#[derive(Template)]
+#[template(path = "figures.html")]
+struct FiguresPage<'a> {
+    user: Option<&'a UserBar>,
+    forces: Vec<ForceWork>,
+}
+
+/// Open and overdue work per force and band: counts only, for everyone including regional oversight and the
+/// PCC's office.
+pub async fn figures(State(state): State<WebState>, signed_in: SignedIn) -> Response {
+    match state.app.open_work(signed_in.actor()).await {
+        Ok(forces) => render(
+            StatusCode::OK,
+            &FiguresPage {
+                user: Some(&signed_in.user),
+                forces,
+            },
+        ),
+        Err(e) => failed(e, &signed_in.user),
+    }
+}
