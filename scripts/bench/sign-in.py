@@ -21,7 +21,8 @@ def csrf(html):
 
 
 def totp(secret_b32, at):
-    key = base64.b32decode(secret_b32.upper() + "=" * (-len(secret_b32) % 8))
+    secret_b32 = secret_b32.replace(" ", "").upper()
+    key = base64.b32decode(secret_b32 + "=" * (-len(secret_b32) % 8))
     digest = hmac.new(key, struct.pack(">Q", int(at) // 30), hashlib.sha1).digest()
     offset = digest[-1] & 0x0F
     number = struct.unpack(">I", digest[offset:offset + 4])[0] & 0x7FFFFFFF

@@ -1,14 +1,16 @@
 //! `severn demo`: a demo database built from synthetic referrals, as if they had arrived over past weeks.
 
 use crate::Ctx;
+use crate::credentials::{self, Credentials};
 use anyhow::{Context, Result};
 use clap::Args;
 use severn_app::App;
 use severn_app::ingest::Ingester;
 use severn_app::staff::StaffSpec;
 use severn_domain::access::{Actor, OrgKind, Role};
-use severn_domain::clock::FixedClock;
+use severn_domain::clock::{FixedClock, SystemClock};
 use severn_store::Db;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -27,6 +29,12 @@ pub struct DemoArgs {
     /// How many subjects of the queue to print.
     #[arg(long, default_value_t = 25)]
     limit: i64,
+    /// Where to serve the web application when the demo is built.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    bind: std::net::SocketAddr,
+    /// Build the demo and print its accounts, without serving it.
+    #[arg(long)]
+    no_serve: bool,
 }
 
 /// The NCA dissemination time written in a package manifest.
@@ -66,7 +74,7 @@ pub async fn run(ctx: &Ctx, database: Option<String>, args: DemoArgs) -> Result<
     let db = Db::connect(&url)
         .await
         .with_context(|| format!("opening {url}"))?;
-    let app = App::new(db, clock.clone(), key);
+    let app = App::new(db, clock.clone(), key.clone());
     clock.set(jiff::Timestamp::now());
     let staff = region(&app, &ctx.actor).await?;
 
@@ -144,13 +152,36 @@ pub async fn run(ctx: &Ctx, database: Option<String>, args: DemoArgs) -> Result<
         clock_now(&app)
     );
     crate::output::queue(&app.queue(&ctx.actor, args.limit).await?, false)?;
-    say!("\nStaff (one account per role):");
-    for (username, role, org) in &staff {
-        say!("  {username:<24} {:<22} {org}", role.label());
-    }
     say!(
-        "\nTry: severn --database {url} referral show <REF>   (references are in the subjects: severn --database {url} subjects --json)"
+        "\nAccounts — shown once, not stored in the clear. Sign in with the password, then the six-digit code"
     );
+    say!("an authenticator app (or `oathtool --totp -b SECRET`) gives for the secret:");
+    for account in &staff {
+        say!("\n  {} ({})", account.username, account.what);
+        for line in account.credentials.lines() {
+            say!("    {line}");
+        }
+    }
+    let checkpoints = key_file.with_extension("audit-checkpoints");
+    severn_app::audit::append_checkpoint(&checkpoints, &app.audit_checkpoint().await?)?;
+    if args.no_serve {
+        say!(
+            "\nServe it with: severn --database {url} --audit-key {} serve",
+            key_file.display()
+        );
+        return Ok(());
+    }
+    // The demo was built on a replayed clock; the server runs on the real one (sessions, authenticator codes).
+    let app = App::new(app.db.clone(), Arc::new(SystemClock), key);
+    crate::keep_checkpointing(app.clone(), checkpoints);
+    say!(
+        "\nSevern is serving the demo at http://{}/ (stop it with Ctrl-C)",
+        args.bind
+    );
+    std::io::stdout().flush()?;
+    severn_web::serve(app, args.bind, severn_web::WebOptions::default())
+        .await
+        .with_context(|| format!("serving at {}", args.bind))?;
     Ok(())
 }
 
@@ -163,7 +194,7 @@ const FORCES: [(&str, &str); 3] = [
 
 /// The region: three forces, the regional unit, the PCC's office and the NCA liaison desk, with one account
 /// per role (and one investigator in a second force, to show that forces do not see each other's cases).
-async fn region(app: &App, operator: &Actor) -> Result<Vec<(String, Role, String)>> {
+async fn region(app: &App, operator: &Actor) -> Result<Vec<Account>> {
     let mut forces = Vec::new();
     for (code, name) in FORCES {
         let org = app.create_org(operator, code, name, OrgKind::Force).await?;
@@ -235,33 +266,52 @@ async fn region(app: &App, operator: &Actor) -> Result<Vec<(String, Role, String
     ];
     let mut made = Vec::new();
     for (username, name, org, org_name, role) in people {
-        app.create_staff(
+        let id = app
+            .create_staff(
+                operator,
+                &StaffSpec {
+                    org,
+                    team: None,
+                    username: username.to_owned(),
+                    display_name: name.to_owned(),
+                    service_account: false,
+                    roles: vec![role],
+                },
+            )
+            .await?;
+        let credentials = credentials::issue(app, operator, id, username, false).await?;
+        made.push(Account {
+            username: username.to_owned(),
+            what: format!("{}, {org_name}", role.label()),
+            credentials,
+        });
+    }
+    let feed = app
+        .create_staff(
             operator,
             &StaffSpec {
-                org,
+                org: nca,
                 team: None,
-                username: username.to_owned(),
-                display_name: name.to_owned(),
-                service_account: false,
-                roles: vec![role],
+                username: "nca-feed".to_owned(),
+                display_name: "NCA package feed".to_owned(),
+                service_account: true,
+                roles: Vec::new(),
             },
         )
         .await?;
-        made.push((username.to_owned(), role, org_name.to_owned()));
-    }
-    app.create_staff(
-        operator,
-        &StaffSpec {
-            org: nca,
-            team: None,
-            username: "nca-feed".to_owned(),
-            display_name: "NCA package feed".to_owned(),
-            service_account: true,
-            roles: Vec::new(),
-        },
-    )
-    .await?;
+    made.push(Account {
+        username: "nca-feed".to_owned(),
+        what: "service account, NCA referrals liaison desk".to_owned(),
+        credentials: credentials::issue(app, operator, feed, "nca-feed", true).await?,
+    });
     Ok(made)
+}
+
+/// A demo account and what it needs to sign in.
+struct Account {
+    username: String,
+    what: String,
+    credentials: Credentials,
 }
 
 fn clock_now(app: &App) -> String {

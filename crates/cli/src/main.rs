@@ -8,6 +8,7 @@ macro_rules! say {
     }};
 }
 
+mod credentials;
 mod demo;
 mod output;
 
@@ -150,6 +151,10 @@ enum StaffCommand {
         roles: Vec<String>,
         #[arg(long)]
         service: bool,
+        /// Also set a new password and authenticator (or, for a service account, issue an API token) and
+        /// print them once.
+        #[arg(long)]
+        credentials: bool,
     },
     /// List staff with their organisation and roles.
     List,
@@ -422,6 +427,7 @@ async fn command(ctx: &Ctx, cli: Cli) -> Result<ExitCode> {
                 https,
                 ..Default::default()
             };
+            keep_checkpointing(app.clone(), ctx.checkpoints.clone());
             severn_web::serve(app, bind, options)
                 .await
                 .with_context(|| format!("serving at {bind}"))?;
@@ -557,6 +563,27 @@ async fn command(ctx: &Ctx, cli: Cli) -> Result<ExitCode> {
     Ok(code)
 }
 
+/// While serving, appends a checkpoint of the audit log every minute in which it grew.
+pub(crate) fn keep_checkpointing(app: App, path: PathBuf) {
+    tokio::spawn(async move {
+        let mut last = None;
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            every.tick().await;
+            match app.audit_checkpoint().await {
+                Ok(checkpoint) if last != Some(checkpoint.seq) => {
+                    last = Some(checkpoint.seq);
+                    if let Err(e) = severn_app::audit::append_checkpoint(&path, &checkpoint) {
+                        tracing::error!("writing an audit checkpoint to {}: {e}", path.display());
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => tracing::error!("reading the audit log's head: {e}"),
+            }
+        }
+    });
+}
+
 async fn org(ctx: &Ctx, command: OrgCommand) -> Result<()> {
     let app = ctx.connect().await?;
     match command {
@@ -592,6 +619,7 @@ async fn staff(ctx: &Ctx, command: StaffCommand) -> Result<()> {
             name,
             roles,
             service,
+            credentials,
         } => {
             let mut tx = app.db.begin_read().await?;
             let orgs = tx.orgs().await?;
@@ -613,6 +641,12 @@ async fn staff(ctx: &Ctx, command: StaffCommand) -> Result<()> {
             };
             let id = app.create_staff(&ctx.actor, &spec).await?;
             say!("staff {id} {username} added to {}", org.name);
+            if credentials {
+                let issued = credentials::issue(&app, &ctx.actor, id, &username, service).await?;
+                for line in issued.lines() {
+                    say!("{line}");
+                }
+            }
         }
         StaffCommand::List => {
             let mut tx = app.db.begin_read().await?;
