@@ -7,6 +7,7 @@ pub mod gate;
 pub mod identity;
 pub mod ingest;
 pub mod quality;
+pub mod staff;
 pub mod subjects;
 pub mod views;
 

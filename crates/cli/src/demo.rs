@@ -5,6 +5,8 @@ use anyhow::{Context, Result};
 use clap::Args;
 use severn_app::App;
 use severn_app::ingest::Ingester;
+use severn_app::staff::StaffSpec;
+use severn_domain::access::{Actor, OrgKind, Role};
 use severn_domain::clock::FixedClock;
 use severn_store::Db;
 use std::path::{Path, PathBuf};
@@ -14,8 +16,8 @@ const DEMO_DATABASE_FILE: &str = "severn-demo.db";
 
 #[derive(Args)]
 pub struct DemoArgs {
-    /// Synthetic NCMEC reports to generate.
-    #[arg(long, default_value_t = 2000)]
+    /// Synthetic NCMEC reports to generate: a year's referrals for the region's three forces.
+    #[arg(long, default_value_t = 3000)]
     reports: usize,
     #[arg(long, default_value_t = 7)]
     seed: u64,
@@ -57,6 +59,7 @@ pub async fn run(ctx: &Ctx, database: Option<String>, args: DemoArgs) -> Result<
         .unwrap_or_else(|| scratch.path().join("corpus"));
     let mut options = severn_synth::SynthOptions::new(args.seed, args.reports, &corpus);
     options.reports_per_package = 25;
+    options.forces = FORCES.iter().map(|(_, name)| (*name).to_owned()).collect();
     let synth = severn_synth::write_corpus(&options).context("generating synthetic referrals")?;
 
     let clock = Arc::new(FixedClock::new(jiff::Timestamp::UNIX_EPOCH));
@@ -64,14 +67,16 @@ pub async fn run(ctx: &Ctx, database: Option<String>, args: DemoArgs) -> Result<
         .await
         .with_context(|| format!("opening {url}"))?;
     let app = App::new(db, clock.clone(), key);
+    clock.set(jiff::Timestamp::now());
+    let staff = region(&app, &ctx.actor).await?;
 
     // Each package is received a few hours after the NCA sent it, so clocks start at realistic times.
     let mut packages: Vec<PathBuf> = std::fs::read_dir(corpus.join("packages"))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .collect();
     packages.sort();
-    // The synthetic year is replayed as the last two weeks, so the queue shows work in every state: each
-    // package arrives a few hours after the NCA sent it, at its place in those weeks.
+    // The synthetic stream is replayed as the last year: each package arrives a few hours after the NCA
+    // sent it, at its place in the year.
     let sent: Vec<Option<jiff::Timestamp>> = packages.iter().map(|p| dissemination(p)).collect();
     let first = sent
         .iter()
@@ -81,7 +86,7 @@ pub async fn run(ctx: &Ctx, database: Option<String>, args: DemoArgs) -> Result<
         .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
     let last = sent.iter().flatten().max().copied().unwrap_or(first);
     let span = (last.as_second() - first.as_second()).max(1) as f64;
-    let window = jiff::SignedDuration::from_hours(24 * 14).as_secs() as f64;
+    let window = jiff::SignedDuration::from_hours(24 * 365).as_secs() as f64;
     let end = jiff::Timestamp::now();
     let delay = jiff::SignedDuration::from_hours(3);
     let start = end
@@ -104,13 +109,20 @@ pub async fn run(ctx: &Ctx, database: Option<String>, args: DemoArgs) -> Result<
         ingester.flush().await?;
     }
     clock.set(latest);
+    let mut summary = ingester.finish().await?;
+    // Partner referrals (public, P2P, other forces) come to the region's first force.
     let partner = corpus.join("partner");
     if partner.exists() {
+        let mut ingester = Ingester::new(&app, &ctx.actor, Some(FORCES[0].0)).await?;
         for item in severn_ingest::walk(&[partner]) {
             ingester.push(item).await?;
         }
+        let more = ingester.finish().await?;
+        summary.ingested += more.ingested;
+        summary.new_versions += more.new_versions;
+        summary.duplicates += more.duplicates;
+        summary.rejected += more.rejected;
     }
-    let summary = ingester.finish().await?;
 
     clock.set(end.max(latest));
     say!(
@@ -132,10 +144,124 @@ pub async fn run(ctx: &Ctx, database: Option<String>, args: DemoArgs) -> Result<
         clock_now(&app)
     );
     crate::output::queue(&app.queue(&ctx.actor, args.limit).await?, false)?;
+    say!("\nStaff (one account per role):");
+    for (username, role, org) in &staff {
+        say!("  {username:<24} {:<22} {org}", role.label());
+    }
     say!(
         "\nTry: severn --database {url} referral show <REF>   (references are in the subjects: severn --database {url} subjects --json)"
     );
     Ok(())
+}
+
+/// The demo region's forces: (code, name). Invented names.
+const FORCES: [(&str, &str); 3] = [
+    ("SEV", "Severnshire Constabulary"),
+    ("WRK", "Wrekin Police"),
+    ("TEM", "Teme Valley Police"),
+];
+
+/// The region: three forces, the regional unit, the PCC's office and the NCA liaison desk, with one account
+/// per role (and one investigator in a second force, to show that forces do not see each other's cases).
+async fn region(app: &App, operator: &Actor) -> Result<Vec<(String, Role, String)>> {
+    let mut forces = Vec::new();
+    for (code, name) in FORCES {
+        let org = app.create_org(operator, code, name, OrgKind::Force).await?;
+        app.create_team(operator, org, "Online Child Abuse Investigation Team")
+            .await?;
+        forces.push((org, name));
+    }
+    let rocu = app
+        .create_org(
+            operator,
+            "ROCU",
+            "Western Marches ROCU",
+            OrgKind::RegionalUnit,
+        )
+        .await?;
+    let pcc = app
+        .create_org(
+            operator,
+            "PCC",
+            "Office of the Severnshire PCC",
+            OrgKind::PccOffice,
+        )
+        .await?;
+    let nca = app
+        .create_org(operator, "NCA", "NCA referrals liaison desk", OrgKind::Nca)
+        .await?;
+    let (sev, sev_name) = forces[0];
+    let (wrk, wrk_name) = forces[1];
+    let people = [
+        (
+            "investigator",
+            "Alex Morgan",
+            sev,
+            sev_name,
+            Role::Investigator,
+        ),
+        ("supervisor", "Sam Okafor", sev, sev_name, Role::Supervisor),
+        (
+            "safeguarding",
+            "Jo Pritchard",
+            sev,
+            sev_name,
+            Role::SafeguardingOfficer,
+        ),
+        ("analyst", "Priya Shah", sev, sev_name, Role::Analyst),
+        ("auditor", "Chris Evans", sev, sev_name, Role::Auditor),
+        ("admin", "Dana Hughes", sev, sev_name, Role::Administrator),
+        (
+            "wrekin.investigator",
+            "Lee Parry",
+            wrk,
+            wrk_name,
+            Role::Investigator,
+        ),
+        (
+            "regional",
+            "Morgan Blake",
+            rocu,
+            "Western Marches ROCU",
+            Role::RegionalOversight,
+        ),
+        (
+            "pcc.office",
+            "Rhian Lloyd",
+            pcc,
+            "Office of the Severnshire PCC",
+            Role::PccOffice,
+        ),
+    ];
+    let mut made = Vec::new();
+    for (username, name, org, org_name, role) in people {
+        app.create_staff(
+            operator,
+            &StaffSpec {
+                org,
+                team: None,
+                username: username.to_owned(),
+                display_name: name.to_owned(),
+                service_account: false,
+                roles: vec![role],
+            },
+        )
+        .await?;
+        made.push((username.to_owned(), role, org_name.to_owned()));
+    }
+    app.create_staff(
+        operator,
+        &StaffSpec {
+            org: nca,
+            team: None,
+            username: "nca-feed".to_owned(),
+            display_name: "NCA package feed".to_owned(),
+            service_account: true,
+            roles: Vec::new(),
+        },
+    )
+    .await?;
+    Ok(made)
 }
 
 fn clock_now(app: &App) -> String {

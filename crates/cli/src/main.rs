@@ -181,6 +181,9 @@ struct SynthArgs {
     /// Leave out the hard cases (shared addresses, placeholders, cross-service reuse ...).
     #[arg(long)]
     no_hard_cases: bool,
+    /// A force packages are sent to (repeat for several; each suspect belongs to one).
+    #[arg(long = "force")]
+    forces: Vec<String>,
 }
 
 #[derive(Subcommand)]
@@ -429,6 +432,7 @@ async fn command(ctx: &Ctx, cli: Cli) -> Result<ExitCode> {
             let mut options = severn_synth::SynthOptions::new(args.seed, args.reports, &args.out);
             options.reports_per_package = args.reports_per_package;
             options.hard_cases = !args.no_hard_cases;
+            options.forces = args.forces;
             let summary = severn_synth::write_corpus(&options)?;
             say!("{}", serde_json::to_string_pretty(&summary)?);
         }

@@ -15,14 +15,27 @@ fn bare() -> Command {
     let mut command = Command::new(BIN);
     command
         .env_remove("SEVERN_DATABASE_URL")
-        .env_remove("SEVERN_LOG");
+        .env_remove("SEVERN_AUDIT_KEY_FILE")
+        .env_remove("SEVERN_AUDIT_CHECKPOINTS")
+        .env_remove("SEVERN_LOG")
+        .env("USER", "tester");
     command
 }
 
 fn severn(database: &str) -> Command {
     let mut command = bare();
     command.arg("--database").arg(database);
+    // A SQLite database keeps its audit key beside it; a PostgreSQL one would use the working directory.
+    if database.starts_with("postgres") {
+        command.env("SEVERN_AUDIT_KEY_FILE", pg_audit_key(database));
+    }
     command
+}
+
+/// Where a scratch PostgreSQL database's audit key lives, outside the repository.
+fn pg_audit_key(database: &str) -> PathBuf {
+    let name = database.rsplit('/').next().unwrap_or("severn");
+    std::env::temp_dir().join(format!("{name}.audit-key"))
 }
 
 fn sqlite(dir: &Path) -> String {
@@ -667,6 +680,9 @@ impl Scratch {
 
 impl Drop for Scratch {
     fn drop(&mut self) {
+        let key = pg_audit_key(&self.url());
+        let _ = std::fs::remove_file(key.with_extension("audit-checkpoints"));
+        let _ = std::fs::remove_file(key);
         let _ = Command::new("psql")
             .arg(&self.admin)
             .args(["-v", "ON_ERROR_STOP=1", "-qc"])
@@ -714,6 +730,46 @@ fn ingest_into_postgres() {
     );
     let queue = run(severn(&database).args(["queue", "--json"])).ok().json();
     assert!(!queue.as_array().unwrap().is_empty());
+}
+
+#[test]
+fn audit_verify_passes_on_an_untouched_log_and_fails_under_another_key() {
+    let (dir, database) = ingested();
+    run(severn(&database).args(["queue"])).ok();
+    let checkpoints = dir.path().join("t.db.audit-checkpoints");
+    assert!(checkpoints.exists(), "every command checkpoints the log");
+    let verified = run(severn(&database).args(["audit", "verify"])).ok();
+    assert!(
+        verified.last_line().contains("the log is intact"),
+        "{}",
+        verified.describe()
+    );
+
+    let shown =
+        run(severn(&database).args(["audit", "show", "--actor", "operator:tester", "--json"]))
+            .ok()
+            .json();
+    assert!(
+        shown
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "view_queue"),
+        "{shown}"
+    );
+
+    let other_key = dir.path().join("other.key");
+    std::fs::write(&other_key, format!("{}\n", "ab".repeat(32))).unwrap();
+    let refused = run(severn(&database)
+        .arg("--audit-key")
+        .arg(&other_key)
+        .args(["audit", "verify"]))
+    .code(1);
+    assert!(
+        refused.stdout.contains("was altered"),
+        "{}",
+        refused.describe()
+    );
 }
 
 /// `severn subjects --json | head -c 100`: the reader closing the pipe early ends the command quietly.

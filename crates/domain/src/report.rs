@@ -352,6 +352,21 @@ impl IdentifierKind {
         }
     }
 
+    /// The name shown to people.
+    pub fn label(self) -> &'static str {
+        match self {
+            IdentifierKind::Email => "e-mail address",
+            IdentifierKind::Phone => "phone number",
+            IdentifierKind::EspUserId => "user ID",
+            IdentifierKind::ScreenName => "screen name",
+            IdentifierKind::DeviceId => "device ID",
+            IdentifierKind::ProfileUrl => "profile URL",
+            IdentifierKind::PriorCybertip => "earlier CyberTip number",
+            IdentifierKind::GroupId => "group ID",
+            IdentifierKind::IpAddress => "IP address",
+        }
+    }
+
     pub fn parse(value: &str) -> Option<Self> {
         IdentifierKind::ALL
             .into_iter()

@@ -5,7 +5,7 @@
 
 use crate::tx::on;
 use crate::{Result, StoreError, Tx};
-use severn_domain::access::{CaseAccess, OrgKind, Role};
+use severn_domain::access::{Actor, CaseAccess, OrgKind, Role};
 use severn_domain::audit::{AuditEntry, AuditKey, GENESIS, mac_from_hex};
 use severn_domain::ids::{OrgId, StaffId, SubjectId, TeamId};
 use sqlx::{AssertSqlSafe, Row};
@@ -31,6 +31,27 @@ pub struct StaffRow {
     pub active: bool,
     pub created_at: i64,
     pub roles: Vec<Role>,
+}
+
+impl StaffRow {
+    /// The actor this member of staff acts as.
+    pub fn actor(&self) -> Actor {
+        if self.kind == "service" {
+            Actor::Service {
+                id: self.id,
+                name: self.username.clone(),
+                org: self.org_id,
+            }
+        } else {
+            Actor::Staff {
+                id: self.id,
+                username: self.username.clone(),
+                org: self.org_id,
+                org_kind: self.org_kind,
+                roles: self.roles.clone(),
+            }
+        }
+    }
 }
 
 /// A member of staff to create.
@@ -533,6 +554,60 @@ impl Tx {
             .fetch_all(&mut *conn)
             .await?;
             rows.iter().map(audit_from).collect()
+        })
+    }
+
+    /// Referrals that carry the identifier with `key`, in the scope's force, newest first, at most `limit`:
+    /// (subject, source reference, role of the identifier on the referral).
+    pub async fn search_identifier(
+        &mut self,
+        scope: &Scope,
+        key: &str,
+        limit: i64,
+    ) -> Result<Vec<(SubjectId, String, String)>> {
+        let owner = scope.list_owner()?;
+        on!(self, conn => {
+            let rows = sqlx::query(
+                "SELECT r.subject_id, r.source_ref, ri.role FROM identifier i \
+                 JOIN referral_identifier ri ON ri.identifier_id = i.id \
+                 JOIN referral r ON r.id = ri.referral_id \
+                 WHERE i.key = $1 AND ($2 IS NULL OR r.owner_org = $2) ORDER BY r.id DESC LIMIT $3",
+            )
+            .bind(key)
+            .bind(owner.map(|o| o.0))
+            .bind(limit)
+            .fetch_all(&mut *conn)
+            .await?;
+            rows.iter()
+                .map(|r| Ok((SubjectId(r.try_get(0)?), r.try_get(1)?, r.try_get(2)?)))
+                .collect()
+        })
+    }
+
+    /// Open subjects per owning force and band, with how many are overdue at `now`: figures only.
+    pub async fn open_work_by_force(
+        &mut self,
+        _scope: &Scope,
+        now: i64,
+    ) -> Result<Vec<(Option<OrgId>, String, i64, i64)>> {
+        on!(self, conn => {
+            let rows = sqlx::query(
+                "SELECT owner_org, band, COUNT(*), SUM(CASE WHEN due_at < $1 THEN 1 ELSE 0 END) \
+                 FROM subject WHERE status = 'open' GROUP BY owner_org, band ORDER BY owner_org, band",
+            )
+            .bind(now)
+            .fetch_all(&mut *conn)
+            .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok((
+                        r.try_get::<Option<i64>, _>(0)?.map(OrgId),
+                        r.try_get(1)?,
+                        r.try_get(2)?,
+                        r.try_get::<Option<i64>, _>(3)?.unwrap_or(0),
+                    ))
+                })
+                .collect()
         })
     }
 

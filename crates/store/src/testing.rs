@@ -180,6 +180,20 @@ pub fn url_of(db: &Db) -> String {
     }
 }
 
+/// Runs SQL as the database's owner would, around Severn's API: for tests that tamper with stored data.
+pub async fn execute_raw(db: &Db, sql: &str) -> Result<(), sqlx::Error> {
+    match db {
+        Db::Sqlite(pool) => sqlx::raw_sql(AssertSqlSafe(sql.to_owned()))
+            .execute(pool)
+            .await
+            .map(|_| ()),
+        Db::Postgres(pool) => sqlx::raw_sql(AssertSqlSafe(sql.to_owned()))
+            .execute(pool)
+            .await
+            .map(|_| ()),
+    }
+}
+
 /// Runs one scenario on a fresh database of `backend` and removes the database afterwards, also when the
 /// scenario fails (its panic is passed on after the cleanup).
 pub async fn run<F, Fut>(backend: Backend, scenario: F)

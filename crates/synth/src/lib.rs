@@ -38,6 +38,8 @@ pub struct SynthOptions {
     /// Shared identifiers between different people, placeholders, format variants, duplicates and versions.
     pub hard_cases: bool,
     pub partner_csv_rows: usize,
+    /// Forces that receive packages; each suspect belongs to one. Empty: all go to [`DEFAULT_FORCE`].
+    pub forces: Vec<String>,
 }
 
 impl SynthOptions {
@@ -61,6 +63,7 @@ impl Default for SynthOptions {
             reports_per_package: 50,
             hard_cases: true,
             partner_csv_rows: 20,
+            forces: Vec::new(),
         }
     }
 }
@@ -288,6 +291,102 @@ pub fn write_corpus(options: &SynthOptions) -> Result<SynthSummary, SynthError> 
     Ok(summary)
 }
 
+/// The force packages go to when no forces are named.
+pub const DEFAULT_FORCE: &str = "Example Constabulary";
+
+/// A report sent recently, which a later package may send again.
+struct Recent {
+    package: usize,
+    force: usize,
+    report: Report,
+}
+
+struct Package<'a> {
+    number: usize,
+    force: usize,
+    name: &'a str,
+    out: &'a Path,
+    hard: bool,
+}
+
+/// Writes one NCA package: its new reports, some re-sends of recent reports to the same force, the manifest.
+fn emit_package(
+    ctx: &Context<'_>,
+    writer: &mut Writer<'_>,
+    rng: &mut ChaCha8Rng,
+    recent: &mut VecDeque<Recent>,
+    package: Package<'_>,
+    reports: Vec<Report>,
+) -> Result<(), SynthError> {
+    let p = package.number;
+    let hard = package.hard;
+    let dir = package
+        .out
+        .join("packages")
+        .join(format!("NCA-{:06}", p + 1));
+    let count = reports.len();
+    let mut entries = Vec::with_capacity(count + 4);
+    let mut ids = Vec::with_capacity(count + 4);
+    let mut latest = report::BASE_SECONDS;
+    for r in reports {
+        entries.push(writer.report(&dir, &r)?);
+        ids.push(r.id);
+        latest = latest.max(r.received);
+        if hard {
+            recent.push_back(Recent {
+                package: p,
+                force: package.force,
+                report: r,
+            });
+            if recent.len() > RECENT {
+                recent.pop_front();
+            }
+        }
+    }
+    if hard && p > 0 {
+        for _ in 0..count {
+            let roll: f64 = rng.random();
+            if roll >= DUPLICATE_RATE + NEW_VERSION_RATE {
+                continue;
+            }
+            let k = rng.random_range(0..recent.len());
+            let old = &recent[k];
+            if old.package >= p || old.force != package.force || ids.contains(&old.report.id) {
+                continue;
+            }
+            let sent = if roll < DUPLICATE_RATE {
+                writer.summary.duplicates += 1;
+                old.report.clone()
+            } else {
+                writer.summary.new_versions += 1;
+                ctx.new_version(rng, &old.report)
+            };
+            // Re-sends appear anywhere in the manifest, as they would in a real package.
+            let at = rng.random_range(0..=entries.len());
+            entries.insert(at, writer.report(&dir, &sent)?);
+            ids.push(sent.id);
+            latest = latest.max(sent.received);
+            recent[k].report = sent;
+        }
+    }
+    let manifest = json!({
+        "format": "severn-nca-package/1",
+        "ncaReference": format!("NCA-2026-{:06}", p + 1),
+        "disseminatedAt": render::timestamp(latest + rng.random_range(86_400..5 * 86_400)),
+        "receivingForce": package.name,
+        "reports": entries,
+    });
+    let mut bytes = serde_json::to_vec_pretty(&manifest).map_err(|source| SynthError::Json {
+        path: dir.join("package.json"),
+        source,
+    })?;
+    bytes.push(b'\n');
+    writer.send("package.json".to_owned(), bytes);
+    writer.finish_package(dir)?;
+    writer.summary.packages += 1;
+    Ok(())
+}
+
 fn generate(options: &SynthOptions, packages: SyncSender<Job>) -> Result<SynthSummary, SynthError> {
     let out = options.out.as_path();
     let hard = options.hard_cases;
@@ -320,87 +419,61 @@ fn generate(options: &SynthOptions, packages: SyncSender<Job>) -> Result<SynthSu
         limit: ncmec_suspects,
         new_rate: ncmec_suspects as f64 / options.reports.max(1) as f64,
     };
-    let mut recent: VecDeque<(usize, Report)> = VecDeque::with_capacity(RECENT + 1);
+    let mut recent: VecDeque<Recent> = VecDeque::with_capacity(RECENT + 1);
     let mut writer = Writer {
         packages,
         files: Vec::new(),
         summary: &mut summary,
     };
-    let packages = options.reports.div_ceil(options.reports_per_package);
-    let mut index = 0usize;
-    for p in 0..packages {
-        let dir = out.join("packages").join(format!("NCA-{:06}", p + 1));
-        let count = options.reports_per_package.min(options.reports - index);
-        let mut entries = Vec::with_capacity(count + 4);
-        let mut ids = Vec::with_capacity(count + 4);
-        let mut latest = report::BASE_SECONDS;
-        for _ in 0..count {
-            let suspect = picker.pick(&mut rng, &population, options.reports - index);
-            let r = ctx.report(
-                &mut rng,
-                index as u64,
-                options.reports as u64,
-                suspect,
-                last_report[suspect],
-            );
-            last_report[suspect] = r.id;
-            seen[suspect] = true;
-            writeln!(truth, "ncmec:{},{}", r.id, suspect_key(suspect))
-                .map_err(io_err(&truth_path))?;
-            entries.push(writer.report(&dir, &r)?);
-            ids.push(r.id);
-            latest = latest.max(r.received);
-            writer.summary.unique_reports += 1;
-            if hard {
-                recent.push_back((p, r));
-                if recent.len() > RECENT {
-                    recent.pop_front();
-                }
-            }
-            index += 1;
+    let forces: Vec<&str> = if options.forces.is_empty() {
+        vec![DEFAULT_FORCE]
+    } else {
+        options.forces.iter().map(String::as_str).collect()
+    };
+    // Each suspect lives in one force's area and the NCA sends their reports there, so a package holds the
+    // reports of one force's suspects.
+    let mut pending: Vec<Vec<Report>> = vec![Vec::new(); forces.len()];
+    let mut sent = 0usize;
+    for index in 0..options.reports {
+        let suspect = picker.pick(&mut rng, &population, options.reports - index);
+        let r = ctx.report(
+            &mut rng,
+            index as u64,
+            options.reports as u64,
+            suspect,
+            last_report[suspect],
+        );
+        last_report[suspect] = r.id;
+        seen[suspect] = true;
+        writeln!(truth, "ncmec:{},{}", r.id, suspect_key(suspect)).map_err(io_err(&truth_path))?;
+        writer.summary.unique_reports += 1;
+        let force = suspect % forces.len();
+        pending[force].push(r);
+        if pending[force].len() == options.reports_per_package {
+            let package = Package {
+                number: sent,
+                force,
+                name: forces[force],
+                out,
+                hard,
+            };
+            let reports = std::mem::take(&mut pending[force]);
+            emit_package(&ctx, &mut writer, &mut rng, &mut recent, package, reports)?;
+            sent += 1;
         }
-        if hard && p > 0 {
-            for _ in 0..count {
-                let roll: f64 = rng.random();
-                if roll >= DUPLICATE_RATE + NEW_VERSION_RATE {
-                    continue;
-                }
-                let k = rng.random_range(0..recent.len());
-                let (from, old) = &recent[k];
-                if *from >= p || ids.contains(&old.id) {
-                    continue;
-                }
-                let sent = if roll < DUPLICATE_RATE {
-                    writer.summary.duplicates += 1;
-                    old.clone()
-                } else {
-                    writer.summary.new_versions += 1;
-                    ctx.new_version(&mut rng, old)
-                };
-                // Re-sends appear anywhere in the manifest, as they would in a real package.
-                let at = rng.random_range(0..=entries.len());
-                entries.insert(at, writer.report(&dir, &sent)?);
-                ids.push(sent.id);
-                latest = latest.max(sent.received);
-                recent[k] = (p, sent);
-            }
+    }
+    for (force, reports) in pending.into_iter().enumerate() {
+        if !reports.is_empty() {
+            let package = Package {
+                number: sent,
+                force,
+                name: forces[force],
+                out,
+                hard,
+            };
+            emit_package(&ctx, &mut writer, &mut rng, &mut recent, package, reports)?;
+            sent += 1;
         }
-        let manifest = json!({
-            "format": "severn-nca-package/1",
-            "ncaReference": format!("NCA-2026-{:06}", p + 1),
-            "disseminatedAt": render::timestamp(latest + rng.random_range(86_400..5 * 86_400)),
-            "receivingForce": "Example Constabulary",
-            "reports": entries,
-        });
-        let mut bytes =
-            serde_json::to_vec_pretty(&manifest).map_err(|source| SynthError::Json {
-                path: dir.join("package.json"),
-                source,
-            })?;
-        bytes.push(b'\n');
-        writer.send("package.json".to_owned(), bytes);
-        writer.finish_package(dir)?;
-        writer.summary.packages += 1;
     }
 
     let csv_path = out.join("partner").join("referrals.csv");

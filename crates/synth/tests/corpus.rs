@@ -23,6 +23,7 @@ fn options(seed: u64, dir: &Path, hard: bool) -> SynthOptions {
         reports_per_package: 40,
         hard_cases: hard,
         partner_csv_rows: 12,
+        forces: Vec::new(),
     }
 }
 
@@ -531,6 +532,38 @@ fn without_hard_cases_no_identifier_is_shared_between_suspects() {
     for (k, o) in owners {
         assert_eq!(o.len(), 1, "{k} shared by {o:?}");
     }
+}
+
+#[test]
+fn with_several_forces_each_suspect_is_sent_to_one_force_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("corpus");
+    let mut opts = options(4, &out, true);
+    opts.forces = vec!["Force A".into(), "Force B".into(), "Force C".into()];
+    let summary = write_corpus(&opts).unwrap();
+    let truth: HashMap<String, String> = ground_truth(&out).into_iter().collect();
+    let mut force_of_suspect: HashMap<String, String> = HashMap::new();
+    let mut forces_seen = BTreeSet::new();
+    let mut reports = 0;
+    for entry in fs::read_dir(out.join("packages")).unwrap() {
+        let package = entry.unwrap().path();
+        let manifest: Value =
+            serde_json::from_str(&fs::read_to_string(package.join("package.json")).unwrap())
+                .unwrap();
+        let force = manifest["receivingForce"].as_str().unwrap().to_owned();
+        forces_seen.insert(force.clone());
+        for report in manifest["reports"].as_array().unwrap() {
+            let id = report["ncmecReportId"].as_str().unwrap();
+            let suspect = &truth[&format!("ncmec:{id}")];
+            let first = force_of_suspect
+                .entry(suspect.clone())
+                .or_insert(force.clone());
+            assert_eq!(*first, force, "suspect {suspect} went to two forces");
+            reports += 1;
+        }
+    }
+    assert_eq!(forces_seen.len(), 3);
+    assert_eq!(reports, summary.reports);
 }
 
 #[test]

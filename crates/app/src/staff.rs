@@ -1,0 +1,324 @@
+//! Organisations and staff, who a person is when they act, sharing and restricting cases, and search by
+//! identifier within what the person may see.
+
+use crate::gate::Why;
+use crate::{App, AppError, Result};
+use serde::Serialize;
+use severn_domain::access::{Action, Actor, OrgKind, Role};
+use severn_domain::ids::{OrgId, StaffId, SubjectId, TeamId};
+use severn_domain::report::{Identifier, IdentifierKind};
+use severn_domain::risk::Band;
+use severn_store::{NewStaff, StaffRow};
+
+/// A referral found by a search.
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchHit {
+    pub subject: SubjectId,
+    pub referral: String,
+    /// How the identifier appears on the referral: reported person, recipient, victim ...
+    pub role: String,
+}
+
+/// Open work in one force, by band: counts only, no personal data.
+#[derive(Debug, Clone, Serialize)]
+pub struct ForceWork {
+    pub force: String,
+    pub bands: Vec<BandWork>,
+    pub open: i64,
+    pub overdue: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BandWork {
+    pub band: String,
+    pub band_label: String,
+    pub open: i64,
+    pub overdue: i64,
+}
+
+/// Whom to create.
+#[derive(Debug, Clone)]
+pub struct StaffSpec {
+    pub org: OrgId,
+    pub team: Option<TeamId>,
+    pub username: String,
+    pub display_name: String,
+    pub service_account: bool,
+    pub roles: Vec<Role>,
+}
+
+impl App {
+    /// Creates an organisation (administrators and operators).
+    pub async fn create_org(
+        &self,
+        actor: &Actor,
+        code: &str,
+        name: &str,
+        kind: OrgKind,
+    ) -> Result<OrgId> {
+        let tx = self.db.begin().await?;
+        let target = format!("org:{code}");
+        let (mut tx, _) = self
+            .authorise(
+                tx,
+                actor,
+                Action::ManageStaff,
+                &target,
+                None,
+                Why::default(),
+            )
+            .await?;
+        let id = tx.insert_org(code, name, kind).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn create_team(&self, actor: &Actor, org: OrgId, name: &str) -> Result<TeamId> {
+        let tx = self.db.begin().await?;
+        let target = format!("team:{org}/{name}");
+        let (mut tx, _) = self
+            .authorise(
+                tx,
+                actor,
+                Action::ManageStaff,
+                &target,
+                None,
+                Why::default(),
+            )
+            .await?;
+        let id = tx.insert_team(org, name).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Creates a member of staff or a service account. An administrator may only add staff to their own
+    /// organisation.
+    pub async fn create_staff(&self, actor: &Actor, spec: &StaffSpec) -> Result<StaffId> {
+        if let Some(own) = actor.org()
+            && own != spec.org
+        {
+            return Err(AppError::Denied(severn_domain::access::Denial::OtherForce));
+        }
+        let tx = self.db.begin().await?;
+        let target = format!("staff:{}", spec.username);
+        let why = Why {
+            detail: Some(format!(
+                "roles {}",
+                spec.roles
+                    .iter()
+                    .map(|r| r.as_str())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            )),
+            ..Why::default()
+        };
+        let (mut tx, _) = self
+            .authorise(tx, actor, Action::ManageStaff, &target, None, why)
+            .await?;
+        let id = tx
+            .insert_staff(&NewStaff {
+                org_id: spec.org,
+                team_id: spec.team,
+                username: spec.username.clone(),
+                display_name: spec.display_name.clone(),
+                kind: if spec.service_account {
+                    "service"
+                } else {
+                    "person"
+                }
+                .to_owned(),
+                roles: spec.roles.clone(),
+                created_at: self.now(),
+            })
+            .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// The member of staff with this username, if active. Used at sign-in and for each request's session;
+    /// reading one's own account is not logged as an access to personal data.
+    pub async fn staff_by_username(&self, username: &str) -> Result<Option<StaffRow>> {
+        let mut tx = self.db.begin_read().await?;
+        let row = tx.staff_by_username(username).await?;
+        tx.commit().await?;
+        Ok(row.filter(|s| s.active))
+    }
+
+    pub async fn staff_by_id(&self, id: StaffId) -> Result<Option<StaffRow>> {
+        let mut tx = self.db.begin_read().await?;
+        let row = tx.staff_by_id(id).await?;
+        tx.commit().await?;
+        Ok(row.filter(|s| s.active))
+    }
+
+    /// Shares a case with a named person outside the owning force (a disclosure: reason and recipient logged).
+    pub async fn share_case(
+        &self,
+        actor: &Actor,
+        subject: SubjectId,
+        with_username: &str,
+        reason: &str,
+    ) -> Result<()> {
+        let tx = self.db.begin().await?;
+        let why = Why {
+            recipients: Some(with_username.to_owned()),
+            ..Why::because(reason)
+        };
+        let (mut tx, _) = self
+            .authorise_case(tx, actor, Action::Share, subject, why)
+            .await?;
+        let with = tx.staff_by_username(with_username).await?.ok_or_else(|| {
+            AppError::NotFound(format!("There is no one called {with_username:?}."))
+        })?;
+        tx.share_case(
+            subject,
+            with.id,
+            reason.trim(),
+            &actor.audit_name(),
+            self.now(),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Restricts a case to named people (`None` lifts the restriction), with a reason.
+    pub async fn restrict_case(
+        &self,
+        actor: &Actor,
+        subject: SubjectId,
+        usernames: Option<&[String]>,
+        reason: &str,
+    ) -> Result<()> {
+        let tx = self.db.begin().await?;
+        let why = Why {
+            detail: Some(match usernames {
+                Some(names) => format!("restricted to {}", names.join(", ")),
+                None => "restriction lifted".to_owned(),
+            }),
+            ..Why::because(reason)
+        };
+        let (mut tx, _) = self
+            .authorise_case(tx, actor, Action::Restrict, subject, why)
+            .await?;
+        let named = match usernames {
+            Some(names) => {
+                let mut ids = Vec::new();
+                for name in names {
+                    let staff = tx.staff_by_username(name).await?.ok_or_else(|| {
+                        AppError::NotFound(format!("There is no one called {name:?}."))
+                    })?;
+                    ids.push(staff.id);
+                }
+                Some(ids)
+            }
+            None => None,
+        };
+        tx.restrict_case(subject, named.as_deref()).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Open and overdue work per force and band across the region: what regional oversight and the PCC's
+    /// office see.
+    pub async fn open_work(&self, actor: &Actor) -> Result<Vec<ForceWork>> {
+        let tx = self.db.begin().await?;
+        let (mut tx, scope) = self
+            .authorise(
+                tx,
+                actor,
+                Action::ViewAggregates,
+                "aggregates:open_work",
+                None,
+                Why::default(),
+            )
+            .await?;
+        let orgs = tx.orgs().await?;
+        let rows = tx.open_work_by_force(&scope, self.now()).await?;
+        tx.commit().await?;
+        let mut forces: Vec<ForceWork> = Vec::new();
+        for (owner, band, open, overdue) in rows {
+            let name = owner
+                .and_then(|id| orgs.iter().find(|o| o.id == id))
+                .map(|o| o.name.clone())
+                .unwrap_or_else(|| "Not yet assigned to a force".to_owned());
+            let at = match forces.iter().position(|f| f.force == name) {
+                Some(at) => at,
+                None => {
+                    forces.push(ForceWork {
+                        force: name,
+                        bands: Vec::new(),
+                        open: 0,
+                        overdue: 0,
+                    });
+                    forces.len() - 1
+                }
+            };
+            let force = &mut forces[at];
+            force.open += open;
+            force.overdue += overdue;
+            force.bands.push(BandWork {
+                band_label: Band::parse(&band)
+                    .map(|b| b.label().to_owned())
+                    .unwrap_or_else(|| band.clone()),
+                band,
+                open,
+                overdue,
+            });
+        }
+        for force in &mut forces {
+            force
+                .bands
+                .sort_by_key(|b| std::cmp::Reverse(Band::parse(&b.band)));
+        }
+        Ok(forces)
+    }
+
+    /// Referrals carrying an identifier, within the person's force. User IDs and screen names only mean
+    /// something with their service, so those searches need one.
+    pub async fn search(
+        &self,
+        actor: &Actor,
+        kind: IdentifierKind,
+        service: Option<&str>,
+        value: &str,
+    ) -> Result<Vec<SearchHit>> {
+        let service = service.map(str::trim).filter(|s| !s.is_empty());
+        if (kind.is_service_scoped() || kind == IdentifierKind::DeviceId) && service.is_none() {
+            return Err(AppError::Invalid(format!(
+                "A {} only identifies someone together with its service (or device type): give one.",
+                kind.label()
+            )));
+        }
+        let key = Identifier::new(kind, service, value)
+            .ok_or_else(|| {
+                AppError::Invalid(format!("{value:?} is not a valid {}.", kind.label()))
+            })?
+            .key();
+        let tx = self.db.begin().await?;
+        let why = Why {
+            detail: Some(format!("search by {}", kind.as_str())),
+            ..Why::default()
+        };
+        let (mut tx, scope) = self
+            .authorise(
+                tx,
+                actor,
+                Action::Search,
+                &format!("identifier:{key}"),
+                None,
+                why,
+            )
+            .await?;
+        let hits = tx.search_identifier(&scope, &key, 200).await?;
+        tx.commit().await?;
+        Ok(hits
+            .into_iter()
+            .map(|(subject, referral, role)| SearchHit {
+                subject,
+                referral,
+                role,
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,561 @@
+//! Who sees what, and the statutory audit log: scenarios on SQLite and PostgreSQL.
+
+use serde_json::{Value, json};
+use severn_app::gate::Why;
+use severn_app::ingest::Ingester;
+use severn_app::staff::StaffSpec;
+use severn_app::{App, AppError};
+use severn_domain::access::{Action, Actor, Denial, OrgKind, Role};
+use severn_domain::audit::{AuditKey, Checkpoint, Problem};
+use severn_domain::clock::FixedClock;
+use severn_domain::ids::{OrgId, SubjectId};
+use severn_domain::report::IdentifierKind;
+use severn_ingest::{DocContext, Item, parse_document};
+use severn_store::testing::execute_raw;
+use severn_store::{AuditQuery, Backend, Db};
+use std::sync::Arc;
+
+severn_store::backend_matrix!(
+    a_force_sees_only_its_own_cases_and_refusals_are_logged,
+    shares_open_one_case_and_restrictions_close_it,
+    search_finds_identifiers_within_the_force_only,
+    ingest_and_decisions_are_logged_with_their_processing,
+    the_log_refuses_updates_and_deletes,
+    verify_finds_edits_deletions_reordering_and_truncation,
+    a_failed_audit_write_fails_the_request,
+    reading_the_log_is_logged,
+    the_pcc_office_sees_open_work_per_force_without_personal_data,
+);
+
+fn operator() -> Actor {
+    Actor::Operator {
+        name: "tester".into(),
+    }
+}
+
+fn app_on(db: Db) -> App {
+    App::new(
+        db,
+        Arc::new(FixedClock::new("2026-03-01T09:00:00Z".parse().unwrap())),
+        AuditKey::new([5; 32]),
+    )
+}
+
+struct Region {
+    force_a: OrgId,
+    investigator_a: Actor,
+    supervisor_a: Actor,
+    investigator_b: Actor,
+    pcc: Actor,
+    auditor: Actor,
+}
+
+async fn staff(app: &App, org: OrgId, username: &str, role: Role) -> Actor {
+    let id = app
+        .create_staff(
+            &operator(),
+            &StaffSpec {
+                org,
+                team: None,
+                username: username.into(),
+                display_name: username.into(),
+                service_account: false,
+                roles: vec![role],
+            },
+        )
+        .await
+        .unwrap();
+    app.staff_by_id(id).await.unwrap().unwrap().actor()
+}
+
+async fn region(app: &App) -> Region {
+    let op = operator();
+    let force_a = app
+        .create_org(&op, "force-a", "Force A Constabulary", OrgKind::Force)
+        .await
+        .unwrap();
+    let force_b = app
+        .create_org(&op, "force-b", "Force B Police", OrgKind::Force)
+        .await
+        .unwrap();
+    let pcc = app
+        .create_org(&op, "pcc", "Office of the PCC", OrgKind::PccOffice)
+        .await
+        .unwrap();
+    Region {
+        force_a,
+        investigator_a: staff(app, force_a, "inv.a", Role::Investigator).await,
+        supervisor_a: staff(app, force_a, "sup.a", Role::Supervisor).await,
+        investigator_b: staff(app, force_b, "inv.b", Role::Investigator).await,
+        pcc: staff(app, pcc, "pcc.officer", Role::PccOffice).await,
+        auditor: staff(app, force_a, "auditor.a", Role::Auditor).await,
+    }
+}
+
+fn le_doc(id: u64, email: &str) -> Value {
+    json!({
+        "reportId": id.to_string(),
+        "dateReceived": "2026-02-20T08:00:00Z",
+        "reportedInformation": {
+            "reportingEsp": { "espName": "Example Ltd" },
+            "incidentSummary": {
+                "incidentType": "Child Pornography (possession, manufacture, and distribution)",
+                "incidentDateTime": "2026-02-15T14:30:00Z"
+            },
+            "reportedPeople": { "reportedPersons": [
+                { "espService": "Example", "espUserId": format!("u{id}"), "emails": [{ "value": email }] }
+            ] }
+        }
+    })
+}
+
+/// Ingests reports for one force.
+async fn ingest_for(app: &App, force: &str, docs: &[Value]) {
+    let mut ingester = Ingester::new(app, &operator(), Some(force)).await.unwrap();
+    for doc in docs {
+        let bytes = serde_json::to_vec(doc).unwrap();
+        let parsed = parse_document(&bytes, "in/report.json", &DocContext::default()).unwrap();
+        ingester
+            .push(Item::Parsed {
+                path: "in/report.json".into(),
+                parsed,
+            })
+            .await
+            .unwrap();
+    }
+    ingester.finish().await.unwrap();
+}
+
+async fn subject_of(app: &App, reference: &str) -> SubjectId {
+    app.referral(&operator(), reference, Why::default())
+        .await
+        .unwrap()
+        .subject
+        .subject
+}
+
+async fn entries(app: &App) -> Vec<severn_domain::audit::AuditEntry> {
+    let mut tx = app.db.begin_read().await.unwrap();
+    let all = tx.audit_entries_after(0, 100_000).await.unwrap();
+    tx.commit().await.unwrap();
+    all
+}
+
+async fn a_force_sees_only_its_own_cases_and_refusals_are_logged(db: Db) {
+    let app = app_on(db);
+    let r = region(&app).await;
+    ingest_for(&app, "force-a", &[le_doc(1001, "a@example.com")]).await;
+    ingest_for(&app, "Force B Police", &[le_doc(2001, "b@example.net")]).await;
+    let a_subject = subject_of(&app, "1001").await;
+
+    let queue = app.queue(&r.investigator_a, 50).await.unwrap();
+    assert_eq!(
+        queue.iter().map(|e| e.subject).collect::<Vec<_>>(),
+        vec![a_subject]
+    );
+    assert!(
+        app.referral(&r.investigator_a, "1001", Why::default())
+            .await
+            .is_ok()
+    );
+    assert!(matches!(
+        app.referral(&r.investigator_a, "2001", Why::default())
+            .await,
+        Err(AppError::Denied(Denial::OtherForce))
+    ));
+    assert!(matches!(
+        app.queue(&r.pcc, 50).await,
+        Err(AppError::Denied(Denial::Role))
+    ));
+    assert!(matches!(
+        app.override_band(
+            a_subject,
+            severn_domain::risk::Band::High,
+            "because",
+            &r.investigator_a
+        )
+        .await,
+        Err(AppError::Denied(Denial::Role))
+    ));
+
+    let log = entries(&app).await;
+    let denied: Vec<_> = log
+        .iter()
+        .filter(|e| e.outcome.starts_with("denied"))
+        .collect();
+    assert_eq!(denied.len(), 3, "{denied:#?}");
+    assert_eq!(denied[0].actor, "inv.a");
+    assert_eq!(denied[0].outcome, "denied:other_force");
+    assert_eq!(denied[0].processing, "consultation");
+    assert_eq!(denied[1].actor, "pcc.officer");
+    assert_eq!(denied[2].action, "override");
+    let allowed_view = log
+        .iter()
+        .find(|e| e.actor == "inv.a" && e.action == "view_case")
+        .unwrap();
+    assert_eq!(allowed_view.target, format!("subject:{a_subject}"));
+    assert_eq!(allowed_view.detail.as_deref(), Some("referral ncmec:1001"));
+    assert_eq!(allowed_view.org, Some(r.force_a.0));
+}
+
+async fn shares_open_one_case_and_restrictions_close_it(db: Db) {
+    let app = app_on(db);
+    let r = region(&app).await;
+    ingest_for(&app, "force-a", &[le_doc(1001, "a@example.com")]).await;
+    let subject = subject_of(&app, "1001").await;
+
+    assert!(matches!(
+        app.share_case(&r.supervisor_a, subject, "inv.b", " ").await,
+        Err(AppError::JustificationRequired(_))
+    ));
+    assert!(matches!(
+        app.share_case(&r.investigator_a, subject, "inv.b", "joint job")
+            .await,
+        Err(AppError::Denied(Denial::Role))
+    ));
+    app.share_case(
+        &r.supervisor_a,
+        subject,
+        "inv.b",
+        "Joint operation with Force B",
+    )
+    .await
+    .unwrap();
+    let seen = app
+        .subject(&r.investigator_b, subject, Why::default())
+        .await
+        .unwrap();
+    assert_eq!(seen.referrals, vec!["ncmec:1001"]);
+    // A share lets the person read the case, not act on it.
+    assert!(matches!(
+        app.merge_subjects(subject, SubjectId(999), "same person", &r.investigator_b)
+            .await,
+        Err(AppError::Denied(_)) | Err(AppError::NotFound(_))
+    ));
+    let share = entries(&app)
+        .await
+        .into_iter()
+        .find(|e| e.action == "share" && e.outcome == "allowed")
+        .unwrap();
+    assert_eq!(share.processing, "disclosure");
+    assert_eq!(share.recipients.as_deref(), Some("inv.b"));
+    assert_eq!(
+        share.justification.as_deref(),
+        Some("Joint operation with Force B")
+    );
+
+    app.restrict_case(
+        &r.supervisor_a,
+        subject,
+        Some(&["sup.a".to_owned()]),
+        "Suspect is a member of staff",
+    )
+    .await
+    .unwrap();
+    assert!(matches!(
+        app.subject(&r.investigator_a, subject, Why::default())
+            .await,
+        Err(AppError::JustificationRequired(_))
+    ));
+    assert!(matches!(
+        app.subject(
+            &r.investigator_a,
+            subject,
+            Why::because("checking the queue")
+        )
+        .await,
+        Err(AppError::Denied(Denial::Restricted))
+    ));
+    assert!(
+        app.subject(&r.supervisor_a, subject, Why::because("case review"))
+            .await
+            .is_ok()
+    );
+    // The queue leaves nobody out: a restricted case still shows in its force's queue, with no details beyond
+    // band and deadline until it is opened.
+    app.restrict_case(&r.supervisor_a, subject, None, "Resolved")
+        .await
+        .unwrap();
+    assert!(
+        app.subject(&r.investigator_a, subject, Why::default())
+            .await
+            .is_ok()
+    );
+}
+
+async fn search_finds_identifiers_within_the_force_only(db: Db) {
+    let app = app_on(db);
+    let r = region(&app).await;
+    ingest_for(&app, "force-a", &[le_doc(1001, "shared@example.com")]).await;
+    ingest_for(&app, "force-b", &[le_doc(2001, "shared@example.com")]).await;
+    let hits = app
+        .search(
+            &r.investigator_a,
+            IdentifierKind::Email,
+            None,
+            " Shared@Example.com ",
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        hits.iter().map(|h| h.referral.as_str()).collect::<Vec<_>>(),
+        vec!["ncmec:1001"]
+    );
+    let hits = app
+        .search(
+            &r.investigator_b,
+            IdentifierKind::Email,
+            None,
+            "shared@example.com",
+        )
+        .await
+        .unwrap();
+    assert_eq!(hits.len(), 1);
+    assert_eq!(hits[0].referral, "ncmec:2001");
+    assert!(matches!(
+        app.search(&r.investigator_a, IdentifierKind::EspUserId, None, "u1001")
+            .await,
+        Err(AppError::Invalid(_))
+    ));
+    let by_user = app
+        .search(
+            &r.investigator_a,
+            IdentifierKind::EspUserId,
+            Some("Example"),
+            "u1001",
+        )
+        .await
+        .unwrap();
+    assert_eq!(by_user.len(), 1);
+    assert!(matches!(
+        app.search(&r.pcc, IdentifierKind::Email, None, "shared@example.com")
+            .await,
+        Err(AppError::Denied(_))
+    ));
+}
+
+async fn ingest_and_decisions_are_logged_with_their_processing(db: Db) {
+    let app = app_on(db);
+    let r = region(&app).await;
+    ingest_for(
+        &app,
+        "force-a",
+        &[le_doc(1001, "a@example.com"), le_doc(1002, "b@example.com")],
+    )
+    .await;
+    let a = subject_of(&app, "1001").await;
+    let b = subject_of(&app, "1002").await;
+    app.merge_subjects(a, b, "Same person: same home address", &r.investigator_a)
+        .await
+        .unwrap();
+    let log = entries(&app).await;
+    let collection = log
+        .iter()
+        .find(|e| e.processing == "collection" && e.target.starts_with("referrals:"))
+        .unwrap();
+    assert_eq!(collection.target, "referrals:ncmec:1001..ncmec:1002");
+    assert!(
+        collection
+            .detail
+            .as_deref()
+            .unwrap()
+            .contains("\"ingested\":2")
+    );
+    let merges: Vec<_> = log.iter().filter(|e| e.action == "merge_split").collect();
+    assert_eq!(merges.len(), 2, "both subjects are logged");
+    assert!(merges.iter().all(|e| e.processing == "combination"
+        && e.justification.as_deref() == Some("Same person: same home address")));
+}
+
+async fn the_log_refuses_updates_and_deletes(db: Db) {
+    let app = app_on(db);
+    app.queue(&operator(), 5).await.unwrap();
+    assert!(
+        execute_raw(&app.db, "UPDATE audit_log SET actor = 'someone else'")
+            .await
+            .is_err()
+    );
+    assert!(execute_raw(&app.db, "DELETE FROM audit_log").await.is_err());
+    if app.db.backend() == Backend::Postgres {
+        assert!(execute_raw(&app.db, "TRUNCATE audit_log").await.is_err());
+    }
+    assert_eq!(entries(&app).await[0].actor, "operator:tester");
+}
+
+/// Removes the append-only triggers, as someone with the database owner's rights could.
+async fn drop_protection(db: &Db) {
+    let sql = match db.backend() {
+        Backend::Sqlite => "DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete;",
+        Backend::Postgres => "ALTER TABLE audit_log DISABLE TRIGGER USER;",
+    };
+    execute_raw(db, sql).await.unwrap();
+}
+
+async fn verify_finds_edits_deletions_reordering_and_truncation(db: Db) {
+    let app = app_on(db);
+    for _ in 0..6 {
+        app.queue(&operator(), 5).await.unwrap();
+    }
+    let checkpoint: Checkpoint = app.audit_checkpoint().await.unwrap();
+    assert_eq!(checkpoint.seq, 6);
+    let clean = app.verify_audit(vec![checkpoint.clone()]).await.unwrap();
+    assert_eq!(clean.entries, 6);
+    assert!(clean.problems.is_empty(), "{:?}", clean.problems);
+
+    drop_protection(&app.db).await;
+    // Edited.
+    execute_raw(
+        &app.db,
+        "UPDATE audit_log SET target = 'subject:1' WHERE seq = 2",
+    )
+    .await
+    .unwrap();
+    let found = app.verify_audit(vec![checkpoint.clone()]).await.unwrap();
+    assert_eq!(found.problems, vec![Problem::Altered { seq: 2 }]);
+    // Reordered: two entries swap places, sequence numbers and all.
+    execute_raw(
+        &app.db,
+        "UPDATE audit_log SET seq = -1 WHERE seq = 3; UPDATE audit_log SET seq = 3 WHERE seq = 4; \
+         UPDATE audit_log SET seq = 4 WHERE seq = -1;",
+    )
+    .await
+    .unwrap();
+    let found = app.verify_audit(vec![checkpoint.clone()]).await.unwrap();
+    assert!(
+        found.problems.contains(&Problem::Altered { seq: 3 }),
+        "{:?}",
+        found.problems
+    );
+    // Deleted from the middle.
+    execute_raw(&app.db, "DELETE FROM audit_log WHERE seq = 5")
+        .await
+        .unwrap();
+    let found = app.verify_audit(vec![checkpoint.clone()]).await.unwrap();
+    assert!(
+        found
+            .problems
+            .contains(&Problem::Missing { after: 4, next: 6 }),
+        "{:?}",
+        found.problems
+    );
+    // Truncated: the last entry goes.
+    execute_raw(&app.db, "DELETE FROM audit_log WHERE seq = 6")
+        .await
+        .unwrap();
+    let found = app.verify_audit(vec![checkpoint]).await.unwrap();
+    assert!(
+        found.problems.contains(&Problem::Truncated {
+            ends_at: 4,
+            checkpoint: 6
+        }),
+        "{:?}",
+        found.problems
+    );
+}
+
+async fn a_failed_audit_write_fails_the_request(db: Db) {
+    let app = app_on(db);
+    let r = region(&app).await;
+    ingest_for(
+        &app,
+        "force-a",
+        &[le_doc(1001, "a@example.com"), le_doc(1002, "b@example.com")],
+    )
+    .await;
+    let a = subject_of(&app, "1001").await;
+    let b = subject_of(&app, "1002").await;
+    execute_raw(&app.db, "ALTER TABLE audit_log RENAME TO audit_log_away")
+        .await
+        .unwrap();
+    assert!(app.queue(&r.investigator_a, 5).await.is_err());
+    assert!(
+        app.merge_subjects(a, b, "same person", &r.investigator_a)
+            .await
+            .is_err()
+    );
+    execute_raw(&app.db, "ALTER TABLE audit_log_away RENAME TO audit_log")
+        .await
+        .unwrap();
+    let view = app
+        .subject(&r.investigator_a, b, Why::default())
+        .await
+        .unwrap();
+    assert_eq!(view.status, "open", "the merge did not happen");
+}
+
+async fn reading_the_log_is_logged(db: Db) {
+    let app = app_on(db);
+    let r = region(&app).await;
+    ingest_for(&app, "force-a", &[le_doc(1001, "a@example.com")]).await;
+    let subject = subject_of(&app, "1001").await;
+    app.subject(&r.investigator_a, subject, Why::default())
+        .await
+        .unwrap();
+    let query = AuditQuery {
+        target: Some(format!("subject:{subject}")),
+        limit: 50,
+        ..AuditQuery::default()
+    };
+    assert!(matches!(
+        app.audit_search(&r.investigator_a, &query).await,
+        Err(AppError::Denied(Denial::Role))
+    ));
+    let who = app.audit_search(&r.auditor, &query).await.unwrap();
+    let actors: Vec<&str> = who.iter().map(|e| e.actor.as_str()).collect();
+    assert!(actors.contains(&"inv.a"), "{actors:?}");
+    let by_person = app
+        .audit_search(
+            &r.auditor,
+            &AuditQuery {
+                actor: Some("inv.a".into()),
+                limit: 50,
+                ..AuditQuery::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(by_person.iter().all(|e| e.actor == "inv.a"));
+    let log = entries(&app).await;
+    let reads: Vec<_> = log
+        .iter()
+        .filter(|e| e.action == Action::ReadAudit.as_str())
+        .collect();
+    assert_eq!(
+        reads.len(),
+        3,
+        "each search of the log, allowed or not, is itself logged"
+    );
+    assert!(reads.iter().all(|e| e.processing == "consultation"));
+}
+
+async fn the_pcc_office_sees_open_work_per_force_without_personal_data(db: Db) {
+    let app = app_on(db);
+    let r = region(&app).await;
+    ingest_for(
+        &app,
+        "force-a",
+        &[le_doc(1001, "a@example.com"), le_doc(1002, "b@example.com")],
+    )
+    .await;
+    ingest_for(&app, "force-b", &[le_doc(2001, "c@example.net")]).await;
+    let work = app.open_work(&r.pcc).await.unwrap();
+    let totals: Vec<(&str, i64)> = work.iter().map(|f| (f.force.as_str(), f.open)).collect();
+    assert_eq!(
+        totals,
+        vec![("Force A Constabulary", 2), ("Force B Police", 1)]
+    );
+    let text = serde_json::to_string(&work).unwrap();
+    assert!(
+        !text.contains("example.com") && !text.contains("ncmec"),
+        "{text}"
+    );
+    assert!(matches!(
+        app.open_work(&Actor::Service {
+            id: severn_domain::ids::StaffId(99),
+            name: "nca".into(),
+            org: r.force_a
+        })
+        .await,
+        Err(AppError::Denied(Denial::Role))
+    ));
+}
