@@ -21,7 +21,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use severn_app::App;
 use severn_app::gate::Why;
 use severn_app::ingest::{DEFAULT_BATCH_SIZE, IngestSummary, Ingester};
-use severn_domain::access::Actor;
+use severn_app::staff::StaffSpec;
+use severn_domain::access::{Actor, OrgKind, Role};
 use severn_domain::clock::SystemClock;
 use severn_domain::ids::SubjectId;
 use severn_domain::risk::{Answers, Band};
@@ -108,6 +109,50 @@ enum Command {
     /// The statutory audit log: verify it, checkpoint it, read it.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Organisations: forces, the regional unit, the PCC's office, the NCA.
+    #[command(subcommand)]
+    Org(OrgCommand),
+    /// Staff accounts and their roles.
+    #[command(subcommand)]
+    Staff(StaffCommand),
+}
+
+#[derive(Subcommand)]
+enum OrgCommand {
+    /// Add an organisation.
+    Add {
+        /// Short code, e.g. SEV.
+        code: String,
+        /// Full name; a force's name is matched against the receiving force of NCA packages.
+        name: String,
+        /// force, regional_unit, pcc_office or nca.
+        #[arg(long, default_value = "force")]
+        kind: String,
+    },
+    /// List organisations.
+    List,
+}
+
+#[derive(Subcommand)]
+enum StaffCommand {
+    /// Add a member of staff (or, with --service, a service account for a machine feed).
+    Add {
+        username: String,
+        /// The organisation's code.
+        #[arg(long)]
+        org: String,
+        /// The person's name as shown to others.
+        #[arg(long)]
+        name: String,
+        /// A role (repeat for several): investigator, supervisor, safeguarding_officer, analyst,
+        /// regional_oversight, pcc_office, auditor, administrator.
+        #[arg(long = "role")]
+        roles: Vec<String>,
+        #[arg(long)]
+        service: bool,
+    },
+    /// List staff with their organisation and roles.
+    List,
 }
 
 #[derive(Subcommand)]
@@ -371,7 +416,7 @@ async fn command(ctx: &Ctx, cli: Cli) -> Result<ExitCode> {
             say!("database {} is up to date", ctx.url);
         }
         Command::Serve { bind, https } => {
-            let app = connect(&url).await?;
+            let app = ctx.connect().await?;
             say!("Severn is serving at http://{bind}/ (stop it with Ctrl-C)");
             let options = severn_web::WebOptions {
                 https,
@@ -498,6 +543,8 @@ async fn command(ctx: &Ctx, cli: Cli) -> Result<ExitCode> {
         Command::Risk(command) => code = risk(ctx, command).await?,
         Command::Demo(args) => demo::run(ctx, cli.database, args).await?,
         Command::Audit(command) => code = audit(ctx, command).await?,
+        Command::Org(command) => org(ctx, command).await?,
+        Command::Staff(command) => staff(ctx, command).await?,
         Command::Quality { truth } => {
             let app = ctx.connect().await?;
             let truth = severn_app::quality::read_ground_truth(&truth)
@@ -508,6 +555,84 @@ async fn command(ctx: &Ctx, cli: Cli) -> Result<ExitCode> {
         }
     }
     Ok(code)
+}
+
+async fn org(ctx: &Ctx, command: OrgCommand) -> Result<()> {
+    let app = ctx.connect().await?;
+    match command {
+        OrgCommand::Add { code, name, kind } => {
+            let kind: OrgKind = kind.parse().map_err(anyhow::Error::msg)?;
+            let id = app.create_org(&ctx.actor, &code, &name, kind).await?;
+            say!("organisation {id} {code} ({name}, {}) added", kind.as_str());
+        }
+        OrgCommand::List => {
+            let mut tx = app.db.begin_read().await?;
+            let orgs = tx.orgs().await?;
+            tx.commit().await?;
+            for o in orgs {
+                say!(
+                    "{:>4}  {:<8} {:<14} {}",
+                    o.id,
+                    o.code,
+                    o.kind.as_str(),
+                    o.name
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn staff(ctx: &Ctx, command: StaffCommand) -> Result<()> {
+    let app = ctx.connect().await?;
+    match command {
+        StaffCommand::Add {
+            username,
+            org,
+            name,
+            roles,
+            service,
+        } => {
+            let mut tx = app.db.begin_read().await?;
+            let orgs = tx.orgs().await?;
+            tx.commit().await?;
+            let Some(org) = orgs.iter().find(|o| o.code.eq_ignore_ascii_case(&org)) else {
+                bail!("there is no organisation with the code {org:?}: see `severn org list`");
+            };
+            let roles = roles
+                .iter()
+                .map(|r| r.parse::<Role>().map_err(anyhow::Error::msg))
+                .collect::<Result<Vec<Role>>>()?;
+            let spec = StaffSpec {
+                org: org.id,
+                team: None,
+                username: username.clone(),
+                display_name: name,
+                service_account: service,
+                roles,
+            };
+            let id = app.create_staff(&ctx.actor, &spec).await?;
+            say!("staff {id} {username} added to {}", org.name);
+        }
+        StaffCommand::List => {
+            let mut tx = app.db.begin_read().await?;
+            let staff = tx.all_staff().await?;
+            tx.commit().await?;
+            for s in staff {
+                let roles: Vec<&str> = s.roles.iter().map(|r| r.as_str()).collect();
+                say!(
+                    "{:>4}  {:<24} {:<8} org {:<4} {}{}",
+                    s.id,
+                    s.username,
+                    s.kind,
+                    s.org_id,
+                    roles.join(","),
+                    if s.active { "" } else { " (inactive)" }
+                );
+            }
+        }
+    }
+    Ok(())
 }
 
 async fn audit(ctx: &Ctx, command: AuditCommand) -> Result<ExitCode> {

@@ -772,6 +772,69 @@ fn audit_verify_passes_on_an_untouched_log_and_fails_under_another_key() {
     );
 }
 
+#[test]
+fn organisations_and_staff_are_added_and_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = sqlite(dir.path());
+    run(severn(&database).args(["org", "add", "SEV", "Severnshire Constabulary"])).ok();
+    run(severn(&database).args([
+        "org",
+        "add",
+        "PCC",
+        "Office of the PCC",
+        "--kind",
+        "pcc_office",
+    ]))
+    .ok();
+    let bad_kind = run(severn(&database).args(["org", "add", "X", "X", "--kind", "club"])).failed();
+    assert!(bad_kind.stderr.contains("club"), "{}", bad_kind.describe());
+    let orgs = run(severn(&database).args(["org", "list"])).ok();
+    assert!(
+        orgs.stdout.contains("SEV") && orgs.stdout.contains("pcc_office"),
+        "{}",
+        orgs.describe()
+    );
+
+    run(severn(&database).args([
+        "staff",
+        "add",
+        "a.morgan",
+        "--org",
+        "sev",
+        "--name",
+        "Alex Morgan",
+        "--role",
+        "investigator",
+        "--role",
+        "supervisor",
+    ]))
+    .ok();
+    let unknown =
+        run(severn(&database).args(["staff", "add", "b", "--org", "NOPE", "--name", "B"])).failed();
+    assert!(unknown.stderr.contains("NOPE"), "{}", unknown.describe());
+    let bad_role = run(severn(&database).args([
+        "staff", "add", "c", "--org", "SEV", "--name", "C", "--role", "chief",
+    ]))
+    .failed();
+    assert!(bad_role.stderr.contains("chief"), "{}", bad_role.describe());
+    let staff = run(severn(&database).args(["staff", "list"])).ok();
+    assert!(
+        staff.stdout.contains("a.morgan") && staff.stdout.contains("investigator,supervisor"),
+        "{}",
+        staff.describe()
+    );
+    let log = run(severn(&database).args(["audit", "show", "--json"]))
+        .ok()
+        .json();
+    assert!(
+        log.as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["target"] == "staff:a.morgan" && e["processing"] == "alteration"),
+        "{log}"
+    );
+}
+
 /// `severn subjects --json | head -c 100`: the reader closing the pipe early ends the command quietly.
 #[test]
 fn a_reader_closing_the_pipe_early_is_not_an_error() {

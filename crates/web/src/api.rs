@@ -3,15 +3,165 @@
 //! Errors are `{"error": "...", "status": N}` in plain words. The OpenAPI 3 description is at
 //! `/api/openapi.json`.
 
+use crate::WebState;
+use crate::cases::{AuditFilter, Justification, QUEUE_LIMIT, QueueFilter, SearchForm};
+use crate::error::ApiError;
 use crate::session::ApiActor;
 use axum::Json;
-use axum::http::header;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use severn_app::gate::Why;
+use severn_app::staff::SearchHit;
+use severn_app::views::{QueueEntry, ReferralView, SubjectSummary};
 use severn_domain::access::Actor;
+use severn_domain::audit::AuditEntry;
+use severn_domain::ids::SubjectId;
+use severn_store::SubjectRow;
+
+type ApiResult<T> = Result<Json<T>, ApiError>;
 
 /// Who the request acts as: useful to check a token or a session.
 pub async fn me(ApiActor(actor): ApiActor) -> Json<Actor> {
     Json(actor)
+}
+
+pub async fn queue(
+    State(state): State<WebState>,
+    ApiActor(actor): ApiActor,
+    Query(filter): Query<QueueFilter>,
+) -> ApiResult<Vec<QueueEntry>> {
+    let entries = state.app.queue(&actor, QUEUE_LIMIT).await?;
+    Ok(Json(
+        entries.into_iter().filter(|e| filter.keeps(e)).collect(),
+    ))
+}
+
+pub async fn referral(
+    State(state): State<WebState>,
+    ApiActor(actor): ApiActor,
+    Path(reference): Path<String>,
+    Query(why): Query<Justification>,
+) -> ApiResult<ReferralView> {
+    let view = state
+        .app
+        .referral(&actor, &reference, Why::because(why.justification))
+        .await?;
+    Ok(Json(view))
+}
+
+pub async fn subject(
+    State(state): State<WebState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<i64>,
+    Query(why): Query<Justification>,
+) -> ApiResult<SubjectSummary> {
+    let subject = state
+        .app
+        .subject(&actor, SubjectId(id), Why::because(why.justification))
+        .await?;
+    Ok(Json(subject))
+}
+
+/// A JSON body, or a plain-words refusal of one that is missing or malformed.
+fn body<T>(posted: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
+    posted.map(|Json(body)| body).map_err(|rejection| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            match rejection {
+                JsonRejection::MissingJsonContentType(_) => {
+                    "Send the body as JSON, with Content-Type: application/json."
+                }
+                _ => "The JSON body was not complete or not in the expected form: see /api/openapi.json.",
+            },
+        )
+    })
+}
+
+#[derive(Deserialize)]
+pub struct MergeRequest {
+    other: i64,
+    rationale: String,
+}
+
+/// What a merge or split left: the subject's number, status and band.
+#[derive(serde::Serialize)]
+pub struct SubjectOutcome {
+    subject: SubjectId,
+    status: String,
+    band: String,
+}
+
+impl From<SubjectRow> for SubjectOutcome {
+    fn from(row: SubjectRow) -> Self {
+        SubjectOutcome {
+            subject: row.id,
+            status: row.status,
+            band: row.band,
+        }
+    }
+}
+
+pub async fn merge(
+    State(state): State<WebState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<i64>,
+    posted: Result<Json<MergeRequest>, JsonRejection>,
+) -> ApiResult<SubjectOutcome> {
+    let request = body(posted)?;
+    let kept = state
+        .app
+        .merge_subjects(
+            SubjectId(id),
+            SubjectId(request.other),
+            &request.rationale,
+            &actor,
+        )
+        .await?;
+    Ok(Json(kept.into()))
+}
+
+#[derive(Deserialize)]
+pub struct SplitRequest {
+    referrals: Vec<String>,
+    rationale: String,
+}
+
+pub async fn split(
+    State(state): State<WebState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<i64>,
+    posted: Result<Json<SplitRequest>, JsonRejection>,
+) -> ApiResult<SubjectOutcome> {
+    let request = body(posted)?;
+    let new_subject = state
+        .app
+        .split_subject(
+            SubjectId(id),
+            &request.referrals,
+            &request.rationale,
+            &actor,
+        )
+        .await?;
+    Ok(Json(new_subject.into()))
+}
+
+pub async fn search(
+    State(state): State<WebState>,
+    ApiActor(actor): ApiActor,
+    Query(form): Query<SearchForm>,
+) -> ApiResult<Vec<SearchHit>> {
+    Ok(Json(form.run(&state, &actor).await?))
+}
+
+pub async fn audit(
+    State(state): State<WebState>,
+    ApiActor(actor): ApiActor,
+    Query(filter): Query<AuditFilter>,
+) -> ApiResult<Vec<AuditEntry>> {
+    Ok(Json(state.app.audit_search(&actor, &filter.query()).await?))
 }
 
 const OPENAPI: &str = include_str!("openapi.json");

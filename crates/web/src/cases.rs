@@ -1,4 +1,5 @@
-//! The work itself: the queue, a referral, a subject with its merge and split, and the auditor's view. Each
+//! The work itself: the queue, a referral, a subject with its merge and split, search by identifier, and
+//! the auditor's view. Each
 //! handler passes the signed-in actor to the use case, which decides, logs, and refuses with a reason.
 
 use crate::WebState;
@@ -12,9 +13,12 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use severn_app::AppError;
 use severn_app::gate::Why;
+use severn_app::staff::SearchHit;
 use severn_app::views::{QueueEntry, ReferralView, SubjectSummary};
+use severn_domain::access::Actor;
 use severn_domain::audit::AuditEntry;
 use severn_domain::ids::SubjectId;
+use severn_domain::report::IdentifierKind;
 use severn_store::AuditQuery;
 
 /// How many subjects the queue reads before filtering.
@@ -319,6 +323,80 @@ pub async fn audit(
                     entry,
                 })
                 .collect(),
+        },
+    )
+}
+
+/// A search by identifier, as the form sends it: no value yet means "show the form".
+#[derive(Debug, Default, Deserialize)]
+pub struct SearchForm {
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub service: String,
+    #[serde(default)]
+    pub value: String,
+}
+
+impl SearchForm {
+    /// Runs the search, or says what is missing.
+    pub async fn run(&self, state: &WebState, actor: &Actor) -> Result<Vec<SearchHit>, AppError> {
+        let kind = IdentifierKind::parse(&self.kind).ok_or_else(|| {
+            AppError::Invalid("Choose what kind of identifier to search for.".to_owned())
+        })?;
+        state
+            .app
+            .search(actor, kind, Some(self.service.as_str()), &self.value)
+            .await
+    }
+}
+
+struct KindChoice {
+    value: &'static str,
+    label: &'static str,
+    selected: bool,
+}
+
+#[derive(Template)]
+#[template(path = "search.html")]
+struct SearchPage<'a> {
+    user: Option<&'a UserBar>,
+    form: &'a SearchForm,
+    kinds: Vec<KindChoice>,
+    hits: Option<Vec<SearchHit>>,
+    error: Option<String>,
+}
+
+pub async fn search(
+    State(state): State<WebState>,
+    signed_in: SignedIn,
+    Query(form): Query<SearchForm>,
+) -> Response {
+    let (status, hits, error) = if form.value.trim().is_empty() {
+        (StatusCode::OK, None, None)
+    } else {
+        match form.run(&state, signed_in.actor()).await {
+            Ok(hits) => (StatusCode::OK, Some(hits), None),
+            Err(AppError::Invalid(why)) => (StatusCode::UNPROCESSABLE_ENTITY, None, Some(why)),
+            Err(other) => return failed(other, &signed_in.user),
+        }
+    };
+    let kinds = IdentifierKind::ALL
+        .into_iter()
+        .map(|kind| KindChoice {
+            value: kind.as_str(),
+            label: kind.label(),
+            selected: kind.as_str() == form.kind,
+        })
+        .collect();
+    render(
+        status,
+        &SearchPage {
+            user: Some(&signed_in.user),
+            form: &form,
+            kinds,
+            hits,
+            error,
         },
     )
 }

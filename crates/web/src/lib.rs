@@ -69,8 +69,16 @@ pub fn router(state: WebState) -> Router {
         .route("/subjects/{id}", get(cases::subject))
         .route("/subjects/{id}/merge", post(cases::merge))
         .route("/subjects/{id}/split", post(cases::split))
+        .route("/search", get(cases::search))
         .route("/audit", get(cases::audit))
         .route("/api/me", get(api::me))
+        .route("/api/queue", get(api::queue))
+        .route("/api/referrals/{reference}", get(api::referral))
+        .route("/api/subjects/{id}", get(api::subject))
+        .route("/api/subjects/{id}/merge", post(api::merge))
+        .route("/api/subjects/{id}/split", post(api::split))
+        .route("/api/search", get(api::search))
+        .route("/api/audit", get(api::audit))
         .route("/api/openapi.json", get(api::openapi))
         .route("/static/{file}", get(assets::asset))
         .fallback(error::not_found)
@@ -81,7 +89,8 @@ pub fn router(state: WebState) -> Router {
         .with_state(state)
 }
 
-/// Serves Severn at `bind` until the process is stopped.
+/// Serves Severn at `bind` until the process is interrupted (Ctrl-C), then finishes the requests in hand
+/// and returns, so the caller can record the audit log's checkpoint.
 pub async fn serve(app: App, bind: SocketAddr, options: WebOptions) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(bind).await?;
     tracing::info!("serving Severn at http://{}", listener.local_addr()?);
@@ -90,5 +99,11 @@ pub async fn serve(app: App, bind: SocketAddr, options: WebOptions) -> std::io::
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),
     )
+    .with_graceful_shutdown(async {
+        // If the handler cannot be installed the server runs until it is killed.
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    })
     .await
 }

@@ -239,7 +239,21 @@ async fn the_openapi_document_describes_the_api(db: Db) {
     assert_eq!(page.status, StatusCode::OK);
     let document: serde_json::Value = serde_json::from_str(&page.body).unwrap();
     assert!(document["openapi"].as_str().unwrap().starts_with("3."));
-    assert!(document["paths"]["/api/me"]["get"].is_object());
+    for (path, method) in [
+        ("/api/me", "get"),
+        ("/api/queue", "get"),
+        ("/api/referrals/{reference}", "get"),
+        ("/api/subjects/{id}", "get"),
+        ("/api/subjects/{id}/merge", "post"),
+        ("/api/subjects/{id}/split", "post"),
+        ("/api/search", "get"),
+        ("/api/audit", "get"),
+    ] {
+        assert!(
+            document["paths"][path][method].is_object(),
+            "{method} {path}"
+        );
+    }
 }
 
 severn_store::backend_matrix!(

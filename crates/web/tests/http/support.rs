@@ -76,10 +76,29 @@ impl Site {
 
     /// A person in the force with a password and, when `enrolled`, an authenticator.
     pub async fn person(&self, username: &str, roles: &[Role], enrolled: bool) -> Person {
+        self.person_in(self.force, username, roles, enrolled).await
+    }
+
+    /// An organisation besides the force.
+    pub async fn org(&self, code: &str, kind: OrgKind) -> OrgId {
+        let mut tx = self.app.db.begin().await.unwrap();
+        let org = tx.insert_org(code, code, kind).await.unwrap();
+        tx.commit().await.unwrap();
+        org
+    }
+
+    /// A person in organisation `org` with a password and, when `enrolled`, an authenticator.
+    pub async fn person_in(
+        &self,
+        org: OrgId,
+        username: &str,
+        roles: &[Role],
+        enrolled: bool,
+    ) -> Person {
         let mut tx = self.app.db.begin().await.unwrap();
         let id = tx
             .insert_staff(&NewStaff {
-                org_id: self.force,
+                org_id: org,
                 team_id: None,
                 username: username.to_owned(),
                 display_name: format!("Tester {username}"),

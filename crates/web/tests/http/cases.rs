@@ -1,0 +1,319 @@
+//! The case pages as each kind of user meets them: the owning force works its cases, another force and the
+//! PCC's office get a plain refusal, merges need the session's CSRF token, and the auditor sees it all logged.
+
+use crate::support::{Browser, Page, Site, operator};
+use axum::http::{StatusCode, header};
+use serde_json::json;
+use severn_app::ingest::Ingester;
+use severn_domain::access::{OrgKind, Role};
+use severn_ingest::{DocContext, Item, parse_document};
+use severn_store::Db;
+
+/// An LE JSON report about one person with one (synthetic) e-mail address.
+fn report(id: u64, email: &str) -> Vec<u8> {
+    serde_json::to_vec(&json!({
+        "reportId": id.to_string(),
+        "dateReceived": "2026-03-01T08:00:00Z",
+        "reportedInformation": {
+            "reportingEsp": { "espName": "Example Ltd" },
+            "incidentSummary": {
+                "incidentType": "Online Enticement of Children for Sexual Acts",
+                "incidentDateTime": "2026-02-27T14:30:00Z"
+            },
+            "reportedPeople": { "reportedPersons": [{
+                "espService": "Example Chat", "espUserId": format!("user{id}"),
+                "emails": [{ "value": email }]
+            }] }
+        }
+    }))
+    .unwrap()
+}
+
+/// Two referrals for the force, about two different people.
+async fn ingest_two(site: &Site) {
+    let mut ingester = Ingester::new(&site.app, &operator(), Some("F1"))
+        .await
+        .unwrap();
+    for (id, email) in [
+        (9001, "first.person@example.com"),
+        (9002, "second.person@example.net"),
+    ] {
+        let parsed = parse_document(&report(id, email), "in/report.json", &DocContext::default())
+            .unwrap_or_else(|_| panic!("report {id} parses"));
+        ingester
+            .push(Item::Parsed {
+                path: "in/report.json".to_owned(),
+                parsed,
+            })
+            .await
+            .unwrap();
+    }
+    ingester.finish().await.unwrap();
+}
+
+/// The subject numbers linked from the queue page, in order.
+fn subjects_on(page: &Page) -> Vec<String> {
+    page.body
+        .match_indices("href=\"/subjects/")
+        .map(|(at, text)| {
+            let rest = &page.body[at + text.len()..];
+            rest[..rest.find('"').unwrap()].to_owned()
+        })
+        .collect()
+}
+
+async fn the_owning_force_works_its_cases_and_others_are_refused_in_plain_words(db: Db) {
+    let site = Site::new(db).await;
+    ingest_two(&site).await;
+    let investigator = site.person("a.inv", &[Role::Investigator], true).await;
+    let mut browser = Browser::new();
+    browser.sign_in(&site, &investigator).await;
+
+    let queue = browser.get(&site, "/queue").await;
+    assert_eq!(queue.status, StatusCode::OK, "{}", queue.body);
+    assert_eq!(
+        queue.headers.get(header::CACHE_CONTROL).unwrap(),
+        "no-store"
+    );
+    let subjects = subjects_on(&queue);
+    assert_eq!(subjects.len(), 2, "{}", queue.body);
+    assert!(queue.body.contains("Showing 2 of 2 open subjects."));
+    let overdue_only = browser.get(&site, "/queue?band=&overdue=yes").await;
+    assert!(
+        overdue_only.body.contains("Showing 0 of 2"),
+        "nothing is overdue yet"
+    );
+
+    let subject = browser
+        .get(&site, &format!("/subjects/{}", subjects[0]))
+        .await;
+    assert_eq!(subject.status, StatusCode::OK);
+    let referral = browser.get(&site, "/referrals/9001").await;
+    assert_eq!(referral.status, StatusCode::OK, "{}", referral.body);
+    assert!(referral.body.contains("first.person@example.com"));
+
+    // Search by identifier, within the force.
+    let hits = browser
+        .get(
+            &site,
+            "/search?kind=email&service=&value=First.Person%40example.com",
+        )
+        .await;
+    assert_eq!(hits.status, StatusCode::OK, "{}", hits.body);
+    assert!(
+        hits.body.contains("1 referral(s) carry this identifier."),
+        "{}",
+        hits.body
+    );
+    assert!(hits.body.contains("href=\"/referrals/ncmec:9001\""));
+    let vague = browser
+        .get(&site, "/search?kind=screen_name&service=&value=someone")
+        .await;
+    assert_eq!(vague.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        vague
+            .body
+            .contains("only identifies someone together with its service")
+    );
+
+    // Another force's investigator.
+    let other_force = site.org("F2", OrgKind::Force).await;
+    let outsider = site
+        .person_in(other_force, "b.inv", &[Role::Investigator], true)
+        .await;
+    let mut theirs = Browser::at("198.51.100.7");
+    theirs.sign_in(&site, &outsider).await;
+    let page = theirs
+        .get(&site, &format!("/subjects/{}", subjects[0]))
+        .await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    assert!(
+        page.body
+            .contains("This case belongs to another force and has not been shared with you.")
+    );
+    let page = theirs.get(&site, "/referrals/9001").await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    assert!(!page.body.contains("first.person@example.com"));
+    let their_search = theirs
+        .get(&site, "/search?kind=email&value=first.person%40example.com")
+        .await;
+    assert!(their_search.body.contains("None of your force's referrals"));
+    let their_queue = theirs.get(&site, "/queue").await;
+    assert!(
+        subjects_on(&their_queue).is_empty(),
+        "another force's queue has none of these"
+    );
+
+    // The PCC's office sees figures, not cases.
+    let pcc = site.org("PCC", OrgKind::PccOffice).await;
+    let pcc_officer = site.person_in(pcc, "c.pcc", &[Role::PccOffice], true).await;
+    let mut office = Browser::at("203.0.113.9");
+    site.clock.advance(jiff::SignedDuration::from_secs(30));
+    office.sign_in(&site, &pcc_officer).await;
+    for path in [
+        "/queue",
+        "/referrals/9001",
+        &format!("/subjects/{}", subjects[1]),
+    ] {
+        let page = office.get(&site, path).await;
+        assert_eq!(page.status, StatusCode::FORBIDDEN, "{path}");
+        assert!(
+            page.body.contains("Your role does not allow this."),
+            "{path}"
+        );
+        assert!(!page.body.contains("example.com"), "{path}");
+    }
+    let home = office.get(&site, "/").await;
+    assert!(
+        !home.body.contains("href=\"/queue\""),
+        "no link to pages the role cannot use"
+    );
+
+    // The auditor sees the refusals, and reading the log is itself logged.
+    let auditor = site.person("d.aud", &[Role::Auditor], true).await;
+    let mut audit = Browser::at("192.0.2.77");
+    audit.sign_in(&site, &auditor).await;
+    let log = audit.get(&site, "/audit?actor=b.inv").await;
+    assert_eq!(log.status, StatusCode::OK, "{}", log.body);
+    assert!(log.body.contains("denied"), "{}", log.body);
+    let log = audit.get(&site, "/audit").await;
+    assert!(
+        log.body.contains("d.aud"),
+        "the auditor's own reading is logged"
+    );
+    assert_eq!(
+        browser.get(&site, "/audit").await.status,
+        StatusCode::FORBIDDEN
+    );
+}
+
+async fn merging_needs_the_csrf_token_and_a_rationale(db: Db) {
+    let site = Site::new(db).await;
+    ingest_two(&site).await;
+    let supervisor = site.person("s.sup", &[Role::Supervisor], true).await;
+    let mut browser = Browser::new();
+    browser.sign_in(&site, &supervisor).await;
+    let subjects = subjects_on(&browser.get(&site, "/queue").await);
+    let (kept, other) = (&subjects[0], &subjects[1]);
+    let page = browser.get(&site, &format!("/subjects/{kept}")).await;
+    let csrf = page.csrf();
+    let merge = format!("/subjects/{kept}/merge");
+
+    let forged = browser
+        .post(
+            &site,
+            &merge,
+            &[("other", other), ("rationale", "same person")],
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let no_reason = browser
+        .post(
+            &site,
+            &merge,
+            &[("csrf", &csrf), ("other", other), ("rationale", " ")],
+        )
+        .await;
+    assert_eq!(
+        no_reason.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        no_reason.body
+    );
+    assert_eq!(
+        subjects_on(&browser.get(&site, "/queue").await).len(),
+        2,
+        "nothing merged"
+    );
+
+    let merged = browser
+        .post(
+            &site,
+            &merge,
+            &[
+                ("csrf", &csrf),
+                ("other", other),
+                ("rationale", "Same person: same phone in both"),
+            ],
+        )
+        .await;
+    assert_eq!(merged.status, StatusCode::SEE_OTHER, "{}", merged.body);
+    assert_eq!(subjects_on(&browser.get(&site, "/queue").await).len(), 1);
+}
+
+async fn the_api_answers_the_same_questions_in_json(db: Db) {
+    let site = Site::new(db).await;
+    ingest_two(&site).await;
+    let supervisor = site.person("s.sup", &[Role::Supervisor], true).await;
+    let mut browser = Browser::new();
+    browser.sign_in(&site, &supervisor).await;
+    let csrf = browser.get(&site, "/sessions").await.csrf();
+
+    let queue = browser.get(&site, "/api/queue").await;
+    assert_eq!(queue.status, StatusCode::OK, "{}", queue.body);
+    let entries: serde_json::Value = serde_json::from_str(&queue.body).unwrap();
+    let subjects: Vec<i64> = entries
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["subject"].as_i64().unwrap())
+        .collect();
+    assert_eq!(subjects.len(), 2);
+    let referral = browser.get(&site, "/api/referrals/9002").await;
+    let referral: serde_json::Value = serde_json::from_str(&referral.body).unwrap();
+    assert_eq!(referral["referral"], "ncmec:9002");
+
+    let merge = |csrf: Option<&str>| {
+        let mut request = axum::http::Request::post(format!("/api/subjects/{}/merge", subjects[0]))
+            .header(header::CONTENT_TYPE, "application/json");
+        if let Some(csrf) = csrf {
+            request = request.header("x-csrf-token", csrf);
+        }
+        request
+            .body(axum::body::Body::from(
+                json!({ "other": subjects[1], "rationale": "Same person" }).to_string(),
+            ))
+            .unwrap()
+    };
+    let refused = browser.send(&site, merge(None)).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let merged = browser.send(&site, merge(Some(&csrf))).await;
+    assert_eq!(merged.status, StatusCode::OK, "{}", merged.body);
+    let merged: serde_json::Value = serde_json::from_str(&merged.body).unwrap();
+    assert_eq!(merged["subject"], subjects[0]);
+
+    // A malformed body is refused in plain words.
+    let page = browser
+        .send(
+            &site,
+            axum::http::Request::post(format!("/api/subjects/{}/split", subjects[0]))
+                .header(header::CONTENT_TYPE, "application/json")
+                .header("x-csrf-token", &csrf)
+                .body(axum::body::Body::from("{\"referrals\": 7}"))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.body.contains("see /api/openapi.json"), "{}", page.body);
+
+    // Machine feeds act as themselves: their token reaches no personal data.
+    let token = site.service("nca-feed").await;
+    let page = Browser::new()
+        .send(
+            &site,
+            axum::http::Request::get("/api/queue")
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    let error: serde_json::Value = serde_json::from_str(&page.body).unwrap();
+    assert_eq!(error["error"], "Your role does not allow this.");
+}
+
+severn_store::backend_matrix!(
+    the_owning_force_works_its_cases_and_others_are_refused_in_plain_words,
+    merging_needs_the_csrf_token_and_a_rationale,
+    the_api_answers_the_same_questions_in_json,
+);
