@@ -6,6 +6,7 @@
 //! (see [`headers`]); every state-changing form carries the session's CSRF token (see [`session`]).
 
 mod api;
+mod assessment;
 mod assets;
 mod cases;
 mod error;
@@ -67,6 +68,10 @@ pub fn router(state: WebState) -> Router {
         .route("/queue", get(cases::queue))
         .route("/referrals/{reference}", get(cases::referral))
         .route("/subjects/{id}", get(cases::subject))
+        .route(
+            "/subjects/{id}/assess",
+            get(assessment::assess_page).post(assessment::assess),
+        )
         .route("/subjects/{id}/merge", post(cases::merge))
         .route("/subjects/{id}/split", post(cases::split))
         .route("/search", get(cases::search))

@@ -312,7 +312,75 @@ async fn the_api_answers_the_same_questions_in_json(db: Db) {
     assert_eq!(error["error"], "Your role does not allow this.");
 }
 
+async fn an_assessment_answers_the_tools_questions_and_shows_the_band_move(db: Db) {
+    let site = Site::new(db).await;
+    ingest_two(&site).await;
+    let investigator = site.person("a.inv", &[Role::Investigator], true).await;
+    let mut browser = Browser::new();
+    browser.sign_in(&site, &investigator).await;
+    let subject = subjects_on(&browser.get(&site, "/queue").await)[0].clone();
+    let path = format!("/subjects/{subject}/assess");
+
+    let form = browser.get(&site, &path).await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+    assert!(form.body.contains("Step 1: previous behaviours"));
+    assert!(form.body.contains("name=\"answer.prev_prison\""));
+    assert!(
+        form.body.contains("<legend>"),
+        "each question is a fieldset with a legend"
+    );
+    let csrf = form.csrf();
+
+    let saved = browser
+        .post(
+            &site,
+            &path,
+            &[("csrf", &csrf), ("answer.prev_prison", "yes")],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+    assert!(saved.body.contains("The band went from"));
+    assert!(
+        saved
+            .body
+            .contains("Has the subject served a prison sentence for a sexual offence?")
+    );
+
+    let wrong = browser
+        .post(
+            &site,
+            &path,
+            &[("csrf", &csrf), ("answer.prev_prison", "perhaps")],
+        )
+        .await;
+    assert_eq!(
+        wrong.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        wrong.body
+    );
+
+    // A safeguarding officer reads cases but does not assess them.
+    let safeguarding = site
+        .person("e.safe", &[Role::SafeguardingOfficer], true)
+        .await;
+    let mut theirs = Browser::at("198.51.100.7");
+    site.clock.advance(jiff::SignedDuration::from_secs(30));
+    theirs.sign_in(&site, &safeguarding).await;
+    let csrf = theirs.get(&site, "/sessions").await.csrf();
+    let page = theirs
+        .post(
+            &site,
+            &path,
+            &[("csrf", &csrf), ("answer.prev_prison", "no")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    assert!(page.body.contains("Your role does not allow this."));
+}
+
 severn_store::backend_matrix!(
+    an_assessment_answers_the_tools_questions_and_shows_the_band_move,
     the_owning_force_works_its_cases_and_others_are_refused_in_plain_words,
     merging_needs_the_csrf_token_and_a_rationale,
     the_api_answers_the_same_questions_in_json,

@@ -1,0 +1,206 @@
+//! Risk assessment: the active tool's questions for a subject, and the band before and after the answers,
+//! with how each signal and answer moved it.
+
+use crate::WebState;
+use crate::session::{Posted, SignedIn, UserBar};
+use crate::signin::render;
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use severn_app::AppError;
+use severn_app::gate::Why;
+use severn_domain::ids::SubjectId;
+use severn_domain::risk::{Answer, Answers, Band, Outcome, Step};
+use std::collections::BTreeMap;
+
+/// Form fields carrying answers are named `answer.QUESTION_ID`.
+const ANSWER_FIELD: &str = "answer.";
+
+struct OptionView {
+    value: String,
+    label: String,
+    points: u32,
+}
+
+struct QuestionView {
+    id: String,
+    text: String,
+    help: String,
+    options: Vec<OptionView>,
+}
+
+struct StepView {
+    label: &'static str,
+    questions: Vec<QuestionView>,
+}
+
+#[derive(Template)]
+#[template(path = "assess.html")]
+struct AssessPage<'a> {
+    user: Option<&'a UserBar>,
+    subject: SubjectId,
+    band_label: String,
+    band: String,
+    tool: String,
+    illustrative_notice: Option<String>,
+    steps: Vec<StepView>,
+}
+
+fn failed(error: AppError, user: &UserBar) -> Response {
+    crate::error::PageError::from(error)
+        .for_user(user)
+        .into_response()
+}
+
+pub async fn assess_page(
+    State(state): State<WebState>,
+    signed_in: SignedIn,
+    Path(id): Path<i64>,
+) -> Response {
+    let subject = match state
+        .app
+        .subject(signed_in.actor(), SubjectId(id), Why::default())
+        .await
+    {
+        Ok(subject) => subject,
+        Err(e) => return failed(e, &signed_in.user),
+    };
+    let tool = match state.app.active_tool().await {
+        Ok(tool) => tool,
+        Err(e) => return failed(e, &signed_in.user),
+    };
+    let steps = [
+        Step::PreviousBehaviours,
+        Step::AccessToChildren,
+        Step::BehaviouralFacilitators,
+        Step::OtherFactors,
+    ]
+    .into_iter()
+    .map(|step| StepView {
+        label: step.label(),
+        questions: tool
+            .questions_in(step)
+            .map(|q| QuestionView {
+                id: q.id.clone(),
+                text: q.text.clone(),
+                help: q.help.clone(),
+                options: q
+                    .options
+                    .iter()
+                    .map(|o| OptionView {
+                        value: o.value.clone(),
+                        label: o.display_label(),
+                        points: o.points,
+                    })
+                    .collect(),
+            })
+            .collect(),
+    })
+    .filter(|step| !step.questions.is_empty())
+    .collect();
+    render(
+        StatusCode::OK,
+        &AssessPage {
+            user: Some(&signed_in.user),
+            subject: subject.subject,
+            band_label: subject.band_label.clone(),
+            band: subject.band.clone(),
+            tool: format!("{} {}", tool.name(), tool.version()),
+            illustrative_notice: tool.illustrative().then(|| tool.notice().to_owned()),
+            steps,
+        },
+    )
+}
+
+struct ContributionView {
+    label: String,
+    value: String,
+    points: u32,
+    floor: Option<&'static str>,
+}
+
+#[derive(Template)]
+#[template(path = "assessed.html")]
+struct AssessedPage<'a> {
+    user: Option<&'a UserBar>,
+    subject: SubjectId,
+    before_label: String,
+    before: String,
+    after_label: &'static str,
+    after: &'static str,
+    moved: &'static str,
+    points: u32,
+    reasons: Vec<String>,
+    contributions: Vec<ContributionView>,
+    unanswered: usize,
+}
+
+pub async fn assess(
+    State(state): State<WebState>,
+    Path(id): Path<i64>,
+    posted: Posted<BTreeMap<String, String>>,
+) -> Response {
+    let Posted {
+        signed_in, form, ..
+    } = posted;
+    let answers: Answers = form
+        .iter()
+        .filter_map(|(field, value)| {
+            let question = field.strip_prefix(ANSWER_FIELD)?;
+            (!value.is_empty()).then(|| (question.to_owned(), Answer::Choice(value.clone())))
+        })
+        .collect();
+    let subject = SubjectId(id);
+    let before = match state
+        .app
+        .subject(signed_in.actor(), subject, Why::default())
+        .await
+    {
+        Ok(before) => before,
+        Err(e) => return failed(e, &signed_in.user),
+    };
+    let row = match state.app.assess(subject, answers, signed_in.actor()).await {
+        Ok(row) => row,
+        Err(e) => return failed(e, &signed_in.user),
+    };
+    let outcome: Outcome = match serde_json::from_str(&row.outcome) {
+        Ok(outcome) => outcome,
+        Err(e) => {
+            return failed(
+                AppError::Invalid(format!("the stored outcome could not be read: {e}")),
+                &signed_in.user,
+            );
+        }
+    };
+    let moved = match Band::parse(&before.band).map(|b| outcome.band.cmp(&b)) {
+        Some(std::cmp::Ordering::Greater) => "up",
+        Some(std::cmp::Ordering::Less) => "down",
+        _ => "unchanged",
+    };
+    render(
+        StatusCode::OK,
+        &AssessedPage {
+            user: Some(&signed_in.user),
+            subject,
+            before_label: before.band_label,
+            before: before.band,
+            after_label: outcome.band.label(),
+            after: outcome.band.as_str(),
+            moved,
+            points: outcome.points,
+            reasons: outcome.reasons.clone(),
+            contributions: outcome
+                .contributions
+                .iter()
+                .map(|c| ContributionView {
+                    label: c.label.clone(),
+                    value: c.value.clone(),
+                    points: c.points,
+                    floor: c.floor.map(Band::label),
+                })
+                .collect(),
+            unanswered: outcome.unanswered.len(),
+        },
+    )
+}
