@@ -263,6 +263,63 @@ async function investigatorWorksACase(browser) {
     `referral ${linkedA} does not explain its link to ${linkedB}`,
   );
 
+  // Search by identifier: the shared e-mail address finds both referrals.
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Search' }).click();
+  await page.waitForURL(`${BASE}/search`);
+  await inspect(page, 'search');
+  await page.getByLabel('Kind of identifier').selectOption({ label: 'e-mail address' });
+  await page.getByLabel('Identifier', { exact: true }).fill(sharedEmail);
+  await page.getByRole('button', { name: 'Search' }).click();
+  await page.waitForURL(/\/search\?/);
+  await inspect(page, 'search-results');
+  const hits = page.locator('main table tbody');
+  for (const reference of [linkedA, linkedB]) {
+    check(
+      (await hits.getByRole('link', { name: reference, exact: true }).count()) === 1,
+      `searching for ${sharedEmail} does not find ${reference}`,
+    );
+  }
+
+  // A risk assessment: answer every question with its highest-scoring option and see the band move.
+  const assessed = await subjectOf(page, linkedA);
+  await visit(page, `/subjects/${assessed}`, `subject-${assessed}`);
+  const bandBefore = (await page.locator('dl .band').first().innerText()).trim();
+  await page.getByRole('link', { name: 'Assess with the risk tool' }).click();
+  await page.waitForURL(`${BASE}/subjects/${assessed}/assess`);
+  await inspect(page, 'assess');
+  const questions = page.locator('main form fieldset');
+  check((await questions.count()) > 0, 'the assessment asks no questions');
+  for (const question of await questions.all()) {
+    const options = question.getByRole('radio');
+    let best = null;
+    let bestPoints = -Infinity;
+    for (const option of await options.all()) {
+      const label = await option.evaluate((input) => input.closest('label').innerText);
+      const points = Number((label.match(/\((-?\d+) points?\)/) || [])[1]);
+      if (Number.isFinite(points) && points > bestPoints) {
+        best = option;
+        bestPoints = points;
+      }
+    }
+    check(best !== null, `"${await question.locator('legend').innerText()}" offers no scored answer`);
+    await best.check();
+  }
+  await page.getByRole('button', { name: 'Save the assessment' }).click();
+  await page.waitForURL(`${BASE}/subjects/${assessed}/assess`);
+  await inspect(page, 'assessed');
+  check((await heading(page)) === `Assessment saved: subject ${assessed}`, `after saving: "${await heading(page)}"`);
+  const outcome = (await page.locator('main .lead').innerText()).replace(/\s+/g, ' ');
+  const bands = await page.locator('main .lead .band').allInnerTexts();
+  check(
+    bands.length === 2 && bands[0].trim() === bandBefore && outcome.includes('(up)'),
+    `the assessment did not move the band up from ${bandBefore}: "${outcome}"`,
+  );
+  await page.getByRole('link', { name: `Back to subject ${assessed}` }).click();
+  await page.waitForURL(`${BASE}/subjects/${assessed}`);
+  await inspect(page, 'subject-after-assessment');
+  const bandAfter = (await page.locator('dl .band').first().innerText()).trim();
+  check(bandAfter === bands[1].trim(), `the subject shows ${bandAfter}, the assessment gave ${bands[1]}`);
+
   // Merge two subjects with a rationale: the kept subject holds both referrals and the decision is shown.
   const subjectA = await subjectOf(page, mergeA);
   const subjectB = await subjectOf(page, mergeB);
