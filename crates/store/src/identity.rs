@@ -383,19 +383,6 @@ impl Tx {
         Ok(())
     }
 
-    pub async fn revoke_api_token(&mut self, id: i64, now: i64) -> Result<bool> {
-        on!(self, conn => {
-            let done = sqlx::query(
-                "UPDATE api_token SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
-            )
-            .bind(id)
-            .bind(now)
-            .execute(&mut *conn)
-            .await?;
-            Ok(done.rows_affected() == 1)
-        })
-    }
-
     /// Records a sign-in attempt from `address` and returns how many it has made since `since` (this one
     /// included). Attempts older than `since` are forgotten on the way.
     pub async fn count_sign_in_attempt(

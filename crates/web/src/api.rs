@@ -14,7 +14,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use severn_app::gate::Why;
-use severn_app::staff::SearchHit;
+use severn_app::staff::{ForceWork, SearchHit};
 use severn_app::views::{QueueEntry, ReferralView, SubjectSummary};
 use severn_domain::access::Actor;
 use severn_domain::audit::AuditEntry;
@@ -154,6 +154,13 @@ pub async fn search(
     Query(form): Query<SearchForm>,
 ) -> ApiResult<Vec<SearchHit>> {
     Ok(Json(form.run(&state, &actor).await?))
+}
+
+pub async fn figures(
+    State(state): State<WebState>,
+    ApiActor(actor): ApiActor,
+) -> ApiResult<Vec<ForceWork>> {
+    Ok(Json(state.app.open_work(&actor).await?))
 }
 
 pub async fn audit(

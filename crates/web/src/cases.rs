@@ -1,5 +1,5 @@
-//! The work itself: the queue, a referral, a subject with its merge and split, search by identifier, and
-//! the auditor's view. Each
+//! The work itself: the queue, a referral, a subject with its merge and split, search by identifier, the
+//! figures across forces, and the auditor's view. Each
 //! handler passes the signed-in actor to the use case, which decides, logs, and refuses with a reason.
 
 use crate::WebState;
@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use severn_app::AppError;
 use severn_app::gate::Why;
-use severn_app::staff::SearchHit;
+use severn_app::staff::{ForceWork, SearchHit};
 use severn_app::views::{QueueEntry, ReferralView, SubjectSummary};
 use severn_domain::access::Actor;
 use severn_domain::audit::AuditEntry;
@@ -399,4 +399,26 @@ pub async fn search(
             error,
         },
     )
+}
+
+#[derive(Template)]
+#[template(path = "figures.html")]
+struct FiguresPage<'a> {
+    user: Option<&'a UserBar>,
+    forces: Vec<ForceWork>,
+}
+
+/// Open and overdue work per force and band: counts only, for everyone including regional oversight and the
+/// PCC's office.
+pub async fn figures(State(state): State<WebState>, signed_in: SignedIn) -> Response {
+    match state.app.open_work(signed_in.actor()).await {
+        Ok(forces) => render(
+            StatusCode::OK,
+            &FiguresPage {
+                user: Some(&signed_in.user),
+                forces,
+            },
+        ),
+        Err(e) => failed(e, &signed_in.user),
+    }
 }

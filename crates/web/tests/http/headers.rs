@@ -247,6 +247,7 @@ async fn the_openapi_document_describes_the_api(db: Db) {
         ("/api/subjects/{id}/merge", "post"),
         ("/api/subjects/{id}/split", "post"),
         ("/api/search", "get"),
+        ("/api/figures", "get"),
         ("/api/audit", "get"),
     ] {
         assert!(
