@@ -361,6 +361,19 @@ async function pccOfficeIsRefusedPersonalData(browser) {
 
   const [reference] = env('SEVERN_LINKED').split(' ');
   const email = env('SEVERN_LINKED_EMAIL');
+
+  // Figures, counts only: the force's open work, and nothing that names anyone.
+  await nav.getByRole('link', { name: 'Figures' }).click();
+  await page.waitForURL(`${BASE}/figures`);
+  await inspect(page, 'figures');
+  const figures = await page.locator('main').innerText();
+  check(figures.includes('Severnshire Constabulary'), 'the figures do not show the force');
+  check(/\b[1-9]\d* open\b/.test(figures), `the figures count no open work in the force:\n${figures}`);
+  for (const secret of [email, reference, 'Subject ']) {
+    check(!figures.includes(secret), `the figures show "${secret}"`);
+  }
+  check(!(await page.locator('main a[href^="/subjects/"], main a[href^="/referrals/"]').count()), 'the figures link to cases');
+
   for (const [route, step] of [
     ['/queue', 'queue-refused'],
     [`/referrals/${reference}`, 'referral-refused'],
