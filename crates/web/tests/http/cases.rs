@@ -379,7 +379,53 @@ async fn an_assessment_answers_the_tools_questions_and_shows_the_band_move(db: D
     assert!(page.body.contains("Your role does not allow this."));
 }
 
+async fn a_restricted_case_asks_named_people_why_and_refuses_everyone_else(db: Db) {
+    let site = Site::new(db).await;
+    ingest_two(&site).await;
+    let named = site.person("n.named", &[Role::Investigator], true).await;
+    let colleague = site.person("c.colleague", &[Role::Supervisor], true).await;
+    let mut browser = Browser::new();
+    browser.sign_in(&site, &named).await;
+    let subject = subjects_on(&browser.get(&site, "/queue").await)[0].clone();
+    site.app
+        .restrict_case(
+            &operator(),
+            severn_domain::ids::SubjectId(subject.parse().unwrap()),
+            Some(&["n.named".to_owned()]),
+            "The suspect works in the force",
+        )
+        .await
+        .unwrap();
+
+    let path = format!("/subjects/{subject}");
+    let ask = browser.get(&site, &path).await;
+    assert_eq!(ask.status, StatusCode::OK);
+    assert!(ask.body.contains("Say why you need this"), "{}", ask.body);
+    assert!(ask.body.contains("name=\"justification\""));
+    let page = browser
+        .get(
+            &site,
+            &format!("{path}?justification=Operation%20Kestrel%20enquiry"),
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains(&format!("Subject {subject}")));
+
+    let mut theirs = Browser::at("198.51.100.7");
+    site.clock.advance(jiff::SignedDuration::from_secs(30));
+    theirs.sign_in(&site, &colleague).await;
+    let page = theirs
+        .get(&site, &format!("{path}?justification=curious"))
+        .await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    assert!(
+        page.body
+            .contains("restricted to named people, and you are not one of them")
+    );
+}
+
 severn_store::backend_matrix!(
+    a_restricted_case_asks_named_people_why_and_refuses_everyone_else,
     an_assessment_answers_the_tools_questions_and_shows_the_band_move,
     the_owning_force_works_its_cases_and_others_are_refused_in_plain_words,
     merging_needs_the_csrf_token_and_a_rationale,
