@@ -89,7 +89,10 @@ pub async fn assess_page(
                     .options
                     .iter()
                     .map(|o| OptionView {
-                        value: o.value.clone(),
+                        // A count question takes a whole number: its range's lower bound.
+                        value: o
+                            .at_least
+                            .map_or_else(|| o.value.clone(), |n| n.to_string()),
                         label: o.display_label(),
                         points: o.points,
                     })

@@ -1,0 +1,482 @@
+// Severn's browser tests: playwright-core driving Debian's chromium against a running Severn, axe-core
+// (WCAG 2.2 AA) on every page visited, a screenshot of every step. Started by crates/web/tests/browser.rs,
+// which builds the database, serves the application and passes everything through the environment:
+//
+//   SEVERN_URL                     the application, e.g. http://127.0.0.1:40123
+//   SEVERN_PASSWORD                every fixture person's password
+//   SEVERN_INVESTIGATOR[_TOTP]     an investigator in the force and their authenticator secret (base32)
+//   SEVERN_KEYBOARD[_TOTP]         a second investigator, who only uses the keyboard
+//   SEVERN_PCC[_TOTP]              someone in the PCC's office, who must not reach personal data
+//   SEVERN_LINKED                  two references about one suspect (they share an e-mail address)
+//   SEVERN_LINKED_EMAIL            the address they share
+//   SEVERN_MERGE                   two references in different subjects, to be merged
+//   SEVERN_SCREENSHOTS             where the screenshots go (emptied first)
+//   SEVERN_CHROMIUM                the browser (default /usr/bin/chromium)
+//
+// Exits 0 when every check passed; otherwise prints each failure and exits 1.
+'use strict';
+
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const path = require('node:path');
+const { chromium } = require('playwright-core');
+
+const AXE_SOURCE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
+const BLOCKING_IMPACTS = new Set(['serious', 'critical']);
+const OVERALL_LIMIT_MS = 100_000;
+
+function env(name) {
+  const value = process.env[name];
+  if (!value) {
+    throw new Error(`${name} is not set: run these tests through crates/web/tests/browser.rs`);
+  }
+  return value;
+}
+
+const BASE = env('SEVERN_URL');
+const PASSWORD = env('SEVERN_PASSWORD');
+const SHOTS = env('SEVERN_SCREENSHOTS');
+const CHROMIUM = process.env.SEVERN_CHROMIUM || '/usr/bin/chromium';
+
+// --- RFC 6238 -------------------------------------------------------------------------------------------
+
+function base32Decode(text) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = 0;
+  let value = 0;
+  const out = [];
+  for (const c of text.replace(/[\s=]/g, '').toUpperCase()) {
+    const index = alphabet.indexOf(c);
+    if (index < 0) throw new Error(`not base32: ${c}`);
+    value = (value << 5) | index;
+    bits += 5;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push((value >>> bits) & 0xff);
+    }
+  }
+  return Buffer.from(out);
+}
+
+// The six-digit code for the 30-second step `offset` steps from now (HMAC-SHA1, RFC 4226 truncation).
+function totp(secret, offset = 0) {
+  const step = Math.floor(Date.now() / 1000 / 30) + offset;
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(step));
+  const mac = crypto.createHmac('sha1', base32Decode(secret)).update(counter).digest();
+  const at = mac[mac.length - 1] & 0x0f;
+  const number = (mac.readUInt32BE(at) & 0x7fffffff) % 1_000_000;
+  return String(number).padStart(6, '0');
+}
+
+// A code that is wrong now: none of the steps the server accepts (now and one either side).
+function wrongCode(secret) {
+  const accepted = new Set([-1, 0, 1].map((offset) => totp(secret, offset)));
+  for (let n = 0; ; n += 1) {
+    const candidate = String(n * 111_111 % 1_000_000).padStart(6, '0');
+    if (!accepted.has(candidate)) return candidate;
+  }
+}
+
+// --- checks ---------------------------------------------------------------------------------------------
+
+const failures = [];
+const warnings = [];
+let shotNumber = 0;
+let lastStep = Date.now();
+
+class CheckFailed extends Error {}
+
+function check(condition, message) {
+  if (!condition) throw new CheckFailed(message);
+}
+
+// A browser context for one person, recording what the page's CSP refused and any script error.
+async function newPerson(browser, who) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-GB' });
+  context.setDefaultTimeout(10_000);
+  await context.addInitScript(() => {
+    window.__severnCsp = [];
+    document.addEventListener('securitypolicyviolation', (e) => {
+      window.__severnCsp.push(`${e.violatedDirective} refused ${e.blockedURI || 'inline'}`);
+    });
+  });
+  // axe-core goes into every document as an init script: like the test's own code, it runs outside the page's
+  // Content-Security-Policy, which stays as strict as it is for people.
+  await context.addInitScript({ content: AXE_SOURCE });
+  const page = await context.newPage();
+  page.severnProblems = [];
+  page.on('pageerror', (error) => page.severnProblems.push(`script error: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error' && /Content.Security.Policy/i.test(message.text())) {
+      page.severnProblems.push(`CSP: ${message.text()}`);
+    }
+  });
+  page.severnWho = who;
+  return { context, page };
+}
+
+// What every page visited must pass: no CSP refusal or script error, no serious or critical axe violation.
+// Keeps a full-page screenshot of the step.
+async function inspect(page, step) {
+  await page.waitForLoadState('load');
+  shotNumber += 1;
+  const name = `${String(shotNumber).padStart(2, '0')}-${page.severnWho}-${step.replace(/[^a-z0-9-]+/gi, '-')}.png`;
+  await page.screenshot({ path: path.join(SHOTS, name), fullPage: true });
+
+  const csp = await page.evaluate(() => window.__severnCsp || []);
+  const problems = [...page.severnProblems, ...csp.map((v) => `CSP: ${v}`)];
+  page.severnProblems.length = 0;
+  check(problems.length === 0, `${step} (${page.url()}):\n    ${problems.join('\n    ')}`);
+
+  const violations = await page.evaluate(async (tags) => {
+    const result = await window.axe.run(document, { runOnly: { type: 'tag', values: tags } });
+    return result.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      nodes: v.nodes.map((n) => `${n.target.join(' ')}: ${n.failureSummary.replace(/\s+/g, ' ')}`),
+    }));
+  }, WCAG_TAGS);
+  const describe = (v) => `[${v.impact}] ${v.id} — ${v.help}\n      ${v.nodes.join('\n      ')}`;
+  for (const v of violations.filter((v) => !BLOCKING_IMPACTS.has(v.impact))) {
+    warnings.push(`${step} (${page.url()}): ${describe(v)}`);
+  }
+  const blocking = violations.filter((v) => BLOCKING_IMPACTS.has(v.impact));
+  check(
+    blocking.length === 0,
+    `axe on ${step} (${page.url()}):\n    ${blocking.map(describe).join('\n    ')}`,
+  );
+  const took = ((Date.now() - lastStep) / 1000).toFixed(1);
+  lastStep = Date.now();
+  console.log(`  ok  ${name} (${took} s; axe: ${violations.length} minor or moderate)`);
+}
+
+async function visit(page, route, step, expectedStatus = 200) {
+  const response = await page.goto(BASE + route);
+  check(
+    response.status() === expectedStatus,
+    `${route}: status ${response.status()}, expected ${expectedStatus}`,
+  );
+  await inspect(page, step);
+  return response;
+}
+
+async function heading(page) {
+  return (await page.locator('h1').innerText()).trim();
+}
+
+async function signIn(page, username, secret) {
+  await visit(page, '/sign-in', 'sign-in');
+  await page.getByLabel('User name').fill(username);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.waitForURL(`${BASE}/sign-in/code`);
+  await inspect(page, 'code');
+  await page.getByLabel('Six-digit code').fill(totp(secret));
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(`${BASE}/`);
+  await inspect(page, 'home');
+}
+
+// The subject number a referral belongs to, read from the referral page's link.
+async function subjectOf(page, reference) {
+  await visit(page, `/referrals/${reference}`, `referral-${reference}`);
+  const href = await page.locator('dl a[href^="/subjects/"]').first().getAttribute('href');
+  return href.split('/').pop();
+}
+
+// The focused element, described.
+async function focused(page) {
+  return page.evaluate(() => {
+    const e = document.activeElement;
+    const style = getComputedStyle(e);
+    return {
+      tag: e.tagName.toLowerCase(),
+      id: e.id,
+      text: (e.innerText || e.value || '').trim(),
+      href: e.getAttribute('href'),
+      outline: style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0,
+    };
+  });
+}
+
+// Presses Tab until `wanted` holds for the focused element (at most 40 times); the element must show focus.
+async function tabTo(page, wanted, what) {
+  for (let i = 0; i < 40; i += 1) {
+    await page.keyboard.press('Tab');
+    const now = await focused(page);
+    if (wanted(now)) {
+      check(now.outline, `${what} is focused but shows no focus outline`);
+      return now;
+    }
+  }
+  throw new CheckFailed(`${what} cannot be reached with Tab`);
+}
+
+// --- scenarios ------------------------------------------------------------------------------------------
+
+async function investigatorWorksACase(browser) {
+  const { context, page } = await newPerson(browser, 'investigator');
+  const secret = env('SEVERN_INVESTIGATOR_TOTP');
+  const [linkedA, linkedB] = env('SEVERN_LINKED').split(' ');
+  const sharedEmail = env('SEVERN_LINKED_EMAIL');
+  const [mergeA, mergeB] = env('SEVERN_MERGE').split(' ');
+
+  // Not signed in: the queue sends the person to sign in.
+  await page.goto(`${BASE}/queue`);
+  check(page.url().startsWith(`${BASE}/sign-in`), `/queue without signing in went to ${page.url()}`);
+
+  // A wrong code is refused with a plain explanation, then the right one signs in.
+  await visit(page, '/sign-in', 'sign-in');
+  await page.getByLabel('User name').fill(env('SEVERN_INVESTIGATOR'));
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.waitForURL(`${BASE}/sign-in/code`);
+  await inspect(page, 'code');
+  await page.getByLabel('Six-digit code').fill(wrongCode(secret));
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForLoadState('load');
+  check(await page.getByRole('alert').isVisible(), 'a wrong code shows no error summary');
+  await inspect(page, 'wrong-code');
+  await page.getByLabel('Six-digit code').fill(totp(secret));
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(`${BASE}/`);
+  await inspect(page, 'home');
+
+  // The queue: every open subject, in deadline order, each with its band.
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Queue' }).click();
+  await page.waitForURL(`${BASE}/queue`);
+  await inspect(page, 'queue');
+  check((await heading(page)) === 'Queue', 'the queue page has no Queue heading');
+  const rows = page.locator('table tbody tr');
+  check((await rows.count()) === 3, `the queue shows ${await rows.count()} subjects, expected 3`);
+  check((await page.locator('table tbody .band').count()) === 3, 'a queue row has no band');
+
+  // A subject from the queue, then its referral: identifiers and the links between referrals.
+  await rows.first().getByRole('link').click();
+  await page.waitForURL(/\/subjects\/\d+$/);
+  await inspect(page, 'subject-from-queue');
+  await visit(page, `/referrals/${linkedA}`, `referral-${linkedA}`);
+  check((await heading(page)) === `Referral ${linkedA}`, `referral ${linkedA} has the heading "${await heading(page)}"`);
+  const identifiers = await page.locator('table').first().innerText();
+  check(identifiers.includes(sharedEmail), `referral ${linkedA} does not list ${sharedEmail}`);
+  const links = page.locator('h2:has-text("Why these referrals are one subject") + p + table');
+  check(
+    (await links.getByRole('link', { name: linkedB }).count()) === 1,
+    `referral ${linkedA} does not explain its link to ${linkedB}`,
+  );
+
+  // Search by identifier: the shared e-mail address finds both referrals.
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Search' }).click();
+  await page.waitForURL(`${BASE}/search`);
+  await inspect(page, 'search');
+  await page.getByLabel('Kind of identifier').selectOption({ label: 'e-mail address' });
+  await page.getByLabel('Identifier', { exact: true }).fill(sharedEmail);
+  await page.getByRole('button', { name: 'Search' }).click();
+  await page.waitForURL(/\/search\?/);
+  await inspect(page, 'search-results');
+  const hits = page.locator('main table tbody');
+  for (const reference of [linkedA, linkedB]) {
+    check(
+      (await hits.getByRole('link', { name: reference, exact: true }).count()) === 1,
+      `searching for ${sharedEmail} does not find ${reference}`,
+    );
+  }
+
+  // A risk assessment: answer every question with its highest-scoring option and see the band move.
+  const assessed = await subjectOf(page, linkedA);
+  await visit(page, `/subjects/${assessed}`, `subject-${assessed}`);
+  const bandBefore = (await page.locator('dl .band').first().innerText()).trim();
+  await page.getByRole('link', { name: 'Assess with the risk tool' }).click();
+  await page.waitForURL(`${BASE}/subjects/${assessed}/assess`);
+  await inspect(page, 'assess');
+  const questions = page.locator('main form fieldset');
+  check((await questions.count()) > 0, 'the assessment asks no questions');
+  const choices = await questions.evaluateAll((fieldsets) =>
+    fieldsets.map((fieldset) => {
+      let best = null;
+      for (const input of fieldset.querySelectorAll('input[type=radio]')) {
+        const match = input.closest('label').innerText.match(/\((\d+) points?\)/);
+        if (match && (best === null || Number(match[1]) > best.points)) {
+          best = { name: input.name, value: input.value, points: Number(match[1]) };
+        }
+      }
+      return { question: fieldset.querySelector('legend').innerText, best };
+    }),
+  );
+  for (const { question, best } of choices) {
+    check(best !== null, `"${question}" offers no scored answer`);
+    await page.locator(`input[type=radio][name="${best.name}"][value="${best.value}"]`).check();
+  }
+  await page.getByRole('button', { name: 'Save the assessment' }).click();
+  await page.waitForURL(`${BASE}/subjects/${assessed}/assess`);
+  await inspect(page, 'assessed');
+  check((await heading(page)) === `Assessment saved: subject ${assessed}`, `after saving: "${await heading(page)}"`);
+  const outcome = (await page.locator('main .lead').innerText()).replace(/\s+/g, ' ');
+  const bands = await page.locator('main .lead .band').allInnerTexts();
+  check(
+    bands.length === 2 && bands[0].trim() === bandBefore && outcome.includes('(up)'),
+    `the assessment did not move the band up from ${bandBefore}: "${outcome}"`,
+  );
+  await page.getByRole('link', { name: `Back to subject ${assessed}` }).click();
+  await page.waitForURL(`${BASE}/subjects/${assessed}`);
+  await inspect(page, 'subject-after-assessment');
+  const bandAfter = (await page.locator('dl .band').first().innerText()).trim();
+  check(bandAfter === bands[1].trim(), `the subject shows ${bandAfter}, the assessment gave ${bands[1]}`);
+
+  // Merge two subjects with a rationale: the kept subject holds both referrals and the decision is shown.
+  const subjectA = await subjectOf(page, mergeA);
+  const subjectB = await subjectOf(page, mergeB);
+  check(subjectA !== subjectB, `${mergeA} and ${mergeB} are already one subject`);
+  await visit(page, `/subjects/${subjectA}`, `subject-${subjectA}`);
+  const rationale = 'Same person: the screen names tide_walker and walker_tide were registered from one device.';
+  await page.getByLabel('Number of the other subject').fill(subjectB);
+  await page.getByLabel('Why they are the same person').fill(rationale);
+  await page.getByRole('button', { name: 'Merge' }).click();
+  await page.waitForURL(/\/subjects\/\d+$/);
+  await inspect(page, 'merged');
+  const referrals = await page.locator('h2:has-text("Referrals") + p + ul').innerText();
+  check(
+    referrals.includes(mergeA) && referrals.includes(mergeB),
+    `after the merge the subject lists ${referrals.replace(/\s+/g, ' ')}`,
+  );
+  await visit(page, `/referrals/${mergeB}`, `referral-${mergeB}-after-merge`);
+  check(
+    (await page.locator('main').innerText()).includes(rationale),
+    'the referral does not show the merge and its rationale',
+  );
+
+  await visit(page, '/queue', 'queue-after-merge');
+  check((await rows.count()) === 2, `after the merge the queue shows ${await rows.count()} subjects, expected 2`);
+  await context.close();
+}
+
+async function pccOfficeIsRefusedPersonalData(browser) {
+  const { context, page } = await newPerson(browser, 'pcc');
+  await signIn(page, env('SEVERN_PCC'), env('SEVERN_PCC_TOTP'));
+  const nav = page.getByRole('navigation', { name: 'Main' });
+  check((await nav.getByRole('link', { name: 'Queue' }).count()) === 0, 'the PCC office is offered the queue');
+
+  const [reference] = env('SEVERN_LINKED').split(' ');
+  const email = env('SEVERN_LINKED_EMAIL');
+
+  // Figures, counts only: the force's open work, and nothing that names anyone.
+  await nav.getByRole('link', { name: 'Figures' }).click();
+  await page.waitForURL(`${BASE}/figures`);
+  await inspect(page, 'figures');
+  const figures = await page.locator('main').innerText();
+  check(figures.includes('Severnshire Constabulary'), 'the figures do not show the force');
+  check(/\b[1-9]\d* open\b/.test(figures), `the figures count no open work in the force:\n${figures}`);
+  for (const secret of [email, reference, 'Subject ']) {
+    check(!figures.includes(secret), `the figures show "${secret}"`);
+  }
+  check(!(await page.locator('main a[href^="/subjects/"], main a[href^="/referrals/"]').count()), 'the figures link to cases');
+
+  for (const [route, step] of [
+    ['/queue', 'queue-refused'],
+    [`/referrals/${reference}`, 'referral-refused'],
+    ['/subjects/1', 'subject-refused'],
+  ]) {
+    await visit(page, route, step, 403);
+    check((await heading(page)) === 'You cannot see this', `${route}: heading "${await heading(page)}"`);
+    const text = await page.locator('main').innerText();
+    for (const secret of [email, 'Example Social', 'Identifiers', 'Band']) {
+      check(!text.includes(secret), `${route}: the refusal shows "${secret}"`);
+    }
+    check(!(await page.locator('main table, main form').count()), `${route}: the refusal shows a table or form`);
+  }
+  await context.close();
+}
+
+async function keyboardOnly(browser) {
+  const { context, page } = await newPerson(browser, 'keyboard');
+  await page.goto(`${BASE}/sign-in`);
+
+  // The first Tab shows the skip link; Enter on it moves focus to the main content.
+  let now = await tabTo(page, (f) => f.href === '#main', 'the skip link');
+  check(now.text === 'Skip to main content', `the first link is "${now.text}"`);
+  const box = await page.locator('.skip-link').boundingBox();
+  check(box && box.x >= 0 && box.y >= 0 && box.width > 10 && box.height > 10, 'the focused skip link is not visible');
+  await inspect(page, 'skip-link');
+  await page.keyboard.press('Enter');
+  check((await focused(page)).id === 'main', 'Enter on the skip link does not move focus to the main content');
+
+  // The sign-in form with Tab, typing and Enter only.
+  await tabTo(page, (f) => f.id === 'username', 'the user name field');
+  await page.keyboard.type(env('SEVERN_KEYBOARD'));
+  await page.keyboard.press('Tab');
+  check((await focused(page)).id === 'password', 'Tab from the user name does not reach the password');
+  await page.keyboard.type(PASSWORD);
+  await page.keyboard.press('Enter');
+  await page.waitForURL(`${BASE}/sign-in/code`);
+  await inspect(page, 'code');
+  await tabTo(page, (f) => f.id === 'code', 'the code field');
+  await page.keyboard.type(totp(env('SEVERN_KEYBOARD_TOTP')));
+  await page.keyboard.press('Enter');
+  await page.waitForURL(`${BASE}/`);
+  await inspect(page, 'home');
+
+  // The queue and its filter, by keyboard.
+  await tabTo(page, (f) => f.href === '/queue', 'the queue link');
+  await page.keyboard.press('Enter');
+  await page.waitForURL(`${BASE}/queue`);
+  await inspect(page, 'queue');
+  await tabTo(page, (f) => f.id === 'overdue', 'the overdue filter');
+  await page.keyboard.press('Space');
+  check(await page.locator('#overdue').isChecked(), 'Space does not tick the overdue filter');
+  await tabTo(page, (f) => f.tag === 'button' && f.text === 'Show', 'the Show button');
+  await page.keyboard.press('Enter');
+  await page.waitForURL(/\/queue\?.*overdue=yes/);
+  await inspect(page, 'queue-filtered');
+
+  // Open the first subject with Enter.
+  await page.goto(`${BASE}/queue`);
+  await tabTo(page, (f) => /^\/subjects\/\d+$/.test(f.href || ''), 'a subject in the queue');
+  await page.keyboard.press('Enter');
+  await page.waitForURL(/\/subjects\/\d+$/);
+  await inspect(page, 'subject');
+  await context.close();
+}
+
+// --- main -----------------------------------------------------------------------------------------------
+
+async function main() {
+  const started = Date.now();
+  fs.rmSync(SHOTS, { recursive: true, force: true });
+  fs.mkdirSync(SHOTS, { recursive: true });
+  const args = ['--disable-dev-shm-usage', '--disable-gpu'];
+  if (process.getuid && process.getuid() === 0) args.push('--no-sandbox');
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args });
+  console.log(`chromium ${browser.version()} against ${BASE}`);
+  try {
+    for (const scenario of [investigatorWorksACase, pccOfficeIsRefusedPersonalData, keyboardOnly]) {
+      console.log(`${scenario.name}`);
+      try {
+        await scenario(browser);
+      } catch (error) {
+        failures.push(`${scenario.name}: ${error instanceof CheckFailed ? error.message : error.stack}`);
+        console.log('  FAILED');
+      }
+    }
+  } finally {
+    await browser.close();
+  }
+  for (const warning of warnings) console.log(`axe (minor or moderate, not blocking): ${warning}`);
+  console.log(`${shotNumber} pages checked in ${((Date.now() - started) / 1000).toFixed(1)} s; screenshots in ${SHOTS}`);
+  if (failures.length) {
+    console.log(`\n${failures.length} failed:\n${failures.map((f) => `- ${f}`).join('\n')}`);
+    process.exit(1);
+  }
+}
+
+setTimeout(() => {
+  console.log(`stopped: the browser tests took longer than ${OVERALL_LIMIT_MS / 1000} s`);
+  process.exit(1);
+}, OVERALL_LIMIT_MS).unref();
+
+main().catch((error) => {
+  console.log(error.stack);
+  process.exit(1);
+});
