@@ -3,4 +3,5 @@
 mod cases;
 mod headers;
 mod identity;
+mod matrix;
 mod support;
