@@ -822,3 +822,26 @@ impl BatchStore for SqliteTx<'_> {
         Ok(entry)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn no_writer_where_a_second_connection_would_see_another_database() {
+        let memory = Db::connect("sqlite::memory:").await.unwrap();
+        assert!(SqliteWriter::open(&memory).unwrap().is_none());
+        let dir = tempfile::tempdir().unwrap();
+        let file = Db::connect(&format!("sqlite://{}", dir.path().join("w.db").display()))
+            .await
+            .unwrap();
+        let mut writer = SqliteWriter::open(&file).unwrap().expect("a file database");
+        let mut tx = writer.begin().unwrap();
+        let first = tx.alloc_ids("subject", 3).await.unwrap();
+        tx.commit().unwrap();
+        // The sqlx connection sees what the writer committed.
+        let mut read = file.begin().await.unwrap();
+        assert_eq!(read.alloc_ids("subject", 1).await.unwrap(), first + 3);
+        read.commit().await.unwrap();
+    }
+}
