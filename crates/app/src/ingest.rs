@@ -191,7 +191,9 @@ impl<'a> Ingester<'a> {
                 .collect(),
             default,
         };
-        let writer = SqliteWriter::open(&app.db)?.map(|w| Arc::new(Mutex::new(w)));
+        let writer = SqliteWriter::open(&app.db)
+            .await?
+            .map(|w| Arc::new(Mutex::new(w)));
         Ok(Ingester {
             app,
             actor: actor.clone(),

@@ -13,7 +13,6 @@ use crate::{Db, Result};
 use rusqlite::{OptionalExtension, Row, TransactionBehavior, params, params_from_iter};
 use severn_domain::audit::{AuditEntry, AuditKey};
 use severn_domain::ids::{IdentifierId, OrgId, ReferralId, SubjectId};
-use sqlx::ConnectOptions;
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -177,19 +176,19 @@ pub struct SqliteWriter {
 impl SqliteWriter {
     /// A writer on the same database file as `db`; `None` for PostgreSQL and for in-memory SQLite databases,
     /// which a second connection would not see.
-    pub fn open(db: &Db) -> Result<Option<SqliteWriter>> {
+    pub async fn open(db: &Db) -> Result<Option<SqliteWriter>> {
         let Db::Sqlite(pool) = db else {
             return Ok(None);
         };
-        let options = pool.connect_options();
-        let in_memory = options
-            .to_url_lossy()
-            .query_pairs()
-            .any(|(key, value)| key == "mode" && value == "memory");
-        if in_memory {
+        // The file SQLite itself has open; empty for an in-memory database.
+        let file: String =
+            sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'")
+                .fetch_one(pool)
+                .await?;
+        if file.is_empty() {
             return Ok(None);
         }
-        let conn = rusqlite::Connection::open(options.get_filename())?;
+        let conn = rusqlite::Connection::open(file)?;
         // The settings of the sqlx connections (see `Db::connect`): the same durability, lock waits and cache.
         conn.busy_timeout(Duration::from_secs(10))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -830,12 +829,15 @@ mod tests {
     #[tokio::test]
     async fn no_writer_where_a_second_connection_would_see_another_database() {
         let memory = Db::connect("sqlite::memory:").await.unwrap();
-        assert!(SqliteWriter::open(&memory).unwrap().is_none());
+        assert!(SqliteWriter::open(&memory).await.unwrap().is_none());
         let dir = tempfile::tempdir().unwrap();
         let file = Db::connect(&format!("sqlite://{}", dir.path().join("w.db").display()))
             .await
             .unwrap();
-        let mut writer = SqliteWriter::open(&file).unwrap().expect("a file database");
+        let mut writer = SqliteWriter::open(&file)
+            .await
+            .unwrap()
+            .expect("a file database");
         let mut tx = writer.begin().unwrap();
         let first = tx.alloc_ids("subject", 3).await.unwrap();
         tx.commit().unwrap();
