@@ -11,15 +11,20 @@ use severn_domain::access::{Action, Actor, OrgKind, Processing};
 use severn_domain::ids::{IdentifierId, OrgId, ReferralId, SubjectId};
 use severn_domain::linking::{self, Evidence, Linker, SubjectKey};
 use severn_domain::normalize;
-use severn_domain::report::{FileDetails, IdentifierKind, Report};
+use severn_domain::report::{FileDetails, Identifier, IdentifierKind, Report};
 use severn_domain::risk::{Band, Outcome, RiskTool, Signals, signals_from_report};
 use severn_domain::sla;
 use severn_ingest::{Item, Parsed, Rejection};
 use severn_store::{
-    AuditRecord, FileDetailRow, IdentifierRow, KnownReferral, LinkRow, NewReject, OrgRow,
-    ReferralIdentifierRow, ReferralRow, SubjectRow, Tx,
+    AuditRecord, BatchStore, FileDetailRow, IdentifierRow, KnownReferral, LinkRow, NewReject,
+    OrgRow, ReferralIdentifierRow, ReferralRow, SqliteWriter, SubjectRow,
 };
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+
+// A batch hashes every identifier key many times; SipHash was a tenth of the writer's instructions.
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+type HashSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
 
 /// Documents per transaction: large enough to amortise commits, small enough to bound memory.
 pub const DEFAULT_BATCH_SIZE: usize = 2000;
@@ -133,6 +138,8 @@ pub struct Ingester<'a> {
     /// The last report pushed, held back until the file details that follow it have been attached.
     pending: Option<(String, Report)>,
     writing: Option<tokio::task::JoinHandle<Result<IngestSummary>>>,
+    /// On SQLite, the connection batches are written on (see [`SqliteWriter`]).
+    writer: Option<Arc<Mutex<SqliteWriter>>>,
     batch_size: usize,
     summary: IngestSummary,
 }
@@ -184,6 +191,9 @@ impl<'a> Ingester<'a> {
                 .collect(),
             default,
         };
+        let writer = SqliteWriter::open(&app.db)
+            .await?
+            .map(|w| Arc::new(Mutex::new(w)));
         Ok(Ingester {
             app,
             actor: actor.clone(),
@@ -192,6 +202,7 @@ impl<'a> Ingester<'a> {
             batch: Batch::default(),
             pending: None,
             writing: None,
+            writer,
             batch_size: DEFAULT_BATCH_SIZE,
             summary: IngestSummary::default(),
         })
@@ -199,6 +210,12 @@ impl<'a> Ingester<'a> {
 
     pub fn with_batch_size(mut self, size: usize) -> Self {
         self.batch_size = size.max(1);
+        self
+    }
+
+    /// Writes every batch through sqlx, also on SQLite: the path PostgreSQL takes, to compare against.
+    pub fn without_sqlite_writer(mut self) -> Self {
+        self.writer = None;
         self
     }
 
@@ -277,20 +294,48 @@ impl<'a> Ingester<'a> {
         if self.batch.len() == 0 {
             return Ok(());
         }
-        let batch = std::mem::take(&mut self.batch);
+        let mut batch = std::mem::take(&mut self.batch);
         let app = self.app.clone();
         let tool = self.tool.clone();
         let actor = self.actor.clone();
+        let writer = self.writer.clone();
         self.writing = Some(tokio::spawn(async move {
+            if let Some(writer) = writer {
+                let (app, tool, actor) = (app.clone(), tool.clone(), actor.clone());
+                let runtime = tokio::runtime::Handle::current();
+                // The writer's statements block, so the batch is written on a thread of its own. The batch
+                // comes back for the rare one that has to be written again through sqlx (see `Written`).
+                let (written, returned) = tokio::task::spawn_blocking(move || {
+                    let mut writer = writer.lock().map_err(|_| {
+                        crate::AppError::Invalid("the SQLite writer failed earlier".to_owned())
+                    })?;
+                    let mut tx = writer.begin()?;
+                    let written =
+                        runtime.block_on(write_batch(&mut tx, &app, &tool, &actor, &mut batch))?;
+                    if let Written::Done(_) = written {
+                        tx.commit()?;
+                    }
+                    Ok::<_, crate::AppError>((written, batch))
+                })
+                .await
+                .map_err(|e| {
+                    crate::AppError::Invalid(format!("the ingest writer failed: {e}"))
+                })??;
+                match written {
+                    Written::Done(counted) => return Ok(counted),
+                    Written::NeedsTx => batch = returned,
+                }
+            }
             let mut tx = app.db.begin().await?;
-            let first_and_last = (
-                batch.reports.first().map(|r| r.key.clone()),
-                batch.reports.last().map(|r| r.key.clone()),
-            );
-            let counted = write_batch(&mut tx, &app, &tool, batch).await?;
-            record_collection(&mut tx, &app, &actor, &counted, first_and_last).await?;
-            tx.commit().await?;
-            Ok(counted)
+            match write_batch(&mut tx, &app, &tool, &actor, &mut batch).await? {
+                Written::Done(counted) => {
+                    tx.commit().await?;
+                    Ok(counted)
+                }
+                Written::NeedsTx => Err(crate::AppError::Invalid(
+                    "a batch could not be written on a sqlx transaction".to_owned(),
+                )),
+            }
         }));
         Ok(())
     }
@@ -303,8 +348,8 @@ impl<'a> Ingester<'a> {
 }
 
 /// The audit entry for what a batch collected, written in the batch's own transaction.
-async fn record_collection(
-    tx: &mut Tx,
+async fn record_collection<S: BatchStore>(
+    tx: &mut S,
     app: &App,
     actor: &Actor,
     counted: &IngestSummary,
@@ -339,24 +384,35 @@ fn file_key(details: &FileDetails) -> String {
         .unwrap_or_else(|| format!("sha256:{}", details.content_sha256))
 }
 
-/// A report that will be written: new, or a changed version of a known referral.
-struct Candidate {
-    report: Report,
-    owner: Option<OrgId>,
-    key: String,
+/// A report of the batch that will be written: new, or a changed version of a known referral.
+struct Candidate<'b> {
+    prepared: &'b mut Prepared,
     known: Option<KnownReferral>,
-    outcome: Outcome,
-    stored: StoredForms,
+    /// Its files before stored ones were attached here: what writing the batch again starts from.
+    files_before: usize,
 }
 
-async fn write_batch(
-    tx: &mut Tx,
+/// What writing a batch came to. Relinking a subject is written through sqlx only, so a batch on a
+/// [`severn_store::SqliteTx`] that needs it is rolled back and written again on a sqlx transaction: whole, in
+/// one transaction, as on PostgreSQL. Only the batches in which a value first turns out common do.
+enum Written<T> {
+    Done(T),
+    NeedsTx,
+}
+
+async fn write_batch<S: BatchStore>(
+    tx: &mut S,
     app: &App,
     tool: &RiskTool,
-    batch: Batch,
-) -> Result<IngestSummary> {
+    actor: &Actor,
+    batch: &mut Batch,
+) -> Result<Written<IngestSummary>> {
     let now = app.now();
     let mut summary = IngestSummary::default();
+    let first_and_last = (
+        batch.reports.first().map(|r| r.key.clone()),
+        batch.reports.last().map(|r| r.key.clone()),
+    );
 
     for rejection in &batch.rejects {
         tx.insert_reject(&new_reject(rejection, now)).await?;
@@ -372,14 +428,14 @@ async fn write_batch(
         .chain(keys.iter().cloned())
         .collect();
     let detail_refs: Vec<String> = detail_refs.into_iter().collect();
-    let mut earlier_by_report: HashMap<String, Vec<FileDetailRow>> = HashMap::new();
+    let mut earlier_by_report: HashMap<String, Vec<FileDetailRow>> = HashMap::default();
     for row in tx.file_details_of_refs(&detail_refs).await? {
         earlier_by_report
             .entry(row.source_ref.clone())
             .or_default()
             .push(row);
     }
-    let mut details_by_report: HashMap<String, Vec<&FileDetails>> = HashMap::new();
+    let mut details_by_report: HashMap<String, Vec<&FileDetails>> = HashMap::default();
     let mut details_for_stored: Vec<&FileDetails> = Vec::new();
     let mut new_details = Vec::new();
     for details in &batch.file_details {
@@ -423,7 +479,7 @@ async fn write_batch(
         .collect();
 
     let mut candidates = Vec::new();
-    for mut prepared in batch.reports {
+    for prepared in batch.reports.iter_mut() {
         let key = prepared.key.clone();
         let known = known.get(&key).cloned();
         if known
@@ -462,22 +518,29 @@ async fn write_batch(
             summary.ingested += 1;
         }
         candidates.push(Candidate {
-            report: prepared.report,
-            owner: prepared.owner,
-            key,
+            prepared,
             known,
-            outcome: prepared.outcome,
-            stored: prepared.stored,
+            files_before,
         });
     }
 
-    if !candidates.is_empty() {
-        link_and_store(tx, app, tool, &mut candidates, now).await?;
+    if !candidates.is_empty()
+        && let Written::NeedsTx = link_and_store(tx, app, tool, &mut candidates, now).await?
+    {
+        // Leave the batch as it came, to be written again.
+        for c in candidates {
+            if c.prepared.report.files.len() != c.files_before {
+                c.prepared.report.files.truncate(c.files_before);
+                c.prepared.refresh(tool);
+            }
+        }
+        return Ok(Written::NeedsTx);
     }
     for details in details_for_stored {
         refresh_with_file(tx, tool, details).await?;
     }
-    Ok(summary)
+    record_collection(tx, app, actor, &summary, first_and_last).await?;
+    Ok(Written::Done(summary))
 }
 
 fn attach_file(report: &mut Report, file: severn_domain::report::FileInfo) {
@@ -503,11 +566,15 @@ fn new_reject(r: &Rejection, now: i64) -> NewReject {
 }
 
 /// The identifiers Severn links on only count once each, with the weight of their kind.
-fn evidence_of(report: &Report, rows: &HashMap<String, IdentifierRow>) -> Vec<Evidence> {
+fn evidence_of(
+    report: &Report,
+    key_of: &HashMap<Identifier, String>,
+    rows: &HashMap<String, IdentifierRow>,
+) -> Vec<Evidence> {
     let mut best: BTreeMap<IdentifierId, Evidence> = BTreeMap::new();
     for person in report.reported_people() {
         for identifier in &person.identifiers {
-            let Some(row) = rows.get(&identifier.key()) else {
+            let Some(row) = rows.get(&key_of[identifier]) else {
                 continue;
             };
             if row.placeholder || row.common {
@@ -550,20 +617,26 @@ fn is_watched(kind: IdentifierKind) -> bool {
     )
 }
 
-async fn link_and_store(
-    tx: &mut Tx,
+async fn link_and_store<S: BatchStore>(
+    tx: &mut S,
     app: &App,
     tool: &RiskTool,
-    candidates: &mut [Candidate],
+    candidates: &mut [Candidate<'_>],
     now: i64,
-) -> Result<()> {
+) -> Result<Written<()>> {
     // Identifiers: read the known ones with the subjects they point at; number the new ones, which are
     // written after linking, already pointing at their subject.
-    let mut wanted: BTreeMap<String, &severn_domain::report::Identifier> = BTreeMap::new();
+    // Each identifier's key is worked out once: the lookups below are many per identifier.
+    let mut key_of: HashMap<Identifier, String> = HashMap::default();
+    let mut wanted: BTreeMap<String, &Identifier> = BTreeMap::new();
     for c in candidates.iter() {
-        for person in &c.report.people {
+        for person in &c.prepared.report.people {
             for identifier in &person.identifiers {
-                wanted.entry(identifier.key()).or_insert(identifier);
+                if !key_of.contains_key(identifier) {
+                    let key = identifier.key();
+                    key_of.insert(identifier.clone(), key.clone());
+                    wanted.entry(key).or_insert(identifier);
+                }
             }
         }
     }
@@ -596,19 +669,19 @@ async fn link_and_store(
             .map(|s| current.get(&s).map(|open| open.id).unwrap_or(s));
     }
     let stored: HashMap<SubjectId, SubjectRow> = current.into_values().map(|s| (s.id, s)).collect();
-    let unseen: Vec<&severn_domain::report::Identifier> = wanted
+    let unseen: Vec<(&String, &Identifier)> = wanted
         .iter()
         .filter(|(key, _)| !known_keys.contains(*key))
-        .map(|(_, identifier)| *identifier)
+        .map(|(key, identifier)| (key, *identifier))
         .collect();
     if !unseen.is_empty() {
         let first = tx.alloc_ids("identifier", unseen.len()).await?;
-        for (i, identifier) in unseen.into_iter().enumerate() {
+        for (i, (key, identifier)) in unseen.into_iter().enumerate() {
             rows.insert(
-                identifier.key(),
+                key.clone(),
                 IdentifierRow {
                     id: IdentifierId(first + i as i64),
-                    key: identifier.key(),
+                    key: key.clone(),
                     kind: identifier.kind.as_str().to_owned(),
                     service: identifier.service.clone(),
                     value: identifier.value.clone(),
@@ -624,15 +697,15 @@ async fn link_and_store(
     // they may already have joined wrongly are linked afresh without them.
     let mut pairs = BTreeSet::new();
     for c in candidates.iter() {
-        for person in c.report.reported_people() {
+        for person in c.prepared.report.reported_people() {
             let accounts: Vec<IdentifierId> = person
                 .identifiers
                 .iter()
                 .filter(|i| is_account(i.kind))
-                .filter_map(|i| rows.get(&i.key()).map(|r| r.id))
+                .filter_map(|i| rows.get(&key_of[i]).map(|r| r.id))
                 .collect();
             for identifier in person.identifiers.iter().filter(|i| is_watched(i.kind)) {
-                if let Some(row) = rows.get(&identifier.key()) {
+                if let Some(row) = rows.get(&key_of[identifier]) {
                     for account in &accounts {
                         pairs.insert((row.id, *account));
                     }
@@ -660,6 +733,9 @@ async fn link_and_store(
             }
             row.common = true;
         }
+    }
+    if !to_relink.is_empty() && tx.as_tx().is_none() {
+        return Ok(Written::NeedsTx);
     }
     let known_common: Vec<IdentifierId> = rows
         .values()
@@ -689,7 +765,7 @@ async fn link_and_store(
         separations,
     );
     for c in candidates.iter() {
-        let evidence = evidence_of(&c.report, &rows);
+        let evidence = evidence_of(&c.prepared.report, &key_of, &rows);
         linker.place_anchored(c.known.as_ref().map(|k| k.subject_id), &evidence);
     }
     let outcome = linker.finish();
@@ -734,7 +810,8 @@ async fn link_and_store(
         }
     }
 
-    let new_referrals: Vec<&Candidate> = candidates.iter().filter(|c| c.known.is_none()).collect();
+    let new_referrals: Vec<&Candidate<'_>> =
+        candidates.iter().filter(|c| c.known.is_none()).collect();
     let first_referral = if new_referrals.is_empty() {
         0
     } else {
@@ -763,14 +840,14 @@ async fn link_and_store(
         });
         raise_subject(
             target,
-            c.outcome.band,
-            &c.key,
-            &c.outcome,
+            c.prepared.outcome.band,
+            &c.prepared.key,
+            &c.prepared.outcome,
             row.clock_start_at,
         );
-        for person in &c.report.people {
+        for person in &c.prepared.report.people {
             for identifier in &person.identifiers {
-                if let Some(r) = rows.get(&identifier.key()) {
+                if let Some(r) = rows.get(&key_of[identifier]) {
                     identifier_rows.push(ReferralIdentifierRow {
                         referral_id,
                         identifier_id: r.id,
@@ -850,10 +927,12 @@ async fn link_and_store(
     tx.set_identifier_subjects(&moved_pointers).await?;
     tx.update_subjects(&updated_subjects).await?;
 
-    for subject in to_relink {
-        crate::subjects::relink(tx, app, tool, subject, now).await?;
+    if let Some(tx) = tx.as_tx() {
+        for subject in to_relink {
+            crate::subjects::relink(tx, app, tool, subject, now).await?;
+        }
     }
-    Ok(())
+    Ok(Written::Done(()))
 }
 
 /// A stored band. Only Severn writes the column, so anything else is read as the lowest band.
@@ -939,41 +1018,54 @@ pub(crate) fn band_reason(source_ref: &str, outcome: &Outcome) -> String {
 
 /// The row to store; the candidate's stored forms move into it.
 fn referral_row(
-    c: &mut Candidate,
+    c: &mut Candidate<'_>,
     id: ReferralId,
     subject: SubjectId,
     tool: &RiskTool,
     now: i64,
 ) -> ReferralRow {
-    let disseminated = c.report.nca.as_ref().map(|n| n.disseminated_at);
+    let disseminated = c.prepared.report.nca.as_ref().map(|n| n.disseminated_at);
     let received = jiff::Timestamp::from_second(now).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
     let clock_start = tool.clock().starts.start_time(received, disseminated);
     ReferralRow {
         id,
-        source_ref: c.key.clone(),
-        format: c.report.format.as_str().to_owned(),
-        source: c.report.source.as_str().to_owned(),
+        source_ref: c.prepared.key.clone(),
+        format: c.prepared.report.format.as_str().to_owned(),
+        source: c.prepared.report.source.as_str().to_owned(),
         version: 1,
-        content_sha256: c.report.content_sha256.clone(),
+        content_sha256: c.prepared.report.content_sha256.clone(),
         received_at: now,
         clock_start_at: clock_start.as_second(),
-        nca_reference: c.report.nca.as_ref().map(|n| n.nca_reference.clone()),
+        nca_reference: c
+            .prepared
+            .report
+            .nca
+            .as_ref()
+            .map(|n| n.nca_reference.clone()),
         disseminated_at: disseminated.map(|d| d.as_second()),
-        incident_type: c.report.incident_type.map(|t| t.cybertip_str().to_owned()),
-        incident_at: c.report.incident_at.map(|t| t.as_second()),
-        platform: c.report.platform.clone(),
+        incident_type: c
+            .prepared
+            .report
+            .incident_type
+            .map(|t| t.cybertip_str().to_owned()),
+        incident_at: c.prepared.report.incident_at.map(|t| t.as_second()),
+        platform: c.prepared.report.platform.clone(),
         subject_id: subject,
-        band: c.outcome.band.as_str().to_owned(),
-        outcome: std::mem::take(&mut c.stored.outcome),
-        signals: std::mem::take(&mut c.stored.signals),
-        document: std::mem::take(&mut c.stored.document),
-        owner_org: c.owner,
+        band: c.prepared.outcome.band.as_str().to_owned(),
+        outcome: std::mem::take(&mut c.prepared.stored.outcome),
+        signals: std::mem::take(&mut c.prepared.stored.signals),
+        document: std::mem::take(&mut c.prepared.stored.document),
+        owner_org: c.prepared.owner,
     }
 }
 
 /// A file-details document for a referral stored in an earlier batch: its metadata joins the referral's
 /// document and the referral's band is worked out again.
-async fn refresh_with_file(tx: &mut Tx, tool: &RiskTool, details: &FileDetails) -> Result<()> {
+async fn refresh_with_file<S: BatchStore>(
+    tx: &mut S,
+    tool: &RiskTool,
+    details: &FileDetails,
+) -> Result<()> {
     let key = report_key(&details.report_id);
     let Some(mut row) = tx.referral_by_source_ref(&key).await? else {
         return Ok(());

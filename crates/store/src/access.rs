@@ -140,7 +140,39 @@ pub struct AuditQuery {
     pub limit: i64,
 }
 
-const AUDIT_COLUMNS: &str = "seq, at, actor, org, processing, action, target, outcome, justification, recipients, detail, mac";
+/// The audit entry that follows the head `(seq, mac)`, sealed with `key`.
+pub(crate) fn sealed_entry(
+    seq: i64,
+    prev: &str,
+    key: &AuditKey,
+    record: &AuditRecord,
+    outcome: &str,
+) -> Result<AuditEntry> {
+    let prev: [u8; 32] = if seq == 0 {
+        GENESIS
+    } else {
+        mac_from_hex(prev)
+            .ok_or_else(|| StoreError::Corrupt("audit head MAC is not 32 bytes of hex".into()))?
+    };
+    let mut entry = AuditEntry {
+        seq: seq + 1,
+        at: record.at,
+        actor: record.actor.clone(),
+        org: record.org.map(|o| o.0),
+        processing: record.processing.clone(),
+        action: record.action.clone(),
+        target: record.target.clone(),
+        outcome: outcome.to_owned(),
+        justification: record.justification.clone(),
+        recipients: record.recipients.clone(),
+        detail: record.detail.clone(),
+        mac: String::new(),
+    };
+    entry.seal(key, &prev);
+    Ok(entry)
+}
+
+pub(crate) const AUDIT_COLUMNS: &str = "seq, at, actor, org, processing, action, target, outcome, justification, recipients, detail, mac";
 
 fn audit_from<R: Row>(row: &R) -> Result<AuditEntry>
 where
@@ -429,28 +461,7 @@ impl Tx {
             let mac: String = row.try_get(1)?;
             (seq, mac)
         });
-        let prev: [u8; 32] = if seq == 0 {
-            GENESIS
-        } else {
-            mac_from_hex(&prev).ok_or_else(|| {
-                StoreError::Corrupt("audit head MAC is not 32 bytes of hex".into())
-            })?
-        };
-        let mut entry = AuditEntry {
-            seq: seq + 1,
-            at: record.at,
-            actor: record.actor.clone(),
-            org: record.org.map(|o| o.0),
-            processing: record.processing.clone(),
-            action: record.action.clone(),
-            target: record.target.clone(),
-            outcome: outcome.to_owned(),
-            justification: record.justification.clone(),
-            recipients: record.recipients.clone(),
-            detail: record.detail.clone(),
-            mac: String::new(),
-        };
-        entry.seal(key, &prev);
+        let entry = sealed_entry(seq, &prev, key, record, outcome)?;
         on!(self, conn => {
             sqlx::query(AssertSqlSafe(format!(
                 "INSERT INTO audit_log ({AUDIT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"

@@ -9,11 +9,13 @@ mod rows;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod tx;
+mod writer;
 
 pub use access::{AuditQuery, AuditRecord, NewStaff, OrgRow, Reach, Scope, StaffRow};
 pub use identity::{ApiTokenRow, CredentialRow, NewSession, SessionRow};
 pub use rows::*;
 pub use tx::{Counts, FileDetailOutcome, Tx};
+pub use writer::{BatchStore, SqliteTx, SqliteWriter};
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
@@ -28,6 +30,8 @@ pub enum StoreError {
     UnsupportedUrl(String),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
     #[error("migration failed")]
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error("the request reaches beyond what was authorised")]

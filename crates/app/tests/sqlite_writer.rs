@@ -1,0 +1,122 @@
+//! The SQLite ingest writer (rusqlite, prepared statements) stores exactly what the sqlx path stores: the same
+//! synthetic stream ingested both ways, in small batches so that duplicates, new versions, file details for
+//! earlier batches, merges and values turning common all cross batch boundaries, gives identical tables,
+//! audit chain included.
+
+use severn_app::App;
+use severn_app::ingest::Ingester;
+use severn_domain::access::Actor;
+use severn_domain::audit::AuditKey;
+use severn_domain::clock::FixedClock;
+use severn_store::Db;
+use std::path::Path;
+use std::sync::Arc;
+
+const TABLES: &[&str] = &[
+    "id_alloc",
+    "subject",
+    "referral",
+    "referral_version",
+    "identifier",
+    "identifier_account",
+    "referral_identifier",
+    "subject_link",
+    "subject_separation",
+    "file_detail",
+    "reject",
+    "audit_log",
+    "audit_head",
+];
+
+async fn ingest(corpus: &Path, db_path: &Path, sqlite_writer: bool) {
+    let db = Db::connect(&format!("sqlite://{}", db_path.display()))
+        .await
+        .unwrap();
+    let app = App::new(
+        db.clone(),
+        Arc::new(FixedClock::new("2026-02-01T00:00:00Z".parse().unwrap())),
+        AuditKey::new([1; 32]),
+    );
+    let actor = Actor::Operator {
+        name: "tester".into(),
+    };
+    let mut ingester = Ingester::new(&app, &actor, None)
+        .await
+        .unwrap()
+        .with_batch_size(150);
+    if !sqlite_writer {
+        ingester = ingester.without_sqlite_writer();
+    }
+    for item in severn_ingest::walk(&[corpus.join("packages"), corpus.join("partner")]) {
+        ingester.push(item).await.unwrap();
+    }
+    ingester.finish().await.unwrap();
+    db.close().await;
+}
+
+/// Every row of every table, sorted, as text.
+fn dump(db_path: &Path) -> Vec<(String, Vec<String>)> {
+    let conn = rusqlite::Connection::open(db_path).unwrap();
+    TABLES
+        .iter()
+        .map(|table| {
+            let columns = conn
+                .prepare(&format!("SELECT * FROM {table}"))
+                .unwrap()
+                .column_count();
+            let order: Vec<String> = (1..=columns).map(|i| i.to_string()).collect();
+            let mut stmt = conn
+                .prepare(&format!(
+                    "SELECT * FROM {table} ORDER BY {}",
+                    order.join(", ")
+                ))
+                .unwrap();
+            let rows = stmt
+                .query_map([], |r| {
+                    (0..columns)
+                        .map(|i| {
+                            r.get::<_, rusqlite::types::Value>(i)
+                                .map(|v| format!("{v:?}"))
+                        })
+                        .collect::<rusqlite::Result<Vec<_>>>()
+                        .map(|values| values.join(" | "))
+                })
+                .unwrap()
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .unwrap();
+            (table.to_string(), rows)
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_writer_stores_what_the_sqlx_path_stores() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = dir.path().join("corpus");
+    severn_synth::write_corpus(&severn_synth::SynthOptions::new(11, 3000, &corpus)).unwrap();
+    let raw = dir.path().join("raw.db");
+    let sqlx = dir.path().join("sqlx.db");
+    ingest(&corpus, &raw, true).await;
+    ingest(&corpus, &sqlx, false).await;
+
+    let (raw, sqlx) = (dump(&raw), dump(&sqlx));
+    let count = |dump: &[(String, Vec<String>)], table: &str| {
+        dump.iter()
+            .find(|(t, _)| t == table)
+            .map(|(_, rows)| rows.len())
+    };
+    assert!(
+        count(&raw, "referral") > Some(2900),
+        "the stream was ingested"
+    );
+    assert!(
+        count(&raw, "referral_version") > Some(0),
+        "new versions were stored"
+    );
+    for ((table, raw_rows), (_, sqlx_rows)) in raw.iter().zip(&sqlx) {
+        assert_eq!(raw_rows.len(), sqlx_rows.len(), "rows in {table}");
+        for (a, b) in raw_rows.iter().zip(sqlx_rows) {
+            assert_eq!(a, b, "a row of {table}");
+        }
+    }
+}
