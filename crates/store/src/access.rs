@@ -97,19 +97,9 @@ pub enum Reach {
 #[derive(Debug, Clone)]
 pub struct Scope {
     reach: Reach,
-    audit_seq: i64,
 }
 
 impl Scope {
-    pub fn reach(&self) -> Reach {
-        self.reach
-    }
-
-    /// The audit entry that recorded the access.
-    pub fn audit_seq(&self) -> i64 {
-        self.audit_seq
-    }
-
     /// Whether the scope covers a case owned by `owner`.
     pub fn covers(&self, subject: SubjectId, owner: Option<OrgId>) -> bool {
         match self.reach {
@@ -496,11 +486,8 @@ impl Tx {
         record: &AuditRecord,
         reach: Reach,
     ) -> Result<Scope> {
-        let entry = self.append_audit(key, record, "allowed").await?;
-        Ok(Scope {
-            reach,
-            audit_seq: entry.seq,
-        })
+        self.append_audit(key, record, "allowed").await?;
+        Ok(Scope { reach })
     }
 
     /// Logs a refused access; `reason` says why (a `Denial` name).
