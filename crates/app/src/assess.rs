@@ -265,7 +265,7 @@ impl App {
         actor: &Actor,
         subject: SubjectId,
     ) -> Result<Vec<AssessmentRow>> {
-        let tx = self.db.begin().await?;
+        let tx = self.db.begin_read().await?;
         let (mut tx, _) = self
             .authorise_case(tx, actor, Action::ViewCase, subject, Why::default())
             .await?;

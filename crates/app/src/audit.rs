@@ -26,7 +26,7 @@ impl App {
                 "target": query.target, "actor": query.actor, "from": query.from, "to": query.to
             })
         );
-        let tx = self.db.begin().await?;
+        let tx = self.db.begin_read().await?;
         let (mut tx, scope) = self
             .authorise(tx, actor, Action::ReadAudit, &target, None, Why::default())
             .await?;

@@ -3,9 +3,9 @@
 //! transaction, and only an allowed attempt yields the [`Scope`] that storage reads need.
 
 use crate::{App, AppError, Result};
-use severn_domain::access::{Action, Actor, CaseAccess, decide};
+use severn_domain::access::{Action, Actor, CaseAccess, Denial, decide};
 use severn_domain::ids::SubjectId;
-use severn_store::{AuditRecord, Reach, Scope, Tx};
+use severn_store::{AuditRecord, PageTx, Reach, Scope, Tx};
 
 /// What the person said about why (and, for disclosures, to whom).
 #[derive(Debug, Clone, Default)]
@@ -34,18 +34,22 @@ pub struct OnCase<'a> {
     pub access: &'a CaseAccess,
 }
 
+/// The policy's answer, with the entry that records it.
+struct Judgement {
+    record: AuditRecord,
+    verdict: std::result::Result<Reach, Denial>,
+}
+
 impl App {
-    /// Decides, logs and either hands back the transaction with a scope or — after committing the record
-    /// of the refusal — an error saying why.
-    pub async fn authorise(
+    /// Asks for a justification where one is needed, asks the policy, and drafts the audit entry.
+    fn judge(
         &self,
-        mut tx: Tx,
         actor: &Actor,
         action: Action,
         target: &str,
         case: Option<OnCase<'_>>,
         why: Why,
-    ) -> Result<(Tx, Scope)> {
+    ) -> Result<Judgement> {
         let needs_justification = matches!(action, Action::Export | Action::Share)
             || case.is_some_and(|c| c.access.restricted_to.is_some());
         if needs_justification && why.justification.is_none() {
@@ -67,9 +71,50 @@ impl App {
             recipients: why.recipients,
             detail: why.detail,
         };
-        match decide(actor, action, case.map(|c| c.access)) {
-            Ok(()) => {
-                let reach = reach(actor, action, case);
+        let verdict =
+            decide(actor, action, case.map(|c| c.access)).map(|()| reach(actor, action, case));
+        Ok(Judgement { record, verdict })
+    }
+
+    /// Decides, logs and either hands back the transaction with a scope or — after committing the record
+    /// of the refusal — an error saying why.
+    pub async fn authorise(
+        &self,
+        mut tx: Tx,
+        actor: &Actor,
+        action: Action,
+        target: &str,
+        case: Option<OnCase<'_>>,
+        why: Why,
+    ) -> Result<(Tx, Scope)> {
+        let Judgement { record, verdict } = self.judge(actor, action, target, case, why)?;
+        match verdict {
+            Ok(reach) => {
+                let scope = tx.audit_allowed(&self.audit_key, &record, reach).await?;
+                Ok((tx, scope))
+            }
+            Err(denial) => {
+                tx.audit_denied(&self.audit_key, &record, denial.as_str())
+                    .await?;
+                tx.commit().await?;
+                Err(AppError::Denied(denial))
+            }
+        }
+    }
+
+    /// [`App::authorise`] for a page's read.
+    pub async fn authorise_page(
+        &self,
+        mut tx: PageTx,
+        actor: &Actor,
+        action: Action,
+        target: &str,
+        case: Option<OnCase<'_>>,
+        why: Why,
+    ) -> Result<(PageTx, Scope)> {
+        let Judgement { record, verdict } = self.judge(actor, action, target, case, why)?;
+        match verdict {
+            Ok(reach) => {
                 let scope = tx.audit_allowed(&self.audit_key, &record, reach).await?;
                 Ok((tx, scope))
             }

@@ -305,7 +305,7 @@ impl Identity {
     /// The session `token` names, if it is still good; an ended one is closed on the way.
     pub async fn resume(&self, token: &Secret) -> Result<CurrentSession, SignInError> {
         let now = self.now();
-        let mut tx = self.app.db.begin_read().await?;
+        let mut tx = self.app.db.begin_page().await?;
         let session = tx.session_by_token_hash(&token.hash()).await?;
         let Some(session) = session else {
             return Err(SignInError::NotSignedIn);

@@ -222,7 +222,7 @@ impl App {
     /// Open and overdue work per force and band across the region: what regional oversight and the PCC's
     /// office see.
     pub async fn open_work(&self, actor: &Actor) -> Result<Vec<ForceWork>> {
-        let tx = self.db.begin().await?;
+        let tx = self.db.begin_read().await?;
         let (mut tx, scope) = self
             .authorise(
                 tx,
@@ -295,7 +295,7 @@ impl App {
                 AppError::Invalid(format!("{value:?} is not a valid {}.", kind.label()))
             })?
             .key();
-        let tx = self.db.begin().await?;
+        let tx = self.db.begin_read().await?;
         let why = Why {
             detail: Some(format!("search by {}", kind.as_str())),
             ..Why::default()

@@ -129,7 +129,7 @@ impl App {
 
     /// Open work by due time, overdue first.
     pub async fn queue(&self, actor: &Actor, limit: i64) -> Result<Vec<QueueEntry>> {
-        let tx = self.db.begin().await?;
+        let tx = self.db.begin_read().await?;
         let (mut tx, scope) = self
             .authorise(tx, actor, Action::ViewQueue, "queue", None, Why::default())
             .await?;
@@ -167,12 +167,10 @@ impl App {
                     "{reference:?} is not a referral reference: use an NCMEC report ID, ncmec:ID, ext:REF or sha256:HASH"
                 ))
             })?;
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.db.begin_page().await?;
         let subject_id = tx
-            .known_referrals(std::slice::from_ref(&key))
+            .known_referral(&key)
             .await?
-            .into_iter()
-            .next()
             .map(|k| k.subject_id)
             .ok_or_else(|| AppError::NotFound(format!("no referral {key}")))?;
         let access = tx.case_access(subject_id).await?.unwrap_or_default();
@@ -187,19 +185,22 @@ impl App {
             ..why
         };
         let (mut tx, scope) = self
-            .authorise(tx, actor, Action::ViewCase, &target, Some(case), why)
+            .authorise_page(tx, actor, Action::ViewCase, &target, Some(case), why)
             .await?;
         let referral = tx
             .referral_in_scope(&scope, &key)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("no referral {key}")))?;
         let subject = tx
-            .subject(referral.subject_id)
+            .subject(&scope, referral.subject_id)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("referral {key} has no subject")))?;
-        let members = tx.referrals_of_subjects(&[subject.id]).await?;
-        let links = tx.links_of_subjects(&[subject.id]).await?;
-        let identifiers = tx.identifiers_of_subjects(&[subject.id]).await?;
+        let members = tx.referral_refs_of_subject(subject.id).await?;
+        let links = tx.links_of_subject(subject.id).await?;
+        let mut identifiers = tx.identifiers_of_referral(referral.id).await?;
+        identifiers.sort_by(|(_, a, a_role), (_, b, b_role)| {
+            (a_role, &a.kind, &a.value).cmp(&(b_role, &b.kind, &b.value))
+        });
         let assessments = tx.assessments_of_subject(subject.id).await?;
         let decisions = tx.decisions_of_subject(subject.id).await?;
         let versions = tx.referral_versions(referral.id).await?;
@@ -227,15 +228,18 @@ impl App {
             band_label: band_label(&referral.band),
             band: referral.band,
             explanation: serde_json::from_str(&referral.outcome).ok(),
-            subject: self.summarise(
-                &subject,
-                members.into_iter().map(|r| r.source_ref).collect(),
-            ),
-            links: links.into_iter().map(|(_, l)| l).collect(),
+            subject: self.summarise(&subject, members),
+            links,
             identifiers: identifiers
                 .into_iter()
-                .map(|(_, i)| i)
-                .filter(|i| i.referral == referral.source_ref)
+                .map(|(_, i, role)| IdentifierOnReferral {
+                    referral: referral.source_ref.clone(),
+                    kind: i.kind,
+                    service: i.service,
+                    value: i.value,
+                    role,
+                    placeholder: i.placeholder || i.common,
+                })
                 .collect(),
             assessments,
             decisions,
@@ -245,7 +249,7 @@ impl App {
 
     /// A subject's summary by id.
     pub async fn subject(&self, actor: &Actor, id: SubjectId, why: Why) -> Result<SubjectSummary> {
-        let tx = self.db.begin().await?;
+        let tx = self.db.begin_read().await?;
         let (mut tx, _) = self
             .authorise_case(tx, actor, Action::ViewCase, id, why)
             .await?;
@@ -253,12 +257,9 @@ impl App {
             .subject(id)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("no subject {id}")))?;
-        let members = tx.referrals_of_subjects(&[id]).await?;
+        let members = tx.referral_refs_of_subject(id).await?;
         tx.commit().await?;
-        Ok(self.summarise(
-            &subject,
-            members.into_iter().map(|r| r.source_ref).collect(),
-        ))
+        Ok(self.summarise(&subject, members))
     }
 
     /// Writes every live subject as one JSON array, a page of subjects at a time so memory stays flat.
@@ -347,7 +348,7 @@ impl App {
 
     /// Rejected documents hold raw input: only those who take referrals in see them.
     pub async fn rejects(&self, actor: &Actor, all: bool) -> Result<Vec<RejectRow>> {
-        let tx = self.db.begin().await?;
+        let tx = self.db.begin_read().await?;
         let (mut tx, _) = self
             .authorise(tx, actor, Action::Ingest, "rejects", None, Why::default())
             .await?;

@@ -25,6 +25,7 @@ severn_store::backend_matrix!(
     a_failed_audit_write_fails_the_request,
     reading_the_log_is_logged,
     the_pcc_office_sees_open_work_per_force_without_personal_data,
+    concurrent_reads_each_log_one_entry_in_one_unbroken_chain,
 );
 
 fn operator() -> Actor {
@@ -481,6 +482,42 @@ async fn a_failed_audit_write_fails_the_request(db: Db) {
         .await
         .unwrap();
     assert_eq!(view.status, "open", "the merge did not happen");
+}
+
+/// Reads running side by side (on SQLite, on the read-only connections, their entries committed together by
+/// the appender) each add exactly one entry, and the chain they make verifies.
+async fn concurrent_reads_each_log_one_entry_in_one_unbroken_chain(db: Db) {
+    let app = app_on(db);
+    let r = region(&app).await;
+    ingest_for(&app, "force-a", &[le_doc(1001, "a@example.com")]).await;
+    let subject = subject_of(&app, "1001").await;
+    let before = entries(&app).await.len();
+    let mut reads = tokio::task::JoinSet::new();
+    for i in 0..40 {
+        let app = app.clone();
+        let actor = r.investigator_a.clone();
+        reads.spawn_local(async move {
+            if i % 2 == 0 {
+                app.referral(&actor, "1001", Why::default())
+                    .await
+                    .map(|_| ())
+            } else {
+                app.subject(&actor, subject, Why::default())
+                    .await
+                    .map(|_| ())
+            }
+        });
+    }
+    while let Some(read) = reads.join_next().await {
+        read.unwrap().unwrap();
+    }
+    let all = entries(&app).await;
+    assert_eq!(all.len(), before + 40);
+    let seqs: Vec<i64> = all.iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, (1..=all.len() as i64).collect::<Vec<_>>());
+    let verified = app.verify_audit(vec![]).await.unwrap();
+    assert!(verified.problems.is_empty(), "{:?}", verified.problems);
+    assert_eq!(verified.entries as usize, all.len());
 }
 
 async fn reading_the_log_is_logged(db: Db) {

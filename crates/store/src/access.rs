@@ -100,6 +100,11 @@ pub struct Scope {
 }
 
 impl Scope {
+    /// The scope of an access whose audit entry is written (or, in a SQLite read, waits for the commit).
+    pub(crate) fn logged(reach: Reach) -> Scope {
+        Scope { reach }
+    }
+
     /// Whether the scope covers a case owned by `owner`.
     pub fn covers(&self, subject: SubjectId, owner: Option<OrgId>) -> bool {
         match self.reach {
@@ -186,7 +191,7 @@ where
     })
 }
 
-fn parse_kind(kind: &str) -> Result<OrgKind> {
+pub(crate) fn parse_kind(kind: &str) -> Result<OrgKind> {
     kind.parse()
         .map_err(|e: String| StoreError::Corrupt(format!("organisation kind: {e}")))
 }
@@ -431,16 +436,30 @@ impl Tx {
     }
 
     /// Appends an entry to the audit log, chained to the one before. Appends queue on the log's head row,
-    /// so concurrent transactions chain in commit order.
+    /// so concurrent transactions chain in commit order. In a SQLite read the entry waits for the commit,
+    /// which hands it to the appender (see `appender.rs`).
     async fn append_audit(
         &mut self,
         key: &AuditKey,
         record: &AuditRecord,
         outcome: &str,
-    ) -> Result<AuditEntry> {
+    ) -> Result<()> {
+        if let Tx::SqliteRead(_, deferred) = self {
+            deferred.push(key, record, outcome);
+        } else {
+            self.append_batch(&[(key, record, outcome)]).await?;
+        }
+        Ok(())
+    }
+
+    /// Appends entries in order on a writing transaction: the head is read once and moved once.
+    pub(crate) async fn append_batch(
+        &mut self,
+        entries: &[(&AuditKey, &AuditRecord, &str)],
+    ) -> Result<Vec<AuditEntry>> {
         // FOR UPDATE on PostgreSQL; SQLite's write lock (BEGIN IMMEDIATE) already serialises appends.
         let lock = matches!(self, Tx::Postgres(_));
-        let (seq, prev) = on!(self, conn => {
+        let (mut seq, mut prev) = on!(self, conn => {
             let sql = if lock {
                 "SELECT seq, mac FROM audit_head WHERE id = 1 FOR UPDATE"
             } else {
@@ -451,32 +470,40 @@ impl Tx {
             let mac: String = row.try_get(1)?;
             (seq, mac)
         });
-        let entry = sealed_entry(seq, &prev, key, record, outcome)?;
-        on!(self, conn => {
-            sqlx::query(AssertSqlSafe(format!(
-                "INSERT INTO audit_log ({AUDIT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
-            )))
-            .bind(entry.seq)
-            .bind(entry.at)
-            .bind(entry.actor.as_str())
-            .bind(entry.org)
-            .bind(entry.processing.as_str())
-            .bind(entry.action.as_str())
-            .bind(entry.target.as_str())
-            .bind(entry.outcome.as_str())
-            .bind(entry.justification.as_deref())
-            .bind(entry.recipients.as_deref())
-            .bind(entry.detail.as_deref())
-            .bind(entry.mac.as_str())
-            .execute(&mut *conn)
-            .await?;
-            sqlx::query("UPDATE audit_head SET seq = $1, mac = $2 WHERE id = 1")
+        let mut written = Vec::new();
+        for &(key, record, outcome) in entries {
+            let entry = sealed_entry(seq, &prev, key, record, outcome)?;
+            on!(self, conn => {
+                sqlx::query(AssertSqlSafe(format!(
+                    "INSERT INTO audit_log ({AUDIT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+                )))
                 .bind(entry.seq)
+                .bind(entry.at)
+                .bind(entry.actor.as_str())
+                .bind(entry.org)
+                .bind(entry.processing.as_str())
+                .bind(entry.action.as_str())
+                .bind(entry.target.as_str())
+                .bind(entry.outcome.as_str())
+                .bind(entry.justification.as_deref())
+                .bind(entry.recipients.as_deref())
+                .bind(entry.detail.as_deref())
                 .bind(entry.mac.as_str())
                 .execute(&mut *conn)
                 .await?;
+            });
+            seq = entry.seq;
+            prev.clone_from(&entry.mac);
+            written.push(entry);
+        }
+        on!(self, conn => {
+            sqlx::query("UPDATE audit_head SET seq = $1, mac = $2 WHERE id = 1")
+                .bind(seq)
+                .bind(prev.as_str())
+                .execute(&mut *conn)
+                .await?;
         });
-        Ok(entry)
+        Ok(written)
     }
 
     /// Logs an allowed access and returns the scope that reading the data needs.
@@ -487,7 +514,7 @@ impl Tx {
         reach: Reach,
     ) -> Result<Scope> {
         self.append_audit(key, record, "allowed").await?;
-        Ok(Scope { reach })
+        Ok(Scope::logged(reach))
     }
 
     /// Logs a refused access; `reason` says why (a `Denial` name).
@@ -496,19 +523,23 @@ impl Tx {
         key: &AuditKey,
         record: &AuditRecord,
         reason: &str,
-    ) -> Result<AuditEntry> {
+    ) -> Result<()> {
         self.append_audit(key, record, &format!("denied:{reason}"))
             .await
     }
 
-    /// Logs an event that is not an access to personal data (sign-in, sign-out, account changes).
+    /// Logs an event that is not an access to personal data (sign-in, sign-out, account changes), on a
+    /// writing transaction.
     pub async fn audit_event(
         &mut self,
         key: &AuditKey,
         record: &AuditRecord,
         outcome: &str,
     ) -> Result<AuditEntry> {
-        self.append_audit(key, record, outcome).await
+        let mut entries = self.append_batch(&[(key, record, outcome)]).await?;
+        entries
+            .pop()
+            .ok_or_else(|| StoreError::Corrupt("an audit append wrote nothing".into()))
     }
 
     /// Entries in sequence order from `after` (exclusive), at most `limit`: for verification.

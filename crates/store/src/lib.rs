@@ -4,7 +4,9 @@
 //! from the database URL at run time. Each backend has its own migrations folder, kept in step by hand.
 
 mod access;
+mod appender;
 mod identity;
+mod reader;
 mod rows;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -13,15 +15,19 @@ mod writer;
 
 pub use access::{AuditQuery, AuditRecord, NewStaff, OrgRow, Reach, Scope, StaffRow};
 pub use identity::{ApiTokenRow, CredentialRow, NewSession, SessionRow};
+pub use reader::PageTx;
 pub use rows::*;
 pub use tx::{Counts, FileDetailOutcome, Tx};
 pub use writer::{BatchStore, SqliteTx, SqliteWriter};
 
+use appender::{Appender, Deferred};
+use reader::SqliteReaders;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +40,8 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
     #[error("migration failed")]
     Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("the audit log could not be written: {0}")]
+    AuditWrite(String),
     #[error("the request reaches beyond what was authorised")]
     OutOfScope,
     #[error("stored data is inconsistent: {0}")]
@@ -51,9 +59,31 @@ pub enum Backend {
 /// A connection pool to one of the two backends.
 #[derive(Debug, Clone)]
 pub enum Db {
-    Sqlite(SqlitePool),
+    Sqlite(SqliteDb),
     Postgres(PgPool),
 }
+
+/// SQLite: one connection that writes, and read-only connections that read beside it.
+#[derive(Debug, Clone)]
+pub struct SqliteDb {
+    /// The writing connection.
+    pub pool: SqlitePool,
+    /// Read-only connections and the appender that commits the audit entries of their reads; none for an
+    /// in-memory database, which another connection would not see.
+    reads: Option<ReadSide>,
+}
+
+#[derive(Debug, Clone)]
+struct ReadSide {
+    /// For [`Db::begin_read`].
+    pool: SqlitePool,
+    /// For [`Db::begin_page`].
+    pages: Arc<SqliteReaders>,
+    appender: Appender,
+}
+
+/// Read-only connections: as many as there are cores to read on and a few more for reads waiting on I/O.
+const SQLITE_READERS: u32 = 4;
 
 impl Db {
     /// Connects to `url` (creating a SQLite file if it is missing) and applies pending migrations.
@@ -74,27 +104,56 @@ impl Db {
             // Its 128 MiB cache bounds memory whatever the database size.
             let pool = SqlitePoolOptions::new()
                 .max_connections(1)
-                .connect_with(options)
+                .connect_with(options.clone())
                 .await?;
-            Db::Sqlite(pool)
+            // Before the read-only connections open: they cannot create the file or its tables.
+            migrate_sqlite(&pool).await?;
+            // The file SQLite itself has open; empty for an in-memory database.
+            let file: String =
+                sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'")
+                    .fetch_one(&pool)
+                    .await?;
+            let reads = if file.is_empty() {
+                None
+            } else {
+                // A reader's page cache is emptied whenever another connection has written, which with a page
+                // view's audit entry is nearly every time, so a small one does. (Memory-mapping the file does
+                // not help: SQLite unmaps it at the same moment.)
+                let read_only = options
+                    .read_only(true)
+                    .create_if_missing(false)
+                    .pragma("cache_size", "-8192");
+                let readers = SqlitePoolOptions::new()
+                    .max_connections(SQLITE_READERS)
+                    .connect_with(read_only)
+                    .await?;
+                let appender = Appender::start(pool.clone());
+                Some(ReadSide {
+                    pool: readers,
+                    pages: Arc::new(SqliteReaders::new(file.into(), appender.clone())),
+                    appender,
+                })
+            };
+            Db::Sqlite(SqliteDb { pool, reads })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let options = PgConnectOptions::from_str(url)?;
             let pool = PgPoolOptions::new()
                 .max_connections(8)
                 .connect_with(options)
                 .await?;
-            Db::Postgres(pool)
+            let db = Db::Postgres(pool);
+            db.migrate().await?;
+            db
         } else {
             return Err(StoreError::UnsupportedUrl(url.to_owned()));
         };
-        db.migrate().await?;
         Ok(db)
     }
 
     /// Applies the migrations of this backend that have not been applied yet.
     pub async fn migrate(&self) -> Result<()> {
         match self {
-            Db::Sqlite(pool) => sqlx::migrate!("./migrations/sqlite").run(pool).await?,
+            Db::Sqlite(sqlite) => migrate_sqlite(&sqlite.pool).await?,
             Db::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
         }
         Ok(())
@@ -111,7 +170,7 @@ impl Db {
     /// lock first, through [`Tx::alloc_ids`].
     pub async fn begin(&self) -> Result<Tx> {
         Ok(match self {
-            Db::Sqlite(pool) => {
+            Db::Sqlite(SqliteDb { pool, .. }) => {
                 // BEGIN IMMEDIATE takes SQLite's write lock up front, so two writers queue instead of one
                 // failing with SQLITE_BUSY half-way through a batch.
                 let tx = pool.begin_with("BEGIN IMMEDIATE").await?;
@@ -121,19 +180,45 @@ impl Db {
         })
     }
 
-    /// Starts a transaction for reading: on SQLite it does not take the write lock, so reads never wait for
-    /// an ingest.
+    /// Starts a transaction for reading: on SQLite it runs on a read-only connection, beside the writer and
+    /// other reads, and its audit entries are committed by the appender when it commits.
     pub async fn begin_read(&self) -> Result<Tx> {
         Ok(match self {
-            Db::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
+            Db::Sqlite(SqliteDb {
+                reads: Some(reads), ..
+            }) => Tx::SqliteRead(
+                reads.pool.begin().await?,
+                Deferred::new(reads.appender.clone()),
+            ),
+            Db::Sqlite(SqliteDb { pool, reads: None }) => Tx::Sqlite(pool.begin().await?),
             Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
+    }
+
+    /// Starts the read a page makes: see [`PageTx`].
+    pub async fn begin_page(&self) -> Result<PageTx> {
+        Ok(match self {
+            Db::Sqlite(SqliteDb {
+                reads: Some(reads), ..
+            }) => PageTx::Sqlite(reads.pages.begin()?),
+            _ => PageTx::Tx(self.begin_read().await?),
         })
     }
 
     pub async fn close(&self) {
         match self {
-            Db::Sqlite(pool) => pool.close().await,
+            Db::Sqlite(sqlite) => {
+                if let Some(reads) = &sqlite.reads {
+                    reads.pool.close().await;
+                }
+                sqlite.pool.close().await
+            }
             Db::Postgres(pool) => pool.close().await,
         }
     }
+}
+
+async fn migrate_sqlite(pool: &SqlitePool) -> Result<()> {
+    sqlx::migrate!("./migrations/sqlite").run(pool).await?;
+    Ok(())
 }

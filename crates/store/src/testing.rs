@@ -172,9 +172,9 @@ impl TestDb {
 /// A URL that connects to the same database as `db` (for tests that connect a second time).
 pub fn url_of(db: &Db) -> String {
     match db {
-        Db::Sqlite(pool) => format!(
+        Db::Sqlite(sqlite) => format!(
             "sqlite://{}",
-            pool.connect_options().get_filename().display()
+            sqlite.pool.connect_options().get_filename().display()
         ),
         Db::Postgres(pool) => pool.connect_options().to_url_lossy().to_string(),
     }
@@ -183,8 +183,8 @@ pub fn url_of(db: &Db) -> String {
 /// Runs SQL as the database's owner would, around Severn's API: for tests that tamper with stored data.
 pub async fn execute_raw(db: &Db, sql: &str) -> Result<(), sqlx::Error> {
     match db {
-        Db::Sqlite(pool) => sqlx::raw_sql(AssertSqlSafe(sql.to_owned()))
-            .execute(pool)
+        Db::Sqlite(sqlite) => sqlx::raw_sql(AssertSqlSafe(sql.to_owned()))
+            .execute(&sqlite.pool)
             .await
             .map(|_| ()),
         Db::Postgres(pool) => sqlx::raw_sql(AssertSqlSafe(sql.to_owned()))

@@ -1,6 +1,7 @@
 //! A transaction on either backend, with every query Severn makes.
 
 use crate::access::Scope;
+use crate::appender::Deferred;
 use crate::rows::*;
 use crate::{Result, StoreError};
 use severn_domain::ids::{IdentifierId, OrgId, ReferralId, SubjectId};
@@ -11,7 +12,11 @@ use sqlx::{AssertSqlSafe, Postgres, QueryBuilder, Row, Sqlite, Transaction};
 const CHUNK: usize = 400;
 
 pub enum Tx {
+    /// On SQLite's writing connection.
     Sqlite(Transaction<'static, Sqlite>),
+    /// A read on one of SQLite's read-only connections, with the audit entries it will hand to the appender
+    /// when it commits.
+    SqliteRead(Transaction<'static, Sqlite>, Deferred),
     Postgres(Transaction<'static, Postgres>),
 }
 
@@ -20,7 +25,7 @@ pub enum Tx {
 macro_rules! on {
     ($tx:expr, $conn:ident => $body:block) => {
         match $tx {
-            Tx::Sqlite(tx) => {
+            Tx::Sqlite(tx) | Tx::SqliteRead(tx, _) => {
                 let $conn = &mut **tx;
                 $body
             }
@@ -167,6 +172,11 @@ impl Tx {
     pub async fn commit(self) -> Result<()> {
         match self {
             Tx::Sqlite(tx) => tx.commit().await?,
+            Tx::SqliteRead(tx, deferred) => {
+                // The snapshot is released first; the data read is already in memory.
+                tx.commit().await?;
+                deferred.flush().await?;
+            }
             Tx::Postgres(tx) => tx.commit().await?,
         }
         Ok(())
@@ -655,6 +665,16 @@ impl Tx {
             })
         }
         Ok(rows)
+    }
+
+    /// The source references of a subject's referrals, in arrival order: the light form for pages.
+    pub async fn referral_refs_of_subject(&mut self, subject: SubjectId) -> Result<Vec<String>> {
+        on!(self, conn => {
+            Ok(sqlx::query_scalar("SELECT source_ref FROM referral WHERE subject_id = $1 ORDER BY id")
+                .bind(subject.0)
+                .fetch_all(&mut *conn)
+                .await?)
+        })
     }
 
     pub async fn move_referrals(&mut self, referrals: &[ReferralId], to: SubjectId) -> Result<()> {

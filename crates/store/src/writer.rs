@@ -9,7 +9,7 @@
 use crate::access::{AUDIT_COLUMNS, AuditRecord, sealed_entry};
 use crate::rows::*;
 use crate::tx::{FileDetailOutcome, Tx};
-use crate::{Db, Result};
+use crate::{Db, Result, SqliteDb};
 use rusqlite::{OptionalExtension, Row, TransactionBehavior, params, params_from_iter};
 use severn_domain::audit::{AuditEntry, AuditKey};
 use severn_domain::ids::{IdentifierId, OrgId, ReferralId, SubjectId};
@@ -177,7 +177,7 @@ impl SqliteWriter {
     /// A writer on the same database file as `db`; `None` for PostgreSQL and for in-memory SQLite databases,
     /// which a second connection would not see.
     pub async fn open(db: &Db) -> Result<Option<SqliteWriter>> {
-        let Db::Sqlite(pool) = db else {
+        let Db::Sqlite(SqliteDb { pool, .. }) = db else {
             return Ok(None);
         };
         // The file SQLite itself has open; empty for an in-memory database.
@@ -220,13 +220,13 @@ pub struct SqliteTx<'c> {
 /// Rows per `IN (…)` list.
 const CHUNK: usize = 400;
 
-const SUBJECT_SELECT: &str = "SELECT id, created_at, status, merged_into, provisional_band, assessment_id, band, \
+pub(crate) const SUBJECT_SELECT: &str = "SELECT id, created_at, status, merged_into, provisional_band, assessment_id, band, \
      band_reason, clock_start_at, due_at, owner_org FROM subject WHERE id = ?1";
-const REFERRAL_COLUMNS: &str = "id, source_ref, format, source, version, content_sha256, received_at, \
+pub(crate) const REFERRAL_COLUMNS: &str = "id, source_ref, format, source, version, content_sha256, received_at, \
      clock_start_at, nca_reference, disseminated_at, incident_type, incident_at, platform, subject_id, band, \
      outcome, signals, document, owner_org";
 
-fn subject_from(r: &Row) -> rusqlite::Result<SubjectRow> {
+pub(crate) fn subject_from(r: &Row) -> rusqlite::Result<SubjectRow> {
     Ok(SubjectRow {
         id: SubjectId(r.get(0)?),
         created_at: r.get(1)?,
@@ -242,7 +242,7 @@ fn subject_from(r: &Row) -> rusqlite::Result<SubjectRow> {
     })
 }
 
-fn referral_from(r: &Row) -> rusqlite::Result<ReferralRow> {
+pub(crate) fn referral_from(r: &Row) -> rusqlite::Result<ReferralRow> {
     Ok(ReferralRow {
         id: ReferralId(r.get(0)?),
         source_ref: r.get(1)?,

@@ -191,7 +191,10 @@ fn sids(ids: &[i64]) -> Vec<SubjectId> {
 /// A single number from raw SQL, for what the `Tx` API does not expose.
 async fn scalar(db: &Db, sql: &'static str) -> i64 {
     match db {
-        Db::Sqlite(pool) => sqlx::query_scalar(sql).fetch_one(pool).await.unwrap(),
+        Db::Sqlite(sqlite) => sqlx::query_scalar(sql)
+            .fetch_one(&sqlite.pool)
+            .await
+            .unwrap(),
         Db::Postgres(pool) => sqlx::query_scalar(sql).fetch_one(pool).await.unwrap(),
     }
 }
@@ -199,9 +202,9 @@ async fn scalar(db: &Db, sql: &'static str) -> i64 {
 async fn reject_content(db: &Db, id: i64) -> Vec<u8> {
     let sql = "SELECT content FROM reject WHERE id = $1";
     match db {
-        Db::Sqlite(pool) => sqlx::query_scalar(sql)
+        Db::Sqlite(sqlite) => sqlx::query_scalar(sql)
             .bind(id)
-            .fetch_one(pool)
+            .fetch_one(&sqlite.pool)
             .await
             .unwrap(),
         Db::Postgres(pool) => sqlx::query_scalar(sql)

@@ -1,0 +1,120 @@
+//! Group commit for the audit entries of SQLite reads.
+//!
+//! SQLite has one writer. If every page view took the write lock to log itself, page views would run one at a
+//! time. Instead a read runs in a snapshot on one of the read-only connections, and its audit entries wait in
+//! the transaction ([`Tx::SqliteRead`](crate::Tx)); when it commits they go to the appender, which writes all
+//! the entries that have arrived meanwhile in one write transaction on the writing connection, chained in
+//! order. The read's commit returns only once its entries are committed, so no data leaves a use case whose
+//! consultation is not in the log, and a failed write fails the request as it would in one transaction.
+
+use crate::access::AuditRecord;
+use crate::{Result, StoreError, Tx};
+use severn_domain::audit::AuditKey;
+use sqlx::SqlitePool;
+use tokio::sync::{mpsc, oneshot};
+
+/// At most this many entries per write transaction: a burst is still committed in bounded steps.
+const MOST_PER_COMMIT: usize = 256;
+
+/// One entry waiting to be written, and where to say how it went.
+struct Append {
+    key: AuditKey,
+    record: AuditRecord,
+    outcome: String,
+    done: oneshot::Sender<Result<(), String>>,
+}
+
+/// The handle reads hand their entries to. Cloned into every read transaction.
+#[derive(Debug, Clone)]
+pub struct Appender {
+    queue: mpsc::Sender<Append>,
+}
+
+impl std::fmt::Debug for Append {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Append")
+            .field("target", &self.record.target)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Appender {
+    /// Starts the appender's task, writing on `pool` (the writing connection). The task ends when the last
+    /// handle is dropped.
+    pub fn start(pool: SqlitePool) -> Appender {
+        let (queue, waiting) = mpsc::channel(4 * MOST_PER_COMMIT);
+        tokio::spawn(run(pool, waiting));
+        Appender { queue }
+    }
+}
+
+/// A read transaction's entries, written when it commits.
+#[derive(Debug)]
+pub struct Deferred {
+    appender: Appender,
+    pending: Vec<Append>,
+}
+
+impl Deferred {
+    pub(crate) fn new(appender: Appender) -> Deferred {
+        Deferred {
+            appender,
+            pending: Vec::new(),
+        }
+    }
+
+    pub(crate) fn push(&mut self, key: &AuditKey, record: &AuditRecord, outcome: &str) {
+        // The receiver is made when the entry is sent; this one is replaced there.
+        let (done, _) = oneshot::channel();
+        self.pending.push(Append {
+            key: key.clone(),
+            record: record.clone(),
+            outcome: outcome.to_owned(),
+            done,
+        });
+    }
+
+    /// Hands every entry to the appender and waits until all are committed.
+    pub(crate) async fn flush(self) -> Result<()> {
+        let mut results = Vec::with_capacity(self.pending.len());
+        for mut append in self.pending {
+            let (done, result) = oneshot::channel();
+            append.done = done;
+            self.appender
+                .queue
+                .send(append)
+                .await
+                .map_err(|_| StoreError::AuditWrite("the audit appender has stopped".into()))?;
+            results.push(result);
+        }
+        for result in results {
+            result
+                .await
+                .map_err(|_| StoreError::AuditWrite("the audit appender has stopped".into()))?
+                .map_err(StoreError::AuditWrite)?;
+        }
+        Ok(())
+    }
+}
+
+async fn run(pool: SqlitePool, mut waiting: mpsc::Receiver<Append>) {
+    let mut batch = Vec::with_capacity(MOST_PER_COMMIT);
+    while waiting.recv_many(&mut batch, MOST_PER_COMMIT).await > 0 {
+        let outcome = write(&pool, &batch).await.map_err(|e| e.to_string());
+        for append in batch.drain(..) {
+            // A request that has gone away no longer waits for its answer; its entry is written all the same.
+            let _ = append.done.send(outcome.clone());
+        }
+    }
+}
+
+/// Writes a batch of entries in one transaction: all or none.
+async fn write(pool: &SqlitePool, batch: &[Append]) -> Result<()> {
+    let mut tx = Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?);
+    let entries: Vec<_> = batch
+        .iter()
+        .map(|a| (&a.key, &a.record, a.outcome.as_str()))
+        .collect();
+    tx.append_batch(&entries).await?;
+    tx.commit().await
+}
