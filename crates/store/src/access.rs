@@ -447,19 +447,21 @@ impl Tx {
         if let Tx::SqliteRead(_, deferred) = self {
             deferred.push(key, record, outcome);
         } else {
-            self.append_batch(&[(key, record, outcome)]).await?;
+            self.append_now(key, record, outcome).await?;
         }
         Ok(())
     }
 
-    /// Appends entries in order on a writing transaction: the head is read once and moved once.
-    pub(crate) async fn append_batch(
+    /// Appends an entry on a writing transaction.
+    async fn append_now(
         &mut self,
-        entries: &[(&AuditKey, &AuditRecord, &str)],
-    ) -> Result<Vec<AuditEntry>> {
+        key: &AuditKey,
+        record: &AuditRecord,
+        outcome: &str,
+    ) -> Result<AuditEntry> {
         // FOR UPDATE on PostgreSQL; SQLite's write lock (BEGIN IMMEDIATE) already serialises appends.
         let lock = matches!(self, Tx::Postgres(_));
-        let (mut seq, mut prev) = on!(self, conn => {
+        let (seq, prev) = on!(self, conn => {
             let sql = if lock {
                 "SELECT seq, mac FROM audit_head WHERE id = 1 FOR UPDATE"
             } else {
@@ -470,40 +472,32 @@ impl Tx {
             let mac: String = row.try_get(1)?;
             (seq, mac)
         });
-        let mut written = Vec::new();
-        for &(key, record, outcome) in entries {
-            let entry = sealed_entry(seq, &prev, key, record, outcome)?;
-            on!(self, conn => {
-                sqlx::query(AssertSqlSafe(format!(
-                    "INSERT INTO audit_log ({AUDIT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
-                )))
+        let entry = sealed_entry(seq, &prev, key, record, outcome)?;
+        on!(self, conn => {
+            sqlx::query(AssertSqlSafe(format!(
+                "INSERT INTO audit_log ({AUDIT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+            )))
+            .bind(entry.seq)
+            .bind(entry.at)
+            .bind(entry.actor.as_str())
+            .bind(entry.org)
+            .bind(entry.processing.as_str())
+            .bind(entry.action.as_str())
+            .bind(entry.target.as_str())
+            .bind(entry.outcome.as_str())
+            .bind(entry.justification.as_deref())
+            .bind(entry.recipients.as_deref())
+            .bind(entry.detail.as_deref())
+            .bind(entry.mac.as_str())
+            .execute(&mut *conn)
+            .await?;
+            sqlx::query("UPDATE audit_head SET seq = $1, mac = $2 WHERE id = 1")
                 .bind(entry.seq)
-                .bind(entry.at)
-                .bind(entry.actor.as_str())
-                .bind(entry.org)
-                .bind(entry.processing.as_str())
-                .bind(entry.action.as_str())
-                .bind(entry.target.as_str())
-                .bind(entry.outcome.as_str())
-                .bind(entry.justification.as_deref())
-                .bind(entry.recipients.as_deref())
-                .bind(entry.detail.as_deref())
                 .bind(entry.mac.as_str())
                 .execute(&mut *conn)
                 .await?;
-            });
-            seq = entry.seq;
-            prev.clone_from(&entry.mac);
-            written.push(entry);
-        }
-        on!(self, conn => {
-            sqlx::query("UPDATE audit_head SET seq = $1, mac = $2 WHERE id = 1")
-                .bind(seq)
-                .bind(prev.as_str())
-                .execute(&mut *conn)
-                .await?;
         });
-        Ok(written)
+        Ok(entry)
     }
 
     /// Logs an allowed access and returns the scope that reading the data needs.
@@ -536,10 +530,7 @@ impl Tx {
         record: &AuditRecord,
         outcome: &str,
     ) -> Result<AuditEntry> {
-        let mut entries = self.append_batch(&[(key, record, outcome)]).await?;
-        entries
-            .pop()
-            .ok_or_else(|| StoreError::Corrupt("an audit append wrote nothing".into()))
+        self.append_now(key, record, outcome).await
     }
 
     /// Entries in sequence order from `after` (exclusive), at most `limit`: for verification.

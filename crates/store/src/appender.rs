@@ -8,9 +8,9 @@
 //! consultation is not in the log, and a failed write fails the request as it would in one transaction.
 
 use crate::access::AuditRecord;
-use crate::{Result, StoreError, Tx};
+use crate::writer::SqliteWriter;
+use crate::{Result, StoreError};
 use severn_domain::audit::AuditKey;
-use sqlx::SqlitePool;
 use tokio::sync::{mpsc, oneshot};
 
 /// At most this many entries per write transaction: a burst is still committed in bounded steps.
@@ -39,12 +39,16 @@ impl std::fmt::Debug for Append {
 }
 
 impl Appender {
-    /// Starts the appender's task, writing on `pool` (the writing connection). The task ends when the last
-    /// handle is dropped.
-    pub fn start(pool: SqlitePool) -> Appender {
+    /// Starts the appender's thread, writing on a connection of its own to the SQLite file `file`. The
+    /// thread ends when the last handle is dropped.
+    pub fn start(file: &str) -> Result<Appender> {
         let (queue, waiting) = mpsc::channel(4 * MOST_PER_COMMIT);
-        tokio::spawn(run(pool, waiting));
-        Appender { queue }
+        let writer = SqliteWriter::open_file(file)?;
+        std::thread::Builder::new()
+            .name("severn-audit".into())
+            .spawn(move || run(writer, waiting))
+            .map_err(|e| StoreError::AuditWrite(format!("cannot start the audit appender: {e}")))?;
+        Ok(Appender { queue })
     }
 }
 
@@ -97,10 +101,16 @@ impl Deferred {
     }
 }
 
-async fn run(pool: SqlitePool, mut waiting: mpsc::Receiver<Append>) {
+fn run(mut writer: SqliteWriter, mut waiting: mpsc::Receiver<Append>) {
     let mut batch = Vec::with_capacity(MOST_PER_COMMIT);
-    while waiting.recv_many(&mut batch, MOST_PER_COMMIT).await > 0 {
-        let outcome = write(&pool, &batch).await.map_err(|e| e.to_string());
+    while let Some(first) = waiting.blocking_recv() {
+        batch.push(first);
+        while batch.len() < MOST_PER_COMMIT
+            && let Ok(next) = waiting.try_recv()
+        {
+            batch.push(next);
+        }
+        let outcome = write(&mut writer, &batch).map_err(|e| e.to_string());
         for append in batch.drain(..) {
             // A request that has gone away no longer waits for its answer; its entry is written all the same.
             let _ = append.done.send(outcome.clone());
@@ -109,12 +119,10 @@ async fn run(pool: SqlitePool, mut waiting: mpsc::Receiver<Append>) {
 }
 
 /// Writes a batch of entries in one transaction: all or none.
-async fn write(pool: &SqlitePool, batch: &[Append]) -> Result<()> {
-    let mut tx = Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?);
-    let entries: Vec<_> = batch
-        .iter()
-        .map(|a| (&a.key, &a.record, a.outcome.as_str()))
-        .collect();
-    tx.append_batch(&entries).await?;
-    tx.commit().await
+fn write(writer: &mut SqliteWriter, batch: &[Append]) -> Result<()> {
+    let tx = writer.begin()?;
+    for append in batch {
+        tx.append_audit(&append.key, &append.record, &append.outcome)?;
+    }
+    tx.commit()
 }

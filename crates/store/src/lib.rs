@@ -127,7 +127,7 @@ impl Db {
                     .max_connections(SQLITE_READERS)
                     .connect_with(read_only)
                     .await?;
-                let appender = Appender::start(pool.clone());
+                let appender = Appender::start(&file)?;
                 Some(ReadSide {
                     pool: readers,
                     pages: Arc::new(SqliteReaders::new(file.into(), appender.clone())),

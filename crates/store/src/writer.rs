@@ -188,6 +188,11 @@ impl SqliteWriter {
         if file.is_empty() {
             return Ok(None);
         }
+        SqliteWriter::open_file(&file).map(Some)
+    }
+
+    /// A writer on the SQLite database file `file`.
+    pub(crate) fn open_file(file: &str) -> Result<SqliteWriter> {
         let conn = rusqlite::Connection::open(file)?;
         // The settings of the sqlx connections (see `Db::connect`): the same durability, lock waits and cache.
         conn.busy_timeout(Duration::from_secs(10))?;
@@ -199,7 +204,7 @@ impl SqliteWriter {
         conn.pragma_update(None, "wal_autocheckpoint", 16384)?;
         // Every statement of the write path stays prepared.
         conn.set_prepared_statement_cache_capacity(64);
-        Ok(Some(SqliteWriter { conn }))
+        Ok(SqliteWriter { conn })
     }
 
     /// Starts a write transaction. BEGIN IMMEDIATE, as [`Db::begin`]: writers queue for the lock up front.
@@ -787,6 +792,18 @@ impl BatchStore for SqliteTx<'_> {
 
     async fn audit_event(
         &mut self,
+        key: &AuditKey,
+        record: &AuditRecord,
+        outcome: &str,
+    ) -> Result<AuditEntry> {
+        self.append_audit(key, record, outcome)
+    }
+}
+
+impl SqliteTx<'_> {
+    /// Appends an entry to the audit log, chained to the one before.
+    pub(crate) fn append_audit(
+        &self,
         key: &AuditKey,
         record: &AuditRecord,
         outcome: &str,
