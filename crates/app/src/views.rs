@@ -109,7 +109,7 @@ pub struct IdentifierExport {
 }
 
 impl App {
-    fn summarise(&self, s: &SubjectRow, referrals: Vec<String>) -> SubjectSummary {
+    pub(crate) fn summarise(&self, s: &SubjectRow, referrals: Vec<String>) -> SubjectSummary {
         let now = self.clock.now();
         let due = jiff::Timestamp::from_second(s.due_at).unwrap_or(now);
         let left = sla::time_left(due, now);

@@ -66,6 +66,25 @@ pub struct NewStaff {
     pub created_at: i64,
 }
 
+/// Someone a case is shared with, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShareRow {
+    pub username: String,
+    pub display_name: String,
+    /// The name of the organisation the person is in.
+    pub org_name: String,
+    pub reason: String,
+    pub shared_by: String,
+    pub shared_at: i64,
+}
+
+/// A named person a case is restricted to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamedStaff {
+    pub username: String,
+    pub display_name: String,
+}
+
 /// What an audit entry records, before the log gives it its place and MAC.
 #[derive(Debug, Clone, Default)]
 pub struct AuditRecord {
@@ -375,6 +394,62 @@ impl Tx {
                 restricted_to,
                 shared_with: shared.into_iter().map(StaffId).collect(),
             }))
+        })
+    }
+
+    /// Whom a case is shared with (oldest share first) and, when it is restricted, the people named.
+    pub async fn case_sharing(
+        &mut self,
+        subject: SubjectId,
+    ) -> Result<(Vec<ShareRow>, Option<Vec<NamedStaff>>)> {
+        on!(self, conn => {
+            let rows = sqlx::query(
+                "SELECT s.username, s.display_name, o.name, c.reason, c.shared_by, c.shared_at \
+                 FROM case_share c JOIN staff s ON s.id = c.staff_id JOIN org o ON o.id = s.org_id \
+                 WHERE c.subject_id = $1 ORDER BY c.shared_at, s.username",
+            )
+            .bind(subject.0)
+            .fetch_all(&mut *conn)
+            .await?;
+            let shares = rows
+                .iter()
+                .map(|r| {
+                    Ok(ShareRow {
+                        username: r.try_get(0)?,
+                        display_name: r.try_get(1)?,
+                        org_name: r.try_get(2)?,
+                        reason: r.try_get(3)?,
+                        shared_by: r.try_get(4)?,
+                        shared_at: r.try_get(5)?,
+                    })
+                })
+                .collect::<Result<Vec<ShareRow>>>()?;
+            let restricted: Option<bool> = sqlx::query_scalar("SELECT restricted FROM subject WHERE id = $1")
+                .bind(subject.0)
+                .fetch_optional(&mut *conn)
+                .await?;
+            let named = if restricted.unwrap_or(false) {
+                let rows = sqlx::query(
+                    "SELECT s.username, s.display_name FROM case_restriction c JOIN staff s ON s.id = c.staff_id \
+                     WHERE c.subject_id = $1 ORDER BY s.username",
+                )
+                .bind(subject.0)
+                .fetch_all(&mut *conn)
+                .await?;
+                Some(
+                    rows.iter()
+                        .map(|r| {
+                            Ok(NamedStaff {
+                                username: r.try_get(0)?,
+                                display_name: r.try_get(1)?,
+                            })
+                        })
+                        .collect::<Result<Vec<NamedStaff>>>()?,
+                )
+            } else {
+                None
+            };
+            Ok((shares, named))
         })
     }
 

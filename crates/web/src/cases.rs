@@ -163,11 +163,23 @@ pub async fn referral(
     }
 }
 
+struct ShareLine {
+    who: String,
+    organisation: String,
+    reason: String,
+    shared_by: String,
+    shared_at: String,
+}
+
 #[derive(Template)]
 #[template(path = "subject.html")]
 struct SubjectPage<'a> {
     user: Option<&'a UserBar>,
     subject: &'a SubjectSummary,
+    shares: Vec<ShareLine>,
+    restricted_to: Option<Vec<String>>,
+    may_share: bool,
+    may_restrict: bool,
 }
 
 pub async fn subject(
@@ -178,18 +190,38 @@ pub async fn subject(
 ) -> Response {
     match state
         .app
-        .subject(
+        .subject_detail(
             signed_in.actor(),
             SubjectId(id),
             Why::because(why.justification),
         )
         .await
     {
-        Ok(subject) => render(
+        Ok(detail) => render(
             StatusCode::OK,
             &SubjectPage {
                 user: Some(&signed_in.user),
-                subject: &subject,
+                subject: &detail.summary,
+                shares: detail
+                    .sharing
+                    .shared_with
+                    .into_iter()
+                    .map(|s| ShareLine {
+                        who: format!("{} ({})", s.display_name, s.username),
+                        organisation: s.organisation,
+                        reason: s.reason,
+                        shared_by: s.shared_by,
+                        shared_at: when(s.shared_at),
+                    })
+                    .collect(),
+                restricted_to: detail.sharing.restricted_to.map(|people| {
+                    people
+                        .into_iter()
+                        .map(|p| format!("{} ({})", p.display_name, p.username))
+                        .collect()
+                }),
+                may_share: detail.may_share,
+                may_restrict: detail.may_restrict,
             },
         ),
         Err(e) => justify_or_fail(e, &signed_in.user, &format!("/subjects/{id}")),
@@ -240,13 +272,7 @@ pub async fn split(
     let Posted {
         signed_in, form, ..
     } = posted;
-    let references: Vec<String> = form
-        .referrals
-        .split([',', '\n', '\r'])
-        .map(str::trim)
-        .filter(|r| !r.is_empty())
-        .map(str::to_owned)
-        .collect();
+    let references = listed(&form.referrals);
     match state
         .app
         .split_subject(
@@ -258,6 +284,71 @@ pub async fn split(
         .await
     {
         Ok(new_subject) => Redirect::to(&format!("/subjects/{}", new_subject.id)).into_response(),
+        Err(e) => failed(e, &signed_in.user),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ShareForm {
+    /// The user name of the person to share with.
+    with: String,
+    reason: String,
+}
+
+pub async fn share(
+    State(state): State<WebState>,
+    Path(id): Path<i64>,
+    posted: Posted<ShareForm>,
+) -> Response {
+    let Posted {
+        signed_in, form, ..
+    } = posted;
+    match state
+        .app
+        .share_case(signed_in.actor(), SubjectId(id), &form.with, &form.reason)
+        .await
+    {
+        Ok(()) => Redirect::to(&format!("/subjects/{id}")).into_response(),
+        Err(e) => failed(e, &signed_in.user),
+    }
+}
+
+/// The items of a list typed one per line or separated by commas.
+fn listed(text: &str) -> Vec<String> {
+    text.split([',', '\n', '\r'])
+        .map(str::trim)
+        .filter(|name| !name.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[derive(Deserialize)]
+pub struct RestrictForm {
+    /// User names of the people the case is restricted to; absent when lifting.
+    #[serde(default)]
+    people: String,
+    /// `yes` to lift the restriction.
+    #[serde(default)]
+    lift: String,
+    justification: String,
+}
+
+pub async fn restrict(
+    State(state): State<WebState>,
+    Path(id): Path<i64>,
+    posted: Posted<RestrictForm>,
+) -> Response {
+    let Posted {
+        signed_in, form, ..
+    } = posted;
+    let people = listed(&form.people);
+    let named = (form.lift != "yes").then_some(people.as_slice());
+    match state
+        .app
+        .restrict_case(signed_in.actor(), SubjectId(id), named, &form.justification)
+        .await
+    {
+        Ok(()) => Redirect::to(&format!("/subjects/{id}")).into_response(),
         Err(e) => failed(e, &signed_in.user),
     }
 }
