@@ -12,6 +12,7 @@ pub mod sharing;
 pub mod staff;
 pub mod subjects;
 pub mod views;
+pub mod worklist;
 
 use severn_domain::access::Denial;
 use severn_domain::audit::AuditKey;

@@ -453,6 +453,42 @@ impl Tx {
         })
     }
 
+    /// Open subjects in the scope's force with band `band` (any when `None`) and, when `overdue_at` is given,
+    /// due before that time: soonest due first, at most `limit`. Also how many open subjects the scope's force
+    /// has in all, whatever the filters.
+    pub async fn queue_matching(
+        &mut self,
+        scope: &Scope,
+        band: Option<&str>,
+        overdue_at: Option<i64>,
+        limit: i64,
+    ) -> Result<(Vec<crate::SubjectRow>, i64)> {
+        let owner = scope.list_owner()?.map(|o| o.0);
+        let (ids, open) = on!(self, conn => {
+            let ids: Vec<i64> = sqlx::query_scalar(
+                "SELECT id FROM subject WHERE status = 'open' AND ($1 IS NULL OR owner_org = $1) \
+                 AND ($2 IS NULL OR band = $2) AND ($3 IS NULL OR due_at < $3) ORDER BY due_at, id LIMIT $4",
+            )
+            .bind(owner)
+            .bind(band)
+            .bind(overdue_at)
+            .bind(limit)
+            .fetch_all(&mut *conn)
+            .await?;
+            let open: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM subject WHERE status = 'open' AND ($1 IS NULL OR owner_org = $1)",
+            )
+            .bind(owner)
+            .fetch_one(&mut *conn)
+            .await?;
+            (ids, open)
+        });
+        let ids: Vec<SubjectId> = ids.into_iter().map(SubjectId).collect();
+        let mut rows = self.subjects(&ids).await?;
+        rows.sort_by_key(|s| (s.due_at, s.id));
+        Ok((rows, open))
+    }
+
     pub async fn share_case(
         &mut self,
         subject: SubjectId,

@@ -33,10 +33,11 @@ pub async fn queue(
     ApiActor(actor): ApiActor,
     Query(filter): Query<QueueFilter>,
 ) -> ApiResult<Vec<QueueEntry>> {
-    let entries = state.app.queue(&actor, QUEUE_LIMIT).await?;
-    Ok(Json(
-        entries.into_iter().filter(|e| filter.keeps(e)).collect(),
-    ))
+    let work = state
+        .app
+        .queue_matching(&actor, filter.parse()?, QUEUE_LIMIT)
+        .await?;
+    Ok(Json(work.entries))
 }
 
 pub async fn referral(

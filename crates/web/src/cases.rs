@@ -15,13 +15,15 @@ use severn_app::AppError;
 use severn_app::gate::Why;
 use severn_app::staff::{ForceWork, SearchHit};
 use severn_app::views::{QueueEntry, ReferralView, SubjectSummary};
+use severn_app::worklist;
 use severn_domain::access::Actor;
 use severn_domain::audit::AuditEntry;
 use severn_domain::ids::SubjectId;
 use severn_domain::report::IdentifierKind;
+use severn_domain::risk::Band;
 use severn_store::AuditQuery;
 
-/// How many subjects the queue reads before filtering.
+/// How many matching subjects the queue shows at most.
 pub const QUEUE_LIMIT: i64 = 500;
 
 /// The queue's filters, as the form sends them: empty fields mean "any".
@@ -34,9 +36,20 @@ pub struct QueueFilter {
 }
 
 impl QueueFilter {
-    pub fn keeps(&self, entry: &QueueEntry) -> bool {
-        (self.band.is_empty() || entry.band == self.band)
-            && (self.overdue != "yes" || entry.overdue)
+    /// The filter the database applies, or what is wrong with the one given.
+    pub fn parse(&self) -> Result<worklist::QueueFilter, AppError> {
+        let band = match self.band.trim() {
+            "" => None,
+            given => Some(Band::parse(given).ok_or_else(|| {
+                AppError::Invalid(format!(
+                    "There is no band {given:?}: choose very_high, high, medium or low."
+                ))
+            })?),
+        };
+        Ok(worklist::QueueFilter {
+            band,
+            overdue_only: self.overdue == "yes",
+        })
     }
 }
 
@@ -70,7 +83,8 @@ struct QueuePage<'a> {
     entries: Vec<QueueEntry>,
     bands: Vec<BandChoice>,
     overdue_only: bool,
-    total: usize,
+    /// Open subjects in the force, whatever the filters.
+    total: i64,
 }
 
 /// Shows a use case's refusal or failure as a page with the person's navigation.
@@ -83,19 +97,26 @@ pub async fn queue(
     signed_in: SignedIn,
     Query(filter): Query<QueueFilter>,
 ) -> Response {
-    let entries = match state.app.queue(signed_in.actor(), QUEUE_LIMIT).await {
-        Ok(entries) => entries,
+    let matching = match filter.parse() {
+        Ok(matching) => matching,
         Err(e) => return failed(e, &signed_in.user),
     };
-    let total = entries.len();
+    let work = match state
+        .app
+        .queue_matching(signed_in.actor(), matching, QUEUE_LIMIT)
+        .await
+    {
+        Ok(work) => work,
+        Err(e) => return failed(e, &signed_in.user),
+    };
     render(
         StatusCode::OK,
         &QueuePage {
             user: Some(&signed_in.user),
-            entries: entries.into_iter().filter(|e| filter.keeps(e)).collect(),
+            entries: work.entries,
             bands: band_choices(&filter.band),
-            overdue_only: filter.overdue == "yes",
-            total,
+            overdue_only: matching.overdue_only,
+            total: work.open,
         },
     )
 }

@@ -5,8 +5,10 @@ use crate::cases::{ingest_two, subjects_on};
 use crate::support::{Browser, PASSWORD, Site, operator};
 use axum::http::StatusCode;
 use serde_json::json;
+use severn_app::worklist::QueueFilter;
 use severn_domain::access::{OrgKind, Role};
 use severn_domain::audit::AuditEntry;
+use severn_domain::risk::Band;
 use severn_domain::totp::TotpSecret;
 use severn_store::{AuditQuery, Db};
 
@@ -805,7 +807,122 @@ async fn sign_in_events_are_in_the_audit_log_without_secrets(db: Db) {
     assert_ne!(first.get(&site, "/queue").await.status, StatusCode::OK);
 }
 
+async fn the_queue_filters_apply_to_all_open_work(db: Db) {
+    let site = Site::new(db).await;
+    ingest_two(&site).await;
+    let investigator = site.person("a.inv", &[Role::Investigator], true).await;
+    let actor = severn_domain::access::Actor::Staff {
+        id: investigator.id,
+        username: "a.inv".into(),
+        org: site.force,
+        org_kind: OrgKind::Force,
+        roles: vec![Role::Investigator],
+    };
+    let all = |filter| {
+        let (app, actor) = (site.app.clone(), actor.clone());
+        async move { app.queue_matching(&actor, filter, 500).await.unwrap() }
+    };
+    let queue = all(QueueFilter::default()).await;
+    assert_eq!(queue.entries.len(), 2);
+    assert_eq!(queue.open, 2);
+    // The first subject due becomes very high (overdue two days later: its deadline is a day), the second
+    // keeps its band: a filter on the second's band must find it although it is not in the first page.
+    let (first, second) = (queue.entries[0].subject, queue.entries[1].subject);
+    site.app
+        .override_band(
+            first,
+            Band::VeryHigh,
+            "Intelligence that the suspect has access to children at home",
+            &operator(),
+        )
+        .await
+        .unwrap();
+    site.advance_minutes(2 * 24 * 60);
+    let second_band = Band::parse(&queue.entries[1].band).unwrap();
+    assert_ne!(second_band, Band::VeryHigh);
+    let first_page = site
+        .app
+        .queue_matching(&actor, QueueFilter::default(), 1)
+        .await
+        .unwrap();
+    assert_eq!(
+        first_page.entries[0].subject, first,
+        "the very high subject is due first"
+    );
+    let matching = site
+        .app
+        .queue_matching(
+            &actor,
+            QueueFilter {
+                band: Some(second_band),
+                overdue_only: false,
+            },
+            1,
+        )
+        .await
+        .unwrap();
+    let found: Vec<_> = matching.entries.iter().map(|e| e.subject).collect();
+    assert_eq!(found, vec![second]);
+    assert_eq!(matching.open, 2, "the total counts all open work");
+    let overdue = all(QueueFilter {
+        band: None,
+        overdue_only: true,
+    })
+    .await;
+    let expected: Vec<_> = all(QueueFilter::default())
+        .await
+        .entries
+        .into_iter()
+        .filter(|e| e.overdue)
+        .map(|e| e.subject)
+        .collect();
+    assert_eq!(
+        expected,
+        vec![first],
+        "only the very high subject is overdue"
+    );
+    assert_eq!(
+        overdue
+            .entries
+            .iter()
+            .map(|e| e.subject)
+            .collect::<Vec<_>>(),
+        expected
+    );
+
+    // The pages and the API send the filters to the database too, and say what is wrong with a bad one.
+    let mut browser = Browser::new();
+    browser.sign_in(&site, &investigator).await;
+    let page = browser
+        .get(&site, &format!("/queue?band={}", second_band.as_str()))
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert_eq!(subjects_on(&page), vec![second.to_string()]);
+    assert!(page.body.contains("Showing 1 of 2 open subjects."));
+    let wrong = browser.get(&site, "/queue?band=purple").await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(wrong.body.contains("There is no band"), "{}", wrong.body);
+    let api = browser.get(&site, "/api/queue?overdue=yes").await;
+    assert_eq!(api.status, StatusCode::OK, "{}", api.body);
+    let entries: serde_json::Value = serde_json::from_str(&api.body).unwrap();
+    let subjects: Vec<i64> = entries
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["subject"].as_i64().unwrap())
+        .collect();
+    assert_eq!(subjects, expected.iter().map(|s| s.0).collect::<Vec<_>>());
+    let entry = log(&site)
+        .await
+        .into_iter()
+        .rev()
+        .find(|e| e.action == "view_queue")
+        .unwrap();
+    assert_eq!(entry.detail.as_deref(), Some("overdue only"));
+}
+
 severn_store::backend_matrix!(
+    the_queue_filters_apply_to_all_open_work,
     a_supervisor_shares_and_restricts_a_case_from_its_page,
     the_assessment_page_previews_the_band_without_saving,
     administrators_manage_their_own_organisations_staff,
