@@ -200,7 +200,7 @@ impl App {
 
     /// Authorises managing one member of staff. An administrator of another organisation is refused, and
     /// the refusal is logged and committed like the gate's own; to them the account does not exist.
-    async fn authorise_on_staff(
+    pub(crate) async fn authorise_on_staff(
         &self,
         actor: &Actor,
         id: StaffId,

@@ -12,7 +12,7 @@ use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use rand::RngCore;
-use severn_domain::access::{Action, Actor, decide};
+use severn_domain::access::Actor;
 use severn_domain::identity::{IdentityPolicy, SessionEnd, SessionStage, hash_secret};
 use severn_domain::ids::{OrgId, StaffId};
 use severn_domain::totp::{self, CodeRefused, TotpSecret};
@@ -718,15 +718,19 @@ impl Identity {
         service_username: &str,
         label: &str,
     ) -> Result<Secret> {
-        permit_staff_management(actor)?;
-        let mut tx = self.app.db.begin().await?;
-        let staff = tx
-            .staff_by_username(service_username)
-            .await?
+        let mut tx = self.app.db.begin_read().await?;
+        let found = tx.staff_by_username(service_username).await?;
+        tx.commit().await?;
+        let id = found
             .filter(|staff| staff.kind == "service")
             .ok_or_else(|| {
                 AppError::NotFound(format!("no service account named {service_username:?}"))
-            })?;
+            })?
+            .id;
+        let (mut tx, staff) = self
+            .app
+            .authorise_on_staff(actor, id, &format!("API token issued: {label}"))
+            .await?;
         let token = Secret::generate();
         tx.insert_api_token(
             &token.hash(),
@@ -740,9 +744,9 @@ impl Identity {
         Ok(token)
     }
 
-    /// Sets a person's password (at least [`MIN_PASSWORD_CHARS`] characters). Clears any lock.
+    /// Sets a person's password (at least [`MIN_PASSWORD_CHARS`] characters). Clears any lock. Logged as
+    /// staff management, without the password.
     pub async fn set_password(&self, actor: &Actor, staff: StaffId, password: &str) -> Result<()> {
-        permit_staff_management(actor)?;
         if password.chars().count() < MIN_PASSWORD_CHARS {
             return Err(AppError::Invalid(format!(
                 "a password needs at least {MIN_PASSWORD_CHARS} characters"
@@ -754,18 +758,24 @@ impl Identity {
             )));
         }
         let hash = hash_password(password).await?;
-        let mut tx = self.app.db.begin().await?;
+        let (mut tx, _) = self
+            .app
+            .authorise_on_staff(actor, staff, "password set")
+            .await?;
         tx.set_password_hash(staff, &hash, self.now()).await?;
         tx.commit().await?;
         Ok(())
     }
 
     /// Gives a person an authenticator secret without enrolment (for accounts set up by an administrator who
-    /// hands the secret over in person, and the demo). Returns the secret, to be shown once.
+    /// hands the secret over in person, and the demo). Returns the secret, to be shown once. Logged as staff
+    /// management, without the secret.
     pub async fn provision_totp(&self, actor: &Actor, staff: StaffId) -> Result<TotpSecret> {
-        permit_staff_management(actor)?;
         let secret = new_totp_secret();
-        let mut tx = self.app.db.begin().await?;
+        let (mut tx, _) = self
+            .app
+            .authorise_on_staff(actor, staff, "authenticator provisioned")
+            .await?;
         if tx.credential(staff).await?.is_none() {
             return Err(AppError::Invalid(
                 "set a password before the authenticator".to_owned(),
@@ -776,11 +786,6 @@ impl Identity {
         tx.commit().await?;
         Ok(secret)
     }
-}
-
-fn permit_staff_management(actor: &Actor) -> Result<()> {
-    decide(actor, Action::ManageStaff, None)
-        .map_err(|denial| AppError::Invalid(denial.explain().to_owned()))
 }
 
 pub(crate) fn new_totp_secret() -> TotpSecret {

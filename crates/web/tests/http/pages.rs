@@ -5,6 +5,7 @@ use crate::cases::{ingest_two, subjects_on};
 use crate::support::{Browser, PASSWORD, Site, operator};
 use axum::http::StatusCode;
 use serde_json::json;
+use severn_app::AppError;
 use severn_app::worklist::QueueFilter;
 use severn_domain::access::{OrgKind, Role};
 use severn_domain::audit::AuditEntry;
@@ -623,6 +624,20 @@ async fn administrators_manage_their_own_organisations_staff(db: Db) {
         .find(|e| e.actor == "adm.two" && e.target == "staff:n.new")
         .unwrap();
     assert_eq!(refusal.outcome, "denied:other_force");
+    // The same holds for the credential use cases the command line calls.
+    let their_actor = site
+        .app
+        .staff_by_username("adm.two")
+        .await
+        .unwrap()
+        .unwrap()
+        .actor();
+    assert!(matches!(
+        site.identity()
+            .set_password(&their_actor, created.id, "a long enough password")
+            .await,
+        Err(AppError::NotFound(_))
+    ));
 
     // Deactivating ends the account's sessions and sign-ins.
     let mut again = Browser::at("198.51.100.22");
@@ -667,6 +682,15 @@ async fn administrators_manage_their_own_organisations_staff(db: Db) {
         .iter()
         .filter(|e| e.actor == "adm.one" && e.action == "manage_staff" && e.outcome == "allowed")
         .collect();
+    // Passwords and authenticators set at the command line (here, the fixture's) are logged too.
+    for done in ["password set", "authenticator provisioned"] {
+        assert!(
+            entries.iter().any(|e| e.actor == "operator:test"
+                && e.target == "staff:adm.one"
+                && e.detail.as_deref() == Some(done)),
+            "{done} logged"
+        );
+    }
     for done in [
         "password and authenticator reset",
         "deactivated",
