@@ -203,6 +203,7 @@ async function focused(page) {
     return {
       tag: e.tagName.toLowerCase(),
       id: e.id,
+      name: e.getAttribute('name'),
       text: (e.innerText || e.value || '').trim(),
       href: e.getAttribute('href'),
       outline: style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0,
@@ -550,6 +551,24 @@ async function keyboardOnly(browser) {
   await page.keyboard.press('Enter');
   await page.waitForURL(/\/subjects\/\d+$/);
   await inspect(page, 'subject');
+
+  // The assessment's band panel answers the keyboard too: an arrow key changes an answer and redraws it, and
+  // the focus stays on the question.
+  await tabTo(page, (f) => f.text === 'Assess with the risk tool', 'the assessment link');
+  await page.keyboard.press('Enter');
+  await page.waitForURL(/\/subjects\/\d+\/assess$/);
+  await inspect(page, 'assess');
+  const question = await tabTo(
+    page,
+    (f) => f.tag === 'input' && (f.name || '').startsWith('answer.'),
+    'the first question',
+  );
+  await page.keyboard.press('ArrowDown');
+  await page.waitForFunction(
+    () => document.querySelector('#band-preview').innerText.includes('With these answers the band would be'),
+  );
+  check((await focused(page)).name === question.name, 'answering moved the focus away from the question');
+  await inspect(page, 'assess-preview');
   await context.close();
 }
 
