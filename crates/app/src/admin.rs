@@ -1,6 +1,6 @@
 //! Staff administration for administrators: the organisation's staff, adding a member of staff with their
-//! first credentials, deactivating an account, resetting a person's password and authenticator, and issuing
-//! a service account's API token. Each goes through the gate as `manage_staff` and is logged with what was
+//! first credentials, deactivating and reactivating an account, resetting a person's password and
+//! authenticator, and issuing a service account's API token. Each goes through the gate as `manage_staff` and is logged with what was
 //! done; an administrator acts only on staff of their own organisation. New credentials are returned once
 //! and kept only as hashes.
 
@@ -113,6 +113,14 @@ impl App {
         let (mut tx, staff) = self.authorise_on_staff(actor, id, "deactivated").await?;
         tx.set_staff_active(id, false).await?;
         tx.end_sessions_of(id, "deactivated", self.now()).await?;
+        tx.commit().await?;
+        Ok(staff)
+    }
+
+    /// Reactivates a deactivated account (its password, authenticator and tokens work again).
+    pub async fn reactivate_staff(&self, actor: &Actor, id: StaffId) -> Result<StaffRow> {
+        let (mut tx, staff) = self.authorise_on_staff(actor, id, "reactivated").await?;
+        tx.set_staff_active(id, true).await?;
         tx.commit().await?;
         Ok(staff)
     }

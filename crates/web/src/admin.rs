@@ -1,5 +1,5 @@
 //! Staff administration for administrators: the organisation's staff, adding a person or a service account,
-//! deactivating an account, resetting a person's password and authenticator, and issuing an API token. New
+//! deactivating and reactivating an account, resetting a person's password and authenticator, and issuing an API token. New
 //! credentials are shown once, on the page that answers the form, and never again.
 
 use crate::WebState;
@@ -175,6 +175,23 @@ pub async fn deactivate(
     match state
         .app
         .deactivate_staff(signed_in.actor(), StaffId(id))
+        .await
+    {
+        Ok(_) => Redirect::to("/staff").into_response(),
+        Err(e) => failed(e, &signed_in.user),
+    }
+}
+
+/// Undoes a deactivation: the account can sign in (or use its tokens) again.
+pub async fn reactivate(
+    State(state): State<WebState>,
+    Path(id): Path<i64>,
+    posted: Posted<Confirm>,
+) -> Response {
+    let signed_in = posted.signed_in;
+    match state
+        .app
+        .reactivate_staff(signed_in.actor(), StaffId(id))
         .await
     {
         Ok(_) => Redirect::to("/staff").into_response(),

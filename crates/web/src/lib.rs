@@ -83,6 +83,7 @@ pub fn router(state: WebState) -> Router {
         .route("/audit", get(cases::audit))
         .route("/staff", get(admin::staff).post(admin::add))
         .route("/staff/{id}/deactivate", post(admin::deactivate))
+        .route("/staff/{id}/reactivate", post(admin::reactivate))
         .route("/staff/{id}/reset", post(admin::reset))
         .route("/staff/{id}/token", post(admin::token))
         .route("/api/me", get(api::me))

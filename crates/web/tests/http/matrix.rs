@@ -164,6 +164,16 @@ fn routes(subject: &str, targets: &Targets, who: &str) -> Vec<Route> {
             false,
         )
     });
+    all.push(Route {
+        send: form(&[]),
+        allowed: StatusCode::SEE_OTHER,
+        on_force_staff: true,
+        ..route(
+            format!("/staff/{}/reactivate", targets.gone),
+            Action::ManageStaff,
+            false,
+        )
+    });
     all
 }
 

@@ -676,6 +676,20 @@ async fn administrators_manage_their_own_organisations_staff(db: Db) {
         .await;
     assert_eq!(own.status, StatusCode::UNPROCESSABLE_ENTITY);
 
+    // A deactivation can be undone: the account signs in again.
+    let back = browser
+        .post(
+            &site,
+            &format!("/staff/{}/reactivate", created.id),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(back.status, StatusCode::SEE_OTHER, "{}", back.body);
+    let step = Browser::at("198.51.100.24")
+        .enter_password(&site, "n.new", &new_password)
+        .await;
+    assert_eq!(step.location(), "/sign-in/code", "{}", step.body);
+
     // Everything was logged as staff management, with what was done and no secret.
     let entries = log(&site).await;
     let managed: Vec<&AuditEntry> = entries
@@ -694,6 +708,7 @@ async fn administrators_manage_their_own_organisations_staff(db: Db) {
     for done in [
         "password and authenticator reset",
         "deactivated",
+        "reactivated",
         "API token issued: Second feed server",
     ] {
         assert!(
