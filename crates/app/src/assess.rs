@@ -111,6 +111,39 @@ impl App {
         Ok(saved)
     }
 
+    /// What the active tool would make of these answers, without saving anything: the band, the points and
+    /// what each signal and answer contributed. Reading the subject's signals is a case view, logged as one.
+    pub async fn preview_assessment(
+        &self,
+        subject: SubjectId,
+        answers: &Answers,
+        actor: &Actor,
+    ) -> Result<AssessmentPreview> {
+        let now = self.now();
+        let tx = self.db.begin().await?;
+        let why = Why {
+            detail: Some("assessment preview".to_owned()),
+            ..Why::default()
+        };
+        let (mut tx, _) = self
+            .authorise_case(tx, actor, Action::ViewCase, subject, why)
+            .await?;
+        let tool = active_tool_in(&mut tx, now).await?;
+        let current = tx
+            .subject(subject)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("no subject {subject}")))?;
+        let referrals = tx.referrals_of_subjects(&[subject]).await?;
+        tx.commit().await?;
+        let outcome = tool
+            .assess(&subject_signals(&referrals), answers)
+            .map_err(|e| AppError::Invalid(e.to_string()))?;
+        Ok(AssessmentPreview {
+            band_now: Band::parse(&current.band),
+            outcome,
+        })
+    }
+
     /// A supervisor sets a subject's band, with a rationale. Recorded as a new assessment that carries the
     /// current answers (or the provisional outcome when there is no assessment yet).
     pub async fn override_band(
@@ -273,6 +306,15 @@ impl App {
         tx.commit().await?;
         Ok(rows)
     }
+}
+
+/// What answers would do to a subject's band, before they are saved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssessmentPreview {
+    /// The subject's band now (`None` when the stored band is not one the tool knows).
+    pub band_now: Option<Band>,
+    /// The band, points and contributions the answers would give.
+    pub outcome: Outcome,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]

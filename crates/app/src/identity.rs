@@ -12,11 +12,11 @@ use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use rand::RngCore;
-use severn_domain::access::{Action, Actor, decide};
+use severn_domain::access::Actor;
 use severn_domain::identity::{IdentityPolicy, SessionEnd, SessionStage, hash_secret};
-use severn_domain::ids::StaffId;
+use severn_domain::ids::{OrgId, StaffId};
 use severn_domain::totp::{self, CodeRefused, TotpSecret};
-use severn_store::{CredentialRow, NewSession, SessionRow, StaffRow, Tx};
+use severn_store::{AuditRecord, CredentialRow, NewSession, SessionRow, StaffRow, Tx};
 use std::fmt;
 use std::sync::OnceLock;
 
@@ -205,6 +205,42 @@ impl Identity {
         }
     }
 
+    /// Logs a sign-in event in the security part of the audit log: the user name given, what happened and
+    /// where from. Never a password or a code.
+    async fn log_event(
+        &self,
+        tx: &mut Tx,
+        username: &str,
+        org: Option<OrgId>,
+        action: &str,
+        outcome: &str,
+        client: Option<&Client>,
+    ) -> Result<(), SignInError> {
+        let username: String = username.trim().chars().take(100).collect();
+        let record = AuditRecord {
+            at: self.now(),
+            target: format!("account:{username}"),
+            actor: username,
+            org,
+            processing: "security".to_owned(),
+            action: action.to_owned(),
+            detail: client.map(|c| format!("from {}", c.address)),
+            ..AuditRecord::default()
+        };
+        tx.audit_event(&self.app.audit_key, &record, outcome)
+            .await?;
+        Ok(())
+    }
+
+    /// The audit outcome of a refused password or code: `failed:WHAT`, or `locked:WHAT` when this failure
+    /// locked the account.
+    fn failure_outcome(refusal: &SignInError, what: &str) -> String {
+        match refusal {
+            SignInError::Locked { .. } => format!("locked:{what}"),
+            _ => format!("failed:{what}"),
+        }
+    }
+
     /// Counts a wrong password or code; says the account is locked when this failure locked it.
     async fn count_failure(&self, tx: &mut Tx, staff: StaffId) -> Result<SignInError, SignInError> {
         let now = self.now();
@@ -239,18 +275,58 @@ impl Identity {
             _ => None,
         };
         let (Some(staff), Some(credential)) = (staff, credential) else {
+            self.log_event(
+                &mut tx,
+                username,
+                None,
+                "sign_in",
+                "failed:unknown_account",
+                Some(client),
+            )
+            .await?;
             tx.commit().await?;
             // Spend the time a real check takes, so the answer's speed does not say the name is unknown.
             verify_password(password, dummy_hash()).await?;
             return Err(SignInError::BadCredentials);
         };
-        self.refuse_if_locked(&credential)?;
+        if let Err(locked) = self.refuse_if_locked(&credential) {
+            self.log_event(
+                &mut tx,
+                &staff.username,
+                Some(staff.org_id),
+                "sign_in",
+                "refused:locked",
+                Some(client),
+            )
+            .await?;
+            tx.commit().await?;
+            return Err(locked);
+        }
         if !verify_password(password, &credential.password_hash).await? {
             let refusal = self.count_failure(&mut tx, staff.id).await?;
+            let outcome = Self::failure_outcome(&refusal, "wrong_password");
+            self.log_event(
+                &mut tx,
+                &staff.username,
+                Some(staff.org_id),
+                "sign_in",
+                &outcome,
+                Some(client),
+            )
+            .await?;
             tx.commit().await?;
             return Err(refusal);
         }
         tx.clear_sign_in_failures(staff.id, self.now()).await?;
+        self.log_event(
+            &mut tx,
+            &staff.username,
+            Some(staff.org_id),
+            "sign_in",
+            "password_accepted",
+            Some(client),
+        )
+        .await?;
         let stage = if credential.totp_secret.is_some() {
             SessionStage::SecondFactor
         } else {
@@ -374,7 +450,20 @@ impl Identity {
         let staff = session.staff.id;
         let mut tx = self.app.db.begin().await?;
         let credential = tx.credential(staff).await?.ok_or(SignInError::WrongStage)?;
-        self.refuse_if_locked(&credential)?;
+        let (username, org) = (&session.staff.username, Some(session.staff.org_id));
+        if let Err(locked) = self.refuse_if_locked(&credential) {
+            self.log_event(
+                &mut tx,
+                username,
+                org,
+                "sign_in_code",
+                "refused:locked",
+                Some(client),
+            )
+            .await?;
+            tx.commit().await?;
+            return Err(locked);
+        }
         let secret = credential
             .totp_secret
             .as_deref()
@@ -385,6 +474,16 @@ impl Identity {
             Err(CodeRefused::Malformed) => return Err(SignInError::Code(CodeRefused::Malformed)),
             Err(refused) => {
                 let failure = self.count_failure(&mut tx, staff).await?;
+                let outcome = Self::failure_outcome(&failure, "wrong_code");
+                self.log_event(
+                    &mut tx,
+                    username,
+                    org,
+                    "sign_in_code",
+                    &outcome,
+                    Some(client),
+                )
+                .await?;
                 tx.commit().await?;
                 return Err(match failure {
                     SignInError::Locked { .. } => failure,
@@ -393,6 +492,16 @@ impl Identity {
             }
         };
         if !tx.use_totp_step(staff, step).await? {
+            self.log_event(
+                &mut tx,
+                username,
+                org,
+                "sign_in_code",
+                "failed:code_used",
+                Some(client),
+            )
+            .await?;
+            tx.commit().await?;
             return Err(SignInError::Code(CodeRefused::Reused));
         }
         self.promote(tx, session, client).await
@@ -409,6 +518,19 @@ impl Identity {
         tx.clear_sign_in_failures(staff, self.now()).await?;
         tx.end_session(staff, session.id, "signed_in", self.now())
             .await?;
+        let how = match session.stage {
+            SessionStage::Enrolment => "signed_in:authenticator_enrolled",
+            _ => "signed_in",
+        };
+        self.log_event(
+            &mut tx,
+            &session.staff.username,
+            Some(session.staff.org_id),
+            "sign_in_code",
+            how,
+            Some(client),
+        )
+        .await?;
         let verified = VerifiedSignIn {
             staff,
             provider: LOCAL_PROVIDER,
@@ -459,9 +581,24 @@ impl Identity {
             .as_deref()
             .ok_or(SignInError::WrongStage)
             .and_then(|hex| TotpSecret::from_hex(hex).map_err(|e| AppError::Invalid(e).into()))?;
-        let step = secret
-            .verify(code, self.now(), None)
-            .map_err(SignInError::Code)?;
+        let step = match secret.verify(code, self.now(), None) {
+            Ok(step) => step,
+            Err(refused) => {
+                if refused != CodeRefused::Malformed {
+                    self.log_event(
+                        &mut tx,
+                        &session.staff.username,
+                        Some(session.staff.org_id),
+                        "sign_in_code",
+                        "failed:wrong_code",
+                        Some(client),
+                    )
+                    .await?;
+                    tx.commit().await?;
+                }
+                return Err(SignInError::Code(refused));
+            }
+        };
         tx.activate_totp(staff, &secret.to_hex(), Some(step), self.now())
             .await?;
         self.promote(tx, session, client).await
@@ -470,8 +607,20 @@ impl Identity {
     /// Ends the session (signing out).
     pub async fn sign_out(&self, session: &CurrentSession) -> Result<(), SignInError> {
         let mut tx = self.app.db.begin().await?;
-        tx.end_session(session.staff.id, session.id, "signed_out", self.now())
+        if tx
+            .end_session(session.staff.id, session.id, "signed_out", self.now())
+            .await?
+        {
+            self.log_event(
+                &mut tx,
+                &session.staff.username,
+                Some(session.staff.org_id),
+                "sign_out",
+                "signed_out",
+                None,
+            )
             .await?;
+        }
         tx.commit().await?;
         Ok(())
     }
@@ -515,6 +664,22 @@ impl Identity {
         let ended = tx
             .end_session(session.staff.id, id, "revoked", self.now())
             .await?;
+        if ended {
+            let outcome = if id == session.id {
+                "revoked:this_session".to_owned()
+            } else {
+                format!("revoked:session_{id}")
+            };
+            self.log_event(
+                &mut tx,
+                &session.staff.username,
+                Some(session.staff.org_id),
+                "revoke_session",
+                &outcome,
+                None,
+            )
+            .await?;
+        }
         tx.commit().await?;
         Ok(ended)
     }
@@ -553,15 +718,19 @@ impl Identity {
         service_username: &str,
         label: &str,
     ) -> Result<Secret> {
-        permit_staff_management(actor)?;
-        let mut tx = self.app.db.begin().await?;
-        let staff = tx
-            .staff_by_username(service_username)
-            .await?
+        let mut tx = self.app.db.begin_read().await?;
+        let found = tx.staff_by_username(service_username).await?;
+        tx.commit().await?;
+        let id = found
             .filter(|staff| staff.kind == "service")
             .ok_or_else(|| {
                 AppError::NotFound(format!("no service account named {service_username:?}"))
-            })?;
+            })?
+            .id;
+        let (mut tx, staff) = self
+            .app
+            .authorise_on_staff(actor, id, &format!("API token issued: {label}"))
+            .await?;
         let token = Secret::generate();
         tx.insert_api_token(
             &token.hash(),
@@ -575,9 +744,9 @@ impl Identity {
         Ok(token)
     }
 
-    /// Sets a person's password (at least [`MIN_PASSWORD_CHARS`] characters). Clears any lock.
+    /// Sets a person's password (at least [`MIN_PASSWORD_CHARS`] characters). Clears any lock. Logged as
+    /// staff management, without the password.
     pub async fn set_password(&self, actor: &Actor, staff: StaffId, password: &str) -> Result<()> {
-        permit_staff_management(actor)?;
         if password.chars().count() < MIN_PASSWORD_CHARS {
             return Err(AppError::Invalid(format!(
                 "a password needs at least {MIN_PASSWORD_CHARS} characters"
@@ -589,18 +758,24 @@ impl Identity {
             )));
         }
         let hash = hash_password(password).await?;
-        let mut tx = self.app.db.begin().await?;
+        let (mut tx, _) = self
+            .app
+            .authorise_on_staff(actor, staff, "password set")
+            .await?;
         tx.set_password_hash(staff, &hash, self.now()).await?;
         tx.commit().await?;
         Ok(())
     }
 
     /// Gives a person an authenticator secret without enrolment (for accounts set up by an administrator who
-    /// hands the secret over in person, and the demo). Returns the secret, to be shown once.
+    /// hands the secret over in person, and the demo). Returns the secret, to be shown once. Logged as staff
+    /// management, without the secret.
     pub async fn provision_totp(&self, actor: &Actor, staff: StaffId) -> Result<TotpSecret> {
-        permit_staff_management(actor)?;
         let secret = new_totp_secret();
-        let mut tx = self.app.db.begin().await?;
+        let (mut tx, _) = self
+            .app
+            .authorise_on_staff(actor, staff, "authenticator provisioned")
+            .await?;
         if tx.credential(staff).await?.is_none() {
             return Err(AppError::Invalid(
                 "set a password before the authenticator".to_owned(),
@@ -613,19 +788,14 @@ impl Identity {
     }
 }
 
-fn permit_staff_management(actor: &Actor) -> Result<()> {
-    decide(actor, Action::ManageStaff, None)
-        .map_err(|denial| AppError::Invalid(denial.explain().to_owned()))
-}
-
-fn new_totp_secret() -> TotpSecret {
+pub(crate) fn new_totp_secret() -> TotpSecret {
     let mut bytes = [0u8; totp::SECRET_BYTES];
     rand::rng().fill_bytes(&mut bytes);
     TotpSecret::from_bytes(bytes)
 }
 
 /// argon2id with the crate's defaults (19 MiB, 2 passes: OWASP's minimum), off the async threads.
-async fn hash_password(password: &str) -> Result<String> {
+pub(crate) async fn hash_password(password: &str) -> Result<String> {
     let password = password.to_owned();
     tokio::task::spawn_blocking(move || {
         Argon2::default()

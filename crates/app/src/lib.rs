@@ -1,15 +1,18 @@
 //! Severn's use cases: ingest with linking and prioritisation, the queue, referral and subject views,
 //! investigator decisions on subjects, and risk assessment. Each runs in one transaction.
 
+pub mod admin;
 pub mod assess;
 pub mod audit;
 pub mod gate;
 pub mod identity;
 pub mod ingest;
 pub mod quality;
+pub mod sharing;
 pub mod staff;
 pub mod subjects;
 pub mod views;
+pub mod worklist;
 
 use severn_domain::access::Denial;
 use severn_domain::audit::AuditKey;

@@ -99,6 +99,21 @@ impl App {
         {
             return Err(AppError::Denied(severn_domain::access::Denial::OtherForce));
         }
+        let username = spec.username.trim();
+        if username.is_empty()
+            || !username
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._-@".contains(c))
+        {
+            return Err(AppError::Invalid(
+                "A user name is letters, digits and . _ - @ only, with no spaces.".to_owned(),
+            ));
+        }
+        if spec.display_name.trim().is_empty() {
+            return Err(AppError::Invalid(
+                "Give the person's name as it should be shown.".to_owned(),
+            ));
+        }
         let tx = self.db.begin().await?;
         let target = format!("staff:{}", spec.username);
         let why = Why {
@@ -115,12 +130,17 @@ impl App {
         let (mut tx, _) = self
             .authorise(tx, actor, Action::ManageStaff, &target, None, why)
             .await?;
+        if tx.staff_by_username(username).await?.is_some() {
+            return Err(AppError::Invalid(format!(
+                "The user name {username:?} is taken: choose another."
+            )));
+        }
         let id = tx
             .insert_staff(&NewStaff {
                 org_id: spec.org,
                 team_id: spec.team,
-                username: spec.username.clone(),
-                display_name: spec.display_name.clone(),
+                username: username.to_owned(),
+                display_name: spec.display_name.trim().to_owned(),
                 kind: if spec.service_account {
                     "service"
                 } else {
@@ -167,9 +187,24 @@ impl App {
         let (mut tx, _) = self
             .authorise_case(tx, actor, Action::Share, subject, why)
             .await?;
-        let with = tx.staff_by_username(with_username).await?.ok_or_else(|| {
-            AppError::NotFound(format!("There is no one called {with_username:?}."))
-        })?;
+        let with = tx
+            .staff_by_username(with_username.trim())
+            .await?
+            .filter(|s| s.active && s.kind == "person")
+            .ok_or_else(|| {
+                AppError::NotFound(format!(
+                    "There is no one with the user name {:?}.",
+                    with_username.trim()
+                ))
+            })?;
+        let owner = tx.case_access(subject).await?.and_then(|a| a.owner);
+        if owner == Some(with.org_id) {
+            return Err(AppError::Invalid(format!(
+                "{} is in the force that owns this case and can see it already: share with people in other \
+                 organisations.",
+                with.username
+            )));
+        }
         tx.share_case(
             subject,
             with.id,
@@ -190,6 +225,11 @@ impl App {
         usernames: Option<&[String]>,
         reason: &str,
     ) -> Result<()> {
+        if usernames.is_some_and(|names| names.is_empty()) {
+            return Err(AppError::Invalid(
+                "Name at least one person the case is restricted to.".to_owned(),
+            ));
+        }
         let tx = self.db.begin().await?;
         let why = Why {
             detail: Some(match usernames {
@@ -205,9 +245,15 @@ impl App {
             Some(names) => {
                 let mut ids = Vec::new();
                 for name in names {
-                    let staff = tx.staff_by_username(name).await?.ok_or_else(|| {
-                        AppError::NotFound(format!("There is no one called {name:?}."))
-                    })?;
+                    let staff = tx
+                        .staff_by_username(name)
+                        .await?
+                        .filter(|s| s.active && s.kind == "person")
+                        .ok_or_else(|| {
+                            AppError::NotFound(format!(
+                                "There is no one with the user name {name:?}."
+                            ))
+                        })?;
                     ids.push(staff.id);
                 }
                 Some(ids)

@@ -109,7 +109,7 @@ pub struct IdentifierExport {
 }
 
 impl App {
-    fn summarise(&self, s: &SubjectRow, referrals: Vec<String>) -> SubjectSummary {
+    pub(crate) fn summarise(&self, s: &SubjectRow, referrals: Vec<String>) -> SubjectSummary {
         let now = self.clock.now();
         let due = jiff::Timestamp::from_second(s.due_at).unwrap_or(now);
         let left = sla::time_left(due, now);
@@ -137,9 +137,17 @@ impl App {
         let ids: Vec<SubjectId> = rows.iter().map(|s| s.id).collect();
         let counts: HashMap<SubjectId, i64> = tx.referral_counts(&ids).await?.into_iter().collect();
         tx.commit().await?;
+        Ok(self.queue_entries(rows, &counts))
+    }
+
+    /// Queue lines for open subjects, with their referral counts and the time left now.
+    pub(crate) fn queue_entries(
+        &self,
+        rows: Vec<SubjectRow>,
+        counts: &HashMap<SubjectId, i64>,
+    ) -> Vec<QueueEntry> {
         let now = self.clock.now();
-        Ok(rows
-            .into_iter()
+        rows.into_iter()
             .map(|s| {
                 let due = jiff::Timestamp::from_second(s.due_at).unwrap_or(now);
                 let left = sla::time_left(due, now);
@@ -155,7 +163,7 @@ impl App {
                     reason: s.band_reason,
                 }
             })
-            .collect())
+            .collect()
     }
 
     /// A referral with its subject, the links that put it there and the explanation of its band.

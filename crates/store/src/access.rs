@@ -66,6 +66,25 @@ pub struct NewStaff {
     pub created_at: i64,
 }
 
+/// Someone a case is shared with, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShareRow {
+    pub username: String,
+    pub display_name: String,
+    /// The name of the organisation the person is in.
+    pub org_name: String,
+    pub reason: String,
+    pub shared_by: String,
+    pub shared_at: i64,
+}
+
+/// A named person a case is restricted to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamedStaff {
+    pub username: String,
+    pub display_name: String,
+}
+
 /// What an audit entry records, before the log gives it its place and MAC.
 #[derive(Debug, Clone, Default)]
 pub struct AuditRecord {
@@ -381,6 +400,98 @@ impl Tx {
                 shared_with: shared.into_iter().map(StaffId).collect(),
             }))
         })
+    }
+
+    /// Whom a case is shared with (oldest share first) and, when it is restricted, the people named.
+    pub async fn case_sharing(
+        &mut self,
+        subject: SubjectId,
+    ) -> Result<(Vec<ShareRow>, Option<Vec<NamedStaff>>)> {
+        on!(self, conn => {
+            let rows = sqlx::query(
+                "SELECT s.username, s.display_name, o.name, c.reason, c.shared_by, c.shared_at \
+                 FROM case_share c JOIN staff s ON s.id = c.staff_id JOIN org o ON o.id = s.org_id \
+                 WHERE c.subject_id = $1 ORDER BY c.shared_at, s.username",
+            )
+            .bind(subject.0)
+            .fetch_all(&mut *conn)
+            .await?;
+            let shares = rows
+                .iter()
+                .map(|r| {
+                    Ok(ShareRow {
+                        username: r.try_get(0)?,
+                        display_name: r.try_get(1)?,
+                        org_name: r.try_get(2)?,
+                        reason: r.try_get(3)?,
+                        shared_by: r.try_get(4)?,
+                        shared_at: r.try_get(5)?,
+                    })
+                })
+                .collect::<Result<Vec<ShareRow>>>()?;
+            let restricted: Option<bool> = sqlx::query_scalar("SELECT restricted FROM subject WHERE id = $1")
+                .bind(subject.0)
+                .fetch_optional(&mut *conn)
+                .await?;
+            let named = if restricted.unwrap_or(false) {
+                let rows = sqlx::query(
+                    "SELECT s.username, s.display_name FROM case_restriction c JOIN staff s ON s.id = c.staff_id \
+                     WHERE c.subject_id = $1 ORDER BY s.username",
+                )
+                .bind(subject.0)
+                .fetch_all(&mut *conn)
+                .await?;
+                Some(
+                    rows.iter()
+                        .map(|r| {
+                            Ok(NamedStaff {
+                                username: r.try_get(0)?,
+                                display_name: r.try_get(1)?,
+                            })
+                        })
+                        .collect::<Result<Vec<NamedStaff>>>()?,
+                )
+            } else {
+                None
+            };
+            Ok((shares, named))
+        })
+    }
+
+    /// Open subjects in the scope's force with band `band` (any when `None`) and, when `overdue_at` is given,
+    /// due before that time: soonest due first, at most `limit`. Also how many open subjects the scope's force
+    /// has in all, whatever the filters.
+    pub async fn queue_matching(
+        &mut self,
+        scope: &Scope,
+        band: Option<&str>,
+        overdue_at: Option<i64>,
+        limit: i64,
+    ) -> Result<(Vec<crate::SubjectRow>, i64)> {
+        let owner = scope.list_owner()?.map(|o| o.0);
+        let (ids, open) = on!(self, conn => {
+            let ids: Vec<i64> = sqlx::query_scalar(
+                "SELECT id FROM subject WHERE status = 'open' AND ($1 IS NULL OR owner_org = $1) \
+                 AND ($2 IS NULL OR band = $2) AND ($3 IS NULL OR due_at < $3) ORDER BY due_at, id LIMIT $4",
+            )
+            .bind(owner)
+            .bind(band)
+            .bind(overdue_at)
+            .bind(limit)
+            .fetch_all(&mut *conn)
+            .await?;
+            let open: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM subject WHERE status = 'open' AND ($1 IS NULL OR owner_org = $1)",
+            )
+            .bind(owner)
+            .fetch_one(&mut *conn)
+            .await?;
+            (ids, open)
+        });
+        let ids: Vec<SubjectId> = ids.into_iter().map(SubjectId).collect();
+        let mut rows = self.subjects(&ids).await?;
+        rows.sort_by_key(|s| (s.due_at, s.id));
+        Ok((rows, open))
     }
 
     pub async fn share_case(

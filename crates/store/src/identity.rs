@@ -336,6 +336,21 @@ impl Tx {
         })
     }
 
+    /// Ends every open session of `staff` (when their account is deactivated); returns how many.
+    pub async fn end_sessions_of(&mut self, staff: StaffId, reason: &str, now: i64) -> Result<u64> {
+        on!(self, conn => {
+            let done = sqlx::query(
+                "UPDATE session SET ended_at = $2, end_reason = $3 WHERE staff_id = $1 AND ended_at IS NULL",
+            )
+            .bind(staff.0)
+            .bind(now)
+            .bind(reason)
+            .execute(&mut *conn)
+            .await?;
+            Ok(done.rows_affected())
+        })
+    }
+
     pub async fn insert_api_token(
         &mut self,
         token_hash: &str,

@@ -13,7 +13,9 @@ pub mod testing;
 mod tx;
 mod writer;
 
-pub use access::{AuditQuery, AuditRecord, NewStaff, OrgRow, Reach, Scope, StaffRow};
+pub use access::{
+    AuditQuery, AuditRecord, NamedStaff, NewStaff, OrgRow, Reach, Scope, ShareRow, StaffRow,
+};
 pub use identity::{ApiTokenRow, CredentialRow, NewSession, SessionRow};
 pub use reader::PageTx;
 pub use rows::*;

@@ -33,10 +33,11 @@ pub async fn queue(
     ApiActor(actor): ApiActor,
     Query(filter): Query<QueueFilter>,
 ) -> ApiResult<Vec<QueueEntry>> {
-    let entries = state.app.queue(&actor, QUEUE_LIMIT).await?;
-    Ok(Json(
-        entries.into_iter().filter(|e| filter.keeps(e)).collect(),
-    ))
+    let work = state
+        .app
+        .queue_matching(&actor, filter.parse()?, QUEUE_LIMIT)
+        .await?;
+    Ok(Json(work.entries))
 }
 
 pub async fn referral(
@@ -146,6 +147,54 @@ pub async fn split(
         )
         .await?;
     Ok(Json(new_subject.into()))
+}
+
+#[derive(Deserialize)]
+pub struct ShareRequest {
+    with: String,
+    reason: String,
+}
+
+/// Shares the case with a named person in another organisation; 204 when done.
+pub async fn share(
+    State(state): State<WebState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<i64>,
+    posted: Result<Json<ShareRequest>, JsonRejection>,
+) -> Result<StatusCode, ApiError> {
+    let request = body(posted)?;
+    state
+        .app
+        .share_case(&actor, SubjectId(id), &request.with, &request.reason)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+pub struct RestrictRequest {
+    /// User names the case is restricted to; `null` lifts the restriction.
+    to: Option<Vec<String>>,
+    justification: String,
+}
+
+/// Restricts the case to named people, or lifts the restriction; 204 when done.
+pub async fn restrict(
+    State(state): State<WebState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<i64>,
+    posted: Result<Json<RestrictRequest>, JsonRejection>,
+) -> Result<StatusCode, ApiError> {
+    let request = body(posted)?;
+    state
+        .app
+        .restrict_case(
+            &actor,
+            SubjectId(id),
+            request.to.as_deref(),
+            &request.justification,
+        )
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 pub async fn search(

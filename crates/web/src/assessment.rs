@@ -139,6 +139,87 @@ struct AssessedPage<'a> {
     unanswered: usize,
 }
 
+/// The answers in a posted assessment form; "Not answered" (an empty value) is left out.
+fn answers_of(form: &BTreeMap<String, String>) -> Answers {
+    form.iter()
+        .filter_map(|(field, value)| {
+            let question = field.strip_prefix(ANSWER_FIELD)?;
+            (!value.is_empty()).then(|| (question.to_owned(), Answer::Choice(value.clone())))
+        })
+        .collect()
+}
+
+fn contributions(outcome: &Outcome) -> Vec<ContributionView> {
+    outcome
+        .contributions
+        .iter()
+        .map(|c| ContributionView {
+            label: c.label.clone(),
+            value: c.value.clone(),
+            points: c.points,
+            floor: c.floor.map(Band::label),
+        })
+        .collect()
+}
+
+/// Which way a band moved from `before`.
+fn moved(before: Option<Band>, after: Band) -> &'static str {
+    match before.map(|b| after.cmp(&b)) {
+        Some(std::cmp::Ordering::Greater) => "up",
+        Some(std::cmp::Ordering::Less) => "down",
+        _ => "unchanged",
+    }
+}
+
+/// The band panel the assessment page redraws (with htmx) whenever an answer changes.
+#[derive(Template)]
+#[template(path = "band_preview.html")]
+struct BandPreview {
+    band_now_label: &'static str,
+    band_now: &'static str,
+    after_label: &'static str,
+    after: &'static str,
+    moved: &'static str,
+    points: u32,
+    reasons: Vec<String>,
+    contributions: Vec<ContributionView>,
+}
+
+/// The band the answers so far would give, and what moved it; nothing is saved.
+pub async fn preview(
+    State(state): State<WebState>,
+    Path(id): Path<i64>,
+    posted: Posted<BTreeMap<String, String>>,
+) -> Response {
+    let Posted {
+        signed_in, form, ..
+    } = posted;
+    let answers = answers_of(&form);
+    match state
+        .app
+        .preview_assessment(SubjectId(id), &answers, signed_in.actor())
+        .await
+    {
+        Ok(preview) => {
+            let outcome = &preview.outcome;
+            render(
+                StatusCode::OK,
+                &BandPreview {
+                    band_now_label: preview.band_now.map_or("not known", Band::label),
+                    band_now: preview.band_now.map_or("unknown", Band::as_str),
+                    after_label: outcome.band.label(),
+                    after: outcome.band.as_str(),
+                    moved: moved(preview.band_now, outcome.band),
+                    points: outcome.points,
+                    reasons: outcome.reasons.clone(),
+                    contributions: contributions(outcome),
+                },
+            )
+        }
+        Err(e) => failed(e, &signed_in.user),
+    }
+}
+
 pub async fn assess(
     State(state): State<WebState>,
     Path(id): Path<i64>,
@@ -147,13 +228,7 @@ pub async fn assess(
     let Posted {
         signed_in, form, ..
     } = posted;
-    let answers: Answers = form
-        .iter()
-        .filter_map(|(field, value)| {
-            let question = field.strip_prefix(ANSWER_FIELD)?;
-            (!value.is_empty()).then(|| (question.to_owned(), Answer::Choice(value.clone())))
-        })
-        .collect();
+    let answers = answers_of(&form);
     let subject = SubjectId(id);
     let before = match state
         .app
@@ -176,11 +251,7 @@ pub async fn assess(
             );
         }
     };
-    let moved = match Band::parse(&before.band).map(|b| outcome.band.cmp(&b)) {
-        Some(std::cmp::Ordering::Greater) => "up",
-        Some(std::cmp::Ordering::Less) => "down",
-        _ => "unchanged",
-    };
+    let moved = moved(Band::parse(&before.band), outcome.band);
     render(
         StatusCode::OK,
         &AssessedPage {
@@ -193,16 +264,7 @@ pub async fn assess(
             moved,
             points: outcome.points,
             reasons: outcome.reasons.clone(),
-            contributions: outcome
-                .contributions
-                .iter()
-                .map(|c| ContributionView {
-                    label: c.label.clone(),
-                    value: c.value.clone(),
-                    points: c.points,
-                    floor: c.floor.map(Band::label),
-                })
-                .collect(),
+            contributions: contributions(&outcome),
             unanswered: outcome.unanswered.len(),
         },
     )

@@ -15,13 +15,15 @@ use severn_app::AppError;
 use severn_app::gate::Why;
 use severn_app::staff::{ForceWork, SearchHit};
 use severn_app::views::{QueueEntry, ReferralView, SubjectSummary};
+use severn_app::worklist;
 use severn_domain::access::Actor;
 use severn_domain::audit::AuditEntry;
 use severn_domain::ids::SubjectId;
 use severn_domain::report::IdentifierKind;
+use severn_domain::risk::Band;
 use severn_store::AuditQuery;
 
-/// How many subjects the queue reads before filtering.
+/// How many matching subjects the queue shows at most.
 pub const QUEUE_LIMIT: i64 = 500;
 
 /// The queue's filters, as the form sends them: empty fields mean "any".
@@ -34,9 +36,20 @@ pub struct QueueFilter {
 }
 
 impl QueueFilter {
-    pub fn keeps(&self, entry: &QueueEntry) -> bool {
-        (self.band.is_empty() || entry.band == self.band)
-            && (self.overdue != "yes" || entry.overdue)
+    /// The filter the database applies, or what is wrong with the one given.
+    pub fn parse(&self) -> Result<worklist::QueueFilter, AppError> {
+        let band = match self.band.trim() {
+            "" => None,
+            given => Some(Band::parse(given).ok_or_else(|| {
+                AppError::Invalid(format!(
+                    "There is no band {given:?}: choose very_high, high, medium or low."
+                ))
+            })?),
+        };
+        Ok(worklist::QueueFilter {
+            band,
+            overdue_only: self.overdue == "yes",
+        })
     }
 }
 
@@ -70,7 +83,8 @@ struct QueuePage<'a> {
     entries: Vec<QueueEntry>,
     bands: Vec<BandChoice>,
     overdue_only: bool,
-    total: usize,
+    /// Open subjects in the force, whatever the filters.
+    total: i64,
 }
 
 /// Shows a use case's refusal or failure as a page with the person's navigation.
@@ -83,19 +97,26 @@ pub async fn queue(
     signed_in: SignedIn,
     Query(filter): Query<QueueFilter>,
 ) -> Response {
-    let entries = match state.app.queue(signed_in.actor(), QUEUE_LIMIT).await {
-        Ok(entries) => entries,
+    let matching = match filter.parse() {
+        Ok(matching) => matching,
         Err(e) => return failed(e, &signed_in.user),
     };
-    let total = entries.len();
+    let work = match state
+        .app
+        .queue_matching(signed_in.actor(), matching, QUEUE_LIMIT)
+        .await
+    {
+        Ok(work) => work,
+        Err(e) => return failed(e, &signed_in.user),
+    };
     render(
         StatusCode::OK,
         &QueuePage {
             user: Some(&signed_in.user),
-            entries: entries.into_iter().filter(|e| filter.keeps(e)).collect(),
+            entries: work.entries,
             bands: band_choices(&filter.band),
-            overdue_only: filter.overdue == "yes",
-            total,
+            overdue_only: matching.overdue_only,
+            total: work.open,
         },
     )
 }
@@ -163,11 +184,23 @@ pub async fn referral(
     }
 }
 
+struct ShareLine {
+    who: String,
+    organisation: String,
+    reason: String,
+    shared_by: String,
+    shared_at: String,
+}
+
 #[derive(Template)]
 #[template(path = "subject.html")]
 struct SubjectPage<'a> {
     user: Option<&'a UserBar>,
     subject: &'a SubjectSummary,
+    shares: Vec<ShareLine>,
+    restricted_to: Option<Vec<String>>,
+    may_share: bool,
+    may_restrict: bool,
 }
 
 pub async fn subject(
@@ -178,18 +211,38 @@ pub async fn subject(
 ) -> Response {
     match state
         .app
-        .subject(
+        .subject_detail(
             signed_in.actor(),
             SubjectId(id),
             Why::because(why.justification),
         )
         .await
     {
-        Ok(subject) => render(
+        Ok(detail) => render(
             StatusCode::OK,
             &SubjectPage {
                 user: Some(&signed_in.user),
-                subject: &subject,
+                subject: &detail.summary,
+                shares: detail
+                    .sharing
+                    .shared_with
+                    .into_iter()
+                    .map(|s| ShareLine {
+                        who: format!("{} ({})", s.display_name, s.username),
+                        organisation: s.organisation,
+                        reason: s.reason,
+                        shared_by: s.shared_by,
+                        shared_at: when(s.shared_at),
+                    })
+                    .collect(),
+                restricted_to: detail.sharing.restricted_to.map(|people| {
+                    people
+                        .into_iter()
+                        .map(|p| format!("{} ({})", p.display_name, p.username))
+                        .collect()
+                }),
+                may_share: detail.may_share,
+                may_restrict: detail.may_restrict,
             },
         ),
         Err(e) => justify_or_fail(e, &signed_in.user, &format!("/subjects/{id}")),
@@ -240,13 +293,7 @@ pub async fn split(
     let Posted {
         signed_in, form, ..
     } = posted;
-    let references: Vec<String> = form
-        .referrals
-        .split([',', '\n', '\r'])
-        .map(str::trim)
-        .filter(|r| !r.is_empty())
-        .map(str::to_owned)
-        .collect();
+    let references = listed(&form.referrals);
     match state
         .app
         .split_subject(
@@ -258,6 +305,71 @@ pub async fn split(
         .await
     {
         Ok(new_subject) => Redirect::to(&format!("/subjects/{}", new_subject.id)).into_response(),
+        Err(e) => failed(e, &signed_in.user),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ShareForm {
+    /// The user name of the person to share with.
+    with: String,
+    reason: String,
+}
+
+pub async fn share(
+    State(state): State<WebState>,
+    Path(id): Path<i64>,
+    posted: Posted<ShareForm>,
+) -> Response {
+    let Posted {
+        signed_in, form, ..
+    } = posted;
+    match state
+        .app
+        .share_case(signed_in.actor(), SubjectId(id), &form.with, &form.reason)
+        .await
+    {
+        Ok(()) => Redirect::to(&format!("/subjects/{id}")).into_response(),
+        Err(e) => failed(e, &signed_in.user),
+    }
+}
+
+/// The items of a list typed one per line or separated by commas.
+fn listed(text: &str) -> Vec<String> {
+    text.split([',', '\n', '\r'])
+        .map(str::trim)
+        .filter(|name| !name.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[derive(Deserialize)]
+pub struct RestrictForm {
+    /// User names of the people the case is restricted to; absent when lifting.
+    #[serde(default)]
+    people: String,
+    /// `yes` to lift the restriction.
+    #[serde(default)]
+    lift: String,
+    justification: String,
+}
+
+pub async fn restrict(
+    State(state): State<WebState>,
+    Path(id): Path<i64>,
+    posted: Posted<RestrictForm>,
+) -> Response {
+    let Posted {
+        signed_in, form, ..
+    } = posted;
+    let people = listed(&form.people);
+    let named = (form.lift != "yes").then_some(people.as_slice());
+    match state
+        .app
+        .restrict_case(signed_in.actor(), SubjectId(id), named, &form.justification)
+        .await
+    {
+        Ok(()) => Redirect::to(&format!("/subjects/{id}")).into_response(),
         Err(e) => failed(e, &signed_in.user),
     }
 }

@@ -5,6 +5,7 @@
 //! hands it to the use case, which decides and logs the access. Every response carries the security headers
 //! (see [`headers`]); every state-changing form carries the session's CSRF token (see [`session`]).
 
+mod admin;
 mod api;
 mod assessment;
 mod assets;
@@ -72,17 +73,27 @@ pub fn router(state: WebState) -> Router {
             "/subjects/{id}/assess",
             get(assessment::assess_page).post(assessment::assess),
         )
+        .route("/subjects/{id}/assess/preview", post(assessment::preview))
         .route("/subjects/{id}/merge", post(cases::merge))
         .route("/subjects/{id}/split", post(cases::split))
+        .route("/subjects/{id}/share", post(cases::share))
+        .route("/subjects/{id}/restrict", post(cases::restrict))
         .route("/search", get(cases::search))
         .route("/figures", get(cases::figures))
         .route("/audit", get(cases::audit))
+        .route("/staff", get(admin::staff).post(admin::add))
+        .route("/staff/{id}/deactivate", post(admin::deactivate))
+        .route("/staff/{id}/reactivate", post(admin::reactivate))
+        .route("/staff/{id}/reset", post(admin::reset))
+        .route("/staff/{id}/token", post(admin::token))
         .route("/api/me", get(api::me))
         .route("/api/queue", get(api::queue))
         .route("/api/referrals/{reference}", get(api::referral))
         .route("/api/subjects/{id}", get(api::subject))
         .route("/api/subjects/{id}/merge", post(api::merge))
         .route("/api/subjects/{id}/split", post(api::split))
+        .route("/api/subjects/{id}/share", post(api::share))
+        .route("/api/subjects/{id}/restrict", post(api::restrict))
         .route("/api/search", get(api::search))
         .route("/api/figures", get(api::figures))
         .route("/api/audit", get(api::audit))

@@ -92,6 +92,7 @@ pub struct UserBar {
     pub csrf: String,
     pub works_cases: bool,
     pub reads_audit: bool,
+    pub manages_staff: bool,
 }
 
 impl UserBar {
@@ -115,6 +116,7 @@ impl UserBar {
                 )
             }),
             reads_audit: roles.contains(&Role::Auditor),
+            manages_staff: roles.contains(&Role::Administrator),
         }
     }
 }

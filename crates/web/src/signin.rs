@@ -43,6 +43,7 @@ struct HomePage<'a> {
     display_name: &'a str,
     works_cases: bool,
     reads_audit: bool,
+    manages_staff: bool,
 }
 
 pub async fn home(signed_in: SignedIn) -> Response {
@@ -54,6 +55,7 @@ pub async fn home(signed_in: SignedIn) -> Response {
             display_name: &user.display_name,
             works_cases: user.works_cases,
             reads_audit: user.reads_audit,
+            manages_staff: user.manages_staff,
         },
     )
 }

@@ -1,7 +1,8 @@
 //! Severn in a real browser: a fresh SQLite database built through the application's own use cases, the web
 //! application served on a loopback port, and `node tests/browser/run.js` driving Debian's chromium with
-//! playwright-core through sign-in, the queue, a referral, a merge, a refused PCC-office user and keyboard use,
-//! with axe-core on every page. See docs/browser-tests.md.
+//! playwright-core through sign-in, the queue, a referral, an assessment with its live band preview, a merge,
+//! sharing and restricting a case, the administrators' staff pages, a refused PCC-office user and keyboard
+//! use, with axe-core on every page. See docs/browser-tests.md.
 //!
 //! The browser needs chromium (`/usr/bin/chromium`, or `SEVERN_CHROMIUM`) and `npm ci` in `tests/browser`;
 //! `scripts/test` installs both when they are missing.
@@ -206,6 +207,35 @@ async fn severn_works_in_a_real_browser() {
         &[Role::PccOffice],
     )
     .await;
+    let other_force = app
+        .create_org(&op, "wrekin", "Wrekin Police", OrgKind::Force)
+        .await
+        .unwrap();
+    let supervisor_secret = person(
+        &app,
+        force,
+        "ds.priya.nair",
+        "DS Priya Nair",
+        &[Role::Supervisor],
+    )
+    .await;
+    let admin_secret = person(
+        &app,
+        force,
+        "admin.jo.brook",
+        "Jo Brook",
+        &[Role::Administrator],
+    )
+    .await;
+    // Someone in another force a case can be shared with; they never sign in here.
+    person(
+        &app,
+        other_force,
+        "dc.ollie.marsh",
+        "DC Ollie Marsh",
+        &[Role::Investigator],
+    )
+    .await;
     let possession = "Child Pornography (possession, manufacture, and distribution)";
     let enticement = "Online Enticement of Children for Sexual Acts";
     ingest(
@@ -253,6 +283,11 @@ async fn severn_works_in_a_real_browser() {
         ("SEVERN_KEYBOARD_TOTP", keyboard_secret),
         ("SEVERN_PCC", "pcc.lewis.hale".to_owned()),
         ("SEVERN_PCC_TOTP", pcc_secret),
+        ("SEVERN_SUPERVISOR", "ds.priya.nair".to_owned()),
+        ("SEVERN_SUPERVISOR_TOTP", supervisor_secret),
+        ("SEVERN_ADMIN", "admin.jo.brook".to_owned()),
+        ("SEVERN_ADMIN_TOTP", admin_secret),
+        ("SEVERN_OUTSIDER", "dc.ollie.marsh".to_owned()),
         // Two referrals about one suspect (a shared e-mail address), and two suspects who are the same person.
         ("SEVERN_LINKED", "ncmec:73001 ncmec:73002".to_owned()),
         ("SEVERN_LINKED_EMAIL", "rowan.k@example.com".to_owned()),

@@ -7,6 +7,9 @@
 //   SEVERN_INVESTIGATOR[_TOTP]     an investigator in the force and their authenticator secret (base32)
 //   SEVERN_KEYBOARD[_TOTP]         a second investigator, who only uses the keyboard
 //   SEVERN_PCC[_TOTP]              someone in the PCC's office, who must not reach personal data
+//   SEVERN_SUPERVISOR[_TOTP]       a supervisor in the force, who shares and restricts a case
+//   SEVERN_ADMIN[_TOTP]            the force's administrator, who manages staff
+//   SEVERN_OUTSIDER                an investigator in another force, whom a case is shared with
 //   SEVERN_LINKED                  two references about one suspect (they share an e-mail address)
 //   SEVERN_LINKED_EMAIL            the address they share
 //   SEVERN_MERGE                   two references in different subjects, to be merged
@@ -163,6 +166,11 @@ async function visit(page, route, step, expectedStatus = 200) {
   return response;
 }
 
+// Clicks a button that posts a form and waits for the page that answers, even when its address is the same.
+async function submit(page, button) {
+  await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), button.click()]);
+}
+
 async function heading(page) {
   return (await page.locator('h1').innerText()).trim();
 }
@@ -195,6 +203,7 @@ async function focused(page) {
     return {
       tag: e.tagName.toLowerCase(),
       id: e.id,
+      name: e.getAttribute('name'),
       text: (e.innerText || e.value || '').trim(),
       href: e.getAttribute('href'),
       outline: style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0,
@@ -306,10 +315,24 @@ async function investigatorWorksACase(browser) {
       return { question: fieldset.querySelector('legend').innerText, best };
     }),
   );
-  for (const { question, best } of choices) {
+  // The band panel redraws as soon as an answer changes, before anything is saved.
+  const panel = page.locator('#band-preview');
+  const panelBefore = (await panel.innerText()).trim();
+  check(panelBefore.startsWith('Band now:'), `the band panel starts as "${panelBefore}"`);
+  for (const [index, { question, best }] of choices.entries()) {
     check(best !== null, `"${question}" offers no scored answer`);
     await page.locator(`input[type=radio][name="${best.name}"][value="${best.value}"]`).check();
+    if (index === 0) {
+      await page.waitForFunction(
+        () => document.querySelector('#band-preview').innerText.includes('With these answers the band would be'),
+      );
+      const preview = (await panel.innerText()).replace(/\s+/g, ' ');
+      check(preview.includes(question.trim()), `the preview does not show what moved it: "${preview}"`);
+      check(page.url() === `${BASE}/subjects/${assessed}/assess`, 'answering a question left the page');
+      await inspect(page, 'assess-preview');
+    }
   }
+  await page.waitForFunction(() => /up from/.test(document.querySelector('#band-preview').innerText));
   await page.getByRole('button', { name: 'Save the assessment' }).click();
   await page.waitForURL(`${BASE}/subjects/${assessed}/assess`);
   await inspect(page, 'assessed');
@@ -390,6 +413,97 @@ async function pccOfficeIsRefusedPersonalData(browser) {
   await context.close();
 }
 
+async function supervisorSharesAndRestrictsACase(browser) {
+  const { context, page } = await newPerson(browser, 'supervisor');
+  await signIn(page, env('SEVERN_SUPERVISOR'), env('SEVERN_SUPERVISOR_TOTP'));
+  const outsider = env('SEVERN_OUTSIDER');
+  const [reference] = env('SEVERN_LINKED').split(' ');
+  const subject = await subjectOf(page, reference);
+  await visit(page, `/subjects/${subject}`, `subject-${subject}`);
+  check(
+    (await page.locator('main').innerText()).includes('Not shared with anyone outside the force.'),
+    'a new case says it is shared with no one',
+  );
+
+  // Share with a named person in another force, with a reason.
+  await page.getByLabel('User name of the person to share with').fill(outsider);
+  await page.getByLabel('Why they need it').fill('Joint operation Kestrel with Wrekin Police');
+  await submit(page, page.getByRole('button', { name: 'Share', exact: true }));
+  await inspect(page, 'shared');
+  const shares = page.getByRole('table', { name: 'Shared with people outside the force' });
+  const shareText = await shares.innerText();
+  check(shareText.includes(outsider) && shareText.includes('Joint operation Kestrel'), `shares: "${shareText}"`);
+
+  // Restrict it to themselves: opening it now asks why.
+  await page.getByLabel('User names of the people who may open it').fill(env('SEVERN_SUPERVISOR'));
+  await page.getByLabel('Why it is restricted').fill('The suspect may be a member of staff');
+  await submit(page, page.getByRole('button', { name: 'Restrict', exact: true }));
+  await inspect(page, 'restricted-asks-why');
+  check((await heading(page)) === 'Say why you need this', `after restricting: "${await heading(page)}"`);
+  await page.getByLabel('Reason').fill('Reviewing the restriction');
+  await submit(page, page.getByRole('button', { name: 'Continue' }));
+  await inspect(page, 'restricted');
+  const restricted = await page.locator('main').innerText();
+  check(restricted.includes('Restricted.') && restricted.includes(env('SEVERN_SUPERVISOR')), 'the restriction is not shown');
+
+  // Lift it again, with a reason.
+  await page.getByLabel('Why the restriction is no longer needed').fill('Not a member of staff after all');
+  await submit(page, page.getByRole('button', { name: 'Lift the restriction' }));
+  await inspect(page, 'restriction-lifted');
+  check(
+    (await page.locator('main').innerText()).includes('Not restricted'),
+    'the restriction was not lifted',
+  );
+  await context.close();
+}
+
+async function administratorManagesStaff(browser) {
+  const { context, page } = await newPerson(browser, 'admin');
+  await signIn(page, env('SEVERN_ADMIN'), env('SEVERN_ADMIN_TOTP'));
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Staff' }).click();
+  await page.waitForURL(`${BASE}/staff`);
+  await inspect(page, 'staff');
+  check((await heading(page)) === 'Staff', `staff page: "${await heading(page)}"`);
+
+  // A new person: the password and authenticator key are shown once.
+  await page.getByLabel('A person').check();
+  await page.getByLabel('User name', { exact: true }).fill('dc.rhys.evans');
+  await page.getByLabel('Name as shown').fill('DC Rhys Evans');
+  await page.getByLabel('Investigator').check();
+  await submit(page, page.getByRole('button', { name: 'Add', exact: true }));
+  await inspect(page, 'staff-added');
+  const added = await page.locator('main').innerText();
+  check(
+    added.includes('dc.rhys.evans added') && added.includes('These are shown once.') && added.includes('Password'),
+    `after adding: "${added}"`,
+  );
+
+  // A service account gets an API token instead.
+  await submit(page, page.getByRole('link', { name: 'Back to the staff list' }));
+  await page.getByLabel('A service account').check();
+  await page.getByLabel('User name', { exact: true }).fill('partner-feed');
+  await page.getByLabel('Name as shown').fill('Partner agency feed');
+  await submit(page, page.getByRole('button', { name: 'Add', exact: true }));
+  await inspect(page, 'service-added');
+  check((await page.locator('main').innerText()).includes('API token'), 'no API token shown');
+
+  // Reset the new person's password and authenticator, then deactivate them.
+  await submit(page, page.getByRole('link', { name: 'Back to the staff list' }));
+  await inspect(page, 'staff-list');
+  await submit(page, page.getByRole('button', { name: 'Reset password and authenticator of dc.rhys.evans' }));
+  await inspect(page, 'staff-reset');
+  check(
+    (await heading(page)) === 'New password and authenticator for dc.rhys.evans',
+    `after the reset: "${await heading(page)}"`,
+  );
+  await submit(page, page.getByRole('link', { name: 'Back to the staff list' }));
+  await submit(page, page.getByRole('button', { name: 'Deactivate dc.rhys.evans' }));
+  await inspect(page, 'staff-deactivated');
+  const row = page.getByRole('row').filter({ hasText: 'dc.rhys.evans' });
+  check((await row.innerText()).includes('Deactivated'), `the row says "${await row.innerText()}"`);
+  await context.close();
+}
+
 async function keyboardOnly(browser) {
   const { context, page } = await newPerson(browser, 'keyboard');
   await page.goto(`${BASE}/sign-in`);
@@ -437,6 +551,24 @@ async function keyboardOnly(browser) {
   await page.keyboard.press('Enter');
   await page.waitForURL(/\/subjects\/\d+$/);
   await inspect(page, 'subject');
+
+  // The assessment's band panel answers the keyboard too: an arrow key changes an answer and redraws it, and
+  // the focus stays on the question.
+  await tabTo(page, (f) => f.text === 'Assess with the risk tool', 'the assessment link');
+  await page.keyboard.press('Enter');
+  await page.waitForURL(/\/subjects\/\d+\/assess$/);
+  await inspect(page, 'assess');
+  const question = await tabTo(
+    page,
+    (f) => f.tag === 'input' && (f.name || '').startsWith('answer.'),
+    'the first question',
+  );
+  await page.keyboard.press('ArrowDown');
+  await page.waitForFunction(
+    () => document.querySelector('#band-preview').innerText.includes('With these answers the band would be'),
+  );
+  check((await focused(page)).name === question.name, 'answering moved the focus away from the question');
+  await inspect(page, 'assess-preview');
   await context.close();
 }
 
@@ -451,7 +583,13 @@ async function main() {
   const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args });
   console.log(`chromium ${browser.version()} against ${BASE}`);
   try {
-    for (const scenario of [investigatorWorksACase, pccOfficeIsRefusedPersonalData, keyboardOnly]) {
+    for (const scenario of [
+      investigatorWorksACase,
+      supervisorSharesAndRestrictsACase,
+      administratorManagesStaff,
+      pccOfficeIsRefusedPersonalData,
+      keyboardOnly,
+    ]) {
       console.log(`${scenario.name}`);
       try {
         await scenario(browser);

@@ -30,7 +30,7 @@ fn report(id: u64, email: &str) -> Vec<u8> {
 }
 
 /// Two referrals for the force, about two different people.
-async fn ingest_two(site: &Site) {
+pub async fn ingest_two(site: &Site) {
     let mut ingester = Ingester::new(&site.app, &operator(), Some("F1"))
         .await
         .unwrap();
@@ -52,7 +52,7 @@ async fn ingest_two(site: &Site) {
 }
 
 /// The subject numbers linked from the queue page, in order.
-fn subjects_on(page: &Page) -> Vec<String> {
+pub fn subjects_on(page: &Page) -> Vec<String> {
     page.body
         .match_indices("href=\"/subjects/")
         .map(|(at, text)| {

@@ -4,4 +4,5 @@ mod cases;
 mod headers;
 mod identity;
 mod matrix;
+mod pages;
 mod support;

@@ -1,31 +1,62 @@
-//! The authorisation matrix: every page and API route that reads cases, figures or the log, for every role,
-//! for a person in the owning force, in another force, and in the organisation the role belongs to. Each
-//! answer must be what the policy (`severn_domain::access::decide`, whose table docs/access.md documents)
-//! decides for the action the route performs: 200 when allowed, 403 when refused.
+//! The authorisation matrix: every page and API route that reads cases, figures or the log, shares or
+//! restricts a case, previews an assessment or manages staff, for every role, for a person in the owning
+//! force, in another force, and in the organisation the role belongs to. Each answer must be what the policy
+//! (`severn_domain::access::decide`, whose table docs/access.md documents) decides for the action the route
+//! performs: the route's success status when allowed, 403 when refused — and 404 when an administrator of
+//! another organisation acts on the force's staff, who do not exist for them.
 
 use crate::support::{Browser, Site, operator};
 use axum::http::StatusCode;
 use serde_json::json;
 use severn_app::ingest::Ingester;
 use severn_domain::access::{Action, Actor, CaseAccess, OrgKind, Role, decide};
-use severn_domain::ids::OrgId;
+use severn_domain::ids::{OrgId, StaffId};
 use severn_ingest::{DocContext, Item, parse_document};
-use severn_store::Db;
+use severn_store::{Db, NewStaff};
 
 severn_store::backend_matrix!(every_route_answers_every_role_as_the_policy_decides);
 
-/// A route, the action it performs, and whether it is on the one case.
+/// What a route is sent.
+enum Send {
+    Get,
+    Form(Vec<(String, String)>),
+    Json(serde_json::Value),
+}
+
+/// A route, the action it performs, whether it is on the one case, what it answers when allowed, and whether
+/// it acts on a member of the force's staff (which an administrator elsewhere is told does not exist).
 struct Route {
     path: String,
     action: Action,
     on_case: bool,
+    send: Send,
+    allowed: StatusCode,
+    on_force_staff: bool,
 }
 
-fn routes(subject: &str) -> Vec<Route> {
+/// The accounts the staff routes act on, all in the force.
+struct Targets {
+    feed: StaffId,
+    reset: StaffId,
+    gone: StaffId,
+}
+
+fn routes(subject: &str, targets: &Targets, who: &str) -> Vec<Route> {
     let route = |path: String, action, on_case| Route {
         path,
         action,
         on_case,
+        send: Send::Get,
+        allowed: StatusCode::OK,
+        on_force_staff: false,
+    };
+    let form = |fields: &[(&str, &str)]| {
+        Send::Form(
+            fields
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        )
     };
     let search = "search?kind=email&value=matrix.person%40example.com";
     let mut all = Vec::new();
@@ -54,7 +85,119 @@ fn routes(subject: &str) -> Vec<Route> {
         Action::ViewCase,
         true,
     ));
+    all.push(Route {
+        send: form(&[("answer.prev_prison", "yes")]),
+        ..route(
+            format!("/subjects/{subject}/assess/preview"),
+            Action::ViewCase,
+            true,
+        )
+    });
+    all.push(Route {
+        send: form(&[("with", "share.target"), ("reason", "Joint operation")]),
+        allowed: StatusCode::SEE_OTHER,
+        ..route(format!("/subjects/{subject}/share"), Action::Share, true)
+    });
+    all.push(Route {
+        send: Send::Json(json!({ "with": "share.target", "reason": "Joint operation" })),
+        allowed: StatusCode::NO_CONTENT,
+        ..route(
+            format!("/api/subjects/{subject}/share"),
+            Action::Share,
+            true,
+        )
+    });
+    // Lifting a restriction (there is none) exercises the action without shutting anyone out.
+    all.push(Route {
+        send: form(&[("lift", "yes"), ("justification", "Review")]),
+        allowed: StatusCode::SEE_OTHER,
+        ..route(
+            format!("/subjects/{subject}/restrict"),
+            Action::Restrict,
+            true,
+        )
+    });
+    all.push(Route {
+        send: Send::Json(json!({ "to": null, "justification": "Review" })),
+        allowed: StatusCode::NO_CONTENT,
+        ..route(
+            format!("/api/subjects/{subject}/restrict"),
+            Action::Restrict,
+            true,
+        )
+    });
+    all.push(route("/staff".to_owned(), Action::ManageStaff, false));
+    all.push(Route {
+        send: form(&[
+            ("kind", "person"),
+            ("username", &format!("new.{who}")),
+            ("display_name", "New starter"),
+            ("role.analyst", "yes"),
+        ]),
+        ..route("/staff".to_owned(), Action::ManageStaff, false)
+    });
+    all.push(Route {
+        send: form(&[("label", "Matrix feed")]),
+        on_force_staff: true,
+        ..route(
+            format!("/staff/{}/token", targets.feed),
+            Action::ManageStaff,
+            false,
+        )
+    });
+    all.push(Route {
+        send: form(&[]),
+        on_force_staff: true,
+        ..route(
+            format!("/staff/{}/reset", targets.reset),
+            Action::ManageStaff,
+            false,
+        )
+    });
+    all.push(Route {
+        send: form(&[]),
+        allowed: StatusCode::SEE_OTHER,
+        on_force_staff: true,
+        ..route(
+            format!("/staff/{}/deactivate", targets.gone),
+            Action::ManageStaff,
+            false,
+        )
+    });
+    all.push(Route {
+        send: form(&[]),
+        allowed: StatusCode::SEE_OTHER,
+        on_force_staff: true,
+        ..route(
+            format!("/staff/{}/reactivate", targets.gone),
+            Action::ManageStaff,
+            false,
+        )
+    });
     all
+}
+
+/// A member of the force's staff with no password, for the staff routes to act on.
+async fn target(site: &Site, username: &str, kind: &str) -> StaffId {
+    let mut tx = site.app.db.begin().await.unwrap();
+    let id = tx
+        .insert_staff(&NewStaff {
+            org_id: site.force,
+            team_id: None,
+            username: username.to_owned(),
+            display_name: username.to_owned(),
+            kind: kind.to_owned(),
+            roles: if kind == "person" {
+                vec![Role::Analyst]
+            } else {
+                vec![]
+            },
+            created_at: site.now(),
+        })
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    id
 }
 
 async fn ingest_one(site: &Site) {
@@ -109,7 +252,15 @@ async fn every_route_answers_every_role_as_the_policy_decides(db: Db) {
     let regional = site.org("RU", OrgKind::RegionalUnit).await;
     let pcc = site.org("PCC", OrgKind::PccOffice).await;
     let case = CaseAccess::owned_by(site.force);
+    site.person_in(other_force, "share.target", &[Role::Investigator], false)
+        .await;
+    let targets = Targets {
+        feed: target(&site, "matrix-feed", "service").await,
+        reset: target(&site, "reset.target", "person").await,
+        gone: target(&site, "gone.target", "person").await,
+    };
     let mut checked = 0;
+    let mut per_person = 0;
     for role in Role::ALL {
         let home = match home_kind(role) {
             OrgKind::RegionalUnit => (regional, OrgKind::RegionalUnit),
@@ -132,14 +283,32 @@ async fn every_route_answers_every_role_as_the_policy_decides(db: Db) {
                 roles: vec![role],
             };
             // One address each, so the per-address sign-in limit does not stand in the way.
-            let mut browser = Browser::at(&format!("192.0.2.{}", checked / 13 + 1));
+            let mut browser = Browser::at(&format!("192.0.2.{}", per_person + 1));
+            per_person += 1;
             browser.sign_in(&site, &person).await;
-            for route in routes(&subject) {
+            let csrf = browser.get(&site, "/sessions").await.csrf();
+            for route in routes(&subject, &targets, &username) {
                 let expected = match decide(&actor, route.action, route.on_case.then_some(&case)) {
-                    Ok(()) => StatusCode::OK,
                     Err(_) => StatusCode::FORBIDDEN,
+                    Ok(()) if route.on_force_staff && org != site.force => StatusCode::NOT_FOUND,
+                    Ok(()) => route.allowed,
                 };
-                let page = browser.get(&site, &route.path).await;
+                let page = match &route.send {
+                    Send::Get => browser.get(&site, &route.path).await,
+                    Send::Form(fields) => {
+                        let mut fields: Vec<(&str, &str)> = fields
+                            .iter()
+                            .map(|(k, v)| (k.as_str(), v.as_str()))
+                            .collect();
+                        fields.push(("csrf", &csrf));
+                        browser.post(&site, &route.path, &fields).await
+                    }
+                    Send::Json(body) => {
+                        browser
+                            .post_json(&site, &route.path, Some(&csrf), body)
+                            .await
+                    }
+                };
                 assert_eq!(
                     page.status, expected,
                     "{} as {role} in the {place} organisation: {}",
@@ -149,5 +318,8 @@ async fn every_route_answers_every_role_as_the_policy_decides(db: Db) {
             }
         }
     }
-    assert_eq!(checked, Role::ALL.len() * 3 * routes(&subject).len());
+    assert_eq!(
+        checked,
+        Role::ALL.len() * 3 * routes(&subject, &targets, "x").len()
+    );
 }

@@ -251,6 +251,22 @@ impl Browser {
         self.send(site, request).await
     }
 
+    /// Posts a JSON body to the API with the session cookie and, when given, the CSRF header.
+    pub async fn post_json(
+        &mut self,
+        site: &Site,
+        path: &str,
+        csrf: Option<&str>,
+        body: &serde_json::Value,
+    ) -> Page {
+        let mut request = Request::post(path).header(header::CONTENT_TYPE, "application/json");
+        if let Some(csrf) = csrf {
+            request = request.header("x-csrf-token", csrf);
+        }
+        let request = request.body(Body::from(body.to_string())).unwrap();
+        self.send(site, request).await
+    }
+
     /// Posts the password form the way a person would: the page first, then the form.
     pub async fn enter_password(&mut self, site: &Site, username: &str, password: &str) -> Page {
         let form = self.get(site, "/sign-in").await;

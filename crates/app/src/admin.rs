@@ -1,0 +1,259 @@
+//! Staff administration for administrators: the organisation's staff, adding a member of staff with their
+//! first credentials, deactivating and reactivating an account, resetting a person's password and
+//! authenticator, and issuing a service account's API token. Each goes through the gate as `manage_staff` and is logged with what was
+//! done; an administrator acts only on staff of their own organisation. New credentials are returned once
+//! and kept only as hashes.
+
+use crate::gate::Why;
+use crate::identity::{Secret, TOTP_ISSUER, hash_password, new_totp_secret};
+use crate::staff::StaffSpec;
+use crate::{App, AppError, Result};
+use rand::Rng;
+use severn_domain::access::{Action, Actor, Denial, decide};
+use severn_domain::identity::hash_secret;
+use severn_domain::ids::StaffId;
+use severn_store::{AuditRecord, StaffRow, Tx};
+
+/// What a person or service account needs to sign in or call the API: shown once, never stored in the clear.
+#[derive(Clone, PartialEq, Eq)]
+pub enum IssuedCredentials {
+    Person {
+        password: String,
+        /// Base32 in groups of four, as typed into an authenticator app.
+        authenticator: String,
+        /// The `otpauth://` link, for apps that read one.
+        otpauth: String,
+    },
+    Service {
+        token: String,
+    },
+}
+
+impl std::fmt::Debug for IssuedCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            IssuedCredentials::Person { .. } => f.write_str("IssuedCredentials::Person(..)"),
+            IssuedCredentials::Service { .. } => f.write_str("IssuedCredentials::Service(..)"),
+        }
+    }
+}
+
+/// A password of 20 letters and digits with no look-alikes: about 113 bits.
+pub fn new_password() -> String {
+    const ALPHABET: &[u8] = b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut rng = rand::rng();
+    (0..20)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect()
+}
+
+impl App {
+    /// The staff of the administrator's organisation (every organisation's for an operator), by user name.
+    pub async fn list_staff(&self, actor: &Actor) -> Result<Vec<StaffRow>> {
+        let tx = self.db.begin().await?;
+        let target = match actor.org() {
+            Some(org) => format!("staff:org:{org}"),
+            None => "staff:all".to_owned(),
+        };
+        let (mut tx, _) = self
+            .authorise(
+                tx,
+                actor,
+                Action::ManageStaff,
+                &target,
+                None,
+                Why::default(),
+            )
+            .await?;
+        let mut staff: Vec<StaffRow> = tx
+            .all_staff()
+            .await?
+            .into_iter()
+            .filter(|s| actor.org().is_none_or(|org| s.org_id == org))
+            .collect();
+        tx.commit().await?;
+        staff.sort_by(|a, b| a.username.cmp(&b.username));
+        Ok(staff)
+    }
+
+    /// Adds a member of staff (a person, with at least one role) or a service account (no roles), and issues
+    /// their first credentials: a password and authenticator for a person, an API token for a service.
+    pub async fn add_staff(
+        &self,
+        actor: &Actor,
+        spec: &StaffSpec,
+    ) -> Result<(StaffId, IssuedCredentials)> {
+        if spec.service_account && !spec.roles.is_empty() {
+            return Err(AppError::Invalid(
+                "A service account holds no roles: leave the roles unticked.".to_owned(),
+            ));
+        }
+        if !spec.service_account && spec.roles.is_empty() {
+            return Err(AppError::Invalid(
+                "Choose at least one role for a person.".to_owned(),
+            ));
+        }
+        let id = self.create_staff(actor, spec).await?;
+        let (_, credentials) = if spec.service_account {
+            self.issue_staff_token(actor, id, "issued when the account was added")
+                .await?
+        } else {
+            self.reset_credentials(actor, id).await?
+        };
+        Ok((id, credentials))
+    }
+
+    /// Deactivates an account: it can no longer sign in or use its tokens, and its open sessions end.
+    pub async fn deactivate_staff(&self, actor: &Actor, id: StaffId) -> Result<StaffRow> {
+        if actor.staff_id() == Some(id) {
+            return Err(AppError::Invalid(
+                "You cannot deactivate your own account: ask another administrator.".to_owned(),
+            ));
+        }
+        let (mut tx, staff) = self.authorise_on_staff(actor, id, "deactivated").await?;
+        tx.set_staff_active(id, false).await?;
+        tx.end_sessions_of(id, "deactivated", self.now()).await?;
+        tx.commit().await?;
+        Ok(staff)
+    }
+
+    /// Reactivates a deactivated account (its password, authenticator and tokens work again).
+    pub async fn reactivate_staff(&self, actor: &Actor, id: StaffId) -> Result<StaffRow> {
+        let (mut tx, staff) = self.authorise_on_staff(actor, id, "reactivated").await?;
+        tx.set_staff_active(id, true).await?;
+        tx.commit().await?;
+        Ok(staff)
+    }
+
+    /// Gives a person a new password and a new authenticator secret, returned once; their open sessions end.
+    pub async fn reset_credentials(
+        &self,
+        actor: &Actor,
+        id: StaffId,
+    ) -> Result<(StaffRow, IssuedCredentials)> {
+        let password = new_password();
+        let hash = hash_password(&password).await?;
+        let (mut tx, staff) = self
+            .authorise_on_staff(actor, id, "password and authenticator reset")
+            .await?;
+        if staff.kind != "person" {
+            return Err(AppError::Invalid(format!(
+                "{} is a service account: it has no password. Issue it an API token instead.",
+                staff.username
+            )));
+        }
+        if !staff.active {
+            return Err(AppError::Invalid(format!(
+                "{} is deactivated: a deactivated account gets no new password.",
+                staff.username
+            )));
+        }
+        let now = self.now();
+        let secret = new_totp_secret();
+        tx.set_password_hash(id, &hash, now).await?;
+        tx.activate_totp(id, &secret.to_hex(), None, now).await?;
+        tx.end_sessions_of(id, "credentials_reset", now).await?;
+        tx.commit().await?;
+        let credentials = IssuedCredentials::Person {
+            password,
+            authenticator: secret.to_base32_grouped(),
+            otpauth: secret.otpauth_uri(TOTP_ISSUER, &staff.username),
+        };
+        Ok((staff, credentials))
+    }
+
+    /// Issues an API token for a service account, returned once and kept only as its hash.
+    pub async fn issue_staff_token(
+        &self,
+        actor: &Actor,
+        id: StaffId,
+        label: &str,
+    ) -> Result<(StaffRow, IssuedCredentials)> {
+        let label = label.trim();
+        if label.is_empty() {
+            return Err(AppError::Invalid(
+                "Say what the token is for, so it can be told apart from others.".to_owned(),
+            ));
+        }
+        let (mut tx, staff) = self
+            .authorise_on_staff(actor, id, &format!("API token issued: {label}"))
+            .await?;
+        if staff.kind != "service" {
+            return Err(AppError::Invalid(format!(
+                "{} is a person: people sign in with a password and authenticator, not an API token.",
+                staff.username
+            )));
+        }
+        if !staff.active {
+            return Err(AppError::Invalid(format!(
+                "{} is deactivated: a deactivated account gets no new token.",
+                staff.username
+            )));
+        }
+        let token = Secret::generate();
+        tx.insert_api_token(
+            &hash_secret(token.expose()),
+            id,
+            label,
+            &actor.audit_name(),
+            self.now(),
+        )
+        .await?;
+        tx.commit().await?;
+        let credentials = IssuedCredentials::Service {
+            token: token.expose().to_owned(),
+        };
+        Ok((staff, credentials))
+    }
+
+    /// Authorises managing one member of staff. An administrator of another organisation is refused, and
+    /// the refusal is logged and committed like the gate's own; to them the account does not exist.
+    pub(crate) async fn authorise_on_staff(
+        &self,
+        actor: &Actor,
+        id: StaffId,
+        done: &str,
+    ) -> Result<(Tx, StaffRow)> {
+        let mut tx = self.db.begin().await?;
+        let staff = tx.staff_by_id(id).await?;
+        let target = match &staff {
+            Some(s) => format!("staff:{}", s.username),
+            None => format!("staff:{id}"),
+        };
+        let outside = match (&staff, actor.org()) {
+            (Some(s), Some(org)) => s.org_id != org,
+            _ => false,
+        };
+        let not_here = || {
+            AppError::NotFound(format!(
+                "There is no member of staff number {id} in your organisation."
+            ))
+        };
+        if outside && decide(actor, Action::ManageStaff, None).is_ok() {
+            let action = Action::ManageStaff;
+            let record = AuditRecord {
+                at: self.now(),
+                actor: actor.audit_name(),
+                org: actor.org(),
+                processing: action.processing().as_str().to_owned(),
+                action: action.as_str().to_owned(),
+                target,
+                justification: None,
+                recipients: None,
+                detail: Some(done.to_owned()),
+            };
+            tx.audit_denied(&self.audit_key, &record, Denial::OtherForce.as_str())
+                .await?;
+            tx.commit().await?;
+            return Err(not_here());
+        }
+        let why = Why {
+            detail: Some(done.to_owned()),
+            ..Why::default()
+        };
+        let (tx, _) = self
+            .authorise(tx, actor, Action::ManageStaff, &target, None, why)
+            .await?;
+        Ok((tx, staff.ok_or_else(not_here)?))
+    }
+}
