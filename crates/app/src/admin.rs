@@ -12,7 +12,7 @@ use rand::Rng;
 use severn_domain::access::{Action, Actor, Denial, decide};
 use severn_domain::identity::hash_secret;
 use severn_domain::ids::StaffId;
-use severn_store::{AuditRecord, StaffRow, Tx};
+use severn_store::{StaffRow, Tx};
 
 /// What a person or service account needs to sign in or call the API: shown once, never stored in the clear.
 #[derive(Clone, PartialEq, Eq)]
@@ -230,21 +230,19 @@ impl App {
             ))
         };
         if outside && decide(actor, Action::ManageStaff, None).is_ok() {
-            let action = Action::ManageStaff;
-            let record = AuditRecord {
-                at: self.now(),
-                actor: actor.audit_name(),
-                org: actor.org(),
-                processing: action.processing().as_str().to_owned(),
-                action: action.as_str().to_owned(),
-                target,
-                justification: None,
-                recipients: None,
+            let why = Why {
                 detail: Some(done.to_owned()),
+                ..Why::default()
             };
-            tx.audit_denied(&self.audit_key, &record, Denial::OtherForce.as_str())
-                .await?;
-            tx.commit().await?;
+            self.refuse(
+                tx,
+                actor,
+                Action::ManageStaff,
+                &target,
+                why,
+                Denial::OtherForce,
+            )
+            .await?;
             return Err(not_here());
         }
         let why = Why {

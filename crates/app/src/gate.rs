@@ -60,7 +60,14 @@ impl App {
                 _ => "This case is restricted: say why you need to open it.".to_owned(),
             }));
         }
-        let record = AuditRecord {
+        let record = self.record(actor, action, target, why);
+        let verdict =
+            decide(actor, action, case.map(|c| c.access)).map(|()| reach(actor, action, case));
+        Ok(Judgement { record, verdict })
+    }
+
+    fn record(&self, actor: &Actor, action: Action, target: &str, why: Why) -> AuditRecord {
+        AuditRecord {
             at: self.now(),
             actor: actor.audit_name(),
             org: actor.org(),
@@ -70,10 +77,25 @@ impl App {
             justification: why.justification,
             recipients: why.recipients,
             detail: why.detail,
-        };
-        let verdict =
-            decide(actor, action, case.map(|c| c.access)).map(|()| reach(actor, action, case));
-        Ok(Judgement { record, verdict })
+        }
+    }
+
+    /// Logs and commits a refusal that depends on more than the policy sees (another organisation's
+    /// account, say), as the gate logs its own.
+    pub(crate) async fn refuse(
+        &self,
+        mut tx: Tx,
+        actor: &Actor,
+        action: Action,
+        target: &str,
+        why: Why,
+        denial: Denial,
+    ) -> Result<()> {
+        let record = self.record(actor, action, target, why);
+        tx.audit_denied(&self.audit_key, &record, denial.as_str())
+            .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Decides, logs and either hands back the transaction with a scope or — after committing the record
