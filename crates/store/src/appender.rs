@@ -11,10 +11,15 @@ use crate::access::AuditRecord;
 use crate::writer::SqliteWriter;
 use crate::{Result, StoreError};
 use severn_domain::audit::AuditKey;
+use std::sync::mpsc::RecvTimeoutError;
+use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
 /// At most this many entries per write transaction: a burst is still committed in bounded steps.
 const MOST_PER_COMMIT: usize = 256;
+
+/// How often the WAL is copied into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 
 /// One entry waiting to be written, and where to say how it went.
 struct Append {
@@ -43,11 +48,30 @@ impl Appender {
     /// thread ends when the last handle is dropped.
     pub fn start(file: &str) -> Result<Appender> {
         let (queue, waiting) = mpsc::channel(4 * MOST_PER_COMMIT);
-        let writer = SqliteWriter::open_file(file)?;
+        let writer = SqliteWriter::open_file(file)?.without_checkpoints()?;
+        let checkpointer = SqliteWriter::open_file(file)?;
+        let (running, stopped) = std::sync::mpsc::channel::<()>();
+        let failed = |e: std::io::Error| {
+            StoreError::AuditWrite(format!("cannot start the audit appender: {e}"))
+        };
         std::thread::Builder::new()
             .name("severn-audit".into())
-            .spawn(move || run(writer, waiting))
-            .map_err(|e| StoreError::AuditWrite(format!("cannot start the audit appender: {e}")))?;
+            .spawn(move || {
+                run(writer, waiting);
+                drop(running);
+            })
+            .map_err(failed)?;
+        // The appender's commits would otherwise, every few thousand, copy the WAL into the database file
+        // and wait for the disk while every page view waits for them.
+        std::thread::Builder::new()
+            .name("severn-checkpoint".into())
+            .spawn(move || {
+                while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(CHECKPOINT_EVERY) {
+                    // A failed checkpoint is retried at the next tick; the WAL only grows meanwhile.
+                    let _ = checkpointer.checkpoint();
+                }
+            })
+            .map_err(failed)?;
         Ok(Appender { queue })
     }
 }

@@ -207,6 +207,19 @@ impl SqliteWriter {
         Ok(SqliteWriter { conn })
     }
 
+    /// Leaves checkpointing the WAL to another connection, so a commit here never waits for one.
+    pub(crate) fn without_checkpoints(self) -> Result<SqliteWriter> {
+        self.conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        Ok(self)
+    }
+
+    /// Copies what it can of the WAL into the database file without waiting for readers or writers.
+    pub(crate) fn checkpoint(&self) -> Result<()> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+
     /// Starts a write transaction. BEGIN IMMEDIATE, as [`Db::begin`]: writers queue for the lock up front.
     pub fn begin(&mut self) -> Result<SqliteTx<'_>> {
         Ok(SqliteTx {
