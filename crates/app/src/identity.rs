@@ -277,7 +277,7 @@ impl Identity {
         let (Some(staff), Some(credential)) = (staff, credential) else {
             self.log_event(
                 &mut tx,
-                username,
+                &self.app.audit_key.pseudonym(username.trim()),
                 None,
                 "sign_in",
                 "failed:unknown_account",

@@ -41,6 +41,13 @@ impl AuditKey {
         hex::encode(self.0)
     }
 
+    /// A stand-in for text that must not be logged as it is (a user name that belongs to no one may be a
+    /// mistyped password): the same text always gives the same stand-in, so repeated attempts still show.
+    pub fn pseudonym(&self, text: &str) -> String {
+        let mac = self.mac(b"severn pseudonym v1", &[text.as_bytes()]);
+        format!("unknown:{}", hex::encode(&mac[..6]))
+    }
+
     fn mac(&self, purpose: &[u8], parts: &[&[u8]]) -> [u8; 32] {
         let mut mac = <HmacSha256 as KeyInit>::new_from_slice(&self.0).expect("any key length");
         mac.update(purpose);
