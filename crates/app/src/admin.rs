@@ -7,7 +7,7 @@
 use crate::gate::Why;
 use crate::identity::{Secret, TOTP_ISSUER, hash_password, new_totp_secret};
 use crate::staff::StaffSpec;
-use crate::{App, AppError, Result};
+use crate::{App, AppError, Result, sealed};
 use rand::Rng;
 use severn_domain::access::{Action, Actor, Denial, decide};
 use severn_domain::identity::hash_secret;
@@ -151,7 +151,8 @@ impl App {
         let now = self.now();
         let secret = new_totp_secret();
         tx.set_password_hash(id, &hash, now).await?;
-        tx.activate_totp(id, &secret.to_hex(), None, now).await?;
+        tx.activate_totp(id, &sealed::seal(&self.audit_key, &secret), None, now)
+            .await?;
         tx.end_sessions_of(id, "credentials_reset", now).await?;
         tx.commit().await?;
         let credentials = IssuedCredentials::Person {

@@ -7,7 +7,7 @@
 //! token, find the member of staff it names and start a session the same way, with no change to sessions,
 //! CSRF protection or the web pages behind sign-in.
 
-use crate::{App, AppError, Result};
+use crate::{App, AppError, Result, sealed};
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
@@ -468,7 +468,7 @@ impl Identity {
             .totp_secret
             .as_deref()
             .ok_or(SignInError::WrongStage)
-            .and_then(|hex| TotpSecret::from_hex(hex).map_err(|e| AppError::Invalid(e).into()))?;
+            .and_then(|stored| Ok(sealed::open(&self.app.audit_key, stored)?))?;
         let step = match secret.verify(code, self.now(), credential.totp_last_step) {
             Ok(step) => step,
             Err(CodeRefused::Malformed) => return Err(SignInError::Code(CodeRefused::Malformed)),
@@ -552,8 +552,12 @@ impl Identity {
         }
         let secret = new_totp_secret();
         let mut tx = self.app.db.begin().await?;
-        tx.set_pending_totp(session.staff.id, &secret.to_hex(), self.now())
-            .await?;
+        tx.set_pending_totp(
+            session.staff.id,
+            &sealed::seal(&self.app.audit_key, &secret),
+            self.now(),
+        )
+        .await?;
         tx.commit().await?;
         Ok(Enrolment {
             secret_text: secret.to_base32_grouped(),
@@ -580,7 +584,7 @@ impl Identity {
             .totp_pending_secret
             .as_deref()
             .ok_or(SignInError::WrongStage)
-            .and_then(|hex| TotpSecret::from_hex(hex).map_err(|e| AppError::Invalid(e).into()))?;
+            .and_then(|stored| Ok(sealed::open(&self.app.audit_key, stored)?))?;
         let step = match secret.verify(code, self.now(), None) {
             Ok(step) => step,
             Err(refused) => {
@@ -599,8 +603,13 @@ impl Identity {
                 return Err(SignInError::Code(refused));
             }
         };
-        tx.activate_totp(staff, &secret.to_hex(), Some(step), self.now())
-            .await?;
+        tx.activate_totp(
+            staff,
+            &sealed::seal(&self.app.audit_key, &secret),
+            Some(step),
+            self.now(),
+        )
+        .await?;
         self.promote(tx, session, client).await
     }
 
@@ -781,8 +790,13 @@ impl Identity {
                 "set a password before the authenticator".to_owned(),
             ));
         }
-        tx.activate_totp(staff, &secret.to_hex(), None, self.now())
-            .await?;
+        tx.activate_totp(
+            staff,
+            &sealed::seal(&self.app.audit_key, &secret),
+            None,
+            self.now(),
+        )
+        .await?;
         tx.commit().await?;
         Ok(secret)
     }

@@ -8,6 +8,7 @@ pub mod gate;
 pub mod identity;
 pub mod ingest;
 pub mod quality;
+mod sealed;
 pub mod sharing;
 pub mod staff;
 pub mod subjects;

@@ -358,6 +358,20 @@ async fn a_person_without_an_authenticator_enrols_one_before_going_on(db: Db) {
     assert_eq!(page.location(), "/");
     assert_eq!(browser.get(&site, "/").await.status, StatusCode::OK);
 
+    // The database holds the secret sealed, not as the authenticator app was given it.
+    let staff = site
+        .app
+        .staff_by_username("new.starter")
+        .await
+        .unwrap()
+        .unwrap();
+    let mut tx = site.app.db.begin().await.unwrap();
+    let stored = tx.credential(staff.id).await.unwrap().unwrap();
+    tx.commit().await.unwrap();
+    let stored = stored.totp_secret.unwrap();
+    assert!(stored.starts_with("v1:"), "{stored}");
+    assert!(!stored.contains(&new.to_hex()), "{stored}");
+
     // From now on the account signs in with the new authenticator.
     site.clock.advance(jiff::SignedDuration::from_secs(30));
     let mut later = Browser::at("198.51.100.7");
