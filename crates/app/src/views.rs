@@ -176,11 +176,11 @@ impl App {
                 ))
             })?;
         let mut tx = self.db.begin_page().await?;
-        let subject_id = tx
+        let known = tx
             .known_referral(&key)
             .await?
-            .map(|k| k.subject_id)
             .ok_or_else(|| AppError::NotFound(format!("no referral {key}")))?;
+        let subject_id = known.subject_id;
         let access = tx.case_access(subject_id).await?.unwrap_or_default();
         let case = OnCase {
             subject: subject_id,
@@ -196,7 +196,7 @@ impl App {
             .authorise_page(tx, actor, Action::ViewCase, &target, Some(case), why)
             .await?;
         let referral = tx
-            .referral_in_scope(&scope, &key)
+            .referral_in_scope(&scope, known.id)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("no referral {key}")))?;
         let subject = tx

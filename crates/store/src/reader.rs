@@ -266,14 +266,14 @@ impl ReadTx {
         }))
     }
 
-    fn referral(&self, source_ref: &str) -> Result<Option<ReferralRow>> {
+    fn referral(&self, id: ReferralId) -> Result<Option<ReferralRow>> {
         Ok(self
             .conn()
             .prepare_cached(&format!(
-                "SELECT {} FROM referral WHERE source_ref = $1",
+                "SELECT {} FROM referral WHERE id = $1",
                 crate::writer::REFERRAL_COLUMNS
             ))?
-            .query_row([source_ref], referral_from)
+            .query_row([id.0], referral_from)
             .optional()?)
     }
 
@@ -451,15 +451,15 @@ impl PageTx {
         }
     }
 
-    /// A referral, when the scope covers its case.
+    /// A referral found by [`PageTx::known_referral`], when the scope covers its case.
     pub async fn referral_in_scope(
         &mut self,
         scope: &Scope,
-        source_ref: &str,
+        id: ReferralId,
     ) -> Result<Option<ReferralRow>> {
         let found = match self {
-            PageTx::Sqlite(r) => r.referral(source_ref)?,
-            PageTx::Tx(tx) => tx.referral_by_source_ref(source_ref).await?,
+            PageTx::Sqlite(r) => r.referral(id)?,
+            PageTx::Tx(tx) => tx.referrals_by_id(&[id]).await?.into_iter().next(),
         };
         match found {
             Some(r) if !scope.covers(r.subject_id, r.owner_org) => Err(StoreError::OutOfScope),
