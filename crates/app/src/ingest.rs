@@ -311,17 +311,11 @@ impl<'a> Ingester<'a> {
                     })?;
                     let mut tx = writer.begin()?;
                     let written =
-                        runtime.block_on(write_batch(&mut tx, &app, &tool, &actor, &mut batch));
-                    match written {
-                        Ok(Written::Done(_)) => tx.commit()?,
-                        // The batch is rolled back; the batches before it are committed, before the batch
-                        // is written again through sqlx or the ingest stops.
-                        _ => {
-                            drop(tx);
-                            writer.commit()?;
-                        }
+                        runtime.block_on(write_batch(&mut tx, &app, &tool, &actor, &mut batch))?;
+                    if let Written::Done(_) = written {
+                        tx.commit()?;
                     }
-                    Ok::<_, crate::AppError>((written?, batch))
+                    Ok::<_, crate::AppError>((written, batch))
                 })
                 .await
                 .map_err(|e| {
@@ -346,23 +340,9 @@ impl<'a> Ingester<'a> {
         Ok(())
     }
 
-    /// Writes what is left and commits everything written.
     pub async fn finish(mut self) -> Result<IngestSummary> {
         self.flush().await?;
         self.wait_for_writer().await?;
-        if let Some(writer) = self.writer.take() {
-            tokio::task::spawn_blocking(move || {
-                writer
-                    .lock()
-                    .map_err(|_| {
-                        crate::AppError::Invalid("the SQLite writer failed earlier".to_owned())
-                    })?
-                    .commit()?;
-                Ok::<_, crate::AppError>(())
-            })
-            .await
-            .map_err(|e| crate::AppError::Invalid(format!("the ingest writer failed: {e}")))??;
-        }
         Ok(self.summary)
     }
 }

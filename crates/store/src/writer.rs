@@ -10,11 +10,11 @@ use crate::access::{AUDIT_COLUMNS, AuditRecord, sealed_entry};
 use crate::rows::*;
 use crate::tx::{FileDetailOutcome, Tx};
 use crate::{Db, Result};
-use rusqlite::{OptionalExtension, Row, params, params_from_iter};
+use rusqlite::{OptionalExtension, Row, TransactionBehavior, params, params_from_iter};
 use severn_domain::audit::{AuditEntry, AuditKey};
 use severn_domain::ids::{IdentifierId, OrgId, ReferralId, SubjectId};
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The statements one ingest batch makes. Implemented by the two transaction types only; callers use the
 /// concrete types, so whether a future is `Send` is known where it is spawned.
@@ -169,29 +169,9 @@ impl BatchStore for Tx {
 }
 
 /// One rusqlite connection to a SQLite database, for writing ingest batches.
-///
-/// Several batches share one transaction, each in a savepoint of its own: an index page that every batch
-/// changes is written to the WAL once per commit instead of once per batch. The transaction is committed
-/// after [`BATCHES_PER_COMMIT`] batches or once it has been open [`COMMIT_AFTER`], whichever comes first, and
-/// by [`SqliteWriter::commit`]. A crash loses the batches since the last commit, whole (never part of one):
-/// ingesting the same files again stores them, as it counts what was stored as duplicates.
 pub struct SqliteWriter {
     conn: rusqlite::Connection,
-    open: Option<OpenTx>,
 }
-
-/// The transaction the writer has open: when it began and how many batches it holds.
-#[derive(Debug, Clone, Copy)]
-struct OpenTx {
-    since: Instant,
-    batches: usize,
-}
-
-/// Batches per transaction, at most.
-pub const BATCHES_PER_COMMIT: usize = 8;
-/// How long a transaction stays open, at most, before the batch that ends it commits: other writers (the web
-/// application's audit entries) wait for it.
-pub const COMMIT_AFTER: Duration = Duration::from_secs(2);
 
 impl SqliteWriter {
     /// A writer on the same database file as `db`; `None` for PostgreSQL and for in-memory SQLite databases,
@@ -219,51 +199,22 @@ impl SqliteWriter {
         conn.pragma_update(None, "wal_autocheckpoint", 16384)?;
         // Every statement of the write path stays prepared.
         conn.set_prepared_statement_cache_capacity(64);
-        Ok(Some(SqliteWriter { conn, open: None }))
+        Ok(Some(SqliteWriter { conn }))
     }
 
-    /// Starts writing a batch: in the open transaction, or a new one (BEGIN IMMEDIATE, as [`Db::begin`]:
-    /// writers queue for the lock up front).
+    /// Starts a write transaction. BEGIN IMMEDIATE, as [`Db::begin`]: writers queue for the lock up front.
     pub fn begin(&mut self) -> Result<SqliteTx<'_>> {
-        if self.open.is_none() {
-            self.conn.execute_batch("BEGIN IMMEDIATE")?;
-            self.open = Some(OpenTx {
-                since: Instant::now(),
-                batches: 0,
-            });
-        }
-        self.conn.execute_batch("SAVEPOINT batch")?;
         Ok(SqliteTx {
-            tx: &self.conn,
-            open: &mut self.open,
-            done: false,
+            tx: self
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)?,
         })
     }
-
-    /// Commits the batches written since the last commit, if any.
-    pub fn commit(&mut self) -> Result<()> {
-        if self.open.take().is_some() {
-            self.conn.execute_batch("COMMIT")?;
-        }
-        Ok(())
-    }
 }
 
-/// One batch on a [`SqliteWriter`], in a savepoint: [`SqliteTx::commit`] keeps it, dropping it without rolls
-/// the batch back (and only the batch).
+/// A write transaction on a [`SqliteWriter`]; rolled back when dropped without [`SqliteTx::commit`].
 pub struct SqliteTx<'c> {
-    tx: &'c rusqlite::Connection,
-    open: &'c mut Option<OpenTx>,
-    done: bool,
-}
-
-impl Drop for SqliteTx<'_> {
-    fn drop(&mut self) {
-        if !self.done {
-            // Fails only if the connection is gone, and then so is the transaction.
-            let _ = self.tx.execute_batch("ROLLBACK TO batch; RELEASE batch");
-        }
-    }
+    tx: rusqlite::Transaction<'c>,
 }
 
 /// Rows per `IN (…)` list.
@@ -316,20 +267,8 @@ fn referral_from(r: &Row) -> rusqlite::Result<ReferralRow> {
 }
 
 impl SqliteTx<'_> {
-    /// Keeps the batch. It is durable once the transaction commits: here, when this batch is the
-    /// [`BATCHES_PER_COMMIT`]th or the transaction has been open [`COMMIT_AFTER`]; otherwise at a later batch
-    /// or [`SqliteWriter::commit`].
-    pub fn commit(mut self) -> Result<()> {
-        self.done = true;
-        self.tx.execute_batch("RELEASE batch")?;
-        if let Some(open) = self.open.as_mut() {
-            open.batches += 1;
-            if open.batches >= BATCHES_PER_COMMIT || open.since.elapsed() >= COMMIT_AFTER {
-                *self.open = None;
-                self.tx.execute_batch("COMMIT")?;
-            }
-        }
-        Ok(())
+    pub fn commit(self) -> Result<()> {
+        Ok(self.tx.commit()?)
     }
 
     /// Runs one cached statement once per row.
@@ -906,48 +845,9 @@ mod tests {
         let mut tx = writer.begin().unwrap();
         let first = tx.alloc_ids("subject", 3).await.unwrap();
         tx.commit().unwrap();
-        writer.commit().unwrap();
         // The sqlx connection sees what the writer committed.
         let mut read = file.begin().await.unwrap();
         assert_eq!(read.alloc_ids("subject", 1).await.unwrap(), first + 3);
         read.commit().await.unwrap();
-    }
-
-    /// Batches share a transaction: a batch dropped unkept is rolled back alone, kept batches become visible
-    /// (and durable) when the writer commits, and a writer closed before committing loses them whole.
-    #[tokio::test]
-    async fn batches_in_one_transaction_are_kept_or_lost_whole() {
-        let dir = tempfile::tempdir().unwrap();
-        let file = Db::connect(&format!("sqlite://{}", dir.path().join("w.db").display()))
-            .await
-            .unwrap();
-        let next_subject = |db: Db| async move {
-            let mut read = db.begin().await.unwrap();
-            let next = read.alloc_ids("subject", 0).await.unwrap();
-            read.commit().await.unwrap();
-            next
-        };
-        let start = next_subject(file.clone()).await;
-
-        let mut writer = SqliteWriter::open(&file).await.unwrap().unwrap();
-        let mut kept = writer.begin().unwrap();
-        kept.alloc_ids("subject", 3).await.unwrap();
-        kept.commit().unwrap();
-        let mut dropped = writer.begin().unwrap();
-        dropped.alloc_ids("subject", 100).await.unwrap();
-        drop(dropped);
-        let mut kept = writer.begin().unwrap();
-        kept.alloc_ids("subject", 2).await.unwrap();
-        kept.commit().unwrap();
-        writer.commit().unwrap();
-        assert_eq!(next_subject(file.clone()).await, start + 5);
-
-        // Closed before its commit: a crash at this point.
-        let mut writer = SqliteWriter::open(&file).await.unwrap().unwrap();
-        let mut kept = writer.begin().unwrap();
-        kept.alloc_ids("subject", 7).await.unwrap();
-        kept.commit().unwrap();
-        drop(writer);
-        assert_eq!(next_subject(file.clone()).await, start + 5);
     }
 }
