@@ -392,6 +392,20 @@ struct Candidate<'b> {
     files_before: usize,
 }
 
+impl Candidate<'_> {
+    /// The force whose identifiers it links on: a new version stays with the referral's owner.
+    fn owner(&self) -> Option<OrgId> {
+        match &self.known {
+            Some(known) => known.owner_org,
+            None => self.prepared.owner,
+        }
+    }
+}
+
+/// An identifier within one owner's data: the owning force and the index of the identifier's key in the
+/// batch's list of keys. Identifiers link referrals of one owner only.
+type Slot = (Option<OrgId>, u32);
+
 /// What writing a batch came to. Relinking a subject is written through sqlx only, so a batch on a
 /// [`severn_store::SqliteTx`] that needs it is rolled back and written again on a sqlx transaction: whole, in
 /// one transaction, as on PostgreSQL. Only the batches in which a value first turns out common do.
@@ -568,13 +582,14 @@ fn new_reject(r: &Rejection, now: i64) -> NewReject {
 /// The identifiers Severn links on only count once each, with the weight of their kind.
 fn evidence_of(
     report: &Report,
-    key_of: &HashMap<Identifier, String>,
-    rows: &HashMap<String, IdentifierRow>,
+    owner: Option<OrgId>,
+    key_of: &HashMap<Identifier, u32>,
+    rows: &HashMap<Slot, IdentifierRow>,
 ) -> Vec<Evidence> {
     let mut best: BTreeMap<IdentifierId, Evidence> = BTreeMap::new();
     for person in report.reported_people() {
         for identifier in &person.identifiers {
-            let Some(row) = rows.get(&key_of[identifier]) else {
+            let Some(row) = rows.get(&(owner, key_of[identifier])) else {
                 continue;
             };
             if row.placeholder || row.common {
@@ -625,29 +640,50 @@ async fn link_and_store<S: BatchStore>(
     now: i64,
 ) -> Result<Written<()>> {
     // Identifiers: read the known ones with the subjects they point at; number the new ones, which are
-    // written after linking, already pointing at their subject.
+    // written after linking, already pointing at their subject. An identifier is looked up within the data of
+    // the force that owns the referral carrying it, so one value received by two forces links each force's
+    // referrals apart.
     // Each identifier's key is worked out once: the lookups below are many per identifier.
-    let mut key_of: HashMap<Identifier, String> = HashMap::default();
-    let mut wanted: BTreeMap<String, &Identifier> = BTreeMap::new();
+    let mut key_of: HashMap<Identifier, u32> = HashMap::default();
+    let mut keys: Vec<String> = Vec::new();
+    let mut first_seen: Vec<&Identifier> = Vec::new();
+    let mut wanted: BTreeSet<Slot> = BTreeSet::new();
     for c in candidates.iter() {
+        let owner = c.owner();
         for person in &c.prepared.report.people {
             for identifier in &person.identifiers {
-                if !key_of.contains_key(identifier) {
-                    let key = identifier.key();
-                    key_of.insert(identifier.clone(), key.clone());
-                    wanted.entry(key).or_insert(identifier);
+                let k = match key_of.get(identifier) {
+                    Some(k) => *k,
+                    None => {
+                        let k = keys.len() as u32;
+                        keys.push(identifier.key());
+                        first_seen.push(identifier);
+                        key_of.insert(identifier.clone(), k);
+                        k
+                    }
+                };
+                wanted.insert((owner, k));
+            }
+        }
+    }
+    let mut rows: HashMap<Slot, IdentifierRow> = HashMap::default();
+    {
+        let index_of: HashMap<&str, u32> = keys
+            .iter()
+            .enumerate()
+            .map(|(k, key)| (key.as_str(), k as u32))
+            .collect();
+        for row in tx.identifiers_by_key(&keys).await? {
+            // Rows of other owners are other forces' identifiers.
+            if let Some(k) = index_of.get(row.key.as_str()) {
+                let slot = (row.owner_org, *k);
+                if wanted.contains(&slot) {
+                    rows.insert(slot, row);
                 }
             }
         }
     }
-    let keys: Vec<String> = wanted.keys().cloned().collect();
-    let mut rows: HashMap<String, IdentifierRow> = tx
-        .identifiers_by_key(&keys)
-        .await?
-        .into_iter()
-        .map(|r| (r.key.clone(), r))
-        .collect();
-    let known_keys: HashSet<String> = rows.keys().cloned().collect();
+    let known_slots: HashSet<Slot> = rows.keys().copied().collect();
     // Stored pointers may name subjects merged since; link against the subjects they became, and remember
     // what is stored so that only pointers that change are written.
     let stored_pointer: HashMap<IdentifierId, Option<SubjectId>> =
@@ -669,25 +705,29 @@ async fn link_and_store<S: BatchStore>(
             .map(|s| current.get(&s).map(|open| open.id).unwrap_or(s));
     }
     let stored: HashMap<SubjectId, SubjectRow> = current.into_values().map(|s| (s.id, s)).collect();
-    let unseen: Vec<(&String, &Identifier)> = wanted
+    // New identifiers are numbered in order of owner and key.
+    let mut unseen: Vec<Slot> = wanted
         .iter()
-        .filter(|(key, _)| !known_keys.contains(*key))
-        .map(|(key, identifier)| (key, *identifier))
+        .filter(|slot| !known_slots.contains(*slot))
+        .copied()
         .collect();
+    unseen.sort_by(|a, b| (a.0, &keys[a.1 as usize]).cmp(&(b.0, &keys[b.1 as usize])));
     if !unseen.is_empty() {
         let first = tx.alloc_ids("identifier", unseen.len()).await?;
-        for (i, (key, identifier)) in unseen.into_iter().enumerate() {
+        for (i, (owner, k)) in unseen.into_iter().enumerate() {
+            let identifier = first_seen[k as usize];
             rows.insert(
-                key.clone(),
+                (owner, k),
                 IdentifierRow {
                     id: IdentifierId(first + i as i64),
-                    key: key.clone(),
+                    key: keys[k as usize].clone(),
                     kind: identifier.kind.as_str().to_owned(),
                     service: identifier.service.clone(),
                     value: identifier.value.clone(),
                     placeholder: normalize::is_placeholder(identifier.kind, &identifier.value),
                     common: false,
                     subject_id: None,
+                    owner_org: owner,
                 },
             );
         }
@@ -695,17 +735,20 @@ async fn link_and_store<S: BatchStore>(
 
     // Values seen with too many distinct accounts are shared or placeholders: they stop linking, and subjects
     // they may already have joined wrongly are linked afresh without them.
+    // Counted per force, as identifiers are: a value becoming common in one force relinks no other force's
+    // subjects.
     let mut pairs = BTreeSet::new();
     for c in candidates.iter() {
+        let owner = c.owner();
         for person in c.prepared.report.reported_people() {
             let accounts: Vec<IdentifierId> = person
                 .identifiers
                 .iter()
                 .filter(|i| is_account(i.kind))
-                .filter_map(|i| rows.get(&key_of[i]).map(|r| r.id))
+                .filter_map(|i| rows.get(&(owner, key_of[i])).map(|r| r.id))
                 .collect();
             for identifier in person.identifiers.iter().filter(|i| is_watched(i.kind)) {
-                if let Some(row) = rows.get(&key_of[identifier]) {
+                if let Some(row) = rows.get(&(owner, key_of[identifier])) {
                     for account in &accounts {
                         pairs.insert((row.id, *account));
                     }
@@ -738,9 +781,9 @@ async fn link_and_store<S: BatchStore>(
         return Ok(Written::NeedsTx);
     }
     let known_common: Vec<IdentifierId> = rows
-        .values()
-        .filter(|r| known_keys.contains(&r.key) && newly_common.contains(&r.id))
-        .map(|r| r.id)
+        .iter()
+        .filter(|(slot, r)| known_slots.contains(*slot) && newly_common.contains(&r.id))
+        .map(|(_, r)| r.id)
         .collect();
     tx.mark_common(&known_common).await?;
 
@@ -765,7 +808,7 @@ async fn link_and_store<S: BatchStore>(
         separations,
     );
     for c in candidates.iter() {
-        let evidence = evidence_of(&c.prepared.report, &key_of, &rows);
+        let evidence = evidence_of(&c.prepared.report, c.owner(), &key_of, &rows);
         linker.place_anchored(c.known.as_ref().map(|k| k.subject_id), &evidence);
     }
     let outcome = linker.finish();
@@ -831,6 +874,7 @@ async fn link_and_store<S: BatchStore>(
                 ReferralId(next_referral - 1)
             }
         };
+        let owner = c.owner();
         let row = referral_row(c, referral_id, subject, tool, now);
         let target = settled.entry(subject).or_insert_with(|| {
             stored
@@ -847,7 +891,7 @@ async fn link_and_store<S: BatchStore>(
         );
         for person in &c.prepared.report.people {
             for identifier in &person.identifiers {
-                if let Some(r) = rows.get(&key_of[identifier]) {
+                if let Some(r) = rows.get(&(owner, key_of[identifier])) {
                     identifier_rows.push(ReferralIdentifierRow {
                         referral_id,
                         identifier_id: r.id,
@@ -908,9 +952,9 @@ async fn link_and_store<S: BatchStore>(
         .collect();
     let mut unseen_rows = Vec::new();
     let mut moved_pointers = Vec::new();
-    for row in rows.into_values() {
+    for (slot, row) in rows.into_iter() {
         let pointer = pointer_of.remove(&row.id);
-        if known_keys.contains(&row.key) {
+        if known_slots.contains(&slot) {
             if let Some(p) = pointer
                 && stored_pointer.get(&row.id).copied().flatten() != Some(p)
             {

@@ -9,7 +9,7 @@ use severn_domain::access::{Action, Actor, Denial, OrgKind, Role};
 use severn_domain::audit::{AuditKey, Checkpoint, Problem};
 use severn_domain::clock::FixedClock;
 use severn_domain::ids::{OrgId, SubjectId};
-use severn_domain::report::IdentifierKind;
+use severn_domain::report::{IdentifierKind, NcaDissemination};
 use severn_ingest::{DocContext, Item, parse_document};
 use severn_store::testing::execute_raw;
 use severn_store::{AuditQuery, Backend, Db};
@@ -26,6 +26,7 @@ severn_store::backend_matrix!(
     reading_the_log_is_logged,
     the_pcc_office_sees_open_work_per_force_without_personal_data,
     concurrent_reads_each_log_one_entry_in_one_unbroken_chain,
+    an_identifier_links_referrals_of_one_force_only,
 );
 
 fn operator() -> Actor {
@@ -44,6 +45,7 @@ fn app_on(db: Db) -> App {
 
 struct Region {
     force_a: OrgId,
+    force_b: OrgId,
     investigator_a: Actor,
     supervisor_a: Actor,
     investigator_b: Actor,
@@ -85,6 +87,7 @@ async fn region(app: &App) -> Region {
         .unwrap();
     Region {
         force_a,
+        force_b,
         investigator_a: staff(app, force_a, "inv.a", Role::Investigator).await,
         supervisor_a: staff(app, force_a, "sup.a", Role::Supervisor).await,
         investigator_b: staff(app, force_b, "inv.b", Role::Investigator).await,
@@ -116,6 +119,31 @@ async fn ingest_for(app: &App, force: &str, docs: &[Value]) {
     for doc in docs {
         let bytes = serde_json::to_vec(doc).unwrap();
         let parsed = parse_document(&bytes, "in/report.json", &DocContext::default()).unwrap();
+        ingester
+            .push(Item::Parsed {
+                path: "in/report.json".into(),
+                parsed,
+            })
+            .await
+            .unwrap();
+    }
+    ingester.finish().await.unwrap();
+}
+
+/// Ingests reports in one batch, each from an NCA package received by the force given beside it.
+async fn ingest_received(app: &App, docs: &[(&str, Value)]) {
+    let mut ingester = Ingester::new(app, &operator(), None).await.unwrap();
+    for (force, doc) in docs {
+        let ctx = DocContext {
+            nca: Some(NcaDissemination {
+                nca_reference: format!("NCA-{force}"),
+                disseminated_at: "2026-02-25T09:00:00Z".parse().unwrap(),
+                receiving_force: (*force).to_owned(),
+            }),
+            report_id: None,
+        };
+        let bytes = serde_json::to_vec(doc).unwrap();
+        let parsed = parse_document(&bytes, "in/report.json", &ctx).unwrap();
         ingester
             .push(Item::Parsed {
                 path: "in/report.json".into(),
@@ -595,4 +623,84 @@ async fn the_pcc_office_sees_open_work_per_force_without_personal_data(db: Db) {
         .await,
         Err(AppError::Denied(Denial::Role))
     ));
+}
+
+async fn owner_of(app: &App, subject: SubjectId) -> Option<OrgId> {
+    let mut tx = app.db.begin_read().await.unwrap();
+    let row = tx.subject(subject).await.unwrap().unwrap();
+    tx.commit().await.unwrap();
+    row.owner_org
+}
+
+/// A value two forces both receive links each force's referrals among themselves only: joining them would
+/// show one force's referral to the other and hide it from its own.
+async fn an_identifier_links_referrals_of_one_force_only(db: Db) {
+    let app = app_on(db);
+    let r = region(&app).await;
+    let shared = "pat.shared@mail.example";
+    // In separate runs, each for one force.
+    ingest_for(&app, "force-a", &[le_doc(1001, shared)]).await;
+    ingest_for(&app, "force-b", &[le_doc(2001, shared)]).await;
+    ingest_for(&app, "force-a", &[le_doc(1002, shared)]).await;
+    // In one batch, from packages received by either force.
+    ingest_received(
+        &app,
+        &[
+            ("Force B Police", le_doc(2002, shared)),
+            ("force-a", le_doc(1003, shared)),
+            ("force-b", le_doc(2003, shared)),
+        ],
+    )
+    .await;
+
+    let a = subject_of(&app, "1001").await;
+    let b = subject_of(&app, "2001").await;
+    assert_ne!(a, b, "the forces' referrals are two subjects");
+    for reference in ["1002", "1003"] {
+        assert_eq!(
+            subject_of(&app, reference).await,
+            a,
+            "{reference} is force A's"
+        );
+    }
+    for reference in ["2002", "2003"] {
+        assert_eq!(
+            subject_of(&app, reference).await,
+            b,
+            "{reference} is force B's"
+        );
+    }
+    assert_eq!(owner_of(&app, a).await, Some(r.force_a));
+    assert_eq!(owner_of(&app, b).await, Some(r.force_b));
+
+    // Each force sees its own referrals, and only those.
+    let queue_b = app.queue(&r.investigator_b, 50).await.unwrap();
+    assert_eq!(
+        queue_b.iter().map(|e| e.subject).collect::<Vec<_>>(),
+        vec![b]
+    );
+    let seen_by_b = app
+        .referral(&r.investigator_b, "2001", Why::default())
+        .await
+        .unwrap();
+    assert_eq!(seen_by_b.subject.referrals.len(), 3);
+    assert!(matches!(
+        app.referral(&r.investigator_a, "2001", Why::default())
+            .await,
+        Err(AppError::Denied(Denial::OtherForce))
+    ));
+    let seen_by_a = app
+        .referral(&r.investigator_a, "1001", Why::default())
+        .await
+        .unwrap();
+    assert_eq!(seen_by_a.subject.referrals.len(), 3);
+    assert!(
+        seen_by_a
+            .subject
+            .referrals
+            .iter()
+            .all(|r| r.starts_with("ncmec:100")),
+        "{:?}",
+        seen_by_a.subject.referrals
+    );
 }

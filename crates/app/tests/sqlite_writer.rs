@@ -1,11 +1,12 @@
 //! The SQLite ingest writer (rusqlite, prepared statements) stores exactly what the sqlx path stores: the same
 //! synthetic stream ingested both ways, in small batches so that duplicates, new versions, file details for
 //! earlier batches, merges and values turning common all cross batch boundaries, gives identical tables,
-//! audit chain included.
+//! audit chain included. The packages go to two forces and the partner rows to neither, so identifiers of three
+//! owners are kept apart both ways.
 
 use severn_app::App;
 use severn_app::ingest::Ingester;
-use severn_domain::access::Actor;
+use severn_domain::access::{Actor, OrgKind};
 use severn_domain::audit::AuditKey;
 use severn_domain::clock::FixedClock;
 use severn_store::Db;
@@ -28,6 +29,8 @@ const TABLES: &[&str] = &[
     "audit_head",
 ];
 
+const FORCES: [(&str, &str); 2] = [("fa", "Force A"), ("fb", "Force B")];
+
 async fn ingest(corpus: &Path, db_path: &Path, sqlite_writer: bool) {
     let db = Db::connect(&format!("sqlite://{}", db_path.display()))
         .await
@@ -40,6 +43,11 @@ async fn ingest(corpus: &Path, db_path: &Path, sqlite_writer: bool) {
     let actor = Actor::Operator {
         name: "tester".into(),
     };
+    for (code, name) in FORCES {
+        app.create_org(&actor, code, name, OrgKind::Force)
+            .await
+            .unwrap();
+    }
     let mut ingester = Ingester::new(&app, &actor, None)
         .await
         .unwrap()
@@ -93,11 +101,23 @@ fn dump(db_path: &Path) -> Vec<(String, Vec<String>)> {
 async fn sqlite_writer_stores_what_the_sqlx_path_stores() {
     let dir = tempfile::tempdir().unwrap();
     let corpus = dir.path().join("corpus");
-    severn_synth::write_corpus(&severn_synth::SynthOptions::new(11, 3000, &corpus)).unwrap();
+    let mut options = severn_synth::SynthOptions::new(11, 3000, &corpus);
+    options.forces = FORCES.iter().map(|(_, name)| name.to_string()).collect();
+    severn_synth::write_corpus(&options).unwrap();
     let raw = dir.path().join("raw.db");
     let sqlx = dir.path().join("sqlx.db");
     ingest(&corpus, &raw, true).await;
     ingest(&corpus, &sqlx, false).await;
+
+    let owners: i64 = rusqlite::Connection::open(&raw)
+        .unwrap()
+        .query_row(
+            "SELECT COUNT(DISTINCT IFNULL(owner_org, 0)) FROM identifier",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(owners, 3, "identifiers of both forces and of no force");
 
     let (raw, sqlx) = (dump(&raw), dump(&sqlx));
     let count = |dump: &[(String, Vec<String>)], table: &str| {

@@ -41,7 +41,7 @@ pub(crate) mod sql {
          FROM referral r JOIN subject_link l ON l.referral_id = r.id JOIN identifier i ON i.id = l.identifier_id \
          WHERE r.subject_id = $1 ORDER BY r.subject_id, r.id, l.weight DESC, i.kind, i.value";
     pub const IDENTIFIERS_OF_REFERRAL: &str = "SELECT ri.referral_id, i.id, i.key, i.kind, i.service, i.value, \
-         i.placeholder, i.common, i.subject_id, ri.role FROM referral_identifier ri \
+         i.placeholder, i.common, i.subject_id, i.owner_org, ri.role FROM referral_identifier ri \
          JOIN identifier i ON i.id = ri.identifier_id WHERE ri.referral_id = $1 ORDER BY ri.referral_id, i.kind, i.value";
     pub const ASSESSMENTS_OF_SUBJECT: &str = "SELECT id, subject_id, tool_id, tool_version, answers, outcome, band, \
          assessor, assessed_at, override_band, override_rationale, override_by, rescored_from \
@@ -236,6 +236,7 @@ impl ReadTx {
                     content_sha256: r.get(2)?,
                     version: r.get(3)?,
                     subject_id: SubjectId(r.get(4)?),
+                    owner_org: r.get::<_, Option<i64>>(5)?.map(OrgId),
                 })
             })
             .optional()?)
@@ -313,8 +314,9 @@ impl ReadTx {
                     placeholder: r.get(6)?,
                     common: r.get(7)?,
                     subject_id: r.get::<_, Option<i64>>(8)?.map(SubjectId),
+                    owner_org: r.get::<_, Option<i64>>(9)?.map(OrgId),
                 },
-                r.get(9)?,
+                r.get(10)?,
             ))
         })
     }

@@ -11,6 +11,7 @@ pub struct KnownReferral {
     pub content_sha256: String,
     pub version: i32,
     pub subject_id: SubjectId,
+    pub owner_org: Option<OrgId>,
 }
 
 /// An identifier as stored, with the subject that currently carries it.
@@ -24,6 +25,8 @@ pub struct IdentifierRow {
     pub placeholder: bool,
     pub common: bool,
     pub subject_id: Option<SubjectId>,
+    /// The force that owns the referrals carrying it: an identifier links only referrals of one owner.
+    pub owner_org: Option<OrgId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -124,6 +124,7 @@ where
         placeholder: row.try_get(at + 5)?,
         common: row.try_get(at + 6)?,
         subject_id: row.try_get::<Option<i64>, _>(at + 7)?.map(SubjectId),
+        owner_org: row.try_get::<Option<i64>, _>(at + 8)?.map(OrgId),
     })
 }
 
@@ -203,7 +204,7 @@ impl Tx {
         for chunk in source_refs.chunks(CHUNK) {
             on!(self, conn => {
                 let mut q = QueryBuilder::new(
-                    "SELECT id, source_ref, content_sha256, version, subject_id FROM referral WHERE source_ref IN (",
+                    "SELECT id, source_ref, content_sha256, version, subject_id, owner_org FROM referral WHERE source_ref IN (",
                 );
                 push_list(&mut q, chunk.iter().map(|r| r.as_str()));
                 q.push(")");
@@ -214,6 +215,7 @@ impl Tx {
                         content_sha256: row.try_get(2)?,
                         version: row.try_get(3)?,
                         subject_id: SubjectId(row.try_get(4)?),
+                        owner_org: row.try_get::<Option<i64>, _>(5)?.map(OrgId),
                     });
                 }
             })
@@ -226,7 +228,7 @@ impl Tx {
         for chunk in rows.chunks(CHUNK) {
             on!(self, conn => {
                 let mut q = QueryBuilder::new(
-                    "INSERT INTO identifier (id, key, kind, service, value, placeholder, common, subject_id) ",
+                    "INSERT INTO identifier (id, key, kind, service, value, placeholder, common, subject_id, owner_org) ",
                 );
                 q.push_values(chunk, |mut b, r| {
                     b.push_bind(r.id.0)
@@ -236,7 +238,8 @@ impl Tx {
                         .push_bind(r.value.as_str())
                         .push_bind(r.placeholder)
                         .push_bind(r.common)
-                        .push_bind(r.subject_id.map(|s| s.0));
+                        .push_bind(r.subject_id.map(|s| s.0))
+                        .push_bind(r.owner_org.map(|o| o.0));
                 });
                 q.build().execute(&mut *conn).await?;
             })
@@ -244,12 +247,13 @@ impl Tx {
         Ok(())
     }
 
+    /// The identifiers with these keys, of every owner: one row per key and owning force.
     pub async fn identifiers_by_key(&mut self, keys: &[String]) -> Result<Vec<IdentifierRow>> {
         let mut rows = Vec::new();
         for chunk in keys.chunks(CHUNK) {
             on!(self, conn => {
                 let mut q = QueryBuilder::new(
-                    "SELECT id, key, kind, service, value, placeholder, common, subject_id FROM identifier WHERE key IN (",
+                    "SELECT id, key, kind, service, value, placeholder, common, subject_id, owner_org FROM identifier WHERE key IN (",
                 );
                 push_list(&mut q, chunk.iter().map(|k| k.as_str()));
                 q.push(")");
@@ -718,13 +722,13 @@ impl Tx {
         for chunk in referrals.chunks(CHUNK) {
             on!(self, conn => {
                 let mut q = QueryBuilder::new(
-                    "SELECT ri.referral_id, i.id, i.key, i.kind, i.service, i.value, i.placeholder, i.common, i.subject_id, ri.role \
+                    "SELECT ri.referral_id, i.id, i.key, i.kind, i.service, i.value, i.placeholder, i.common, i.subject_id, i.owner_org, ri.role \
                      FROM referral_identifier ri JOIN identifier i ON i.id = ri.identifier_id WHERE ri.referral_id IN (",
                 );
                 push_list(&mut q, chunk.iter().map(|id| id.0));
                 q.push(") ORDER BY ri.referral_id, i.kind, i.value");
                 for row in q.build().fetch_all(&mut *conn).await? {
-                    rows.push((ReferralId(row.try_get(0)?), identifier_from(&row, 1)?, row.try_get(9)?));
+                    rows.push((ReferralId(row.try_get(0)?), identifier_from(&row, 1)?, row.try_get(10)?));
                 }
             })
         }

@@ -435,7 +435,7 @@ impl BatchStore for SqliteTx<'_> {
 
     async fn known_referrals(&mut self, source_refs: &[String]) -> Result<Vec<KnownReferral>> {
         let mut stmt = self.tx.prepare_cached(
-            "SELECT id, source_ref, content_sha256, version, subject_id FROM referral WHERE source_ref = ?1",
+            "SELECT id, source_ref, content_sha256, version, subject_id, owner_org FROM referral WHERE source_ref = ?1",
         )?;
         let mut found = Vec::new();
         for source_ref in source_refs {
@@ -447,6 +447,7 @@ impl BatchStore for SqliteTx<'_> {
                         content_sha256: r.get(2)?,
                         version: r.get(3)?,
                         subject_id: SubjectId(r.get(4)?),
+                        owner_org: r.get::<_, Option<i64>>(5)?.map(OrgId),
                     })
                 })
                 .optional()?;
@@ -457,33 +458,35 @@ impl BatchStore for SqliteTx<'_> {
 
     async fn identifiers_by_key(&mut self, keys: &[String]) -> Result<Vec<IdentifierRow>> {
         let mut stmt = self.tx.prepare_cached(
-            "SELECT id, key, kind, service, value, placeholder, common, subject_id FROM identifier WHERE key = ?1",
+            "SELECT id, key, kind, service, value, placeholder, common, subject_id, owner_org FROM identifier \
+             WHERE key = ?1",
         )?;
         let mut rows = Vec::new();
         for key in keys {
-            let row = stmt
-                .query_row([key], |r| {
-                    Ok(IdentifierRow {
-                        id: IdentifierId(r.get(0)?),
-                        key: r.get(1)?,
-                        kind: r.get(2)?,
-                        service: r.get(3)?,
-                        value: r.get(4)?,
-                        placeholder: r.get(5)?,
-                        common: r.get(6)?,
-                        subject_id: r.get::<_, Option<i64>>(7)?.map(SubjectId),
-                    })
+            // One row per owning force.
+            for row in stmt.query_map([key], |r| {
+                Ok(IdentifierRow {
+                    id: IdentifierId(r.get(0)?),
+                    key: r.get(1)?,
+                    kind: r.get(2)?,
+                    service: r.get(3)?,
+                    value: r.get(4)?,
+                    placeholder: r.get(5)?,
+                    common: r.get(6)?,
+                    subject_id: r.get::<_, Option<i64>>(7)?.map(SubjectId),
+                    owner_org: r.get::<_, Option<i64>>(8)?.map(OrgId),
                 })
-                .optional()?;
-            rows.extend(row);
+            })? {
+                rows.push(row?);
+            }
         }
         Ok(rows)
     }
 
     async fn insert_identifiers(&mut self, rows: &[IdentifierRow]) -> Result<()> {
         self.execute_each(
-            "INSERT INTO identifier (id, key, kind, service, value, placeholder, common, subject_id) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            "INSERT INTO identifier (id, key, kind, service, value, placeholder, common, subject_id, owner_org) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             rows,
             |stmt, r| {
                 stmt.execute(params![
@@ -494,7 +497,8 @@ impl BatchStore for SqliteTx<'_> {
                     r.value,
                     r.placeholder,
                     r.common,
-                    r.subject_id.map(|s| s.0)
+                    r.subject_id.map(|s| s.0),
+                    r.owner_org.map(|o| o.0)
                 ])
             },
         )

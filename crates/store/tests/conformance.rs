@@ -3,7 +3,7 @@
 //! `postgres://postgres@127.0.0.1:5432/postgres`); the PostgreSQL tests fail when it is unreachable.
 
 use severn_domain::audit::AuditKey;
-use severn_domain::ids::{IdentifierId, ReferralId, SubjectId};
+use severn_domain::ids::{IdentifierId, OrgId, ReferralId, SubjectId};
 use severn_store::testing::url_of;
 use severn_store::{
     AssessmentRow, Counts, Db, DecisionRow, FileDetailOutcome, FileDetailRow, IdentifierOnReferral,
@@ -126,6 +126,7 @@ fn identifier(
         placeholder: false,
         common: false,
         subject_id: subject.map(SubjectId),
+        owner_org: None,
     }
 }
 
@@ -363,6 +364,7 @@ async fn referrals_roundtrip_with_optional_fields_and_unicode(db: Db) {
                 content_sha256: full.content_sha256.clone(),
                 version: 1,
                 subject_id: SubjectId(1),
+                owner_org: None,
             },
             KnownReferral {
                 id: bare.id,
@@ -370,6 +372,7 @@ async fn referrals_roundtrip_with_optional_fields_and_unicode(db: Db) {
                 content_sha256: bare.content_sha256.clone(),
                 version: 1,
                 subject_id: SubjectId(2),
+                owner_org: None,
             },
         ]
     );
@@ -545,8 +548,31 @@ async fn identifiers_roundtrip_point_and_turn_common(db: Db) {
     );
     tx.commit().await.unwrap();
 
-    // A key is stored once.
+    // A key is stored once per owning force (no force counting as one): another force's row is beside it.
     let mut tx = db.begin().await.unwrap();
+    let elsewhere = IdentifierRow {
+        id: IdentifierId(998),
+        owner_org: Some(OrgId(7)),
+        ..account.clone()
+    };
+    tx.insert_identifiers(std::slice::from_ref(&elsewhere))
+        .await
+        .unwrap();
+    let mut both = tx
+        .identifiers_by_key(std::slice::from_ref(&account.key))
+        .await
+        .unwrap();
+    both.sort_by_key(|r| r.id);
+    assert_eq!(
+        both,
+        vec![
+            IdentifierRow {
+                subject_id: Some(SubjectId(3)),
+                ..account.clone()
+            },
+            elsewhere
+        ]
+    );
     let twin = IdentifierRow {
         id: IdentifierId(999),
         ..account.clone()
