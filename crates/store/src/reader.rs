@@ -29,7 +29,7 @@ pub(crate) mod sql {
     pub const STAFF_BY_ID: &str = "SELECT s.id, s.org_id, o.kind, s.team_id, s.username, s.display_name, \
          s.kind, s.active, s.created_at, (SELECT string_agg(role, ',') FROM staff_role r WHERE r.staff_id = s.id) \
          FROM staff s JOIN org o ON o.id = s.org_id WHERE s.id = $1";
-    pub const KNOWN_REFERRAL: &str = "SELECT id, source_ref, content_sha256, version, subject_id FROM referral WHERE source_ref = $1";
+    pub const KNOWN_REFERRAL: &str = "SELECT id, source_ref, content_sha256, version, subject_id, owner_org FROM referral WHERE source_ref = $1";
     pub const CASE_OWNER: &str = "SELECT owner_org, restricted FROM subject WHERE id = $1";
     pub const CASE_SHARES: &str =
         "SELECT staff_id FROM case_share WHERE subject_id = $1 ORDER BY staff_id";
