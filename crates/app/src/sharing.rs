@@ -2,7 +2,7 @@
 //! restricted, and what the person looking may do about that. One authorised, logged view.
 
 use crate::gate::{OnCase, Why};
-use crate::views::SubjectSummary;
+use crate::views::{SubjectSummary, band_label};
 use crate::{App, AppError, Result};
 use serde::Serialize;
 use severn_domain::access::{Action, Actor, decide};
@@ -35,11 +35,22 @@ pub struct Sharing {
     pub restricted_to: Option<Vec<NamedPerson>>,
 }
 
+/// One dated event in a case's history.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct TimelineEvent {
+    /// Unix seconds.
+    pub at: i64,
+    pub what: String,
+}
+
 /// A subject with its sharing, and what the viewer may change.
 #[derive(Debug, Clone, Serialize)]
 pub struct SubjectDetail {
     pub summary: SubjectSummary,
     pub sharing: Sharing,
+    /// What happened to the case, oldest first: referrals received, the clock's start, assessments and
+    /// overrides, merges and splits, shares, and the deadline.
+    pub timeline: Vec<TimelineEvent>,
     /// Whether the viewer may share this case (the policy, on this case).
     pub may_share: bool,
     /// Whether the viewer may restrict this case or lift its restriction.
@@ -79,7 +90,71 @@ impl App {
             .ok_or_else(|| AppError::NotFound(format!("no subject {id}")))?;
         let members = tx.referrals_of_subjects(&[id]).await?;
         let (shares, named) = tx.case_sharing(id).await?;
+        let assessments = tx.assessments_of_subject(id).await?;
+        let decisions = tx.decisions_of_subject(id).await?;
         tx.commit().await?;
+        let mut timeline: Vec<TimelineEvent> = members
+            .iter()
+            .map(|r| TimelineEvent {
+                at: r.received_at,
+                what: format!("Referral {} received from {}", r.source_ref, r.source),
+            })
+            .collect();
+        timeline.push(TimelineEvent {
+            at: subject.clock_start_at,
+            what: "The clock started".to_owned(),
+        });
+        for a in &assessments {
+            timeline.push(TimelineEvent {
+                at: a.assessed_at,
+                what: format!(
+                    "Assessed {} by {} ({} {})",
+                    band_label(&a.band),
+                    a.assessor,
+                    a.tool_id,
+                    a.tool_version
+                ),
+            });
+            if let (Some(band), Some(by)) = (&a.override_band, &a.override_by) {
+                timeline.push(TimelineEvent {
+                    at: a.assessed_at,
+                    what: format!(
+                        "Band overridden to {} by {}: {}",
+                        band_label(band),
+                        by,
+                        a.override_rationale.as_deref().unwrap_or("")
+                    ),
+                });
+            }
+        }
+        for d in &decisions {
+            timeline.push(TimelineEvent {
+                at: d.decided_at,
+                what: format!(
+                    "{} (subjects {} and {}) by {}: {}",
+                    capitalised(&d.kind),
+                    d.subject_id,
+                    d.other_subject_id,
+                    d.actor,
+                    d.rationale
+                ),
+            });
+        }
+        for s in &shares {
+            timeline.push(TimelineEvent {
+                at: s.shared_at,
+                what: format!(
+                    "Shared with {} ({}) by {}: {}",
+                    s.username, s.org_name, s.shared_by, s.reason
+                ),
+            });
+        }
+        timeline.push(TimelineEvent {
+            at: subject.due_at,
+            what: "Due: the end of the timescale for its band".to_owned(),
+        });
+        // Stable: events at the same second keep the order above (a referral before the clock it starts).
+        timeline.sort_by_key(|e| e.at);
         Ok(SubjectDetail {
             summary: self.summarise(
                 &subject,
@@ -107,8 +182,17 @@ impl App {
                         .collect()
                 }),
             },
+            timeline,
             may_share: decide(actor, Action::Share, Some(&access)).is_ok(),
             may_restrict: decide(actor, Action::Restrict, Some(&access)).is_ok(),
         })
     }
+}
+
+fn capitalised(word: &str) -> String {
+    let mut chars = word.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }

@@ -20,7 +20,7 @@ fn rfc3339(seconds: i64) -> String {
         .unwrap_or_else(|_| seconds.to_string())
 }
 
-fn band_label(band: &str) -> String {
+pub(crate) fn band_label(band: &str) -> String {
     Band::parse(band)
         .map(|b| b.label().to_owned())
         .unwrap_or_else(|| band.to_owned())

@@ -201,6 +201,7 @@ struct SubjectPage<'a> {
     restricted_to: Option<Vec<String>>,
     may_share: bool,
     may_restrict: bool,
+    timeline: Vec<(String, String)>,
 }
 
 pub async fn subject(
@@ -243,6 +244,11 @@ pub async fn subject(
                 }),
                 may_share: detail.may_share,
                 may_restrict: detail.may_restrict,
+                timeline: detail
+                    .timeline
+                    .into_iter()
+                    .map(|e| (when(e.at), e.what))
+                    .collect(),
             },
         ),
         Err(e) => justify_or_fail(e, &signed_in.user, &format!("/subjects/{id}")),

@@ -239,6 +239,19 @@ async fn merging_needs_the_csrf_token_and_a_rationale(db: Db) {
         .await;
     assert_eq!(merged.status, StatusCode::SEE_OTHER, "{}", merged.body);
     assert_eq!(subjects_on(&browser.get(&site, "/queue").await).len(), 1);
+
+    // The kept subject's timeline tells its story in order: both referrals, the clock, the merge, the deadline.
+    let page = browser.get(&site, &format!("/subjects/{kept}")).await;
+    let timeline = &page.body[page.body.find("<h2>Timeline</h2>").expect("a timeline")..];
+    let at = |text: &str| {
+        timeline
+            .find(text)
+            .unwrap_or_else(|| panic!("{text:?} in the timeline:\n{timeline}"))
+    };
+    assert!(at("Referral ncmec:9001 received") < at("The clock started"));
+    assert!(at("Referral ncmec:9002 received") < at("Merge (subjects"));
+    assert!(at("Merge (subjects") < at("Due: the end of the timescale"));
+    assert!(timeline.contains("by s.sup: Same person: same phone in both"));
 }
 
 async fn the_api_answers_the_same_questions_in_json(db: Db) {
