@@ -12,14 +12,15 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use severn_app::gate::Why;
 use severn_app::staff::{ForceWork, SearchHit};
 use severn_app::views::{QueueEntry, ReferralView, SubjectSummary};
 use severn_domain::access::Actor;
 use severn_domain::audit::AuditEntry;
 use severn_domain::ids::SubjectId;
-use severn_store::SubjectRow;
+use severn_domain::risk::{Answers, Outcome};
+use severn_store::{AssessmentRow, SubjectRow};
 
 type ApiResult<T> = Result<Json<T>, ApiError>;
 
@@ -122,6 +123,54 @@ pub async fn merge(
         )
         .await?;
     Ok(Json(kept.into()))
+}
+
+#[derive(Deserialize)]
+pub struct AssessRequest {
+    /// Question id → answer: a number for a count question, otherwise the option's value (`yes`, `no`, ...).
+    answers: Answers,
+}
+
+/// Assesses a subject with the active risk tool: the saved assessment, with its band and what moved it.
+pub async fn assess(
+    State(state): State<WebState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<i64>,
+    posted: Result<Json<AssessRequest>, JsonRejection>,
+) -> ApiResult<AssessmentRow> {
+    let request = body(posted)?;
+    Ok(Json(
+        state
+            .app
+            .assess(SubjectId(id), request.answers, &actor)
+            .await?,
+    ))
+}
+
+#[derive(Serialize)]
+pub struct AssessmentPreviewView {
+    /// The subject's band now.
+    band_now: Option<&'static str>,
+    /// The band, points and contributions the answers would give; nothing is saved.
+    outcome: Outcome,
+}
+
+/// What the answers would do to a subject's band, without saving them (logged as a view of the case).
+pub async fn preview_assessment(
+    State(state): State<WebState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<i64>,
+    posted: Result<Json<AssessRequest>, JsonRejection>,
+) -> ApiResult<AssessmentPreviewView> {
+    let request = body(posted)?;
+    let preview = state
+        .app
+        .preview_assessment(SubjectId(id), &request.answers, &actor)
+        .await?;
+    Ok(Json(AssessmentPreviewView {
+        band_now: preview.band_now.map(|b| b.as_str()),
+        outcome: preview.outcome,
+    }))
 }
 
 #[derive(Deserialize)]

@@ -92,6 +92,11 @@ pub fn router(state: WebState) -> Router {
         .route("/api/subjects/{id}", get(api::subject))
         .route("/api/subjects/{id}/merge", post(api::merge))
         .route("/api/subjects/{id}/split", post(api::split))
+        .route("/api/subjects/{id}/assess", post(api::assess))
+        .route(
+            "/api/subjects/{id}/assess/preview",
+            post(api::preview_assessment),
+        )
         .route("/api/subjects/{id}/share", post(api::share))
         .route("/api/subjects/{id}/restrict", post(api::restrict))
         .route("/api/search", get(api::search))

@@ -295,6 +295,45 @@ async fn the_api_answers_the_same_questions_in_json(db: Db) {
     let merged: serde_json::Value = serde_json::from_str(&merged.body).unwrap();
     assert_eq!(merged["subject"], subjects[0]);
 
+    // Assessing: a preview saves nothing; an assessment is saved with the answers' contributions.
+    let answers = json!({ "answers": { "prev_prison": "yes", "prev_sexual_offence_count": 3 } });
+    let post = |path: String| {
+        axum::http::Request::post(path)
+            .header(header::CONTENT_TYPE, "application/json")
+            .header("x-csrf-token", &csrf)
+            .body(axum::body::Body::from(answers.to_string()))
+            .unwrap()
+    };
+    let preview = browser
+        .send(
+            &site,
+            post(format!("/api/subjects/{}/assess/preview", subjects[0])),
+        )
+        .await;
+    assert_eq!(preview.status, StatusCode::OK, "{}", preview.body);
+    let preview: serde_json::Value = serde_json::from_str(&preview.body).unwrap();
+    assert!(preview["band_now"].is_string(), "{preview}");
+    let previewed_band = preview["outcome"]["band"].clone();
+    let assessments = |body: &str| {
+        let referral: serde_json::Value = serde_json::from_str(body).unwrap();
+        referral["assessments"].as_array().unwrap().len()
+    };
+    let referral = browser.get(&site, "/api/referrals/9002").await;
+    assert_eq!(assessments(&referral.body), 0, "the preview saved nothing");
+    let saved = browser
+        .send(&site, post(format!("/api/subjects/{}/assess", subjects[0])))
+        .await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+    let saved: serde_json::Value = serde_json::from_str(&saved.body).unwrap();
+    assert_eq!(saved["subject_id"], subjects[0]);
+    assert_eq!(
+        saved["band"], previewed_band,
+        "the preview showed what was saved"
+    );
+    assert!(saved["answers"].as_str().unwrap().contains("prev_prison"));
+    let referral = browser.get(&site, "/api/referrals/9002").await;
+    assert_eq!(assessments(&referral.body), 1);
+
     // A malformed body is refused in plain words.
     let page = browser
         .send(

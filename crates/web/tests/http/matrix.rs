@@ -94,6 +94,22 @@ fn routes(subject: &str, targets: &Targets, who: &str) -> Vec<Route> {
         )
     });
     all.push(Route {
+        send: Send::Json(json!({ "answers": { "prev_prison": "yes" } })),
+        ..route(
+            format!("/api/subjects/{subject}/assess/preview"),
+            Action::ViewCase,
+            true,
+        )
+    });
+    all.push(Route {
+        send: Send::Json(json!({ "answers": { "prev_prison": "yes" } })),
+        ..route(
+            format!("/api/subjects/{subject}/assess"),
+            Action::Assess,
+            true,
+        )
+    });
+    all.push(Route {
         send: form(&[("with", "share.target"), ("reason", "Joint operation")]),
         allowed: StatusCode::SEE_OTHER,
         ..route(format!("/subjects/{subject}/share"), Action::Share, true)
