@@ -3,6 +3,7 @@
 //! A [`Scope`] is what reading personal data needs. Only [`Tx::audit_allowed`] makes one, after writing the
 //! audit entry in the same transaction: no scope, no read; no audit entry, no scope.
 
+use crate::reader::sql;
 use crate::tx::on;
 use crate::{Result, StoreError, Tx};
 use severn_domain::access::{Actor, CaseAccess, OrgKind, Role};
@@ -370,7 +371,7 @@ impl Tx {
     /// `None` when there is no such subject.
     pub async fn case_access(&mut self, subject: SubjectId) -> Result<Option<CaseAccess>> {
         on!(self, conn => {
-            let Some(row) = sqlx::query("SELECT owner_org, restricted FROM subject WHERE id = $1")
+            let Some(row) = sqlx::query(sql::CASE_OWNER)
                 .bind(subject.0)
                 .fetch_optional(&mut *conn)
                 .await?
@@ -379,14 +380,12 @@ impl Tx {
             };
             let owner: Option<i64> = row.try_get(0)?;
             let restricted: bool = row.try_get(1)?;
-            let shared: Vec<i64> = sqlx::query_scalar("SELECT staff_id FROM case_share WHERE subject_id = $1 ORDER BY staff_id")
+            let shared: Vec<i64> = sqlx::query_scalar(sql::CASE_SHARES)
                 .bind(subject.0)
                 .fetch_all(&mut *conn)
                 .await?;
             let restricted_to = if restricted {
-                let named: Vec<i64> = sqlx::query_scalar(
-                    "SELECT staff_id FROM case_restriction WHERE subject_id = $1 ORDER BY staff_id",
-                )
+                let named: Vec<i64> = sqlx::query_scalar(sql::CASE_RESTRICTED_TO)
                 .bind(subject.0)
                 .fetch_all(&mut *conn)
                 .await?;

@@ -22,7 +22,8 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// The statements, in SQLite's dialect with `$n` parameters (numbered in order, as rusqlite binds them).
+/// The statements, in SQL both backends run, with `$n` parameters (numbered in order, as rusqlite binds them);
+/// the sqlx queries of `Tx` use the same text where they ask the same question.
 pub(crate) mod sql {
     pub const SESSION_BY_TOKEN_HASH: &str = "SELECT id, staff_id, stage, provider, csrf_token, created_at, \
          last_seen_at, address, user_agent, ended_at, end_reason FROM session WHERE token_hash = $1";

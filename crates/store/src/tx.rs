@@ -2,6 +2,7 @@
 
 use crate::access::Scope;
 use crate::appender::Deferred;
+use crate::reader::sql;
 use crate::rows::*;
 use crate::{Result, StoreError};
 use severn_domain::ids::{IdentifierId, OrgId, ReferralId, SubjectId};
@@ -566,10 +567,7 @@ impl Tx {
     /// Earlier versions of a referral, oldest first: (version, sha256, received_at).
     pub async fn referral_versions(&mut self, id: ReferralId) -> Result<Vec<(i32, String, i64)>> {
         on!(self, conn => {
-            let rows = sqlx::query(
-                "SELECT version, content_sha256, received_at FROM referral_version WHERE referral_id = $1 \
-                 ORDER BY version",
-            )
+            let rows = sqlx::query(sql::REFERRAL_VERSIONS)
             .bind(id.0)
             .fetch_all(&mut *conn)
             .await?;
@@ -674,7 +672,7 @@ impl Tx {
     /// The source references of a subject's referrals, in arrival order: the light form for pages.
     pub async fn referral_refs_of_subject(&mut self, subject: SubjectId) -> Result<Vec<String>> {
         on!(self, conn => {
-            Ok(sqlx::query_scalar("SELECT source_ref FROM referral WHERE subject_id = $1 ORDER BY id")
+            Ok(sqlx::query_scalar(sql::REFERRAL_REFS_OF_SUBJECT)
                 .bind(subject.0)
                 .fetch_all(&mut *conn)
                 .await?)
@@ -988,10 +986,7 @@ impl Tx {
     /// Decisions that concern these subjects, oldest first.
     pub async fn decisions_of_subject(&mut self, subject: SubjectId) -> Result<Vec<DecisionRow>> {
         on!(self, conn => {
-            let rows = sqlx::query(
-                "SELECT id, kind, subject_id, other_subject_id, referrals, rationale, actor, decided_at \
-                 FROM subject_decision WHERE subject_id = $1 OR other_subject_id = $1 ORDER BY id",
-            )
+            let rows = sqlx::query(sql::DECISIONS_OF_SUBJECT)
             .bind(subject.0)
             .fetch_all(&mut *conn)
             .await?;
