@@ -137,6 +137,8 @@ pub struct Ingester<'a> {
     batch: Batch,
     /// The last report pushed, held back until the file details that follow it have been attached.
     pending: Option<(String, Report)>,
+    /// Copies of reports and file details that wait for the batch being gathered to be written.
+    deferred: Vec<Item>,
     writing: Option<tokio::task::JoinHandle<Result<IngestSummary>>>,
     /// On SQLite, the connection batches are written on (see [`SqliteWriter`]).
     writer: Option<Arc<Mutex<SqliteWriter>>>,
@@ -201,6 +203,7 @@ impl<'a> Ingester<'a> {
             tool,
             batch: Batch::default(),
             pending: None,
+            deferred: Vec::new(),
             writing: None,
             writer,
             batch_size: DEFAULT_BATCH_SIZE,
@@ -233,27 +236,46 @@ impl<'a> Ingester<'a> {
     }
 
     pub async fn push(&mut self, item: Item) -> Result<()> {
+        if let Some(item) = self.admit(item) {
+            self.deferred.push(item);
+        }
+        if self.batch.len() >= self.batch_size || self.deferred.len() >= self.batch_size {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
+    /// Puts an item in the batch being gathered, or gives it back when it is a second copy of a report or
+    /// of a file's details already there: a copy must see the first one stored to be told apart, so it waits
+    /// for the next batch. Waiting, rather than writing the batch early, keeps batches full: re-sent reports
+    /// are common, and each early write was a commit of a few hundred documents.
+    fn admit(&mut self, item: Item) -> Option<Item> {
         match item {
             Item::Parsed {
                 parsed: Parsed::Report(report),
-                ..
+                path,
             } => {
                 self.settle_pending();
                 let key = report.source_ref.as_key();
-                // A second copy of one report in a batch must see the first one stored to be told apart.
                 if self.batch.refs.contains(&key) {
-                    self.flush().await?;
+                    return Some(Item::Parsed {
+                        parsed: Parsed::Report(report),
+                        path,
+                    });
                 }
                 self.batch.refs.insert(key.clone());
                 self.pending = Some((key, *report));
             }
             Item::Parsed {
                 parsed: Parsed::FileDetails(details),
-                ..
+                path,
             } => {
                 let key = (report_key(&details.report_id), file_key(&details));
                 if self.batch.file_refs.contains(&key) {
-                    self.flush().await?;
+                    return Some(Item::Parsed {
+                        parsed: Parsed::FileDetails(details),
+                        path,
+                    });
                 }
                 // File details usually follow their report: attach them before its signals are worked out.
                 if let Some((pending_key, report)) = self.pending.as_mut()
@@ -266,10 +288,7 @@ impl<'a> Ingester<'a> {
             }
             Item::Rejected(rejection) => self.batch.rejects.push(rejection),
         }
-        if self.batch.len() >= self.batch_size {
-            self.flush().await?;
-        }
-        Ok(())
+        None
     }
 
     /// Waits for the batch being written, if any, and counts it.
@@ -295,6 +314,12 @@ impl<'a> Ingester<'a> {
             return Ok(());
         }
         let mut batch = std::mem::take(&mut self.batch);
+        // What waited for this batch starts the next one, in the order it came.
+        for item in std::mem::take(&mut self.deferred) {
+            if let Some(item) = self.admit(item) {
+                self.deferred.push(item);
+            }
+        }
         let app = self.app.clone();
         let tool = self.tool.clone();
         let actor = self.actor.clone();
@@ -341,7 +366,10 @@ impl<'a> Ingester<'a> {
     }
 
     pub async fn finish(mut self) -> Result<IngestSummary> {
-        self.flush().await?;
+        // Each flush may start the next batch with copies that waited for it.
+        while self.batch.len() > 0 || self.pending.is_some() {
+            self.flush().await?;
+        }
         self.wait_for_writer().await?;
         Ok(self.summary)
     }

@@ -23,6 +23,7 @@ use std::sync::Arc;
 
 severn_store::backend_matrix!(
     same_document_twice_is_a_duplicate_and_a_change_is_a_new_version,
+    resent_copies_wait_for_the_next_batch_which_stays_full,
     rejection_is_stored_listed_and_resolved_by_retry,
     shared_email_links_but_shared_ip_or_user_id_elsewhere_does_not,
     value_shared_by_many_accounts_stops_linking,
@@ -225,6 +226,54 @@ async fn same_document_twice_is_a_duplicate_and_a_change_is_a_new_version(db: Db
         "a new version does not restart the clock"
     );
     assert_eq!(view.subject.subject, first.subject.subject);
+}
+
+async fn resent_copies_wait_for_the_next_batch_which_stays_full(db: Db) {
+    let clock = clock();
+    let app = app_on(db, &clock);
+    let doc = |id: u64, user: &str| le_doc(id, CHILD_ABUSE_IMAGES, person("ExampleChat", user));
+    let (a, b, c, d) = (
+        doc(200_000_011, "user-000111"),
+        doc(200_000_012, "user-000112"),
+        doc(200_000_013, "user-000113"),
+        doc(200_000_014, "user-000114"),
+    );
+    let mut b_changed = b.clone();
+    b_changed["reportedInformation"]["incidentSummary"]["platform"] = json!("ExampleChat Web");
+    let mut ingester = Ingester::new(&app, &op(), None)
+        .await
+        .unwrap()
+        .with_batch_size(4);
+    for doc in [&a, &a, &b, &b_changed, &c, &d] {
+        let bytes = serde_json::to_vec_pretty(doc).unwrap();
+        ingester.push(item("in/report.json", &bytes)).await.unwrap();
+    }
+    assert_eq!(ingester.finish().await.unwrap(), summary(4, 1, 1, 0));
+
+    // One collection entry per batch: the four reports, then the two copies, each seen after its first.
+    let mut tx = app.db.begin_read().await.unwrap();
+    let batches: Vec<String> = tx
+        .audit_entries_after(0, 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.target.starts_with("referrals:"))
+        .map(|e| e.target)
+        .collect();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        batches,
+        [
+            "referrals:ncmec:200000011..ncmec:200000014",
+            "referrals:ncmec:200000011..ncmec:200000012"
+        ]
+    );
+    let view = app
+        .referral(&op(), "200000012", Why::default())
+        .await
+        .unwrap();
+    assert_eq!(view.version, 2);
+    assert_eq!(view.platform.as_deref(), Some("ExampleChat Web"));
 }
 
 async fn rejection_is_stored_listed_and_resolved_by_retry(db: Db) {
