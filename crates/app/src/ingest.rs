@@ -26,8 +26,9 @@ use std::sync::{Arc, Mutex};
 type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 type HashSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
 
-/// Documents per transaction: large enough to amortise commits, small enough to bound memory.
-pub const DEFAULT_BATCH_SIZE: usize = 2000;
+/// Documents per transaction: large enough to amortise commits (index pages that several batches change are
+/// written once), small enough to bound memory (two batches are held at a time).
+pub const DEFAULT_BATCH_SIZE: usize = 5000;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct IngestSummary {
