@@ -199,10 +199,10 @@ impl SqliteWriter {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
-        // A small cache: the hot pages of a large database are read from the OS page cache anyway, and a
-        // large SQLite cache cost more to search than it saved (ingest of 300 k reports: 16 MiB and 32 MiB
-        // were faster than 128 MiB, with 110 MiB less resident memory; docs/benchmarks.md).
-        conn.pragma_update(None, "cache_size", -32768)?;
+        // A modest cache: the hot pages of a large database are read from the OS page cache anyway, and a
+        // large SQLite cache cost more to search than it saved (ingest of 300 k reports: 16 to 64 MiB were
+        // faster than 128 MiB; of 1 M, 64 MiB was faster than 32 MiB; docs/benchmarks.md).
+        conn.pragma_update(None, "cache_size", -65536)?;
         conn.pragma_update(None, "temp_store", "MEMORY")?;
         // Checkpoint from this connection only when the WAL passes 1 GiB: a page rewritten by many batches
         // is copied into the database once per checkpoint, not once per 64 MiB of WAL. The database's own
