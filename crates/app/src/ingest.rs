@@ -145,6 +145,7 @@ pub struct Ingester<'a> {
     writer: Option<Arc<Mutex<SqliteWriter>>>,
     batch_size: usize,
     summary: IngestSummary,
+    batches_written: u64,
 }
 
 impl<'a> Ingester<'a> {
@@ -209,6 +210,7 @@ impl<'a> Ingester<'a> {
             writer,
             batch_size: DEFAULT_BATCH_SIZE,
             summary: IngestSummary::default(),
+            batches_written: 0,
         })
     }
 
@@ -303,6 +305,11 @@ impl<'a> Ingester<'a> {
             self.summary.new_versions += counted.new_versions;
             self.summary.rejected += counted.rejected;
             self.summary.file_details += counted.file_details;
+            self.batches_written += 1;
+            // As the tables double in size, so the database's statistics keep up with a long ingest.
+            if self.batches_written.is_power_of_two() {
+                self.app.db.analyze_ingest_tables().await?;
+            }
         }
         Ok(())
     }
@@ -372,6 +379,7 @@ impl<'a> Ingester<'a> {
             self.flush().await?;
         }
         self.wait_for_writer().await?;
+        self.app.db.analyze_ingest_tables().await?;
         Ok(self.summary)
     }
 }

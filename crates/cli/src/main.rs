@@ -199,6 +199,10 @@ struct IngestArgs {
     /// The force (code or name) that owns referrals whose NCA package does not name a known force.
     #[arg(long)]
     force: Option<String>,
+    /// For loading a large backlog: build the index from identifiers to referrals once at the end instead of
+    /// entry by entry. Searching by identifier is slow until the ingest ends.
+    #[arg(long)]
+    bulk: bool,
 }
 
 #[derive(Args)]
@@ -440,8 +444,15 @@ async fn command(ctx: &Ctx, cli: Cli) -> Result<ExitCode> {
                 .iter()
                 .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone()))
                 .collect();
-            let summary =
-                ingest(&app, actor, args.force.as_deref(), &paths, args.batch_size).await?;
+            let summary = ingest(
+                &app,
+                actor,
+                args.force.as_deref(),
+                &paths,
+                args.batch_size,
+                args.bulk,
+            )
+            .await?;
             say!(
                 "ingested {}, duplicates {}, rejected {}",
                 summary.ingested + summary.new_versions,
@@ -829,6 +840,7 @@ pub(crate) async fn ingest(
     force: Option<&str>,
     paths: &[PathBuf],
     batch_size: usize,
+    bulk: bool,
 ) -> Result<IngestSummary> {
     // Documents cross to the writer in chunks: one wake-up per chunk rather than per document.
     const CHUNK: usize = 256;
@@ -863,21 +875,33 @@ pub(crate) async fn ingest(
     let mut ingester = Ingester::new(app, actor, force)
         .await?
         .with_batch_size(batch_size);
-    while let Some(chunk) = receiver.recv().await {
-        let count = chunk.len() as u64;
-        for item in chunk {
-            ingester.push(item).await?;
-        }
-        progress.inc(count);
-        let s = ingester.summary();
-        progress.set_message(format!(
-            "ingested {}, duplicates {}, rejected {}",
-            s.ingested + s.new_versions,
-            s.duplicates,
-            s.rejected
-        ));
+    if bulk {
+        app.db.drop_deferred_indexes().await?;
     }
-    let summary = ingester.finish().await?;
+    let written = async {
+        while let Some(chunk) = receiver.recv().await {
+            let count = chunk.len() as u64;
+            for item in chunk {
+                ingester.push(item).await?;
+            }
+            progress.inc(count);
+            let s = ingester.summary();
+            progress.set_message(format!(
+                "ingested {}, duplicates {}, rejected {}",
+                s.ingested + s.new_versions,
+                s.duplicates,
+                s.rejected
+            ));
+        }
+        ingester.finish().await
+    }
+    .await;
+    if bulk {
+        // Also after a failed batch: what was committed before it stays, and is searchable.
+        progress.set_message("building the identifier index");
+        app.db.build_deferred_indexes().await?;
+    }
+    let summary = written?;
     progress.finish_and_clear();
     parser
         .join()

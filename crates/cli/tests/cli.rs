@@ -218,6 +218,40 @@ fn ingest_of_a_synthetic_corpus_then_again_gives_only_duplicates() {
 }
 
 #[test]
+fn a_bulk_ingest_stores_what_an_ordinary_one_does_and_builds_the_index_at_the_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let (corpus, _) = synth(dir.path(), 4, 150);
+    for name in ["ordinary", "bulk"] {
+        std::fs::create_dir(dir.path().join(name)).unwrap();
+    }
+    let ordinary = sqlite(&dir.path().join("ordinary"));
+    let bulk = sqlite(&dir.path().join("bulk"));
+    let plain = ingest(&ordinary, &corpus).ok();
+    let loaded = run(severn(&bulk)
+        .args(["ingest", "--bulk"])
+        .arg(corpus.join("packages"))
+        .arg(corpus.join("partner")))
+    .ok();
+    assert_eq!(loaded.last_line(), plain.last_line());
+    let subjects = |database: &str| {
+        run(severn(database).args(["subjects", "--json"]))
+            .ok()
+            .json()
+    };
+    assert_eq!(subjects(&bulk), subjects(&ordinary));
+    let file = dir.path().join("bulk").join("t.db");
+    let conn = rusqlite::Connection::open(&file).unwrap();
+    let indexes: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'referral_identifier_by_identifier'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(indexes, 1, "the identifier index is built again at the end");
+}
+
+#[test]
 fn synth_refuses_a_directory_that_is_not_empty() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("keep.txt"), "not a corpus").unwrap();

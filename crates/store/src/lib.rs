@@ -84,6 +84,14 @@ struct ReadSide {
     appender: Appender,
 }
 
+/// Indexes that ingest writes but never reads, as (name, table and columns): a bulk load (`severn ingest
+/// --bulk`) drops them and builds them once at the end. Every referral adds an entry to each at a random
+/// place, which on a large database is a page written per entry; one sort at the end costs far less.
+pub const DEFERRED_INDEXES: &[(&str, &str)] = &[(
+    "referral_identifier_by_identifier",
+    "referral_identifier (identifier_id)",
+)];
+
 /// Read-only connections: as many as there are cores to read on and a few more for reads waiting on I/O.
 const SQLITE_READERS: u32 = 4;
 
@@ -149,6 +157,7 @@ impl Db {
         } else {
             return Err(StoreError::UnsupportedUrl(url.to_owned()));
         };
+        db.build_deferred_indexes().await?;
         Ok(db)
     }
 
@@ -157,6 +166,53 @@ impl Db {
         match self {
             Db::Sqlite(sqlite) => migrate_sqlite(&sqlite.pool).await?,
             Db::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
+        }
+        Ok(())
+    }
+
+    /// Drops the indexes a bulk load builds at the end instead ([`DEFERRED_INDEXES`]).
+    pub async fn drop_deferred_indexes(&self) -> Result<()> {
+        for (name, _) in DEFERRED_INDEXES {
+            self.execute_ddl(&format!("DROP INDEX IF EXISTS {name}"))
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Builds the indexes of [`DEFERRED_INDEXES`] that are missing: after a bulk load, and on every start, so
+    /// that one that ended half-way leaves nothing missing.
+    pub async fn build_deferred_indexes(&self) -> Result<()> {
+        for (name, on) in DEFERRED_INDEXES {
+            self.execute_ddl(&format!("CREATE INDEX IF NOT EXISTS {name} ON {on}"))
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Refreshes PostgreSQL's statistics of the tables ingest fills. Without them (a new database, or a server
+    /// whose autovacuum is off) the planner guesses that an identifier key matches thousands of rows and reads
+    /// the whole identifier table for each batch's lookup. SQLite plans from its indexes alone: nothing to do.
+    pub async fn analyze_ingest_tables(&self) -> Result<()> {
+        if let Db::Postgres(pool) = self {
+            sqlx::query(
+                "ANALYZE identifier, identifier_account, referral, referral_identifier, referral_version, \
+                 subject, subject_link, subject_separation, file_detail",
+            )
+            .execute(pool)
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn execute_ddl(&self, sql: &str) -> Result<()> {
+        let sql = sqlx::AssertSqlSafe(sql.to_owned());
+        match self {
+            Db::Sqlite(sqlite) => {
+                sqlx::query(sql).execute(&sqlite.pool).await?;
+            }
+            Db::Postgres(pool) => {
+                sqlx::query(sql).execute(pool).await?;
+            }
         }
         Ok(())
     }

@@ -33,6 +33,8 @@ severn_store::backend_matrix!(
     decisions_are_listed_for_both_subjects,
     counts_count_what_is_live,
     rolled_back_transaction_leaves_nothing,
+    deferred_indexes_drop_and_are_built_again,
+    statistics_are_gathered_on_postgres_only,
 );
 
 // ---------------------------------------------------------------------------------------------------------
@@ -1549,4 +1551,68 @@ async fn rolled_back_transaction_leaves_nothing(db: Db) {
         scalar(&db, "SELECT COUNT(*) FROM referral_identifier").await,
         0
     );
+}
+
+async fn index_exists(db: &Db, name: &str) -> bool {
+    let count: i64 = match db {
+        Db::Sqlite(sqlite) => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = $1")
+                .bind(name)
+                .fetch_one(&sqlite.pool)
+                .await
+                .unwrap()
+        }
+        Db::Postgres(pool) => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM pg_indexes WHERE indexname = $1 AND schemaname = current_schema()",
+        )
+        .bind(name)
+        .fetch_one(pool)
+        .await
+        .unwrap(),
+    };
+    count == 1
+}
+
+async fn deferred_indexes_drop_and_are_built_again(db: Db) {
+    let name = "referral_identifier_by_identifier";
+    assert!(index_exists(&db, name).await);
+    db.drop_deferred_indexes().await.unwrap();
+    assert!(!index_exists(&db, name).await);
+    // A bulk load that stopped half-way: the next start builds what is missing.
+    let again = Db::connect(&url_of(&db)).await.unwrap();
+    assert!(index_exists(&again, name).await);
+    again.drop_deferred_indexes().await.unwrap();
+    db.build_deferred_indexes().await.unwrap();
+    db.build_deferred_indexes().await.unwrap();
+    assert!(index_exists(&db, name).await);
+}
+
+async fn statistics_are_gathered_on_postgres_only(db: Db) {
+    let rows: Vec<IdentifierRow> = (1..=50)
+        .map(|i| identifier(i, "email", None, &format!("user{i}@mail.example"), None))
+        .collect();
+    let mut tx = db.begin().await.unwrap();
+    tx.insert_identifiers(&rows).await.unwrap();
+    tx.commit().await.unwrap();
+    db.analyze_ingest_tables().await.unwrap();
+    match &db {
+        // SQLite plans from its indexes; statistics (sqlite_stat1) would change its plans, so none are made.
+        Db::Sqlite(_) => assert_eq!(
+            scalar(
+                &db,
+                "SELECT COUNT(*) FROM sqlite_master WHERE name = 'sqlite_stat1'"
+            )
+            .await,
+            0
+        ),
+        Db::Postgres(_) => assert!(
+            scalar(
+                &db,
+                "SELECT COUNT(*) FROM pg_stats WHERE tablename = 'identifier' AND attname = 'key' \
+                 AND schemaname = current_schema()"
+            )
+            .await
+                > 0
+        ),
+    }
 }
