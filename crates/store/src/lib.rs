@@ -182,9 +182,34 @@ impl Db {
     /// Builds the indexes of [`DEFERRED_INDEXES`] that are missing: after a bulk load, and on every start, so
     /// that one that ended half-way leaves nothing missing.
     pub async fn build_deferred_indexes(&self) -> Result<()> {
-        for (name, on) in DEFERRED_INDEXES {
-            self.execute_ddl(&format!("CREATE INDEX IF NOT EXISTS {name} ON {on}"))
-                .await?;
+        let create = |name: &str, on: &str| {
+            sqlx::AssertSqlSafe(format!("CREATE INDEX IF NOT EXISTS {name} ON {on}"))
+        };
+        match self {
+            Db::Sqlite(sqlite) => {
+                // SQLite sorts the entries of a new index in its temporary store: on disk here, since in
+                // memory a million referrals' entries took the process past 700 MiB.
+                let mut conn = sqlite.pool.acquire().await?;
+                sqlx::query("PRAGMA temp_store = FILE")
+                    .execute(&mut *conn)
+                    .await?;
+                let built = async {
+                    for (name, on) in DEFERRED_INDEXES {
+                        sqlx::query(create(name, on)).execute(&mut *conn).await?;
+                    }
+                    Ok::<_, StoreError>(())
+                }
+                .await;
+                sqlx::query("PRAGMA temp_store = MEMORY")
+                    .execute(&mut *conn)
+                    .await?;
+                built?;
+            }
+            Db::Postgres(pool) => {
+                for (name, on) in DEFERRED_INDEXES {
+                    sqlx::query(create(name, on)).execute(pool).await?;
+                }
+            }
         }
         Ok(())
     }
