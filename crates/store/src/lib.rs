@@ -92,6 +92,9 @@ pub const DEFERRED_INDEXES: &[(&str, &str)] = &[(
     "referral_identifier (identifier_id)",
 )];
 
+/// The page cache of the writing connection, in KiB (negative, as SQLite takes it).
+const SQLITE_CACHE_KIB: &str = "-131072";
+
 /// Read-only connections: as many as there are cores to read on and a few more for reads waiting on I/O.
 const SQLITE_READERS: u32 = 4;
 
@@ -105,7 +108,7 @@ impl Db {
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true)
-                .pragma("cache_size", "-131072")
+                .pragma("cache_size", SQLITE_CACHE_KIB)
                 .pragma("temp_store", "memory")
                 // Checkpoint the WAL in larger steps: fewer fsyncs during bulk ingest.
                 .pragma("wal_autocheckpoint", "16384");
@@ -187,10 +190,14 @@ impl Db {
         };
         match self {
             Db::Sqlite(sqlite) => {
-                // SQLite sorts the entries of a new index in its temporary store: on disk here, since in
-                // memory a million referrals' entries took the process past 700 MiB.
+                // SQLite sorts a new index's entries in chunks the size of the page cache, in its temporary
+                // store: a small cache and files on disk here, since with the connection's usual settings a
+                // million referrals' entries took the process past 700 MiB.
                 let mut conn = sqlite.pool.acquire().await?;
                 sqlx::query("PRAGMA temp_store = FILE")
+                    .execute(&mut *conn)
+                    .await?;
+                sqlx::query("PRAGMA cache_size = -16384")
                     .execute(&mut *conn)
                     .await?;
                 let built = async {
@@ -203,6 +210,11 @@ impl Db {
                 sqlx::query("PRAGMA temp_store = MEMORY")
                     .execute(&mut *conn)
                     .await?;
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "PRAGMA cache_size = {SQLITE_CACHE_KIB}"
+                )))
+                .execute(&mut *conn)
+                .await?;
                 built?;
             }
             Db::Postgres(pool) => {
