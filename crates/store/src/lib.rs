@@ -183,11 +183,33 @@ impl Db {
     }
 
     /// Builds the indexes of [`DEFERRED_INDEXES`] that are missing: after a bulk load, and on every start, so
-    /// that one that ended half-way leaves nothing missing.
+    /// that one that ended half-way leaves nothing missing. Looks before it builds: `CREATE INDEX IF NOT
+    /// EXISTS` on PostgreSQL locks the table first, and would make every start wait for an ingest's batch.
     pub async fn build_deferred_indexes(&self) -> Result<()> {
-        let create = |name: &str, on: &str| {
-            sqlx::AssertSqlSafe(format!("CREATE INDEX IF NOT EXISTS {name} ON {on}"))
-        };
+        let mut missing = Vec::new();
+        for (name, on) in DEFERRED_INDEXES {
+            let present: bool =
+                match self {
+                    Db::Sqlite(sqlite) => sqlx::query_scalar(
+                        "SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'index' AND name = $1",
+                    )
+                    .bind(name)
+                    .fetch_one(&sqlite.pool)
+                    .await?,
+                    Db::Postgres(pool) => {
+                        sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
+                            .bind(name)
+                            .fetch_one(pool)
+                            .await?
+                    }
+                };
+            if !present {
+                missing.push(sqlx::AssertSqlSafe(format!("CREATE INDEX {name} ON {on}")));
+            }
+        }
+        if missing.is_empty() {
+            return Ok(());
+        }
         match self {
             Db::Sqlite(sqlite) => {
                 // SQLite sorts a new index's entries in chunks the size of the page cache, in its temporary
@@ -201,8 +223,8 @@ impl Db {
                     .execute(&mut *conn)
                     .await?;
                 let built = async {
-                    for (name, on) in DEFERRED_INDEXES {
-                        sqlx::query(create(name, on)).execute(&mut *conn).await?;
+                    for create in missing {
+                        sqlx::query(create).execute(&mut *conn).await?;
                     }
                     Ok::<_, StoreError>(())
                 }
@@ -218,8 +240,8 @@ impl Db {
                 built?;
             }
             Db::Postgres(pool) => {
-                for (name, on) in DEFERRED_INDEXES {
-                    sqlx::query(create(name, on)).execute(pool).await?;
+                for create in missing {
+                    sqlx::query(create).execute(pool).await?;
                 }
             }
         }

@@ -1585,6 +1585,22 @@ async fn deferred_indexes_drop_and_are_built_again(db: Db) {
     db.build_deferred_indexes().await.unwrap();
     db.build_deferred_indexes().await.unwrap();
     assert!(index_exists(&db, name).await);
+    // Every start checks: with the index there, it must not wait for an ingest writing to the table.
+    if let Db::Postgres(pool) = &db {
+        let mut ingest = pool.begin().await.unwrap();
+        sqlx::query("LOCK TABLE referral_identifier IN ROW EXCLUSIVE MODE")
+            .execute(&mut *ingest)
+            .await
+            .unwrap();
+        tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            db.build_deferred_indexes(),
+        )
+        .await
+        .expect("a start waited for the ingest's lock")
+        .unwrap();
+        ingest.rollback().await.unwrap();
+    }
 }
 
 async fn statistics_are_gathered_on_postgres_only(db: Db) {
