@@ -379,7 +379,10 @@ impl<'a> Ingester<'a> {
             self.flush().await?;
         }
         self.wait_for_writer().await?;
-        self.app.db.analyze_ingest_tables().await?;
+        // Unless the last batch has just done so.
+        if !self.batches_written.is_power_of_two() {
+            self.app.db.analyze_ingest_tables().await?;
+        }
         Ok(self.summary)
     }
 }

@@ -11,7 +11,7 @@ use crate::access::{AuditRecord, Reach, Scope, parse_kind};
 use crate::appender::{Appender, Deferred};
 use crate::identity::SessionRow;
 use crate::rows::*;
-use crate::writer::{referral_from, subject_from};
+use crate::writer::{identifier_from, known_referral_from, referral_from, subject_from};
 use crate::{Result, StaffRow, StoreError, Tx};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row};
 use severn_domain::access::{CaseAccess, Role};
@@ -230,16 +230,7 @@ impl ReadTx {
         Ok(self
             .conn()
             .prepare_cached(sql::KNOWN_REFERRAL)?
-            .query_row([source_ref], |r| {
-                Ok(KnownReferral {
-                    id: ReferralId(r.get(0)?),
-                    source_ref: r.get(1)?,
-                    content_sha256: r.get(2)?,
-                    version: r.get(3)?,
-                    subject_id: SubjectId(r.get(4)?),
-                    owner_org: r.get::<_, Option<i64>>(5)?.map(OrgId),
-                })
-            })
+            .query_row([source_ref], known_referral_from)
             .optional()?)
     }
 
@@ -304,21 +295,7 @@ impl ReadTx {
         referral: ReferralId,
     ) -> Result<Vec<(ReferralId, IdentifierRow, String)>> {
         self.all(sql::IDENTIFIERS_OF_REFERRAL, referral.0, |r| {
-            Ok((
-                ReferralId(r.get(0)?),
-                IdentifierRow {
-                    id: severn_domain::ids::IdentifierId(r.get(1)?),
-                    key: r.get(2)?,
-                    kind: r.get(3)?,
-                    service: r.get(4)?,
-                    value: r.get(5)?,
-                    placeholder: r.get(6)?,
-                    common: r.get(7)?,
-                    subject_id: r.get::<_, Option<i64>>(8)?.map(SubjectId),
-                    owner_org: r.get::<_, Option<i64>>(9)?.map(OrgId),
-                },
-                r.get(10)?,
-            ))
+            Ok((ReferralId(r.get(0)?), identifier_from(r, 1)?, r.get(10)?))
         })
     }
 

@@ -7,6 +7,7 @@
 //! statements match those of [`Tx`], so both write the same rows.
 
 use crate::access::{AUDIT_COLUMNS, AuditRecord, sealed_entry};
+use crate::reader::sql;
 use crate::rows::*;
 use crate::tx::{FileDetailOutcome, Tx};
 use crate::{Db, Result, SqliteDb};
@@ -266,6 +267,33 @@ pub(crate) fn subject_from(r: &Row) -> rusqlite::Result<SubjectRow> {
     })
 }
 
+pub(crate) fn known_referral_from(r: &Row) -> rusqlite::Result<KnownReferral> {
+    Ok(KnownReferral {
+        id: ReferralId(r.get(0)?),
+        source_ref: r.get(1)?,
+        content_sha256: r.get(2)?,
+        version: r.get(3)?,
+        subject_id: SubjectId(r.get(4)?),
+        owner_org: r.get::<_, Option<i64>>(5)?.map(OrgId),
+    })
+}
+
+/// An identifier from the nine columns of a row starting at `at`: id, key, kind, service, value, placeholder,
+/// common, subject_id, owner_org.
+pub(crate) fn identifier_from(r: &Row, at: usize) -> rusqlite::Result<IdentifierRow> {
+    Ok(IdentifierRow {
+        id: IdentifierId(r.get(at)?),
+        key: r.get(at + 1)?,
+        kind: r.get(at + 2)?,
+        service: r.get(at + 3)?,
+        value: r.get(at + 4)?,
+        placeholder: r.get(at + 5)?,
+        common: r.get(at + 6)?,
+        subject_id: r.get::<_, Option<i64>>(at + 7)?.map(SubjectId),
+        owner_org: r.get::<_, Option<i64>>(at + 8)?.map(OrgId),
+    })
+}
+
 pub(crate) fn referral_from(r: &Row) -> rusqlite::Result<ReferralRow> {
     Ok(ReferralRow {
         id: ReferralId(r.get(0)?),
@@ -440,24 +468,13 @@ impl BatchStore for SqliteTx<'_> {
     }
 
     async fn known_referrals(&mut self, source_refs: &[String]) -> Result<Vec<KnownReferral>> {
-        let mut stmt = self.tx.prepare_cached(
-            "SELECT id, source_ref, content_sha256, version, subject_id, owner_org FROM referral WHERE source_ref = ?1",
-        )?;
+        let mut stmt = self.tx.prepare_cached(sql::KNOWN_REFERRAL)?;
         let mut found = Vec::new();
         for source_ref in source_refs {
-            let known = stmt
-                .query_row([source_ref], |r| {
-                    Ok(KnownReferral {
-                        id: ReferralId(r.get(0)?),
-                        source_ref: r.get(1)?,
-                        content_sha256: r.get(2)?,
-                        version: r.get(3)?,
-                        subject_id: SubjectId(r.get(4)?),
-                        owner_org: r.get::<_, Option<i64>>(5)?.map(OrgId),
-                    })
-                })
-                .optional()?;
-            found.extend(known);
+            found.extend(
+                stmt.query_row([source_ref], known_referral_from)
+                    .optional()?,
+            );
         }
         Ok(found)
     }
@@ -470,19 +487,7 @@ impl BatchStore for SqliteTx<'_> {
         let mut rows = Vec::new();
         for key in keys {
             // One row per owning force.
-            for row in stmt.query_map([key], |r| {
-                Ok(IdentifierRow {
-                    id: IdentifierId(r.get(0)?),
-                    key: r.get(1)?,
-                    kind: r.get(2)?,
-                    service: r.get(3)?,
-                    value: r.get(4)?,
-                    placeholder: r.get(5)?,
-                    common: r.get(6)?,
-                    subject_id: r.get::<_, Option<i64>>(7)?.map(SubjectId),
-                    owner_org: r.get::<_, Option<i64>>(8)?.map(OrgId),
-                })
-            })? {
+            for row in stmt.query_map([key], |r| identifier_from(r, 0))? {
                 rows.push(row?);
             }
         }
