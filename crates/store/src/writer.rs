@@ -469,8 +469,10 @@ impl BatchStore for SqliteTx<'_> {
 
     async fn known_referrals(&mut self, source_refs: &[String]) -> Result<Vec<KnownReferral>> {
         let mut stmt = self.tx.prepare_cached(sql::KNOWN_REFERRAL)?;
+        let mut sorted: Vec<&String> = source_refs.iter().collect();
+        sorted.sort_unstable();
         let mut found = Vec::new();
-        for source_ref in source_refs {
+        for source_ref in sorted {
             found.extend(
                 stmt.query_row([source_ref], known_referral_from)
                     .optional()?,
@@ -484,8 +486,11 @@ impl BatchStore for SqliteTx<'_> {
             "SELECT id, key, kind, service, value, placeholder, common, subject_id, owner_org FROM identifier \
              WHERE key = ?1",
         )?;
+        // In key order: each seek then starts on or beside the index pages of the one before.
+        let mut sorted: Vec<&String> = keys.iter().collect();
+        sorted.sort_unstable();
         let mut rows = Vec::new();
-        for key in keys {
+        for key in sorted {
             // One row per owning force.
             for row in stmt.query_map([key], |r| identifier_from(r, 0))? {
                 rows.push(row?);
@@ -569,7 +574,11 @@ impl BatchStore for SqliteTx<'_> {
         let mut stmt = self.tx.prepare_cached(SUBJECT_SELECT)?;
         let mut loaded: HashMap<SubjectId, Option<SubjectRow>> = HashMap::new();
         let mut resolved = HashMap::new();
-        for id in ids {
+        // Many identifiers point at one subject: each is resolved once, in id order.
+        let mut ids = ids.to_vec();
+        ids.sort_unstable();
+        ids.dedup();
+        for id in &ids {
             let mut at = *id;
             // Merge chains are short; the bound guards against a cycle, as in `Tx::resolve_subjects`.
             for _ in 0..64 {
