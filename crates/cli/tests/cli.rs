@@ -233,10 +233,15 @@ fn a_bulk_ingest_stores_what_an_ordinary_one_does_and_builds_the_index_at_the_en
         .arg(corpus.join("partner")))
     .ok();
     assert_eq!(loaded.last_line(), plain.last_line());
+    // Deadlines count from when each ingest ran, which may be a second apart.
     let subjects = |database: &str| {
-        run(severn(database).args(["subjects", "--json"]))
+        let mut listed = run(severn(database).args(["subjects", "--json"]))
             .ok()
-            .json()
+            .json();
+        for subject in listed.as_array_mut().unwrap() {
+            subject.as_object_mut().unwrap().remove("due_at");
+        }
+        listed
     };
     assert_eq!(subjects(&bulk), subjects(&ordinary));
     let file = dir.path().join("bulk").join("t.db");
