@@ -461,6 +461,7 @@ async fn write_batch<S: BatchStore>(
     actor: &Actor,
     batch: &mut Batch,
 ) -> Result<Written<IngestSummary>> {
+    tx.lock_for_ingest().await?;
     let now = app.now();
     let mut summary = IngestSummary::default();
     let first_and_last = (

@@ -92,7 +92,14 @@ impl App {
 }
 
 pub(crate) async fn active_tool_in(tx: &mut Tx, now: i64) -> Result<RiskTool> {
-    if let Some(row) = tx.active_risk_tool().await? {
+    let mut active = tx.active_risk_tool().await?;
+    if active.is_none() {
+        // Two first ingests at once on PostgreSQL would both install the shipped tool and one would fail on the
+        // duplicate: the second waits for the first, then finds its tool.
+        tx.lock_risk_tools().await?;
+        active = tx.active_risk_tool().await?;
+    }
+    if let Some(row) = active {
         return RiskTool::from_toml(&row.source).map_err(|e| {
             AppError::Tool(format!(
                 "stored tool {} {} no longer validates: {e}",

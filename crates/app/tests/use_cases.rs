@@ -24,6 +24,7 @@ use std::sync::Arc;
 severn_store::backend_matrix!(
     same_document_twice_is_a_duplicate_and_a_change_is_a_new_version,
     resent_copies_wait_for_the_next_batch_which_stays_full,
+    two_ingests_at_once_store_each_identifier_once,
     rejection_is_stored_listed_and_resolved_by_retry,
     shared_email_links_but_shared_ip_or_user_id_elsewhere_does_not,
     value_shared_by_many_accounts_stops_linking,
@@ -274,6 +275,51 @@ async fn resent_copies_wait_for_the_next_batch_which_stays_full(db: Db) {
         .unwrap();
     assert_eq!(view.version, 2);
     assert_eq!(view.platform.as_deref(), Some("ExampleChat Web"));
+}
+
+/// On SQLite nothing but ingest keeps an identifier's key unique per force (migration 0005): every batch looks
+/// its keys up in the write transaction that inserts the new ones. Two ingests whose batches interleave, sharing
+/// most identifiers, must still store each once.
+async fn two_ingests_at_once_store_each_identifier_once(db: Db) {
+    let clock = clock();
+    let app = app_on(db, &clock);
+    let doc = |id: u64, n: u64| {
+        le_doc(
+            id,
+            CHILD_ABUSE_IMAGES,
+            with(
+                person("ExampleChat", &format!("user-{:06}", n % 7)),
+                "emails",
+                emails(&[&format!("shared{}@mail.example", n % 5)]),
+            ),
+        )
+    };
+    let run = |first: u64| {
+        let app = &app;
+        async move {
+            let mut ingester = Ingester::new(app, &op(), None)
+                .await
+                .unwrap()
+                .with_batch_size(3);
+            for n in 0..30 {
+                let bytes = serde_json::to_vec_pretty(&doc(first + n, n)).unwrap();
+                ingester.push(item("in/report.json", &bytes)).await.unwrap();
+            }
+            ingester.finish().await.unwrap()
+        }
+    };
+    let (one, other) = tokio::join!(run(300_000_000), run(300_001_000));
+    assert_eq!((one.ingested, other.ingested), (30, 30));
+    let sql =
+        "SELECT COUNT(*) - COUNT(DISTINCT key || '/' || COALESCE(owner_org, 0)) FROM identifier";
+    let twins: i64 = match &app.db {
+        Db::Sqlite(sqlite) => sqlx::query_scalar(sql)
+            .fetch_one(&sqlite.pool)
+            .await
+            .unwrap(),
+        Db::Postgres(pool) => sqlx::query_scalar(sql).fetch_one(pool).await.unwrap(),
+    };
+    assert_eq!(twins, 0);
 }
 
 async fn rejection_is_stored_listed_and_resolved_by_retry(db: Db) {

@@ -696,18 +696,27 @@ impl Tx {
         limit: i64,
     ) -> Result<Vec<(SubjectId, String, String)>> {
         let owner = scope.list_owner()?;
+        let hashed = self.finds_identifiers_by_hash();
         on!(self, conn => {
-            let rows = sqlx::query(
+            let mut query = sqlx::query(if hashed {
                 "SELECT r.subject_id, r.source_ref, ri.role FROM identifier i \
                  JOIN referral_identifier ri ON ri.identifier_id = i.id \
                  JOIN referral r ON r.id = ri.referral_id \
-                 WHERE i.key = $1 AND ($2 IS NULL OR r.owner_org = $2) ORDER BY r.id DESC LIMIT $3",
-            )
+                 WHERE i.key_hash = $4 AND i.key = $1 AND ($2 IS NULL OR r.owner_org = $2) \
+                 ORDER BY r.id DESC LIMIT $3"
+            } else {
+                "SELECT r.subject_id, r.source_ref, ri.role FROM identifier i \
+                 JOIN referral_identifier ri ON ri.identifier_id = i.id \
+                 JOIN referral r ON r.id = ri.referral_id \
+                 WHERE i.key = $1 AND ($2 IS NULL OR r.owner_org = $2) ORDER BY r.id DESC LIMIT $3"
+            })
             .bind(key)
             .bind(owner.map(|o| o.0))
-            .bind(limit)
-            .fetch_all(&mut *conn)
-            .await?;
+            .bind(limit);
+            if hashed {
+                query = query.bind(crate::identifier_key_hash(key));
+            }
+            let rows = query.fetch_all(&mut *conn).await?;
             rows.iter()
                 .map(|r| Ok((SubjectId(r.try_get(0)?), r.try_get(1)?, r.try_get(2)?)))
                 .collect()

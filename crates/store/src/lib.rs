@@ -345,5 +345,28 @@ impl Db {
 
 async fn migrate_sqlite(pool: &SqlitePool) -> Result<()> {
     sqlx::migrate!("./migrations/sqlite").run(pool).await?;
-    Ok(())
+    fill_key_hashes(pool).await
+}
+
+/// Hashes the keys of identifiers stored before migration 0005 gave them `key_hash`, which SQLite cannot
+/// compute itself. Finds none, through the index, on every later start.
+async fn fill_key_hashes(pool: &SqlitePool) -> Result<()> {
+    loop {
+        let mut tx = pool.begin().await?;
+        let rows: Vec<(i64, String)> =
+            sqlx::query_as("SELECT id, key FROM identifier WHERE key_hash IS NULL LIMIT 10000")
+                .fetch_all(&mut *tx)
+                .await?;
+        if rows.is_empty() {
+            return Ok(());
+        }
+        for (id, key) in rows {
+            sqlx::query("UPDATE identifier SET key_hash = $1 WHERE id = $2")
+                .bind(identifier_key_hash(&key))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+    }
 }

@@ -178,3 +178,15 @@ pub struct RiskToolRow {
     pub loaded_at: i64,
     pub active: bool,
 }
+
+/// The 64-bit hash of an identifier key that SQLite indexes identifiers by (FNV-1a: stable across builds and
+/// platforms, as a stored value must be). Lookups compare the key as well, so a collision costs nothing but a
+/// row read.
+pub fn identifier_key_hash(key: &str) -> i64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in key.bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    hash as i64
+}

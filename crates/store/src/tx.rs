@@ -9,6 +9,9 @@ use severn_domain::ids::{IdentifierId, OrgId, ReferralId, SubjectId};
 // Column lists are compile-time constants, so the formatted queries below carry no outside input.
 use sqlx::{AssertSqlSafe, Postgres, QueryBuilder, Row, Sqlite, Transaction};
 
+/// The PostgreSQL advisory lock that ingest batches take in turn ("SEVERN_I" in ASCII).
+const INGEST_LOCK: i64 = 0x5345_5645_524E_5F49;
+
 /// Rows per multi-row statement: well under both backends' bind-parameter limits.
 const CHUNK: usize = 400;
 
@@ -226,11 +229,16 @@ impl Tx {
 
     /// Inserts identifiers not seen before, with the subject they already point at and their common flag.
     pub async fn insert_identifiers(&mut self, rows: &[IdentifierRow]) -> Result<()> {
+        let hashed = self.finds_identifiers_by_hash();
         for chunk in rows.chunks(CHUNK) {
             on!(self, conn => {
-                let mut q = QueryBuilder::new(
-                    "INSERT INTO identifier (id, key, kind, service, value, placeholder, common, subject_id, owner_org) ",
-                );
+                let mut q = QueryBuilder::new(if hashed {
+                    "INSERT INTO identifier (id, key, kind, service, value, placeholder, common, subject_id, \
+                     owner_org, key_hash) "
+                } else {
+                    "INSERT INTO identifier (id, key, kind, service, value, placeholder, common, subject_id, \
+                     owner_org) "
+                });
                 q.push_values(chunk, |mut b, r| {
                     b.push_bind(r.id.0)
                         .push_bind(r.key.as_str())
@@ -241,6 +249,9 @@ impl Tx {
                         .push_bind(r.common)
                         .push_bind(r.subject_id.map(|s| s.0))
                         .push_bind(r.owner_org.map(|o| o.0));
+                    if hashed {
+                        b.push_bind(identifier_key_hash(&r.key));
+                    }
                 });
                 q.build().execute(&mut *conn).await?;
             })
@@ -248,18 +259,34 @@ impl Tx {
         Ok(())
     }
 
+    /// SQLite indexes identifiers by the hash of their key, PostgreSQL by the key (migration 0005).
+    pub(crate) fn finds_identifiers_by_hash(&self) -> bool {
+        !matches!(self, Tx::Postgres(_))
+    }
+
     /// The identifiers with these keys, of every owner: one row per key and owning force.
     pub async fn identifiers_by_key(&mut self, keys: &[String]) -> Result<Vec<IdentifierRow>> {
+        let hashed = self.finds_identifiers_by_hash();
         let mut rows = Vec::new();
         for chunk in keys.chunks(CHUNK) {
             on!(self, conn => {
                 let mut q = QueryBuilder::new(
-                    "SELECT id, key, kind, service, value, placeholder, common, subject_id, owner_org FROM identifier WHERE key IN (",
+                    "SELECT id, key, kind, service, value, placeholder, common, subject_id, owner_org FROM identifier WHERE ",
                 );
-                push_list(&mut q, chunk.iter().map(|k| k.as_str()));
+                if hashed {
+                    q.push("key_hash IN (");
+                    push_list(&mut q, chunk.iter().map(|k| identifier_key_hash(k)));
+                } else {
+                    q.push("key IN (");
+                    push_list(&mut q, chunk.iter().map(|k| k.as_str()));
+                }
                 q.push(")");
                 for row in q.build().fetch_all(&mut *conn).await? {
-                    rows.push(identifier_from(&row, 0)?);
+                    let row = identifier_from(&row, 0)?;
+                    // A hash shared with a key not asked for.
+                    if !hashed || chunk.contains(&row.key) {
+                        rows.push(row);
+                    }
                 }
             })
         }
@@ -1301,6 +1328,31 @@ impl Tx {
                 }
             }
         });
+        Ok(())
+    }
+
+    /// Makes other ingests' batches wait until this transaction ends, and this one wait for theirs
+    /// (PostgreSQL; SQLite runs one write transaction at a time). A batch looks its identifiers up and then
+    /// inserts the new ones: two batches doing so side by side would both insert one new value, and the
+    /// second would fail on the unique index.
+    pub async fn lock_for_ingest(&mut self) -> Result<()> {
+        if let Tx::Postgres(tx) = self {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(INGEST_LOCK)
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Makes other transactions that install a risk tool wait until this one ends (PostgreSQL; on SQLite every
+    /// write transaction already holds the database's one write lock).
+    pub async fn lock_risk_tools(&mut self) -> Result<()> {
+        if let Tx::Postgres(tx) = self {
+            sqlx::query("LOCK TABLE risk_tool IN SHARE ROW EXCLUSIVE MODE")
+                .execute(&mut **tx)
+                .await?;
+        }
         Ok(())
     }
 

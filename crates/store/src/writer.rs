@@ -23,6 +23,9 @@ use std::time::Duration;
 pub trait BatchStore {
     /// The sqlx transaction underneath, for the use cases that only run on one (relinking a subject).
     fn as_tx(&mut self) -> Option<&mut Tx>;
+    /// Waits for other ingests' batches to end before this one reads what they wrote (see
+    /// [`Tx::lock_for_ingest`]).
+    async fn lock_for_ingest(&mut self) -> Result<()>;
     async fn alloc_ids(&mut self, name: &str, count: usize) -> Result<i64>;
     async fn insert_reject(&mut self, r: &NewReject) -> Result<i64>;
     async fn file_details_of_refs(&mut self, source_refs: &[String]) -> Result<Vec<FileDetailRow>>;
@@ -70,6 +73,9 @@ pub trait BatchStore {
 impl BatchStore for Tx {
     fn as_tx(&mut self) -> Option<&mut Tx> {
         Some(self)
+    }
+    async fn lock_for_ingest(&mut self) -> Result<()> {
+        Tx::lock_for_ingest(self).await
     }
     async fn alloc_ids(&mut self, name: &str, count: usize) -> Result<i64> {
         Tx::alloc_ids(self, name, count).await
@@ -361,6 +367,11 @@ impl BatchStore for SqliteTx<'_> {
         None
     }
 
+    async fn lock_for_ingest(&mut self) -> Result<()> {
+        // BEGIN IMMEDIATE took the database's one write lock.
+        Ok(())
+    }
+
     async fn alloc_ids(&mut self, name: &str, count: usize) -> Result<i64> {
         let count = count as i64;
         let next: i64 = self
@@ -484,16 +495,22 @@ impl BatchStore for SqliteTx<'_> {
     async fn identifiers_by_key(&mut self, keys: &[String]) -> Result<Vec<IdentifierRow>> {
         let mut stmt = self.tx.prepare_cached(
             "SELECT id, key, kind, service, value, placeholder, common, subject_id, owner_org FROM identifier \
-             WHERE key = ?1",
+             WHERE key_hash = ?1",
         )?;
-        // In key order: each seek then starts on or beside the index pages of the one before.
-        let mut sorted: Vec<&String> = keys.iter().collect();
-        sorted.sort_unstable();
+        // In hash order: each seek then starts on or beside the index pages of the one before.
+        let mut hashed: Vec<(i64, &String)> = keys
+            .iter()
+            .map(|key| (identifier_key_hash(key), key))
+            .collect();
+        hashed.sort_unstable();
         let mut rows = Vec::new();
-        for key in sorted {
-            // One row per owning force.
-            for row in stmt.query_map([key], |r| identifier_from(r, 0))? {
-                rows.push(row?);
+        for (hash, key) in hashed {
+            // One row per owning force, and any other key with the same hash.
+            for row in stmt.query_map([hash], |r| identifier_from(r, 0))? {
+                let row = row?;
+                if row.key == *key {
+                    rows.push(row);
+                }
             }
         }
         Ok(rows)
@@ -501,8 +518,8 @@ impl BatchStore for SqliteTx<'_> {
 
     async fn insert_identifiers(&mut self, rows: &[IdentifierRow]) -> Result<()> {
         self.execute_each(
-            "INSERT INTO identifier (id, key, kind, service, value, placeholder, common, subject_id, owner_org) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            "INSERT INTO identifier (id, key, kind, service, value, placeholder, common, subject_id, owner_org, \
+             key_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             rows,
             |stmt, r| {
                 stmt.execute(params![
@@ -514,7 +531,8 @@ impl BatchStore for SqliteTx<'_> {
                     r.placeholder,
                     r.common,
                     r.subject_id.map(|s| s.0),
-                    r.owner_org.map(|o| o.0)
+                    r.owner_org.map(|o| o.0),
+                    identifier_key_hash(&r.key)
                 ])
             },
         )

@@ -10,7 +10,7 @@ use severn_store::{
     IdentifierOnReferral, IdentifierRow, KnownReferral, LinkExplained, LinkRow, NewReject,
     ReferralIdentifierRow, ReferralRow, RejectRow, RiskToolRow, StoreError, SubjectRow,
 };
-use severn_store::{AuditRecord, Reach, Scope, Tx};
+use severn_store::{AuditRecord, BatchStore, Reach, Scope, SqliteWriter, Tx, identifier_key_hash};
 use std::collections::BTreeSet;
 
 severn_store::backend_matrix!(
@@ -35,6 +35,8 @@ severn_store::backend_matrix!(
     rolled_back_transaction_leaves_nothing,
     deferred_indexes_drop_and_are_built_again,
     statistics_are_gathered_on_postgres_only,
+    identifiers_sharing_a_key_hash_are_told_apart,
+    key_hashes_missing_from_older_rows_are_filled,
 );
 
 // ---------------------------------------------------------------------------------------------------------
@@ -575,11 +577,16 @@ async fn identifiers_roundtrip_point_and_turn_common(db: Db) {
             elsewhere
         ]
     );
-    let twin = IdentifierRow {
-        id: IdentifierId(999),
-        ..account.clone()
-    };
-    assert!(tx.insert_identifiers(&[twin]).await.is_err());
+    // PostgreSQL refuses a second row for one key and owner. SQLite indexes keys by their hash and leaves
+    // uniqueness to ingest, which looks each key up before inserting it (migration 0005; tested in the app's
+    // `two_ingests_at_once_store_each_identifier_once`).
+    if let Db::Postgres(_) = db {
+        let twin = IdentifierRow {
+            id: IdentifierId(999),
+            ..account.clone()
+        };
+        assert!(tx.insert_identifiers(&[twin]).await.is_err());
+    }
 }
 
 async fn identifier_accounts_are_counted_once_each(db: Db) {
@@ -1642,4 +1649,72 @@ async fn statistics_are_gathered_on_postgres_only(db: Db) {
                 > 0
         ),
     }
+}
+
+async fn identifiers_sharing_a_key_hash_are_told_apart(db: Db) {
+    let asked = identifier(1, "email", None, "one@mail.example", None);
+    let other = identifier(2, "email", None, "two@mail.example", None);
+    let mut tx = db.begin().await.unwrap();
+    tx.insert_identifiers(&[asked.clone(), other.clone()])
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    if let Db::Sqlite(sqlite) = &db {
+        // A collision, forged: real FNV-1a collisions between short keys are too rare to find for a test.
+        sqlx::query("UPDATE identifier SET key_hash = $1 WHERE id = 2")
+            .bind(identifier_key_hash(&asked.key))
+            .execute(&sqlite.pool)
+            .await
+            .unwrap();
+    }
+    let wanted = std::slice::from_ref(&asked.key);
+    let mut tx = db.begin_read().await.unwrap();
+    assert_eq!(
+        tx.identifiers_by_key(wanted).await.unwrap(),
+        vec![asked.clone()]
+    );
+    drop(tx);
+    // The ingest writer's own lookup on SQLite.
+    if let Some(writer) = SqliteWriter::open(&db).await.unwrap() {
+        let mut writer = writer;
+        let mut tx = writer.begin().unwrap();
+        assert_eq!(
+            BatchStore::identifiers_by_key(&mut tx, wanted)
+                .await
+                .unwrap(),
+            vec![asked]
+        );
+    }
+}
+
+async fn key_hashes_missing_from_older_rows_are_filled(db: Db) {
+    let older = identifier(1, "email", None, "older@mail.example", None);
+    let mut tx = db.begin().await.unwrap();
+    tx.insert_identifiers(std::slice::from_ref(&older))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    if let Db::Sqlite(sqlite) = &db {
+        // As a row stored before migration 0005 added the column.
+        sqlx::query("UPDATE identifier SET key_hash = NULL")
+            .execute(&sqlite.pool)
+            .await
+            .unwrap();
+        db.migrate().await.unwrap();
+        assert_eq!(
+            scalar(
+                &db,
+                "SELECT COUNT(*) FROM identifier WHERE key_hash IS NULL"
+            )
+            .await,
+            0
+        );
+    }
+    let mut tx = db.begin_read().await.unwrap();
+    assert_eq!(
+        tx.identifiers_by_key(std::slice::from_ref(&older.key))
+            .await
+            .unwrap(),
+        vec![older]
+    );
 }
