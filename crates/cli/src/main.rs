@@ -199,8 +199,8 @@ struct IngestArgs {
     /// The force (code or name) that owns referrals whose NCA package does not name a known force.
     #[arg(long)]
     force: Option<String>,
-    /// For loading a large backlog: build the index from identifiers to referrals once at the end instead of
-    /// entry by entry. Searching by identifier is slow until the ingest ends.
+    /// For loading a large backlog: build the identifier-to-referral and work-queue indexes once at the end
+    /// instead of entry by entry. Searching by identifier and the work queues are slow until the ingest ends.
     #[arg(long)]
     bulk: bool,
 }
@@ -898,7 +898,7 @@ pub(crate) async fn ingest(
     .await;
     if bulk {
         // Also after a failed batch: what was committed before it stays, and is searchable.
-        progress.set_message("building the identifier index");
+        progress.set_message("building the deferred indexes");
         app.db.build_deferred_indexes().await?;
     }
     let summary = written?;

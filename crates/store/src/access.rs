@@ -698,18 +698,13 @@ impl Tx {
         let owner = scope.list_owner()?;
         let hashed = self.finds_identifiers_by_hash();
         on!(self, conn => {
-            let mut query = sqlx::query(if hashed {
+            let by_hash = if hashed { "i.key_hash = $4 AND " } else { "" };
+            let mut query = sqlx::query(AssertSqlSafe(format!(
                 "SELECT r.subject_id, r.source_ref, ri.role FROM identifier i \
                  JOIN referral_identifier ri ON ri.identifier_id = i.id \
                  JOIN referral r ON r.id = ri.referral_id \
-                 WHERE i.key_hash = $4 AND i.key = $1 AND ($2 IS NULL OR r.owner_org = $2) \
-                 ORDER BY r.id DESC LIMIT $3"
-            } else {
-                "SELECT r.subject_id, r.source_ref, ri.role FROM identifier i \
-                 JOIN referral_identifier ri ON ri.identifier_id = i.id \
-                 JOIN referral r ON r.id = ri.referral_id \
-                 WHERE i.key = $1 AND ($2 IS NULL OR r.owner_org = $2) ORDER BY r.id DESC LIMIT $3"
-            })
+                 WHERE {by_hash}i.key = $1 AND ($2 IS NULL OR r.owner_org = $2) ORDER BY r.id DESC LIMIT $3"
+            )))
             .bind(key)
             .bind(owner.map(|o| o.0))
             .bind(limit);

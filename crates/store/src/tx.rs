@@ -232,13 +232,10 @@ impl Tx {
         let hashed = self.finds_identifiers_by_hash();
         for chunk in rows.chunks(CHUNK) {
             on!(self, conn => {
-                let mut q = QueryBuilder::new(if hashed {
-                    "INSERT INTO identifier (id, key, kind, service, value, placeholder, common, subject_id, \
-                     owner_org, key_hash) "
-                } else {
-                    "INSERT INTO identifier (id, key, kind, service, value, placeholder, common, subject_id, \
-                     owner_org) "
-                });
+                let mut q = QueryBuilder::new(
+                    "INSERT INTO identifier (id, key, kind, service, value, placeholder, common, subject_id, owner_org",
+                );
+                q.push(if hashed { ", key_hash) " } else { ") " });
                 q.push_values(chunk, |mut b, r| {
                     b.push_bind(r.id.0)
                         .push_bind(r.key.as_str())
