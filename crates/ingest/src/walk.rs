@@ -153,7 +153,9 @@ pub(crate) fn read_capped(
     let fail =
         |fail: Fail, content: &[u8]| Box::new(fail.into_rejection(&shown, content, ctx.cloned()));
     let file = File::open(path).map_err(|e| fail(Fail::new(format!("cannot open: {e}")), &[]))?;
-    let mut bytes = Vec::new();
+    // Sized from the file's length: growing an empty buffer read a typical 4 KiB document in eight calls.
+    let length = file.metadata().map_or(0, |m| m.len());
+    let mut bytes = Vec::with_capacity(length.min(MAX_DOCUMENT_BYTES as u64 + 1) as usize);
     file.take(MAX_DOCUMENT_BYTES as u64 + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| fail(Fail::new(format!("cannot read: {e}")), &[]))?;
