@@ -7,7 +7,7 @@ use crate::{App, AppError, Result, active_tool_in};
 use severn_domain::access::{Action, Actor, Denial};
 use severn_domain::ids::SubjectId;
 use severn_domain::risk::{Answers, Band, Outcome, RiskTool, Signals, validate_override};
-use severn_store::{AssessmentRow, ReferralRow, SubjectRow, Tx};
+use severn_store::{AssessmentRow, Packed, ReferralRow, SubjectRow, Tx};
 
 /// Plain-English reason for a subject's band that comes from an assessment.
 pub(crate) fn assessment_reason(a: &AssessmentRow) -> String {
@@ -239,7 +239,8 @@ impl App {
                     touched.insert(referral.subject_id);
                 }
                 referral.band = outcome.band.as_str().to_owned();
-                referral.outcome = serde_json::to_string(&outcome).expect("outcome serialises");
+                referral.outcome =
+                    Packed::pack(&serde_json::to_string(&outcome).expect("outcome serialises"));
                 tx.update_referral_risk(&referral).await?;
                 summary.referrals += 1;
             }

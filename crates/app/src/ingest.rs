@@ -17,7 +17,7 @@ use severn_domain::sla;
 use severn_ingest::{Item, Parsed, Rejection};
 use severn_store::{
     AuditRecord, BatchStore, FileDetailRow, IdentifierRow, KnownReferral, LinkRow, NewReject,
-    OrgRow, ReferralIdentifierRow, ReferralRow, SqliteWriter, SubjectRow,
+    OrgRow, Packed, ReferralIdentifierRow, ReferralRow, SqliteWriter, SubjectRow,
 };
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
@@ -56,11 +56,11 @@ struct Prepared {
     stored: StoredForms,
 }
 
-/// The JSON a referral row stores.
+/// What a referral row stores: JSON, the outcome and document compressed.
 struct StoredForms {
     signals: String,
-    outcome: String,
-    document: String,
+    outcome: Packed,
+    document: Packed,
 }
 
 impl Prepared {
@@ -88,8 +88,8 @@ impl Prepared {
 fn stored_forms(report: &Report, signals: &Signals, outcome: &Outcome) -> StoredForms {
     StoredForms {
         signals: serde_json::to_string(signals).expect("signals serialise"),
-        outcome: serde_json::to_string(outcome).expect("outcome serialises"),
-        document: serde_json::to_string(report).expect("report serialises"),
+        outcome: Packed::pack(&serde_json::to_string(outcome).expect("outcome serialises")),
+        document: Packed::pack(&serde_json::to_string(report).expect("report serialises")),
     }
 }
 
@@ -1155,7 +1155,7 @@ async fn refresh_with_file<S: BatchStore>(
     let Some(mut row) = tx.referral_by_source_ref(&key).await? else {
         return Ok(());
     };
-    let mut report: Report = match serde_json::from_str(&row.document) {
+    let mut report: Report = match row.document.json() {
         Ok(report) => report,
         Err(e) => {
             return Err(crate::AppError::Store(severn_store::StoreError::Corrupt(
@@ -1167,9 +1167,9 @@ async fn refresh_with_file<S: BatchStore>(
     let signals = signals_from_report(&report);
     let outcome = tool.provisional(&signals);
     row.signals = serde_json::to_string(&signals).expect("signals serialise");
-    row.outcome = serde_json::to_string(&outcome).expect("outcome serialises");
+    row.outcome = Packed::pack(&serde_json::to_string(&outcome).expect("outcome serialises"));
     row.band = outcome.band.as_str().to_owned();
-    row.document = serde_json::to_string(&report).expect("report serialises");
+    row.document = Packed::pack(&serde_json::to_string(&report).expect("report serialises"));
     tx.update_referral_risk(&row).await?;
     if let Some(mut subject) = tx.subject(row.subject_id).await? {
         raise_subject(

@@ -52,7 +52,7 @@ pub(crate) async fn settle_from_referrals(
             .map(|r| r.clock_start_at)
             .min()
             .unwrap_or(subject.clock_start_at);
-        let outcome: Option<Outcome> = serde_json::from_str(&top.outcome).ok();
+        let outcome: Option<Outcome> = top.outcome.json().ok();
         subject.band = top.band.clone();
         subject.band_reason = outcome
             .map(|o| band_reason(&top.source_ref, &o))

@@ -235,7 +235,7 @@ impl App {
             platform: referral.platform,
             band_label: band_label(&referral.band),
             band: referral.band,
-            explanation: serde_json::from_str(&referral.outcome).ok(),
+            explanation: referral.outcome.json().ok(),
             subject: self.summarise(&subject, members),
             links,
             identifiers: identifiers
@@ -251,7 +251,7 @@ impl App {
                 .collect(),
             assessments,
             decisions,
-            report: serde_json::from_str(&referral.document).ok(),
+            report: referral.document.json().ok(),
         })
     }
 

@@ -6,6 +6,7 @@
 mod access;
 mod appender;
 mod identity;
+mod packed;
 mod reader;
 mod rows;
 #[cfg(feature = "testing")]
@@ -17,6 +18,7 @@ pub use access::{
     AuditQuery, AuditRecord, NamedStaff, NewStaff, OrgRow, Reach, Scope, ShareRow, StaffRow,
 };
 pub use identity::{ApiTokenRow, CredentialRow, NewSession, SessionRow};
+pub use packed::Packed;
 pub use reader::PageTx;
 pub use rows::*;
 pub use tx::{Counts, FileDetailOutcome, Tx};

@@ -1,5 +1,6 @@
 //! Plain rows passed between the use-case layer and storage.
 
+use crate::Packed;
 use serde::{Deserialize, Serialize};
 use severn_domain::ids::{IdentifierId, OrgId, ReferralId, SubjectId};
 
@@ -63,11 +64,11 @@ pub struct ReferralRow {
     pub subject_id: SubjectId,
     pub band: String,
     /// The provisional risk outcome (JSON), with its explanation.
-    pub outcome: String,
+    pub outcome: Packed,
     /// The risk signals read from the referral (JSON).
     pub signals: String,
     /// The normalised report (JSON). Never file content.
-    pub document: String,
+    pub document: Packed,
     /// The force that received the referral; `None` until one is assigned.
     pub owner_org: Option<OrgId>,
 }

@@ -4,7 +4,7 @@ use crate::access::Scope;
 use crate::appender::Deferred;
 use crate::reader::sql;
 use crate::rows::*;
-use crate::{Result, StoreError};
+use crate::{Packed, Result, StoreError};
 use severn_domain::ids::{IdentifierId, OrgId, ReferralId, SubjectId};
 // Column lists are compile-time constants, so the formatted queries below carry no outside input.
 use sqlx::{AssertSqlSafe, Postgres, QueryBuilder, Row, Sqlite, Transaction};
@@ -84,6 +84,7 @@ where
 
 fn referral_from<R: Row>(row: &R) -> Result<ReferralRow>
 where
+    for<'r> Vec<u8>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     for<'r> i32: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
@@ -105,9 +106,9 @@ where
         platform: row.try_get(12)?,
         subject_id: SubjectId(row.try_get(13)?),
         band: row.try_get(14)?,
-        outcome: row.try_get(15)?,
+        outcome: Packed::from_stored(row.try_get(15)?),
         signals: row.try_get(16)?,
-        document: row.try_get(17)?,
+        document: Packed::from_stored(row.try_get(17)?),
         owner_org: row.try_get::<Option<i64>, _>(18)?.map(OrgId),
     })
 }
@@ -522,9 +523,9 @@ impl Tx {
                         .push_bind(r.platform.as_deref())
                         .push_bind(r.subject_id.0)
                         .push_bind(r.band.as_str())
-                        .push_bind(r.outcome.as_str())
+                        .push_bind(r.outcome.as_stored())
                         .push_bind(r.signals.as_str())
-                        .push_bind(r.document.as_str())
+                        .push_bind(r.document.as_stored())
                         .push_bind(r.owner_org.map(|o| o.0));
                 });
                 q.build().execute(&mut *conn).await?;
@@ -548,7 +549,7 @@ impl Tx {
             .bind(previous.version)
             .bind(previous.content_sha256.as_str())
             .bind(previous.received_at)
-            .bind(previous.document.as_str())
+            .bind(previous.document.as_stored())
             .execute(&mut *conn)
             .await?;
             sqlx::query(
@@ -564,9 +565,9 @@ impl Tx {
             .bind(next.incident_at)
             .bind(next.platform.as_deref())
             .bind(next.band.as_str())
-            .bind(next.outcome.as_str())
+            .bind(next.outcome.as_stored())
             .bind(next.signals.as_str())
-            .bind(next.document.as_str())
+            .bind(next.document.as_stored())
             .execute(&mut *conn)
             .await?;
         });
@@ -579,9 +580,9 @@ impl Tx {
             sqlx::query("UPDATE referral SET band = $2, outcome = $3, signals = $4, document = $5 WHERE id = $1")
                 .bind(r.id.0)
                 .bind(r.band.as_str())
-                .bind(r.outcome.as_str())
+                .bind(r.outcome.as_stored())
                 .bind(r.signals.as_str())
-                .bind(r.document.as_str())
+                .bind(r.document.as_stored())
                 .execute(&mut *conn)
                 .await?;
         });

@@ -7,10 +7,12 @@ use severn_domain::ids::{IdentifierId, OrgId, ReferralId, SubjectId};
 use severn_store::testing::url_of;
 use severn_store::{
     AssessmentRow, Counts, DEFERRED_INDEXES, Db, DecisionRow, FileDetailOutcome, FileDetailRow,
-    IdentifierOnReferral, IdentifierRow, KnownReferral, LinkExplained, LinkRow, NewReject,
+    IdentifierOnReferral, IdentifierRow, KnownReferral, LinkExplained, LinkRow, NewReject, Packed,
     ReferralIdentifierRow, ReferralRow, RejectRow, RiskToolRow, StoreError, SubjectRow,
 };
-use severn_store::{AuditRecord, BatchStore, Reach, Scope, SqliteWriter, Tx, identifier_key_hash};
+use severn_store::{
+    AuditRecord, Backend, BatchStore, Reach, Scope, SqliteWriter, Tx, identifier_key_hash,
+};
 use std::collections::BTreeSet;
 
 severn_store::backend_matrix!(
@@ -37,6 +39,7 @@ severn_store::backend_matrix!(
     statistics_are_gathered_on_postgres_only,
     identifiers_sharing_a_key_hash_are_told_apart,
     key_hashes_missing_from_older_rows_are_filled,
+    referral_documents_are_stored_packed_and_older_text_still_reads,
 );
 
 // ---------------------------------------------------------------------------------------------------------
@@ -89,9 +92,9 @@ fn referral(id: i64, subject: i64) -> ReferralRow {
         platform: None,
         subject_id: SubjectId(subject),
         band: "low".into(),
-        outcome: "{}".into(),
+        outcome: Packed::pack("{}"),
         signals: "{}".into(),
-        document: "{}".into(),
+        document: Packed::pack("{}"),
         owner_org: None,
     }
 }
@@ -106,10 +109,11 @@ fn full_referral(id: i64, subject: i64) -> ReferralRow {
         incident_at: Some(-86_400),
         platform: Some("ExampleChat für Android — 東京 🚸".into()),
         band: "very_high".into(),
-        outcome: r#"{"band":"very_high","reasons":["Zoë’s ‘quoted’ reason"]}"#.into(),
+        outcome: Packed::pack(r#"{"band":"very_high","reasons":["Zoë’s ‘quoted’ reason"]}"#),
         signals: r#"{"online_enticement":true}"#.into(),
-        document: r#"{"additional_info":["naïve café — 日本語 \u0000-free 🙂","line\nbreak"]}"#
-            .into(),
+        document: Packed::pack(
+            r#"{"additional_info":["naïve café — 日本語 \u0000-free 🙂","line\nbreak"]}"#,
+        ),
         ..referral(id, subject)
     }
 }
@@ -1304,9 +1308,9 @@ async fn new_version_keeps_the_previous_one(db: Db) {
         incident_at: Some(8_000),
         platform: Some("ExampleChat Web".into()),
         band: "high".into(),
-        outcome: r#"{"band":"high"}"#.into(),
+        outcome: Packed::pack(r#"{"band":"high"}"#),
         signals: r#"{"sextortion":true}"#.into(),
-        document: r#"{"version":"zwei — ü"}"#.into(),
+        document: Packed::pack(r#"{"version":"zwei — ü"}"#),
         ..v1.clone()
     };
     let mut tx = db.begin().await.unwrap();
@@ -1350,9 +1354,9 @@ async fn new_version_keeps_the_previous_one(db: Db) {
     // Recomputed risk replaces only the risk fields and the document.
     let rescored = ReferralRow {
         band: "very_high".into(),
-        outcome: r#"{"band":"very_high"}"#.into(),
+        outcome: Packed::pack(r#"{"band":"very_high"}"#),
         signals: r#"{"files_infant":1}"#.into(),
-        document: r#"{"files":[{"file_id":"f1"}]}"#.into(),
+        document: Packed::pack(r#"{"files":[{"file_id":"f1"}]}"#),
         received_at: 1,
         version: 99,
         ..v3.clone()
@@ -1717,4 +1721,74 @@ async fn key_hashes_missing_from_older_rows_are_filled(db: Db) {
             .unwrap(),
         vec![older]
     );
+}
+
+async fn referral_documents_are_stored_packed_and_older_text_still_reads(db: Db) {
+    commit_subjects(&db, &[subject(1, 100), subject(2, 100)]).await;
+    let people: Vec<String> = (0..40)
+        .map(|i| format!(r#"{{"role":"reported","identifiers":[{{"kind":"email","value":"p{i}@mail.example"}}]}}"#))
+        .collect();
+    let text = format!(r#"{{"people":[{}]}}"#, people.join(","));
+    let packed = ReferralRow {
+        document: Packed::pack(&text),
+        ..full_referral(1, 1)
+    };
+    let mut tx = db.begin().await.unwrap();
+    tx.insert_referrals(&[packed.clone(), referral(2, 2)])
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let stored = scalar(
+        &db,
+        "SELECT CAST(LENGTH(document) AS BIGINT) FROM referral WHERE id = 1",
+    )
+    .await;
+    assert!(
+        stored * 4 < text.len() as i64,
+        "{stored} bytes stored for {}",
+        text.len()
+    );
+
+    // As a row written before documents were packed: the JSON text itself (PostgreSQL's migration 0005 turned
+    // such text into its bytes).
+    let older = r#"{"additional_info":["written before packing — ü"]}"#;
+    let sql = match db.backend() {
+        Backend::Sqlite => "UPDATE referral SET document = $1, outcome = $1 WHERE id = 2",
+        Backend::Postgres => {
+            "UPDATE referral SET document = convert_to($1, 'UTF8'), outcome = convert_to($1, 'UTF8') WHERE id = 2"
+        }
+    };
+    match &db {
+        Db::Sqlite(sqlite) => {
+            sqlx::query(sql)
+                .bind(older)
+                .execute(&sqlite.pool)
+                .await
+                .unwrap();
+        }
+        Db::Postgres(pool) => {
+            sqlx::query(sql).bind(older).execute(pool).await.unwrap();
+        }
+    }
+    let mut tx = db.begin_read().await.unwrap();
+    let read = tx
+        .referrals_by_id(&[ReferralId(1), ReferralId(2)])
+        .await
+        .unwrap();
+    assert_eq!(read[0], packed);
+    assert_eq!(read[0].document.text().unwrap(), text);
+    assert_eq!(read[1].document.text().unwrap(), older);
+    assert_eq!(
+        read[1].outcome.json::<serde_json::Value>().unwrap()["additional_info"][0],
+        "written before packing — ü"
+    );
+    drop(tx);
+    // The same through the SQLite ingest writer's own connection.
+    if let Some(mut writer) = SqliteWriter::open(&db).await.unwrap() {
+        let mut tx = writer.begin().unwrap();
+        let again = BatchStore::referrals_by_id(&mut tx, &[ReferralId(1), ReferralId(2)])
+            .await
+            .unwrap();
+        assert_eq!(again, read);
+    }
 }
