@@ -11,7 +11,7 @@ use severn_domain::access::{Action, Actor, OrgKind, Processing};
 use severn_domain::ids::{IdentifierId, OrgId, ReferralId, SubjectId};
 use severn_domain::linking::{self, Evidence, Linker, SubjectKey};
 use severn_domain::normalize;
-use severn_domain::report::{FileDetails, Identifier, IdentifierKind, Report};
+use severn_domain::report::{FileDetails, Identifier, IdentifierKind, Person, PersonRole, Report};
 use severn_domain::risk::{Band, Outcome, RiskTool, Signals, signals_from_report};
 use severn_domain::sla;
 use severn_ingest::{Item, Parsed, Rejection};
@@ -50,6 +50,8 @@ impl IngestSummary {
 struct Prepared {
     report: Report,
     key: String,
+    /// The key of each identifier of each person, in the order of the report's people and their identifiers.
+    identifier_keys: Vec<String>,
     owner: Option<OrgId>,
     signals: Signals,
     outcome: Outcome,
@@ -69,6 +71,12 @@ impl Prepared {
         let outcome = tool.provisional(&signals);
         Prepared {
             key,
+            identifier_keys: report
+                .people
+                .iter()
+                .flat_map(|p| &p.identifiers)
+                .map(Identifier::key)
+                .collect(),
             owner: owners.owner_of(&report),
             stored: stored_forms(&report, &signals, &outcome),
             report,
@@ -623,14 +631,14 @@ fn new_reject(r: &Rejection, now: i64) -> NewReject {
 /// The identifiers Severn links on only count once each, with the weight of their kind.
 fn evidence_of(
     report: &Report,
+    numbers: &[u32],
     owner: Option<OrgId>,
-    key_of: &HashMap<Identifier, u32>,
     rows: &HashMap<Slot, IdentifierRow>,
 ) -> Vec<Evidence> {
     let mut best: BTreeMap<IdentifierId, Evidence> = BTreeMap::new();
-    for person in report.reported_people() {
-        for identifier in &person.identifiers {
-            let Some(row) = rows.get(&(owner, key_of[identifier])) else {
+    for (person, numbers) in reported_with_numbers(report, numbers) {
+        for (identifier, k) in person.identifiers.iter().zip(numbers) {
+            let Some(row) = rows.get(&(owner, *k)) else {
                 continue;
             };
             if row.placeholder || row.common {
@@ -649,6 +657,26 @@ fn evidence_of(
         }
     }
     best.into_values().collect()
+}
+
+/// Each person of a report with the batch numbers of its identifiers' keys (see `link_and_store`).
+fn people_with_numbers<'r>(
+    report: &'r Report,
+    numbers: &'r [u32],
+) -> impl Iterator<Item = (&'r Person, &'r [u32])> {
+    report.people.iter().scan(0, move |at, person| {
+        let end = *at + person.identifiers.len();
+        let of_person = &numbers[*at..end];
+        *at = end;
+        Some((person, of_person))
+    })
+}
+
+fn reported_with_numbers<'r>(
+    report: &'r Report,
+    numbers: &'r [u32],
+) -> impl Iterator<Item = (&'r Person, &'r [u32])> {
+    people_with_numbers(report, numbers).filter(|(p, _)| p.role == PersonRole::Reported)
 }
 
 fn behind_proxy(person: &severn_domain::report::Person, ip: &str) -> bool {
@@ -684,39 +712,34 @@ async fn link_and_store<S: BatchStore>(
     // written after linking, already pointing at their subject. An identifier is looked up within the data of
     // the force that owns the referral carrying it, so one value received by two forces links each force's
     // referrals apart.
-    // Each identifier's key is worked out once: the lookups below are many per identifier.
-    let mut key_of: HashMap<Identifier, u32> = HashMap::default();
+    // Each distinct key of the batch gets a number, and each identifier of each candidate the number of its
+    // key (`numbers`, in the order of the report's people and their identifiers): the lookups below are many
+    // per identifier. The keys themselves were worked out as the reports were prepared.
+    let mut number_of: HashMap<&str, u32> = HashMap::default();
     let mut keys: Vec<String> = Vec::new();
     let mut first_seen: Vec<&Identifier> = Vec::new();
     let mut wanted: BTreeSet<Slot> = BTreeSet::new();
+    let mut numbers: Vec<Vec<u32>> = Vec::with_capacity(candidates.len());
     for c in candidates.iter() {
         let owner = c.owner();
-        for person in &c.prepared.report.people {
-            for identifier in &person.identifiers {
-                let k = match key_of.get(identifier) {
-                    Some(k) => *k,
-                    None => {
-                        let k = keys.len() as u32;
-                        keys.push(identifier.key());
-                        first_seen.push(identifier);
-                        key_of.insert(identifier.clone(), k);
-                        k
-                    }
-                };
-                wanted.insert((owner, k));
-            }
+        let identifiers = c.prepared.report.people.iter().flat_map(|p| &p.identifiers);
+        let mut of_candidate = Vec::with_capacity(c.prepared.identifier_keys.len());
+        for (identifier, key) in identifiers.zip(&c.prepared.identifier_keys) {
+            let k = *number_of.entry(key.as_str()).or_insert_with(|| {
+                keys.push(key.clone());
+                first_seen.push(identifier);
+                keys.len() as u32 - 1
+            });
+            wanted.insert((owner, k));
+            of_candidate.push(k);
         }
+        numbers.push(of_candidate);
     }
     let mut rows: HashMap<Slot, IdentifierRow> = HashMap::default();
     {
-        let index_of: HashMap<&str, u32> = keys
-            .iter()
-            .enumerate()
-            .map(|(k, key)| (key.as_str(), k as u32))
-            .collect();
         for row in tx.identifiers_by_key(&keys).await? {
             // Rows of other owners are other forces' identifiers.
-            if let Some(k) = index_of.get(row.key.as_str()) {
+            if let Some(k) = number_of.get(row.key.as_str()) {
                 let slot = (row.owner_org, *k);
                 if wanted.contains(&slot) {
                     rows.insert(slot, row);
@@ -779,17 +802,23 @@ async fn link_and_store<S: BatchStore>(
     // Counted per force, as identifiers are: a value becoming common in one force relinks no other force's
     // subjects.
     let mut pairs = BTreeSet::new();
-    for c in candidates.iter() {
+    for (c, numbers) in candidates.iter().zip(&numbers) {
         let owner = c.owner();
-        for person in c.prepared.report.reported_people() {
+        for (person, numbers) in reported_with_numbers(&c.prepared.report, numbers) {
             let accounts: Vec<IdentifierId> = person
                 .identifiers
                 .iter()
-                .filter(|i| is_account(i.kind))
-                .filter_map(|i| rows.get(&(owner, key_of[i])).map(|r| r.id))
+                .zip(numbers)
+                .filter(|(i, _)| is_account(i.kind))
+                .filter_map(|(_, k)| rows.get(&(owner, *k)).map(|r| r.id))
                 .collect();
-            for identifier in person.identifiers.iter().filter(|i| is_watched(i.kind)) {
-                if let Some(row) = rows.get(&(owner, key_of[identifier])) {
+            for (_, k) in person
+                .identifiers
+                .iter()
+                .zip(numbers)
+                .filter(|(i, _)| is_watched(i.kind))
+            {
+                if let Some(row) = rows.get(&(owner, *k)) {
                     for account in &accounts {
                         pairs.insert((row.id, *account));
                     }
@@ -848,8 +877,8 @@ async fn link_and_store<S: BatchStore>(
             .filter_map(|r| r.subject_id.map(|s| (r.id, s))),
         separations,
     );
-    for c in candidates.iter() {
-        let evidence = evidence_of(&c.prepared.report, c.owner(), &key_of, &rows);
+    for (c, numbers) in candidates.iter().zip(&numbers) {
+        let evidence = evidence_of(&c.prepared.report, numbers, c.owner(), &rows);
         linker.place_anchored(c.known.as_ref().map(|k| k.subject_id), &evidence);
     }
     let outcome = linker.finish();
@@ -906,7 +935,7 @@ async fn link_and_store<S: BatchStore>(
     let mut versions = Vec::new();
     let mut identifier_rows = Vec::new();
     let mut links = Vec::new();
-    for (c, placement) in candidates.iter_mut().zip(&outcome.placements) {
+    for ((c, placement), numbers) in candidates.iter_mut().zip(&outcome.placements).zip(&numbers) {
         let subject = resolve(placement.subject);
         let referral_id = match &c.known {
             Some(k) => k.id,
@@ -930,9 +959,9 @@ async fn link_and_store<S: BatchStore>(
             &c.prepared.outcome,
             row.clock_start_at,
         );
-        for person in &c.prepared.report.people {
-            for identifier in &person.identifiers {
-                if let Some(r) = rows.get(&(owner, key_of[identifier])) {
+        for (person, numbers) in people_with_numbers(&c.prepared.report, numbers) {
+            for k in numbers {
+                if let Some(r) = rows.get(&(owner, *k)) {
                     identifier_rows.push(ReferralIdentifierRow {
                         referral_id,
                         identifier_id: r.id,
