@@ -12,7 +12,7 @@ use severn_domain::ids::{IdentifierId, OrgId, ReferralId, SubjectId};
 use severn_domain::linking::{self, Evidence, Linker, SubjectKey};
 use severn_domain::normalize;
 use severn_domain::report::{FileDetails, Identifier, IdentifierKind, Person, PersonRole, Report};
-use severn_domain::risk::{Band, Outcome, RiskTool, Signals, signals_from_report};
+use severn_domain::risk::{Band, Outcome, RiskTool, signals_from_report};
 use severn_domain::sla;
 use severn_ingest::{Item, Parsed, Rejection};
 use severn_store::{
@@ -45,31 +45,46 @@ impl IngestSummary {
     }
 }
 
-/// A report with the work that needs no database done before its batch is written: its risk signals and
-/// provisional band, and the JSON it is stored as. Done while the previous batch is being written.
+/// A report with the work that needs no database done before its batch is written: its identifiers' keys,
+/// its provisional band with the reason a subject gives for it, and the forms it is stored in. Done while the
+/// previous batch is being written; only what writing needs is kept, since two batches are held at a time.
 struct Prepared {
     report: Report,
     key: String,
     /// The key of each identifier of each person, in the order of the report's people and their identifiers.
     identifier_keys: Vec<String>,
     owner: Option<OrgId>,
-    signals: Signals,
-    outcome: Outcome,
-    stored: StoredForms,
+    risk: PreparedRisk,
 }
 
-/// What a referral row stores: JSON, the outcome and document compressed.
-struct StoredForms {
+/// A referral's provisional band, worked out from its signals, and the forms its row stores.
+struct PreparedRisk {
+    band: Band,
+    band_reason: String,
     signals: String,
+    /// The outcome and the document, compressed.
     outcome: Packed,
     document: Packed,
 }
 
+impl PreparedRisk {
+    fn of(report: &Report, key: &str, tool: &RiskTool) -> PreparedRisk {
+        let signals = signals_from_report(report);
+        let outcome = tool.provisional(&signals);
+        PreparedRisk {
+            band: outcome.band,
+            band_reason: band_reason(key, &outcome),
+            signals: serde_json::to_string(&signals).expect("signals serialise"),
+            outcome: Packed::pack(&serde_json::to_string(&outcome).expect("outcome serialises")),
+            document: Packed::pack(&serde_json::to_string(report).expect("report serialises")),
+        }
+    }
+}
+
 impl Prepared {
     fn new(key: String, report: Report, tool: &RiskTool, owners: &Owners) -> Prepared {
-        let signals = signals_from_report(&report);
-        let outcome = tool.provisional(&signals);
         Prepared {
+            risk: PreparedRisk::of(&report, &key, tool),
             key,
             identifier_keys: report
                 .people
@@ -78,26 +93,13 @@ impl Prepared {
                 .map(Identifier::key)
                 .collect(),
             owner: owners.owner_of(&report),
-            stored: stored_forms(&report, &signals, &outcome),
             report,
-            signals,
-            outcome,
         }
     }
 
-    /// Works the signals out again after more files were attached.
+    /// Works the band out again after more files were attached.
     fn refresh(&mut self, tool: &RiskTool) {
-        self.signals = signals_from_report(&self.report);
-        self.outcome = tool.provisional(&self.signals);
-        self.stored = stored_forms(&self.report, &self.signals, &self.outcome);
-    }
-}
-
-fn stored_forms(report: &Report, signals: &Signals, outcome: &Outcome) -> StoredForms {
-    StoredForms {
-        signals: serde_json::to_string(signals).expect("signals serialise"),
-        outcome: Packed::pack(&serde_json::to_string(outcome).expect("outcome serialises")),
-        document: Packed::pack(&serde_json::to_string(report).expect("report serialises")),
+        self.risk = PreparedRisk::of(&self.report, &self.key, tool);
     }
 }
 
@@ -954,9 +956,8 @@ async fn link_and_store<S: BatchStore>(
         });
         raise_subject(
             target,
-            c.prepared.outcome.band,
-            &c.prepared.key,
-            &c.prepared.outcome,
+            c.prepared.risk.band,
+            std::mem::take(&mut c.prepared.risk.band_reason),
             row.clock_start_at,
         );
         for (person, numbers) in people_with_numbers(&c.prepared.report, numbers) {
@@ -1099,18 +1100,17 @@ pub(crate) fn fold_subject(target: &mut SubjectRow, from: &SubjectRow) {
 
 /// A referral joins a subject: its provisional band raises the subject's band when higher. An assessed
 /// subject keeps its assessed band unless the new referral shows more risk than the assessment found.
+/// Raises a subject's band to `band` of a referral joining it, with `reason` (see [`band_reason`]).
 pub(crate) fn raise_subject(
     target: &mut SubjectRow,
     band: Band,
-    source_ref: &str,
-    outcome: &Outcome,
+    reason: String,
     clock_start_at: i64,
 ) {
     let current = stored_band;
     if band > current(&target.provisional_band) {
         target.provisional_band = band.as_str().to_owned();
     }
-    let reason = band_reason(source_ref, outcome);
     if target.band_reason.is_empty() || band > current(&target.band) {
         target.band = band.as_str().to_owned();
         target.band_reason = if target.assessment_id.is_some() {
@@ -1165,10 +1165,10 @@ fn referral_row(
         incident_at: c.prepared.report.incident_at.map(|t| t.as_second()),
         platform: c.prepared.report.platform.clone(),
         subject_id: subject,
-        band: c.prepared.outcome.band.as_str().to_owned(),
-        outcome: std::mem::take(&mut c.prepared.stored.outcome),
-        signals: std::mem::take(&mut c.prepared.stored.signals),
-        document: std::mem::take(&mut c.prepared.stored.document),
+        band: c.prepared.risk.band.as_str().to_owned(),
+        outcome: std::mem::take(&mut c.prepared.risk.outcome),
+        signals: std::mem::take(&mut c.prepared.risk.signals),
+        document: std::mem::take(&mut c.prepared.risk.document),
         owner_org: c.prepared.owner,
     }
 }
@@ -1204,8 +1204,7 @@ async fn refresh_with_file<S: BatchStore>(
         raise_subject(
             &mut subject,
             outcome.band,
-            &key,
-            &outcome,
+            band_reason(&key, &outcome),
             row.clock_start_at,
         );
         subject.due_at = due_at(subject.clock_start_at, &subject.band, tool);
