@@ -681,7 +681,7 @@ fn reported_with_numbers<'r>(
     people_with_numbers(report, numbers).filter(|(p, _)| p.role == PersonRole::Reported)
 }
 
-fn behind_proxy(person: &severn_domain::report::Person, ip: &str) -> bool {
+fn behind_proxy(person: &Person, ip: &str) -> bool {
     person
         .ip_captures
         .iter()
@@ -738,14 +738,12 @@ async fn link_and_store<S: BatchStore>(
         numbers.push(of_candidate);
     }
     let mut rows: HashMap<Slot, IdentifierRow> = HashMap::default();
-    {
-        for row in tx.identifiers_by_key(&keys).await? {
-            // Rows of other owners are other forces' identifiers.
-            if let Some(k) = number_of.get(row.key.as_str()) {
-                let slot = (row.owner_org, *k);
-                if wanted.contains(&slot) {
-                    rows.insert(slot, row);
-                }
+    for row in tx.identifiers_by_key(&keys).await? {
+        // Rows of other owners are other forces' identifiers.
+        if let Some(k) = number_of.get(row.key.as_str()) {
+            let slot = (row.owner_org, *k);
+            if wanted.contains(&slot) {
+                rows.insert(slot, row);
             }
         }
     }
