@@ -18,6 +18,7 @@ use severn_ingest::{Item, Parsed, Rejection};
 use severn_store::{
     AuditRecord, BatchStore, FileDetailRow, IdentifierRow, KnownReferral, LinkRow, NewReject,
     OrgRow, Packed, ReferralIdentifierRow, ReferralRow, SqliteWriter, SubjectRow,
+    identifier_key_hash,
 };
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
@@ -769,16 +770,19 @@ async fn link_and_store<S: BatchStore>(
             .map(|s| current.get(&s).map(|open| open.id).unwrap_or(s));
     }
     let stored: HashMap<SubjectId, SubjectRow> = current.into_values().map(|s| (s.id, s)).collect();
-    // New identifiers are numbered in order of owner and key.
-    let mut unseen: Vec<Slot> = wanted
+    // New identifiers are numbered in the order of their key hash (then owner and key): on SQLite, rows in id
+    // order then put their entries into the key-hash index in its own order too, leaf after leaf.
+    let mut unseen: Vec<(i64, Slot)> = wanted
         .iter()
         .filter(|slot| !known_slots.contains(*slot))
-        .copied()
+        .map(|slot| (identifier_key_hash(&keys[slot.1 as usize]), *slot))
         .collect();
-    unseen.sort_by(|a, b| (a.0, &keys[a.1 as usize]).cmp(&(b.0, &keys[b.1 as usize])));
+    unseen.sort_by(|(a_hash, a), (b_hash, b)| {
+        (a_hash, a.0, &keys[a.1 as usize]).cmp(&(b_hash, b.0, &keys[b.1 as usize]))
+    });
     if !unseen.is_empty() {
         let first = tx.alloc_ids("identifier", unseen.len()).await?;
-        for (i, (owner, k)) in unseen.into_iter().enumerate() {
+        for (i, (_, (owner, k))) in unseen.into_iter().enumerate() {
             let identifier = first_seen[k as usize];
             rows.insert(
                 (owner, k),
@@ -1036,6 +1040,9 @@ async fn link_and_store<S: BatchStore>(
             });
         }
     }
+    // In id order (see the numbering above); moved pointers too, so updates go through the table in order.
+    unseen_rows.sort_unstable_by_key(|r| r.id);
+    moved_pointers.sort_unstable();
     tx.insert_identifiers(&unseen_rows).await?;
     tx.set_identifier_subjects(&moved_pointers).await?;
     tx.update_subjects(&updated_subjects).await?;
