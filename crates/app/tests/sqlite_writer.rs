@@ -119,6 +119,24 @@ async fn sqlite_writer_stores_what_the_sqlx_path_stores() {
         .unwrap();
     assert_eq!(owners, 3, "identifiers of both forces and of no force");
 
+    // Each batch numbers its new identifiers in key-hash order, so that the writer fills the key-hash index
+    // in order: going through the table by id, the hash only falls where one batch's identifiers end.
+    let hashes: Vec<i64> = rusqlite::Connection::open(&raw)
+        .unwrap()
+        .prepare("SELECT key_hash FROM identifier ORDER BY id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    let falls = hashes.windows(2).filter(|w| w[1] < w[0]).count();
+    let documents = severn_ingest::walk(&[corpus.join("packages"), corpus.join("partner")]).count();
+    assert!(
+        falls <= documents.div_ceil(150) + 1,
+        "{falls} falls in {} identifiers from {documents} documents in batches of 150",
+        hashes.len()
+    );
+
     let (raw, sqlx) = (dump(&raw), dump(&sqlx));
     let count = |dump: &[(String, Vec<String>)], table: &str| {
         dump.iter()
