@@ -104,10 +104,18 @@ impl Prepared {
     }
 }
 
+/// A file-details document as gathered: its keys and its stored JSON worked out here, not on the writer.
+struct PreparedDetails {
+    details: FileDetails,
+    source_ref: String,
+    file_id: String,
+    document: String,
+}
+
 #[derive(Default)]
 struct Batch {
     reports: Vec<Prepared>,
-    file_details: Vec<FileDetails>,
+    file_details: Vec<PreparedDetails>,
     rejects: Vec<Rejection>,
     refs: HashSet<String>,
     file_refs: HashSet<(String, String)>,
@@ -297,8 +305,15 @@ impl<'a> Ingester<'a> {
                 {
                     attach_file(report, details.file.clone());
                 }
-                self.batch.file_refs.insert(key);
-                self.batch.file_details.push(details);
+                self.batch.file_refs.insert(key.clone());
+                let document = serde_json::to_string(&details.file).expect("file info serialises");
+                let (source_ref, file_id) = key;
+                self.batch.file_details.push(PreparedDetails {
+                    details,
+                    source_ref,
+                    file_id,
+                    document,
+                });
             }
             Item::Rejected(rejection) => self.batch.rejects.push(rejection),
         }
@@ -490,7 +505,7 @@ async fn write_batch<S: BatchStore>(
     let detail_refs: BTreeSet<String> = batch
         .file_details
         .iter()
-        .map(|d| report_key(&d.report_id))
+        .map(|d| d.source_ref.clone())
         .chain(keys.iter().cloned())
         .collect();
     let detail_refs: Vec<String> = detail_refs.into_iter().collect();
@@ -504,13 +519,14 @@ async fn write_batch<S: BatchStore>(
     let mut details_by_report: HashMap<String, Vec<&FileDetails>> = HashMap::default();
     let mut details_for_stored: Vec<&FileDetails> = Vec::new();
     let mut new_details = Vec::new();
-    for details in &batch.file_details {
+    for prepared in &batch.file_details {
+        let details = &prepared.details;
         let row = FileDetailRow {
-            source_ref: report_key(&details.report_id),
-            file_id: file_key(details),
+            source_ref: prepared.source_ref.clone(),
+            file_id: prepared.file_id.clone(),
             content_sha256: details.content_sha256.clone(),
             received_at: now,
-            document: serde_json::to_string(&details.file).expect("file info serialises"),
+            document: prepared.document.clone(),
         };
         let stored = earlier_by_report
             .get(&row.source_ref)

@@ -836,7 +836,7 @@ async fn risk(ctx: &Ctx, command: RiskCommand) -> Result<ExitCode> {
 /// Lowers the calling thread's scheduling priority. Writing batches is the longest of the ingest's three
 /// threads (parsing, preparing, writing); when all three want one of the two cores, the writer should get it
 /// and the parser, which only has to stay ahead, should wait (1 M reports: the writer's time waiting for a
-/// core 8-9 s → 4-5 s; docs/benchmarks.md, seventh session). Linux keeps the nice value per thread.
+/// core 8-9 s → 3-5 s; docs/benchmarks.md, seventh session). Linux keeps the nice value per thread.
 fn yield_to_the_writer() {
     #[cfg(target_os = "linux")]
     {
