@@ -517,7 +517,7 @@ async fn write_batch<S: BatchStore>(
             .push(row);
     }
     let mut details_by_report: HashMap<String, Vec<&FileDetails>> = HashMap::default();
-    let mut details_for_stored: Vec<&FileDetails> = Vec::new();
+    let mut details_for_stored: Vec<&PreparedDetails> = Vec::new();
     let mut new_details = Vec::new();
     for prepared in &batch.file_details {
         let details = &prepared.details;
@@ -548,7 +548,7 @@ async fn write_batch<S: BatchStore>(
                 .or_default()
                 .push(details);
         } else {
-            details_for_stored.push(details);
+            details_for_stored.push(prepared);
         }
     }
     tx.insert_file_details(&new_details).await?;
@@ -1119,9 +1119,9 @@ pub(crate) fn fold_subject(target: &mut SubjectRow, from: &SubjectRow) {
     target.clock_start_at = target.clock_start_at.min(from.clock_start_at);
 }
 
-/// A referral joins a subject: its provisional band raises the subject's band when higher. An assessed
-/// subject keeps its assessed band unless the new referral shows more risk than the assessment found.
-/// Raises a subject's band to `band` of a referral joining it, with `reason` (see [`band_reason`]).
+/// A referral joins a subject: its provisional band `band` raises the subject's band when higher, with
+/// `reason` (see [`band_reason`]). An assessed subject keeps its assessed band unless the new referral shows
+/// more risk than the assessment found.
 pub(crate) fn raise_subject(
     target: &mut SubjectRow,
     band: Band,
@@ -1199,10 +1199,10 @@ fn referral_row(
 async fn refresh_with_file<S: BatchStore>(
     tx: &mut S,
     tool: &RiskTool,
-    details: &FileDetails,
+    details: &PreparedDetails,
 ) -> Result<()> {
-    let key = report_key(&details.report_id);
-    let Some(mut row) = tx.referral_by_source_ref(&key).await? else {
+    let key = &details.source_ref;
+    let Some(mut row) = tx.referral_by_source_ref(key).await? else {
         return Ok(());
     };
     let mut report: Report = match row.document.json() {
@@ -1213,19 +1213,18 @@ async fn refresh_with_file<S: BatchStore>(
             )));
         }
     };
-    attach_file(&mut report, details.file.clone());
-    let signals = signals_from_report(&report);
-    let outcome = tool.provisional(&signals);
-    row.signals = serde_json::to_string(&signals).expect("signals serialise");
-    row.outcome = Packed::pack(&serde_json::to_string(&outcome).expect("outcome serialises"));
-    row.band = outcome.band.as_str().to_owned();
-    row.document = Packed::pack(&serde_json::to_string(&report).expect("report serialises"));
+    attach_file(&mut report, details.details.file.clone());
+    let risk = PreparedRisk::of(&report, key, tool);
+    row.signals = risk.signals;
+    row.outcome = risk.outcome;
+    row.band = risk.band.as_str().to_owned();
+    row.document = risk.document;
     tx.update_referral_risk(&row).await?;
     if let Some(mut subject) = tx.subject(row.subject_id).await? {
         raise_subject(
             &mut subject,
-            outcome.band,
-            band_reason(&key, &outcome),
+            risk.band,
+            risk.band_reason,
             row.clock_start_at,
         );
         subject.due_at = due_at(subject.clock_start_at, &subject.band, tool);
