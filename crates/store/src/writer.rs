@@ -206,11 +206,9 @@ impl SqliteWriter {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
-        // A modest cache: the hot pages of a large database are read from the OS page cache anyway, and a
-        // large SQLite cache cost more to search than it saved (ingest of 300 k reports: 16 to 64 MiB were
-        // faster than 128 MiB). At 1 M, where a profile put 13 % of this thread's time in reading pages
-        // a 64 MiB cache missed, 96 MiB took 4-7 % less of its CPU; it fits the memory budget since mimalloc
-        // returns freed memory promptly (docs/benchmarks.md, sixth session).
+        // 96 MiB: a larger SQLite cache costs more to search than it saves (128 MiB was slower than 64), while
+        // at 1 M reports pages missing from a 64 MiB cache cost this thread 4-7 % more CPU. It fits the 300 MB
+        // budget only because mimalloc 2 returns freed memory promptly (docs/benchmarks.md, "Dead ends").
         conn.pragma_update(None, "cache_size", -98304)?;
         conn.pragma_update(None, "temp_store", "MEMORY")?;
         // Checkpoint from this connection only when the WAL passes 1 GiB: a page rewritten by many batches
