@@ -171,6 +171,7 @@ impl App {
         label: &str,
     ) -> Result<(StaffRow, IssuedCredentials)> {
         let label = label.trim();
+        crate::check_text(severn_domain::text::FreeText::TokenLabel, label)?;
         if label.is_empty() {
             return Err(AppError::Invalid(
                 "Say what the token is for, so it can be told apart from others.".to_owned(),

@@ -3,10 +3,11 @@
 
 use crate::gate::Why;
 use crate::subjects::{open_subject, settle_from_referrals};
-use crate::{App, AppError, Result, active_tool_in};
+use crate::{App, AppError, Result, active_tool_in, check_text};
 use severn_domain::access::{Action, Actor, Denial};
 use severn_domain::ids::SubjectId;
 use severn_domain::risk::{Answers, Band, Outcome, RiskTool, Signals, validate_override};
+use severn_domain::text::FreeText;
 use severn_store::{AssessmentRow, Packed, ReferralRow, SubjectRow, Tx};
 
 /// Plain-English reason for a subject's band that comes from an assessment.
@@ -153,6 +154,7 @@ impl App {
         rationale: &str,
         actor: &Actor,
     ) -> Result<AssessmentRow> {
+        check_text(FreeText::Rationale, rationale)?;
         let decision =
             validate_override(band, rationale).map_err(|e| AppError::Invalid(e.to_string()))?;
         let now = self.now();

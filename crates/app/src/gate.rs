@@ -2,9 +2,10 @@
 //! (`severn_domain::access::decide`) says yes or no, the audit log records the attempt in the request's own
 //! transaction, and only an allowed attempt yields the [`Scope`] that storage reads need.
 
-use crate::{App, AppError, Result};
+use crate::{App, AppError, Result, check_text};
 use severn_domain::access::{Action, Actor, CaseAccess, Denial, decide};
 use severn_domain::ids::SubjectId;
+use severn_domain::text::FreeText;
 use severn_store::{AuditRecord, PageTx, Reach, Scope, Tx};
 
 /// What the person said about why (and, for disclosures, to whom).
@@ -24,6 +25,17 @@ impl Why {
             justification: Some(justification.into()).filter(|j: &String| !j.trim().is_empty()),
             ..Why::default()
         }
+    }
+
+    /// Refuses a justification or recipients past their limits before anything reaches the log.
+    fn check(&self) -> Result<()> {
+        if let Some(justification) = &self.justification {
+            check_text(FreeText::Justification, justification)?;
+        }
+        if let Some(recipients) = &self.recipients {
+            check_text(FreeText::Recipients, recipients)?;
+        }
+        Ok(())
     }
 }
 
@@ -50,6 +62,7 @@ impl App {
         case: Option<OnCase<'_>>,
         why: Why,
     ) -> Result<Judgement> {
+        why.check()?;
         let needs_justification = matches!(action, Action::Export | Action::Share)
             || case.is_some_and(|c| c.access.restricted_to.is_some());
         if needs_justification && why.justification.is_none() {
@@ -91,6 +104,7 @@ impl App {
         why: Why,
         denial: Denial,
     ) -> Result<()> {
+        why.check()?;
         let record = self.record(actor, action, target, why);
         tx.audit_denied(&self.audit_key, &record, denial.as_str())
             .await?;

@@ -727,6 +727,7 @@ impl Identity {
         service_username: &str,
         label: &str,
     ) -> Result<Secret> {
+        crate::check_text(severn_domain::text::FreeText::TokenLabel, label)?;
         let mut tx = self.app.db.begin_read().await?;
         let found = tx.staff_by_username(service_username).await?;
         tx.commit().await?;

@@ -20,6 +20,7 @@ use severn_domain::audit::AuditKey;
 use severn_domain::clock::Clock;
 use severn_domain::linking::LinkPolicy;
 use severn_domain::risk::{ILLUSTRATIVE_TOOL_V1, RiskTool};
+use severn_domain::text::FreeText;
 use severn_store::{Db, RiskToolRow, StoreError, Tx};
 use std::sync::Arc;
 
@@ -42,6 +43,12 @@ pub enum AppError {
 }
 
 pub type Result<T, E = AppError> = std::result::Result<T, E>;
+
+/// Refuses free text past its documented limit (docs/access.md), before anything is written.
+pub(crate) fn check_text(kind: FreeText, text: &str) -> Result<()> {
+    kind.check(text)
+        .map_err(|e| AppError::Invalid(e.to_string()))
+}
 
 /// The application: a database, a clock, the linking policy and the key that chains the audit log.
 #[derive(Clone)]

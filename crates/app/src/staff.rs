@@ -2,12 +2,13 @@
 //! identifier within what the person may see.
 
 use crate::gate::Why;
-use crate::{App, AppError, Result};
+use crate::{App, AppError, Result, check_text};
 use serde::Serialize;
 use severn_domain::access::{Action, Actor, OrgKind, Role};
 use severn_domain::ids::{OrgId, StaffId, SubjectId, TeamId};
 use severn_domain::report::{Identifier, IdentifierKind};
 use severn_domain::risk::Band;
+use severn_domain::text::FreeText;
 use severn_store::{NewStaff, StaffRow};
 
 /// A referral found by a search.
@@ -56,6 +57,7 @@ impl App {
         name: &str,
         kind: OrgKind,
     ) -> Result<OrgId> {
+        check_text(FreeText::OrganisationName, name)?;
         let tx = self.db.begin().await?;
         let target = format!("org:{code}");
         let (mut tx, _) = self
@@ -74,6 +76,7 @@ impl App {
     }
 
     pub async fn create_team(&self, actor: &Actor, org: OrgId, name: &str) -> Result<TeamId> {
+        check_text(FreeText::OrganisationName, name)?;
         let tx = self.db.begin().await?;
         let target = format!("team:{org}/{name}");
         let (mut tx, _) = self
@@ -109,6 +112,7 @@ impl App {
                 "A user name is letters, digits and . _ - @ only, with no spaces.".to_owned(),
             ));
         }
+        check_text(FreeText::DisplayName, &spec.display_name)?;
         if spec.display_name.trim().is_empty() {
             return Err(AppError::Invalid(
                 "Give the person's name as it should be shown.".to_owned(),

@@ -2,12 +2,13 @@
 
 use crate::gate::Why;
 use crate::ingest::{band_reason, due_at, fresh_subject, stored_band};
-use crate::{App, AppError, Result};
+use crate::{App, AppError, Result, check_text};
 use severn_domain::access::{Action, Actor};
 use severn_domain::ids::{ReferralId, SubjectId};
 use severn_domain::linking::{Evidence, Linker, SubjectKey};
 use severn_domain::report::IdentifierKind;
 use severn_domain::risk::{Outcome, RiskTool};
+use severn_domain::text::FreeText;
 use severn_store::{DecisionRow, LinkRow, ReferralRow, SubjectRow, Tx};
 use std::collections::{BTreeMap, HashMap};
 
@@ -18,7 +19,7 @@ fn require_rationale(rationale: &str) -> Result<()> {
                 .into(),
         ));
     }
-    Ok(())
+    check_text(FreeText::Rationale, rationale)
 }
 
 /// The subject, if it is open; otherwise an error saying what became of it.

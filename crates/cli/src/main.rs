@@ -8,6 +8,14 @@ macro_rules! say {
     }};
 }
 
+/// Like `say!`, for a line that may hold stored free text (a justification, a name): its control characters
+/// and text-direction marks are printed escaped, so a stored line break cannot start a forged line.
+macro_rules! show {
+    ($($arg:tt)*) => {
+        say!("{}", severn_domain::text::shown(&format!($($arg)*)))
+    };
+}
+
 mod credentials;
 mod demo;
 mod output;
@@ -328,7 +336,11 @@ fn main() -> ExitCode {
         // The reader went away (`severn subjects --json | head`): nothing is wrong.
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // An error can quote what was typed or stored: its control characters are shown escaped, line by
+            // line, so a TOML error's several lines stay readable.
+            let message = format!("{e:#}");
+            let lines: Vec<_> = message.lines().map(severn_domain::text::shown).collect();
+            eprintln!("error: {}", lines.join("\n"));
             ExitCode::FAILURE
         }
     }
@@ -601,14 +613,14 @@ async fn org(ctx: &Ctx, command: OrgCommand) -> Result<()> {
         OrgCommand::Add { code, name, kind } => {
             let kind: OrgKind = kind.parse().map_err(anyhow::Error::msg)?;
             let id = app.create_org(&ctx.actor, &code, &name, kind).await?;
-            say!("organisation {id} {code} ({name}, {}) added", kind.as_str());
+            show!("organisation {id} {code} ({name}, {}) added", kind.as_str());
         }
         OrgCommand::List => {
             let mut tx = app.db.begin_read().await?;
             let orgs = tx.orgs().await?;
             tx.commit().await?;
             for o in orgs {
-                say!(
+                show!(
                     "{:>4}  {:<8} {:<14} {}",
                     o.id,
                     o.code,
@@ -651,7 +663,7 @@ async fn staff(ctx: &Ctx, command: StaffCommand) -> Result<()> {
                 roles,
             };
             let id = app.create_staff(&ctx.actor, &spec).await?;
-            say!("staff {id} {username} added to {}", org.name);
+            show!("staff {id} {username} added to {}", org.name);
             if credentials {
                 let issued = credentials::issue(&app, &ctx.actor, id, &username, service).await?;
                 for line in issued.lines() {
@@ -665,7 +677,7 @@ async fn staff(ctx: &Ctx, command: StaffCommand) -> Result<()> {
             tx.commit().await?;
             for s in staff {
                 let roles: Vec<&str> = s.roles.iter().map(|r| r.as_str()).collect();
-                say!(
+                show!(
                     "{:>4}  {:<24} {:<8} org {:<4} {}{}",
                     s.id,
                     s.username,
@@ -835,8 +847,8 @@ async fn risk(ctx: &Ctx, command: RiskCommand) -> Result<ExitCode> {
 
 /// Lowers the calling thread's scheduling priority. Writing batches is the longest of the ingest's three
 /// threads (parsing, preparing, writing); when all three want one of the two cores, the writer should get it
-/// and the parser, which only has to stay ahead, should wait (1 M reports: the writer's time waiting for a
-/// core 8-9 s → 3-5 s; docs/benchmarks.md, seventh session). Linux keeps the nice value per thread.
+/// and the parser, which only has to stay ahead, should wait: without this the writer spent about a tenth of a
+/// 1 M ingest waiting for a core. Linux keeps the nice value per thread.
 fn yield_to_the_writer() {
     #[cfg(target_os = "linux")]
     {

@@ -1,4 +1,5 @@
-//! How the command line prints things: plain text for people, `--json` for programs.
+//! How the command line prints things: plain text for people, `--json` for programs. Every text line goes
+//! through `show!`, so stored free text prints its control characters escaped and cannot forge a line.
 
 use anyhow::Result;
 use severn_app::views::{QueueEntry, ReferralView, SubjectSummary};
@@ -22,10 +23,10 @@ pub fn queue(entries: &[QueueEntry], as_json: bool) -> Result<()> {
         return json(&entries);
     }
     if entries.is_empty() {
-        say!("No open work.");
+        show!("No open work.");
         return Ok(());
     }
-    say!(
+    show!(
         "{:>8}  {:<9}  {:<20}  {:<22}  {:>9}  reason",
         "subject",
         "band",
@@ -34,7 +35,7 @@ pub fn queue(entries: &[QueueEntry], as_json: bool) -> Result<()> {
         "referrals"
     );
     for e in entries {
-        say!(
+        show!(
             "{:>8}  {:<9}  {:<20}  {:<22}  {:>9}  {}",
             e.subject.0,
             e.band_label,
@@ -48,7 +49,7 @@ pub fn queue(entries: &[QueueEntry], as_json: bool) -> Result<()> {
 }
 
 fn explanation(outcome: &Outcome) -> Result<()> {
-    say!(
+    show!(
         "  band {} ({} points, tool {} {})",
         outcome.band.label(),
         outcome.points,
@@ -60,10 +61,10 @@ fn explanation(outcome: &Outcome) -> Result<()> {
             .floor
             .map(|f| format!(", sets at least {}", f.label()))
             .unwrap_or_default();
-        say!("    +{:<3} {}: {}{}", c.points, c.label, c.value, floor);
+        show!("    +{:<3} {}: {}{}", c.points, c.label, c.value, floor);
     }
     for r in &outcome.reasons {
-        say!("    - {r}");
+        show!("    - {r}");
     }
     Ok(())
 }
@@ -72,15 +73,15 @@ pub fn subject(s: &SubjectSummary, as_json: bool) -> Result<()> {
     if as_json {
         return json(s);
     }
-    say!("Subject {} ({})", s.subject.0, s.status);
-    say!("  band {}: {}", s.band_label, s.reason);
-    say!(
+    show!("Subject {} ({})", s.subject.0, s.status);
+    show!("  band {}: {}", s.band_label, s.reason);
+    show!(
         "  clock started {}, due {} ({})",
         s.clock_start_at,
         s.due_at,
         s.time_left
     );
-    say!("  referrals: {}", s.referrals.join(", "));
+    show!("  referrals: {}", s.referrals.join(", "));
     Ok(())
 }
 
@@ -88,36 +89,36 @@ pub fn referral(r: &ReferralView, as_json: bool) -> Result<()> {
     if as_json {
         return json(r);
     }
-    say!(
+    show!(
         "Referral {} (version {}, {} from {})",
         r.referral,
         r.version,
         r.format,
         r.source
     );
-    say!(
+    show!(
         "  received {}; clock started {}",
         r.received_at,
         r.clock_start_at
     );
     if let Some(nca) = &r.nca_reference {
-        say!(
+        show!(
             "  NCA package {nca}, disseminated {}",
             r.disseminated_at.as_deref().unwrap_or("?")
         );
     }
     if let Some(t) = &r.incident_type {
-        say!(
+        show!(
             "  incident: {t} on {}",
             r.platform.as_deref().unwrap_or("unknown platform")
         );
     }
-    say!("Provisional band {}", r.band_label);
+    show!("Provisional band {}", r.band_label);
     if let Some(outcome) = &r.explanation {
         explanation(outcome)?;
     }
     if let Some(report) = r.report.as_ref().filter(|report| !report.files.is_empty()) {
-        say!("Files (metadata only):");
+        show!("Files (metadata only):");
         for f in &report.files {
             let name = f
                 .original_file_name
@@ -139,13 +140,13 @@ pub fn referral(r: &ReferralView, as_json: bool) -> Result<()> {
                 Some(false) => ", not viewed by the service",
                 None => "",
             };
-            say!("  {name}{class}{flags}{viewed}");
+            show!("  {name}{class}{flags}{viewed}");
             for h in &f.hashes {
-                say!("    {} {}", h.label, h.value);
+                show!("    {} {}", h.label, h.value);
             }
         }
     }
-    say!("Identifiers on this referral:");
+    show!("Identifiers on this referral:");
     for i in &r.identifiers {
         let service = i
             .service
@@ -157,18 +158,18 @@ pub fn referral(r: &ReferralView, as_json: bool) -> Result<()> {
         } else {
             ""
         };
-        say!("  {} {}{}: {}{}", i.role, i.kind, service, i.value, note);
+        show!("  {} {}{}: {}{}", i.role, i.kind, service, i.value, note);
     }
     subject(&r.subject, false)?;
     if !r.links.is_empty() {
-        say!("  linked because:");
+        show!("  linked because:");
         for l in &r.links {
             let service = l
                 .service
                 .as_deref()
                 .map(|s| format!(" on {s}"))
                 .unwrap_or_default();
-            say!(
+            show!(
                 "    {} shares {}{} {} (weight {:.1})",
                 l.referral,
                 l.kind,
@@ -179,7 +180,7 @@ pub fn referral(r: &ReferralView, as_json: bool) -> Result<()> {
         }
     }
     for d in &r.decisions {
-        say!(
+        show!(
             "  {} by {} at {}: {}",
             d.kind,
             d.actor,
@@ -202,7 +203,7 @@ pub fn assessment(a: &AssessmentRow, as_json: bool) -> Result<()> {
             .map(|b| b.label().to_owned())
             .unwrap_or_else(|| b.to_owned())
     };
-    say!(
+    show!(
         "Assessment {} of subject {} by {} at {} with {} {}: {}",
         a.id,
         a.subject_id.0,
@@ -213,7 +214,7 @@ pub fn assessment(a: &AssessmentRow, as_json: bool) -> Result<()> {
         band(&a.band)
     );
     if let (Some(b), Some(r)) = (&a.override_band, &a.override_rationale) {
-        say!(
+        show!(
             "  overridden to {} by {}: {r}",
             band(b),
             a.override_by.as_deref().unwrap_or("unknown")
@@ -222,7 +223,7 @@ pub fn assessment(a: &AssessmentRow, as_json: bool) -> Result<()> {
     if let Ok(outcome) = serde_json::from_str::<Outcome>(&a.outcome) {
         explanation(&outcome)?;
         if !outcome.unanswered.is_empty() {
-            say!("    unanswered: {}", outcome.unanswered.join(", "));
+            show!("    unanswered: {}", outcome.unanswered.join(", "));
         }
     }
     Ok(())
@@ -233,7 +234,7 @@ pub fn rejects(rows: &[RejectRow], as_json: bool) -> Result<()> {
         return json(&rows);
     }
     if rows.is_empty() {
-        say!("No rejected documents.");
+        show!("No rejected documents.");
         return Ok(());
     }
     for r in rows {
@@ -251,7 +252,7 @@ pub fn rejects(rows: &[RejectRow], as_json: bool) -> Result<()> {
             .resolved_at
             .map(|t| format!(" — resolved {}", when(t)))
             .unwrap_or_default();
-        say!(
+        show!(
             "{:>6}  {}{}{}: {}{}",
             r.id,
             r.path,
@@ -261,7 +262,7 @@ pub fn rejects(rows: &[RejectRow], as_json: bool) -> Result<()> {
             resolved
         );
     }
-    say!("Correct the file, then run `severn rejects retry ID`.");
+    show!("Correct the file, then run `severn rejects retry ID`.");
     Ok(())
 }
 
@@ -270,7 +271,7 @@ pub fn audit(entries: &[AuditEntry], as_json: bool) -> Result<()> {
         return json(&entries);
     }
     if entries.is_empty() {
-        say!("No audit entries match.");
+        show!("No audit entries match.");
         return Ok(());
     }
     for e in entries {
@@ -282,7 +283,7 @@ pub fn audit(entries: &[AuditEntry], as_json: bool) -> Result<()> {
         .into_iter()
         .flatten()
         .collect();
-        say!(
+        show!(
             "{:>8}  {}  {}  {} {} {} — {}{}",
             e.seq,
             when(e.at),
@@ -302,12 +303,12 @@ pub fn audit(entries: &[AuditEntry], as_json: bool) -> Result<()> {
 }
 
 pub fn tool(tool: &RiskTool) -> Result<()> {
-    say!("{} {} — {}", tool.id(), tool.version(), tool.name());
+    show!("{} {} — {}", tool.id(), tool.version(), tool.name());
     if tool.illustrative() {
-        say!("ILLUSTRATIVE: {}", tool.notice());
+        show!("ILLUSTRATIVE: {}", tool.notice());
     }
     let t = tool.timescales();
-    say!(
+    show!(
         "Timescales: Very High {} day(s), High {}, Medium {}, Low {}; clock starts at {}",
         t.very_high,
         t.high,
@@ -317,7 +318,7 @@ pub fn tool(tool: &RiskTool) -> Result<()> {
     );
     for q in tool.questions() {
         let options: Vec<String> = q.options.iter().map(|o| o.value.clone()).collect();
-        say!(
+        show!(
             "  {:<28} [{}] {} ({})",
             q.id,
             q.step.label(),

@@ -866,7 +866,7 @@ fn organisations_and_staff_are_added_and_listed() {
         "{}",
         staff.describe()
     );
-    let log = run(severn(&database).args(["audit", "show", "--json"]))
+    let log = run(severn(&database).args(["audit", "show", "--limit", "100000", "--json"]))
         .ok()
         .json();
     assert!(
@@ -906,4 +906,111 @@ fn a_reader_closing_the_pipe_early_is_not_an_error() {
         assert!(output.status.success(), "{args:?}: {stderr}");
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
     }
+}
+
+/// Two subjects of the seed-3 corpus.
+fn two_subjects(database: &str) -> (i64, i64) {
+    let subjects = run(severn(database).args(["subjects", "--json"]))
+        .ok()
+        .json();
+    let ids: Vec<i64> = subjects
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["subject"].as_i64().unwrap())
+        .collect();
+    (ids[0], ids[1])
+}
+
+#[test]
+fn a_rationale_with_line_breaks_and_escape_sequences_cannot_forge_a_line_of_audit_show() {
+    let (_dir, database) = ingested();
+    let (a, b) = two_subjects(&database);
+    let forged = "2026-12-01 09:00 UTC  operator:admin  consultation view_case subject:1 — allowed";
+    let rationale =
+        format!("same e-mail address\n{forged}\r\u{1b}[2K\u{202e}desrever\u{2028}{forged}");
+    run(severn(&database).args([
+        "subject",
+        "merge",
+        &a.to_string(),
+        &b.to_string(),
+        "--rationale",
+        &rationale,
+    ]))
+    .ok();
+    let shown = run(severn(&database).args(["audit", "show", "--limit", "100000"])).ok();
+    // Every line is one entry: its sequence number first, one less than the line above's.
+    let seqs: Vec<i64> = shown
+        .stdout
+        .lines()
+        .map(|l| {
+            l.split_whitespace()
+                .next()
+                .and_then(|seq| seq.parse().ok())
+                .unwrap_or_else(|| panic!("a line that is not an entry: {l:?} in {}", shown.stdout))
+        })
+        .collect();
+    assert!(
+        seqs.windows(2).all(|w| w[0] == w[1] + 1) && seqs.last() == Some(&1),
+        "{}",
+        shown.stdout
+    );
+    assert!(
+        !shown.stdout.lines().any(|l| l.starts_with("2026-12-01")),
+        "{}",
+        shown.stdout
+    );
+    assert!(
+        shown.stdout.contains(
+            "why: same e-mail address\\n2026-12-01 09:00 UTC  operator:admin  consultation view_case \
+             subject:1 — allowed\\r\\u{1b}[2K\\u{202e}desrever\\u{2028}2026-12-01"
+        ),
+        "{}",
+        shown.stdout
+    );
+    assert!(
+        !shown
+            .stdout
+            .contains(['\r', '\u{1b}', '\u{202e}', '\u{2028}']),
+        "{}",
+        shown.stdout
+    );
+}
+
+#[test]
+fn a_rationale_past_its_limit_is_refused_clearly_and_nothing_is_logged() {
+    let (_dir, database) = ingested();
+    let (a, b) = two_subjects(&database);
+    let entries = || {
+        run(severn(&database).args(["audit", "show", "--limit", "100000", "--json"]))
+            .ok()
+            .json()
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    let before = entries();
+    let refused = run(severn(&database).args([
+        "subject",
+        "merge",
+        &a.to_string(),
+        &b.to_string(),
+        "--rationale",
+        &"x".repeat(100_000),
+    ]))
+    .failed();
+    assert!(
+        refused.stderr.contains(
+            "The rationale may be at most 2,000 characters long; this one has 100,000. Shorten it."
+        ),
+        "{}",
+        refused.describe()
+    );
+    // Reading the log is logged: the one entry the first `audit show` added, and none for the merge.
+    assert_eq!(entries(), before + 1);
+    assert_eq!(
+        two_subjects(&database),
+        (a, b),
+        "the subjects were not merged"
+    );
 }

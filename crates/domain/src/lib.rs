@@ -11,4 +11,5 @@ pub mod normalize;
 pub mod report;
 pub mod risk;
 pub mod sla;
+pub mod text;
 pub mod totp;
