@@ -13,6 +13,7 @@ mod cases;
 mod error;
 pub mod headers;
 pub mod session;
+mod shown;
 mod signin;
 
 use axum::Router;

@@ -1,6 +1,7 @@
 //! Severn's web application over HTTP (tower's `oneshot` against the router), on SQLite and PostgreSQL.
 
 mod cases;
+mod free_text;
 mod headers;
 mod identity;
 mod matrix;
