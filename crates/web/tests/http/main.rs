@@ -5,4 +5,5 @@ mod headers;
 mod identity;
 mod matrix;
 mod pages;
+mod server;
 mod support;
