@@ -7,3 +7,4 @@ mod matrix;
 mod pages;
 mod server;
 mod support;
+mod tokens;
