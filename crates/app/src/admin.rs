@@ -63,6 +63,9 @@ impl std::fmt::Debug for IssuedCredentials {
     }
 }
 
+/// The longest description of what an API token is for.
+pub const MAX_TOKEN_LABEL_CHARS: usize = 100;
+
 /// A password of 20 letters and digits with no look-alikes: about 113 bits.
 pub fn new_password() -> String {
     const ALPHABET: &[u8] = b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
@@ -215,6 +218,11 @@ impl App {
             return Err(AppError::Invalid(
                 "Say what the token is for, so it can be told apart from others.".to_owned(),
             ));
+        }
+        if label.chars().count() > MAX_TOKEN_LABEL_CHARS {
+            return Err(AppError::Invalid(format!(
+                "Say what the token is for in at most {MAX_TOKEN_LABEL_CHARS} characters."
+            )));
         }
         let done = format!("API token issued: {label}");
         let (mut tx, staff) = self.authorise_on_staff(actor, id, &done).await?;
