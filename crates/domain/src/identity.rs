@@ -129,7 +129,8 @@ impl SessionStage {
 }
 
 /// Lockout with back-off: after `free_failures` wrong attempts in a row, the account is locked for
-/// `first_lock_seconds`, doubling with every further failure up to `longest_lock_seconds`. A success resets it.
+/// `first_lock_seconds`, doubling with every further failure up to `longest_lock_seconds`. Only a complete
+/// sign-in (password and code) resets it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LockoutPolicy {
     pub free_failures: u32,
