@@ -10,9 +10,9 @@ use crate::staff::StaffSpec;
 use crate::{App, AppError, Result, sealed};
 use rand::Rng;
 use severn_domain::access::{Action, Actor, Denial, decide};
-use severn_domain::identity::hash_secret;
+use severn_domain::identity::{TokenLifetime, TokenStatus, hash_secret};
 use severn_domain::ids::StaffId;
-use severn_store::{StaffRow, Tx};
+use severn_store::{NewApiToken, StaffRow, Tx};
 
 /// What a person or service account needs to sign in or call the API: shown once, never stored in the clear.
 #[derive(Clone, PartialEq, Eq)]
@@ -26,7 +26,32 @@ pub enum IssuedCredentials {
     },
     Service {
         token: String,
+        /// When the token stops working (Unix seconds).
+        expires_at: i64,
     },
+}
+
+/// A new API token, shown once, and when it stops working (Unix seconds).
+#[derive(Debug)]
+pub struct IssuedToken {
+    pub token: Secret,
+    pub expires_at: i64,
+}
+
+/// One API token as administrators see it: never the token itself.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ApiTokenSummary {
+    pub id: i64,
+    /// The service account it belongs to.
+    pub account: String,
+    pub label: String,
+    pub created_by: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub last_used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+    /// `active`, `expired` or `revoked`.
+    pub status: &'static str,
 }
 
 impl std::fmt::Debug for IssuedCredentials {
@@ -37,6 +62,9 @@ impl std::fmt::Debug for IssuedCredentials {
         }
     }
 }
+
+/// The longest description of what an API token is for.
+pub const MAX_TOKEN_LABEL_CHARS: usize = 100;
 
 /// A password of 20 letters and digits with no look-alikes: about 113 bits.
 pub fn new_password() -> String {
@@ -95,15 +123,27 @@ impl App {
         }
         let id = self.create_staff(actor, spec).await?;
         let (_, credentials) = if spec.service_account {
-            self.issue_staff_token(actor, id, "issued when the account was added")
-                .await?
+            let (staff, token) = self
+                .issue_staff_token(
+                    actor,
+                    id,
+                    "issued when the account was added",
+                    TokenLifetime::default(),
+                )
+                .await?;
+            let credentials = IssuedCredentials::Service {
+                token: token.token.expose().to_owned(),
+                expires_at: token.expires_at,
+            };
+            (staff, credentials)
         } else {
             self.reset_credentials(actor, id).await?
         };
         Ok((id, credentials))
     }
 
-    /// Deactivates an account: it can no longer sign in or use its tokens, and its open sessions end.
+    /// Deactivates an account: it can no longer sign in, its open sessions end and its API tokens are revoked
+    /// (reactivating it does not bring them back).
     pub async fn deactivate_staff(&self, actor: &Actor, id: StaffId) -> Result<StaffRow> {
         if actor.staff_id() == Some(id) {
             return Err(AppError::Invalid(
@@ -113,11 +153,13 @@ impl App {
         let (mut tx, staff) = self.authorise_on_staff(actor, id, "deactivated").await?;
         tx.set_staff_active(id, false).await?;
         tx.end_sessions_of(id, "deactivated", self.now()).await?;
+        tx.revoke_api_tokens_of(id, self.now()).await?;
         tx.commit().await?;
         Ok(staff)
     }
 
-    /// Reactivates a deactivated account (its password, authenticator and tokens work again).
+    /// Reactivates a deactivated account (its password and authenticator work again; a service account needs a
+    /// new API token).
     pub async fn reactivate_staff(&self, actor: &Actor, id: StaffId) -> Result<StaffRow> {
         let (mut tx, staff) = self.authorise_on_staff(actor, id, "reactivated").await?;
         tx.set_staff_active(id, true).await?;
@@ -163,13 +205,14 @@ impl App {
         Ok((staff, credentials))
     }
 
-    /// Issues an API token for a service account, returned once and kept only as its hash.
+    /// Issues an API token for a service account, living `lifetime`, returned once and kept only as its hash.
     pub async fn issue_staff_token(
         &self,
         actor: &Actor,
         id: StaffId,
         label: &str,
-    ) -> Result<(StaffRow, IssuedCredentials)> {
+        lifetime: TokenLifetime,
+    ) -> Result<(StaffRow, IssuedToken)> {
         let label = label.trim();
         crate::check_text(severn_domain::text::FreeText::TokenLabel, label)?;
         if label.is_empty() {
@@ -177,9 +220,13 @@ impl App {
                 "Say what the token is for, so it can be told apart from others.".to_owned(),
             ));
         }
-        let (mut tx, staff) = self
-            .authorise_on_staff(actor, id, &format!("API token issued: {label}"))
-            .await?;
+        if label.chars().count() > MAX_TOKEN_LABEL_CHARS {
+            return Err(AppError::Invalid(format!(
+                "Say what the token is for in at most {MAX_TOKEN_LABEL_CHARS} characters."
+            )));
+        }
+        let done = format!("API token issued: {label}");
+        let (mut tx, staff) = self.authorise_on_staff(actor, id, &done).await?;
         if staff.kind != "service" {
             return Err(AppError::Invalid(format!(
                 "{} is a person: people sign in with a password and authenticator, not an API token.",
@@ -193,19 +240,111 @@ impl App {
             )));
         }
         let token = Secret::generate();
-        tx.insert_api_token(
-            &hash_secret(token.expose()),
-            id,
+        let now = self.now();
+        let expires_at = lifetime.expires_at(now);
+        tx.insert_api_token(&NewApiToken {
+            token_hash: &hash_secret(token.expose()),
+            staff_id: id,
             label,
-            &actor.audit_name(),
-            self.now(),
-        )
+            created_by: &actor.audit_name(),
+            created_at: now,
+            expires_at,
+        })
         .await?;
         tx.commit().await?;
-        let credentials = IssuedCredentials::Service {
-            token: token.expose().to_owned(),
+        Ok((staff, IssuedToken { token, expires_at }))
+    }
+
+    /// The API tokens of one account, or with `None` of every account of the administrator's organisation,
+    /// newest first. Never the tokens themselves: they are kept only as hashes.
+    pub async fn api_tokens(
+        &self,
+        actor: &Actor,
+        of: Option<StaffId>,
+    ) -> Result<Vec<ApiTokenSummary>> {
+        let (mut tx, rows) = match (of, actor.org()) {
+            (Some(id), _) => {
+                let (mut tx, _) = self
+                    .authorise_on_staff(actor, id, "API tokens listed")
+                    .await?;
+                let rows = tx.api_tokens_of(id).await?;
+                (tx, rows)
+            }
+            (None, Some(org)) => {
+                let tx = self.db.begin().await?;
+                let why = Why {
+                    detail: Some("API tokens listed".to_owned()),
+                    ..Why::default()
+                };
+                let target = format!("staff:org:{org}");
+                let (mut tx, _) = self
+                    .authorise(tx, actor, Action::ManageStaff, &target, None, why)
+                    .await?;
+                let rows = tx.api_tokens_in_org(org).await?;
+                (tx, rows)
+            }
+            (None, None) => {
+                return Err(AppError::Invalid(
+                    "Name the service account whose tokens to list.".to_owned(),
+                ));
+            }
         };
-        Ok((staff, credentials))
+        let staff = tx.all_staff().await?;
+        tx.commit().await?;
+        let now = self.now();
+        Ok(rows
+            .into_iter()
+            .map(|row| ApiTokenSummary {
+                status: TokenStatus::at(row.revoked_at, row.expires_at, now).as_str(),
+                account: staff
+                    .iter()
+                    .find(|s| s.id == row.staff_id)
+                    .map(|s| s.username.clone())
+                    .unwrap_or_default(),
+                id: row.id,
+                label: row.label,
+                created_by: row.created_by,
+                created_at: row.created_at,
+                expires_at: row.expires_at,
+                last_used_at: row.last_used_at,
+                revoked_at: row.revoked_at,
+            })
+            .collect())
+    }
+
+    /// Revokes one API token: it is refused from now on. An administrator revokes only their own
+    /// organisation's; another organisation's token answers as one that does not exist, and both attempts are
+    /// logged.
+    pub async fn revoke_api_token(&self, actor: &Actor, token: i64) -> Result<StaffRow> {
+        let mut tx = self.db.begin_read().await?;
+        let row = tx.api_token_by_id(token).await?;
+        tx.commit().await?;
+        let no_such = || AppError::NotFound(format!("There is no API token number {token}."));
+        let Some(row) = row else {
+            // Through the gate all the same, as a missing account is: the attempt is in the log.
+            let tx = self.db.begin().await?;
+            let why = Why {
+                detail: Some(format!("API token {token} revoked")),
+                ..Why::default()
+            };
+            let target = format!("api_token:{token}");
+            let (tx, _) = self
+                .authorise(tx, actor, Action::ManageStaff, &target, None, why)
+                .await?;
+            tx.commit().await?;
+            return Err(no_such());
+        };
+        let done = format!("API token {token} revoked: {}", row.label);
+        let (mut tx, staff) = self
+            .authorise_on_staff(actor, row.staff_id, &done)
+            .await
+            .map_err(|e| match e {
+                AppError::NotFound(_) => no_such(),
+                other => other,
+            })?;
+        tx.revoke_api_token(token, self.now()).await?;
+        tx.commit().await?;
+        Ok(staff)
     }
 
     /// Authorises managing one member of staff. An administrator of another organisation is refused, and

@@ -7,13 +7,16 @@
 //! token, find the member of staff it names and start a session the same way, with no change to sessions,
 //! CSRF protection or the web pages behind sign-in.
 
+use crate::admin::IssuedToken;
 use crate::{App, AppError, Result, sealed};
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use rand::RngCore;
 use severn_domain::access::Actor;
-use severn_domain::identity::{IdentityPolicy, SessionEnd, SessionStage, hash_secret};
+use severn_domain::identity::{
+    IdentityPolicy, SessionEnd, SessionStage, TokenLifetime, TokenStatus, hash_secret,
+};
 use severn_domain::ids::{OrgId, StaffId};
 use severn_domain::totp::{self, CodeRefused, TotpSecret};
 use severn_store::{AuditRecord, CredentialRow, NewSession, SessionRow, StaffRow, Tx};
@@ -73,6 +76,14 @@ fn hex_encode(bytes: &[u8]) -> String {
 pub struct Client {
     pub address: String,
     pub user_agent: String,
+}
+
+/// What wrong attempts are counted against: an account, or a user name that is no account's (by its
+/// pseudonym).
+#[derive(Debug, Clone, Copy)]
+enum Lockable<'a> {
+    Account(StaffId),
+    UnknownName(&'a str),
 }
 
 /// Someone whose identity a provider has verified, ready for a session.
@@ -241,20 +252,75 @@ impl Identity {
         }
     }
 
-    /// Counts a wrong password or code; says the account is locked when this failure locked it.
-    async fn count_failure(&self, tx: &mut Tx, staff: StaffId) -> Result<SignInError, SignInError> {
+    /// Counts a wrong password or code; says the account (or the unknown name) is locked when this failure
+    /// locked it.
+    async fn count_failure(
+        &self,
+        tx: &mut Tx,
+        who: Lockable<'_>,
+    ) -> Result<SignInError, SignInError> {
         let now = self.now();
-        let failures = tx.count_sign_in_failure(staff, now).await?;
+        let failures = match who {
+            Lockable::Account(staff) => tx.count_sign_in_failure(staff, now).await?,
+            Lockable::UnknownName(pseudonym) => {
+                tx.count_unknown_name_failure(pseudonym, now).await?
+            }
+        };
         let failures = u32::try_from(failures).unwrap_or(u32::MAX);
         Ok(match self.policy.lockout.locked_until(failures, now) {
             Some(until) => {
-                tx.lock_credential(staff, until).await?;
+                match who {
+                    Lockable::Account(staff) => tx.lock_credential(staff, until).await?,
+                    Lockable::UnknownName(pseudonym) => {
+                        tx.lock_unknown_name(pseudonym, until).await?
+                    }
+                }
                 SignInError::Locked {
                     minutes: (until - now + 59) / 60,
                 }
             }
             None => SignInError::BadCredentials,
         })
+    }
+
+    /// Refuses a sign-in with a user name that is no person's active account exactly as a real account's
+    /// wrong password is refused — counted, locked with the same back-off, as slow — so that no answer says
+    /// whether the name exists.
+    async fn refuse_unknown_name(
+        &self,
+        mut tx: Tx,
+        username: &str,
+        password: &str,
+        client: &Client,
+    ) -> Result<StartedSession, SignInError> {
+        let pseudonym = self.app.audit_key.pseudonym(username);
+        if let Some(until) = tx.unknown_name_locked_until(&pseudonym).await?
+            && until > self.now()
+        {
+            self.log_event(
+                &mut tx,
+                &pseudonym,
+                None,
+                "sign_in",
+                "refused:locked",
+                Some(client),
+            )
+            .await?;
+            tx.commit().await?;
+            return Err(SignInError::Locked {
+                minutes: (until - self.now() + 59) / 60,
+            });
+        }
+        // Spend the time a real check takes, so the answer's speed does not say the name is unknown.
+        verify_password(password, dummy_hash()).await?;
+        let refusal = self
+            .count_failure(&mut tx, Lockable::UnknownName(&pseudonym))
+            .await?;
+        let outcome = Self::failure_outcome(&refusal, "unknown_account");
+        self.log_event(&mut tx, &pseudonym, None, "sign_in", &outcome, Some(client))
+            .await?;
+        tx.commit().await?;
+        Err(refusal)
     }
 
     /// Checks a user name and password. On success a session starts at the second factor, or at enrolment
@@ -275,19 +341,9 @@ impl Identity {
             _ => None,
         };
         let (Some(staff), Some(credential)) = (staff, credential) else {
-            self.log_event(
-                &mut tx,
-                &self.app.audit_key.pseudonym(username.trim()),
-                None,
-                "sign_in",
-                "failed:unknown_account",
-                Some(client),
-            )
-            .await?;
-            tx.commit().await?;
-            // Spend the time a real check takes, so the answer's speed does not say the name is unknown.
-            verify_password(password, dummy_hash()).await?;
-            return Err(SignInError::BadCredentials);
+            return self
+                .refuse_unknown_name(tx, username.trim(), password, client)
+                .await;
         };
         if let Err(locked) = self.refuse_if_locked(&credential) {
             self.log_event(
@@ -303,7 +359,9 @@ impl Identity {
             return Err(locked);
         }
         if !verify_password(password, &credential.password_hash).await? {
-            let refusal = self.count_failure(&mut tx, staff.id).await?;
+            let refusal = self
+                .count_failure(&mut tx, Lockable::Account(staff.id))
+                .await?;
             let outcome = Self::failure_outcome(&refusal, "wrong_password");
             self.log_event(
                 &mut tx,
@@ -317,7 +375,8 @@ impl Identity {
             tx.commit().await?;
             return Err(refusal);
         }
-        tx.clear_sign_in_failures(staff.id, self.now()).await?;
+        // The count of wrong attempts is not cleared here but only once the code is right too: otherwise a
+        // known password would let codes be guessed for ever, the count cleared before it locked.
         self.log_event(
             &mut tx,
             &staff.username,
@@ -471,10 +530,17 @@ impl Identity {
             .and_then(|stored| Ok(sealed::open(&self.app.audit_key, stored)?))?;
         let step = match secret.verify(code, self.now(), credential.totp_last_step) {
             Ok(step) => step,
-            Err(CodeRefused::Malformed) => return Err(SignInError::Code(CodeRefused::Malformed)),
+            // Anything typed that is not the code counts towards the lock, well-formed or not.
             Err(refused) => {
-                let failure = self.count_failure(&mut tx, staff).await?;
-                let outcome = Self::failure_outcome(&failure, "wrong_code");
+                let failure = self
+                    .count_failure(&mut tx, Lockable::Account(staff))
+                    .await?;
+                let what = match refused {
+                    CodeRefused::Malformed => "malformed_code",
+                    CodeRefused::Wrong => "wrong_code",
+                    CodeRefused::Reused => "code_used",
+                };
+                let outcome = Self::failure_outcome(&failure, what);
                 self.log_event(
                     &mut tx,
                     username,
@@ -588,18 +654,20 @@ impl Identity {
         let step = match secret.verify(code, self.now(), None) {
             Ok(step) => step,
             Err(refused) => {
-                if refused != CodeRefused::Malformed {
-                    self.log_event(
-                        &mut tx,
-                        &session.staff.username,
-                        Some(session.staff.org_id),
-                        "sign_in_code",
-                        "failed:wrong_code",
-                        Some(client),
-                    )
-                    .await?;
-                    tx.commit().await?;
-                }
+                let outcome = match refused {
+                    CodeRefused::Malformed => "failed:malformed_code",
+                    _ => "failed:wrong_code",
+                };
+                self.log_event(
+                    &mut tx,
+                    &session.staff.username,
+                    Some(session.staff.org_id),
+                    "sign_in_code",
+                    outcome,
+                    Some(client),
+                )
+                .await?;
+                tx.commit().await?;
                 return Err(SignInError::Code(refused));
             }
         };
@@ -693,24 +761,48 @@ impl Identity {
         Ok(ended)
     }
 
-    /// The service account an API token belongs to, as the actor its requests act as.
-    pub async fn authenticate_api_token(&self, token: &Secret) -> Result<Actor, SignInError> {
+    /// The service account an API token belongs to, as the actor its requests act as. A token that is
+    /// unknown, revoked or expired, or whose account is deactivated, is refused, and the refusal logged in the
+    /// security part of the audit log (an unknown token by the hash prefix nothing else can use).
+    pub async fn authenticate_api_token(
+        &self,
+        token: &Secret,
+        client: &Client,
+    ) -> Result<Actor, SignInError> {
+        let now = self.now();
+        let hash = token.hash();
         let mut tx = self.app.db.begin_read().await?;
-        let row = tx.api_token_by_hash(&token.hash()).await?;
-        let row = row
-            .filter(|row| row.revoked_at.is_none())
-            .ok_or(SignInError::BadToken)?;
-        let staff = tx.staff_by_id(row.staff_id).await?;
+        let row = tx.api_token_by_hash(&hash).await?;
+        let staff = match &row {
+            Some(row) => tx.staff_by_id(row.staff_id).await?,
+            None => None,
+        };
         tx.commit().await?;
-        let staff = staff
-            .filter(|staff| staff.active && staff.kind == "service")
-            .ok_or(SignInError::BadToken)?;
+        let (Some(row), Some(staff)) = (row, staff) else {
+            // Enough of the hash to tell repeated tries of one token apart, not enough to be one.
+            let who = format!("api_token:{}", &hash[..12]);
+            return Err(self
+                .refuse_token(&who, None, "refused:unknown_token", client)
+                .await);
+        };
+        let refusal = match TokenStatus::at(row.revoked_at, row.expires_at, now) {
+            TokenStatus::Revoked => Some("refused:revoked_token"),
+            TokenStatus::Expired => Some("refused:expired_token"),
+            TokenStatus::Active if !staff.active => Some("refused:account_deactivated"),
+            TokenStatus::Active if staff.kind != "service" => Some("refused:not_a_service"),
+            TokenStatus::Active => None,
+        };
+        if let Some(outcome) = refusal {
+            return Err(self
+                .refuse_token(&staff.username, Some(staff.org_id), outcome, client)
+                .await);
+        }
         if row
             .last_used_at
-            .is_none_or(|at| self.now() - at >= TOUCH_EVERY_SECONDS)
+            .is_none_or(|at| now - at >= TOUCH_EVERY_SECONDS)
         {
             let mut tx = self.app.db.begin().await?;
-            tx.touch_api_token(row.id, self.now()).await?;
+            tx.touch_api_token(row.id, now).await?;
             tx.commit().await?;
         }
         Ok(Actor::Service {
@@ -720,13 +812,48 @@ impl Identity {
         })
     }
 
-    /// Issues an API token for a service account; the token is returned once and kept only as its hash.
+    /// Logs a refused API token; the error to answer with (or the failure to log, which fails the request).
+    async fn refuse_token(
+        &self,
+        who: &str,
+        org: Option<OrgId>,
+        outcome: &str,
+        client: &Client,
+    ) -> SignInError {
+        let logged = async {
+            let mut tx = self.app.db.begin().await?;
+            self.log_event(&mut tx, who, org, "api_token", outcome, Some(client))
+                .await?;
+            tx.commit().await?;
+            Ok::<(), SignInError>(())
+        };
+        match logged.await {
+            Ok(()) => SignInError::BadToken,
+            Err(failed) => failed,
+        }
+    }
+
+    /// Logs an `Authorization` header that does not hold a bearer token, as a refused token; the error to
+    /// answer with.
+    pub async fn refuse_malformed_token(&self, client: &Client) -> SignInError {
+        self.refuse_token(
+            "api_token:malformed",
+            None,
+            "refused:malformed_token",
+            client,
+        )
+        .await
+    }
+
+    /// Issues an API token for the service account named `service_username`, living `lifetime`; the token is
+    /// returned once and kept only as its hash.
     pub async fn issue_api_token(
         &self,
         actor: &Actor,
         service_username: &str,
         label: &str,
-    ) -> Result<Secret> {
+        lifetime: TokenLifetime,
+    ) -> Result<IssuedToken> {
         crate::check_text(severn_domain::text::FreeText::TokenLabel, label)?;
         let mut tx = self.app.db.begin_read().await?;
         let found = tx.staff_by_username(service_username).await?;
@@ -737,21 +864,41 @@ impl Identity {
                 AppError::NotFound(format!("no service account named {service_username:?}"))
             })?
             .id;
-        let (mut tx, staff) = self
+        let (_, token) = self
             .app
-            .authorise_on_staff(actor, id, &format!("API token issued: {label}"))
+            .issue_staff_token(actor, id, label, lifetime)
             .await?;
-        let token = Secret::generate();
-        tx.insert_api_token(
-            &token.hash(),
-            staff.id,
-            label,
-            &actor.audit_name(),
-            self.now(),
-        )
-        .await?;
-        tx.commit().await?;
         Ok(token)
+    }
+
+    /// Logs a form or API request refused because it did not carry the right CSRF token, under the session's
+    /// account when there is one.
+    pub async fn log_csrf_refusal(
+        &self,
+        session: Option<&CurrentSession>,
+        client: &Client,
+        path: &str,
+    ) -> Result<(), SignInError> {
+        let mut tx = self.app.db.begin().await?;
+        let (who, org) = match session {
+            Some(session) => (session.staff.username.as_str(), Some(session.staff.org_id)),
+            None => ("unknown", None),
+        };
+        let path: String = path.chars().take(200).collect();
+        let record = AuditRecord {
+            at: self.now(),
+            target: format!("account:{who}"),
+            actor: who.to_owned(),
+            org,
+            processing: "security".to_owned(),
+            action: "csrf".to_owned(),
+            detail: Some(format!("{path} from {}", client.address)),
+            ..AuditRecord::default()
+        };
+        tx.audit_event(&self.app.audit_key, &record, "refused:csrf_token")
+            .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Sets a person's password (at least [`MIN_PASSWORD_CHARS`] characters). Clears any lock. Logged as

@@ -5,7 +5,7 @@ use rand::Rng;
 use severn_app::App;
 use severn_app::identity::Identity;
 use severn_domain::access::Actor;
-use severn_domain::identity::IdentityPolicy;
+use severn_domain::identity::{IdentityPolicy, TokenLifetime};
 use severn_domain::ids::StaffId;
 
 /// What a new account needs to sign in; shown once and never stored in the clear.
@@ -18,6 +18,7 @@ pub enum Credentials {
     },
     Service {
         token: String,
+        expires_at: i64,
     },
 }
 
@@ -33,7 +34,10 @@ impl Credentials {
                 format!("authenticator secret: {authenticator}"),
                 format!("authenticator link: {otpauth}"),
             ],
-            Credentials::Service { token } => vec![format!("api token: {token}")],
+            Credentials::Service { token, expires_at } => vec![
+                format!("api token: {token}"),
+                format!("expires: {}", crate::output::when(*expires_at)),
+            ],
         }
     }
 }
@@ -58,10 +62,16 @@ pub async fn issue(
     let identity = Identity::new(app.clone(), IdentityPolicy::default());
     if service {
         let token = identity
-            .issue_api_token(actor, username, "issued at the command line")
+            .issue_api_token(
+                actor,
+                username,
+                "issued at the command line",
+                TokenLifetime::default(),
+            )
             .await?;
         return Ok(Credentials::Service {
-            token: token.expose().to_owned(),
+            token: token.token.expose().to_owned(),
+            expires_at: token.expires_at,
         });
     }
     let password = new_password();

@@ -19,6 +19,7 @@ macro_rules! show {
 mod credentials;
 mod demo;
 mod output;
+mod tokens;
 
 // Ingest allocates many small short-lived strings; mimalloc handles that pattern markedly better than glibc.
 #[global_allocator]
@@ -77,6 +78,15 @@ enum Command {
         /// browsers are told to keep to HTTPS.
         #[arg(long)]
         https: bool,
+        /// Seconds a connection has to send a request's whole header before it is closed [default: 10].
+        #[arg(long)]
+        header_timeout: Option<u64>,
+        /// Seconds a request has to be read and answered before it is stopped (408) [default: 60].
+        #[arg(long)]
+        request_timeout: Option<u64>,
+        /// Connections served at once; more wait until one closes [default: 512].
+        #[arg(long)]
+        max_connections: Option<usize>,
     },
     /// Take in referral documents: CyberTip XML and LE JSON, NCA packages, partner CSV; files or directories.
     Ingest(IngestArgs),
@@ -166,6 +176,9 @@ enum StaffCommand {
     },
     /// List staff with their organisation and roles.
     List,
+    /// A service account's API tokens: issue, list, revoke.
+    #[command(subcommand)]
+    Token(tokens::TokenCommand),
 }
 
 #[derive(Subcommand)]
@@ -436,11 +449,18 @@ async fn command(ctx: &Ctx, cli: Cli) -> Result<ExitCode> {
             app.db.migrate().await?;
             say!("database {} is up to date", ctx.url);
         }
-        Command::Serve { bind, https } => {
+        Command::Serve {
+            bind,
+            https,
+            header_timeout,
+            request_timeout,
+            max_connections,
+        } => {
             let app = ctx.connect().await?;
             say!("Severn is serving at http://{bind}/ (stop it with Ctrl-C)");
             let options = severn_web::WebOptions {
                 https,
+                limits: limits(header_timeout, request_timeout, max_connections),
                 ..Default::default()
             };
             keep_checkpointing(app.clone(), ctx.checkpoints.clone());
@@ -633,6 +653,22 @@ async fn org(ctx: &Ctx, command: OrgCommand) -> Result<()> {
     Ok(())
 }
 
+/// The server's limits: those given, and the defaults for the rest.
+fn limits(
+    header_timeout: Option<u64>,
+    request_timeout: Option<u64>,
+    max_connections: Option<usize>,
+) -> severn_web::ServerLimits {
+    let default = severn_web::ServerLimits::default();
+    severn_web::ServerLimits {
+        header_read_timeout: header_timeout
+            .map_or(default.header_read_timeout, std::time::Duration::from_secs),
+        request_timeout: request_timeout
+            .map_or(default.request_timeout, std::time::Duration::from_secs),
+        max_connections: max_connections.unwrap_or(default.max_connections),
+    }
+}
+
 async fn staff(ctx: &Ctx, command: StaffCommand) -> Result<()> {
     let app = ctx.connect().await?;
     match command {
@@ -671,6 +707,7 @@ async fn staff(ctx: &Ctx, command: StaffCommand) -> Result<()> {
                 }
             }
         }
+        StaffCommand::Token(command) => tokens::run(&app, &ctx.actor, command).await?,
         StaffCommand::List => {
             let mut tx = app.db.begin_read().await?;
             let staff = tx.all_staff().await?;

@@ -1014,3 +1014,94 @@ fn a_rationale_past_its_limit_is_refused_clearly_and_nothing_is_logged() {
         "the subjects were not merged"
     );
 }
+
+#[test]
+fn service_tokens_are_issued_listed_and_revoked() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = sqlite(dir.path());
+    run(severn(&database).args(["org", "add", "SEV", "Severnshire Constabulary"])).ok();
+    let added = run(severn(&database).args([
+        "staff",
+        "add",
+        "nca-feed",
+        "--org",
+        "SEV",
+        "--name",
+        "NCA feed",
+        "--service",
+        "--credentials",
+    ]))
+    .ok();
+    assert!(added.stdout.contains("expires: "), "{}", added.describe());
+    let too_long =
+        run(severn(&database).args(["staff", "token", "issue", "nca-feed", "--days", "400"]))
+            .failed();
+    assert!(too_long.stderr.contains("365"), "{}", too_long.describe());
+    let wordy = "x".repeat(101);
+    let wordy =
+        run(severn(&database).args(["staff", "token", "issue", "nca-feed", "--label", &wordy]))
+            .failed();
+    assert!(wordy.stderr.contains("at most 100"), "{}", wordy.describe());
+    let weekly = run(severn(&database).args([
+        "staff",
+        "token",
+        "issue",
+        "nca-feed",
+        "--label",
+        "weekly\nforged line",
+        "--days",
+        "7",
+    ]))
+    .ok();
+    assert!(
+        weekly.stdout.starts_with("api token: "),
+        "{}",
+        weekly.describe()
+    );
+
+    let listed = run(severn(&database).args(["staff", "token", "list", "nca-feed"])).ok();
+    assert_eq!(listed.stdout.lines().count(), 2, "{}", listed.describe());
+    assert!(
+        listed.stdout.contains("weekly\\nforged line"),
+        "{}",
+        listed.describe()
+    );
+    let tokens = run(severn(&database).args(["staff", "token", "list", "nca-feed", "--json"]))
+        .ok()
+        .json();
+    let tokens = tokens.as_array().unwrap();
+    assert_eq!(tokens.len(), 2);
+    assert!(
+        tokens
+            .iter()
+            .all(|t| t["status"] == "active" && t["account"] == "nca-feed")
+    );
+    let weekly = &tokens[0];
+    assert_eq!(weekly["label"], "weekly\nforged line");
+    assert_eq!(
+        weekly["expires_at"].as_i64().unwrap() - weekly["created_at"].as_i64().unwrap(),
+        7 * 24 * 60 * 60
+    );
+
+    let id = weekly["id"].as_i64().unwrap().to_string();
+    let revoked = run(severn(&database).args(["staff", "token", "revoke", &id])).ok();
+    assert!(revoked.stdout.contains("revoked"), "{}", revoked.describe());
+    let tokens = run(severn(&database).args(["staff", "token", "list", "nca-feed", "--json"]))
+        .ok()
+        .json();
+    assert_eq!(tokens[0]["status"], "revoked");
+    assert_eq!(tokens[1]["status"], "active");
+    run(severn(&database).args(["staff", "token", "revoke", "99999"])).failed();
+
+    let log = run(severn(&database).args(["audit", "show", "--json"]))
+        .ok()
+        .json();
+    let revocation = format!("API token {id} revoked: weekly\nforged line");
+    assert!(
+        log.as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["target"] == "staff:nca-feed" && e["detail"] == revocation.as_str()),
+        "{log}"
+    );
+}

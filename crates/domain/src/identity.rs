@@ -129,7 +129,8 @@ impl SessionStage {
 }
 
 /// Lockout with back-off: after `free_failures` wrong attempts in a row, the account is locked for
-/// `first_lock_seconds`, doubling with every further failure up to `longest_lock_seconds`. A success resets it.
+/// `first_lock_seconds`, doubling with every further failure up to `longest_lock_seconds`. Only a complete
+/// sign-in (password and code) resets it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LockoutPolicy {
     pub free_failures: u32,
@@ -166,6 +167,73 @@ impl RateLimit {
     /// Whether one more attempt is allowed when `attempts_in_window` have been made.
     pub fn allows(&self, attempts_in_window: i64) -> bool {
         attempts_in_window < self.max_attempts
+    }
+}
+
+/// How long an API token lives, chosen when it is issued: [`TokenLifetime::DEFAULT_DAYS`] unless said
+/// otherwise, at most [`TokenLifetime::LONGEST_DAYS`]. A token that lives for ever is a key no one remembers
+/// handing out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenLifetime {
+    days: i64,
+}
+
+impl TokenLifetime {
+    pub const DEFAULT_DAYS: i64 = 90;
+    pub const LONGEST_DAYS: i64 = 365;
+
+    /// A lifetime of `days` days, refused outside 1 to [`TokenLifetime::LONGEST_DAYS`].
+    pub fn days(days: i64) -> Result<TokenLifetime, String> {
+        if (1..=Self::LONGEST_DAYS).contains(&days) {
+            Ok(TokenLifetime { days })
+        } else {
+            Err(format!(
+                "a token lives between 1 and {} days, not {days}",
+                Self::LONGEST_DAYS
+            ))
+        }
+    }
+
+    /// When a token issued at `issued_at` stops working.
+    pub fn expires_at(self, issued_at: i64) -> i64 {
+        issued_at + self.days * 24 * 60 * 60
+    }
+}
+
+impl Default for TokenLifetime {
+    fn default() -> Self {
+        TokenLifetime {
+            days: Self::DEFAULT_DAYS,
+        }
+    }
+}
+
+/// Whether an API token works.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenStatus {
+    Active,
+    Expired,
+    Revoked,
+}
+
+impl TokenStatus {
+    /// The status at `now` of a token revoked at `revoked_at` (if it was) that expires at `expires_at`.
+    pub fn at(revoked_at: Option<i64>, expires_at: i64, now: i64) -> TokenStatus {
+        if revoked_at.is_some() {
+            TokenStatus::Revoked
+        } else if now >= expires_at {
+            TokenStatus::Expired
+        } else {
+            TokenStatus::Active
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenStatus::Active => "active",
+            TokenStatus::Expired => "expired",
+            TokenStatus::Revoked => "revoked",
+        }
     }
 }
 
@@ -237,6 +305,19 @@ mod tests {
             assert_eq!(SessionStage::parse(stage.as_str()), Some(stage));
         }
         assert_eq!(SessionStage::parse("admin"), None);
+    }
+
+    #[test]
+    fn tokens_live_ninety_days_unless_chosen_and_a_year_at_most() {
+        let day = 24 * 60 * 60;
+        assert_eq!(TokenLifetime::default().expires_at(1000), 1000 + 90 * day);
+        assert_eq!(TokenLifetime::days(7).unwrap().expires_at(0), 7 * day);
+        assert!(TokenLifetime::days(365).is_ok());
+        assert!(TokenLifetime::days(366).is_err());
+        assert!(TokenLifetime::days(0).is_err());
+        assert_eq!(TokenStatus::at(None, 100, 99), TokenStatus::Active);
+        assert_eq!(TokenStatus::at(None, 100, 100), TokenStatus::Expired);
+        assert_eq!(TokenStatus::at(Some(50), 100, 60), TokenStatus::Revoked);
     }
 
     #[test]

@@ -6,7 +6,7 @@
 use crate::tx::on;
 use crate::{Result, StoreError, Tx};
 use severn_domain::identity::SessionStage;
-use severn_domain::ids::StaffId;
+use severn_domain::ids::{OrgId, StaffId};
 use sqlx::Row;
 
 /// A member of staff's local credential.
@@ -61,6 +61,19 @@ pub struct ApiTokenRow {
     pub created_at: i64,
     pub last_used_at: Option<i64>,
     pub revoked_at: Option<i64>,
+    /// The token is refused from this time on.
+    pub expires_at: i64,
+}
+
+/// An API token to store.
+#[derive(Debug, Clone)]
+pub struct NewApiToken<'a> {
+    pub token_hash: &'a str,
+    pub staff_id: StaffId,
+    pub label: &'a str,
+    pub created_by: &'a str,
+    pub created_at: i64,
+    pub expires_at: i64,
 }
 
 const CREDENTIAL_COLUMNS: &str = "staff_id, password_hash, totp_secret, totp_last_step, totp_pending_secret, \
@@ -68,7 +81,7 @@ const CREDENTIAL_COLUMNS: &str = "staff_id, password_hash, totp_secret, totp_las
 const SESSION_COLUMNS: &str = "id, staff_id, stage, provider, csrf_token, created_at, last_seen_at, address, \
      user_agent, ended_at, end_reason";
 const API_TOKEN_COLUMNS: &str =
-    "id, staff_id, label, created_by, created_at, last_used_at, revoked_at";
+    "id, staff_id, label, created_by, created_at, last_used_at, revoked_at, expires_at";
 
 fn credential_from<R: Row>(row: &R) -> Result<CredentialRow>
 where
@@ -124,6 +137,7 @@ where
         created_at: row.try_get(4)?,
         last_used_at: row.try_get(5)?,
         revoked_at: row.try_get(6)?,
+        expires_at: row.try_get(7)?,
     })
 }
 
@@ -192,6 +206,49 @@ impl Tx {
             .bind(now)
             .execute(&mut *conn)
             .await?;
+        });
+        Ok(())
+    }
+
+    /// Until when a user name that is no account's is locked, if it has ever failed (keyed by the name's
+    /// pseudonym).
+    pub async fn unknown_name_locked_until(&mut self, pseudonym: &str) -> Result<Option<i64>> {
+        on!(self, conn => {
+            let until: Option<Option<i64>> = sqlx::query_scalar(
+                "SELECT locked_until FROM unknown_name_lock WHERE name_pseudonym = $1",
+            )
+            .bind(pseudonym)
+            .fetch_optional(&mut *conn)
+            .await?;
+            Ok(until.flatten())
+        })
+    }
+
+    /// Counts one more failure for a user name that is no account's and returns the new count, as
+    /// [`Tx::count_sign_in_failure`] does for an account.
+    pub async fn count_unknown_name_failure(&mut self, pseudonym: &str, now: i64) -> Result<i64> {
+        on!(self, conn => {
+            let failures: i64 = sqlx::query_scalar(
+                "INSERT INTO unknown_name_lock (name_pseudonym, failed_attempts, updated_at) VALUES ($1, 1, $2) \
+                 ON CONFLICT (name_pseudonym) DO UPDATE \
+                 SET failed_attempts = unknown_name_lock.failed_attempts + 1, updated_at = excluded.updated_at \
+                 RETURNING failed_attempts",
+            )
+            .bind(pseudonym)
+            .bind(now)
+            .fetch_one(&mut *conn)
+            .await?;
+            Ok(failures)
+        })
+    }
+
+    pub async fn lock_unknown_name(&mut self, pseudonym: &str, until: i64) -> Result<()> {
+        on!(self, conn => {
+            sqlx::query("UPDATE unknown_name_lock SET locked_until = $2 WHERE name_pseudonym = $1")
+                .bind(pseudonym)
+                .bind(until)
+                .execute(&mut *conn)
+                .await?;
         });
         Ok(())
     }
@@ -351,27 +408,90 @@ impl Tx {
         })
     }
 
-    pub async fn insert_api_token(
-        &mut self,
-        token_hash: &str,
-        staff: StaffId,
-        label: &str,
-        created_by: &str,
-        now: i64,
-    ) -> Result<i64> {
+    pub async fn insert_api_token(&mut self, t: &NewApiToken<'_>) -> Result<i64> {
         on!(self, conn => {
             let id: i64 = sqlx::query_scalar(
-                "INSERT INTO api_token (token_hash, staff_id, label, created_by, created_at) \
-                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                "INSERT INTO api_token (token_hash, staff_id, label, created_by, created_at, expires_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
             )
-            .bind(token_hash)
-            .bind(staff.0)
-            .bind(label)
-            .bind(created_by)
-            .bind(now)
+            .bind(t.token_hash)
+            .bind(t.staff_id.0)
+            .bind(t.label)
+            .bind(t.created_by)
+            .bind(t.created_at)
+            .bind(t.expires_at)
             .fetch_one(&mut *conn)
             .await?;
             Ok(id)
+        })
+    }
+
+    pub async fn api_token_by_id(&mut self, id: i64) -> Result<Option<ApiTokenRow>> {
+        on!(self, conn => {
+            let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT {API_TOKEN_COLUMNS} FROM api_token WHERE id = $1"
+            )))
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?;
+            row.as_ref().map(api_token_from).transpose()
+        })
+    }
+
+    /// The tokens of one account, newest first.
+    pub async fn api_tokens_of(&mut self, staff: StaffId) -> Result<Vec<ApiTokenRow>> {
+        on!(self, conn => {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT {API_TOKEN_COLUMNS} FROM api_token WHERE staff_id = $1 \
+                 ORDER BY created_at DESC, id DESC"
+            )))
+            .bind(staff.0)
+            .fetch_all(&mut *conn)
+            .await?;
+            rows.iter().map(api_token_from).collect()
+        })
+    }
+
+    /// The tokens of every account of one organisation, newest first.
+    pub async fn api_tokens_in_org(&mut self, org: OrgId) -> Result<Vec<ApiTokenRow>> {
+        on!(self, conn => {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT {API_TOKEN_COLUMNS} FROM api_token \
+                 WHERE staff_id IN (SELECT id FROM staff WHERE org_id = $1) \
+                 ORDER BY created_at DESC, id DESC"
+            )))
+            .bind(org.0)
+            .fetch_all(&mut *conn)
+            .await?;
+            rows.iter().map(api_token_from).collect()
+        })
+    }
+
+    /// Revokes one token; `false` when it was revoked already.
+    pub async fn revoke_api_token(&mut self, id: i64, now: i64) -> Result<bool> {
+        on!(self, conn => {
+            let done = sqlx::query(
+                "UPDATE api_token SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
+            )
+            .bind(id)
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
+            Ok(done.rows_affected() == 1)
+        })
+    }
+
+    /// Revokes every token of `staff` not revoked already (when the account is deactivated); returns how many.
+    pub async fn revoke_api_tokens_of(&mut self, staff: StaffId, now: i64) -> Result<u64> {
+        on!(self, conn => {
+            let done = sqlx::query(
+                "UPDATE api_token SET revoked_at = $2 WHERE staff_id = $1 AND revoked_at IS NULL",
+            )
+            .bind(staff.0)
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
+            Ok(done.rows_affected())
         })
     }
 

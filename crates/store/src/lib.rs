@@ -17,7 +17,7 @@ mod writer;
 pub use access::{
     AuditQuery, AuditRecord, NamedStaff, NewStaff, OrgRow, Reach, Scope, ShareRow, StaffRow,
 };
-pub use identity::{ApiTokenRow, CredentialRow, NewSession, SessionRow};
+pub use identity::{ApiTokenRow, CredentialRow, NewApiToken, NewSession, SessionRow};
 pub use packed::Packed;
 pub use reader::PageTx;
 pub use rows::*;

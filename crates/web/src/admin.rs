@@ -1,6 +1,6 @@
 //! Staff administration for administrators: the organisation's staff, adding a person or a service account,
-//! deactivating and reactivating an account, resetting a person's password and authenticator, and issuing an API token. New
-//! credentials are shown once, on the page that answers the form, and never again.
+//! deactivating and reactivating an account, resetting a person's password and authenticator, and issuing and
+//! revoking API tokens. New credentials are shown once, on the page that answers the form, and never again.
 
 use crate::WebState;
 use crate::error::PageError;
@@ -15,6 +15,7 @@ use severn_app::AppError;
 use severn_app::admin::IssuedCredentials;
 use severn_app::staff::StaffSpec;
 use severn_domain::access::Role;
+use severn_domain::identity::TokenLifetime;
 use severn_domain::ids::StaffId;
 use std::collections::BTreeMap;
 
@@ -39,17 +40,37 @@ struct RoleChoice {
     label: &'static str,
 }
 
+struct TokenLine {
+    id: i64,
+    account: String,
+    label: String,
+    created: String,
+    created_by: String,
+    expires: String,
+    last_used: String,
+    /// `Active`, `Expired` or `Revoked on …`.
+    status: String,
+    active: bool,
+}
+
 #[derive(Template)]
 #[template(path = "staff.html")]
 struct StaffPage<'a> {
     user: Option<&'a UserBar>,
     staff: Vec<StaffLine>,
     roles: Vec<RoleChoice>,
+    tokens: Vec<TokenLine>,
+    default_token_days: i64,
+    longest_token_days: i64,
 }
 
 pub async fn staff(State(state): State<WebState>, signed_in: SignedIn) -> Response {
     let rows = match state.app.list_staff(signed_in.actor()).await {
         Ok(rows) => rows,
+        Err(e) => return failed(e, &signed_in.user),
+    };
+    let tokens = match state.app.api_tokens(signed_in.actor(), None).await {
+        Ok(tokens) => tokens,
         Err(e) => return failed(e, &signed_in.user),
     };
     let me = signed_in.actor().staff_id();
@@ -82,6 +103,29 @@ pub async fn staff(State(state): State<WebState>, signed_in: SignedIn) -> Respon
                     label: r.label(),
                 })
                 .collect(),
+            tokens: tokens
+                .into_iter()
+                .map(|t| TokenLine {
+                    status: match t.revoked_at {
+                        Some(at) => format!("Revoked {}", when(at)),
+                        None if t.status == "expired" => "Expired".to_owned(),
+                        None => "Active".to_owned(),
+                    },
+                    active: t.status == "active",
+                    id: t.id,
+                    account: t.account,
+                    label: t.label,
+                    created: when(t.created_at),
+                    created_by: t.created_by,
+                    expires: when(t.expires_at),
+                    last_used: t
+                        .last_used_at
+                        .map(when)
+                        .unwrap_or_else(|| "Never".to_owned()),
+                })
+                .collect(),
+            default_token_days: TokenLifetime::DEFAULT_DAYS,
+            longest_token_days: TokenLifetime::LONGEST_DAYS,
         },
     )
 }
@@ -93,6 +137,8 @@ struct CredentialsPage<'a> {
     heading: String,
     username: &'a str,
     credentials: &'a IssuedCredentials,
+    /// When an API token stops working, as people read it.
+    token_expires: String,
 }
 
 fn show_credentials(
@@ -108,6 +154,10 @@ fn show_credentials(
             heading,
             username,
             credentials,
+            token_expires: match credentials {
+                IssuedCredentials::Service { expires_at, .. } => when(*expires_at),
+                IssuedCredentials::Person { .. } => String::new(),
+            },
         },
     )
 }
@@ -223,6 +273,9 @@ pub async fn reset(
 #[derive(Deserialize)]
 pub struct TokenForm {
     label: String,
+    /// How many days the token lives; empty for the default.
+    #[serde(default)]
+    days: String,
 }
 
 pub async fn token(
@@ -233,17 +286,47 @@ pub async fn token(
     let Posted {
         signed_in, form, ..
     } = posted;
+    let lifetime = match form.days.trim() {
+        "" => Ok(TokenLifetime::default()),
+        days => days
+            .parse::<i64>()
+            .map_err(|_| format!("a number of days, not {days:?}"))
+            .and_then(TokenLifetime::days),
+    };
+    let lifetime = match lifetime {
+        Ok(lifetime) => lifetime,
+        Err(e) => {
+            let message = format!("How long the token lives: {e}.");
+            return failed(AppError::Invalid(message), &signed_in.user);
+        }
+    };
     match state
         .app
-        .issue_staff_token(signed_in.actor(), StaffId(id), &form.label)
+        .issue_staff_token(signed_in.actor(), StaffId(id), &form.label, lifetime)
         .await
     {
-        Ok((staff, credentials)) => show_credentials(
+        Ok((staff, token)) => show_credentials(
             &signed_in.user,
             format!("New API token for {}", staff.username),
             &staff.username,
-            &credentials,
+            &IssuedCredentials::Service {
+                token: token.token.expose().to_owned(),
+                expires_at: token.expires_at,
+            },
         ),
+        Err(e) => failed(e, &signed_in.user),
+    }
+}
+
+/// Revokes an API token: the feed using it is refused from now on.
+pub async fn revoke_token(
+    State(state): State<WebState>,
+    Path(id): Path<i64>,
+    posted: Posted<Confirm>,
+) -> Response {
+    let signed_in = posted.signed_in;
+    match state.app.revoke_api_token(signed_in.actor(), id).await {
+        Ok(_) => Redirect::to("/staff").into_response(),
         Err(e) => failed(e, &signed_in.user),
     }
 }

@@ -17,20 +17,60 @@ mod shown;
 mod signin;
 
 use axum::Router;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use severn_app::App;
 use severn_app::identity::Identity;
 use severn_domain::identity::IdentityPolicy;
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tower::ServiceExt;
 
 /// How the server is deployed.
 #[derive(Debug, Clone, Default)]
 pub struct WebOptions {
-    /// Mark cookies `Secure` and send `Strict-Transport-Security`: set when Severn is reached over HTTPS
-    /// (directly or through a terminating proxy). Off for plain HTTP on a loopback address.
+    /// Mark cookies `Secure` (and give them the `__Host-` prefix) and send `Strict-Transport-Security`: set
+    /// when Severn is reached over HTTPS (directly or through a terminating proxy). Off for plain HTTP on a
+    /// loopback address.
     pub https: bool,
     /// The numbers that govern sign-in and sessions.
     pub identity: IdentityPolicy,
+    /// How long a client may take and how many may connect at once.
+    pub limits: ServerLimits,
+}
+
+/// What keeps one client, slow or hostile, from holding the server: without them a client that sends half a
+/// request and waits keeps its connection, and its file handle, for ever.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerLimits {
+    /// A connection must send a request's whole header within this long of starting to wait for one (after
+    /// connecting, or after the last response on a kept-alive connection), or it is closed.
+    pub header_read_timeout: Duration,
+    /// A request, its body read and its answer worked out, must be done within this long, or it is answered
+    /// 408 and whatever it was doing is abandoned (an open transaction rolls back).
+    pub request_timeout: Duration,
+    /// At most this many connections at once; further ones wait, unaccepted, until one closes.
+    pub max_connections: usize,
+}
+
+impl Default for ServerLimits {
+    fn default() -> Self {
+        ServerLimits {
+            header_read_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(60),
+            max_connections: 512,
+        }
+    }
 }
 
 /// What every handler can reach.
@@ -87,6 +127,7 @@ pub fn router(state: WebState) -> Router {
         .route("/staff/{id}/reactivate", post(admin::reactivate))
         .route("/staff/{id}/reset", post(admin::reset))
         .route("/staff/{id}/token", post(admin::token))
+        .route("/staff/tokens/{id}/revoke", post(admin::revoke_token))
         .route("/api/me", get(api::me))
         .route("/api/queue", get(api::queue))
         .route("/api/referrals/{reference}", get(api::referral))
@@ -105,7 +146,12 @@ pub fn router(state: WebState) -> Router {
         .route("/api/audit", get(api::audit))
         .route("/api/openapi.json", get(api::openapi))
         .route("/static/{file}", get(assets::asset))
+        .route("/favicon.ico", get(assets::favicon))
         .fallback(error::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            request_timeout,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             headers::security_headers,
@@ -113,21 +159,86 @@ pub fn router(state: WebState) -> Router {
         .with_state(state)
 }
 
+/// Abandons a request that takes longer than [`ServerLimits::request_timeout`], answering 408.
+async fn request_timeout(State(state): State<WebState>, request: Request, next: Next) -> Response {
+    let limit = state.options.limits.request_timeout;
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!("a request took longer than {limit:?} and was stopped");
+            (
+                StatusCode::REQUEST_TIMEOUT,
+                [(axum::http::header::CONNECTION, "close")],
+            )
+                .into_response()
+        }
+    }
+}
+
 /// Serves Severn at `bind` until the process is interrupted (Ctrl-C), then finishes the requests in hand
 /// and returns, so the caller can record the audit log's checkpoint.
 pub async fn serve(app: App, bind: SocketAddr, options: WebOptions) -> std::io::Result<()> {
-    let listener = tokio::net::TcpListener::bind(bind).await?;
+    let listener = TcpListener::bind(bind).await?;
     tracing::info!("serving Severn at http://{}", listener.local_addr()?);
-    let router = router(WebState::new(app, options));
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async {
+    serve_on(listener, WebState::new(app, options), async {
         // If the handler cannot be installed the server runs until it is killed.
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
         }
     })
     .await
+}
+
+/// Serves Severn on `listener` under the options' [`ServerLimits`] until `shutdown` completes, then stops
+/// accepting, lets the connections in hand finish their requests, and returns.
+pub async fn serve_on(
+    listener: TcpListener,
+    state: WebState,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let limits = state.options.limits.clone();
+    let router = router(state);
+    let places = Arc::new(Semaphore::new(limits.max_connections));
+    let graceful = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        // A place first, then the connection: beyond the limit, clients wait in the listen queue.
+        let place = tokio::select! {
+            place = places.clone().acquire_owned() => place.expect("the semaphore is never closed"),
+            () = &mut shutdown => break,
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of file handles, say: wait a moment rather than spin.
+                    tracing::warn!("could not accept a connection: {e}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let service = router
+            .clone()
+            .map_request(move |request: Request<hyper::body::Incoming>| {
+                let mut request = request.map(Body::new);
+                request.extensions_mut().insert(ConnectInfo(peer));
+                request
+            });
+        let mut http = hyper::server::conn::http1::Builder::new();
+        http.timer(TokioTimer::new())
+            .header_read_timeout(limits.header_read_timeout);
+        let connection =
+            http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!("connection from {peer} ended: {e}");
+            }
+            drop(place);
+        });
+    }
+    graceful.shutdown().await;
+    Ok(())
 }

@@ -20,8 +20,29 @@ use severn_domain::access::{Actor, Role};
 use severn_domain::identity::SessionStage;
 use std::net::SocketAddr;
 
-pub const SESSION_COOKIE: &str = "severn_session";
-pub const SIGN_IN_COOKIE: &str = "severn_sign_in";
+/// The cookies Severn sets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cookie {
+    /// The session id.
+    Session,
+    /// The sign-in form's double-submit token.
+    SignIn,
+}
+
+impl Cookie {
+    /// The cookie's name. Over HTTPS it takes the `__Host-` prefix: a browser then keeps it only if it is
+    /// `Secure`, for this host alone and the whole site, so neither a sibling domain nor a plain-HTTP page can
+    /// plant or overwrite it. Browsers refuse such a name without `Secure`, so over plain HTTP (local
+    /// development) it goes without.
+    pub fn name(self, https: bool) -> &'static str {
+        match (self, https) {
+            (Cookie::Session, true) => "__Host-severn_session",
+            (Cookie::Session, false) => "severn_session",
+            (Cookie::SignIn, true) => "__Host-severn_sign_in",
+            (Cookie::SignIn, false) => "severn_sign_in",
+        }
+    }
+}
 /// The header API requests made with the session cookie carry the CSRF token in.
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
@@ -38,17 +59,17 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 }
 
 /// A `Set-Cookie` value for a cookie that lives as long as the browser session (the server decides expiry).
-pub fn set_cookie(name: &str, value: &str, https: bool) -> HeaderValue {
-    let secure = if https { "; Secure" } else { "" };
+pub fn set_cookie(cookie: Cookie, value: &str, https: bool) -> HeaderValue {
+    let (name, secure) = (cookie.name(https), if https { "; Secure" } else { "" });
     HeaderValue::from_str(&format!(
         "{name}={value}; Path=/; HttpOnly; SameSite=Strict{secure}"
     ))
     .expect("cookie values are hex")
 }
 
-/// A `Set-Cookie` value that removes cookie `name`.
-pub fn clear_cookie(name: &str, https: bool) -> HeaderValue {
-    let secure = if https { "; Secure" } else { "" };
+/// A `Set-Cookie` value that removes `cookie`.
+pub fn clear_cookie(cookie: Cookie, https: bool) -> HeaderValue {
+    let (name, secure) = (cookie.name(https), if https { "; Secure" } else { "" });
     HeaderValue::from_str(&format!(
         "{name}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{secure}"
     ))
@@ -123,7 +144,8 @@ impl UserBar {
 
 /// The session named by the request's cookie, in whatever stage of sign-in.
 async fn current_session(parts: &Parts, state: &WebState) -> Result<CurrentSession, SignInError> {
-    let token = cookie(&parts.headers, SESSION_COOKIE).ok_or(SignInError::NotSignedIn)?;
+    let name = Cookie::Session.name(state.options.https);
+    let token = cookie(&parts.headers, name).ok_or(SignInError::NotSignedIn)?;
     state.identity.resume(&Secret::from_client(&token)).await
 }
 
@@ -205,14 +227,33 @@ fn csrf_refused() -> PageError {
     )
 }
 
-/// Reads a posted form, after checking it carries `expected` as its CSRF token.
+/// Logs a CSRF refusal and gives the page that says so (or, when the log cannot be written, the failure).
+async fn refuse_csrf(
+    state: &WebState,
+    session: Option<&CurrentSession>,
+    client: &Client,
+    path: &str,
+) -> PageError {
+    match state.identity.log_csrf_refusal(session, client, path).await {
+        Ok(()) => csrf_refused(),
+        Err(e) => PageError::from(e),
+    }
+}
+
+/// Reads a posted form, after checking it carries `expected` as its CSRF token (`None`: there is no token to
+/// expect, so the form is refused). Refusals are logged, under `session`'s account when there is one.
 async fn read_form<T: DeserializeOwned>(
     request: Request,
     state: &WebState,
-    expected: &str,
+    session: Option<&CurrentSession>,
+    expected: Option<&str>,
 ) -> Result<(T, Client), PageError> {
     let (parts, body) = request.into_parts();
     let client = client(&parts);
+    let path = parts.uri.path().to_owned();
+    let Some(expected) = expected else {
+        return Err(refuse_csrf(state, session, &client, &path).await);
+    };
     let is_form = parts
         .headers
         .get(header::CONTENT_TYPE)
@@ -227,9 +268,11 @@ async fn read_form<T: DeserializeOwned>(
     let bytes = Bytes::from_request(Request::from_parts(parts, body), state)
         .await
         .map_err(|_| PageError::new(StatusCode::BAD_REQUEST, "The form could not be read."))?;
-    let posted: CsrfField = serde_urlencoded::from_bytes(&bytes).map_err(|_| csrf_refused())?;
-    if !same_secret(&posted.csrf, expected) {
-        return Err(csrf_refused());
+    let posted = serde_urlencoded::from_bytes::<CsrfField>(&bytes)
+        .ok()
+        .filter(|posted| same_secret(&posted.csrf, expected));
+    if posted.is_none() {
+        return Err(refuse_csrf(state, session, &client, &path).await);
     }
     let form = serde_urlencoded::from_bytes(&bytes).map_err(|_| {
         PageError::new(
@@ -254,7 +297,8 @@ impl<T: DeserializeOwned> FromRequest<WebState> for Posted<T> {
         let (mut parts, body) = request.into_parts();
         let signed_in = SignedIn::from_request_parts(&mut parts, state).await?;
         let request = Request::from_parts(parts, body);
-        let (form, client) = read_form(request, state, &signed_in.session.csrf_token)
+        let session = &signed_in.session;
+        let (form, client) = read_form(request, state, Some(session), Some(&session.csrf_token))
             .await
             .map_err(|e| e.for_user(&signed_in.user).into_response())?;
         Ok(Posted {
@@ -279,7 +323,7 @@ impl<T: DeserializeOwned> FromRequest<WebState> for PostedSigningIn<T> {
         let (mut parts, body) = request.into_parts();
         let SigningIn(session) = SigningIn::from_request_parts(&mut parts, state).await?;
         let request = Request::from_parts(parts, body);
-        let (form, client) = read_form(request, state, &session.csrf_token)
+        let (form, client) = read_form(request, state, Some(&session), Some(&session.csrf_token))
             .await
             .map_err(IntoResponse::into_response)?;
         Ok(PostedSigningIn {
@@ -300,9 +344,8 @@ impl<T: DeserializeOwned> FromRequest<WebState> for PostedSignIn<T> {
     type Rejection = Response;
 
     async fn from_request(request: Request, state: &WebState) -> Result<Self, Response> {
-        let expected = cookie(request.headers(), SIGN_IN_COOKIE)
-            .ok_or_else(|| csrf_refused().into_response())?;
-        let (form, client) = read_form(request, state, &expected)
+        let expected = cookie(request.headers(), Cookie::SignIn.name(state.options.https));
+        let (form, client) = read_form(request, state, None, expected.as_deref())
             .await
             .map_err(IntoResponse::into_response)?;
         Ok(PostedSignIn { form, client })
@@ -322,16 +365,21 @@ impl FromRequestParts<WebState> for ApiActor {
             .get(header::AUTHORIZATION)
             .map(|v| v.to_str().unwrap_or(""));
         if let Some(authorization) = authorization {
-            let token = authorization.strip_prefix("Bearer ").ok_or_else(|| {
-                ApiError::new(
-                    StatusCode::UNAUTHORIZED,
-                    "The Authorization header must be `Bearer` followed by an API token.",
-                )
-                .into_response()
-            })?;
+            let client = client(parts);
+            let Some(token) = authorization.strip_prefix("Bearer ") else {
+                let refused = state.identity.refuse_malformed_token(&client).await;
+                return Err(match refused {
+                    SignInError::BadToken => ApiError::new(
+                        StatusCode::UNAUTHORIZED,
+                        "The Authorization header must be `Bearer` followed by an API token.",
+                    ),
+                    failed => ApiError::from(failed),
+                }
+                .into_response());
+            };
             let actor = state
                 .identity
-                .authenticate_api_token(&Secret::from_client(token.trim()))
+                .authenticate_api_token(&Secret::from_client(token.trim()), &client)
                 .await
                 .map_err(|e| ApiError::from(e).into_response())?;
             return Ok(ApiActor(actor));
@@ -358,6 +406,15 @@ impl FromRequestParts<WebState> for ApiActor {
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("");
             if !same_secret(sent, &session.csrf_token) {
+                let client = client(parts);
+                let path = parts.uri.path();
+                if let Err(e) = state
+                    .identity
+                    .log_csrf_refusal(Some(&session), &client, path)
+                    .await
+                {
+                    return Err(ApiError::from(e).into_response());
+                }
                 return Err(ApiError::new(
                     StatusCode::FORBIDDEN,
                     "Requests made with the session cookie must carry the session's CSRF token in X-CSRF-Token.",

@@ -3,8 +3,8 @@
 use crate::WebState;
 use crate::error::{PageError, sign_in_error_parts};
 use crate::session::{
-    Posted, PostedSignIn, PostedSigningIn, SESSION_COOKIE, SIGN_IN_COOKIE, SignedIn, SigningIn,
-    UserBar, clear_cookie, set_cookie,
+    Cookie, Posted, PostedSignIn, PostedSigningIn, SignedIn, SigningIn, UserBar, clear_cookie,
+    set_cookie,
 };
 use askama::Template;
 use axum::extract::{Query, State};
@@ -89,7 +89,7 @@ fn sign_in_form(
     let mut response = render(status, &page);
     response.headers_mut().append(
         header::SET_COOKIE,
-        set_cookie(SIGN_IN_COOKIE, token.expose(), state.options.https),
+        set_cookie(Cookie::SignIn, token.expose(), state.options.https),
     );
     response
 }
@@ -130,9 +130,9 @@ fn continue_session(state: &WebState, started: &StartedSession) -> Response {
     let https = state.options.https;
     headers.append(
         header::SET_COOKIE,
-        set_cookie(SESSION_COOKIE, started.token.expose(), https),
+        set_cookie(Cookie::Session, started.token.expose(), https),
     );
-    headers.append(header::SET_COOKIE, clear_cookie(SIGN_IN_COOKIE, https));
+    headers.append(header::SET_COOKIE, clear_cookie(Cookie::SignIn, https));
     response
 }
 
@@ -275,7 +275,7 @@ fn signed_out(state: &WebState) -> Response {
     let mut response = Redirect::to("/sign-in").into_response();
     response.headers_mut().append(
         header::SET_COOKIE,
-        clear_cookie(SESSION_COOKIE, state.options.https),
+        clear_cookie(Cookie::Session, state.options.https),
     );
     response
 }

@@ -1,12 +1,14 @@
 //! Signing in over HTTP, on both backends: the password and code steps, new session ids, expiry, revocation,
 //! CSRF, lockout, per-address limits, code replay, enrolment and API tokens.
 
-use crate::support::{Browser, PASSWORD, Site};
+use crate::support::{Browser, PASSWORD, Site, operator};
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use severn_domain::access::Role;
+use severn_domain::audit::AuditEntry;
 use severn_domain::totp::TotpSecret;
-use severn_store::Db;
+use severn_store::{AuditQuery, Db};
+use severn_web::{WebOptions, WebState};
 
 async fn signing_in_takes_a_password_and_a_code_and_issues_a_new_session_id_at_each_step(db: Db) {
     let site = Site::new(db).await;
@@ -412,6 +414,284 @@ async fn service_accounts_use_bearer_tokens_and_cannot_sign_in(db: Db) {
     assert_eq!(page.status, StatusCode::UNAUTHORIZED);
 }
 
+/// A code that is well-formed and not the current one.
+fn wrong_code(secret: &TotpSecret, now: i64) -> &'static str {
+    if secret.code_at(now) == "000000" {
+        "111111"
+    } else {
+        "000000"
+    }
+}
+
+async fn a_correct_password_does_not_reset_the_count_of_wrong_codes(db: Db) {
+    let site = Site::new(db).await;
+    let person = site.person("a.inv", &[Role::Investigator], true).await;
+    let secret = person.secret.as_ref().unwrap();
+    let mut browser = Browser::new();
+    // Someone who knows the password guesses codes, signing in with the password again before each lock
+    // would fall.
+    for _ in 0..4 {
+        browser.enter_password(&site, "a.inv", PASSWORD).await;
+        let page = browser
+            .enter_code(&site, wrong_code(secret, site.now()))
+            .await;
+        assert_eq!(page.status, StatusCode::UNAUTHORIZED, "{}", page.body);
+    }
+    let page = browser.enter_password(&site, "a.inv", PASSWORD).await;
+    assert_eq!(page.location(), "/sign-in/code");
+    let page = browser
+        .enter_code(&site, wrong_code(secret, site.now()))
+        .await;
+    assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS, "{}", page.body);
+    // Locked: the password and the right code are both refused now.
+    let page = browser.enter_password(&site, "a.inv", PASSWORD).await;
+    assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS);
+}
+
+async fn malformed_codes_count_as_wrong_codes_and_are_logged(db: Db) {
+    let site = Site::new(db).await;
+    let person = site.person("a.inv", &[Role::Investigator], true).await;
+    let mut browser = Browser::new();
+    browser.enter_password(&site, "a.inv", PASSWORD).await;
+    for code in ["12345", "1234567", "12a456", ""] {
+        let page = browser.enter_code(&site, code).await;
+        assert_eq!(page.status, StatusCode::UNAUTHORIZED, "{code:?}");
+        assert!(page.body.contains("six digits"), "{}", page.body);
+    }
+    let page = browser.enter_code(&site, "abcdef").await;
+    assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS, "{}", page.body);
+    let code = person.secret.as_ref().unwrap().code_at(site.now());
+    let page = browser.enter_code(&site, &code).await;
+    assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS);
+
+    let outcomes: Vec<String> = security_log(&site)
+        .await
+        .into_iter()
+        .filter(|e| e.action == "sign_in_code")
+        .map(|e| e.outcome)
+        .collect();
+    let mut wanted = vec!["failed:malformed_code"; 4];
+    wanted.extend(["locked:malformed_code", "refused:locked"]);
+    assert_eq!(outcomes, wanted);
+}
+
+async fn lockout_answers_the_same_whether_or_not_the_name_exists(db: Db) {
+    let site = Site::new(db).await;
+    site.person("a.inv", &[Role::Investigator], true).await;
+    let service = site.service("nca-feed").await;
+    assert!(!service.is_empty());
+    // Each name from its own address, so the per-address limit does not stand in the way.
+    let mut answers = Vec::new();
+    for (n, name) in ["a.inv", "no.such.person", "nca-feed"]
+        .into_iter()
+        .enumerate()
+    {
+        let mut browser = Browser::at(&format!("192.0.2.{}", 20 + n));
+        let mut seen = Vec::new();
+        for _ in 0..6 {
+            let page = browser.enter_password(&site, name, "wrong password!").await;
+            seen.push((page.status, error_text(&page.body)));
+        }
+        // Locked, the right password gets the same answer as a wrong one.
+        let page = browser.enter_password(&site, name, PASSWORD).await;
+        seen.push((page.status, error_text(&page.body)));
+        site.advance_minutes(3);
+        let page = browser.enter_password(&site, name, "wrong password!").await;
+        seen.push((page.status, error_text(&page.body)));
+        answers.push(seen);
+    }
+    assert_eq!(answers[0][4].0, StatusCode::TOO_MANY_REQUESTS);
+    assert!(answers[0][7].1.contains("2 minute(s)"), "{:?}", answers[0]);
+    assert_eq!(
+        answers[0], answers[1],
+        "an unknown name answers as a known one"
+    );
+    assert_eq!(
+        answers[0], answers[2],
+        "a service account answers as a person"
+    );
+
+    // The names are kept only as their pseudonyms.
+    let pseudonym = site.app.audit_key.pseudonym("no.such.person");
+    let outcomes: Vec<String> = security_log(&site)
+        .await
+        .into_iter()
+        .filter(|e| e.actor == pseudonym)
+        .map(|e| e.outcome)
+        .collect();
+    assert_eq!(outcomes[4], "locked:unknown_account");
+    assert_eq!(outcomes[5], "refused:locked");
+}
+
+/// The error a page shows, without what differs from page to page (the form's token, the typed name).
+fn error_text(body: &str) -> String {
+    let Some((_, alert)) = body.split_once("role=\"alert\"") else {
+        return String::new();
+    };
+    let text = alert.split_once("<p>").map_or("", |(_, rest)| rest);
+    text.split_once("</p>")
+        .map_or(text, |(text, _)| text)
+        .to_owned()
+}
+
+async fn security_log(site: &Site) -> Vec<AuditEntry> {
+    let mut entries = site
+        .app
+        .audit_search(
+            &operator(),
+            &AuditQuery {
+                limit: 10_000,
+                ..AuditQuery::default()
+            },
+        )
+        .await
+        .unwrap();
+    entries.sort_by_key(|e| e.seq);
+    entries.retain(|e| e.processing == "security");
+    entries
+}
+
+async fn refused_tokens_and_csrf_tokens_are_logged(db: Db) {
+    let site = Site::new(db).await;
+    let person = site.person("a.inv", &[Role::Investigator], true).await;
+    let mut machine = Browser::at("192.0.2.50");
+    for authorization in [
+        format!("Bearer {}", "f".repeat(64)),
+        "Basic dXNlcjpwdw==".to_owned(),
+    ] {
+        let request = Request::get("/api/me")
+            .header(header::AUTHORIZATION, authorization)
+            .body(Body::empty())
+            .unwrap();
+        assert_eq!(
+            machine.send(&site, request).await.status,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+
+    let mut browser = Browser::new();
+    browser.sign_in(&site, &person).await;
+    let page = browser
+        .post(&site, "/sign-out", &[("csrf", &"0".repeat(64))])
+        .await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    let page = browser
+        .post_json(&site, "/api/subjects/1/merge", None, &serde_json::json!({}))
+        .await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    let mut fresh = Browser::at("192.0.2.51");
+    let csrf = fresh.get(&site, "/sign-in").await.csrf();
+    fresh.cookies.clear();
+    let page = fresh
+        .post(
+            &site,
+            "/sign-in",
+            &[
+                ("csrf", &csrf),
+                ("username", "a.inv"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+
+    let refusals: Vec<(String, String, String, String)> = security_log(&site)
+        .await
+        .into_iter()
+        .filter(|e| e.outcome.starts_with("refused:"))
+        .map(|e| (e.actor, e.action, e.outcome, e.detail.unwrap_or_default()))
+        .collect();
+    let token_hash = severn_domain::identity::hash_secret(&"f".repeat(64));
+    assert_eq!(
+        refusals,
+        [
+            (
+                format!("api_token:{}", &token_hash[..12]),
+                "api_token".to_owned(),
+                "refused:unknown_token".to_owned(),
+                "from 192.0.2.50".to_owned()
+            ),
+            (
+                "api_token:malformed".to_owned(),
+                "api_token".to_owned(),
+                "refused:malformed_token".to_owned(),
+                "from 192.0.2.50".to_owned()
+            ),
+            (
+                "a.inv".to_owned(),
+                "csrf".to_owned(),
+                "refused:csrf_token".to_owned(),
+                "/sign-out from 192.0.2.10".to_owned()
+            ),
+            (
+                "a.inv".to_owned(),
+                "csrf".to_owned(),
+                "refused:csrf_token".to_owned(),
+                "/api/subjects/1/merge from 192.0.2.10".to_owned()
+            ),
+            (
+                "unknown".to_owned(),
+                "csrf".to_owned(),
+                "refused:csrf_token".to_owned(),
+                "/sign-in from 192.0.2.51".to_owned()
+            ),
+        ]
+    );
+}
+
+async fn over_https_the_cookies_take_the_host_prefix(db: Db) {
+    let site = Site::new_with(
+        db,
+        WebOptions {
+            https: true,
+            ..WebOptions::default()
+        },
+    )
+    .await;
+    let person = site.person("a.inv", &[Role::Investigator], true).await;
+    let mut browser = Browser::new();
+    let form = browser.get(&site, "/sign-in").await;
+    let set: Vec<&str> = form
+        .headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect();
+    assert_eq!(set.len(), 1);
+    assert!(set[0].starts_with("__Host-severn_sign_in="), "{}", set[0]);
+    assert!(
+        set[0].contains("; Path=/") && set[0].contains("; Secure") && !set[0].contains("Domain")
+    );
+    browser.cookies.clear();
+    browser.sign_in(&site, &person).await;
+    assert_eq!(browser.cookies.len(), 1, "{:?}", browser.cookies.keys());
+    assert_eq!(browser.get(&site, "/").await.status, StatusCode::OK);
+    // The plain name means nothing over HTTPS: a cookie planted without the prefix is not a session.
+    let session = browser.cookies.remove("__Host-severn_session").unwrap();
+    browser.cookies.insert("severn_session".into(), session);
+    assert_eq!(browser.get(&site, "/").await.location(), "/sign-in");
+
+    // Over plain HTTP (local development) the names go without the prefix, which browsers refuse there.
+    let site = Site {
+        router: severn_web::router(WebState::new(site.app.clone(), WebOptions::default())),
+        app: site.app.clone(),
+        clock: site.clock.clone(),
+        force: site.force,
+    };
+    let mut browser = Browser::at("192.0.2.12");
+    let page = browser.enter_password(&site, "a.inv", PASSWORD).await;
+    let set = page
+        .headers
+        .get(header::SET_COOKIE)
+        .unwrap()
+        .to_str()
+        .unwrap();
+    assert!(
+        set.starts_with("severn_session=") && !set.contains("Secure"),
+        "{set}"
+    );
+}
+
 severn_store::backend_matrix!(
     signing_in_takes_a_password_and_a_code_and_issues_a_new_session_id_at_each_step,
     a_wrong_password_says_so_without_saying_whether_the_name_exists,
@@ -425,4 +705,9 @@ severn_store::backend_matrix!(
     an_authenticator_code_works_once,
     a_person_without_an_authenticator_enrols_one_before_going_on,
     service_accounts_use_bearer_tokens_and_cannot_sign_in,
+    a_correct_password_does_not_reset_the_count_of_wrong_codes,
+    malformed_codes_count_as_wrong_codes_and_are_logged,
+    lockout_answers_the_same_whether_or_not_the_name_exists,
+    refused_tokens_and_csrf_tokens_are_logged,
+    over_https_the_cookies_take_the_host_prefix,
 );

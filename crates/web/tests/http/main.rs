@@ -6,4 +6,6 @@ mod headers;
 mod identity;
 mod matrix;
 mod pages;
+mod server;
 mod support;
+mod tokens;

@@ -39,6 +39,8 @@ struct Targets {
     feed: StaffId,
     reset: StaffId,
     gone: StaffId,
+    /// One of the feed's API tokens, by number.
+    token: i64,
 }
 
 fn routes(subject: &str, targets: &Targets, who: &str) -> Vec<Route> {
@@ -175,6 +177,16 @@ fn routes(subject: &str, targets: &Targets, who: &str) -> Vec<Route> {
         allowed: StatusCode::SEE_OTHER,
         on_force_staff: true,
         ..route(
+            format!("/staff/tokens/{}/revoke", targets.token),
+            Action::ManageStaff,
+            false,
+        )
+    });
+    all.push(Route {
+        send: form(&[]),
+        allowed: StatusCode::SEE_OTHER,
+        on_force_staff: true,
+        ..route(
             format!("/staff/{}/deactivate", targets.gone),
             Action::ManageStaff,
             false,
@@ -270,10 +282,17 @@ async fn every_route_answers_every_role_as_the_policy_decides(db: Db) {
     let case = CaseAccess::owned_by(site.force);
     site.person_in(other_force, "share.target", &[Role::Investigator], false)
         .await;
+    let feed = target(&site, "matrix-feed", "service").await;
+    site.app
+        .issue_staff_token(&operator(), feed, "matrix", Default::default())
+        .await
+        .unwrap();
+    let token = site.app.api_tokens(&operator(), Some(feed)).await.unwrap()[0].id;
     let targets = Targets {
-        feed: target(&site, "matrix-feed", "service").await,
+        feed,
         reset: target(&site, "reset.target", "person").await,
         gone: target(&site, "gone.target", "person").await,
+        token,
     };
     let mut checked = 0;
     let mut per_person = 0;

@@ -42,6 +42,11 @@ pub struct Person {
 
 impl Site {
     pub async fn new(db: Db) -> Site {
+        Site::new_with(db, WebOptions::default()).await
+    }
+
+    /// A site deployed with `options` over a fresh database.
+    pub async fn new_with(db: Db, options: WebOptions) -> Site {
         let clock = Arc::new(FixedClock::new(
             "2026-03-02T09:00:00Z".parse::<Timestamp>().unwrap(),
         ));
@@ -52,7 +57,7 @@ impl Site {
             .await
             .unwrap();
         tx.commit().await.unwrap();
-        let router = router(WebState::new(app.clone(), WebOptions::default()));
+        let router = router(WebState::new(app.clone(), options));
         Site {
             app,
             clock,
@@ -142,9 +147,10 @@ impl Site {
         .unwrap();
         tx.commit().await.unwrap();
         self.identity()
-            .issue_api_token(&operator(), username, "test feed")
+            .issue_api_token(&operator(), username, "test feed", Default::default())
             .await
             .unwrap()
+            .token
             .expose()
             .to_owned()
     }

@@ -1,0 +1,97 @@
+//! `severn staff token`: a service account's API tokens — issuing one (printed once), listing them, revoking
+//! one. Each goes through the same staff-management use cases as the staff page, logged under the operator.
+
+use anyhow::{Context, Result};
+use clap::Subcommand;
+use severn_app::App;
+use severn_app::admin::ApiTokenSummary;
+use severn_domain::access::Actor;
+use severn_domain::identity::TokenLifetime;
+
+#[derive(Subcommand)]
+pub enum TokenCommand {
+    /// Issue a new API token for a service account and print it once.
+    Issue {
+        /// The service account's user name.
+        username: String,
+        /// What the token is for, to tell it apart from others.
+        #[arg(long, default_value = "issued at the command line")]
+        label: String,
+        /// How many days it works for (1 to 365).
+        #[arg(long, default_value_t = TokenLifetime::DEFAULT_DAYS)]
+        days: i64,
+    },
+    /// List a service account's tokens (never the tokens themselves), newest first.
+    List {
+        /// The service account's user name.
+        username: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a token, by the number `list` shows: it is refused from now on.
+    Revoke { id: i64 },
+}
+
+pub async fn run(app: &App, actor: &Actor, command: TokenCommand) -> Result<()> {
+    match command {
+        TokenCommand::Issue {
+            username,
+            label,
+            days,
+        } => {
+            let lifetime = TokenLifetime::days(days).map_err(anyhow::Error::msg)?;
+            let identity = severn_app::identity::Identity::new(app.clone(), Default::default());
+            let issued = identity
+                .issue_api_token(actor, &username, &label, lifetime)
+                .await?;
+            say!("api token: {}", issued.token.expose());
+            say!("expires: {}", crate::output::when(issued.expires_at));
+        }
+        TokenCommand::List { username, json } => {
+            let staff = app
+                .staff_by_username(&username)
+                .await?
+                .with_context(|| format!("there is no account named {username:?}"))?;
+            let tokens = app.api_tokens(actor, Some(staff.id)).await?;
+            print(&tokens, json)?;
+        }
+        TokenCommand::Revoke { id } => {
+            let staff = app.revoke_api_token(actor, id).await?;
+            say!("api token {id} of {} revoked", staff.username);
+        }
+    }
+    Ok(())
+}
+
+fn print(tokens: &[ApiTokenSummary], as_json: bool) -> Result<()> {
+    if as_json {
+        say!("{}", serde_json::to_string_pretty(tokens)?);
+        return Ok(());
+    }
+    for t in tokens {
+        say!(
+            "{:>4}  {:<8} expires {}  last used {}  {}",
+            t.id,
+            t.status,
+            crate::output::when(t.expires_at),
+            t.last_used_at
+                .map(crate::output::when)
+                .unwrap_or_else(|| "never".to_owned()),
+            printable(&t.label)
+        );
+    }
+    Ok(())
+}
+
+/// `text` with control characters shown escaped (`\n`, `\u{1b}`), so a label cannot forge lines.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
