@@ -157,16 +157,15 @@ impl App {
             AppError::Invalid("Only a member of staff asks for approval.".to_owned())
         })?;
         let now = self.now();
-        if tx
+        if let Some(waiting) = tx
             .pending_staff_changes(Some(staff.org_id), now)
             .await?
-            .iter()
-            .any(|c| c.staff_id == Some(staff.id))
+            .into_iter()
+            .find(|c| c.staff_id == Some(staff.id))
         {
-            return Err(AppError::Invalid(format!(
-                "A reset of {} is already waiting for approval.",
-                staff.username
-            )));
+            // Asking again for a reset already waiting files nothing new: the one waiting stands.
+            tx.commit().await?;
+            return Ok(waiting);
         }
         let id = tx
             .insert_staff_change(&NewStaffChange {

@@ -271,6 +271,10 @@ async fn resetting_an_account_that_opens_the_log_needs_a_second_administrator(db
         panic!("the auditor's credentials are not reset by one administrator");
     };
     assert_eq!(change.kind, StaffChangeKind::Reset);
+    let Change::Requested(again) = app.reset_credentials(&first, auditor).await.unwrap() else {
+        panic!("asked again");
+    };
+    assert_eq!(again.id, change.id, "the request waiting stands");
     assert_eq!(
         site.last_by("adm.first").await.detail.as_deref(),
         Some("approval requested: password and authenticator reset")
