@@ -4,6 +4,7 @@
 //! done; an administrator acts only on staff of their own organisation. New credentials are returned once
 //! and kept only as hashes.
 
+use crate::approval::{Change, needs_approval};
 use crate::gate::Why;
 use crate::identity::{Secret, TOTP_ISSUER, hash_password, new_totp_secret};
 use crate::staff::StaffSpec;
@@ -66,6 +67,9 @@ impl std::fmt::Debug for IssuedCredentials {
 /// The longest description of what an API token is for.
 pub const MAX_TOKEN_LABEL_CHARS: usize = 100;
 
+/// A refusal worked out from the account: the entry's detail, the reason logged, the error returned.
+type Refusal = (String, &'static str, AppError);
+
 /// A password of 20 letters and digits with no look-alikes: about 113 bits.
 pub fn new_password() -> String {
     const ALPHABET: &[u8] = b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
@@ -105,12 +109,14 @@ impl App {
     }
 
     /// Adds a member of staff (a person, with at least one role) or a service account (no roles), and issues
-    /// their first credentials: a password and authenticator for a person, an API token for a service.
+    /// their first credentials: a password and authenticator for a person, an API token for a service. An
+    /// administrator giving a role that needs a second administrator files a request instead (see
+    /// [`crate::approval`]).
     pub async fn add_staff(
         &self,
         actor: &Actor,
         spec: &StaffSpec,
-    ) -> Result<(StaffId, IssuedCredentials)> {
+    ) -> Result<Change<(StaffId, IssuedCredentials)>> {
         if spec.service_account && !spec.roles.is_empty() {
             return Err(AppError::Invalid(
                 "A service account holds no roles: leave the roles unticked.".to_owned(),
@@ -121,9 +127,12 @@ impl App {
                 "Choose at least one role for a person.".to_owned(),
             ));
         }
+        if needs_approval(actor, &spec.roles) {
+            return Ok(Change::Requested(self.request_addition(actor, spec).await?));
+        }
         let id = self.create_staff(actor, spec).await?;
-        let (_, credentials) = if spec.service_account {
-            let (staff, token) = self
+        let credentials = if spec.service_account {
+            let (_, token) = self
                 .issue_staff_token(
                     actor,
                     id,
@@ -131,15 +140,17 @@ impl App {
                     TokenLifetime::default(),
                 )
                 .await?;
-            let credentials = IssuedCredentials::Service {
+            IssuedCredentials::Service {
                 token: token.token.expose().to_owned(),
                 expires_at: token.expires_at,
-            };
-            (staff, credentials)
+            }
         } else {
-            self.reset_credentials(actor, id).await?
+            match self.reset_credentials(actor, id).await? {
+                Change::Done((_, credentials)) => credentials,
+                Change::Requested(change) => return Ok(Change::Requested(change)),
+            }
         };
-        Ok((id, credentials))
+        Ok(Change::Done((id, credentials)))
     }
 
     /// Deactivates an account: it can no longer sign in, its open sessions end and its API tokens are revoked
@@ -168,15 +179,24 @@ impl App {
     }
 
     /// Gives a person a new password and a new authenticator secret, returned once; their open sessions end.
+    /// An administrator resetting an account whose roles need a second administrator files a request
+    /// instead (see [`crate::approval`]).
     pub async fn reset_credentials(
         &self,
         actor: &Actor,
         id: StaffId,
-    ) -> Result<(StaffRow, IssuedCredentials)> {
+    ) -> Result<Change<(StaffRow, IssuedCredentials)>> {
         let password = new_password();
         let hash = hash_password(&password).await?;
         let (mut tx, staff) = self
-            .authorise_on_staff(actor, id, "password and authenticator reset")
+            .authorise_on_staff_with(actor, id, |staff| {
+                Ok(if staff.is_some_and(|s| needs_approval(actor, &s.roles)) {
+                    "approval requested: password and authenticator reset"
+                } else {
+                    "password and authenticator reset"
+                }
+                .to_owned())
+            })
             .await?;
         if staff.kind != "person" {
             return Err(AppError::Invalid(format!(
@@ -190,6 +210,11 @@ impl App {
                 staff.username
             )));
         }
+        if needs_approval(actor, &staff.roles) {
+            return Ok(Change::Requested(
+                self.request_reset(tx, actor, &staff).await?,
+            ));
+        }
         let now = self.now();
         let secret = new_totp_secret();
         tx.set_password_hash(id, &hash, now).await?;
@@ -202,7 +227,7 @@ impl App {
             authenticator: secret.to_base32_grouped(),
             otpauth: secret.otpauth_uri(TOTP_ISSUER, &staff.username),
         };
-        Ok((staff, credentials))
+        Ok(Change::Done((staff, credentials)))
     }
 
     /// Issues an API token for a service account, living `lifetime`, returned once and kept only as its hash.
@@ -355,6 +380,46 @@ impl App {
         id: StaffId,
         done: &str,
     ) -> Result<(Tx, StaffRow)> {
+        self.authorise_on_staff_with(actor, id, |_| Ok(done.to_owned()))
+            .await
+    }
+
+    /// Authorises setting an account's password or authenticator directly (the command line's use cases).
+    /// An administrator is refused, and the refusal logged, when the account's roles need a second
+    /// administrator: they ask for a reset instead ([`App::reset_credentials`]).
+    pub(crate) async fn authorise_credentials(
+        &self,
+        actor: &Actor,
+        id: StaffId,
+        done: &str,
+    ) -> Result<(Tx, StaffRow)> {
+        self.authorise_on_staff_with(actor, id, |staff| {
+            if staff.is_some_and(|s| needs_approval(actor, &s.roles)) {
+                Err((
+                    done.to_owned(),
+                    "needs_approval",
+                    AppError::Invalid(
+                        "This account's roles need a second administrator's approval to reset its \
+                         credentials: ask for a reset on the Staff page."
+                            .to_owned(),
+                    ),
+                ))
+            } else {
+                Ok(done.to_owned())
+            }
+        })
+        .await
+    }
+
+    /// [`App::authorise_on_staff`], with what is done worked out from the account (when there is one): the
+    /// entry's detail, or, for an administrator of the account's organisation, a refusal (the detail, the
+    /// reason logged and the error returned).
+    async fn authorise_on_staff_with(
+        &self,
+        actor: &Actor,
+        id: StaffId,
+        done: impl FnOnce(Option<&StaffRow>) -> std::result::Result<String, Refusal>,
+    ) -> Result<(Tx, StaffRow)> {
         let mut tx = self.db.begin().await?;
         let staff = tx.staff_by_id(id).await?;
         let target = match &staff {
@@ -365,6 +430,22 @@ impl App {
             (Some(s), Some(org)) => s.org_id != org,
             _ => false,
         };
+        let done = match done(staff.as_ref()) {
+            Ok(done) => done,
+            Err((done, reason, error)) => {
+                if !outside && decide(actor, Action::ManageStaff, None).is_ok() {
+                    let why = Why {
+                        detail: Some(done),
+                        ..Why::default()
+                    };
+                    let record = self.record(actor, Action::ManageStaff, &target, why);
+                    tx.audit_denied(&self.audit_key, &record, reason).await?;
+                    tx.commit().await?;
+                    return Err(error);
+                }
+                done
+            }
+        };
         let not_here = || {
             AppError::NotFound(format!(
                 "There is no member of staff number {id} in your organisation."
@@ -372,7 +453,7 @@ impl App {
         };
         if outside && decide(actor, Action::ManageStaff, None).is_ok() {
             let why = Why {
-                detail: Some(done.to_owned()),
+                detail: Some(done.clone()),
                 ..Why::default()
             };
             self.refuse(
@@ -387,7 +468,7 @@ impl App {
             return Err(not_here());
         }
         let why = Why {
-            detail: Some(done.to_owned()),
+            detail: Some(done),
             ..Why::default()
         };
         let (tx, _) = self

@@ -79,7 +79,13 @@ impl App {
         Ok(Judgement { record, verdict })
     }
 
-    fn record(&self, actor: &Actor, action: Action, target: &str, why: Why) -> AuditRecord {
+    pub(crate) fn record(
+        &self,
+        actor: &Actor,
+        action: Action,
+        target: &str,
+        why: Why,
+    ) -> AuditRecord {
         AuditRecord {
             at: self.now(),
             actor: actor.audit_name(),

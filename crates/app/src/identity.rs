@@ -917,7 +917,7 @@ impl Identity {
         let hash = hash_password(password).await?;
         let (mut tx, _) = self
             .app
-            .authorise_on_staff(actor, staff, "password set")
+            .authorise_credentials(actor, staff, "password set")
             .await?;
         tx.set_password_hash(staff, &hash, self.now()).await?;
         tx.commit().await?;
@@ -931,7 +931,7 @@ impl Identity {
         let secret = new_totp_secret();
         let (mut tx, _) = self
             .app
-            .authorise_on_staff(actor, staff, "authenticator provisioned")
+            .authorise_credentials(actor, staff, "authenticator provisioned")
             .await?;
         if tx.credential(staff).await?.is_none() {
             return Err(AppError::Invalid(

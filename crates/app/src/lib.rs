@@ -2,6 +2,7 @@
 //! investigator decisions on subjects, and risk assessment. Each runs in one transaction.
 
 pub mod admin;
+pub mod approval;
 pub mod assess;
 pub mod audit;
 pub mod gate;

@@ -1,10 +1,11 @@
 //! Organisations and staff, who a person is when they act, sharing and restricting cases, and search by
 //! identifier within what the person may see.
 
+use crate::approval::{self, needs_approval};
 use crate::gate::Why;
 use crate::{App, AppError, Result, check_text};
 use serde::Serialize;
-use severn_domain::access::{Action, Actor, OrgKind, Role};
+use severn_domain::access::{Action, Actor, OrgKind, Role, decide};
 use severn_domain::ids::{OrgId, StaffId, SubjectId, TeamId};
 use severn_domain::report::{Identifier, IdentifierKind};
 use severn_domain::risk::Band;
@@ -46,6 +47,35 @@ pub struct StaffSpec {
     pub display_name: String,
     pub service_account: bool,
     pub roles: Vec<Role>,
+}
+
+impl StaffSpec {
+    /// The user name, trimmed, once the spec is checked: the organisation is the administrator's own, the
+    /// user name is plain, and there is a name to show.
+    pub(crate) fn checked_username(&self, actor: &Actor) -> Result<&str> {
+        if let Some(own) = actor.org()
+            && own != self.org
+        {
+            return Err(AppError::Denied(severn_domain::access::Denial::OtherForce));
+        }
+        let username = self.username.trim();
+        if username.is_empty()
+            || !username
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._-@".contains(c))
+        {
+            return Err(AppError::Invalid(
+                "A user name is letters, digits and . _ - @ only, with no spaces.".to_owned(),
+            ));
+        }
+        check_text(FreeText::DisplayName, &self.display_name)?;
+        if self.display_name.trim().is_empty() {
+            return Err(AppError::Invalid(
+                "Give the person's name as it should be shown.".to_owned(),
+            ));
+        }
+        Ok(username)
+    }
 }
 
 impl App {
@@ -95,42 +125,28 @@ impl App {
     }
 
     /// Creates a member of staff or a service account. An administrator may only add staff to their own
-    /// organisation.
+    /// organisation, and only with roles that need no second administrator (see [`crate::approval`]); an
+    /// operator at the command line may add anyone, which is how an organisation's first administrators
+    /// are made.
     pub async fn create_staff(&self, actor: &Actor, spec: &StaffSpec) -> Result<StaffId> {
-        if let Some(own) = actor.org()
-            && own != spec.org
-        {
-            return Err(AppError::Denied(severn_domain::access::Denial::OtherForce));
-        }
-        let username = spec.username.trim();
-        if username.is_empty()
-            || !username
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "._-@".contains(c))
-        {
-            return Err(AppError::Invalid(
-                "A user name is letters, digits and . _ - @ only, with no spaces.".to_owned(),
-            ));
-        }
-        check_text(FreeText::DisplayName, &spec.display_name)?;
-        if spec.display_name.trim().is_empty() {
-            return Err(AppError::Invalid(
-                "Give the person's name as it should be shown.".to_owned(),
-            ));
-        }
-        let tx = self.db.begin().await?;
+        let username = spec.checked_username(actor)?;
+        let mut tx = self.db.begin().await?;
         let target = format!("staff:{}", spec.username);
         let why = Why {
-            detail: Some(format!(
-                "roles {}",
-                spec.roles
-                    .iter()
-                    .map(|r| r.as_str())
-                    .collect::<Vec<_>>()
-                    .join(",")
-            )),
+            detail: Some(format!("roles {}", approval::roles(&spec.roles))),
             ..Why::default()
         };
+        if needs_approval(actor, &spec.roles) && decide(actor, Action::ManageStaff, None).is_ok() {
+            let record = self.record(actor, Action::ManageStaff, &target, why);
+            tx.audit_denied(&self.audit_key, &record, "needs_approval")
+                .await?;
+            tx.commit().await?;
+            return Err(AppError::Invalid(format!(
+                "Giving the roles {} needs a second administrator's approval: add the account on the \
+                 Staff page, which asks for it.",
+                approval::roles(&spec.roles)
+            )));
+        }
         let (mut tx, _) = self
             .authorise(tx, actor, Action::ManageStaff, &target, None, why)
             .await?;

@@ -29,6 +29,8 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use severn_app::App;
+use severn_app::admin::IssuedCredentials;
+use severn_app::approval::describe;
 use severn_app::gate::Why;
 use severn_app::ingest::{DEFAULT_BATCH_SIZE, IngestSummary, Ingester};
 use severn_app::staff::StaffSpec;
@@ -179,6 +181,17 @@ enum StaffCommand {
     /// A service account's API tokens: issue, list, revoke.
     #[command(subcommand)]
     Token(tokens::TokenCommand),
+    /// Changes waiting for a second administrator (adding an account with a role that opens cases, the log
+    /// or staff management, or resetting such an account), oldest first.
+    Requests {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Approve a waiting change: it takes effect, and the account's new password and authenticator are
+    /// printed once.
+    Approve { id: i64 },
+    /// Reject a waiting change: nothing changes.
+    Reject { id: i64 },
 }
 
 #[derive(Subcommand)]
@@ -724,6 +737,62 @@ async fn staff(ctx: &Ctx, command: StaffCommand) -> Result<()> {
                     if s.active { "" } else { " (inactive)" }
                 );
             }
+        }
+        StaffCommand::Requests { json } => {
+            let changes = app.pending_staff_changes(&ctx.actor).await?;
+            if json {
+                let changes: Vec<serde_json::Value> = changes
+                    .iter()
+                    .map(|c| {
+                        serde_json::json!({
+                            "id": c.id,
+                            "org": c.org_id.0,
+                            "kind": c.kind.as_str(),
+                            "username": c.username,
+                            "roles": c.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+                            "requested_by": c.requested_by_name,
+                            "requested_at": output::when(c.requested_at),
+                            "expires_at": output::when(c.expires_at),
+                        })
+                    })
+                    .collect();
+                say!("{}", serde_json::to_string_pretty(&changes)?);
+            } else {
+                for c in &changes {
+                    say!(
+                        "{:>4}  org {:<4} {}, asked by {} at {}, lapses {}",
+                        c.id,
+                        c.org_id,
+                        describe(c),
+                        c.requested_by_name,
+                        output::when(c.requested_at),
+                        output::when(c.expires_at)
+                    );
+                }
+                if changes.is_empty() {
+                    say!("no changes are waiting for approval");
+                }
+            }
+        }
+        StaffCommand::Approve { id } => {
+            let approved = app.approve_staff_change(&ctx.actor, id).await?;
+            say!("request {id} approved: {}", describe(&approved.change));
+            match &approved.credentials {
+                IssuedCredentials::Person {
+                    password,
+                    authenticator,
+                    otpauth,
+                } => {
+                    say!("password: {password}");
+                    say!("authenticator secret: {authenticator}");
+                    say!("authenticator link: {otpauth}");
+                }
+                IssuedCredentials::Service { token } => say!("api token: {token}"),
+            }
+        }
+        StaffCommand::Reject { id } => {
+            let rejected = app.reject_staff_change(&ctx.actor, id).await?;
+            say!("request {id} rejected: {}", describe(&rejected));
         }
     }
     Ok(())

@@ -72,6 +72,22 @@ impl Role {
         }
     }
 
+    /// Whether the role opens personal data or the audit log: some action it permits touches personal data
+    /// or reads the log. Worked out from [`Role::permits`], so the matrix is stated once.
+    pub fn reaches_personal_data_or_log(self) -> bool {
+        Action::ALL
+            .into_iter()
+            .any(|a| self.permits(a) && (a.touches_personal_data() || a == Action::ReadAudit))
+    }
+
+    /// Whether an administrator needs a second administrator's approval to give an account this role, or to
+    /// reset the credentials of an account that holds it. Besides the roles that open personal data or the
+    /// log, this is the role that manages staff: were it granted alone, one administrator could make a
+    /// second and approve their own requests with it.
+    pub fn needs_second_approval(self) -> bool {
+        self.reaches_personal_data_or_log() || self.permits(Action::ManageStaff)
+    }
+
     /// What this role may do, whatever the case.
     fn permits(self, action: Action) -> bool {
         use Action::*;
@@ -556,6 +572,19 @@ mod tests {
             name: "root".into(),
         };
         assert_eq!(decide(&operator, Action::Ingest, None), Ok(()));
+    }
+
+    #[test]
+    fn granting_a_role_that_opens_cases_the_log_or_staff_needs_a_second_administrator() {
+        let alone: Vec<Role> = Role::ALL
+            .into_iter()
+            .filter(|r| !r.needs_second_approval())
+            .collect();
+        assert_eq!(alone, vec![Role::RegionalOversight, Role::PccOffice]);
+        assert!(Role::Auditor.reaches_personal_data_or_log());
+        assert!(Role::SafeguardingOfficer.reaches_personal_data_or_log());
+        assert!(!Role::Administrator.reaches_personal_data_or_log());
+        assert!(Role::Administrator.needs_second_approval());
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod identity;
 mod packed;
 mod reader;
 mod rows;
+mod staff_change;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod tx;
@@ -21,6 +22,7 @@ pub use identity::{ApiTokenRow, CredentialRow, NewApiToken, NewSession, SessionR
 pub use packed::Packed;
 pub use reader::PageTx;
 pub use rows::*;
+pub use staff_change::{NewStaffChange, StaffChangeKind, StaffChangeRow, StaffChangeStatus};
 pub use tx::{Counts, FileDetailOutcome, Tx};
 pub use writer::{BatchStore, SqliteTx, SqliteWriter};
 

@@ -1,6 +1,8 @@
 //! Staff administration for administrators: the organisation's staff, adding a person or a service account,
 //! deactivating and reactivating an account, resetting a person's password and authenticator, and issuing and
 //! revoking API tokens. New credentials are shown once, on the page that answers the form, and never again.
+//! Adding an account with a role that needs a second administrator, or resetting one, files a request that the
+//! staff page lists for another administrator to approve or reject (see `severn_app::approval`).
 
 use crate::WebState;
 use crate::error::PageError;
@@ -13,10 +15,12 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use severn_app::AppError;
 use severn_app::admin::IssuedCredentials;
+use severn_app::approval::{Change, describe};
 use severn_app::staff::StaffSpec;
 use severn_domain::access::Role;
 use severn_domain::identity::TokenLifetime;
 use severn_domain::ids::StaffId;
+use severn_store::{StaffChangeKind, StaffChangeRow};
 use std::collections::BTreeMap;
 
 fn failed(error: AppError, user: &UserBar) -> Response {
@@ -53,11 +57,23 @@ struct TokenLine {
     active: bool,
 }
 
+/// A change waiting for a second administrator.
+struct RequestLine {
+    id: i64,
+    what: String,
+    asked_by: String,
+    asked: String,
+    expires: String,
+    /// The administrator asked for it themselves: they may withdraw it, not approve it.
+    mine: bool,
+}
+
 #[derive(Template)]
 #[template(path = "staff.html")]
 struct StaffPage<'a> {
     user: Option<&'a UserBar>,
     staff: Vec<StaffLine>,
+    requests: Vec<RequestLine>,
     roles: Vec<RoleChoice>,
     tokens: Vec<TokenLine>,
     default_token_days: i64,
@@ -71,6 +87,10 @@ pub async fn staff(State(state): State<WebState>, signed_in: SignedIn) -> Respon
     };
     let tokens = match state.app.api_tokens(signed_in.actor(), None).await {
         Ok(tokens) => tokens,
+        Err(e) => return failed(e, &signed_in.user),
+    };
+    let requests = match state.app.pending_staff_changes(signed_in.actor()).await {
+        Ok(requests) => requests,
         Err(e) => return failed(e, &signed_in.user),
     };
     let me = signed_in.actor().staff_id();
@@ -94,6 +114,17 @@ pub async fn staff(State(state): State<WebState>, signed_in: SignedIn) -> Respon
                     display_name: s.display_name,
                     active: s.active,
                     added: when(s.created_at),
+                })
+                .collect(),
+            requests: requests
+                .iter()
+                .map(|c| RequestLine {
+                    id: c.id,
+                    what: describe(c),
+                    asked_by: c.requested_by_name.clone(),
+                    asked: when(c.requested_at),
+                    expires: when(c.expires_at),
+                    mine: Some(c.requested_by) == me,
                 })
                 .collect(),
             roles: Role::ALL
@@ -202,12 +233,13 @@ pub async fn add(
         roles,
     };
     match state.app.add_staff(signed_in.actor(), &spec).await {
-        Ok((_, credentials)) => show_credentials(
+        Ok(Change::Done((_, credentials))) => show_credentials(
             &signed_in.user,
             format!("{} added", spec.username),
             &spec.username,
             &credentials,
         ),
+        Ok(Change::Requested(change)) => show_requested(&signed_in.user, &change),
         Err(e) => failed(e, &signed_in.user),
     }
 }
@@ -260,12 +292,71 @@ pub async fn reset(
         .reset_credentials(signed_in.actor(), StaffId(id))
         .await
     {
-        Ok((staff, credentials)) => show_credentials(
+        Ok(Change::Done((staff, credentials))) => show_credentials(
             &signed_in.user,
             format!("New password and authenticator for {}", staff.username),
             &staff.username,
             &credentials,
         ),
+        Ok(Change::Requested(change)) => show_requested(&signed_in.user, &change),
+        Err(e) => failed(e, &signed_in.user),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "staff_requested.html")]
+struct RequestedPage<'a> {
+    user: Option<&'a UserBar>,
+    what: String,
+    expires: String,
+}
+
+/// The answer to a change that waits for a second administrator.
+fn show_requested(user: &UserBar, change: &StaffChangeRow) -> Response {
+    render(
+        StatusCode::OK,
+        &RequestedPage {
+            user: Some(user),
+            what: describe(change),
+            expires: when(change.expires_at),
+        },
+    )
+}
+
+/// Approves a waiting change: the account is added or reset, and its new credentials are shown to the
+/// approver, once.
+pub async fn approve(
+    State(state): State<WebState>,
+    Path(id): Path<i64>,
+    posted: Posted<Confirm>,
+) -> Response {
+    let signed_in = posted.signed_in;
+    match state.app.approve_staff_change(signed_in.actor(), id).await {
+        Ok(approved) => show_credentials(
+            &signed_in.user,
+            match approved.change.kind {
+                StaffChangeKind::Add => format!("{} added", approved.staff.username),
+                StaffChangeKind::Reset => format!(
+                    "New password and authenticator for {}",
+                    approved.staff.username
+                ),
+            },
+            &approved.staff.username,
+            &approved.credentials,
+        ),
+        Err(e) => failed(e, &signed_in.user),
+    }
+}
+
+/// Rejects a waiting change (or, for the administrator who asked, withdraws it): nothing changes.
+pub async fn reject(
+    State(state): State<WebState>,
+    Path(id): Path<i64>,
+    posted: Posted<Confirm>,
+) -> Response {
+    let signed_in = posted.signed_in;
+    match state.app.reject_staff_change(signed_in.actor(), id).await {
+        Ok(_) => Redirect::to("/staff").into_response(),
         Err(e) => failed(e, &signed_in.user),
     }
 }

@@ -128,6 +128,8 @@ pub fn router(state: WebState) -> Router {
         .route("/staff/{id}/reset", post(admin::reset))
         .route("/staff/{id}/token", post(admin::token))
         .route("/staff/tokens/{id}/revoke", post(admin::revoke_token))
+        .route("/staff/requests/{id}/approve", post(admin::approve))
+        .route("/staff/requests/{id}/reject", post(admin::reject))
         .route("/api/me", get(api::me))
         .route("/api/queue", get(api::queue))
         .route("/api/referrals/{reference}", get(api::referral))

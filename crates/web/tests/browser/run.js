@@ -465,11 +465,28 @@ async function administratorManagesStaff(browser) {
   await inspect(page, 'staff');
   check((await heading(page)) === 'Staff', `staff page: "${await heading(page)}"`);
 
-  // A new person: the password and authenticator key are shown once.
+  // A case role waits for a second administrator: nothing is added yet, and the request is listed.
+  await page.getByLabel('A person').check();
+  await page.getByLabel('User name', { exact: true }).fill('dc.mair.jones');
+  await page.getByLabel('Name as shown').fill('DC Mair Jones');
+  await page.getByLabel('Investigator').check();
+  await submit(page, page.getByRole('button', { name: 'Add', exact: true }));
+  await inspect(page, 'staff-requested');
+  check(
+    (await heading(page)) === 'Waiting for a second administrator',
+    `after asking: "${await heading(page)}"`,
+  );
+  await submit(page, page.getByRole('link', { name: 'Back to the staff list' }));
+  check(
+    (await page.locator('main').innerText()).includes('add dc.mair.jones with roles investigator'),
+    'the request is not listed',
+  );
+
+  // A person who sees figures only: the password and authenticator key are shown once.
   await page.getByLabel('A person').check();
   await page.getByLabel('User name', { exact: true }).fill('dc.rhys.evans');
   await page.getByLabel('Name as shown').fill('DC Rhys Evans');
-  await page.getByLabel('Investigator').check();
+  await page.getByLabel("PCC's office").check();
   await submit(page, page.getByRole('button', { name: 'Add', exact: true }));
   await inspect(page, 'staff-added');
   const added = await page.locator('main').innerText();
