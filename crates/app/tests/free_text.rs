@@ -9,6 +9,7 @@ use severn_app::{App, AppError};
 use severn_domain::access::{Actor, OrgKind, Role};
 use severn_domain::audit::AuditKey;
 use severn_domain::clock::FixedClock;
+use severn_domain::identity::TokenLifetime;
 use severn_domain::ids::{OrgId, SubjectId};
 use severn_domain::risk::Band;
 use severn_ingest::{DocContext, Item, parse_document};
@@ -221,14 +222,20 @@ async fn names_and_labels_are_bounded_and_one_line(db: Db) {
         .await
         .unwrap();
     assert_eq!(
-        refusal(app.issue_staff_token(&op, service, &"l".repeat(101)).await),
+        refusal(
+            app.issue_staff_token(&op, service, &"l".repeat(101), TokenLifetime::default())
+                .await
+        ),
         "The token label may be at most 100 characters long; this one has 101. Shorten it."
     );
     assert!(
-        refusal(app.issue_staff_token(&op, service, "nightly\nupload").await)
-            .starts_with("The token label must be one line")
+        refusal(
+            app.issue_staff_token(&op, service, "nightly\nupload", TokenLifetime::default())
+                .await
+        )
+        .starts_with("The token label must be one line")
     );
-    app.issue_staff_token(&op, service, "nightly upload")
+    app.issue_staff_token(&op, service, "nightly upload", TokenLifetime::default())
         .await
         .unwrap();
 }

@@ -787,7 +787,10 @@ async fn staff(ctx: &Ctx, command: StaffCommand) -> Result<()> {
                     say!("authenticator secret: {authenticator}");
                     say!("authenticator link: {otpauth}");
                 }
-                IssuedCredentials::Service { token } => say!("api token: {token}"),
+                IssuedCredentials::Service { token, expires_at } => {
+                    say!("api token: {token}");
+                    say!("expires: {}", output::when(*expires_at));
+                }
             }
         }
         StaffCommand::Reject { id } => {
