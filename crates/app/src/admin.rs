@@ -64,9 +64,6 @@ impl std::fmt::Debug for IssuedCredentials {
     }
 }
 
-/// The longest description of what an API token is for.
-pub const MAX_TOKEN_LABEL_CHARS: usize = 100;
-
 /// A refusal worked out from the account: the entry's detail, the reason logged, the error returned.
 type Refusal = (String, &'static str, AppError);
 
@@ -244,11 +241,6 @@ impl App {
             return Err(AppError::Invalid(
                 "Say what the token is for, so it can be told apart from others.".to_owned(),
             ));
-        }
-        if label.chars().count() > MAX_TOKEN_LABEL_CHARS {
-            return Err(AppError::Invalid(format!(
-                "Say what the token is for in at most {MAX_TOKEN_LABEL_CHARS} characters."
-            )));
         }
         let done = format!("API token issued: {label}");
         let (mut tx, staff) = self.authorise_on_staff(actor, id, &done).await?;
