@@ -1,7 +1,9 @@
--- wrk script: authenticated referral pages, a different referral each time, out of the million.
+-- wrk script: authenticated referral pages, a different referral each time, out of the corpus's
+-- SEVERN_BENCH_REPORTS (default a million).
 math.randomseed(7)
+local reports = tonumber(os.getenv("SEVERN_BENCH_REPORTS") or "1000000")
 request = function()
-  local id = 100000001 + math.random(0, 999999)
+  local id = 100000001 + math.random(0, reports - 1)
   return wrk.format("GET", "/referrals/ncmec:" .. id)
 end
 

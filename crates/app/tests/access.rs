@@ -12,7 +12,7 @@ use severn_domain::ids::{OrgId, SubjectId};
 use severn_domain::report::{IdentifierKind, NcaDissemination};
 use severn_ingest::{DocContext, Item, parse_document};
 use severn_store::testing::execute_raw;
-use severn_store::{AuditQuery, Backend, Db};
+use severn_store::{AuditQuery, AuditRecord, Backend, Db, PostgresDb};
 use std::sync::Arc;
 
 severn_store::backend_matrix!(
@@ -26,6 +26,8 @@ severn_store::backend_matrix!(
     reading_the_log_is_logged,
     the_pcc_office_sees_open_work_per_force_without_personal_data,
     concurrent_reads_each_log_one_entry_in_one_unbroken_chain,
+    reads_and_writes_side_by_side_keep_one_unbroken_chain,
+    a_failed_append_fails_the_read_that_waits_for_it,
     an_identifier_links_referrals_of_one_force_only,
 );
 
@@ -546,6 +548,149 @@ async fn concurrent_reads_each_log_one_entry_in_one_unbroken_chain(db: Db) {
     let verified = app.verify_audit(vec![]).await.unwrap();
     assert!(verified.problems.is_empty(), "{:?}", verified.problems);
     assert_eq!(verified.entries as usize, all.len());
+}
+
+/// Writes append their entry in their own transaction while reads hand theirs to the appender: both queue
+/// on the log's head, so every entry chains to the one committed before it.
+async fn reads_and_writes_side_by_side_keep_one_unbroken_chain(db: Db) {
+    let app = app_on(db);
+    let r = region(&app).await;
+    ingest_for(&app, "force-a", &[le_doc(1001, "a@example.com")]).await;
+    let subject = subject_of(&app, "1001").await;
+    let before = entries(&app).await.len();
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..60 {
+        let app = app.clone();
+        let r_inv = r.investigator_a.clone();
+        let r_sup = r.supervisor_a.clone();
+        tasks.spawn_local(async move {
+            match i % 3 {
+                0 => app
+                    .referral(&r_inv, "1001", Why::default())
+                    .await
+                    .map(|_| ()),
+                1 => app
+                    .subject(&r_inv, subject, Why::default())
+                    .await
+                    .map(|_| ()),
+                _ => app
+                    .share_case(&r_sup, subject, "inv.b", &format!("Joint operation {i}"))
+                    .await
+                    .map(|_| ()),
+            }
+        });
+    }
+    while let Some(task) = tasks.join_next().await {
+        task.unwrap().unwrap();
+    }
+    let all = entries(&app).await;
+    assert_eq!(all.len(), before + 60, "one entry per read and per write");
+    let seqs: Vec<i64> = all.iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, (1..=all.len() as i64).collect::<Vec<_>>());
+    let verified = app.verify_audit(vec![]).await.unwrap();
+    assert!(verified.problems.is_empty(), "{:?}", verified.problems);
+    assert_eq!(verified.entries as usize, all.len());
+}
+
+/// A read's data leaves only once its entry is committed: when the appender cannot write the entry, the
+/// read fails and returns nothing.
+async fn a_failed_append_fails_the_read_that_waits_for_it(db: Db) {
+    let app = app_on(db);
+    let r = region(&app).await;
+    ingest_for(&app, "force-a", &[le_doc(1001, "a@example.com")]).await;
+    let subject = subject_of(&app, "1001").await;
+    let before = entries(&app).await;
+    execute_raw(&app.db, "ALTER TABLE audit_log RENAME TO audit_log_away")
+        .await
+        .unwrap();
+    let page = app
+        .referral(&r.investigator_a, "1001", Why::default())
+        .await;
+    let summary = app
+        .subject(&r.investigator_a, subject, Why::default())
+        .await;
+    execute_raw(&app.db, "ALTER TABLE audit_log_away RENAME TO audit_log")
+        .await
+        .unwrap();
+    assert!(
+        page.is_err(),
+        "the referral page came back without its entry"
+    );
+    assert!(summary.is_err(), "the subject came back without its entry");
+    assert_eq!(entries(&app).await.len(), before.len());
+    // The appender goes on once the log can be written again.
+    app.referral(&r.investigator_a, "1001", Why::default())
+        .await
+        .unwrap();
+    let verified = app.verify_audit(vec![]).await.unwrap();
+    assert!(verified.problems.is_empty(), "{:?}", verified.problems);
+    assert_eq!(verified.entries as usize, before.len() + 1);
+}
+
+/// On PostgreSQL a read does not take the log's head row itself: reads that arrive while a write holds it
+/// read their data meanwhile, and the appender commits their entries together once the write commits,
+/// instead of each read waiting its turn for the row and committing alone.
+#[tokio::test]
+async fn postgres_reads_behind_a_write_holding_the_log_commit_their_entries_together() {
+    const READS: i64 = 16;
+    severn_store::testing::run(Backend::Postgres, |db| async move {
+        let app = app_on(db);
+        let r = region(&app).await;
+        ingest_for(&app, "force-a", &[le_doc(1001, "a@example.com")]).await;
+        let before = entries(&app).await.len() as i64;
+        // A write that has appended its entry and not committed yet holds the head row.
+        let mut write = app.db.begin().await.unwrap();
+        write
+            .audit_event(
+                &AuditKey::new([5; 32]),
+                &AuditRecord {
+                    at: 1_772_355_600,
+                    actor: "tester".into(),
+                    processing: "administration".into(),
+                    action: "test".into(),
+                    target: "log".into(),
+                    ..AuditRecord::default()
+                },
+                "ok",
+            )
+            .await
+            .unwrap();
+        let mut reads = tokio::task::JoinSet::new();
+        for _ in 0..READS {
+            let app = app.clone();
+            let actor = r.investigator_a.clone();
+            reads.spawn_local(async move {
+                app.referral(&actor, "1001", Why::default())
+                    .await
+                    .map(|_| ())
+            });
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        write.commit().await.unwrap();
+        while let Some(read) = reads.join_next().await {
+            read.unwrap().unwrap();
+        }
+        let PostgresDb { pool, .. } = match &app.db {
+            Db::Postgres(pg) => pg,
+            Db::Sqlite(_) => unreachable!("run on PostgreSQL"),
+        };
+        // Rows written by one transaction carry its id in xmin.
+        let (appended, transactions): (i64, i64) = sqlx::query_as(
+            "SELECT COUNT(*), COUNT(DISTINCT xmin::text) FROM audit_log WHERE seq > $1",
+        )
+        .bind(before + 1)
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        assert_eq!(appended, READS);
+        assert!(
+            transactions <= READS / 4,
+            "{READS} reads' entries took {transactions} transactions"
+        );
+        let verified = app.verify_audit(vec![]).await.unwrap();
+        assert!(verified.problems.is_empty(), "{:?}", verified.problems);
+    })
+    .await;
 }
 
 async fn reading_the_log_is_logged(db: Db) {

@@ -16,7 +16,7 @@ use severn_domain::ids::SubjectId;
 use severn_domain::linking::LinkPolicy;
 use severn_domain::risk::{Answer, Answers, Band, ILLUSTRATIVE_TOOL_V2, Outcome, SourceKind};
 use severn_ingest::{DocContext, Item, parse_document};
-use severn_store::{Backend, Db};
+use severn_store::{Backend, Db, PostgresDb};
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 use std::sync::Arc;
@@ -317,7 +317,9 @@ async fn two_ingests_at_once_store_each_identifier_once(db: Db) {
             .fetch_one(&sqlite.pool)
             .await
             .unwrap(),
-        Db::Postgres(pool) => sqlx::query_scalar(sql).fetch_one(pool).await.unwrap(),
+        Db::Postgres(PostgresDb { pool, .. }) => {
+            sqlx::query_scalar(sql).fetch_one(pool).await.unwrap()
+        }
     };
     assert_eq!(twins, 0);
 }

@@ -3,13 +3,14 @@
 //! A [`Scope`] is what reading personal data needs. Only [`Tx::audit_allowed`] makes one, after writing the
 //! audit entry in the same transaction: no scope, no read; no audit entry, no scope.
 
+use crate::appender::Append;
 use crate::reader::sql;
 use crate::tx::on;
 use crate::{Result, StoreError, Tx};
 use severn_domain::access::{Actor, CaseAccess, OrgKind, Role};
 use severn_domain::audit::{AuditEntry, AuditKey, GENESIS, mac_from_hex};
 use severn_domain::ids::{OrgId, StaffId, SubjectId, TeamId};
-use sqlx::{AssertSqlSafe, Row};
+use sqlx::{AssertSqlSafe, QueryBuilder, Row};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrgRow {
@@ -546,18 +547,21 @@ impl Tx {
     }
 
     /// Appends an entry to the audit log, chained to the one before. Appends queue on the log's head row,
-    /// so concurrent transactions chain in commit order. In a SQLite read the entry waits for the commit,
-    /// which hands it to the appender (see `appender.rs`).
+    /// so concurrent transactions chain in commit order. In a read the entry waits for the commit, which
+    /// hands it to the appender (see `appender.rs`).
     async fn append_audit(
         &mut self,
         key: &AuditKey,
         record: &AuditRecord,
         outcome: &str,
     ) -> Result<()> {
-        if let Tx::SqliteRead(_, deferred) = self {
-            deferred.push(key, record, outcome);
-        } else {
-            self.append_now(key, record, outcome).await?;
+        match self {
+            Tx::SqliteRead(_, deferred) | Tx::PostgresRead(_, deferred) => {
+                deferred.push(key, record, outcome)
+            }
+            Tx::Sqlite(_) | Tx::Postgres(_) => {
+                self.append_now(key, record, outcome).await?;
+            }
         }
         Ok(())
     }
@@ -569,9 +573,31 @@ impl Tx {
         record: &AuditRecord,
         outcome: &str,
     ) -> Result<AuditEntry> {
-        // FOR UPDATE on PostgreSQL; SQLite's write lock (BEGIN IMMEDIATE) already serialises appends.
+        let mut appended = self.append_entries(&[(key, record, outcome)]).await?;
+        Ok(appended.pop().expect("one entry appended"))
+    }
+
+    /// Appends the appender's batch, in order, on a writing transaction.
+    pub(crate) async fn append_batch(&mut self, batch: &[Append]) -> Result<()> {
+        let entries: Vec<(&AuditKey, &AuditRecord, &str)> = batch
+            .iter()
+            .map(|a| (&a.key, &a.record, a.outcome.as_str()))
+            .collect();
+        self.append_entries(&entries).await?;
+        Ok(())
+    }
+
+    /// Chains `entries` after the log's head, in order, and moves the head to the last: one statement for
+    /// the head, one for the entries and one to move it, however many entries there are (at most a few
+    /// hundred: the appender's batch).
+    async fn append_entries(
+        &mut self,
+        entries: &[(&AuditKey, &AuditRecord, &str)],
+    ) -> Result<Vec<AuditEntry>> {
+        // FOR UPDATE on PostgreSQL: writes and the appender queue on the head row until the holder commits,
+        // then read the head it left. SQLite's write lock (BEGIN IMMEDIATE) already serialises appends.
         let lock = matches!(self, Tx::Postgres(_));
-        let (seq, prev) = on!(self, conn => {
+        let (mut seq, mut prev) = on!(self, conn => {
             let sql = if lock {
                 "SELECT seq, mac FROM audit_head WHERE id = 1 FOR UPDATE"
             } else {
@@ -582,32 +608,40 @@ impl Tx {
             let mac: String = row.try_get(1)?;
             (seq, mac)
         });
-        let entry = sealed_entry(seq, &prev, key, record, outcome)?;
+        let mut sealed = Vec::with_capacity(entries.len());
+        for (key, record, outcome) in entries {
+            let entry = sealed_entry(seq, &prev, key, record, outcome)?;
+            seq = entry.seq;
+            prev.clone_from(&entry.mac);
+            sealed.push(entry);
+        }
+        if sealed.is_empty() {
+            return Ok(sealed);
+        }
         on!(self, conn => {
-            sqlx::query(AssertSqlSafe(format!(
-                "INSERT INTO audit_log ({AUDIT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
-            )))
-            .bind(entry.seq)
-            .bind(entry.at)
-            .bind(entry.actor.as_str())
-            .bind(entry.org)
-            .bind(entry.processing.as_str())
-            .bind(entry.action.as_str())
-            .bind(entry.target.as_str())
-            .bind(entry.outcome.as_str())
-            .bind(entry.justification.as_deref())
-            .bind(entry.recipients.as_deref())
-            .bind(entry.detail.as_deref())
-            .bind(entry.mac.as_str())
-            .execute(&mut *conn)
-            .await?;
+            let mut q = QueryBuilder::new(format!("INSERT INTO audit_log ({AUDIT_COLUMNS}) "));
+            q.push_values(&sealed, |mut b, entry| {
+                b.push_bind(entry.seq)
+                    .push_bind(entry.at)
+                    .push_bind(entry.actor.as_str())
+                    .push_bind(entry.org)
+                    .push_bind(entry.processing.as_str())
+                    .push_bind(entry.action.as_str())
+                    .push_bind(entry.target.as_str())
+                    .push_bind(entry.outcome.as_str())
+                    .push_bind(entry.justification.as_deref())
+                    .push_bind(entry.recipients.as_deref())
+                    .push_bind(entry.detail.as_deref())
+                    .push_bind(entry.mac.as_str());
+            });
+            q.build().execute(&mut *conn).await?;
             sqlx::query("UPDATE audit_head SET seq = $1, mac = $2 WHERE id = 1")
-                .bind(entry.seq)
-                .bind(entry.mac.as_str())
+                .bind(seq)
+                .bind(prev.as_str())
                 .execute(&mut *conn)
                 .await?;
         });
-        Ok(entry)
+        Ok(sealed)
     }
 
     /// Logs an allowed access and returns the scope that reading the data needs.

@@ -1,16 +1,21 @@
-//! Group commit for the audit entries of SQLite reads.
+//! Group commit for the audit entries of reads, on both backends.
 //!
-//! SQLite has one writer. If every page view took the write lock to log itself, page views would run one at a
-//! time. Instead a read runs in a snapshot on one of the read-only connections, and its audit entries wait in
-//! the transaction ([`Tx::SqliteRead`](crate::Tx)); when it commits they go to the appender, which writes all
-//! the entries that have arrived meanwhile in one write transaction on the writing connection, chained in
-//! order. The read's commit returns only once its entries are committed, so no data leaves a use case whose
-//! consultation is not in the log, and a failed write fails the request as it would in one transaction.
+//! Every entry is chained to the one before, so appending one takes the log's head: SQLite's one write lock,
+//! PostgreSQL's `audit_head` row lock, held until the commit. If every page view appended its own entry in
+//! its own transaction, page views would run one at a time. Instead a read runs in a snapshot (on SQLite one
+//! of the read-only connections, on PostgreSQL a `REPEATABLE READ, READ ONLY` transaction) and its audit
+//! entries wait in the transaction ([`Tx::SqliteRead`](crate::Tx), [`Tx::PostgresRead`](crate::Tx)); when it
+//! commits they go to the appender, which writes all the entries that have arrived meanwhile in one write
+//! transaction on a connection of its own, chained in order. The read's commit returns only once its entries
+//! are committed, so no data leaves a use case whose consultation is not in the log, and a failed write fails
+//! the request as it would in one transaction. Writes append their entry in their own transaction, under the
+//! same head, so they chain with the appender's in commit order.
 
 use crate::access::AuditRecord;
 use crate::writer::SqliteWriter;
-use crate::{Result, StoreError};
+use crate::{Result, StoreError, Tx};
 use severn_domain::audit::AuditKey;
+use sqlx::PgPool;
 use std::sync::mpsc::RecvTimeoutError;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
@@ -22,10 +27,10 @@ const MOST_PER_COMMIT: usize = 256;
 const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 
 /// One entry waiting to be written, and where to say how it went.
-struct Append {
-    key: AuditKey,
-    record: AuditRecord,
-    outcome: String,
+pub(crate) struct Append {
+    pub(crate) key: AuditKey,
+    pub(crate) record: AuditRecord,
+    pub(crate) outcome: String,
     done: oneshot::Sender<Result<(), String>>,
 }
 
@@ -46,7 +51,7 @@ impl std::fmt::Debug for Append {
 impl Appender {
     /// Starts the appender's thread, writing on a connection of its own to the SQLite file `file`. The
     /// thread ends when the last handle is dropped.
-    pub fn start(file: &str) -> Result<Appender> {
+    pub fn start_sqlite(file: &str) -> Result<Appender> {
         let (queue, waiting) = mpsc::channel(4 * MOST_PER_COMMIT);
         let writer = SqliteWriter::open_file(file)?.without_checkpoints()?;
         let checkpointer = SqliteWriter::open_file(file)?;
@@ -73,6 +78,23 @@ impl Appender {
             })
             .map_err(failed)?;
         Ok(Appender { queue })
+    }
+
+    /// Starts the appender's task on the current runtime, writing on `pool`'s connection (a pool of one, so
+    /// that a connection lost is replaced). The task ends when the last handle is dropped.
+    pub fn start_postgres(pool: PgPool) -> Appender {
+        let (queue, mut waiting) = mpsc::channel(4 * MOST_PER_COMMIT);
+        tokio::spawn(async move {
+            let mut batch = Vec::with_capacity(MOST_PER_COMMIT);
+            while let Some(first) = waiting.recv().await {
+                take_waiting(first, &mut waiting, &mut batch);
+                let outcome = write_postgres(&pool, &batch)
+                    .await
+                    .map_err(|e| e.to_string());
+                answer(&mut batch, outcome);
+            }
+        });
+        Appender { queue }
     }
 }
 
@@ -125,25 +147,42 @@ impl Deferred {
     }
 }
 
+/// Puts `first` and the entries waiting behind it (up to [`MOST_PER_COMMIT`]) in `batch`.
+fn take_waiting(first: Append, waiting: &mut mpsc::Receiver<Append>, batch: &mut Vec<Append>) {
+    batch.push(first);
+    while batch.len() < MOST_PER_COMMIT
+        && let Ok(next) = waiting.try_recv()
+    {
+        batch.push(next);
+    }
+}
+
+/// Tells each request of `batch` how its entry's write went, and empties the batch.
+fn answer(batch: &mut Vec<Append>, outcome: Result<(), String>) {
+    for append in batch.drain(..) {
+        // A request that has gone away no longer waits for its answer; its entry is written all the same.
+        let _ = append.done.send(outcome.clone());
+    }
+}
+
 fn run(mut writer: SqliteWriter, mut waiting: mpsc::Receiver<Append>) {
     let mut batch = Vec::with_capacity(MOST_PER_COMMIT);
     while let Some(first) = waiting.blocking_recv() {
-        batch.push(first);
-        while batch.len() < MOST_PER_COMMIT
-            && let Ok(next) = waiting.try_recv()
-        {
-            batch.push(next);
-        }
-        let outcome = write(&mut writer, &batch).map_err(|e| e.to_string());
-        for append in batch.drain(..) {
-            // A request that has gone away no longer waits for its answer; its entry is written all the same.
-            let _ = append.done.send(outcome.clone());
-        }
+        take_waiting(first, &mut waiting, &mut batch);
+        let outcome = write_sqlite(&mut writer, &batch).map_err(|e| e.to_string());
+        answer(&mut batch, outcome);
     }
 }
 
 /// Writes a batch of entries in one transaction: all or none.
-fn write(writer: &mut SqliteWriter, batch: &[Append]) -> Result<()> {
+async fn write_postgres(pool: &PgPool, batch: &[Append]) -> Result<()> {
+    let mut tx = Tx::Postgres(pool.begin().await?);
+    tx.append_batch(batch).await?;
+    tx.commit().await
+}
+
+/// Writes a batch of entries in one transaction: all or none.
+fn write_sqlite(writer: &mut SqliteWriter, batch: &[Append]) -> Result<()> {
     let tx = writer.begin()?;
     for append in batch {
         tx.append_audit(&append.key, &append.record, &append.outcome)?;

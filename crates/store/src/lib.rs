@@ -66,7 +66,17 @@ pub enum Backend {
 #[derive(Debug, Clone)]
 pub enum Db {
     Sqlite(SqliteDb),
-    Postgres(PgPool),
+    Postgres(PostgresDb),
+}
+
+/// PostgreSQL: a pool of connections, and the appender that commits the audit entries of reads.
+#[derive(Debug, Clone)]
+pub struct PostgresDb {
+    pub pool: PgPool,
+    appender: Appender,
+    /// The appender's own connection, apart from the pool, so that it never waits behind the requests
+    /// whose entries it is to commit.
+    audit: PgPool,
 }
 
 /// SQLite: one connection that writes, and read-only connections that read beside it.
@@ -106,6 +116,10 @@ pub const DEFERRED_INDEXES: &[(&str, &str)] = &[
 
 /// The page cache of the writing connection, in KiB (negative, as SQLite takes it).
 const SQLITE_CACHE_KIB: &str = "-131072";
+
+/// PostgreSQL connections in the pool. Reads release theirs before they wait for their audit entries, so a
+/// connection is busy only while its statements run.
+const PG_CONNECTIONS: u32 = 8;
 
 /// Read-only connections: as many as there are cores to read on and a few more for reads waiting on I/O.
 const SQLITE_READERS: u32 = 4;
@@ -152,7 +166,7 @@ impl Db {
                     .max_connections(SQLITE_READERS)
                     .connect_with(read_only)
                     .await?;
-                let appender = Appender::start(&file)?;
+                let appender = Appender::start_sqlite(&file)?;
                 Some(ReadSide {
                     pool: readers,
                     pages: Arc::new(SqliteReaders::new(file.into(), appender.clone())),
@@ -163,10 +177,23 @@ impl Db {
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let options = PgConnectOptions::from_str(url)?;
             let pool = PgPoolOptions::new()
-                .max_connections(8)
+                .max_connections(PG_CONNECTIONS)
+                // A page takes two transactions; a ping before each would be two more round trips. A
+                // connection that has died fails its request, and the pool replaces it.
+                .test_before_acquire(false)
+                .connect_with(options.clone())
+                .await?;
+            let audit = PgPoolOptions::new()
+                .max_connections(1)
+                .test_before_acquire(false)
                 .connect_with(options)
                 .await?;
-            let db = Db::Postgres(pool);
+            let appender = Appender::start_postgres(audit.clone());
+            let db = Db::Postgres(PostgresDb {
+                pool,
+                appender,
+                audit,
+            });
             db.migrate().await?;
             db
         } else {
@@ -180,7 +207,11 @@ impl Db {
     pub async fn migrate(&self) -> Result<()> {
         match self {
             Db::Sqlite(sqlite) => migrate_sqlite(&sqlite.pool).await?,
-            Db::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
+            Db::Postgres(pg) => {
+                sqlx::migrate!("./migrations/postgres")
+                    .run(&pg.pool)
+                    .await?
+            }
         }
         Ok(())
     }
@@ -208,10 +239,10 @@ impl Db {
                     .bind(name)
                     .fetch_one(&sqlite.pool)
                     .await?,
-                    Db::Postgres(pool) => {
+                    Db::Postgres(pg) => {
                         sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
                             .bind(name)
-                            .fetch_one(pool)
+                            .fetch_one(&pg.pool)
                             .await?
                     }
                 };
@@ -251,9 +282,9 @@ impl Db {
                 .await?;
                 built?;
             }
-            Db::Postgres(pool) => {
+            Db::Postgres(pg) => {
                 for create in missing {
-                    sqlx::query(create).execute(pool).await?;
+                    sqlx::query(create).execute(&pg.pool).await?;
                 }
             }
         }
@@ -264,7 +295,7 @@ impl Db {
     /// whose autovacuum is off) the planner guesses that an identifier key matches thousands of rows and reads
     /// the whole identifier table for each batch's lookup. SQLite plans from its indexes alone: nothing to do.
     pub async fn analyze_ingest_tables(&self) -> Result<()> {
-        if let Db::Postgres(pool) = self {
+        if let Db::Postgres(PostgresDb { pool, .. }) = self {
             sqlx::query(
                 "ANALYZE identifier, identifier_account, referral, referral_identifier, referral_version, \
                  subject, subject_link, subject_separation, file_detail",
@@ -281,8 +312,8 @@ impl Db {
             Db::Sqlite(sqlite) => {
                 sqlx::query(sql).execute(&sqlite.pool).await?;
             }
-            Db::Postgres(pool) => {
-                sqlx::query(sql).execute(pool).await?;
+            Db::Postgres(pg) => {
+                sqlx::query(sql).execute(&pg.pool).await?;
             }
         }
         Ok(())
@@ -305,12 +336,13 @@ impl Db {
                 let tx = pool.begin_with("BEGIN IMMEDIATE").await?;
                 Tx::Sqlite(tx)
             }
-            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+            Db::Postgres(pg) => Tx::Postgres(pg.pool.begin().await?),
         })
     }
 
-    /// Starts a transaction for reading: on SQLite it runs on a read-only connection, beside the writer and
-    /// other reads, and its audit entries are committed by the appender when it commits.
+    /// Starts a transaction for reading: its audit entries are committed by the appender when it commits.
+    /// On SQLite it runs on a read-only connection, beside the writer and other reads; on PostgreSQL it is a
+    /// read-only snapshot (`REPEATABLE READ`) that never takes the audit log's head row.
     pub async fn begin_read(&self) -> Result<Tx> {
         Ok(match self {
             Db::Sqlite(SqliteDb {
@@ -320,7 +352,12 @@ impl Db {
                 Deferred::new(reads.appender.clone()),
             ),
             Db::Sqlite(SqliteDb { pool, reads: None }) => Tx::Sqlite(pool.begin().await?),
-            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+            Db::Postgres(pg) => Tx::PostgresRead(
+                pg.pool
+                    .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                    .await?,
+                Deferred::new(pg.appender.clone()),
+            ),
         })
     }
 
@@ -342,7 +379,10 @@ impl Db {
                 }
                 sqlite.pool.close().await
             }
-            Db::Postgres(pool) => pool.close().await,
+            Db::Postgres(pg) => {
+                pg.pool.close().await;
+                pg.audit.close().await;
+            }
         }
     }
 }

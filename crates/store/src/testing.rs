@@ -9,7 +9,7 @@
 //! [`backend_matrix!`](crate::backend_matrix) turns scenario functions `async fn scenario(db: Db)` into one
 //! test per backend.
 
-use crate::{Backend, Db};
+use crate::{Backend, Db, PostgresDb};
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::{AssertSqlSafe, ConnectOptions, Connection};
 use std::future::Future;
@@ -176,7 +176,7 @@ pub fn url_of(db: &Db) -> String {
             "sqlite://{}",
             sqlite.pool.connect_options().get_filename().display()
         ),
-        Db::Postgres(pool) => pool.connect_options().to_url_lossy().to_string(),
+        Db::Postgres(PostgresDb { pool, .. }) => pool.connect_options().to_url_lossy().to_string(),
     }
 }
 
@@ -187,7 +187,7 @@ pub async fn execute_raw(db: &Db, sql: &str) -> Result<(), sqlx::Error> {
             .execute(&sqlite.pool)
             .await
             .map(|_| ()),
-        Db::Postgres(pool) => sqlx::raw_sql(AssertSqlSafe(sql.to_owned()))
+        Db::Postgres(PostgresDb { pool, .. }) => sqlx::raw_sql(AssertSqlSafe(sql.to_owned()))
             .execute(pool)
             .await
             .map(|_| ()),

@@ -22,6 +22,9 @@ pub enum Tx {
     /// when it commits.
     SqliteRead(Transaction<'static, Sqlite>, Deferred),
     Postgres(Transaction<'static, Postgres>),
+    /// A read in a read-only PostgreSQL snapshot, with the audit entries it will hand to the appender when it
+    /// commits.
+    PostgresRead(Transaction<'static, Postgres>, Deferred),
 }
 
 /// Runs the same query code on whichever backend the transaction is on. The body is compiled once per
@@ -33,7 +36,7 @@ macro_rules! on {
                 let $conn = &mut **tx;
                 $body
             }
-            Tx::Postgres(tx) => {
+            Tx::Postgres(tx) | Tx::PostgresRead(tx, _) => {
                 let $conn = &mut **tx;
                 $body
             }
@@ -184,6 +187,11 @@ impl Tx {
                 deferred.flush().await?;
             }
             Tx::Postgres(tx) => tx.commit().await?,
+            Tx::PostgresRead(tx, deferred) => {
+                // The connection goes back to the pool first: it is not needed while the entries are written.
+                tx.commit().await?;
+                deferred.flush().await?;
+            }
         }
         Ok(())
     }
@@ -259,7 +267,7 @@ impl Tx {
 
     /// SQLite indexes identifiers by the hash of their key, PostgreSQL by the key (migration 0005).
     pub(crate) fn finds_identifiers_by_hash(&self) -> bool {
-        !matches!(self, Tx::Postgres(_))
+        !matches!(self, Tx::Postgres(_) | Tx::PostgresRead(..))
     }
 
     /// The identifiers with these keys, of every owner: one row per key and owning force.

@@ -8,7 +8,7 @@ use severn_store::testing::url_of;
 use severn_store::{
     AssessmentRow, Counts, DEFERRED_INDEXES, Db, DecisionRow, FileDetailOutcome, FileDetailRow,
     IdentifierOnReferral, IdentifierRow, KnownReferral, LinkExplained, LinkRow, NewReject, Packed,
-    ReferralIdentifierRow, ReferralRow, RejectRow, RiskToolRow, StoreError, SubjectRow,
+    PostgresDb, ReferralIdentifierRow, ReferralRow, RejectRow, RiskToolRow, StoreError, SubjectRow,
 };
 use severn_store::{
     AuditRecord, Backend, BatchStore, Reach, Scope, SqliteWriter, Tx, identifier_key_hash,
@@ -204,7 +204,9 @@ async fn scalar(db: &Db, sql: &'static str) -> i64 {
             .fetch_one(&sqlite.pool)
             .await
             .unwrap(),
-        Db::Postgres(pool) => sqlx::query_scalar(sql).fetch_one(pool).await.unwrap(),
+        Db::Postgres(PostgresDb { pool, .. }) => {
+            sqlx::query_scalar(sql).fetch_one(pool).await.unwrap()
+        }
     }
 }
 
@@ -216,7 +218,7 @@ async fn reject_content(db: &Db, id: i64) -> Vec<u8> {
             .fetch_one(&sqlite.pool)
             .await
             .unwrap(),
-        Db::Postgres(pool) => sqlx::query_scalar(sql)
+        Db::Postgres(PostgresDb { pool, .. }) => sqlx::query_scalar(sql)
             .bind(id)
             .fetch_one(pool)
             .await
@@ -1573,7 +1575,7 @@ async fn index_exists(db: &Db, name: &str) -> bool {
                 .await
                 .unwrap()
         }
-        Db::Postgres(pool) => sqlx::query_scalar(
+        Db::Postgres(PostgresDb { pool, .. }) => sqlx::query_scalar(
             "SELECT COUNT(*) FROM pg_indexes WHERE indexname = $1 AND schemaname = current_schema()",
         )
         .bind(name)
@@ -1608,7 +1610,7 @@ async fn deferred_indexes_drop_and_are_built_again(db: Db) {
     db.build_deferred_indexes().await.unwrap();
     assert_eq!(deferred_present(&db).await, every);
     // Every start checks: with the index there, it must not wait for an ingest writing to the table.
-    if let Db::Postgres(pool) = &db {
+    if let Db::Postgres(PostgresDb { pool, .. }) = &db {
         let mut ingest = pool.begin().await.unwrap();
         sqlx::query("LOCK TABLE referral_identifier, subject IN ROW EXCLUSIVE MODE")
             .execute(&mut *ingest)
@@ -1766,7 +1768,7 @@ async fn referral_documents_are_stored_packed_and_older_text_still_reads(db: Db)
                 .await
                 .unwrap();
         }
-        Db::Postgres(pool) => {
+        Db::Postgres(PostgresDb { pool, .. }) => {
             sqlx::query(sql).bind(older).execute(pool).await.unwrap();
         }
     }
