@@ -1,7 +1,7 @@
 //! A subject as its page shows it: the summary, whom the case is shared with, whether and to whom it is
 //! restricted, and what the person looking may do about that. One authorised, logged view.
 
-use crate::gate::{OnCase, Why};
+use crate::gate::Why;
 use crate::views::{SubjectSummary, band_label};
 use crate::{App, AppError, Result};
 use serde::Serialize;
@@ -65,24 +65,9 @@ impl App {
         id: SubjectId,
         why: Why,
     ) -> Result<SubjectDetail> {
-        let mut tx = self.db.begin().await?;
-        let access = tx
-            .case_access(id)
-            .await?
-            .ok_or_else(|| AppError::NotFound(format!("There is no subject {id}.")))?;
-        let case = OnCase {
-            subject: id,
-            access: &access,
-        };
-        let (mut tx, _) = self
-            .authorise(
-                tx,
-                actor,
-                Action::ViewCase,
-                &format!("subject:{id}"),
-                Some(case),
-                why,
-            )
+        let tx = self.db.begin().await?;
+        let (mut tx, _, access) = self
+            .authorise_on_case(tx, actor, Action::ViewCase, id, why)
             .await?;
         let subject = tx
             .subject(id)

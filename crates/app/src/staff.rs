@@ -5,12 +5,12 @@ use crate::approval::{self, needs_approval};
 use crate::gate::Why;
 use crate::{App, AppError, Result, check_text};
 use serde::Serialize;
-use severn_domain::access::{Action, Actor, OrgKind, Role, decide};
+use severn_domain::access::{Action, Actor, CaseAccess, OrgKind, Role, decide};
 use severn_domain::ids::{OrgId, StaffId, SubjectId, TeamId};
 use severn_domain::report::{Identifier, IdentifierKind};
 use severn_domain::risk::Band;
 use severn_domain::text::FreeText;
-use severn_store::{NewStaff, StaffRow};
+use severn_store::{NewStaff, StaffRow, Tx};
 
 /// A referral found by a search.
 #[derive(Debug, Clone, Serialize)]
@@ -192,6 +192,7 @@ impl App {
     }
 
     /// Shares a case with a named person outside the owning force (a disclosure: reason and recipient logged).
+    /// The person may then read the case, nothing more (see `severn_domain::access::decide`).
     pub async fn share_case(
         &self,
         actor: &Actor,
@@ -204,21 +205,33 @@ impl App {
             recipients: Some(with_username.to_owned()),
             ..Why::because(reason)
         };
-        let (mut tx, _) = self
-            .authorise_case(tx, actor, Action::Share, subject, why)
+        let (tx, _, access) = self
+            .authorise_on_case(tx, actor, Action::Share, subject, why.clone())
             .await?;
-        let with = tx
-            .staff_by_username(with_username.trim())
-            .await?
-            .filter(|s| s.active && s.kind == "person")
-            .ok_or_else(|| {
-                AppError::NotFound(format!(
-                    "There is no one with the user name {:?}.",
-                    with_username.trim()
-                ))
-            })?;
-        let owner = tx.case_access(subject).await?.and_then(|a| a.owner);
-        if owner == Some(with.org_id) {
+        let shared = self
+            .share_after_gate(tx, actor, subject, &access, with_username, reason)
+            .await;
+        self.logging_refusal(
+            actor,
+            Action::Share,
+            &format!("subject:{subject}"),
+            why,
+            shared,
+        )
+        .await
+    }
+
+    async fn share_after_gate(
+        &self,
+        mut tx: Tx,
+        actor: &Actor,
+        subject: SubjectId,
+        access: &CaseAccess,
+        with_username: &str,
+        reason: &str,
+    ) -> Result<()> {
+        let with = named_person(&mut tx, with_username).await?;
+        if access.owner == Some(with.org_id) {
             return Err(AppError::Invalid(format!(
                 "{} is in the force that owns this case and can see it already: share with people in other \
                  organisations.",
@@ -237,7 +250,9 @@ impl App {
         Ok(())
     }
 
-    /// Restricts a case to named people (`None` lifts the restriction), with a reason.
+    /// Restricts a case to named people of the force that owns it (`None` lifts the restriction), with a
+    /// reason. A restriction narrows access within the force: naming anyone outside it is refused (and logged),
+    /// since only a share reaches outside the force, and a share grants reading alone.
     pub async fn restrict_case(
         &self,
         actor: &Actor,
@@ -258,22 +273,41 @@ impl App {
             }),
             ..Why::because(reason)
         };
-        let (mut tx, _) = self
-            .authorise_case(tx, actor, Action::Restrict, subject, why)
+        let (tx, _, access) = self
+            .authorise_on_case(tx, actor, Action::Restrict, subject, why.clone())
             .await?;
+        let restricted = self
+            .restrict_after_gate(tx, subject, &access, usernames)
+            .await;
+        self.logging_refusal(
+            actor,
+            Action::Restrict,
+            &format!("subject:{subject}"),
+            why,
+            restricted,
+        )
+        .await
+    }
+
+    async fn restrict_after_gate(
+        &self,
+        mut tx: Tx,
+        subject: SubjectId,
+        access: &CaseAccess,
+        usernames: Option<&[String]>,
+    ) -> Result<()> {
         let named = match usernames {
             Some(names) => {
                 let mut ids = Vec::new();
                 for name in names {
-                    let staff = tx
-                        .staff_by_username(name)
-                        .await?
-                        .filter(|s| s.active && s.kind == "person")
-                        .ok_or_else(|| {
-                            AppError::NotFound(format!(
-                                "There is no one with the user name {name:?}."
-                            ))
-                        })?;
+                    let staff = named_person(&mut tx, name).await?;
+                    if access.owner != Some(staff.org_id) {
+                        return Err(AppError::Invalid(format!(
+                            "{} is not in the force that owns this case: a restriction names people of that \
+                             force only. Share the case to let someone elsewhere read it.",
+                            staff.username
+                        )));
+                    }
                     ids.push(staff.id);
                 }
                 Some(ids)
@@ -387,4 +421,17 @@ impl App {
             })
             .collect())
     }
+}
+
+/// An active person (not a service account) by user name.
+async fn named_person(tx: &mut Tx, username: &str) -> Result<StaffRow> {
+    tx.staff_by_username(username.trim())
+        .await?
+        .filter(|s| s.active && s.kind == "person")
+        .ok_or_else(|| {
+            AppError::NotFound(format!(
+                "There is no one with the user name {:?}.",
+                username.trim()
+            ))
+        })
 }

@@ -87,16 +87,38 @@ impl App {
         }
         let now = self.now();
         let tx = self.db.begin().await?;
-        let merging = |into: SubjectId| Why {
-            detail: Some(format!("merge into subject {into}")),
+        let merging = Why {
+            detail: Some(format!("merge into subject {subject}")),
             ..Why::because(rationale)
         };
         let (tx, _) = self
-            .authorise_case(tx, actor, Action::MergeSplit, other, merging(subject))
+            .authorise_case(tx, actor, Action::MergeSplit, other, merging.clone())
             .await?;
-        let (mut tx, _) = self
-            .authorise_case(tx, actor, Action::MergeSplit, subject, merging(subject))
+        let (tx, _) = self
+            .authorise_case(tx, actor, Action::MergeSplit, subject, merging.clone())
             .await?;
+        let merged = self
+            .merge_after_gate(tx, subject, other, rationale, actor, now)
+            .await;
+        self.logging_refusal(
+            actor,
+            Action::MergeSplit,
+            &format!("subject:{other}"),
+            merging,
+            merged,
+        )
+        .await
+    }
+
+    async fn merge_after_gate(
+        &self,
+        mut tx: Tx,
+        subject: SubjectId,
+        other: SubjectId,
+        rationale: &str,
+        actor: &Actor,
+        now: i64,
+    ) -> Result<SubjectRow> {
         let tool = crate::active_tool_in(&mut tx, now).await?;
         let mut into = open_subject(&mut tx, subject).await?;
         let from = open_subject(&mut tx, other).await?;
@@ -147,9 +169,31 @@ impl App {
             detail: Some(format!("split off {}", source_refs.join(", "))),
             ..Why::because(rationale)
         };
-        let (mut tx, _) = self
-            .authorise_case(tx, actor, Action::MergeSplit, subject, why)
+        let (tx, _) = self
+            .authorise_case(tx, actor, Action::MergeSplit, subject, why.clone())
             .await?;
+        let split = self
+            .split_after_gate(tx, subject, source_refs, rationale, actor, now)
+            .await;
+        self.logging_refusal(
+            actor,
+            Action::MergeSplit,
+            &format!("subject:{subject}"),
+            why,
+            split,
+        )
+        .await
+    }
+
+    async fn split_after_gate(
+        &self,
+        mut tx: Tx,
+        subject: SubjectId,
+        source_refs: &[String],
+        rationale: &str,
+        actor: &Actor,
+        now: i64,
+    ) -> Result<SubjectRow> {
         let tool = crate::active_tool_in(&mut tx, now).await?;
         let mut original = open_subject(&mut tx, subject).await?;
         let referrals = tx.referrals_of_subjects(&[subject]).await?;

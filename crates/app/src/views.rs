@@ -176,15 +176,23 @@ impl App {
                 ))
             })?;
         let mut tx = self.db.begin_page().await?;
-        let known = tx
-            .known_referral(&key)
-            .await?
-            .ok_or_else(|| AppError::NotFound(format!("no referral {key}")))?;
+        let asked_for = format!("referral {key}");
+        let Some(known) = tx.known_referral(&key).await? else {
+            let why = Why {
+                detail: Some(asked_for.clone()),
+                ..why
+            };
+            let target = format!("referral:{key}");
+            return Err(self
+                .refuse_missing_page(tx, actor, Action::ViewCase, &target, &asked_for, why)
+                .await);
+        };
         let subject_id = known.subject_id;
         let access = tx.case_access(subject_id).await?.unwrap_or_default();
         let case = OnCase {
             subject: subject_id,
             access: &access,
+            asked_for: &asked_for,
         };
         // Logged against the case, so "who consulted this subject" finds referral views too.
         let target = format!("subject:{subject_id}");

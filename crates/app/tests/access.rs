@@ -29,6 +29,11 @@ severn_store::backend_matrix!(
     reads_and_writes_side_by_side_keep_one_unbroken_chain,
     a_failed_append_fails_the_read_that_waits_for_it,
     an_identifier_links_referrals_of_one_force_only,
+    a_restriction_names_people_of_the_owning_force_only,
+    a_share_lets_an_outsider_read_and_nothing_more,
+    not_found_and_not_yours_answer_alike_and_both_are_logged,
+    refusals_after_the_gate_leave_a_committed_entry,
+    an_auditor_reads_their_own_organisations_entries_only,
 );
 
 fn operator() -> Actor {
@@ -192,7 +197,7 @@ async fn a_force_sees_only_its_own_cases_and_refusals_are_logged(db: Db) {
     assert!(matches!(
         app.referral(&r.investigator_a, "2001", Why::default())
             .await,
-        Err(AppError::Denied(Denial::OtherForce))
+        Err(AppError::NotFound(_))
     ));
     assert!(matches!(
         app.queue(&r.pcc, 50).await,
@@ -283,19 +288,16 @@ async fn shares_open_one_case_and_restrictions_close_it(db: Db) {
     )
     .await
     .unwrap();
+    // Someone not named is not even asked why: to them the case is not there.
+    for why in [Why::default(), Why::because("checking the queue")] {
+        assert!(matches!(
+            app.subject(&r.investigator_a, subject, why).await,
+            Err(AppError::NotFound(_))
+        ));
+    }
     assert!(matches!(
-        app.subject(&r.investigator_a, subject, Why::default())
-            .await,
+        app.subject(&r.supervisor_a, subject, Why::default()).await,
         Err(AppError::JustificationRequired(_))
-    ));
-    assert!(matches!(
-        app.subject(
-            &r.investigator_a,
-            subject,
-            Why::because("checking the queue")
-        )
-        .await,
-        Err(AppError::Denied(Denial::Restricted))
     ));
     assert!(
         app.subject(&r.supervisor_a, subject, Why::because("case review"))
@@ -832,7 +834,7 @@ async fn an_identifier_links_referrals_of_one_force_only(db: Db) {
     assert!(matches!(
         app.referral(&r.investigator_a, "2001", Why::default())
             .await,
-        Err(AppError::Denied(Denial::OtherForce))
+        Err(AppError::NotFound(_))
     ));
     let seen_by_a = app
         .referral(&r.investigator_a, "1001", Why::default())
@@ -848,4 +850,354 @@ async fn an_identifier_links_referrals_of_one_force_only(db: Db) {
         "{:?}",
         seen_by_a.subject.referrals
     );
+}
+
+/// The log's entries for one action, in order.
+async fn logged(app: &App, action: Action) -> Vec<severn_domain::audit::AuditEntry> {
+    entries(app)
+        .await
+        .into_iter()
+        .filter(|e| e.action == action.as_str())
+        .collect()
+}
+
+async fn a_restriction_names_people_of_the_owning_force_only(db: Db) {
+    let app = app_on(db);
+    let r = region(&app).await;
+    let supervisor_b = staff(&app, r.force_b, "sup.b", Role::Supervisor).await;
+    ingest_for(&app, "force-a", &[le_doc(1001, "a@example.com")]).await;
+    let subject = subject_of(&app, "1001").await;
+
+    let refused = app
+        .restrict_case(
+            &r.supervisor_a,
+            subject,
+            Some(&["sup.a".to_owned(), "sup.b".to_owned()]),
+            "Suspect is a member of staff",
+        )
+        .await;
+    assert!(matches!(refused, Err(AppError::Invalid(_))), "{refused:?}");
+    let restrictions = logged(&app, Action::Restrict).await;
+    assert_eq!(restrictions.len(), 1, "{restrictions:#?}");
+    assert_eq!(restrictions[0].outcome, "denied:invalid");
+    assert_eq!(restrictions[0].actor, "sup.a");
+    assert!(
+        restrictions[0]
+            .detail
+            .as_deref()
+            .unwrap()
+            .starts_with("restricted to sup.a, sup.b; refused: sup.b is not in the force"),
+        "{restrictions:#?}"
+    );
+    // Nothing changed: the case is open to its force, and the outsider cannot take it over.
+    assert!(
+        app.subject(&r.investigator_a, subject, Why::default())
+            .await
+            .is_ok()
+    );
+    assert!(matches!(
+        app.restrict_case(
+            &supervisor_b,
+            subject,
+            Some(&["sup.b".to_owned()]),
+            "Mine now"
+        )
+        .await,
+        Err(AppError::NotFound(_))
+    ));
+    assert!(
+        app.subject_detail(&r.supervisor_a, subject, Why::default())
+            .await
+            .unwrap()
+            .sharing
+            .restricted_to
+            .is_none()
+    );
+    // Within the force a restriction works as before.
+    app.restrict_case(
+        &r.supervisor_a,
+        subject,
+        Some(&["sup.a".to_owned()]),
+        "Suspect is a member of staff",
+    )
+    .await
+    .unwrap();
+    assert!(matches!(
+        app.subject(&r.investigator_a, subject, Why::because("curious"))
+            .await,
+        Err(AppError::NotFound(_))
+    ));
+}
+
+async fn a_share_lets_an_outsider_read_and_nothing_more(db: Db) {
+    let app = app_on(db);
+    let r = region(&app).await;
+    let supervisor_b = staff(&app, r.force_b, "sup.b", Role::Supervisor).await;
+    ingest_for(&app, "force-a", &[le_doc(1001, "a@example.com")]).await;
+    ingest_for(&app, "force-b", &[le_doc(2001, "b@example.net")]).await;
+    let subject = subject_of(&app, "1001").await;
+    let theirs = subject_of(&app, "2001").await;
+    app.share_case(&r.supervisor_a, subject, "sup.b", "Joint operation")
+        .await
+        .unwrap();
+    assert!(
+        app.subject(&supervisor_b, subject, Why::default())
+            .await
+            .is_ok()
+    );
+    let unseen = format!("There is no subject {subject}.");
+    let answers = [
+        app.restrict_case(
+            &supervisor_b,
+            subject,
+            Some(&["sup.b".to_owned()]),
+            "Mine now",
+        )
+        .await,
+        app.share_case(&supervisor_b, subject, "inv.b", "Passing it on")
+            .await,
+        app.merge_subjects(theirs, subject, "Same person", &supervisor_b)
+            .await
+            .map(|_| ()),
+        app.override_band(
+            subject,
+            severn_domain::risk::Band::Low,
+            "Not urgent",
+            &supervisor_b,
+        )
+        .await
+        .map(|_| ()),
+    ];
+    for answer in answers {
+        assert!(
+            matches!(&answer, Err(AppError::NotFound(words)) if *words == unseen),
+            "{answer:?}"
+        );
+    }
+    // The owning force keeps its case.
+    let detail = app
+        .subject_detail(&r.supervisor_a, subject, Why::default())
+        .await
+        .unwrap();
+    assert!(detail.sharing.restricted_to.is_none());
+    assert_eq!(detail.sharing.shared_with.len(), 1);
+    assert_eq!(detail.summary.referrals, vec!["ncmec:1001"]);
+    let refusals: Vec<_> = entries(&app)
+        .await
+        .into_iter()
+        .filter(|e| e.actor == "sup.b" && e.outcome == "denied:other_force")
+        .map(|e| e.action)
+        .collect();
+    assert_eq!(refusals, ["restrict", "share", "merge_split", "override"]);
+}
+
+async fn not_found_and_not_yours_answer_alike_and_both_are_logged(db: Db) {
+    let app = app_on(db);
+    let r = region(&app).await;
+    ingest_for(
+        &app,
+        "force-a",
+        &[le_doc(1001, "a@example.com"), le_doc(1002, "c@example.com")],
+    )
+    .await;
+    ingest_for(&app, "force-b", &[le_doc(2001, "b@example.net")]).await;
+    let restricted = subject_of(&app, "1001").await;
+    let own = subject_of(&app, "1002").await;
+    let theirs = subject_of(&app, "2001").await;
+    let missing = SubjectId(999_999);
+    app.restrict_case(
+        &r.supervisor_a,
+        restricted,
+        Some(&["sup.a".to_owned()]),
+        "Suspect is a member of staff",
+    )
+    .await
+    .unwrap();
+    let inv = &r.investigator_a;
+    for id in [theirs, missing, restricted] {
+        let words = format!("There is no subject {id}.");
+        let answers = [
+            app.subject(inv, id, Why::default()).await.map(|_| ()),
+            app.subject_detail(inv, id, Why::default())
+                .await
+                .map(|_| ()),
+            app.merge_subjects(own, id, "Same person", inv)
+                .await
+                .map(|_| ()),
+            app.split_subject(id, &["ncmec:1001".to_owned()], "Two people", inv)
+                .await
+                .map(|_| ()),
+        ];
+        for answer in answers {
+            assert!(
+                matches!(&answer, Err(AppError::NotFound(w)) if *w == words),
+                "subject {id}: {answer:?}"
+            );
+        }
+    }
+    for (reference, words) in [
+        ("2001", "There is no referral ncmec:2001."),
+        ("999999", "There is no referral ncmec:999999."),
+        ("1001", "There is no referral ncmec:1001."),
+    ] {
+        let answer = app.referral(inv, reference, Why::default()).await;
+        assert!(
+            matches!(&answer, Err(AppError::NotFound(w)) if w == words),
+            "{reference}: {answer:?}"
+        );
+    }
+    // A role that may not take an action is told so, whether or not the case is there.
+    for id in [theirs, missing] {
+        assert!(matches!(
+            app.restrict_case(inv, id, None, "Review").await,
+            Err(AppError::Denied(Denial::Role))
+        ));
+    }
+    let log = entries(&app).await;
+    let outcome = |target: &str, action: &str| -> Vec<String> {
+        log.iter()
+            .filter(|e| e.actor == "inv.a" && e.target == target && e.action == action)
+            .map(|e| e.outcome.clone())
+            .collect()
+    };
+    assert_eq!(
+        outcome(&format!("subject:{theirs}"), "view_case"),
+        ["denied:other_force"; 3]
+    );
+    assert_eq!(
+        outcome(&format!("subject:{missing}"), "view_case"),
+        ["denied:not_found"; 2]
+    );
+    assert_eq!(
+        outcome(&format!("subject:{missing}"), "merge_split"),
+        ["denied:not_found"; 2]
+    );
+    assert_eq!(
+        outcome(&format!("subject:{missing}"), "restrict"),
+        ["denied:role"]
+    );
+    assert_eq!(
+        outcome(&format!("subject:{restricted}"), "view_case"),
+        ["denied:restricted"; 3]
+    );
+    assert_eq!(
+        outcome("referral:ncmec:999999", "view_case"),
+        ["denied:not_found"]
+    );
+}
+
+async fn refusals_after_the_gate_leave_a_committed_entry(db: Db) {
+    let app = app_on(db);
+    let r = region(&app).await;
+    ingest_for(
+        &app,
+        "force-a",
+        &[le_doc(1001, "a@example.com"), le_doc(1002, "c@example.com")],
+    )
+    .await;
+    let a = subject_of(&app, "1001").await;
+    let b = subject_of(&app, "1002").await;
+    let sup = &r.supervisor_a;
+
+    assert!(matches!(
+        app.share_case(sup, a, "nobody.here", "Joint operation")
+            .await,
+        Err(AppError::NotFound(_))
+    ));
+    assert!(matches!(
+        app.share_case(sup, a, "inv.a", "Joint operation").await,
+        Err(AppError::Invalid(_))
+    ));
+    assert!(matches!(
+        app.restrict_case(sup, a, Some(&["nobody.here".to_owned()]), "Staff suspect")
+            .await,
+        Err(AppError::NotFound(_))
+    ));
+    assert!(matches!(
+        app.split_subject(a, &["ncmec:1002".to_owned()], "Two people", sup)
+            .await,
+        Err(AppError::Invalid(_))
+    ));
+    app.merge_subjects(a, b, "Same person", sup).await.unwrap();
+    assert!(matches!(
+        app.merge_subjects(a, b, "Same person again", sup).await,
+        Err(AppError::Invalid(_))
+    ));
+
+    let refused: Vec<(String, String, String)> = entries(&app)
+        .await
+        .into_iter()
+        .filter(|e| e.outcome.starts_with("denied"))
+        .map(|e| (e.action, e.target, e.outcome))
+        .collect();
+    let entry = |action: &str, target: SubjectId, outcome: &str| {
+        (
+            action.to_owned(),
+            format!("subject:{target}"),
+            outcome.to_owned(),
+        )
+    };
+    assert_eq!(
+        refused,
+        [
+            entry("share", a, "denied:not_found"),
+            entry("share", a, "denied:invalid"),
+            entry("restrict", a, "denied:not_found"),
+            entry("merge_split", a, "denied:invalid"),
+            entry("merge_split", b, "denied:invalid"),
+        ]
+    );
+    let verified = app.verify_audit(vec![]).await.unwrap();
+    assert!(verified.problems.is_empty(), "{:?}", verified.problems);
+}
+
+async fn an_auditor_reads_their_own_organisations_entries_only(db: Db) {
+    let app = app_on(db);
+    let r = region(&app).await;
+    let auditor_b = staff(&app, r.force_b, "auditor.b", Role::Auditor).await;
+    ingest_for(&app, "force-a", &[le_doc(1001, "a@example.com")]).await;
+    ingest_for(&app, "force-b", &[le_doc(2001, "b@example.net")]).await;
+    let a = subject_of(&app, "1001").await;
+    let b = subject_of(&app, "2001").await;
+    app.subject(&r.investigator_a, a, Why::default())
+        .await
+        .unwrap();
+    app.subject(&r.investigator_b, b, Why::default())
+        .await
+        .unwrap();
+    // An investigator of force B searches for an identifier: force A's auditor must not read what.
+    app.search(
+        &r.investigator_b,
+        IdentifierKind::Email,
+        None,
+        "a@example.com",
+    )
+    .await
+    .unwrap();
+    let everything = AuditQuery {
+        limit: 1000,
+        ..AuditQuery::default()
+    };
+    for (auditor, org, own, other) in [
+        (&r.auditor, r.force_a, "inv.a", "inv.b"),
+        (&auditor_b, r.force_b, "inv.b", "inv.a"),
+    ] {
+        let read = app.audit_search(auditor, &everything).await.unwrap();
+        assert!(read.iter().any(|e| e.actor == own), "{read:#?}");
+        assert!(
+            read.iter().all(|e| e.org == Some(org.0)),
+            "{} read another organisation's entries: {read:#?}",
+            auditor.audit_name()
+        );
+        let asked = AuditQuery {
+            actor: Some(other.to_owned()),
+            ..everything.clone()
+        };
+        assert!(app.audit_search(auditor, &asked).await.unwrap().is_empty());
+    }
+    // The operator at the command line reads every organisation's.
+    let all = app.audit_search(&operator(), &everything).await.unwrap();
+    for name in ["inv.a", "inv.b", "operator:tester"] {
+        assert!(all.iter().any(|e| e.actor == name), "{name}");
+    }
 }

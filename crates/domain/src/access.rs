@@ -181,9 +181,9 @@ pub enum Action {
     Override,
     /// Merge or split subjects.
     MergeSplit,
-    /// Share a case with a named person outside the owning force.
+    /// Share a case with a named person outside the owning force, who may then read it and nothing more.
     Share,
-    /// Restrict a case to named people.
+    /// Restrict a case to named people of its own force.
     Restrict,
     /// Export personal data (a disclosure).
     Export,
@@ -348,7 +348,8 @@ impl Actor {
 pub struct CaseAccess {
     /// The force that owns the case.
     pub owner: Option<OrgId>,
-    /// When restricted, only these people (and auditors reading the log) may open it.
+    /// When restricted, only these people of the owning force may open it (auditors read the log, not the
+    /// case). A restriction narrows access within the force; it never reaches outside it.
     pub restricted_to: Option<Vec<StaffId>>,
     /// People outside the owning force the case has been shared with.
     pub shared_with: Vec<StaffId>,
@@ -446,26 +447,28 @@ pub fn decide(actor: &Actor, action: Action, case: Option<&CaseAccess>) -> Resul
             Err(Denial::AggregatesOnly)
         };
     };
-    let shared = case.shared_with.contains(&id);
-    if let Some(allowed) = &case.restricted_to {
-        return if allowed.contains(&id) {
-            Ok(())
-        } else {
-            Err(Denial::Restricted)
+    let owns = org_kind == OrgKind::Force && case.owner == Some(org);
+    if owns {
+        // A restriction narrows access within the owning force to the people it names.
+        return match &case.restricted_to {
+            Some(named) if !named.contains(&id) => Err(Denial::Restricted),
+            _ => Ok(()),
         };
     }
-    if shared {
-        // A share lets the named person see the case, not act on it for the owning force.
-        return if matches!(action, Action::ViewCase) {
-            Ok(())
-        } else {
-            Err(Denial::OtherForce)
+    // Outside the owning force only a share reaches a case, and only to read it: acting on the case (restrict,
+    // share on, merge it into another force's subject) would let the outsider take it from its force. Naming an
+    // outsider in a restriction opens nothing, and a restriction closes the case to shares too.
+    if case.shared_with.contains(&id) {
+        return match (action, &case.restricted_to) {
+            (Action::ViewCase, None) => Ok(()),
+            (Action::ViewCase, Some(_)) => Err(Denial::Restricted),
+            _ => Err(Denial::OtherForce),
         };
     }
-    match (org_kind, case.owner) {
-        (OrgKind::Force, Some(owner)) if owner == org => Ok(()),
-        (OrgKind::Force, _) => Err(Denial::OtherForce),
-        _ => Err(Denial::AggregatesOnly),
+    if org_kind == OrgKind::Force {
+        Err(Denial::OtherForce)
+    } else {
+        Err(Denial::AggregatesOnly)
     }
 }
 
@@ -555,6 +558,75 @@ mod tests {
         );
         case.restricted_to = Some(vec![StaffId(10)]);
         assert_eq!(decide(&inv, Action::ViewCase, Some(&case)), Ok(()));
+    }
+
+    #[test]
+    fn a_restriction_opens_nothing_outside_the_owning_force() {
+        // Named in a restriction while in another force (or another kind of organisation): nothing opens,
+        // least of all the actions that would take the case from its force.
+        let case = CaseAccess {
+            owner: Some(OWN),
+            restricted_to: Some(vec![StaffId(10)]),
+            shared_with: vec![],
+        };
+        for (org, kind, denial) in [
+            (OTHER, OrgKind::Force, Denial::OtherForce),
+            (OTHER, OrgKind::RegionalUnit, Denial::AggregatesOnly),
+        ] {
+            let outsider = staff(org, kind, Role::Supervisor);
+            for action in [
+                Action::ViewCase,
+                Action::Restrict,
+                Action::Share,
+                Action::MergeSplit,
+                Action::Assess,
+                Action::Override,
+                Action::Export,
+            ] {
+                assert_eq!(
+                    decide(&outsider, action, Some(&case)),
+                    Err(denial),
+                    "{action}"
+                );
+            }
+        }
+        let owner = staff(OWN, OrgKind::Force, Role::Supervisor);
+        assert_eq!(decide(&owner, Action::Restrict, Some(&case)), Ok(()));
+    }
+
+    #[test]
+    fn a_share_grants_reading_and_nothing_more() {
+        let outsider = staff(OTHER, OrgKind::Force, Role::Supervisor);
+        let mut case = CaseAccess {
+            owner: Some(OWN),
+            restricted_to: None,
+            shared_with: vec![StaffId(10)],
+        };
+        assert_eq!(decide(&outsider, Action::ViewCase, Some(&case)), Ok(()));
+        for action in [
+            Action::Restrict,
+            Action::Share,
+            Action::MergeSplit,
+            Action::Assess,
+            Action::Override,
+            Action::Export,
+        ] {
+            assert_eq!(
+                decide(&outsider, action, Some(&case)),
+                Err(Denial::OtherForce),
+                "{action}"
+            );
+        }
+        // Named in the restriction as well as shared with: a restriction does not reach outside the force.
+        case.restricted_to = Some(vec![StaffId(10)]);
+        assert_eq!(
+            decide(&outsider, Action::ViewCase, Some(&case)),
+            Err(Denial::Restricted)
+        );
+        assert_eq!(
+            decide(&outsider, Action::Restrict, Some(&case)),
+            Err(Denial::OtherForce)
+        );
     }
 
     #[test]

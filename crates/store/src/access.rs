@@ -110,8 +110,12 @@ pub enum Reach {
     Force(OrgId),
     /// One case.
     Case(SubjectId),
-    /// No personal data (aggregates, the audit log, staff administration).
+    /// No personal data (aggregates, staff administration).
     NoPersonalData,
+    /// The audit log's entries of one organisation (`None`: every organisation's, for an operator). An
+    /// auditor reads what their own organisation's people did, not what other organisations searched for,
+    /// justified or signed in from.
+    AuditLog(Option<OrgId>),
 }
 
 /// Proof that an access was authorised and logged in this transaction.
@@ -132,7 +136,7 @@ impl Scope {
             Reach::Everything => true,
             Reach::Force(org) => owner == Some(org),
             Reach::Case(id) => id == subject,
-            Reach::NoPersonalData => false,
+            Reach::NoPersonalData | Reach::AuditLog(_) => false,
         }
     }
 
@@ -141,7 +145,9 @@ impl Scope {
         match self.reach {
             Reach::Everything => Ok(None),
             Reach::Force(org) => Ok(Some(org)),
-            Reach::Case(_) | Reach::NoPersonalData => Err(StoreError::OutOfScope),
+            Reach::Case(_) | Reach::NoPersonalData | Reach::AuditLog(_) => {
+                Err(StoreError::OutOfScope)
+            }
         }
     }
 }
@@ -699,22 +705,24 @@ impl Tx {
         })
     }
 
-    /// Entries matching the query, newest first. Needs a scope from an authorised `read_audit`.
-    pub async fn audit_search(
-        &mut self,
-        _scope: &Scope,
-        q: &AuditQuery,
-    ) -> Result<Vec<AuditEntry>> {
+    /// Entries matching the query, newest first, of the organisation the scope reaches. Needs a scope from an
+    /// authorised `read_audit`.
+    pub async fn audit_search(&mut self, scope: &Scope, q: &AuditQuery) -> Result<Vec<AuditEntry>> {
+        let Reach::AuditLog(org) = scope.reach else {
+            return Err(StoreError::OutOfScope);
+        };
         on!(self, conn => {
             let rows = sqlx::query(AssertSqlSafe(format!(
                 "SELECT {AUDIT_COLUMNS} FROM audit_log WHERE ($1 IS NULL OR target = $1) AND ($2 IS NULL OR actor = $2) \
-                 AND ($3 IS NULL OR at >= $3) AND ($4 IS NULL OR at < $4) ORDER BY seq DESC LIMIT $5"
+                 AND ($3 IS NULL OR at >= $3) AND ($4 IS NULL OR at < $4) AND ($6 IS NULL OR org = $6) \
+                 ORDER BY seq DESC LIMIT $5"
             )))
             .bind(q.target.as_deref())
             .bind(q.actor.as_deref())
             .bind(q.from)
             .bind(q.to)
             .bind(q.limit)
+            .bind(org.map(|o| o.0))
             .fetch_all(&mut *conn)
             .await?;
             rows.iter().map(audit_from).collect()

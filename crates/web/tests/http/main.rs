@@ -1,5 +1,6 @@
 //! Severn's web application over HTTP (tower's `oneshot` against the router), on SQLite and PostgreSQL.
 
+mod access;
 mod approval;
 mod cases;
 mod free_text;

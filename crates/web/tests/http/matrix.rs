@@ -2,14 +2,15 @@
 //! restricts a case, previews an assessment or manages staff, for every role, for a person in the owning
 //! force, in another force, and in the organisation the role belongs to. Each answer must be what the policy
 //! (`severn_domain::access::decide`, whose table docs/access.md documents) decides for the action the route
-//! performs: the route's success status when allowed, 403 when refused — and 404 when an administrator of
-//! another organisation acts on the force's staff, who do not exist for them.
+//! performs: the route's success status when allowed, 403 when the role refuses it — and 404 when a case is
+//! refused for any other reason (another force's: to them it does not exist) or an administrator of another
+//! organisation acts on the force's staff, who do not exist for them either.
 
 use crate::support::{Browser, Site, operator};
 use axum::http::StatusCode;
 use serde_json::json;
 use severn_app::ingest::Ingester;
-use severn_domain::access::{Action, Actor, CaseAccess, OrgKind, Role, decide};
+use severn_domain::access::{Action, Actor, CaseAccess, Denial, OrgKind, Role, decide};
 use severn_domain::ids::{OrgId, StaffId};
 use severn_ingest::{DocContext, Item, parse_document};
 use severn_store::{Db, NewStaff};
@@ -324,6 +325,8 @@ async fn every_route_answers_every_role_as_the_policy_decides(db: Db) {
             let csrf = browser.get(&site, "/sessions").await.csrf();
             for route in routes(&subject, &targets, &username) {
                 let expected = match decide(&actor, route.action, route.on_case.then_some(&case)) {
+                    Err(Denial::Role) => StatusCode::FORBIDDEN,
+                    Err(_) if route.on_case => StatusCode::NOT_FOUND,
                     Err(_) => StatusCode::FORBIDDEN,
                     Ok(()) if route.on_force_staff && org != site.force => StatusCode::NOT_FOUND,
                     Ok(()) => route.allowed,

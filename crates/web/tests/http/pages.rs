@@ -206,7 +206,7 @@ async fn a_supervisor_shares_and_restricts_a_case_from_its_page(db: Db) {
     let page = colleagues
         .get(&site, &format!("{path}?justification=checking"))
         .await;
-    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
     let page = browser
         .get(
             &site,
@@ -404,7 +404,7 @@ async fn the_assessment_page_previews_the_band_without_saving(db: Db) {
     theirs.sign_in(&site, &outsider).await;
     let csrf = theirs.get(&site, "/sessions").await.csrf();
     let page = theirs.post(&site, &preview, &[("csrf", &csrf)]).await;
-    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
 }
 
 /// An authenticator key as people type it (base32 in groups), as the secret it is.
