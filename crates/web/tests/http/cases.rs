@@ -760,7 +760,108 @@ async fn a_reference_holding_a_slash_is_reached_from_its_links(db: Db) {
     assert_eq!(typed.status, StatusCode::OK, "{}", typed.body);
 }
 
+async fn each_page_offers_only_the_actions_the_role_allows(db: Db) {
+    let site = Site::new(db).await;
+    ingest_two(&site).await;
+    let investigator = site.person("a.inv", &[Role::Investigator], true).await;
+    let safeguarding = site
+        .person("e.safe", &[Role::SafeguardingOfficer], true)
+        .await;
+    let supervisor = site.person("s.sup", &[Role::Supervisor], true).await;
+    let offers = [
+        "Assess with the risk tool",
+        "Merge with another subject",
+        "Split referrals off",
+        "Share this case",
+        "Restrict this case",
+    ];
+    let mut subject = String::new();
+    for (n, (person, offered)) in [
+        (&investigator, [true, true, true, false, false]),
+        (&safeguarding, [false, false, false, false, false]),
+        (&supervisor, [true, true, true, true, true]),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut browser = Browser::at(&format!("192.0.2.{}", 20 + n));
+        site.clock.advance(jiff::SignedDuration::from_secs(30));
+        browser.sign_in(&site, person).await;
+        subject = subjects_on(&browser.get(&site, "/queue").await)[0].clone();
+        let page = browser.get(&site, &format!("/subjects/{subject}")).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        for (offer, expected) in offers.iter().zip(offered) {
+            assert_eq!(
+                page.body.contains(offer),
+                expected,
+                "{} and {offer:?}: {}",
+                person.username,
+                page.body
+            );
+        }
+    }
+
+    // Someone whose role may not assess is refused the assessment form, and the refusal is logged.
+    let mut browser = Browser::at("192.0.2.30");
+    browser.sign_in(&site, &safeguarding).await;
+    let form = browser
+        .get(&site, &format!("/subjects/{subject}/assess"))
+        .await;
+    assert_eq!(form.status, StatusCode::FORBIDDEN, "{}", form.body);
+    assert!(form.body.contains("Your role does not allow this."));
+    assert!(!form.body.contains("answer.prev_prison"));
+    let refused = site
+        .app
+        .audit_search(
+            &operator(),
+            &severn_store::AuditQuery {
+                actor: Some("e.safe".to_owned()),
+                limit: 100,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(
+        refused
+            .iter()
+            .any(|e| e.action == "assess" && e.outcome.starts_with("denied")),
+        "{refused:?}"
+    );
+}
+
+async fn times_and_counts_read_as_plain_words(db: Db) {
+    let site = Site::new(db).await;
+    ingest_two(&site).await;
+    let investigator = site.person("a.inv", &[Role::Investigator], true).await;
+    let mut browser = Browser::new();
+    browser.sign_in(&site, &investigator).await;
+    let subject = subjects_on(&browser.get(&site, "/queue").await)[0].clone();
+    let page = browser.get(&site, &format!("/subjects/{subject}")).await;
+    assert!(page.body.contains("30 days left)"), "{}", page.body);
+    assert!(!page.body.contains("left left"), "{}", page.body);
+    let form = browser
+        .get(&site, &format!("/subjects/{subject}/assess"))
+        .await;
+    assert!(form.body.contains("(1 point)"), "{}", form.body);
+    assert!(!form.body.contains("1 points"), "{}", form.body);
+
+    // Past the deadline.
+    site.advance_minutes(31 * 24 * 60);
+    browser.sign_in(&site, &investigator).await;
+    let queue = browser.get(&site, "/queue").await;
+    assert!(queue.body.contains("Overdue by 1 day"), "{}", queue.body);
+    let page = browser.get(&site, &format!("/subjects/{subject}")).await;
+    let referral = browser.get(&site, "/referrals/9001").await;
+    for body in [&queue.body, &page.body, &referral.body] {
+        assert!(body.contains("overdue by 1 day") || body.contains("Overdue by 1 day"));
+        assert!(!body.to_lowercase().contains("overdue: overdue"), "{body}");
+    }
+}
+
 severn_store::backend_matrix!(
+    each_page_offers_only_the_actions_the_role_allows,
+    times_and_counts_read_as_plain_words,
     a_restricted_case_asks_named_people_why_and_refuses_everyone_else,
     a_person_named_in_a_restriction_assesses_the_case,
     a_restricted_case_shows_no_band_reason_in_the_queue,
