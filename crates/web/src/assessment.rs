@@ -58,8 +58,6 @@ struct AssessPage<'a> {
     steps: Vec<StepView>,
     /// The subject's signals as JSON, posted back by the live preview.
     signals: String,
-    /// The band panel before any answer: what the referrals alone give.
-    initial_preview: String,
     /// The reason given for opening a restricted case, carried to the save in the form's body.
     justification: Option<String>,
 }
@@ -117,11 +115,6 @@ async fn open_form(
         Err(e) => return failed(e, &signed_in.user),
     };
     let AssessmentForm { subject, signals } = form;
-    let initial_preview =
-        match preview_panel(state, &signals, Band::parse(&subject.band), &Answers::new()).await {
-            Ok(panel) => panel,
-            Err(e) => return failed(e, &signed_in.user),
-        };
     let steps = [
         Step::PreviousBehaviours,
         Step::AccessToChildren,
@@ -165,7 +158,6 @@ async fn open_form(
             illustrative_notice: tool.illustrative().then(|| tool.notice().to_owned()),
             steps,
             signals: serde_json::to_string(&signals).expect("signals serialise"),
-            initial_preview,
             justification,
         },
     )
