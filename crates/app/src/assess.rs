@@ -1,10 +1,11 @@
 //! Risk assessment of subjects: an assessor's answers, a supervisor's override, and rescoring under a new
 //! tool version. Every assessment is a new row: history is never overwritten.
 
-use crate::gate::Why;
+use crate::gate::{OnCase, Why};
 use crate::subjects::{open_subject, settle_from_referrals};
+use crate::views::SubjectSummary;
 use crate::{App, AppError, Result, active_tool_in, check_text};
-use severn_domain::access::{Action, Actor, Denial};
+use severn_domain::access::{Action, Actor, Denial, decide};
 use severn_domain::ids::SubjectId;
 use severn_domain::risk::{Answers, Band, Outcome, RiskTool, Signals, validate_override};
 use severn_domain::text::FreeText;
@@ -93,10 +94,22 @@ impl App {
         answers: Answers,
         actor: &Actor,
     ) -> Result<AssessmentRow> {
+        self.assess_because(subject, answers, actor, Why::default())
+            .await
+    }
+
+    /// [`App::assess`] with the assessor's reason, which a restricted case asks of the people named in it.
+    pub async fn assess_because(
+        &self,
+        subject: SubjectId,
+        answers: Answers,
+        actor: &Actor,
+        why: Why,
+    ) -> Result<AssessmentRow> {
         let now = self.now();
         let tx = self.db.begin().await?;
         let (mut tx, _) = self
-            .authorise_case(tx, actor, Action::Assess, subject, Why::default())
+            .authorise_case(tx, actor, Action::Assess, subject, why)
             .await?;
         let assessor = actor.audit_name();
         let assessor = assessor.as_str();
@@ -110,6 +123,65 @@ impl App {
         let saved = record(&mut tx, &tool, &mut row, assessment).await?;
         tx.commit().await?;
         Ok(saved)
+    }
+
+    /// What the assessment page needs when it opens: the subject and the signals of its referrals, which the
+    /// page's live preview combines with the answers (see [`App::preview_disclosed`]). One case view, logged
+    /// as one. Someone whose role may not assess this case is refused here, logged as a refused assessment,
+    /// rather than shown a form they could not save.
+    pub async fn assessment_form(
+        &self,
+        actor: &Actor,
+        subject: SubjectId,
+        why: Why,
+    ) -> Result<AssessmentForm> {
+        let mut tx = self.db.begin().await?;
+        let target = format!("subject:{subject}");
+        let asked_for = format!("subject {subject}");
+        let Some(access) = tx.case_access(subject).await? else {
+            let (record, reason, error) =
+                self.judge_missing(actor, Action::Assess, &target, &asked_for, why);
+            tx.audit_denied(&self.audit_key, &record, reason).await?;
+            tx.commit().await?;
+            return Err(error);
+        };
+        let action = if decide(actor, Action::Assess, Some(&access)).is_ok() {
+            Action::ViewCase
+        } else {
+            Action::Assess
+        };
+        let why = Why {
+            detail: Some("assessment form".to_owned()),
+            ..why
+        };
+        let case = OnCase {
+            subject,
+            access: &access,
+            asked_for: &asked_for,
+        };
+        let (mut tx, _) = self
+            .authorise(tx, actor, action, &target, Some(case), why)
+            .await?;
+        let row = tx
+            .subject(subject)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("no subject {subject}")))?;
+        let referrals = tx.referrals_of_subjects(&[subject]).await?;
+        tx.commit().await?;
+        let members = referrals.iter().map(|r| r.source_ref.clone()).collect();
+        Ok(AssessmentForm {
+            subject: self.summarise(&row, members),
+            signals: subject_signals(&referrals),
+        })
+    }
+
+    /// What the active tool would make of `answers` together with `signals` the person was already shown
+    /// (by [`App::assessment_form`], whose opening was logged). Reads no personal data, so it writes no
+    /// entry: one assessment, however many redraws, is one case view. Nothing is saved.
+    pub async fn preview_disclosed(&self, signals: &Signals, answers: &Answers) -> Result<Outcome> {
+        let tool = self.active_tool().await?;
+        tool.assess(signals, answers)
+            .map_err(|e| AppError::Invalid(e.to_string()))
     }
 
     /// What the active tool would make of these answers, without saving anything: the band, the points and
@@ -309,6 +381,14 @@ impl App {
         tx.commit().await?;
         Ok(rows)
     }
+}
+
+/// The assessment page's data: the subject, and what its referrals already say to the risk tool.
+#[derive(Debug, Clone)]
+pub struct AssessmentForm {
+    pub subject: SubjectSummary,
+    /// The signals of all the subject's referrals together, as the tool reads them.
+    pub signals: Signals,
 }
 
 /// What answers would do to a subject's band, before they are saved.

@@ -119,7 +119,7 @@ impl App {
 
     /// The entry and the answer for a case that does not exist. A role that may not take the action at all
     /// is told so, as it would be on any case; everyone else gets the answer a case they may not see gets.
-    fn judge_missing(
+    pub(crate) fn judge_missing(
         &self,
         actor: &Actor,
         action: Action,

@@ -3,7 +3,7 @@
 use crate::gate::{OnCase, Why};
 use crate::{App, AppError, Result};
 use serde::Serialize;
-use severn_domain::access::{Action, Actor};
+use severn_domain::access::{Action, Actor, CaseAccess, decide};
 use severn_domain::ids::SubjectId;
 use severn_domain::report::{Report, SourceRef};
 use severn_domain::risk::{Band, Outcome};
@@ -11,7 +11,7 @@ use severn_domain::sla;
 use severn_store::{
     AssessmentRow, DecisionRow, IdentifierOnReferral, LinkExplained, RejectRow, SubjectRow,
 };
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::io::Write;
 
 fn rfc3339(seconds: i64) -> String {
@@ -26,6 +26,8 @@ pub(crate) fn band_label(band: &str) -> String {
         .unwrap_or_else(|| band.to_owned())
 }
 
+/// One line of the queue. A restricted case shows only what ordering the work needs (its band and
+/// deadline): its referral count and band reason are for the people named, on the case's page.
 #[derive(Debug, Clone, Serialize)]
 pub struct QueueEntry {
     pub subject: SubjectId,
@@ -36,8 +38,12 @@ pub struct QueueEntry {
     /// Seconds until due; negative when overdue.
     pub seconds_left: i64,
     pub time_left: String,
-    pub referrals: i64,
-    pub reason: String,
+    /// Restricted to named people.
+    pub restricted: bool,
+    /// `None` when restricted.
+    pub referrals: Option<i64>,
+    /// Why the case has its band; `None` when restricted.
+    pub reason: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -88,6 +94,27 @@ pub struct VersionView {
     pub received_at: String,
 }
 
+/// What the person may do on one case, as the policy says: pages offer only these.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct CaseActions {
+    pub assess: bool,
+    pub merge_split: bool,
+    pub share: bool,
+    pub restrict: bool,
+}
+
+impl CaseActions {
+    pub fn of(actor: &Actor, access: &CaseAccess) -> CaseActions {
+        let may = |action| decide(actor, action, Some(access)).is_ok();
+        CaseActions {
+            assess: may(Action::Assess),
+            merge_split: may(Action::MergeSplit),
+            share: may(Action::Share),
+            restrict: may(Action::Restrict),
+        }
+    }
+}
+
 /// One subject as `severn subjects --json` prints it.
 #[derive(Debug, Clone, Serialize)]
 pub struct SubjectExport {
@@ -127,6 +154,17 @@ impl App {
         }
     }
 
+    /// What `actor` may do on subject `id`, for the page that shows it. Reads who may see the case, not
+    /// personal data, so it is not logged; a subject that does not exist allows nothing.
+    pub async fn case_actions(&self, actor: &Actor, id: SubjectId) -> Result<CaseActions> {
+        let mut tx = self.db.begin_read().await?;
+        let access = tx.case_access(id).await?;
+        tx.commit().await?;
+        Ok(access.map_or_else(CaseActions::default, |access| {
+            CaseActions::of(actor, &access)
+        }))
+    }
+
     /// Open work by due time, overdue first.
     pub async fn queue(&self, actor: &Actor, limit: i64) -> Result<Vec<QueueEntry>> {
         let tx = self.db.begin_read().await?;
@@ -136,21 +174,25 @@ impl App {
         let rows = tx.queue(&scope, limit).await?;
         let ids: Vec<SubjectId> = rows.iter().map(|s| s.id).collect();
         let counts: HashMap<SubjectId, i64> = tx.referral_counts(&ids).await?.into_iter().collect();
+        let restricted = tx.restricted_among(&ids).await?;
         tx.commit().await?;
-        Ok(self.queue_entries(rows, &counts))
+        Ok(self.queue_entries(rows, &counts, &restricted))
     }
 
-    /// Queue lines for open subjects, with their referral counts and the time left now.
+    /// Queue lines for open subjects, with their referral counts and the time left now; restricted ones
+    /// without their details.
     pub(crate) fn queue_entries(
         &self,
         rows: Vec<SubjectRow>,
         counts: &HashMap<SubjectId, i64>,
+        restricted: &HashSet<SubjectId>,
     ) -> Vec<QueueEntry> {
         let now = self.clock.now();
         rows.into_iter()
             .map(|s| {
                 let due = jiff::Timestamp::from_second(s.due_at).unwrap_or(now);
                 let left = sla::time_left(due, now);
+                let restricted = restricted.contains(&s.id);
                 QueueEntry {
                     subject: s.id,
                     band_label: band_label(&s.band),
@@ -159,8 +201,9 @@ impl App {
                     overdue: left.is_overdue(),
                     seconds_left: left.duration().as_secs(),
                     time_left: left.to_string(),
-                    referrals: counts.get(&s.id).copied().unwrap_or(0),
-                    reason: s.band_reason,
+                    restricted,
+                    referrals: (!restricted).then(|| counts.get(&s.id).copied().unwrap_or(0)),
+                    reason: (!restricted).then_some(s.band_reason),
                 }
             })
             .collect()

@@ -60,9 +60,10 @@ impl App {
             .await?;
         let ids: Vec<SubjectId> = rows.iter().map(|s| s.id).collect();
         let counts: HashMap<SubjectId, i64> = tx.referral_counts(&ids).await?.into_iter().collect();
+        let restricted = tx.restricted_among(&ids).await?;
         tx.commit().await?;
         Ok(Worklist {
-            entries: self.queue_entries(rows, &counts),
+            entries: self.queue_entries(rows, &counts, &restricted),
             open,
         })
     }

@@ -1084,7 +1084,7 @@ async fn queue_orders_by_due_time_overdue_first(db: Db) {
             .to_string()
     );
     assert_eq!(queue[0].seconds_left, 6 * DAY);
-    assert_eq!(queue.iter().map(|e| e.referrals).sum::<i64>(), 3);
+    assert_eq!(queue.iter().filter_map(|e| e.referrals).sum::<i64>(), 3);
     assert_eq!(app.queue(&op(), 1).await.unwrap().len(), 1);
 
     // Past the High deadline: it is overdue, the others are not.

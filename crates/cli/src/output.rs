@@ -41,8 +41,9 @@ pub fn queue(entries: &[QueueEntry], as_json: bool) -> Result<()> {
             e.band_label,
             e.due_at.get(..16).unwrap_or(&e.due_at).replace('T', " "),
             e.time_left,
-            e.referrals,
-            e.reason
+            e.referrals
+                .map_or_else(|| "-".to_owned(), |n| n.to_string()),
+            e.reason.as_deref().unwrap_or("restricted: see the case")
         );
     }
     Ok(())

@@ -884,6 +884,25 @@ impl Tx {
         Ok(out)
     }
 
+    /// Which of these subjects are restricted to named people: lists show such a case without its details.
+    pub async fn restricted_among(
+        &mut self,
+        subjects: &[SubjectId],
+    ) -> Result<std::collections::HashSet<SubjectId>> {
+        let mut out = std::collections::HashSet::new();
+        for chunk in subjects.chunks(CHUNK) {
+            on!(self, conn => {
+                let mut q = QueryBuilder::new("SELECT id FROM subject WHERE restricted AND id IN (");
+                push_list(&mut q, chunk.iter().map(|id| id.0));
+                q.push(")");
+                for r in q.build().fetch_all(&mut *conn).await? {
+                    out.insert(SubjectId(r.try_get(0)?));
+                }
+            })
+        }
+        Ok(out)
+    }
+
     /// Moves the referrals and assessments of `from` into `into` and marks `from` merged. Identifiers that
     /// point at `from` are left: readers follow `merged_into` (see [`Tx::resolve_subjects`]).
     pub async fn merge_subject(&mut self, from: SubjectId, into: SubjectId) -> Result<()> {

@@ -1,7 +1,12 @@
 //! Risk assessment: the active tool's questions for a subject, and the band before and after the answers,
 //! with how each signal and answer moved it.
+//!
+//! Opening the page is the one logged case view of an assessment: the page carries the subject's signals (in
+//! a hidden field) and its band, and the live preview posts them back with the answers, so redrawing the
+//! band panel reads nothing from storage and logs nothing. Saving reads the signals afresh and is logged.
 
 use crate::WebState;
+use crate::cases::{Justification, justify_or_fail};
 use crate::session::{Posted, SignedIn, UserBar};
 use crate::signin::render;
 use askama::Template;
@@ -9,13 +14,19 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use severn_app::AppError;
+use severn_app::assess::AssessmentForm;
 use severn_app::gate::Why;
 use severn_domain::ids::SubjectId;
-use severn_domain::risk::{Answer, Answers, Band, Outcome, Step};
+use severn_domain::risk::{Answer, Answers, Band, Outcome, Signals, Step};
 use std::collections::BTreeMap;
 
 /// Form fields carrying answers are named `answer.QUESTION_ID`.
 const ANSWER_FIELD: &str = "answer.";
+/// The hidden fields that carry what the opened page disclosed back to the preview.
+const SIGNALS_FIELD: &str = "signals";
+const BAND_NOW_FIELD: &str = "band_now";
+/// The hidden field that carries the reason given for opening a restricted case on to the save.
+const JUSTIFICATION_FIELD: &str = "justification";
 
 struct OptionView {
     value: String,
@@ -45,6 +56,10 @@ struct AssessPage<'a> {
     tool: String,
     illustrative_notice: Option<String>,
     steps: Vec<StepView>,
+    /// The subject's signals as JSON, posted back by the live preview.
+    signals: String,
+    /// The reason given for opening a restricted case, carried to the save in the form's body.
+    justification: Option<String>,
 }
 
 fn failed(error: AppError, user: &UserBar) -> Response {
@@ -58,18 +73,48 @@ pub async fn assess_page(
     signed_in: SignedIn,
     Path(id): Path<i64>,
 ) -> Response {
-    let subject = match state
+    open_form(&state, &signed_in, SubjectId(id), None).await
+}
+
+/// The assessment page of a restricted case, with the reason for opening it (sent in the body, never in
+/// the address).
+pub async fn assess_page_justified(
+    State(state): State<WebState>,
+    Path(id): Path<i64>,
+    posted: Posted<Justification>,
+) -> Response {
+    let Posted {
+        signed_in, form, ..
+    } = posted;
+    open_form(&state, &signed_in, SubjectId(id), Some(form.justification)).await
+}
+
+async fn open_form(
+    state: &WebState,
+    signed_in: &SignedIn,
+    subject: SubjectId,
+    justification: Option<String>,
+) -> Response {
+    let why = justification.clone().map(Why::because).unwrap_or_default();
+    let form = match state
         .app
-        .subject(signed_in.actor(), SubjectId(id), Why::default())
+        .assessment_form(signed_in.actor(), subject, why)
         .await
     {
-        Ok(subject) => subject,
-        Err(e) => return failed(e, &signed_in.user),
+        Ok(form) => form,
+        Err(e) => {
+            return justify_or_fail(
+                e,
+                &signed_in.user,
+                &format!("/subjects/{subject}/assess/open"),
+            );
+        }
     };
     let tool = match state.app.active_tool().await {
         Ok(tool) => tool,
         Err(e) => return failed(e, &signed_in.user),
     };
+    let AssessmentForm { subject, signals } = form;
     let steps = [
         Step::PreviousBehaviours,
         Step::AccessToChildren,
@@ -112,6 +157,8 @@ pub async fn assess_page(
             tool: format!("{} {}", tool.name(), tool.version()),
             illustrative_notice: tool.illustrative().then(|| tool.notice().to_owned()),
             steps,
+            signals: serde_json::to_string(&signals).expect("signals serialise"),
+            justification,
         },
     )
 }
@@ -185,37 +232,57 @@ struct BandPreview {
     contributions: Vec<ContributionView>,
 }
 
-/// The band the answers so far would give, and what moved it; nothing is saved.
+/// The band panel for `answers` with the signals the page disclosed.
+async fn preview_panel(
+    state: &WebState,
+    signals: &Signals,
+    band_now: Option<Band>,
+    answers: &Answers,
+) -> Result<String, AppError> {
+    let outcome = state.app.preview_disclosed(signals, answers).await?;
+    BandPreview {
+        band_now_label: band_now.map_or("not known", Band::label),
+        band_now: band_now.map_or("unknown", Band::as_str),
+        after_label: outcome.band.label(),
+        after: outcome.band.as_str(),
+        moved: moved(band_now, outcome.band),
+        points: outcome.points,
+        reasons: outcome.reasons.clone(),
+        contributions: contributions(&outcome),
+    }
+    .render()
+    .map_err(|e| AppError::Invalid(format!("the band panel could not be drawn: {e}")))
+}
+
+/// The band the answers so far would give with the signals the assessment page was opened with, and what
+/// moved it; nothing is read from storage and nothing is saved (see the module comment).
 pub async fn preview(
     State(state): State<WebState>,
-    Path(id): Path<i64>,
     posted: Posted<BTreeMap<String, String>>,
 ) -> Response {
     let Posted {
         signed_in, form, ..
     } = posted;
-    let answers = answers_of(&form);
-    match state
-        .app
-        .preview_assessment(SubjectId(id), &answers, signed_in.actor())
-        .await
-    {
-        Ok(preview) => {
-            let outcome = &preview.outcome;
-            render(
-                StatusCode::OK,
-                &BandPreview {
-                    band_now_label: preview.band_now.map_or("not known", Band::label),
-                    band_now: preview.band_now.map_or("unknown", Band::as_str),
-                    after_label: outcome.band.label(),
-                    after: outcome.band.as_str(),
-                    moved: moved(preview.band_now, outcome.band),
-                    points: outcome.points,
-                    reasons: outcome.reasons.clone(),
-                    contributions: contributions(outcome),
-                },
-            )
-        }
+    let Some(signals) = form
+        .get(SIGNALS_FIELD)
+        .and_then(|json| serde_json::from_str::<Signals>(json).ok())
+    else {
+        return failed(
+            AppError::Invalid(
+                "The assessment page is out of date: open it again from the subject's page."
+                    .to_owned(),
+            ),
+            &signed_in.user,
+        );
+    };
+    let band_now = form.get(BAND_NOW_FIELD).and_then(|b| Band::parse(b));
+    match preview_panel(&state, &signals, band_now, &answers_of(&form)).await {
+        Ok(panel) => (
+            StatusCode::OK,
+            [(axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            panel,
+        )
+            .into_response(),
         Err(e) => failed(e, &signed_in.user),
     }
 }
@@ -230,15 +297,20 @@ pub async fn assess(
     } = posted;
     let answers = answers_of(&form);
     let subject = SubjectId(id);
-    let before = match state
-        .app
-        .subject(signed_in.actor(), subject, Why::default())
-        .await
-    {
+    let why = || {
+        form.get(JUSTIFICATION_FIELD)
+            .map(|j| Why::because(j.as_str()))
+            .unwrap_or_default()
+    };
+    let before = match state.app.subject(signed_in.actor(), subject, why()).await {
         Ok(before) => before,
         Err(e) => return failed(e, &signed_in.user),
     };
-    let row = match state.app.assess(subject, answers, signed_in.actor()).await {
+    let row = match state
+        .app
+        .assess_because(subject, answers, signed_in.actor(), why())
+        .await
+    {
         Ok(row) => row,
         Err(e) => return failed(e, &signed_in.user),
     };

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use severn_app::AppError;
 use severn_app::gate::Why;
 use severn_app::staff::{ForceWork, SearchHit};
-use severn_app::views::{QueueEntry, ReferralView, SubjectSummary};
+use severn_app::views::{CaseActions, QueueEntry, ReferralView, SubjectSummary};
 use severn_app::worklist;
 use severn_domain::access::Actor;
 use severn_domain::audit::AuditEntry;
@@ -121,7 +121,8 @@ pub async fn queue(
     )
 }
 
-/// Why a restricted record is being opened, when the person was asked.
+/// Why a restricted record is being opened, when the person was asked: posted in a form's body (with the
+/// CSRF token), so it stays out of addresses, browser history and proxy logs.
 #[derive(Debug, Default, Deserialize)]
 pub struct Justification {
     #[serde(default)]
@@ -136,8 +137,9 @@ struct JustifyPage<'a> {
     message: &'a str,
 }
 
-/// Asks why, when the use case needs a justification; otherwise shows the failure.
-fn justify_or_fail(error: AppError, user: &UserBar, action: &str) -> Response {
+/// Asks why, when the use case needs a justification; otherwise shows the failure. The answer is posted to
+/// `action`.
+pub(crate) fn justify_or_fail(error: AppError, user: &UserBar, action: &str) -> Response {
     match error {
         AppError::JustificationRequired(message) => render(
             StatusCode::OK,
@@ -158,21 +160,63 @@ struct ReferralPage<'a> {
     view: &'a ReferralView,
 }
 
+/// The address of a referral's page.
+pub(crate) fn referral_path(reference: &str) -> String {
+    format!("/referrals/{}", path_segment(reference))
+}
+
+/// `text` as one segment of an address. References may hold `/`, `?`, `#`, `%` or spaces (partner and
+/// other-force references do), so everything but letters, digits, `-._~` and the `:` and `@` a segment may
+/// hold is percent-encoded; the router decodes it back.
+pub(crate) fn path_segment(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~:@".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// Filters the case templates use.
+mod filters {
+    /// A value as one segment of an address: see [`super::path_segment`].
+    #[askama::filter_fn]
+    pub fn segment(text: impl ToString, _: &dyn askama::Values) -> askama::Result<String> {
+        Ok(super::path_segment(&text.to_string()))
+    }
+}
+
 pub async fn referral(
     State(state): State<WebState>,
     signed_in: SignedIn,
     Path(reference): Path<String>,
-    Query(why): Query<Justification>,
 ) -> Response {
-    match state
-        .app
-        .referral(
-            signed_in.actor(),
-            &reference,
-            Why::because(why.justification),
-        )
-        .await
-    {
+    show_referral(&state, &signed_in, &reference, Why::default()).await
+}
+
+/// A restricted case's referral, with the reason for opening it.
+pub async fn referral_justified(
+    State(state): State<WebState>,
+    Path(reference): Path<String>,
+    posted: Posted<Justification>,
+) -> Response {
+    let Posted {
+        signed_in, form, ..
+    } = posted;
+    let why = Why::because(form.justification);
+    show_referral(&state, &signed_in, &reference, why).await
+}
+
+async fn show_referral(
+    state: &WebState,
+    signed_in: &SignedIn,
+    reference: &str,
+    why: Why,
+) -> Response {
+    match state.app.referral(signed_in.actor(), reference, why).await {
         Ok(view) => render(
             StatusCode::OK,
             &ReferralPage {
@@ -180,7 +224,7 @@ pub async fn referral(
                 view: &view,
             },
         ),
-        Err(e) => justify_or_fail(e, &signed_in.user, &format!("/referrals/{reference}")),
+        Err(e) => justify_or_fail(e, &signed_in.user, &referral_path(reference)),
     }
 }
 
@@ -199,8 +243,8 @@ struct SubjectPage<'a> {
     subject: &'a SubjectSummary,
     shares: Vec<ShareLine>,
     restricted_to: Option<Vec<String>>,
-    may_share: bool,
-    may_restrict: bool,
+    /// The actions offered: only those the person's role allows on this case.
+    may: CaseActions,
     timeline: Vec<(String, String)>,
 }
 
@@ -208,18 +252,37 @@ pub async fn subject(
     State(state): State<WebState>,
     signed_in: SignedIn,
     Path(id): Path<i64>,
-    Query(why): Query<Justification>,
 ) -> Response {
-    match state
-        .app
-        .subject_detail(
-            signed_in.actor(),
-            SubjectId(id),
-            Why::because(why.justification),
-        )
-        .await
-    {
-        Ok(detail) => render(
+    show_subject(&state, &signed_in, id, Why::default()).await
+}
+
+/// A restricted subject, with the reason for opening it.
+pub async fn subject_justified(
+    State(state): State<WebState>,
+    Path(id): Path<i64>,
+    posted: Posted<Justification>,
+) -> Response {
+    let Posted {
+        signed_in, form, ..
+    } = posted;
+    show_subject(&state, &signed_in, id, Why::because(form.justification)).await
+}
+
+async fn show_subject(state: &WebState, signed_in: &SignedIn, id: i64, why: Why) -> Response {
+    let shown = async {
+        let detail = state
+            .app
+            .subject_detail(signed_in.actor(), SubjectId(id), why)
+            .await?;
+        let may = state
+            .app
+            .case_actions(signed_in.actor(), SubjectId(id))
+            .await?;
+        Ok::<_, AppError>((detail, may))
+    }
+    .await;
+    match shown {
+        Ok((detail, may)) => render(
             StatusCode::OK,
             &SubjectPage {
                 user: Some(&signed_in.user),
@@ -242,8 +305,7 @@ pub async fn subject(
                         .map(|p| format!("{} ({})", p.display_name, p.username))
                         .collect()
                 }),
-                may_share: detail.may_share,
-                may_restrict: detail.may_restrict,
+                may,
                 timeline: detail
                     .timeline
                     .into_iter()

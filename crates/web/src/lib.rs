@@ -108,13 +108,25 @@ pub fn router(state: WebState) -> Router {
         .route("/sessions", get(signin::sessions_page))
         .route("/sessions/revoke", post(signin::revoke_session))
         .route("/queue", get(cases::queue))
-        .route("/referrals/{reference}", get(cases::referral))
-        .route("/subjects/{id}", get(cases::subject))
+        // A reference may hold `/` (partner and other-force references): links encode it, and the
+        // wildcard also takes one typed by hand.
+        .route(
+            "/referrals/{*reference}",
+            get(cases::referral).post(cases::referral_justified),
+        )
+        .route(
+            "/subjects/{id}",
+            get(cases::subject).post(cases::subject_justified),
+        )
         .route(
             "/subjects/{id}/assess",
             get(assessment::assess_page).post(assessment::assess),
         )
-        .route("/subjects/{id}/assess/preview", post(assessment::preview))
+        .route(
+            "/subjects/{id}/assess/open",
+            post(assessment::assess_page_justified),
+        )
+        .route("/assess/preview", post(assessment::preview))
         .route("/subjects/{id}/merge", post(cases::merge))
         .route("/subjects/{id}/split", post(cases::split))
         .route("/subjects/{id}/share", post(cases::share))
@@ -132,7 +144,7 @@ pub fn router(state: WebState) -> Router {
         .route("/staff/requests/{id}/reject", post(admin::reject))
         .route("/api/me", get(api::me))
         .route("/api/queue", get(api::queue))
-        .route("/api/referrals/{reference}", get(api::referral))
+        .route("/api/referrals/{*reference}", get(api::referral))
         .route("/api/subjects/{id}", get(api::subject))
         .route("/api/subjects/{id}/merge", post(api::merge))
         .route("/api/subjects/{id}/split", post(api::split))

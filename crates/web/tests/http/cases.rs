@@ -101,7 +101,7 @@ async fn the_owning_force_works_its_cases_and_others_are_refused_in_plain_words(
         .await;
     assert_eq!(hits.status, StatusCode::OK, "{}", hits.body);
     assert!(
-        hits.body.contains("1 referral(s) carry this identifier."),
+        hits.body.contains("1 referral carries this identifier."),
         "{}",
         hits.body
     );
@@ -443,35 +443,101 @@ async fn a_restricted_case_asks_named_people_why_and_refuses_everyone_else(db: D
     let mut browser = Browser::new();
     browser.sign_in(&site, &named).await;
     let subject = subjects_on(&browser.get(&site, "/queue").await)[0].clone();
-    site.app
-        .restrict_case(
-            &operator(),
-            severn_domain::ids::SubjectId(subject.parse().unwrap()),
-            Some(&["n.named".to_owned()]),
-            "The suspect works in the force",
-        )
-        .await
-        .unwrap();
+    restrict_to(&site, &subject, "n.named").await;
 
+    // The reason is asked for in a form posted with the session's CSRF token, never in the address.
     let path = format!("/subjects/{subject}");
     let ask = browser.get(&site, &path).await;
     assert_eq!(ask.status, StatusCode::OK);
     assert!(ask.body.contains("Say why you need this"), "{}", ask.body);
+    assert!(
+        ask.body
+            .contains(&format!("<form method=\"post\" action=\"{path}\"")),
+        "{}",
+        ask.body
+    );
     assert!(ask.body.contains("name=\"justification\""));
+    let csrf = ask.csrf();
+    let in_address = browser
+        .get(&site, &format!("{path}?justification=Operation%20Kestrel"))
+        .await;
+    assert!(
+        in_address.body.contains("Say why you need this"),
+        "a reason in the address is not taken"
+    );
+    let forged = browser
+        .post(&site, &path, &[("justification", "Operation Kestrel")])
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN, "no CSRF token");
     let page = browser
-        .get(
+        .post(
             &site,
-            &format!("{path}?justification=Operation%20Kestrel%20enquiry"),
+            &path,
+            &[
+                ("csrf", &csrf),
+                ("justification", "Operation Kestrel enquiry"),
+            ],
         )
         .await;
-    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert!(page.body.contains(&format!("Subject {subject}")));
+    assert!(page.body.contains("Why this band"));
+
+    // The referral page asks the same way, and the reason is kept in the log.
+    let at = page.body.find("href=\"/referrals/").unwrap() + "href=\"".len();
+    let referral = &page.body[at..at + page.body[at..].find('"').unwrap()];
+    let ask = browser.get(&site, referral).await;
+    assert!(
+        ask.body
+            .contains(&format!("<form method=\"post\" action=\"{referral}\"")),
+        "{}",
+        ask.body
+    );
+    let shown = browser
+        .post(
+            &site,
+            referral,
+            &[
+                ("csrf", &csrf),
+                ("justification", "Operation Kestrel, referral"),
+            ],
+        )
+        .await;
+    assert_eq!(shown.status, StatusCode::OK, "{}", shown.body);
+    assert!(
+        shown.body.contains("<h1>Referral ncmec:900"),
+        "{}",
+        shown.body
+    );
+    let entries = site
+        .app
+        .audit_search(
+            &operator(),
+            &severn_store::AuditQuery {
+                actor: Some("n.named".to_owned()),
+                limit: 100,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(
+        entries
+            .iter()
+            .any(|e| e.justification.as_deref() == Some("Operation Kestrel enquiry")),
+        "{entries:?}"
+    );
 
     let mut theirs = Browser::at("198.51.100.7");
     site.clock.advance(jiff::SignedDuration::from_secs(30));
     theirs.sign_in(&site, &colleague).await;
+    let csrf = theirs.get(&site, "/sessions").await.csrf();
     let page = theirs
-        .get(&site, &format!("{path}?justification=curious"))
+        .post(
+            &site,
+            &path,
+            &[("csrf", &csrf), ("justification", "curious")],
+        )
         .await;
     assert_eq!(page.status, StatusCode::NOT_FOUND);
     assert!(
@@ -483,8 +549,330 @@ async fn a_restricted_case_asks_named_people_why_and_refuses_everyone_else(db: D
     assert!(!page.body.contains("restricted"), "{}", page.body);
 }
 
+/// Restricts a subject to one named person, as an operator would.
+async fn restrict_to(site: &Site, subject: &str, username: &str) {
+    site.app
+        .restrict_case(
+            &operator(),
+            severn_domain::ids::SubjectId(subject.parse().unwrap()),
+            Some(&[username.to_owned()]),
+            "The suspect works in the force",
+        )
+        .await
+        .unwrap();
+}
+
+async fn a_person_named_in_a_restriction_assesses_the_case(db: Db) {
+    let site = Site::new(db).await;
+    ingest_two(&site).await;
+    let named = site.person("n.named", &[Role::Investigator], true).await;
+    let mut browser = Browser::new();
+    browser.sign_in(&site, &named).await;
+    let subject = subjects_on(&browser.get(&site, "/queue").await)[0].clone();
+    restrict_to(&site, &subject, "n.named").await;
+
+    let ask = browser
+        .get(&site, &format!("/subjects/{subject}/assess"))
+        .await;
+    assert_eq!(ask.status, StatusCode::OK, "{}", ask.body);
+    assert!(ask.body.contains("Say why you need this"), "{}", ask.body);
+    let open = format!("/subjects/{subject}/assess/open");
+    assert!(
+        ask.body
+            .contains(&format!("<form method=\"post\" action=\"{open}\"")),
+        "{}",
+        ask.body
+    );
+    let csrf = ask.csrf();
+    let form = browser
+        .post(
+            &site,
+            &open,
+            &[("csrf", &csrf), ("justification", "Operation Kestrel")],
+        )
+        .await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+    assert!(form.body.contains("name=\"answer.prev_prison\""));
+    assert!(
+        form.body
+            .contains("name=\"justification\" value=\"Operation Kestrel\""),
+        "the reason goes on to the save in the form's body: {}",
+        form.body
+    );
+    let saved = browser
+        .post(
+            &site,
+            &format!("/subjects/{subject}/assess"),
+            &[
+                ("csrf", &csrf),
+                ("justification", "Operation Kestrel"),
+                ("answer.prev_prison", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+    assert!(saved.body.contains("The band went from"), "{}", saved.body);
+    let assessed = site
+        .app
+        .audit_search(
+            &operator(),
+            &severn_store::AuditQuery {
+                actor: Some("n.named".to_owned()),
+                limit: 100,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == "assess" && e.outcome == "allowed")
+        .collect::<Vec<_>>();
+    assert_eq!(assessed.len(), 1, "{assessed:?}");
+    assert_eq!(
+        assessed[0].justification.as_deref(),
+        Some("Operation Kestrel")
+    );
+}
+
+async fn a_restricted_case_shows_no_band_reason_in_the_queue(db: Db) {
+    let site = Site::new(db).await;
+    ingest_two(&site).await;
+    let named = site.person("n.named", &[Role::Investigator], true).await;
+    let mut browser = Browser::new();
+    browser.sign_in(&site, &named).await;
+    let queue = browser.get(&site, "/queue").await;
+    let subject = subjects_on(&queue)[0].clone();
+    let reason = site
+        .app
+        .subject(
+            &operator(),
+            severn_domain::ids::SubjectId(subject.parse().unwrap()),
+            Default::default(),
+        )
+        .await
+        .unwrap()
+        .reason;
+    let shown = |body: &str| body.matches(reason.as_str()).count();
+    assert_eq!(shown(&queue.body), 1, "{}", queue.body);
+    restrict_to(&site, &subject, "n.named").await;
+
+    let queue = browser.get(&site, "/queue").await;
+    assert_eq!(subjects_on(&queue).len(), 2, "{}", queue.body);
+    assert_eq!(shown(&queue.body), 0, "{}", queue.body);
+    assert!(
+        queue
+            .body
+            .contains("Restricted to named people: the reason is on the case page."),
+        "{}",
+        queue.body
+    );
+    let api = browser.get(&site, "/api/queue").await;
+    let entries: serde_json::Value = serde_json::from_str(&api.body).unwrap();
+    let entry = entries
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["subject"].as_i64() == subject.parse().ok())
+        .unwrap();
+    assert_eq!(entry["restricted"], true);
+    assert!(
+        entry["reason"].is_null() && entry["referrals"].is_null(),
+        "{entry}"
+    );
+    assert_eq!(shown(&api.body), 0, "{}", api.body);
+
+    // The person named reads the reason on the case's page, after saying why.
+    let ask = browser.get(&site, &format!("/subjects/{subject}")).await;
+    let page = browser
+        .post(
+            &site,
+            &format!("/subjects/{subject}"),
+            &[
+                ("csrf", &ask.csrf()),
+                ("justification", "Operation Kestrel"),
+            ],
+        )
+        .await;
+    assert!(page.body.contains(&reason), "{}", page.body);
+}
+
+/// An LE JSON report under a partner's reference, which holds `/` and characters an address reserves.
+async fn ingest_with_reference(site: &Site, id: u64, reference: &str, email: &str) {
+    let mut ingester = Ingester::new(&site.app, &operator(), Some("F1"))
+        .await
+        .unwrap();
+    let mut parsed =
+        parse_document(&report(id, email), "in/report.json", &DocContext::default()).unwrap();
+    let severn_ingest::Parsed::Report(report) = &mut parsed else {
+        panic!("a report")
+    };
+    report.source_ref = severn_domain::report::SourceRef::External(reference.to_owned());
+    ingester
+        .push(Item::Parsed {
+            path: "in/report.json".to_owned(),
+            parsed,
+        })
+        .await
+        .unwrap();
+    ingester.finish().await.unwrap();
+}
+
+async fn a_reference_holding_a_slash_is_reached_from_its_links(db: Db) {
+    let site = Site::new(db).await;
+    ingest_two(&site).await;
+    let reference = "partner-a/REF 7/2024?x#1%";
+    ingest_with_reference(&site, 9003, reference, "first.person@example.com").await;
+    let investigator = site.person("a.inv", &[Role::Investigator], true).await;
+    let mut browser = Browser::new();
+    browser.sign_in(&site, &investigator).await;
+
+    let first = browser.get(&site, "/referrals/9001").await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    let link = "/referrals/ext:partner-a%2FREF%207%2F2024%3Fx%231%25";
+    assert!(
+        first.body.contains(&format!("href=\"{link}\"")),
+        "the linked referral's address: {}",
+        first.body
+    );
+    let linked = browser.get(&site, link).await;
+    assert_eq!(linked.status, StatusCode::OK, "{}", linked.body);
+    assert!(linked.body.contains(&format!("Referral ext:{reference}")));
+    let subject = browser.get(&site, "/queue").await;
+    let subject = browser
+        .get(&site, &format!("/subjects/{}", subjects_on(&subject)[0]))
+        .await;
+    assert!(
+        subject.body.contains(&format!("href=\"{link}\"")),
+        "{}",
+        subject.body
+    );
+
+    // The API takes the same encoded reference, and a slash typed as it is.
+    let api = browser.get(&site, &format!("/api{link}")).await;
+    assert_eq!(api.status, StatusCode::OK, "{}", api.body);
+    let view: serde_json::Value = serde_json::from_str(&api.body).unwrap();
+    assert_eq!(view["referral"], format!("ext:{reference}"));
+    ingest_with_reference(
+        &site,
+        9004,
+        "partner-b/2024/17",
+        "second.person@example.net",
+    )
+    .await;
+    let typed = browser.get(&site, "/referrals/ext:partner-b/2024/17").await;
+    assert_eq!(typed.status, StatusCode::OK, "{}", typed.body);
+    let typed = browser
+        .get(&site, "/api/referrals/ext:partner-b/2024/17")
+        .await;
+    assert_eq!(typed.status, StatusCode::OK, "{}", typed.body);
+}
+
+async fn each_page_offers_only_the_actions_the_role_allows(db: Db) {
+    let site = Site::new(db).await;
+    ingest_two(&site).await;
+    let investigator = site.person("a.inv", &[Role::Investigator], true).await;
+    let safeguarding = site
+        .person("e.safe", &[Role::SafeguardingOfficer], true)
+        .await;
+    let supervisor = site.person("s.sup", &[Role::Supervisor], true).await;
+    let offers = [
+        "Assess with the risk tool",
+        "Merge with another subject",
+        "Split referrals off",
+        "Share this case",
+        "Restrict this case",
+    ];
+    let mut subject = String::new();
+    for (n, (person, offered)) in [
+        (&investigator, [true, true, true, false, false]),
+        (&safeguarding, [false, false, false, false, false]),
+        (&supervisor, [true, true, true, true, true]),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut browser = Browser::at(&format!("192.0.2.{}", 20 + n));
+        site.clock.advance(jiff::SignedDuration::from_secs(30));
+        browser.sign_in(&site, person).await;
+        subject = subjects_on(&browser.get(&site, "/queue").await)[0].clone();
+        let page = browser.get(&site, &format!("/subjects/{subject}")).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        for (offer, expected) in offers.iter().zip(offered) {
+            assert_eq!(
+                page.body.contains(offer),
+                expected,
+                "{} and {offer:?}: {}",
+                person.username,
+                page.body
+            );
+        }
+    }
+
+    // Someone whose role may not assess is refused the assessment form, and the refusal is logged.
+    let mut browser = Browser::at("192.0.2.30");
+    browser.sign_in(&site, &safeguarding).await;
+    let form = browser
+        .get(&site, &format!("/subjects/{subject}/assess"))
+        .await;
+    assert_eq!(form.status, StatusCode::FORBIDDEN, "{}", form.body);
+    assert!(form.body.contains("Your role does not allow this."));
+    assert!(!form.body.contains("answer.prev_prison"));
+    let refused = site
+        .app
+        .audit_search(
+            &operator(),
+            &severn_store::AuditQuery {
+                actor: Some("e.safe".to_owned()),
+                limit: 100,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(
+        refused
+            .iter()
+            .any(|e| e.action == "assess" && e.outcome.starts_with("denied")),
+        "{refused:?}"
+    );
+}
+
+async fn times_and_counts_read_as_plain_words(db: Db) {
+    let site = Site::new(db).await;
+    ingest_two(&site).await;
+    let investigator = site.person("a.inv", &[Role::Investigator], true).await;
+    let mut browser = Browser::new();
+    browser.sign_in(&site, &investigator).await;
+    let subject = subjects_on(&browser.get(&site, "/queue").await)[0].clone();
+    let page = browser.get(&site, &format!("/subjects/{subject}")).await;
+    assert!(page.body.contains("30 days left)"), "{}", page.body);
+    assert!(!page.body.contains("left left"), "{}", page.body);
+    let form = browser
+        .get(&site, &format!("/subjects/{subject}/assess"))
+        .await;
+    assert!(form.body.contains("(1 point)"), "{}", form.body);
+    assert!(!form.body.contains("1 points"), "{}", form.body);
+
+    // Past the deadline.
+    site.advance_minutes(31 * 24 * 60);
+    browser.sign_in(&site, &investigator).await;
+    let queue = browser.get(&site, "/queue").await;
+    assert!(queue.body.contains("Overdue by 1 day"), "{}", queue.body);
+    let page = browser.get(&site, &format!("/subjects/{subject}")).await;
+    let referral = browser.get(&site, "/referrals/9001").await;
+    for body in [&queue.body, &page.body, &referral.body] {
+        assert!(body.contains("overdue by 1 day") || body.contains("Overdue by 1 day"));
+        assert!(!body.to_lowercase().contains("overdue: overdue"), "{body}");
+    }
+}
+
 severn_store::backend_matrix!(
+    each_page_offers_only_the_actions_the_role_allows,
+    times_and_counts_read_as_plain_words,
     a_restricted_case_asks_named_people_why_and_refuses_everyone_else,
+    a_person_named_in_a_restriction_assesses_the_case,
+    a_restricted_case_shows_no_band_reason_in_the_queue,
+    a_reference_holding_a_slash_is_reached_from_its_links,
     an_assessment_answers_the_tools_questions_and_shows_the_band_move,
     the_owning_force_works_its_cases_and_others_are_refused_in_plain_words,
     merging_needs_the_csrf_token_and_a_rationale,

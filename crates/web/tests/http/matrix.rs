@@ -83,19 +83,13 @@ fn routes(subject: &str, targets: &Targets, who: &str) -> Vec<Route> {
         ));
         all.push(route(format!("{prefix}audit"), Action::ReadAudit, false));
     }
+    // The assessment page refuses those who may not assess rather than show a form they cannot save. Its
+    // live preview (`/assess/preview`) reads no case, only what the page posts back, so it is not here.
     all.push(route(
         format!("/subjects/{subject}/assess"),
-        Action::ViewCase,
+        Action::Assess,
         true,
     ));
-    all.push(Route {
-        send: form(&[("answer.prev_prison", "yes")]),
-        ..route(
-            format!("/subjects/{subject}/assess/preview"),
-            Action::ViewCase,
-            true,
-        )
-    });
     all.push(Route {
         send: Send::Json(json!({ "answers": { "prev_prison": "yes" } })),
         ..route(

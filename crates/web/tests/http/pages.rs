@@ -204,13 +204,18 @@ async fn a_supervisor_shares_and_restricts_a_case_from_its_page(db: Db) {
         restricted.body
     );
     let page = colleagues
-        .get(&site, &format!("{path}?justification=checking"))
+        .post(
+            &site,
+            &path,
+            &[("csrf", &theirs_csrf), ("justification", "checking")],
+        )
         .await;
     assert_eq!(page.status, StatusCode::NOT_FOUND);
     let page = browser
-        .get(
+        .post(
             &site,
-            &format!("{path}?justification=Reviewing%20the%20case"),
+            &path,
+            &[("csrf", &csrf), ("justification", "Reviewing the case")],
         )
         .await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
@@ -283,7 +288,11 @@ async fn a_supervisor_shares_and_restricts_a_case_from_its_page(db: Db) {
         .await;
     assert_eq!(done.status, StatusCode::NO_CONTENT, "{}", done.body);
     let page = colleagues
-        .get(&site, &format!("{path}?justification=Named%20on%20it"))
+        .post(
+            &site,
+            &path,
+            &[("csrf", &theirs_csrf), ("justification", "Named on it")],
+        )
         .await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     let done = browser
@@ -311,16 +320,28 @@ async fn the_assessment_page_previews_the_band_without_saving(db: Db) {
     let mut browser = Browser::new();
     browser.sign_in(&site, &investigator).await;
     let subject = subjects_on(&browser.get(&site, "/queue").await)[0].clone();
+    // What the investigator's requests logged (reading the log is logged too, under the operator).
+    let theirs = |entries: Vec<AuditEntry>| -> Vec<AuditEntry> {
+        entries.into_iter().filter(|e| e.actor == "a.inv").collect()
+    };
+    let views_before = theirs(log(&site).await).len();
     let form = browser
         .get(&site, &format!("/subjects/{subject}/assess"))
         .await;
     assert!(
-        form.body.contains(&format!(
-            "hx-post=\"/subjects/{subject}/assess/preview\" hx-trigger=\"change\""
-        )),
+        form.body
+            .contains("hx-post=\"/assess/preview\" hx-trigger=\"change\""),
         "{}",
         form.body
     );
+    // Opening the page is the assessment's one view of the case: the signals the preview needs come with it.
+    let opened: Vec<AuditEntry> = theirs(log(&site).await).split_off(views_before);
+    assert_eq!(opened.len(), 1, "{opened:?}");
+    assert_eq!(opened[0].action, "view_case");
+    assert_eq!(opened[0].detail.as_deref(), Some("assessment form"));
+    let signals = hidden(&form.body, "signals");
+    assert!(signals.contains("online_enticement"), "{signals}");
+    let band_now = hidden(&form.body, "band_now");
     assert!(form.body.contains("id=\"band-preview\""));
     let csrf = form.csrf();
     let before = browser
@@ -333,13 +354,19 @@ async fn the_assessment_page_previews_the_band_without_saving(db: Db) {
         .filter(|e| e.action == "assess")
         .count();
 
-    let preview = format!("/subjects/{subject}/assess/preview");
+    let preview = "/assess/preview";
     let forged = browser
-        .post(&site, &preview, &[("answer.prev_prison", "yes")])
+        .post(&site, preview, &[("answer.prev_prison", "yes")])
         .await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
 
-    let quiet = browser.post(&site, &preview, &[("csrf", &csrf)]).await;
+    let entries_before = theirs(log(&site).await).len();
+    let shown = [
+        ("csrf", csrf.as_str()),
+        ("signals", signals.as_str()),
+        ("band_now", band_now.as_str()),
+    ];
+    let quiet = browser.post(&site, preview, &shown).await;
     assert_eq!(quiet.status, StatusCode::OK, "{}", quiet.body);
     assert!(
         !quiet.body.contains("<html"),
@@ -348,8 +375,8 @@ async fn the_assessment_page_previews_the_band_without_saving(db: Db) {
     let moved = browser
         .post(
             &site,
-            &preview,
-            &[("csrf", &csrf), ("answer.prev_prison", "yes")],
+            preview,
+            &[shown.as_slice(), &[("answer.prev_prison", "yes")]].concat(),
         )
         .await;
     assert_eq!(moved.status, StatusCode::OK, "{}", moved.body);
@@ -369,11 +396,14 @@ async fn the_assessment_page_previews_the_band_without_saving(db: Db) {
     let wrong = browser
         .post(
             &site,
-            &preview,
-            &[("csrf", &csrf), ("answer.prev_prison", "perhaps")],
+            preview,
+            &[shown.as_slice(), &[("answer.prev_prison", "perhaps")]].concat(),
         )
         .await;
     assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let stale = browser.post(&site, preview, &[("csrf", &csrf)]).await;
+    assert_eq!(stale.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(stale.body.contains("open it again"), "{}", stale.body);
 
     // Nothing was saved; each preview was logged as a view of the case.
     let after = browser
@@ -386,16 +416,17 @@ async fn the_assessment_page_previews_the_band_without_saving(db: Db) {
         entries.iter().filter(|e| e.action == "assess").count(),
         assessments_before
     );
-    let previews: Vec<&AuditEntry> = entries
-        .iter()
-        .filter(|e| e.detail.as_deref() == Some("assessment preview"))
-        .collect();
-    assert_eq!(previews.len(), 3, "two previews and the refused answer");
-    assert!(previews.iter().all(|e| e.action == "view_case"
-        && e.processing == "consultation"
-        && e.target == format!("subject:{subject}")));
+    // The redraws read nothing from storage and so log nothing: one assessment, one view.
+    let entries = theirs(entries);
+    assert_eq!(
+        entries.len(),
+        entries_before + 1,
+        "only the check of the band after: {:?}",
+        &entries[entries_before..]
+    );
 
-    // Another force's investigator is refused the preview too.
+    // Another force's investigator learns nothing of the case from the preview: it shows only what is
+    // posted to it.
     let other = site.org("F2", OrgKind::Force).await;
     let outsider = site
         .person_in(other, "b.other", &[Role::Investigator], true)
@@ -403,8 +434,26 @@ async fn the_assessment_page_previews_the_band_without_saving(db: Db) {
     let mut theirs = Browser::at("198.51.100.7");
     theirs.sign_in(&site, &outsider).await;
     let csrf = theirs.get(&site, "/sessions").await.csrf();
-    let page = theirs.post(&site, &preview, &[("csrf", &csrf)]).await;
-    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    let page = theirs
+        .post(&site, preview, &[("csrf", &csrf), ("signals", "{}")])
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(!page.body.contains("nline enticement"), "{}", page.body);
+    assert!(quiet.body.contains("nline enticement"), "{}", quiet.body);
+}
+
+/// The value of the hidden field `name` on a page.
+fn hidden(body: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = body
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} in:\n{body}"))
+        + marker.len();
+    let end = body[start..].find('"').unwrap() + start;
+    body[start..end]
+        .replace("&quot;", "\"")
+        .replace("&#34;", "\"")
+        .replace("&amp;", "&")
 }
 
 /// An authenticator key as people type it (base32 in groups), as the secret it is.
