@@ -12,6 +12,7 @@ mod assets;
 mod cases;
 mod error;
 pub mod headers;
+mod packages;
 pub mod session;
 mod signin;
 
@@ -22,6 +23,8 @@ use severn_app::identity::Identity;
 use severn_domain::identity::IdentityPolicy;
 use std::net::SocketAddr;
 
+pub use packages::PackageLimits;
+
 /// How the server is deployed.
 #[derive(Debug, Clone, Default)]
 pub struct WebOptions {
@@ -30,6 +33,8 @@ pub struct WebOptions {
     pub https: bool,
     /// The numbers that govern sign-in and sessions.
     pub identity: IdentityPolicy,
+    /// How large a package sent to `POST /api/packages` may be.
+    pub packages: PackageLimits,
 }
 
 /// What every handler can reach.
@@ -102,6 +107,7 @@ pub fn router(state: WebState) -> Router {
         .route("/api/search", get(api::search))
         .route("/api/figures", get(api::figures))
         .route("/api/audit", get(api::audit))
+        .route("/api/packages", post(packages::receive))
         .route("/api/openapi.json", get(api::openapi))
         .route("/static/{file}", get(assets::asset))
         .fallback(error::not_found)
