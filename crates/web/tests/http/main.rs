@@ -4,5 +4,6 @@ mod cases;
 mod headers;
 mod identity;
 mod matrix;
+mod packages;
 mod pages;
 mod support;
