@@ -1,5 +1,5 @@
 //! Packages received over the network (`POST /api/packages`): an upload already on disk — an NCA package as a
-//! zip or tar archive, or one document — unpacked within limits and taken in by the same [`Ingester`] as
+//! zip or tar (optionally gzip-compressed) archive, or one document — unpacked within limits and taken in by the same [`Ingester`] as
 //! `severn ingest`, so the same documents give the same referrals, duplicates and rejects whichever way they
 //! came, and the collection is logged under whoever sent them.
 
@@ -105,7 +105,7 @@ impl Receiving<'_> {
             }
         })
         .await
-        .map_err(|e| AppError::Invalid(format!("unpacking the upload failed: {e}")))??;
+        .map_err(|e| UnpackError::Io(std::io::Error::other(e)))??;
         let single = root == upload;
         if single && !self.force_named {
             return Err(PackageError::ForceNeeded);
@@ -172,7 +172,7 @@ impl Receiving<'_> {
         let summary = self.ingester.finish().await?;
         parser
             .await
-            .map_err(|e| AppError::Invalid(format!("reading the upload failed: {e}")))?;
+            .map_err(|e| UnpackError::Io(std::io::Error::other(e)))?;
         Ok(PackageReceipt {
             ingested: summary.ingested + summary.new_versions,
             duplicates: summary.duplicates,

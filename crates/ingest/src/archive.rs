@@ -1,4 +1,4 @@
-//! Archives sent over the network: a zip or tar file unpacked into a directory, within limits, so that
+//! Archives sent over the network: a zip, tar or gzip-compressed tar file unpacked into a directory, within limits, so that
 //! [`walk`](crate::walk) can read the NCA packages inside it as it reads them from a disk.
 //!
 //! Archives are hostile input like documents: entries are counted before or as they are read, the bytes
@@ -15,6 +15,8 @@ use std::path::{Component, Path, PathBuf};
 pub enum UploadKind {
     Zip,
     Tar,
+    /// A gzip-compressed tar archive (`.tar.gz`, `.tgz`).
+    TarGz,
     /// Anything else: read as one document (or a partner CSV file), as a loose file is.
     Document,
 }
@@ -22,13 +24,15 @@ pub enum UploadKind {
 /// Bytes needed to tell an upload's kind (a tar header's magic ends at byte 262).
 pub const SNIFF_BYTES: usize = 512;
 
-/// Tells a zip archive (a local file header, or the end record of an empty archive) or a POSIX/GNU tar
-/// archive (`ustar` at byte 257) from a document.
+/// Tells a zip archive (a local file header, or the end record of an empty archive), a POSIX/GNU tar
+/// archive (`ustar` at byte 257) or a gzip stream (taken to hold a tar archive) from a document.
 pub fn sniff(prefix: &[u8]) -> UploadKind {
     if prefix.starts_with(b"PK\x03\x04") || prefix.starts_with(b"PK\x05\x06") {
         UploadKind::Zip
     } else if prefix.get(257..262) == Some(b"ustar") {
         UploadKind::Tar
+    } else if prefix.starts_with(&[0x1f, 0x8b]) {
+        UploadKind::TarGz
     } else {
         UploadKind::Document
     }
@@ -59,7 +63,7 @@ pub enum UnpackError {
     Io(#[from] io::Error),
 }
 
-/// Unpacks the zip or tar archive `archive` into the existing, empty directory `into`.
+/// Unpacks the zip, tar or gzip-compressed tar archive `archive` into the existing, empty directory `into`.
 pub fn unpack(
     archive: &Path,
     kind: UploadKind,
@@ -75,6 +79,8 @@ pub fn unpack(
     match kind {
         UploadKind::Zip => unpack_zip(file, into, &mut budget),
         UploadKind::Tar => unpack_tar(file, into, &mut budget),
+        // What the decompressed tar holds is counted against the same limits as it is written.
+        UploadKind::TarGz => unpack_tar(flate2::read::GzDecoder::new(file), into, &mut budget),
         UploadKind::Document => Err(UnpackError::Refused(
             "the upload is not a zip or tar archive".to_owned(),
         )),
@@ -241,6 +247,12 @@ mod tests {
         tar.into_inner().unwrap()
     }
 
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(bytes).unwrap();
+        gz.finish().unwrap()
+    }
+
     /// Unpacks `bytes` into a fresh directory, which is returned with what unpacking said.
     fn unpacked(bytes: &[u8]) -> (tempfile::TempDir, Result<(), UnpackError>) {
         let dir = tempfile::tempdir().unwrap();
@@ -255,7 +267,7 @@ mod tests {
     #[test]
     fn zip_and_tar_archives_unpack_to_their_files() {
         let entries: &[(&str, &[u8])] = &[("pkg/package.json", b"{}"), ("pkg/r/1.xml", b"<a/>")];
-        for bytes in [zip_of(entries), tar_of(entries)] {
+        for bytes in [zip_of(entries), tar_of(entries), gzip(&tar_of(entries))] {
             let (dir, result) = unpacked(&bytes);
             result.unwrap();
             let root = dir.path().join("unpacked/pkg");
@@ -269,6 +281,7 @@ mod tests {
         assert_eq!(sniff(&zip_of(&[("a", b"x")])), UploadKind::Zip);
         assert_eq!(sniff(&zip_of(&[])), UploadKind::Zip);
         assert_eq!(sniff(&tar_of(&[("a", b"x")])), UploadKind::Tar);
+        assert_eq!(sniff(&gzip(&tar_of(&[("a", b"x")]))), UploadKind::TarGz);
         assert_eq!(
             sniff(b"<?xml version=\"1.0\"?><report/>"),
             UploadKind::Document
@@ -295,7 +308,7 @@ mod tests {
     fn bytes_past_the_limit_are_refused_whatever_the_archive_declares() {
         let big = vec![b'a'; 600];
         let entries: &[(&str, &[u8])] = &[("a", &big), ("b", &big)];
-        for bytes in [zip_of(entries), tar_of(entries)] {
+        for bytes in [zip_of(entries), tar_of(entries), gzip(&tar_of(entries))] {
             let (_dir, result) = unpacked(&bytes);
             assert!(
                 matches!(result, Err(UnpackError::TooLarge { limit: 1000 })),

@@ -217,18 +217,23 @@ async fn a_tar_package_goes_in_and_sending_it_again_is_all_duplicates(db: Db) {
     );
     assert_eq!(receipt["rejects"], json!([]));
 
-    let again = post(&site, "/api/packages", Some(&token), tar).await;
-    assert_eq!(again.status, StatusCode::OK, "{}", again.body);
-    let receipt = json_of(&again);
-    assert_eq!(
-        (
-            &receipt["ingested"],
-            &receipt["duplicates"],
-            &receipt["rejected"]
-        ),
-        (&json!(0), &json!(2), &json!(0))
-    );
-    assert_eq!(receipt["references"], json!(["ncmec:7001", "ncmec:7002"]));
+    // The same package again, as sent and gzip-compressed.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&tar).unwrap();
+    for again in [tar, gz.finish().unwrap()] {
+        let again = post(&site, "/api/packages", Some(&token), again).await;
+        assert_eq!(again.status, StatusCode::OK, "{}", again.body);
+        let receipt = json_of(&again);
+        assert_eq!(
+            (
+                &receipt["ingested"],
+                &receipt["duplicates"],
+                &receipt["rejected"]
+            ),
+            (&json!(0), &json!(2), &json!(0))
+        );
+        assert_eq!(receipt["references"], json!(["ncmec:7001", "ncmec:7002"]));
+    }
     assert_eq!(queued(&site).await, 2);
 }
 
