@@ -8,6 +8,7 @@ pub mod audit;
 pub mod gate;
 pub mod identity;
 pub mod ingest;
+pub mod packages;
 pub mod quality;
 mod sealed;
 pub mod sharing;

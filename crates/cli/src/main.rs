@@ -89,6 +89,15 @@ enum Command {
         /// Connections served at once; more wait until one closes [default: 512].
         #[arg(long)]
         max_connections: Option<usize>,
+        /// Most bytes a body sent to `POST /api/packages` may have [default: 268435456, 256 MiB].
+        #[arg(long)]
+        package_max_bytes: Option<u64>,
+        /// Most files and folders an archive sent to `POST /api/packages` may hold [default: 50000].
+        #[arg(long)]
+        package_max_entries: Option<u64>,
+        /// Most bytes an archive sent to `POST /api/packages` may unpack to [default: 1073741824, 1 GiB].
+        #[arg(long)]
+        package_max_unpacked_bytes: Option<u64>,
     },
     /// Take in referral documents: CyberTip XML and LE JSON, NCA packages, partner CSV; files or directories.
     Ingest(IngestArgs),
@@ -468,12 +477,22 @@ async fn command(ctx: &Ctx, cli: Cli) -> Result<ExitCode> {
             header_timeout,
             request_timeout,
             max_connections,
+            package_max_bytes,
+            package_max_entries,
+            package_max_unpacked_bytes,
         } => {
             let app = ctx.connect().await?;
             say!("Severn is serving at http://{bind}/ (stop it with Ctrl-C)");
+            let defaults = severn_web::PackageLimits::default();
             let options = severn_web::WebOptions {
                 https,
                 limits: limits(header_timeout, request_timeout, max_connections),
+                packages: severn_web::PackageLimits {
+                    max_upload_bytes: package_max_bytes.unwrap_or(defaults.max_upload_bytes),
+                    max_entries: package_max_entries.unwrap_or(defaults.max_entries),
+                    max_unpacked_bytes: package_max_unpacked_bytes
+                        .unwrap_or(defaults.max_unpacked_bytes),
+                },
                 ..Default::default()
             };
             keep_checkpointing(app.clone(), ctx.checkpoints.clone());

@@ -3,12 +3,14 @@
 //! Formats are detected by content, never by file name: CyberTipline XML (`report` and `fileDetails`), the
 //! law-enforcement (LE) JSON form, NCA packages (a directory with `package.json`) and the partner CSV.
 //! [`walk`] streams over files and directories one document (or CSV row) at a time; [`parse_document`]
-//! parses one document held in memory. Anything that cannot be parsed becomes a [`Rejection`] that says
+//! parses one document held in memory. [`archive`] unpacks a zip or tar archive sent over the network into a
+//! directory for [`walk`] to read. Anything that cannot be parsed becomes a [`Rejection`] that says
 //! where and why, so that it can be stored and reviewed; one bad document never stops the others.
 //!
 //! Inputs are treated as hostile: DTDs and entity declarations are refused, undeclared entities are never
 //! resolved, and documents, element nesting, text and attribute sizes are bounded (see the constants).
 
+pub mod archive;
 mod common;
 mod lejson;
 mod package;

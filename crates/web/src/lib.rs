@@ -12,6 +12,7 @@ mod assets;
 mod cases;
 mod error;
 pub mod headers;
+mod packages;
 pub mod session;
 mod shown;
 mod signin;
@@ -36,6 +37,8 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tower::ServiceExt;
 
+pub use packages::PackageLimits;
+
 /// How the server is deployed.
 #[derive(Debug, Clone, Default)]
 pub struct WebOptions {
@@ -47,6 +50,8 @@ pub struct WebOptions {
     pub identity: IdentityPolicy,
     /// How long a client may take and how many may connect at once.
     pub limits: ServerLimits,
+    /// How large a package sent to `POST /api/packages` may be.
+    pub packages: PackageLimits,
 }
 
 /// What keeps one client, slow or hostile, from holding the server: without them a client that sends half a
@@ -158,6 +163,7 @@ pub fn router(state: WebState) -> Router {
         .route("/api/search", get(api::search))
         .route("/api/figures", get(api::figures))
         .route("/api/audit", get(api::audit))
+        .route("/api/packages", post(packages::receive))
         .route("/api/openapi.json", get(api::openapi))
         .route("/static/{file}", get(assets::asset))
         .route("/favicon.ico", get(assets::favicon))

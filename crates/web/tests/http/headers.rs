@@ -249,6 +249,7 @@ async fn the_openapi_document_describes_the_api(db: Db) {
         ("/api/search", "get"),
         ("/api/figures", "get"),
         ("/api/audit", "get"),
+        ("/api/packages", "post"),
     ] {
         assert!(
             document["paths"][path][method].is_object(),

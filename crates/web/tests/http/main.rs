@@ -7,6 +7,7 @@ mod free_text;
 mod headers;
 mod identity;
 mod matrix;
+mod packages;
 mod pages;
 mod server;
 mod support;
