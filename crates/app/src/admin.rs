@@ -125,7 +125,9 @@ impl App {
             ));
         }
         if needs_approval(actor, &spec.roles) {
-            return Ok(Change::Requested(self.request_addition(actor, spec).await?));
+            return Ok(Change::Requested(Box::new(
+                self.request_addition(actor, spec).await?,
+            )));
         }
         let id = self.create_staff(actor, spec).await?;
         let credentials = if spec.service_account {
@@ -208,9 +210,9 @@ impl App {
             )));
         }
         if needs_approval(actor, &staff.roles) {
-            return Ok(Change::Requested(
+            return Ok(Change::Requested(Box::new(
                 self.request_reset(tx, actor, &staff).await?,
-            ));
+            )));
         }
         let now = self.now();
         let secret = new_totp_secret();

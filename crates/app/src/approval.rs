@@ -27,7 +27,7 @@ pub enum Change<T> {
     /// It took effect.
     Done(T),
     /// It waits for a second administrator.
-    Requested(StaffChangeRow),
+    Requested(Box<StaffChangeRow>),
 }
 
 /// An approved request: the account it made or reset, and that account's new credentials, shown once.
