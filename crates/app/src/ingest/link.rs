@@ -6,7 +6,7 @@ use super::write::{Candidate, Written};
 use super::{HashMap, HashSet};
 use crate::{App, Result};
 use severn_domain::ids::{IdentifierId, OrgId, ReferralId, SubjectId};
-use severn_domain::linking::{self, Evidence, Linker, SubjectKey};
+use severn_domain::linking::{self, Evidence, LinkOutcome, Linker, SubjectKey};
 use severn_domain::normalize;
 use severn_domain::report::{Identifier, IdentifierKind, Person, PersonRole, Report};
 use severn_domain::risk::RiskTool;
@@ -51,7 +51,7 @@ fn evidence_of(
     best.into_values().collect()
 }
 
-/// Each person of a report with the batch numbers of its identifiers' keys (see `link_and_store`).
+/// Each person of a report with the batch numbers of its identifiers' keys (see `number_keys`).
 fn people_with_numbers<'r>(
     report: &'r Report,
     numbers: &'r [u32],
@@ -93,6 +93,9 @@ fn is_watched(kind: IdentifierKind) -> bool {
     )
 }
 
+/// Links a batch's candidates into subjects and stores them, in the phases below. An identifier is looked up
+/// within the data of the force that owns the referral carrying it, so one value received by two forces links
+/// each force's referrals apart.
 pub(super) async fn link_and_store<S: BatchStore>(
     tx: &mut S,
     app: &App,
@@ -100,49 +103,134 @@ pub(super) async fn link_and_store<S: BatchStore>(
     candidates: &mut [Candidate<'_>],
     now: i64,
 ) -> Result<Written<()>> {
-    // Identifiers: read the known ones with the subjects they point at; number the new ones, which are
-    // written after linking, already pointing at their subject. An identifier is looked up within the data of
-    // the force that owns the referral carrying it, so one value received by two forces links each force's
-    // referrals apart.
-    // Each distinct key of the batch gets a number, and each identifier of each candidate the number of its
-    // key (`numbers`, in the order of the report's people and their identifiers): the lookups below are many
-    // per identifier. The keys themselves were worked out as the reports were prepared.
-    let mut number_of: HashMap<&str, u32> = HashMap::default();
-    let mut keys: Vec<String> = Vec::new();
-    let mut first_seen: Vec<&Identifier> = Vec::new();
-    let mut wanted: BTreeSet<Slot> = BTreeSet::new();
-    let mut numbers: Vec<Vec<u32>> = Vec::with_capacity(candidates.len());
-    for c in candidates.iter() {
+    // Keys numbered once, so that the many lookups per identifier below hash a number, not a key.
+    let (keyed, numbers) = number_keys(candidates);
+    // Stored identifiers and the subjects involved, read once for the batch, merged subjects resolved.
+    let mut linking = read_identifiers(tx, candidates, &keyed, numbers).await?;
+    // New identifiers get ids in key-hash order, so that SQLite fills the key-hash index leaf after leaf.
+    number_new_identifiers(tx, keyed, &mut linking).await?;
+    // Values shared by too many accounts stop linking; subjects they joined are relinked at the end.
+    let to_relink = match set_aside_common(tx, app, candidates, &mut linking).await? {
+        Written::Done(to_relink) => to_relink,
+        Written::NeedsTx => return Ok(Written::NeedsTx),
+    };
+    // The linker places each referral in a subject and merges the subjects it joins; new subjects get ids.
+    let placed = place(tx, app, candidates, &linking).await?;
+    // Merged subjects' bands and clocks carried into the subjects they join, before referrals raise them.
+    let mut settled = fold_merges(&linking, &placed, now);
+    // The rows to write for each referral, its subject's band raised by the referral's own.
+    let rows = referral_rows(tx, tool, candidates, &linking, &placed, &mut settled, now).await?;
+    // All of it written; new identifiers and moved pointers in id order, so each table is gone through in order.
+    store(tx, tool, linking, &placed, settled, rows).await?;
+    // Subjects a value that turned common may have joined wrongly are linked afresh without it.
+    if let Some(tx) = tx.as_tx() {
+        for subject in to_relink {
+            crate::subjects::relink(tx, app, tool, subject, now).await?;
+        }
+    }
+    Ok(Written::Done(()))
+}
+
+/// The batch's distinct identifier keys, numbered; borrowed from the candidates until the new identifiers
+/// have their rows.
+struct Keyed<'c> {
+    number_of: HashMap<&'c str, u32>,
+    keys: Vec<String>,
+    /// The first identifier seen with each key: what a new identifier's row is made from.
+    first_seen: Vec<&'c Identifier>,
+    /// Every slot the batch's candidates use.
+    wanted: BTreeSet<Slot>,
+}
+
+/// What the phases after numbering link on and write from.
+struct Linking {
+    /// For each candidate, the number of each of its identifiers' keys, in the order of the report's people
+    /// and their identifiers.
+    numbers: Vec<Vec<u32>>,
+    /// The identifier in each slot, stored or new; a stored one points at the subject its subject became.
+    rows: HashMap<Slot, IdentifierRow>,
+    /// The slots of identifiers stored before this batch.
+    known_slots: HashSet<Slot>,
+    /// The subject each stored identifier points at as stored, so that only pointers that change are written.
+    stored_pointer: HashMap<IdentifierId, Option<SubjectId>>,
+    /// The subjects involved as stored: those identifiers point at and those of known referrals.
+    stored: HashMap<SubjectId, SubjectRow>,
+}
+
+/// The linker's placements and merges, with the ids given to the subjects it made.
+struct Placed {
+    outcome: LinkOutcome,
+    new_ids: HashMap<u32, SubjectId>,
+}
+
+impl Placed {
+    fn resolve(&self, key: SubjectKey) -> SubjectId {
+        match key {
+            SubjectKey::Stored(id) => id,
+            SubjectKey::New(n) => self.new_ids[&n],
+        }
+    }
+}
+
+/// What the batch's referrals add: new referrals, new versions, their identifiers and their links.
+#[derive(Default)]
+struct Rows {
+    referrals: Vec<ReferralRow>,
+    versions: Vec<ReferralRow>,
+    identifiers: Vec<ReferralIdentifierRow>,
+    links: Vec<LinkRow>,
+}
+
+/// Numbers each distinct key of the batch, and gives each identifier of each candidate the number of its key
+/// (`Linking::numbers`): the lookups of the later phases are many per identifier, and a number is cheaper to
+/// hash than a key. The keys themselves were worked out as the reports were prepared.
+fn number_keys<'c>(candidates: &'c [Candidate<'_>]) -> (Keyed<'c>, Vec<Vec<u32>>) {
+    let mut keyed = Keyed {
+        number_of: HashMap::default(),
+        keys: Vec::new(),
+        first_seen: Vec::new(),
+        wanted: BTreeSet::new(),
+    };
+    let mut numbers = Vec::with_capacity(candidates.len());
+    for c in candidates {
         let owner = c.owner();
         let identifiers = c.prepared.report.people.iter().flat_map(|p| &p.identifiers);
         let mut of_candidate = Vec::with_capacity(c.prepared.identifier_keys.len());
         for (identifier, key) in identifiers.zip(&c.prepared.identifier_keys) {
-            let k = *number_of.entry(key.as_str()).or_insert_with(|| {
-                keys.push(key.clone());
-                first_seen.push(identifier);
-                keys.len() as u32 - 1
+            let k = *keyed.number_of.entry(key.as_str()).or_insert_with(|| {
+                keyed.keys.push(key.clone());
+                keyed.first_seen.push(identifier);
+                keyed.keys.len() as u32 - 1
             });
-            wanted.insert((owner, k));
+            keyed.wanted.insert((owner, k));
             of_candidate.push(k);
         }
         numbers.push(of_candidate);
     }
+    (keyed, numbers)
+}
+
+/// Reads the stored identifiers of the batch's slots and the subjects involved, once for the whole batch.
+/// Stored pointers may name subjects merged since: they are moved to the subjects those became.
+async fn read_identifiers<S: BatchStore>(
+    tx: &mut S,
+    candidates: &[Candidate<'_>],
+    keyed: &Keyed<'_>,
+    numbers: Vec<Vec<u32>>,
+) -> Result<Linking> {
     let mut rows: HashMap<Slot, IdentifierRow> = HashMap::default();
-    for row in tx.identifiers_by_key(&keys).await? {
+    for row in tx.identifiers_by_key(&keyed.keys).await? {
         // Rows of other owners are other forces' identifiers.
-        if let Some(k) = number_of.get(row.key.as_str()) {
+        if let Some(k) = keyed.number_of.get(row.key.as_str()) {
             let slot = (row.owner_org, *k);
-            if wanted.contains(&slot) {
+            if keyed.wanted.contains(&slot) {
                 rows.insert(slot, row);
             }
         }
     }
     let known_slots: HashSet<Slot> = rows.keys().copied().collect();
-    // Stored pointers may name subjects merged since; link against the subjects they became, and remember
-    // what is stored so that only pointers that change are written.
     let stored_pointer: HashMap<IdentifierId, Option<SubjectId>> =
         rows.values().map(|r| (r.id, r.subject_id)).collect();
-    // The subjects involved are read once here: those identifiers point at and those of known referrals.
     let pointed: Vec<SubjectId> = rows
         .values()
         .filter_map(|r| r.subject_id)
@@ -159,11 +247,28 @@ pub(super) async fn link_and_store<S: BatchStore>(
             .map(|s| current.get(&s).map(|open| open.id).unwrap_or(s));
     }
     let stored: HashMap<SubjectId, SubjectRow> = current.into_values().map(|s| (s.id, s)).collect();
-    // New identifiers are numbered in the order of their key hash (then owner and key): on SQLite, rows in id
-    // order then put their entries into the key-hash index in its own order too, leaf after leaf.
-    let mut unseen: Vec<(i64, Slot)> = wanted
+    Ok(Linking {
+        numbers,
+        rows,
+        known_slots,
+        stored_pointer,
+        stored,
+    })
+}
+
+/// Gives the identifiers not stored yet their ids and rows; they are written after linking, already pointing
+/// at their subject. Numbered in the order of their key hash (then owner and key): on SQLite, rows in id order
+/// then put their entries into the key-hash index in its own order too, leaf after leaf.
+async fn number_new_identifiers<S: BatchStore>(
+    tx: &mut S,
+    keyed: Keyed<'_>,
+    linking: &mut Linking,
+) -> Result<()> {
+    let keys = &keyed.keys;
+    let mut unseen: Vec<(i64, Slot)> = keyed
+        .wanted
         .iter()
-        .filter(|slot| !known_slots.contains(*slot))
+        .filter(|slot| !linking.known_slots.contains(*slot))
         .map(|slot| (identifier_key_hash(&keys[slot.1 as usize]), *slot))
         .collect();
     unseen.sort_by(|(a_hash, a), (b_hash, b)| {
@@ -172,8 +277,8 @@ pub(super) async fn link_and_store<S: BatchStore>(
     if !unseen.is_empty() {
         let first = tx.alloc_ids("identifier", unseen.len()).await?;
         for (i, (_, (owner, k))) in unseen.into_iter().enumerate() {
-            let identifier = first_seen[k as usize];
-            rows.insert(
+            let identifier = keyed.first_seen[k as usize];
+            linking.rows.insert(
                 (owner, k),
                 IdentifierRow {
                     id: IdentifierId(first + i as i64),
@@ -189,13 +294,22 @@ pub(super) async fn link_and_store<S: BatchStore>(
             );
         }
     }
+    Ok(())
+}
 
-    // Values seen with too many distinct accounts are shared or placeholders: they stop linking, and subjects
-    // they may already have joined wrongly are linked afresh without them.
-    // Counted per force, as identifiers are: a value becoming common in one force relinks no other force's
-    // subjects.
+/// Values seen with too many distinct accounts are shared or placeholders: they stop linking, and subjects
+/// they may already have joined wrongly are to be linked afresh without them (the subjects returned). Counted
+/// per force, as identifiers are: a value becoming common in one force relinks no other force's subjects.
+/// Relinking needs a sqlx transaction (see `Written`).
+async fn set_aside_common<S: BatchStore>(
+    tx: &mut S,
+    app: &App,
+    candidates: &[Candidate<'_>],
+    linking: &mut Linking,
+) -> Result<Written<BTreeSet<SubjectId>>> {
+    let rows = &mut linking.rows;
     let mut pairs = BTreeSet::new();
-    for (c, numbers) in candidates.iter().zip(&numbers) {
+    for (c, numbers) in candidates.iter().zip(&linking.numbers) {
         let owner = c.owner();
         for (person, numbers) in reported_with_numbers(&c.prepared.report, numbers) {
             let accounts: Vec<IdentifierId> = person
@@ -245,12 +359,22 @@ pub(super) async fn link_and_store<S: BatchStore>(
     }
     let known_common: Vec<IdentifierId> = rows
         .iter()
-        .filter(|(slot, r)| known_slots.contains(*slot) && newly_common.contains(&r.id))
+        .filter(|(slot, r)| linking.known_slots.contains(*slot) && newly_common.contains(&r.id))
         .map(|(_, r)| r.id)
         .collect();
     tx.mark_common(&known_common).await?;
+    Ok(Written::Done(to_relink))
+}
 
-    // Link.
+/// Runs the linker: each candidate placed in a subject by its evidence, within the separations investigators
+/// recorded, merging subjects it joins; the subjects it makes get their ids.
+async fn place<S: BatchStore>(
+    tx: &mut S,
+    app: &App,
+    candidates: &[Candidate<'_>],
+    linking: &Linking,
+) -> Result<Placed> {
+    let rows = &linking.rows;
     let mut involved: BTreeSet<SubjectId> = rows
         .values()
         .filter(|r| !r.common && !r.placeholder)
@@ -270,13 +394,12 @@ pub(super) async fn link_and_store<S: BatchStore>(
             .filter_map(|r| r.subject_id.map(|s| (r.id, s))),
         separations,
     );
-    for (c, numbers) in candidates.iter().zip(&numbers) {
-        let evidence = evidence_of(&c.prepared.report, numbers, c.owner(), &rows);
+    for (c, numbers) in candidates.iter().zip(&linking.numbers) {
+        let evidence = evidence_of(&c.prepared.report, numbers, c.owner(), rows);
         linker.place_anchored(c.known.as_ref().map(|k| k.subject_id), &evidence);
     }
     let outcome = linker.finish();
 
-    // Give new subjects their ids.
     let new_roots: BTreeSet<u32> = outcome
         .placements
         .iter()
@@ -297,15 +420,16 @@ pub(super) async fn link_and_store<S: BatchStore>(
         .enumerate()
         .map(|(i, n)| (*n, SubjectId(first_subject + i as i64)))
         .collect();
-    let resolve = |key: SubjectKey| match key {
-        SubjectKey::Stored(id) => id,
-        SubjectKey::New(n) => new_ids[&n],
-    };
+    Ok(Placed { outcome, new_ids })
+}
 
-    // Subject bands and deadlines, folded from what the subjects held and what joins them.
+/// Folds each merged subject's band and clock into the subject it joins: the subjects as they will be
+/// written, by id, before the batch's referrals raise them.
+fn fold_merges(linking: &Linking, placed: &Placed, now: i64) -> BTreeMap<SubjectId, SubjectRow> {
+    let stored = &linking.stored;
     let mut settled: BTreeMap<SubjectId, SubjectRow> = BTreeMap::new();
-    for (from, into) in &outcome.merges {
-        let into = resolve(*into);
+    for (from, into) in &placed.outcome.merges {
+        let into = placed.resolve(*into);
         if let Some(from_row) = stored.get(from) {
             let target = settled.entry(into).or_insert_with(|| {
                 stored.get(&into).cloned().unwrap_or_else(|| {
@@ -315,7 +439,20 @@ pub(super) async fn link_and_store<S: BatchStore>(
             fold_subject(target, from_row);
         }
     }
+    settled
+}
 
+/// Makes each candidate's referral row (new referrals get their ids), the rows naming its identifiers and its
+/// links to its subject, and raises its subject's band by the referral's provisional band.
+async fn referral_rows<S: BatchStore>(
+    tx: &mut S,
+    tool: &RiskTool,
+    candidates: &mut [Candidate<'_>],
+    linking: &Linking,
+    placed: &Placed,
+    settled: &mut BTreeMap<SubjectId, SubjectRow>,
+    now: i64,
+) -> Result<Rows> {
     let new_referrals: Vec<&Candidate<'_>> =
         candidates.iter().filter(|c| c.known.is_none()).collect();
     let first_referral = if new_referrals.is_empty() {
@@ -324,12 +461,10 @@ pub(super) async fn link_and_store<S: BatchStore>(
         tx.alloc_ids("referral", new_referrals.len()).await?
     };
     let mut next_referral = first_referral;
-    let mut referral_rows = Vec::new();
-    let mut versions = Vec::new();
-    let mut identifier_rows = Vec::new();
-    let mut links = Vec::new();
-    for ((c, placement), numbers) in candidates.iter_mut().zip(&outcome.placements).zip(&numbers) {
-        let subject = resolve(placement.subject);
+    let mut rows = Rows::default();
+    let placements = &placed.outcome.placements;
+    for ((c, placement), numbers) in candidates.iter_mut().zip(placements).zip(&linking.numbers) {
+        let subject = placed.resolve(placement.subject);
         let referral_id = match &c.known {
             Some(k) => k.id,
             None => {
@@ -339,12 +474,12 @@ pub(super) async fn link_and_store<S: BatchStore>(
         };
         let owner = c.owner();
         let row = referral_row(c, referral_id, subject, tool, now);
-        let target = settled.entry(subject).or_insert_with(|| {
-            stored
-                .get(&subject)
-                .cloned()
-                .unwrap_or_else(|| fresh_subject(subject, row.clock_start_at, now, row.owner_org))
-        });
+        let target =
+            settled.entry(subject).or_insert_with(|| {
+                linking.stored.get(&subject).cloned().unwrap_or_else(|| {
+                    fresh_subject(subject, row.clock_start_at, now, row.owner_org)
+                })
+            });
         raise_subject(
             target,
             c.prepared.risk.band,
@@ -353,8 +488,8 @@ pub(super) async fn link_and_store<S: BatchStore>(
         );
         for (person, numbers) in people_with_numbers(&c.prepared.report, numbers) {
             for k in numbers {
-                if let Some(r) = rows.get(&(owner, *k)) {
-                    identifier_rows.push(ReferralIdentifierRow {
+                if let Some(r) = linking.rows.get(&(owner, *k)) {
+                    rows.identifiers.push(ReferralIdentifierRow {
                         referral_id,
                         identifier_id: r.id,
                         role: person.role.as_str().to_owned(),
@@ -363,7 +498,7 @@ pub(super) async fn link_and_store<S: BatchStore>(
             }
         }
         for e in &placement.shared {
-            links.push(LinkRow {
+            rows.links.push(LinkRow {
                 referral_id,
                 identifier_id: e.identifier,
                 weight: e.weight,
@@ -371,54 +506,67 @@ pub(super) async fn link_and_store<S: BatchStore>(
             });
         }
         match &c.known {
-            Some(_) => versions.push(row),
-            None => referral_rows.push(row),
+            Some(_) => rows.versions.push(row),
+            None => rows.referrals.push(row),
         }
     }
+    Ok(rows)
+}
 
+/// Writes what linking came to: subjects with their deadlines, referrals and new versions, the identifiers
+/// they name, merges, links, new identifiers and moved identifier pointers.
+async fn store<S: BatchStore>(
+    tx: &mut S,
+    tool: &RiskTool,
+    linking: Linking,
+    placed: &Placed,
+    settled: BTreeMap<SubjectId, SubjectRow>,
+    rows: Rows,
+) -> Result<()> {
     let (new_subjects, updated_subjects): (Vec<SubjectRow>, Vec<SubjectRow>) = settled
         .into_values()
         .map(|mut s| {
             s.due_at = due_at(s.clock_start_at, &s.band, tool);
             s
         })
-        .partition(|s| !stored.contains_key(&s.id));
+        .partition(|s| !linking.stored.contains_key(&s.id));
     tx.insert_subjects(&new_subjects).await?;
-    tx.insert_referrals(&referral_rows).await?;
-    if !versions.is_empty() {
-        let ids: Vec<ReferralId> = versions.iter().map(|v| v.id).collect();
+    tx.insert_referrals(&rows.referrals).await?;
+    if !rows.versions.is_empty() {
+        let ids: Vec<ReferralId> = rows.versions.iter().map(|v| v.id).collect();
         let previous: HashMap<ReferralId, ReferralRow> = tx
             .referrals_by_id(&ids)
             .await?
             .into_iter()
             .map(|r| (r.id, r))
             .collect();
-        for next in &versions {
+        for next in &rows.versions {
             let prev = &previous[&next.id];
             let mut next = next.clone();
             next.version = prev.version + 1;
             tx.record_new_version(prev, &next).await?;
         }
     }
-    tx.insert_referral_identifiers(&identifier_rows).await?;
-    for (from, into) in &outcome.merges {
-        let into = resolve(*into);
+    tx.insert_referral_identifiers(&rows.identifiers).await?;
+    for (from, into) in &placed.outcome.merges {
+        let into = placed.resolve(*into);
         tx.carry_separations(*from, into).await?;
         tx.merge_subject(*from, into).await?;
     }
-    tx.insert_links(&links).await?;
-    let mut pointer_of: HashMap<IdentifierId, SubjectId> = outcome
+    tx.insert_links(&rows.links).await?;
+    let mut pointer_of: HashMap<IdentifierId, SubjectId> = placed
+        .outcome
         .identifier_subjects
         .iter()
-        .map(|(i, k)| (*i, resolve(*k)))
+        .map(|(i, k)| (*i, placed.resolve(*k)))
         .collect();
     let mut unseen_rows = Vec::new();
     let mut moved_pointers = Vec::new();
-    for (slot, row) in rows.into_iter() {
+    for (slot, row) in linking.rows.into_iter() {
         let pointer = pointer_of.remove(&row.id);
-        if known_slots.contains(&slot) {
+        if linking.known_slots.contains(&slot) {
             if let Some(p) = pointer
-                && stored_pointer.get(&row.id).copied().flatten() != Some(p)
+                && linking.stored_pointer.get(&row.id).copied().flatten() != Some(p)
             {
                 moved_pointers.push((row.id, p));
             }
@@ -429,19 +577,13 @@ pub(super) async fn link_and_store<S: BatchStore>(
             });
         }
     }
-    // In id order (see the numbering above); moved pointers too, so updates go through the table in order.
+    // In id order (see `number_new_identifiers`); moved pointers too, so updates go through the table in order.
     unseen_rows.sort_unstable_by_key(|r| r.id);
     moved_pointers.sort_unstable();
     tx.insert_identifiers(&unseen_rows).await?;
     tx.set_identifier_subjects(&moved_pointers).await?;
     tx.update_subjects(&updated_subjects).await?;
-
-    if let Some(tx) = tx.as_tx() {
-        for subject in to_relink {
-            crate::subjects::relink(tx, app, tool, subject, now).await?;
-        }
-    }
-    Ok(Written::Done(()))
+    Ok(())
 }
 
 /// The row to store; the candidate's stored forms move into it.
