@@ -917,6 +917,8 @@ pub(crate) async fn ingest(
         // Also after a failed batch: what was committed before it stays, and is searchable.
         progress.set_message("building the deferred indexes");
         app.db.build_deferred_indexes().await?;
+        // The indexes went through the WAL after the ingest emptied it (see `Ingester::finish`).
+        app.db.checkpoint().await?;
     }
     let summary = written?;
     progress.finish_and_clear();

@@ -105,6 +105,9 @@ pub const DEFERRED_INDEXES: &[(&str, &str)] = &[
 /// The page cache of the writing connection, in KiB (negative, as SQLite takes it).
 const SQLITE_CACHE_KIB: &str = "-131072";
 
+/// Tries of a checkpoint that found another one running (see [`Db::checkpoint`]).
+const CHECKPOINT_ATTEMPTS: usize = 50;
+
 /// Read-only connections: as many as there are cores to read on and a few more for reads waiting on I/O.
 const SQLITE_READERS: u32 = 4;
 
@@ -269,6 +272,28 @@ impl Db {
             )
             .execute(pool)
             .await?;
+        }
+        Ok(())
+    }
+
+    /// On SQLite, copies the whole WAL into the database file and truncates it: after an ingest the WAL holds
+    /// every page the ingest wrote, and each reader would search it (through its index in shared memory) on
+    /// every page read until a checkpoint emptied it. Waits, up to the busy timeout, for readers of an older
+    /// snapshot. PostgreSQL has nothing to do.
+    pub async fn checkpoint(&self) -> Result<()> {
+        if let Db::Sqlite(sqlite) = self {
+            // A checkpoint another connection is running (the appender's, every second) makes this one give
+            // up at once rather than wait, so it is tried again shortly after.
+            for _ in 0..CHECKPOINT_ATTEMPTS {
+                let (busy, _, _): (i64, i64, i64) =
+                    sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
+                        .fetch_one(&sqlite.pool)
+                        .await?;
+                if busy == 0 {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
         }
         Ok(())
     }

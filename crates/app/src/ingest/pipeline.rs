@@ -265,6 +265,7 @@ impl<'a> Ingester<'a> {
         Ok(())
     }
 
+    /// Writes what is left and returns the counts of the whole ingest, the database ready for its readers.
     pub async fn finish(mut self) -> Result<IngestSummary> {
         // Each flush may start the next batch with copies that waited for it.
         while self.batch.len() > 0 || self.pending.is_some() {
@@ -275,6 +276,8 @@ impl<'a> Ingester<'a> {
         if !self.batches_written.is_power_of_two() {
             self.app.db.analyze_ingest_tables().await?;
         }
+        // The database is left ready for its readers: on SQLite, with the WAL copied in and emptied.
+        self.app.db.checkpoint().await?;
         Ok(self.summary)
     }
 }
