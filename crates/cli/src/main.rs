@@ -1,4 +1,8 @@
 //! The `severn` command.
+//!
+//! Argument parsing, output and the ingest's parsing thread; the work itself is done by `severn-app`'s use
+//! cases (and `severn-store` for connecting and migrating). May depend on every crate of the workspace; no
+//! other crate depends on it.
 
 /// Like `println!`, but a closed pipe (`severn queue | head`) is an error to return, not a panic.
 macro_rules! say {

@@ -2,6 +2,10 @@
 //!
 //! Queries are written once and run on either backend (`$1` placeholders work on both); the backend is chosen
 //! from the database URL at run time. Each backend has its own migrations folder, kept in step by hand.
+//!
+//! Of Severn's crates it depends on `severn-domain` only: never on ingest, the use cases, the web or the
+//! command line. It decides no access: the gate in `severn-app` applies the domain's policy, and personal-data
+//! reads here require the [`Scope`] that an audited grant gives.
 
 mod access;
 mod appender;
