@@ -1,5 +1,8 @@
 //! Severn's use cases: ingest with linking and prioritisation, the queue, referral and subject views,
 //! investigator decisions on subjects, and risk assessment. Each runs in one transaction.
+//!
+//! Depends on `severn-domain`, `severn-store` and `severn-ingest`; never on the web or the command line, which
+//! call it, and so on no HTTP or terminal crate. Personal data is reached through the gate (`gate`).
 
 pub mod admin;
 pub mod approval;

@@ -158,3 +158,42 @@ async fn sqlite_writer_stores_what_the_sqlx_path_stores() {
         }
     }
 }
+
+/// An ingest leaves the database ready for its readers: the WAL, which would otherwise hold every page the
+/// ingest wrote for each reader to search, is copied into the database file and emptied before `finish`
+/// returns, while the database is still open.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ingest_ends_with_the_wal_emptied() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = dir.path().join("corpus");
+    severn_synth::write_corpus(&severn_synth::SynthOptions::new(5, 300, &corpus)).unwrap();
+    let file = dir.path().join("t.db");
+    let db = Db::connect(&format!("sqlite://{}", file.display()))
+        .await
+        .unwrap();
+    let app = App::new(
+        db.clone(),
+        Arc::new(FixedClock::new("2026-02-01T00:00:00Z".parse().unwrap())),
+        AuditKey::new([1; 32]),
+    );
+    let actor = Actor::Operator {
+        name: "tester".into(),
+    };
+    app.create_org(&actor, "fa", "Force A", OrgKind::Force)
+        .await
+        .unwrap();
+    let mut ingester = Ingester::new(&app, &actor, None)
+        .await
+        .unwrap()
+        .with_batch_size(100);
+    for item in severn_ingest::walk(&[corpus.join("packages"), corpus.join("partner")]) {
+        ingester.push(item).await.unwrap();
+    }
+    let summary = ingester.finish().await.unwrap();
+    assert!(summary.ingested >= 300, "{summary:?}");
+    let wal = std::fs::metadata(dir.path().join("t.db-wal"))
+        .map(|m| m.len())
+        .unwrap_or(0);
+    assert_eq!(wal, 0, "bytes left in the WAL after the ingest");
+    db.close().await;
+}

@@ -1,4 +1,8 @@
 //! The `severn` command.
+//!
+//! Argument parsing, output and the ingest's parsing thread; the work itself is done by `severn-app`'s use
+//! cases (and `severn-store` for connecting and migrating). May depend on every crate of the workspace; no
+//! other crate depends on it.
 
 /// Like `println!`, but a closed pipe (`severn queue | head`) is an error to return, not a panic.
 macro_rules! say {
@@ -1057,6 +1061,8 @@ pub(crate) async fn ingest(
         // Also after a failed batch: what was committed before it stays, and is searchable.
         progress.set_message("building the deferred indexes");
         app.db.build_deferred_indexes().await?;
+        // The indexes went through the WAL after the ingest emptied it (see `Ingester::finish`).
+        app.db.checkpoint().await?;
     }
     let summary = written?;
     progress.finish_and_clear();

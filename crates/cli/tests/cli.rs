@@ -233,6 +233,13 @@ fn a_bulk_ingest_stores_what_an_ordinary_one_does_and_builds_the_index_at_the_en
         .arg(corpus.join("partner")))
     .ok();
     assert_eq!(loaded.last_line(), plain.last_line());
+    // The indexes built at the end go through the WAL too; the ingest leaves it emptied for its readers.
+    for name in ["ordinary", "bulk"] {
+        let wal = std::fs::metadata(dir.path().join(name).join("t.db-wal"))
+            .map(|m| m.len())
+            .unwrap_or(0);
+        assert_eq!(wal, 0, "bytes left in the WAL after the {name} ingest");
+    }
     // Deadlines count from when each ingest ran, which may be a second apart.
     let subjects = |database: &str| {
         let mut listed = run(severn(database).args(["subjects", "--json"]))

@@ -9,6 +9,8 @@
 //!
 //! Inputs are treated as hostile: DTDs and entity declarations are refused, undeclared entities are never
 //! resolved, and documents, element nesting, text and attribute sizes are bounded (see the constants).
+//!
+//! Depends on `severn-domain` only: no storage, no use cases, no async runtime; it reads files and bytes.
 
 pub mod archive;
 mod common;

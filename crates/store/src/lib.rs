@@ -2,6 +2,10 @@
 //!
 //! Queries are written once and run on either backend (`$1` placeholders work on both); the backend is chosen
 //! from the database URL at run time. Each backend has its own migrations folder, kept in step by hand.
+//!
+//! Of Severn's crates it depends on `severn-domain` only: never on ingest, the use cases, the web or the
+//! command line. It decides no access: the gate in `severn-app` applies the domain's policy, and personal-data
+//! reads here require the [`Scope`] that an audited grant gives.
 
 mod access;
 mod appender;
@@ -120,6 +124,9 @@ const SQLITE_CACHE_KIB: &str = "-131072";
 /// PostgreSQL connections in the pool. Reads release theirs before they wait for their audit entries, so a
 /// connection is busy only while its statements run.
 const PG_CONNECTIONS: u32 = 8;
+
+/// Tries of a checkpoint that found another one running (see [`Db::checkpoint`]).
+const CHECKPOINT_ATTEMPTS: usize = 50;
 
 /// Read-only connections: as many as there are cores to read on and a few more for reads waiting on I/O.
 const SQLITE_READERS: u32 = 4;
@@ -302,6 +309,28 @@ impl Db {
             )
             .execute(pool)
             .await?;
+        }
+        Ok(())
+    }
+
+    /// On SQLite, copies the whole WAL into the database file and truncates it: after an ingest the WAL holds
+    /// every page the ingest wrote, and each reader would search it (through its index in shared memory) on
+    /// every page read until a checkpoint emptied it. Waits, up to the busy timeout, for readers of an older
+    /// snapshot. PostgreSQL has nothing to do.
+    pub async fn checkpoint(&self) -> Result<()> {
+        if let Db::Sqlite(sqlite) = self {
+            // A checkpoint another connection is running (the appender's, every second) makes this one give
+            // up at once rather than wait, so it is tried again shortly after.
+            for _ in 0..CHECKPOINT_ATTEMPTS {
+                let (busy, _, _): (i64, i64, i64) =
+                    sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
+                        .fetch_one(&sqlite.pool)
+                        .await?;
+                if busy == 0 {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
         }
         Ok(())
     }

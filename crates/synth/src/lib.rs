@@ -4,6 +4,9 @@
 //! ground truth (true suspect of every source reference) and a summary, deterministically from a seed.
 //! Reports are streamed one package at a time: memory grows with the suspect population only.
 //! Every value is fictitious: RFC 2606 domains, RFC 5737 / RFC 3849 addresses, Ofcom drama phone numbers.
+//!
+//! Depends on no Severn crate: it writes the formats from their specifications, independently of
+//! `severn-ingest`'s parsers, so that tests read the same formats two ways.
 
 mod names;
 mod partner;
