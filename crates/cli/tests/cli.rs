@@ -1049,15 +1049,22 @@ fn service_tokens_are_issued_listed_and_revoked() {
         run(severn(&database).args(["staff", "token", "issue", "nca-feed", "--label", &wordy]))
             .failed();
     assert!(wordy.stderr.contains("at most 100"), "{}", wordy.describe());
-    let weekly = run(severn(&database).args([
+    let forged = run(severn(&database).args([
         "staff",
         "token",
         "issue",
         "nca-feed",
         "--label",
         "weekly\nforged line",
-        "--days",
-        "7",
+    ]))
+    .failed();
+    assert!(
+        forged.stderr.contains("must be one line of text"),
+        "{}",
+        forged.describe()
+    );
+    let weekly = run(severn(&database).args([
+        "staff", "token", "issue", "nca-feed", "--label", "weekly", "--days", "7",
     ]))
     .ok();
     assert!(
@@ -1068,11 +1075,7 @@ fn service_tokens_are_issued_listed_and_revoked() {
 
     let listed = run(severn(&database).args(["staff", "token", "list", "nca-feed"])).ok();
     assert_eq!(listed.stdout.lines().count(), 2, "{}", listed.describe());
-    assert!(
-        listed.stdout.contains("weekly\\nforged line"),
-        "{}",
-        listed.describe()
-    );
+    assert!(listed.stdout.contains("weekly"), "{}", listed.describe());
     let tokens = run(severn(&database).args(["staff", "token", "list", "nca-feed", "--json"]))
         .ok()
         .json();
@@ -1084,7 +1087,7 @@ fn service_tokens_are_issued_listed_and_revoked() {
             .all(|t| t["status"] == "active" && t["account"] == "nca-feed")
     );
     let weekly = &tokens[0];
-    assert_eq!(weekly["label"], "weekly\nforged line");
+    assert_eq!(weekly["label"], "weekly");
     assert_eq!(
         weekly["expires_at"].as_i64().unwrap() - weekly["created_at"].as_i64().unwrap(),
         7 * 24 * 60 * 60
@@ -1103,7 +1106,7 @@ fn service_tokens_are_issued_listed_and_revoked() {
     let log = run(severn(&database).args(["audit", "show", "--json"]))
         .ok()
         .json();
-    let revocation = format!("API token {id} revoked: weekly\nforged line");
+    let revocation = format!("API token {id} revoked: weekly");
     assert!(
         log.as_array()
             .unwrap()
