@@ -4,13 +4,13 @@
 //! `/api/openapi.json`.
 
 use crate::WebState;
-use crate::cases::{AuditFilter, Justification, QUEUE_LIMIT, QueueFilter, SearchForm};
+use crate::cases::{AuditFilter, QUEUE_LIMIT, QueueFilter, SearchForm};
 use crate::error::ApiError;
 use crate::session::ApiActor;
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use severn_app::gate::Why;
@@ -45,11 +45,11 @@ pub async fn referral(
     State(state): State<WebState>,
     ApiActor(actor): ApiActor,
     Path(reference): Path<String>,
-    Query(why): Query<Justification>,
+    headers: HeaderMap,
 ) -> ApiResult<ReferralView> {
     let view = state
         .app
-        .referral(&actor, &reference, Why::because(why.justification))
+        .referral(&actor, &reference, justification(&headers)?)
         .await?;
     Ok(Json(view))
 }
@@ -58,13 +58,31 @@ pub async fn subject(
     State(state): State<WebState>,
     ApiActor(actor): ApiActor,
     Path(id): Path<i64>,
-    Query(why): Query<Justification>,
+    headers: HeaderMap,
 ) -> ApiResult<SubjectSummary> {
     let subject = state
         .app
-        .subject(&actor, SubjectId(id), Why::because(why.justification))
+        .subject(&actor, SubjectId(id), justification(&headers)?)
         .await?;
     Ok(Json(subject))
+}
+
+/// The header a program sends its reason for opening a restricted record in.
+pub const JUSTIFICATION_HEADER: &str = "x-justification";
+
+/// Why a restricted record is being opened, from the `X-Justification` header: never from the address, which
+/// browser histories and proxies keep. UTF-8; a value that is not is refused in plain words.
+fn justification(headers: &HeaderMap) -> Result<Why, ApiError> {
+    let Some(value) = headers.get(JUSTIFICATION_HEADER) else {
+        return Ok(Why::default());
+    };
+    let text = std::str::from_utf8(value.as_bytes()).map_err(|_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "The X-Justification header must be UTF-8 text.",
+        )
+    })?;
+    Ok(Why::because(text))
 }
 
 /// A JSON body, or a plain-words refusal of one that is missing or malformed.

@@ -550,6 +550,52 @@ async fn a_restricted_case_asks_named_people_why_and_refuses_everyone_else(db: D
 }
 
 /// Restricts a subject to one named person, as an operator would.
+async fn the_api_takes_the_reason_for_a_restricted_case_from_a_header_not_the_address(db: Db) {
+    let site = Site::new(db).await;
+    ingest_two(&site).await;
+    let named = site.person("n.named", &[Role::Investigator], true).await;
+    let mut browser = Browser::new();
+    browser.sign_in(&site, &named).await;
+    let subject = subjects_on(&browser.get(&site, "/queue").await)[0].clone();
+    restrict_to(&site, &subject, "n.named").await;
+    let path = format!("/api/subjects/{subject}");
+
+    let in_address = browser
+        .get(&site, &format!("{path}?justification=Operation%20Kestrel"))
+        .await;
+    assert_eq!(
+        in_address.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a reason in the address is not taken: {}",
+        in_address.body
+    );
+    let request = axum::http::Request::get(&path)
+        .header("x-justification", "Operation Kestrel enquiry")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let opened = browser.send(&site, request).await;
+    assert_eq!(opened.status, StatusCode::OK, "{}", opened.body);
+    let entries = site
+        .app
+        .audit_search(
+            &operator(),
+            &severn_store::AuditQuery {
+                actor: Some("n.named".to_owned()),
+                limit: 100,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(
+        entries
+            .iter()
+            .any(|e| e.target == format!("subject:{subject}")
+                && e.justification.as_deref() == Some("Operation Kestrel enquiry")),
+        "{entries:?}"
+    );
+}
+
 async fn restrict_to(site: &Site, subject: &str, username: &str) {
     site.app
         .restrict_case(
@@ -870,6 +916,7 @@ severn_store::backend_matrix!(
     each_page_offers_only_the_actions_the_role_allows,
     times_and_counts_read_as_plain_words,
     a_restricted_case_asks_named_people_why_and_refuses_everyone_else,
+    the_api_takes_the_reason_for_a_restricted_case_from_a_header_not_the_address,
     a_person_named_in_a_restriction_assesses_the_case,
     a_restricted_case_shows_no_band_reason_in_the_queue,
     a_reference_holding_a_slash_is_reached_from_its_links,
