@@ -9,7 +9,7 @@ use severn_domain::access::{Action, Actor, Denial, decide};
 use severn_domain::ids::SubjectId;
 use severn_domain::risk::{Answers, Band, Outcome, RiskTool, Signals, validate_override};
 use severn_domain::text::FreeText;
-use severn_store::{AssessmentRow, Packed, ReferralRow, SubjectRow, Tx};
+use severn_store::{AssessmentRow, Packed, ReferralRow, RiskToolRow, SubjectRow, Tx};
 
 /// Plain-English reason for a subject's band that comes from an assessment.
 pub(crate) fn assessment_reason(a: &AssessmentRow) -> String {
@@ -268,6 +268,34 @@ impl App {
         let saved = record(&mut tx, &tool, &mut row, assessment).await?;
         tx.commit().await?;
         Ok(saved)
+    }
+
+    /// Stores a tool version (validated strictly) and makes it the active one: referrals taken in from now on
+    /// are banded by it, and `rescore` re-bands what is there. Operators only (see `Action::InstallRiskTool`).
+    pub async fn install_tool(&self, actor: &Actor, source: &str) -> Result<RiskTool> {
+        let tool = RiskTool::from_toml(source).map_err(|e| AppError::Tool(e.to_string()))?;
+        let tx = self.db.begin().await?;
+        let target = format!("risk_tool:{} {}", tool.id(), tool.version());
+        let (mut tx, _) = self
+            .authorise(
+                tx,
+                actor,
+                Action::InstallRiskTool,
+                &target,
+                None,
+                Why::default(),
+            )
+            .await?;
+        tx.save_risk_tool(&RiskToolRow {
+            tool_id: tool.id().to_owned(),
+            version: tool.version().to_owned(),
+            source: source.to_owned(),
+            loaded_at: self.now(),
+            active: true,
+        })
+        .await?;
+        tx.commit().await?;
+        Ok(tool)
     }
 
     /// Re-assesses every open assessed subject, and every referral's provisional band, under the active tool.

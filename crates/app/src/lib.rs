@@ -11,6 +11,7 @@ pub mod audit;
 pub mod gate;
 pub mod identity;
 pub mod ingest;
+mod maintenance;
 pub mod packages;
 pub mod quality;
 mod sealed;
@@ -82,22 +83,6 @@ impl App {
     pub async fn active_tool(&self) -> Result<RiskTool> {
         let mut tx = self.db.begin().await?;
         let tool = active_tool_in(&mut tx, self.now()).await?;
-        tx.commit().await?;
-        Ok(tool)
-    }
-
-    /// Stores a tool version (validated strictly) and makes it the active one.
-    pub async fn install_tool(&self, source: &str) -> Result<RiskTool> {
-        let tool = RiskTool::from_toml(source).map_err(|e| AppError::Tool(e.to_string()))?;
-        let mut tx = self.db.begin().await?;
-        tx.save_risk_tool(&RiskToolRow {
-            tool_id: tool.id().to_owned(),
-            version: tool.version().to_owned(),
-            source: source.to_owned(),
-            loaded_at: self.now(),
-            active: true,
-        })
-        .await?;
         tx.commit().await?;
         Ok(tool)
     }

@@ -3,8 +3,10 @@
 //! Every pair of referrals placed in one subject is a predicted pair; every pair with the same true suspect is
 //! a true pair. Precision is the share of predicted pairs that are true, recall the share of true pairs found.
 
+use crate::gate::Why;
 use crate::{App, Result};
 use serde::Serialize;
+use severn_domain::access::{Action, Actor};
 use std::collections::HashMap;
 use std::hash::Hash;
 
@@ -66,9 +68,30 @@ pub fn read_ground_truth(path: &std::path::Path) -> std::io::Result<HashMap<Stri
 }
 
 impl App {
-    /// The subject every referral is in, by source reference.
-    pub async fn subject_of_every_referral(&self) -> Result<HashMap<String, i64>> {
-        let mut out = HashMap::new();
+    /// Linking quality against `truth` (source reference → true suspect). Operators only: it reads which
+    /// subject every referral of every force is in, and a reference in `truth` that is found would tell the
+    /// caller it exists.
+    pub async fn quality_report(
+        &self,
+        actor: &Actor,
+        truth: &HashMap<String, String>,
+    ) -> Result<Quality> {
+        let tx = self.db.begin_read().await?;
+        let (tx, _) = self
+            .authorise(
+                tx,
+                actor,
+                Action::MeasureLinking,
+                "referrals:all",
+                None,
+                Why {
+                    detail: Some(format!("{} references of ground truth", truth.len())),
+                    ..Why::default()
+                },
+            )
+            .await?;
+        tx.commit().await?;
+        let mut predicted = HashMap::new();
         let mut after = 0;
         loop {
             let mut tx = self.db.begin_read().await?;
@@ -79,10 +102,10 @@ impl App {
             };
             after = last.0;
             for (_, reference, subject) in page {
-                out.insert(reference, subject.0);
+                predicted.insert(reference, subject.0);
             }
         }
-        Ok(out)
+        Ok(pairwise(&predicted, truth))
     }
 }
 

@@ -10,7 +10,7 @@ use severn_domain::ids::{OrgId, StaffId, SubjectId, TeamId};
 use severn_domain::report::{Identifier, IdentifierKind};
 use severn_domain::risk::Band;
 use severn_domain::text::FreeText;
-use severn_store::{NewStaff, StaffRow, Tx};
+use severn_store::{NewStaff, OrgRow, StaffRow, Tx};
 
 /// A referral found by a search.
 #[derive(Debug, Clone, Serialize)]
@@ -103,6 +103,25 @@ impl App {
         let id = tx.insert_org(code, name, kind).await?;
         tx.commit().await?;
         Ok(id)
+    }
+
+    /// Every organisation, in the order they were added. Names of organisations, no personal data: anyone who sees figures may
+    /// list them, and the listing is logged like any other read.
+    pub async fn list_orgs(&self, actor: &Actor) -> Result<Vec<OrgRow>> {
+        let tx = self.db.begin_read().await?;
+        let (mut tx, _) = self
+            .authorise(
+                tx,
+                actor,
+                Action::ViewAggregates,
+                "orgs",
+                None,
+                Why::default(),
+            )
+            .await?;
+        let orgs = tx.orgs().await?;
+        tx.commit().await?;
+        Ok(orgs)
     }
 
     pub async fn create_team(&self, actor: &Actor, org: OrgId, name: &str) -> Result<TeamId> {

@@ -9,7 +9,7 @@ use severn_domain::report::{Report, SourceRef};
 use severn_domain::risk::{Band, Outcome};
 use severn_domain::sla;
 use severn_store::{
-    AssessmentRow, DecisionRow, IdentifierOnReferral, LinkExplained, RejectRow, SubjectRow,
+    AssessmentRow, Counts, DecisionRow, IdentifierOnReferral, LinkExplained, RejectRow, SubjectRow,
 };
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::io::Write;
@@ -414,5 +414,24 @@ impl App {
         let rows = tx.rejects(all).await?;
         tx.commit().await?;
         Ok(rows)
+    }
+
+    /// How many referrals, subjects, identifiers and open rejects the database holds, across every force:
+    /// figures only.
+    pub async fn counts(&self, actor: &Actor) -> Result<Counts> {
+        let tx = self.db.begin_read().await?;
+        let (mut tx, _) = self
+            .authorise(
+                tx,
+                actor,
+                Action::ViewAggregates,
+                "aggregates:counts",
+                None,
+                Why::default(),
+            )
+            .await?;
+        let counts = tx.counts().await?;
+        tx.commit().await?;
+        Ok(counts)
     }
 }

@@ -34,6 +34,7 @@ severn_store::backend_matrix!(
     not_found_and_not_yours_answer_alike_and_both_are_logged,
     refusals_after_the_gate_leave_a_committed_entry,
     an_auditor_reads_their_own_organisations_entries_only,
+    the_command_lines_reads_and_tool_installs_are_logged_under_their_actor,
 );
 
 fn operator() -> Actor {
@@ -1200,4 +1201,99 @@ async fn an_auditor_reads_their_own_organisations_entries_only(db: Db) {
     for name in ["inv.a", "inv.b", "operator:tester"] {
         assert!(all.iter().any(|e| e.actor == name), "{name}");
     }
+}
+
+/// What `severn org list`, `staff list`, `quality`, `risk install` and the demo's counts call: each leaves an
+/// entry naming who asked, and a role without the right is refused with a denied entry.
+async fn the_command_lines_reads_and_tool_installs_are_logged_under_their_actor(db: Db) {
+    let app = app_on(db);
+    let r = region(&app).await;
+    ingest_for(&app, "force-a", &[le_doc(1001, "a@example.com")]).await;
+    let op = operator();
+    let reference = app
+        .referral(&op, "1001", Why::default())
+        .await
+        .unwrap()
+        .referral;
+    let truth = [(reference, "suspect-1".to_owned())].into();
+    let before = entries(&app).await.len();
+
+    let orgs = app.list_orgs(&op).await.unwrap();
+    assert_eq!(orgs.len(), 3);
+    assert_eq!(app.list_orgs(&r.pcc).await.unwrap(), orgs);
+    let staff = app.list_staff(&op).await.unwrap();
+    assert_eq!(staff.len(), 5);
+    assert_eq!(app.counts(&op).await.unwrap().referrals, 1);
+    assert_eq!(app.quality_report(&op, &truth).await.unwrap().referrals, 1);
+    let tool = app
+        .install_tool(&op, severn_domain::risk::ILLUSTRATIVE_TOOL_V2)
+        .await
+        .unwrap();
+    assert_eq!(tool.version(), "2.0.0");
+
+    assert!(matches!(
+        app.list_staff(&r.investigator_a).await,
+        Err(AppError::Denied(Denial::Role))
+    ));
+    assert!(matches!(
+        app.quality_report(&r.supervisor_a, &truth).await,
+        Err(AppError::Denied(Denial::Role))
+    ));
+    assert!(matches!(
+        app.install_tool(&r.supervisor_a, severn_domain::risk::ILLUSTRATIVE_TOOL_V1)
+            .await,
+        Err(AppError::Denied(Denial::Role))
+    ));
+    assert_eq!(
+        app.active_tool().await.unwrap().version(),
+        "2.0.0",
+        "a refused install changes nothing"
+    );
+
+    let log = entries(&app).await;
+    let logged: Vec<(&str, &str, &str, &str)> = log[before..]
+        .iter()
+        .map(|e| {
+            (
+                e.actor.as_str(),
+                e.action.as_str(),
+                e.target.as_str(),
+                e.outcome.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        logged,
+        [
+            ("operator:tester", "view_aggregates", "orgs", "allowed"),
+            ("pcc.officer", "view_aggregates", "orgs", "allowed"),
+            ("operator:tester", "manage_staff", "staff:all", "allowed"),
+            (
+                "operator:tester",
+                "view_aggregates",
+                "aggregates:counts",
+                "allowed"
+            ),
+            (
+                "operator:tester",
+                "measure_linking",
+                "referrals:all",
+                "allowed"
+            ),
+            (
+                "operator:tester",
+                "install_risk_tool",
+                "risk_tool:kirat-illustrative 2.0.0",
+                "allowed"
+            ),
+            ("inv.a", "manage_staff", "staff:org:1", "denied:role"),
+            ("sup.a", "measure_linking", "referrals:all", "denied:role"),
+            (
+                "sup.a",
+                "install_risk_tool",
+                "risk_tool:kirat-illustrative 1.0.0",
+                "denied:role"
+            ),
+        ]
+    );
 }

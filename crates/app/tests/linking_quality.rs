@@ -2,7 +2,7 @@
 
 use severn_app::App;
 use severn_app::ingest::Ingester;
-use severn_app::quality::{pairwise, read_ground_truth};
+use severn_app::quality::read_ground_truth;
 use severn_domain::access::Actor;
 use severn_domain::audit::AuditKey;
 use severn_domain::clock::FixedClock;
@@ -34,16 +34,13 @@ async fn links_above_the_floor(seed: u64, reports: usize) {
         Arc::new(FixedClock::new("2026-02-01T00:00:00Z".parse().unwrap())),
         AuditKey::new([1; 32]),
     );
-    let mut ingester = Ingester::new(
-        &app,
-        &Actor::Operator {
-            name: "tester".into(),
-        },
-        None,
-    )
-    .await
-    .unwrap()
-    .with_batch_size(500);
+    let operator = Actor::Operator {
+        name: "tester".into(),
+    };
+    let mut ingester = Ingester::new(&app, &operator, None)
+        .await
+        .unwrap()
+        .with_batch_size(500);
     for item in severn_ingest::walk(&[corpus.join("packages"), corpus.join("partner")]) {
         ingester.push(item).await.unwrap();
     }
@@ -51,13 +48,12 @@ async fn links_above_the_floor(seed: u64, reports: usize) {
     assert_eq!(summary.rejected, 0, "the synthetic stream is valid");
 
     let truth = read_ground_truth(&corpus.join("ground-truth.csv")).unwrap();
-    let predicted = app.subject_of_every_referral().await.unwrap();
+    let q = app.quality_report(&operator, &truth).await.unwrap();
     assert_eq!(
-        predicted.len(),
-        truth.len(),
+        q.referrals,
+        truth.len() as u64,
         "every unique report is one referral"
     );
-    let q = pairwise(&predicted, &truth);
     eprintln!("linking quality: {q:?}");
     assert!(
         q.precision >= 0.98,

@@ -977,10 +977,10 @@ async fn assessment_override_and_rescore_keep_history(db: Db) {
 
     // A changed tool under an old version number is refused and leaves the active tool as it was.
     let edited = severn_domain::risk::ILLUSTRATIVE_TOOL_V1.replace("points = 3", "points = 30");
-    assert!(app.install_tool(&edited).await.is_err());
+    assert!(app.install_tool(&op(), &edited).await.is_err());
     assert_eq!(app.active_tool().await.unwrap().version(), "1.0.0");
 
-    let v2 = app.install_tool(ILLUSTRATIVE_TOOL_V2).await.unwrap();
+    let v2 = app.install_tool(&op(), ILLUSTRATIVE_TOOL_V2).await.unwrap();
     assert_eq!(v2.version(), "2.0.0");
     assert_eq!(app.active_tool().await.unwrap().version(), "2.0.0");
     clock.advance(jiff::SignedDuration::from_hours(1));

@@ -74,7 +74,7 @@ pub async fn run(ctx: &Ctx, database: Option<String>, args: DemoArgs) -> Result<
     let db = Db::connect(&url)
         .await
         .with_context(|| format!("opening {url}"))?;
-    let app = App::new(db, clock.clone(), key.clone());
+    let app = App::new(db.clone(), clock.clone(), key.clone());
     clock.set(jiff::Timestamp::now());
     let staff = region(&app, &ctx.actor).await?;
 
@@ -141,9 +141,7 @@ pub async fn run(ctx: &Ctx, database: Option<String>, args: DemoArgs) -> Result<
         summary.duplicates,
         summary.rejected
     );
-    let mut tx = app.db.begin_read().await?;
-    let counts = tx.counts().await?;
-    tx.commit().await?;
+    let counts = app.counts(&ctx.actor).await?;
     say!(
         "{} referrals in {} subjects, {} identifiers. Demo time is {}.\n",
         counts.referrals,
@@ -172,7 +170,7 @@ pub async fn run(ctx: &Ctx, database: Option<String>, args: DemoArgs) -> Result<
         return Ok(());
     }
     // The demo was built on a replayed clock; the server runs on the real one (sessions, authenticator codes).
-    let app = App::new(app.db.clone(), Arc::new(SystemClock), key);
+    let app = App::new(db, Arc::new(SystemClock), key);
     crate::keep_checkpointing(app.clone(), checkpoints);
     say!(
         "\nSevern is serving the demo at http://{}/ (stop it with Ctrl-C)",
@@ -315,5 +313,5 @@ struct Account {
 }
 
 fn clock_now(app: &App) -> String {
-    app.clock.now().strftime("%Y-%m-%d %H:%M UTC").to_string()
+    crate::output::at(app.clock.now())
 }

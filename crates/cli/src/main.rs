@@ -472,7 +472,7 @@ async fn command(ctx: &Ctx, cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Migrate => {
             let app = ctx.connect().await?;
-            app.db.migrate().await?;
+            app.migrate().await?;
             say!("database {} is up to date", ctx.url);
         }
         Command::Serve {
@@ -634,8 +634,7 @@ async fn command(ctx: &Ctx, cli: Cli) -> Result<ExitCode> {
             let app = ctx.connect().await?;
             let truth = severn_app::quality::read_ground_truth(&truth)
                 .with_context(|| format!("reading {}", truth.display()))?;
-            let predicted = app.subject_of_every_referral().await?;
-            let quality = severn_app::quality::pairwise(&predicted, &truth);
+            let quality = app.quality_report(actor, &truth).await?;
             say!("{}", serde_json::to_string_pretty(&quality)?);
         }
     }
@@ -672,10 +671,7 @@ async fn org(ctx: &Ctx, command: OrgCommand) -> Result<()> {
             show!("organisation {id} {code} ({name}, {}) added", kind.as_str());
         }
         OrgCommand::List => {
-            let mut tx = app.db.begin_read().await?;
-            let orgs = tx.orgs().await?;
-            tx.commit().await?;
-            for o in orgs {
+            for o in app.list_orgs(&ctx.actor).await? {
                 show!(
                     "{:>4}  {:<8} {:<14} {}",
                     o.id,
@@ -716,9 +712,7 @@ async fn staff(ctx: &Ctx, command: StaffCommand) -> Result<()> {
             service,
             credentials,
         } => {
-            let mut tx = app.db.begin_read().await?;
-            let orgs = tx.orgs().await?;
-            tx.commit().await?;
+            let orgs = app.list_orgs(&ctx.actor).await?;
             let Some(org) = orgs.iter().find(|o| o.code.eq_ignore_ascii_case(&org)) else {
                 bail!("there is no organisation with the code {org:?}: see `severn org list`");
             };
@@ -745,10 +739,7 @@ async fn staff(ctx: &Ctx, command: StaffCommand) -> Result<()> {
         }
         StaffCommand::Token(command) => tokens::run(&app, &ctx.actor, command).await?,
         StaffCommand::List => {
-            let mut tx = app.db.begin_read().await?;
-            let staff = tx.all_staff().await?;
-            tx.commit().await?;
-            for s in staff {
+            for s in app.list_staff(&ctx.actor).await? {
                 let roles: Vec<&str> = s.roles.iter().map(|r| r.as_str()).collect();
                 show!(
                     "{:>4}  {:<24} {:<8} org {:<4} {}{}",
@@ -774,8 +765,8 @@ async fn staff(ctx: &Ctx, command: StaffCommand) -> Result<()> {
                             "username": c.username,
                             "roles": c.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
                             "requested_by": c.requested_by_name,
-                            "requested_at": output::when(c.requested_at),
-                            "expires_at": output::when(c.expires_at),
+                            "requested_at": output::rfc3339(c.requested_at),
+                            "expires_at": output::rfc3339(c.expires_at),
                         })
                     })
                     .collect();
@@ -902,7 +893,7 @@ async fn risk(ctx: &Ctx, command: RiskCommand) -> Result<ExitCode> {
             let app = ctx.connect().await?;
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("reading {}", file.display()))?;
-            let tool = app.install_tool(&text).await?;
+            let tool = app.install_tool(actor, &text).await?;
             say!(
                 "installed {} {}; run `severn risk rescore` to re-assess under it",
                 tool.id(),
@@ -950,7 +941,7 @@ async fn risk(ctx: &Ctx, command: RiskCommand) -> Result<ExitCode> {
             if let Some(file) = tool {
                 let text = std::fs::read_to_string(&file)
                     .with_context(|| format!("reading {}", file.display()))?;
-                app.install_tool(&text).await?;
+                app.install_tool(actor, &text).await?;
             }
             let summary = app.rescore(actor).await?;
             say!(
@@ -1037,7 +1028,7 @@ pub(crate) async fn ingest(
         .await?
         .with_batch_size(batch_size);
     if bulk {
-        app.db.drop_deferred_indexes().await?;
+        app.begin_bulk_load().await?;
     }
     let written = async {
         while let Some(chunk) = receiver.recv().await {
@@ -1060,9 +1051,7 @@ pub(crate) async fn ingest(
     if bulk {
         // Also after a failed batch: what was committed before it stays, and is searchable.
         progress.set_message("building the deferred indexes");
-        app.db.build_deferred_indexes().await?;
-        // The indexes went through the WAL after the ingest emptied it (see `Ingester::finish`).
-        app.db.checkpoint().await?;
+        app.end_bulk_load().await?;
     }
     let summary = written?;
     progress.finish_and_clear();

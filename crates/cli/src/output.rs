@@ -2,14 +2,48 @@
 //! through `show!`, so stored free text prints its control characters escaped and cannot forge a line.
 
 use anyhow::Result;
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
 use severn_app::views::{QueueEntry, ReferralView, SubjectSummary};
 use severn_domain::audit::AuditEntry;
 use severn_domain::risk::{Band, Outcome, RiskTool};
 use severn_store::{AssessmentRow, RejectRow};
+use std::sync::LazyLock;
 
+/// Europe/London: from the system's time zone database, or the copy built in where the system has none.
+fn london() -> TimeZone {
+    static LONDON: LazyLock<TimeZone> = LazyLock::new(|| {
+        TimeZone::get("Europe/London").expect("the built-in time zone database holds Europe/London")
+    });
+    LONDON.clone()
+}
+
+/// A time as people read it: Europe/London, with the zone (`2026-12-03 14:05 GMT`, `2026-07-01 15:05 BST`).
+pub fn at(time: Timestamp) -> String {
+    time.to_zoned_datetime(london())
+        .strftime("%Y-%m-%d %H:%M %Z")
+        .to_string()
+}
+
+/// [`at`] for a stored time in Unix seconds.
 pub fn when(seconds: i64) -> String {
-    jiff::Timestamp::from_second(seconds)
-        .map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string())
+    Timestamp::from_second(seconds)
+        .map(at)
+        .unwrap_or_else(|_| seconds.to_string())
+}
+
+/// [`at`] for a time a view gives in RFC 3339; anything else is shown as it is.
+pub fn when_text(rfc3339: &str) -> String {
+    rfc3339
+        .parse()
+        .map(at)
+        .unwrap_or_else(|_| rfc3339.to_owned())
+}
+
+/// A time in `--json`: RFC 3339 with its offset, as the JSON API gives it.
+pub fn rfc3339(seconds: i64) -> String {
+    Timestamp::from_second(seconds)
+        .map(|t| t.to_string())
         .unwrap_or_else(|_| seconds.to_string())
 }
 
@@ -39,7 +73,7 @@ pub fn queue(entries: &[QueueEntry], as_json: bool) -> Result<()> {
             "{:>8}  {:<9}  {:<20}  {:<22}  {:>9}  {}",
             e.subject.0,
             e.band_label,
-            e.due_at.get(..16).unwrap_or(&e.due_at).replace('T', " "),
+            when_text(&e.due_at),
             e.time_left,
             e.referrals
                 .map_or_else(|| "-".to_owned(), |n| n.to_string()),
@@ -78,8 +112,8 @@ pub fn subject(s: &SubjectSummary, as_json: bool) -> Result<()> {
     show!("  band {}: {}", s.band_label, s.reason);
     show!(
         "  clock started {}, due {} ({})",
-        s.clock_start_at,
-        s.due_at,
+        when_text(&s.clock_start_at),
+        when_text(&s.due_at),
         s.time_left
     );
     show!("  referrals: {}", s.referrals.join(", "));
@@ -99,13 +133,15 @@ pub fn referral(r: &ReferralView, as_json: bool) -> Result<()> {
     );
     show!(
         "  received {}; clock started {}",
-        r.received_at,
-        r.clock_start_at
+        when_text(&r.received_at),
+        when_text(&r.clock_start_at)
     );
     if let Some(nca) = &r.nca_reference {
         show!(
             "  NCA package {nca}, disseminated {}",
-            r.disseminated_at.as_deref().unwrap_or("?")
+            r.disseminated_at
+                .as_deref()
+                .map_or_else(|| "?".to_owned(), when_text)
         );
     }
     if let Some(t) = &r.incident_type {
@@ -328,4 +364,53 @@ pub fn tool(tool: &RiskTool) -> Result<()> {
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seconds(rfc3339: &str) -> i64 {
+        rfc3339.parse::<Timestamp>().unwrap().as_second()
+    }
+
+    #[test]
+    fn times_are_shown_in_london_with_the_zone_across_summer_time() {
+        assert_eq!(
+            when(seconds("2026-12-03T14:05:00Z")),
+            "2026-12-03 14:05 GMT"
+        );
+        assert_eq!(
+            when(seconds("2026-07-01T14:05:00Z")),
+            "2026-07-01 15:05 BST"
+        );
+        // Summer time begins at 01:00 UTC on the last Sunday of March and ends at 01:00 UTC on the last
+        // Sunday of October.
+        assert_eq!(
+            when(seconds("2026-03-29T00:59:00Z")),
+            "2026-03-29 00:59 GMT"
+        );
+        assert_eq!(
+            when(seconds("2026-03-29T01:00:00Z")),
+            "2026-03-29 02:00 BST"
+        );
+        assert_eq!(
+            when(seconds("2026-10-25T00:59:00Z")),
+            "2026-10-25 01:59 BST"
+        );
+        assert_eq!(
+            when(seconds("2026-10-25T01:00:00Z")),
+            "2026-10-25 01:00 GMT"
+        );
+    }
+
+    #[test]
+    fn a_views_rfc3339_time_is_shown_the_same_way_and_json_keeps_the_offset() {
+        assert_eq!(when_text("2026-07-01T14:05:00Z"), "2026-07-01 15:05 BST");
+        assert_eq!(when_text("not a time"), "not a time");
+        assert_eq!(
+            rfc3339(seconds("2026-07-01T14:05:00Z")),
+            "2026-07-01T14:05:00Z"
+        );
+    }
 }

@@ -1115,3 +1115,99 @@ fn service_tokens_are_issued_listed_and_revoked() {
         "{log}"
     );
 }
+
+/// The entries `severn audit show` holds for the operator `tester`, as (action, target, outcome).
+fn logged_by_tester(database: &str) -> Vec<(String, String, String)> {
+    let log = run(severn(database).args([
+        "audit",
+        "show",
+        "--actor",
+        "operator:tester",
+        "--limit",
+        "100000",
+        "--json",
+    ]))
+    .ok()
+    .json();
+    log.as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let text = |name: &str| e[name].as_str().unwrap().to_owned();
+            (text("action"), text("target"), text("outcome"))
+        })
+        .collect()
+}
+
+#[test]
+fn every_read_at_the_command_line_is_logged_under_the_operator() {
+    let dir = tempfile::tempdir().unwrap();
+    let (corpus, _) = synth(dir.path(), 3, 150);
+    let database = sqlite(dir.path());
+    ingest(&database, &corpus).ok();
+    run(severn(&database).args(["org", "add", "SEV", "Severnshire Constabulary"])).ok();
+    run(severn(&database).args([
+        "staff",
+        "add",
+        "a.morgan",
+        "--org",
+        "SEV",
+        "--name",
+        "Alex Morgan",
+        "--role",
+        "investigator",
+    ]))
+    .ok();
+    run(severn(&database).args(["org", "list"])).ok();
+    run(severn(&database).args(["staff", "list"])).ok();
+    let quality = run(severn(&database)
+        .arg("quality")
+        .arg("--truth")
+        .arg(corpus.join("ground-truth.csv")))
+    .ok()
+    .json();
+    assert!(quality["precision"].as_f64().is_some(), "{quality}");
+    run(severn(&database)
+        .args(["risk", "install"])
+        .arg(repo_file("risk-tools/kirat-illustrative-v2.toml")))
+    .ok();
+
+    let logged = logged_by_tester(&database);
+    let has = |action: &str, target: &str| {
+        logged
+            .iter()
+            .filter(|(a, t, o)| a == action && t == target && o == "allowed")
+            .count()
+    };
+    // `staff add` reads the organisations to find the one named, as `org list` does.
+    assert_eq!(has("view_aggregates", "orgs"), 2, "{logged:?}");
+    assert_eq!(has("manage_staff", "staff:all"), 1, "{logged:?}");
+    assert_eq!(has("measure_linking", "referrals:all"), 1, "{logged:?}");
+    assert_eq!(
+        has("install_risk_tool", "risk_tool:kirat-illustrative 2.0.0"),
+        1,
+        "{logged:?}"
+    );
+}
+
+#[test]
+fn the_demo_logs_the_counts_it_prints() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = sqlite(dir.path());
+    let built = run(severn(&database)
+        .args(["demo", "--reports", "40", "--no-serve", "--corpus"])
+        .arg(dir.path().join("corpus")))
+    .ok();
+    assert!(
+        built.stdout.contains("referrals in"),
+        "{}",
+        built.describe()
+    );
+    let logged = logged_by_tester(&database);
+    assert!(
+        logged
+            .iter()
+            .any(|(a, t, o)| a == "view_aggregates" && t == "aggregates:counts" && o == "allowed"),
+        "{logged:?}"
+    );
+}

@@ -140,6 +140,13 @@ impl FromStr for Role {
 }
 
 impl OrgKind {
+    pub const ALL: [OrgKind; 4] = [
+        OrgKind::Force,
+        OrgKind::RegionalUnit,
+        OrgKind::PccOffice,
+        OrgKind::Nca,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             OrgKind::Force => "force",
@@ -153,15 +160,10 @@ impl OrgKind {
 impl FromStr for OrgKind {
     type Err = String;
     fn from_str(s: &str) -> Result<OrgKind, String> {
-        [
-            OrgKind::Force,
-            OrgKind::RegionalUnit,
-            OrgKind::Nca,
-            OrgKind::PccOffice,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == s)
-        .ok_or_else(|| format!("unknown organisation kind {s:?}"))
+        OrgKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| format!("unknown organisation kind {s:?}"))
     }
 }
 
@@ -195,10 +197,16 @@ pub enum Action {
     ManageStaff,
     /// Take referrals in (people with the operator's access, or a service account).
     Ingest,
+    /// Install a risk tool version and make it the active one. One tool serves every force on the system, so
+    /// no role of one force may change it: operators only.
+    InstallRiskTool,
+    /// Measure linking against a synthetic corpus's ground truth: reads which subject every referral of every
+    /// force is in. Operators only.
+    MeasureLinking,
 }
 
 impl Action {
-    pub const ALL: [Action; 13] = [
+    pub const ALL: [Action; 15] = [
         Action::ViewQueue,
         Action::ViewCase,
         Action::Search,
@@ -212,6 +220,8 @@ impl Action {
         Action::ReadAudit,
         Action::ManageStaff,
         Action::Ingest,
+        Action::InstallRiskTool,
+        Action::MeasureLinking,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -229,6 +239,8 @@ impl Action {
             Action::ReadAudit => "read_audit",
             Action::ManageStaff => "manage_staff",
             Action::Ingest => "ingest",
+            Action::InstallRiskTool => "install_risk_tool",
+            Action::MeasureLinking => "measure_linking",
         }
     }
 
@@ -236,7 +248,10 @@ impl Action {
     pub fn touches_personal_data(self) -> bool {
         !matches!(
             self,
-            Action::ViewAggregates | Action::ReadAudit | Action::ManageStaff
+            Action::ViewAggregates
+                | Action::ReadAudit
+                | Action::ManageStaff
+                | Action::InstallRiskTool
         )
     }
 
@@ -253,6 +268,8 @@ impl Action {
             Action::MergeSplit => Processing::Combination,
             Action::Share | Action::Export => Processing::Disclosure,
             Action::Ingest => Processing::Collection,
+            Action::InstallRiskTool => Processing::Alteration,
+            Action::MeasureLinking => Processing::Consultation,
         }
     }
 }
@@ -644,6 +661,20 @@ mod tests {
             name: "root".into(),
         };
         assert_eq!(decide(&operator, Action::Ingest, None), Ok(()));
+    }
+
+    #[test]
+    fn only_operators_install_a_risk_tool_or_measure_linking() {
+        let operator = Actor::Operator {
+            name: "root".into(),
+        };
+        for action in [Action::InstallRiskTool, Action::MeasureLinking] {
+            for role in Role::ALL {
+                let person = staff(OWN, OrgKind::Force, role);
+                assert_eq!(decide(&person, action, None), Err(Denial::Role), "{role}");
+            }
+            assert_eq!(decide(&operator, action, None), Ok(()));
+        }
     }
 
     #[test]
