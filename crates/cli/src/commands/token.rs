@@ -1,36 +1,12 @@
 //! `severn staff token`: a service account's API tokens — issuing one (printed once), listing them, revoking
 //! one. Each goes through the same staff-management use cases as the staff page, logged under the operator.
 
+use crate::args::TokenCommand;
 use anyhow::{Context, Result};
-use clap::Subcommand;
 use severn_app::App;
 use severn_app::admin::ApiTokenSummary;
 use severn_domain::access::Actor;
 use severn_domain::identity::TokenLifetime;
-
-#[derive(Subcommand)]
-pub enum TokenCommand {
-    /// Issue a new API token for a service account and print it once.
-    Issue {
-        /// The service account's user name.
-        username: String,
-        /// What the token is for, to tell it apart from others.
-        #[arg(long, default_value = "issued at the command line")]
-        label: String,
-        /// How many days it works for (1 to 365).
-        #[arg(long, default_value_t = TokenLifetime::DEFAULT_DAYS)]
-        days: i64,
-    },
-    /// List a service account's tokens (never the tokens themselves), newest first.
-    List {
-        /// The service account's user name.
-        username: String,
-        #[arg(long)]
-        json: bool,
-    },
-    /// Revoke a token, by the number `list` shows: it is refused from now on.
-    Revoke { id: i64 },
-}
 
 pub async fn run(app: &App, actor: &Actor, command: TokenCommand) -> Result<()> {
     match command {

@@ -1,9 +1,9 @@
 //! `severn demo`: a demo database built from synthetic referrals, as if they had arrived over past weeks.
 
-use crate::Ctx;
+use crate::args::DemoArgs;
 use crate::credentials::{self, Credentials};
+use crate::ctx::{Ctx, keep_checkpointing};
 use anyhow::{Context, Result};
-use clap::Args;
 use severn_app::App;
 use severn_app::ingest::Ingester;
 use severn_app::staff::StaffSpec;
@@ -12,30 +12,10 @@ use severn_domain::clock::{FixedClock, SystemClock};
 use severn_store::Db;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 use std::sync::Arc;
 
 const DEMO_DATABASE_FILE: &str = "severn-demo.db";
-
-#[derive(Args)]
-pub struct DemoArgs {
-    /// Synthetic NCMEC reports to generate: a year's referrals for the region's three forces.
-    #[arg(long, default_value_t = 3000)]
-    reports: usize,
-    #[arg(long, default_value_t = 7)]
-    seed: u64,
-    /// Where to keep the synthetic documents (a temporary directory when not given).
-    #[arg(long)]
-    corpus: Option<PathBuf>,
-    /// How many subjects of the queue to print.
-    #[arg(long, default_value_t = 25)]
-    limit: i64,
-    /// Where to serve the web application when the demo is built.
-    #[arg(long, default_value = "127.0.0.1:8080")]
-    bind: std::net::SocketAddr,
-    /// Build the demo and print its accounts, without serving it.
-    #[arg(long)]
-    no_serve: bool,
-}
 
 /// The NCA dissemination time written in a package manifest.
 fn dissemination(package: &Path) -> Option<jiff::Timestamp> {
@@ -44,7 +24,7 @@ fn dissemination(package: &Path) -> Option<jiff::Timestamp> {
     manifest.get("disseminatedAt")?.as_str()?.parse().ok()
 }
 
-pub async fn run(ctx: &Ctx, database: Option<String>, args: DemoArgs) -> Result<()> {
+pub async fn run(ctx: &Ctx, database: Option<String>, args: DemoArgs) -> Result<ExitCode> {
     let (url, key_file) = match database {
         Some(url) => (url, ctx.key.clone()),
         None => {
@@ -167,11 +147,11 @@ pub async fn run(ctx: &Ctx, database: Option<String>, args: DemoArgs) -> Result<
             "\nServe it with: severn --database {url} --audit-key {} serve",
             key_file.display()
         );
-        return Ok(());
+        return Ok(ExitCode::SUCCESS);
     }
     // The demo was built on a replayed clock; the server runs on the real one (sessions, authenticator codes).
     let app = App::new(db, Arc::new(SystemClock), key);
-    crate::keep_checkpointing(app.clone(), checkpoints);
+    keep_checkpointing(app.clone(), checkpoints);
     say!(
         "\nSevern is serving the demo at http://{}/ (stop it with Ctrl-C)",
         args.bind
@@ -180,7 +160,7 @@ pub async fn run(ctx: &Ctx, database: Option<String>, args: DemoArgs) -> Result<
     severn_web::serve(app, args.bind, severn_web::WebOptions::default())
         .await
         .with_context(|| format!("serving at {}", args.bind))?;
-    Ok(())
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The demo region's forces: (code, name). Invented names.

@@ -1,0 +1,456 @@
+//! The command line's arguments, as `severn --help` lists them: clap parses them into these types, and the
+//! handlers in `commands` act on them. Values with a fixed set of spellings (organisation kinds, roles,
+//! bands) are typed by the domain's own names, so clap lists them and refuses any other.
+
+use clap::builder::PossibleValue;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use severn_app::ingest::DEFAULT_BATCH_SIZE;
+use severn_domain::access::{OrgKind, Role};
+use severn_domain::identity::TokenLifetime;
+use severn_domain::risk::Band;
+use std::path::PathBuf;
+
+/// Severn: online child sexual abuse and exploitation referrals, from receipt to outcome.
+#[derive(Parser)]
+#[command(name = "severn", version, about)]
+pub struct Cli {
+    /// Database URL: sqlite://PATH (created if missing) or postgres://USER@HOST/DB.
+    #[arg(long, global = true, env = "SEVERN_DATABASE_URL")]
+    pub database: Option<String>,
+    /// The audit log's key file (64 hex digits), kept outside the database; created if missing. Default:
+    /// beside a SQLite database (DB.audit-key), or severn-audit.key for PostgreSQL.
+    #[arg(long, global = true, env = "SEVERN_AUDIT_KEY_FILE")]
+    pub audit_key: Option<PathBuf>,
+    /// Where signed audit checkpoints are appended, outside the database. Default: beside the key file.
+    #[arg(long, global = true, env = "SEVERN_AUDIT_CHECKPOINTS")]
+    pub audit_checkpoints: Option<PathBuf>,
+    /// The name the audit log records for what you do at the command line.
+    #[arg(long, global = true, env = "USER", default_value = "unknown")]
+    pub operator: String,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Apply pending database migrations (they are also applied on every start).
+    Migrate,
+    /// Serve the web application and its JSON API.
+    Serve(ServeArgs),
+    /// Take in referral documents: CyberTip XML and LE JSON, NCA packages, partner CSV; files or directories.
+    Ingest(IngestArgs),
+    /// List rejected documents kept for correction, or retry one.
+    Rejects(RejectsArgs),
+    /// Write a synthetic referral stream with ground truth.
+    Synth(SynthArgs),
+    /// Every subject with its referrals, identifiers and links.
+    Subjects {
+        /// Print one JSON array (the only form at present).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Investigators' decisions on a subject.
+    #[command(subcommand)]
+    Subject(SubjectCommand),
+    /// Open work in SLA order, overdue first.
+    Queue {
+        #[arg(long)]
+        json: bool,
+        /// How many subjects to list.
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+    /// A referral.
+    #[command(subcommand)]
+    Referral(ReferralCommand),
+    /// The risk tool: install a version, assess, override, rescore.
+    #[command(subcommand)]
+    Risk(RiskCommand),
+    /// Build a demo database from synthetic data and print the queue.
+    Demo(DemoArgs),
+    /// Linking quality against a synthetic corpus's ground truth: pairwise precision and recall.
+    Quality {
+        /// The corpus's ground-truth.csv.
+        #[arg(long)]
+        truth: PathBuf,
+    },
+    /// The statutory audit log: verify it, checkpoint it, read it.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Organisations: forces, the regional unit, the PCC's office, the NCA.
+    #[command(subcommand)]
+    Org(OrgCommand),
+    /// Staff accounts and their roles.
+    #[command(subcommand)]
+    Staff(StaffCommand),
+}
+
+#[derive(Subcommand)]
+pub enum OrgCommand {
+    /// Add an organisation.
+    Add {
+        /// Short code, e.g. SEV.
+        code: String,
+        /// Full name; a force's name is matched against the receiving force of NCA packages.
+        name: String,
+        /// What kind of organisation it is.
+        #[arg(long, value_enum, default_value = "force")]
+        kind: KindName,
+    },
+    /// List organisations.
+    List,
+}
+
+#[derive(Subcommand)]
+pub enum StaffCommand {
+    /// Add a member of staff (or, with --service, a service account for a machine feed).
+    Add {
+        username: String,
+        /// The organisation's code.
+        #[arg(long)]
+        org: String,
+        /// The person's name as shown to others.
+        #[arg(long)]
+        name: String,
+        /// A role (repeat for several).
+        #[arg(long = "role", value_enum)]
+        roles: Vec<RoleName>,
+        #[arg(long)]
+        service: bool,
+        /// Also set a new password and authenticator (or, for a service account, issue an API token) and
+        /// print them once.
+        #[arg(long)]
+        credentials: bool,
+    },
+    /// List staff with their organisation and roles.
+    List,
+    /// A service account's API tokens: issue, list, revoke.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Changes waiting for a second administrator (adding an account with a role that opens cases, the log
+    /// or staff management, or resetting such an account), oldest first.
+    Requests {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Approve a waiting change: it takes effect, and the account's new password and authenticator are
+    /// printed once.
+    Approve { id: i64 },
+    /// Reject a waiting change: nothing changes.
+    Reject { id: i64 },
+}
+
+#[derive(Subcommand)]
+pub enum AuditCommand {
+    /// Check every entry's chain MAC and the log's end against the checkpoints; exits 1 on any problem.
+    Verify {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a signed checkpoint of the log's head to the checkpoint file.
+    Checkpoint,
+    /// Entries, newest first: who consulted a subject (--target subject:ID), what a person did (--actor).
+    Show {
+        #[arg(long)]
+        target: Option<String>,
+        #[arg(long)]
+        actor: Option<String>,
+        /// From this time (RFC 3339), inclusive.
+        #[arg(long)]
+        from: Option<jiff::Timestamp>,
+        /// Up to this time (RFC 3339), exclusive.
+        #[arg(long)]
+        to: Option<jiff::Timestamp>,
+        #[arg(long, default_value_t = 100)]
+        limit: i64,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// The address and port to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub bind: std::net::SocketAddr,
+    /// Severn is reached over HTTPS (directly or through a proxy): cookies are marked Secure and
+    /// browsers are told to keep to HTTPS.
+    #[arg(long)]
+    pub https: bool,
+    /// Seconds a connection has to send a request's whole header before it is closed [default: 10].
+    #[arg(long)]
+    pub header_timeout: Option<u64>,
+    /// Seconds a request has to be read and answered before it is stopped (408) [default: 60].
+    #[arg(long)]
+    pub request_timeout: Option<u64>,
+    /// Connections served at once; more wait until one closes [default: 512].
+    #[arg(long)]
+    pub max_connections: Option<usize>,
+    /// Most bytes a body sent to `POST /api/packages` may have [default: 268435456, 256 MiB].
+    #[arg(long)]
+    pub package_max_bytes: Option<u64>,
+    /// Most files and folders an archive sent to `POST /api/packages` may hold [default: 50000].
+    #[arg(long)]
+    pub package_max_entries: Option<u64>,
+    /// Most bytes an archive sent to `POST /api/packages` may unpack to [default: 1073741824, 1 GiB].
+    #[arg(long)]
+    pub package_max_unpacked_bytes: Option<u64>,
+}
+
+#[derive(Args)]
+pub struct IngestArgs {
+    /// Files and directories (read recursively; a directory with package.json is an NCA package).
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Documents per transaction.
+    #[arg(long, default_value_t = DEFAULT_BATCH_SIZE)]
+    pub batch_size: usize,
+    /// The force (code or name) that owns referrals whose NCA package does not name a known force.
+    #[arg(long)]
+    pub force: Option<String>,
+    /// For loading a large backlog: build the identifier-to-referral and work-queue indexes once at the end
+    /// instead of entry by entry. Searching by identifier and the work queues are slow until the ingest ends.
+    #[arg(long)]
+    pub bulk: bool,
+}
+
+#[derive(Args)]
+pub struct RejectsArgs {
+    #[command(subcommand)]
+    pub action: Option<RejectsAction>,
+    /// Include resolved rejects.
+    #[arg(long)]
+    pub all: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Subcommand)]
+pub enum RejectsAction {
+    /// Ingest a rejected document again after correcting its file.
+    Retry { ids: Vec<i64> },
+}
+
+#[derive(Args)]
+pub struct SynthArgs {
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    #[arg(long, default_value_t = 1000)]
+    pub reports: usize,
+    #[arg(long)]
+    pub out: PathBuf,
+    #[arg(long, default_value_t = 50)]
+    pub reports_per_package: usize,
+    /// Leave out the hard cases (shared addresses, placeholders, cross-service reuse ...).
+    #[arg(long)]
+    pub no_hard_cases: bool,
+    /// A force packages are sent to (repeat for several; each suspect belongs to one).
+    #[arg(long = "force")]
+    pub forces: Vec<String>,
+}
+
+#[derive(Subcommand)]
+pub enum SubjectCommand {
+    /// A subject's band, deadline and referrals.
+    Show {
+        id: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Merge OTHER into SUBJECT: they are the same person.
+    Merge {
+        subject: i64,
+        other: i64,
+        #[arg(long)]
+        rationale: String,
+    },
+    /// Move referrals out of SUBJECT into a new subject: they concern a different person.
+    Split {
+        subject: i64,
+        /// Source references of the referrals to move.
+        #[arg(long = "referral", required = true)]
+        referrals: Vec<String>,
+        #[arg(long)]
+        rationale: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ReferralCommand {
+    /// The referral, its subject, its links and the explanation of its band.
+    Show {
+        reference: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum RiskCommand {
+    /// Validate a tool file and make it the active version.
+    Install { file: PathBuf },
+    /// Validate a tool file without installing it.
+    Check { file: PathBuf },
+    /// The active tool's questions.
+    Show,
+    /// Assess a subject: answer the tool's questions as QUESTION=ANSWER.
+    Assess {
+        subject: i64,
+        #[arg(long = "answer", value_name = "QUESTION=ANSWER")]
+        answers: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// A supervisor sets a subject's band, with a rationale.
+    Override {
+        subject: i64,
+        #[arg(long, value_enum)]
+        band: BandName,
+        #[arg(long)]
+        rationale: String,
+    },
+    /// Re-assess everything under the active tool (or FILE, installed first), keeping the history.
+    Rescore {
+        #[arg(long)]
+        tool: Option<PathBuf>,
+    },
+    /// Every assessment of a subject, oldest first.
+    History {
+        subject: i64,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum TokenCommand {
+    /// Issue a new API token for a service account and print it once.
+    Issue {
+        /// The service account's user name.
+        username: String,
+        /// What the token is for, to tell it apart from others.
+        #[arg(long, default_value = "issued at the command line")]
+        label: String,
+        /// How many days it works for (1 to 365).
+        #[arg(long, default_value_t = TokenLifetime::DEFAULT_DAYS)]
+        days: i64,
+    },
+    /// List a service account's tokens (never the tokens themselves), newest first.
+    List {
+        /// The service account's user name.
+        username: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a token, by the number `list` shows: it is refused from now on.
+    Revoke { id: i64 },
+}
+
+#[derive(Args)]
+pub struct DemoArgs {
+    /// Synthetic NCMEC reports to generate: a year's referrals for the region's three forces.
+    #[arg(long, default_value_t = 3000)]
+    pub reports: usize,
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// Where to keep the synthetic documents (a temporary directory when not given).
+    #[arg(long)]
+    pub corpus: Option<PathBuf>,
+    /// How many subjects of the queue to print.
+    #[arg(long, default_value_t = 25)]
+    pub limit: i64,
+    /// Where to serve the web application when the demo is built.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub bind: std::net::SocketAddr,
+    /// Build the demo and print its accounts, without serving it.
+    #[arg(long)]
+    pub no_serve: bool,
+}
+
+/// An organisation kind as typed: its stored name (`force`, `regional_unit`, `pcc_office`, `nca`).
+#[derive(Debug, Clone, Copy)]
+pub struct KindName(pub OrgKind);
+
+impl ValueEnum for KindName {
+    fn value_variants<'a>() -> &'a [Self] {
+        static KINDS: [KindName; 4] = {
+            let [a, b, c, d] = OrgKind::ALL;
+            [KindName(a), KindName(b), KindName(c), KindName(d)]
+        };
+        &KINDS
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(PossibleValue::new(self.0.as_str()))
+    }
+}
+
+/// A role as typed: its stored name (`investigator`, `safeguarding_officer` ...).
+#[derive(Debug, Clone, Copy)]
+pub struct RoleName(pub Role);
+
+impl ValueEnum for RoleName {
+    fn value_variants<'a>() -> &'a [Self] {
+        static ROLES: [RoleName; 8] = {
+            let [a, b, c, d, e, f, g, h] = Role::ALL;
+            [
+                RoleName(a),
+                RoleName(b),
+                RoleName(c),
+                RoleName(d),
+                RoleName(e),
+                RoleName(f),
+                RoleName(g),
+                RoleName(h),
+            ]
+        };
+        &ROLES
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(PossibleValue::new(self.0.as_str()))
+    }
+}
+
+/// A band as typed: its stored name (`very_high`, `high`, `medium`, `low`).
+#[derive(Debug, Clone, Copy)]
+pub struct BandName(pub Band);
+
+impl ValueEnum for BandName {
+    fn value_variants<'a>() -> &'a [Self] {
+        static BANDS: [BandName; 4] = {
+            let [a, b, c, d] = Band::ALL;
+            [BandName(a), BandName(b), BandName(c), BandName(d)]
+        };
+        &BANDS
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(PossibleValue::new(self.0.as_str()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_arguments_are_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn typed_values_are_spelled_as_the_domain_stores_them() {
+        for kind in OrgKind::ALL {
+            assert_eq!(KindName::from_str(kind.as_str(), false).unwrap().0, kind);
+        }
+        for role in Role::ALL {
+            assert_eq!(RoleName::from_str(role.as_str(), false).unwrap().0, role);
+        }
+        for band in Band::ALL {
+            assert_eq!(BandName::from_str(band.as_str(), false).unwrap().0, band);
+        }
+        assert!(RoleName::from_str("chief", false).is_err());
+    }
+}

@@ -1,0 +1,66 @@
+//! `severn audit`: the statutory audit log verified, checkpointed and read.
+
+use crate::args::AuditCommand;
+use crate::ctx::Ctx;
+use crate::output;
+use anyhow::Result;
+use severn_store::AuditQuery;
+use std::process::ExitCode;
+
+pub async fn audit(ctx: &Ctx, command: AuditCommand) -> Result<ExitCode> {
+    let app = ctx.connect().await?;
+    match command {
+        AuditCommand::Verify { json } => {
+            let checkpoints = severn_app::audit::read_checkpoints(&ctx.checkpoints)?;
+            let verification = app.verify_audit(checkpoints).await?;
+            if json {
+                say!("{}", serde_json::to_string_pretty(&verification)?);
+            } else {
+                for problem in &verification.problems {
+                    say!("{problem}");
+                }
+                say!(
+                    "{} entries, {} checkpoints: {}",
+                    verification.entries,
+                    verification.checkpoints,
+                    if verification.problems.is_empty() {
+                        "the log is intact".to_owned()
+                    } else {
+                        format!("{} problem(s)", verification.problems.len())
+                    }
+                );
+            }
+            if !verification.problems.is_empty() {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+        AuditCommand::Checkpoint => {
+            let checkpoint = app.audit_checkpoint().await?;
+            severn_app::audit::append_checkpoint(&ctx.checkpoints, &checkpoint)?;
+            say!(
+                "checkpoint at entry {} written to {}",
+                checkpoint.seq,
+                ctx.checkpoints.display()
+            );
+        }
+        AuditCommand::Show {
+            target,
+            actor,
+            from,
+            to,
+            limit,
+            json,
+        } => {
+            let query = AuditQuery {
+                target,
+                actor,
+                from: from.map(|t| t.as_second()),
+                to: to.map(|t| t.as_second()),
+                limit,
+            };
+            let entries = app.audit_search(&ctx.actor, &query).await?;
+            output::audit(&entries, json)?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

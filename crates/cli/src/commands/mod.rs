@@ -1,0 +1,13 @@
+//! The handlers, one module per command group. Each opens the application as the operator (`Ctx`), calls
+//! use cases and prints through `output`.
+
+pub mod audit;
+pub mod demo;
+pub mod ingest;
+pub mod org;
+pub mod risk;
+pub mod server;
+pub mod staff;
+pub mod subjects;
+pub mod synth;
+pub mod token;

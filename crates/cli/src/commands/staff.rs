@@ -1,0 +1,123 @@
+//! `severn staff`: staff accounts and their roles, their API tokens, and the changes waiting for a second
+//! administrator.
+
+use crate::args::StaffCommand;
+use crate::commands::token;
+use crate::credentials;
+use crate::ctx::Ctx;
+use crate::output;
+use anyhow::{Result, bail};
+use severn_app::admin::IssuedCredentials;
+use severn_app::approval::describe;
+use severn_app::staff::StaffSpec;
+use std::process::ExitCode;
+
+pub async fn staff(ctx: &Ctx, command: StaffCommand) -> Result<ExitCode> {
+    let app = ctx.connect().await?;
+    match command {
+        StaffCommand::Add {
+            username,
+            org,
+            name,
+            roles,
+            service,
+            credentials,
+        } => {
+            let orgs = app.list_orgs(&ctx.actor).await?;
+            let Some(org) = orgs.iter().find(|o| o.code.eq_ignore_ascii_case(&org)) else {
+                bail!("there is no organisation with the code {org:?}: see `severn org list`");
+            };
+            let spec = StaffSpec {
+                org: org.id,
+                team: None,
+                username: username.clone(),
+                display_name: name,
+                service_account: service,
+                roles: roles.into_iter().map(|r| r.0).collect(),
+            };
+            let id = app.create_staff(&ctx.actor, &spec).await?;
+            show!("staff {id} {username} added to {}", org.name);
+            if credentials {
+                let issued = credentials::issue(&app, &ctx.actor, id, &username, service).await?;
+                for line in issued.lines() {
+                    say!("{line}");
+                }
+            }
+        }
+        StaffCommand::Token(command) => token::run(&app, &ctx.actor, command).await?,
+        StaffCommand::List => {
+            for s in app.list_staff(&ctx.actor).await? {
+                let roles: Vec<&str> = s.roles.iter().map(|r| r.as_str()).collect();
+                show!(
+                    "{:>4}  {:<24} {:<8} org {:<4} {}{}",
+                    s.id,
+                    s.username,
+                    s.kind,
+                    s.org_id,
+                    roles.join(","),
+                    if s.active { "" } else { " (inactive)" }
+                );
+            }
+        }
+        StaffCommand::Requests { json } => {
+            let changes = app.pending_staff_changes(&ctx.actor).await?;
+            if json {
+                let changes: Vec<serde_json::Value> = changes
+                    .iter()
+                    .map(|c| {
+                        serde_json::json!({
+                            "id": c.id,
+                            "org": c.org_id.0,
+                            "kind": c.kind.as_str(),
+                            "username": c.username,
+                            "roles": c.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+                            "requested_by": c.requested_by_name,
+                            "requested_at": output::rfc3339(c.requested_at),
+                            "expires_at": output::rfc3339(c.expires_at),
+                        })
+                    })
+                    .collect();
+                say!("{}", serde_json::to_string_pretty(&changes)?);
+            } else {
+                for c in &changes {
+                    say!(
+                        "{:>4}  org {:<4} {}, asked by {} at {}, lapses {}",
+                        c.id,
+                        c.org_id,
+                        describe(c),
+                        c.requested_by_name,
+                        output::when(c.requested_at),
+                        output::when(c.expires_at)
+                    );
+                }
+                if changes.is_empty() {
+                    say!("no changes are waiting for approval");
+                }
+            }
+        }
+        StaffCommand::Approve { id } => {
+            let approved = app.approve_staff_change(&ctx.actor, id).await?;
+            say!("request {id} approved: {}", describe(&approved.change));
+            match &approved.credentials {
+                IssuedCredentials::Person {
+                    password,
+                    authenticator,
+                    otpauth,
+                } => {
+                    say!("password: {password}");
+                    say!("authenticator secret: {authenticator}");
+                    say!("authenticator link: {otpauth}");
+                }
+                IssuedCredentials::Service { token, expires_at } => {
+                    say!("api token: {token}");
+                    say!("expires: {}", output::when(*expires_at));
+                }
+            }
+        }
+        StaffCommand::Reject { id } => {
+            let rejected = app.reject_staff_change(&ctx.actor, id).await?;
+            say!("request {id} rejected: {}", describe(&rejected));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
