@@ -73,6 +73,8 @@ pub enum Command {
         /// The corpus's ground-truth.csv.
         #[arg(long)]
         truth: PathBuf,
+        #[arg(long)]
+        json: bool,
     },
     /// The statutory audit log: verify it, checkpoint it, read it.
     #[command(subcommand)]
@@ -96,9 +98,14 @@ pub enum OrgCommand {
         /// What kind of organisation it is.
         #[arg(long, value_enum, default_value = "force")]
         kind: KindName,
+        #[arg(long)]
+        json: bool,
     },
     /// List organisations.
-    List,
+    List {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -121,9 +128,14 @@ pub enum StaffCommand {
         /// print them once.
         #[arg(long)]
         credentials: bool,
+        #[arg(long)]
+        json: bool,
     },
     /// List staff with their organisation and roles.
-    List,
+    List {
+        #[arg(long)]
+        json: bool,
+    },
     /// A service account's API tokens: issue, list, revoke.
     #[command(subcommand)]
     Token(TokenCommand),
@@ -135,9 +147,17 @@ pub enum StaffCommand {
     },
     /// Approve a waiting change: it takes effect, and the account's new password and authenticator are
     /// printed once.
-    Approve { id: i64 },
+    Approve {
+        id: i64,
+        #[arg(long)]
+        json: bool,
+    },
     /// Reject a waiting change: nothing changes.
-    Reject { id: i64 },
+    Reject {
+        id: i64,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -148,7 +168,10 @@ pub enum AuditCommand {
         json: bool,
     },
     /// Write a signed checkpoint of the log's head to the checkpoint file.
-    Checkpoint,
+    Checkpoint {
+        #[arg(long)]
+        json: bool,
+    },
     /// Entries, newest first: who consulted a subject (--target subject:ID), what a person did (--actor).
     Show {
         #[arg(long)]
@@ -212,6 +235,8 @@ pub struct IngestArgs {
     /// instead of entry by entry. Searching by identifier and the work queues are slow until the ingest ends.
     #[arg(long)]
     pub bulk: bool,
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args)]
@@ -221,7 +246,7 @@ pub struct RejectsArgs {
     /// Include resolved rejects.
     #[arg(long)]
     pub all: bool,
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub json: bool,
 }
 
@@ -263,6 +288,8 @@ pub enum SubjectCommand {
         other: i64,
         #[arg(long)]
         rationale: String,
+        #[arg(long)]
+        json: bool,
     },
     /// Move referrals out of SUBJECT into a new subject: they concern a different person.
     Split {
@@ -272,6 +299,8 @@ pub enum SubjectCommand {
         referrals: Vec<String>,
         #[arg(long)]
         rationale: String,
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -288,11 +317,22 @@ pub enum ReferralCommand {
 #[derive(Subcommand)]
 pub enum RiskCommand {
     /// Validate a tool file and make it the active version.
-    Install { file: PathBuf },
+    Install {
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
     /// Validate a tool file without installing it.
-    Check { file: PathBuf },
+    Check {
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
     /// The active tool's questions.
-    Show,
+    Show {
+        #[arg(long)]
+        json: bool,
+    },
     /// Assess a subject: answer the tool's questions as QUESTION=ANSWER.
     Assess {
         subject: i64,
@@ -308,11 +348,15 @@ pub enum RiskCommand {
         band: BandName,
         #[arg(long)]
         rationale: String,
+        #[arg(long)]
+        json: bool,
     },
     /// Re-assess everything under the active tool (or FILE, installed first), keeping the history.
     Rescore {
         #[arg(long)]
         tool: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
     },
     /// Every assessment of a subject, oldest first.
     History {
@@ -334,6 +378,8 @@ pub enum TokenCommand {
         /// How many days it works for (1 to 365).
         #[arg(long, default_value_t = TokenLifetime::DEFAULT_DAYS)]
         days: i64,
+        #[arg(long)]
+        json: bool,
     },
     /// List a service account's tokens (never the tokens themselves), newest first.
     List {
@@ -343,7 +389,11 @@ pub enum TokenCommand {
         json: bool,
     },
     /// Revoke a token, by the number `list` shows: it is refused from now on.
-    Revoke { id: i64 },
+    Revoke {
+        id: i64,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Args)]

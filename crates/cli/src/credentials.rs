@@ -3,6 +3,7 @@
 use anyhow::Result;
 use rand::Rng;
 use severn_app::App;
+use severn_app::admin::IssuedCredentials;
 use severn_app::identity::Identity;
 use severn_domain::access::Actor;
 use severn_domain::identity::{IdentityPolicy, TokenLifetime};
@@ -22,7 +23,46 @@ pub enum Credentials {
     },
 }
 
+impl From<IssuedCredentials> for Credentials {
+    fn from(issued: IssuedCredentials) -> Credentials {
+        match issued {
+            IssuedCredentials::Person {
+                password,
+                authenticator,
+                otpauth,
+            } => Credentials::Person {
+                password,
+                authenticator,
+                otpauth,
+            },
+            IssuedCredentials::Service { token, expires_at } => {
+                Credentials::Service { token, expires_at }
+            }
+        }
+    }
+}
+
 impl Credentials {
+    /// The `--json` form: `{password, authenticator_secret, authenticator_link}` for a person,
+    /// `{api_token, expires_at}` for a service account.
+    pub fn json(&self) -> serde_json::Value {
+        match self {
+            Credentials::Person {
+                password,
+                authenticator,
+                otpauth,
+            } => serde_json::json!({
+                "password": password,
+                "authenticator_secret": authenticator,
+                "authenticator_link": otpauth,
+            }),
+            Credentials::Service { token, expires_at } => serde_json::json!({
+                "api_token": token,
+                "expires_at": crate::output::rfc3339(*expires_at),
+            }),
+        }
+    }
+
     pub fn lines(&self) -> Vec<String> {
         match self {
             Credentials::Person {

@@ -92,7 +92,7 @@ async fn command(ctx: &Ctx, cli: Cli) -> Result<ExitCode> {
         Command::Referral(command) => subjects::referral(ctx, command).await,
         Command::Risk(command) => risk::risk(ctx, command).await,
         Command::Demo(args) => demo::run(ctx, cli.database, args).await,
-        Command::Quality { truth } => synth::quality(ctx, &truth).await,
+        Command::Quality { truth, json } => synth::quality(ctx, &truth, json).await,
         Command::Audit(command) => audit::audit(ctx, command).await,
         Command::Org(command) => org::org(ctx, command).await,
         Command::Staff(command) => staff::staff(ctx, command).await,

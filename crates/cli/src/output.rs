@@ -47,7 +47,8 @@ pub fn rfc3339(seconds: i64) -> String {
         .unwrap_or_else(|_| seconds.to_string())
 }
 
-fn json<T: serde::Serialize>(value: &T) -> Result<()> {
+/// A `--json` answer: one pretty-printed JSON value.
+pub fn json<T: serde::Serialize>(value: &T) -> Result<()> {
     say!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
 }
@@ -339,7 +340,10 @@ pub fn audit(entries: &[AuditEntry], as_json: bool) -> Result<()> {
     Ok(())
 }
 
-pub fn tool(tool: &RiskTool) -> Result<()> {
+pub fn tool(tool: &RiskTool, as_json: bool) -> Result<()> {
+    if as_json {
+        return json(tool);
+    }
     show!("{} {} — {}", tool.id(), tool.version(), tool.name());
     if tool.illustrative() {
         show!("ILLUSTRATIVE: {}", tool.notice());

@@ -1163,7 +1163,8 @@ fn every_read_at_the_command_line_is_logged_under_the_operator() {
     let quality = run(severn(&database)
         .arg("quality")
         .arg("--truth")
-        .arg(corpus.join("ground-truth.csv")))
+        .arg(corpus.join("ground-truth.csv"))
+        .arg("--json"))
     .ok()
     .json();
     assert!(quality["precision"].as_f64().is_some(), "{quality}");
@@ -1210,4 +1211,106 @@ fn the_demo_logs_the_counts_it_prints() {
             .any(|(a, t, o)| a == "view_aggregates" && t == "aggregates:counts" && o == "allowed"),
         "{logged:?}"
     );
+}
+
+#[test]
+fn every_command_that_prints_data_answers_in_json_with_times_in_rfc3339() {
+    let dir = tempfile::tempdir().unwrap();
+    let (corpus, summary) = synth(dir.path(), 3, 150);
+    let database = sqlite(dir.path());
+    let json = |args: &[&str]| run(severn(&database).args(args).arg("--json")).ok().json();
+
+    let ingested = run(severn(&database)
+        .arg("ingest")
+        .arg(corpus.join("packages"))
+        .arg(corpus.join("partner"))
+        .arg("--json"))
+    .ok()
+    .json();
+    assert_eq!(
+        ingested["ingested"].as_u64().unwrap(),
+        field(&summary, "unique_reports")
+            + field(&summary, "new_versions")
+            + field(&summary, "partner_rows"),
+        "{ingested}"
+    );
+    assert_eq!(ingested["rejected"], 0);
+
+    let org = json(&["org", "add", "SEV", "Severnshire Constabulary"]);
+    assert_eq!(
+        (org["code"].as_str(), org["kind"].as_str()),
+        (Some("SEV"), Some("force"))
+    );
+    let orgs = json(&["org", "list"]);
+    assert_eq!(orgs[0]["name"], "Severnshire Constabulary", "{orgs}");
+
+    let feed = json(&[
+        "staff",
+        "add",
+        "nca-feed",
+        "--org",
+        "SEV",
+        "--name",
+        "NCA feed",
+        "--service",
+        "--credentials",
+    ]);
+    assert_eq!(feed["username"], "nca-feed", "{feed}");
+    let expires = feed["credentials"]["expires_at"].as_str().unwrap();
+    assert!(
+        expires.parse::<jiff::Timestamp>().is_ok() && expires.ends_with('Z'),
+        "{feed}"
+    );
+    let staff = json(&["staff", "list"]);
+    assert_eq!(staff[0]["username"], "nca-feed", "{staff}");
+    assert_eq!(staff[0]["kind"], "service", "{staff}");
+    let issued = json(&["staff", "token", "issue", "nca-feed", "--days", "7"]);
+    assert!(issued["api_token"].is_string(), "{issued}");
+    // Text shows the same time in UK time, with its zone.
+    let listed = run(severn(&database).args(["staff", "token", "list", "nca-feed"])).ok();
+    assert!(
+        listed.stdout.contains(" GMT") || listed.stdout.contains(" BST"),
+        "{}",
+        listed.describe()
+    );
+
+    let tool = repo_file("risk-tools/kirat-illustrative-v2.toml");
+    let tool = tool.to_str().unwrap();
+    assert_eq!(json(&["risk", "check", tool])["version"], "2.0.0");
+    assert_eq!(json(&["risk", "install", tool])["version"], "2.0.0");
+    let shown = json(&["risk", "show"]);
+    assert!(
+        !shown["questions"].as_array().unwrap().is_empty(),
+        "{shown}"
+    );
+    let rescored = json(&["risk", "rescore"]);
+    assert_eq!(rescored["tool"], "kirat-illustrative 2.0.0", "{rescored}");
+
+    let (a, b) = two_subjects(&database);
+    let merged = json(&[
+        "subject",
+        "merge",
+        &a.to_string(),
+        &b.to_string(),
+        "--rationale",
+        "same e-mail address",
+    ]);
+    assert_eq!(merged["subject"], a, "{merged}");
+    assert!(
+        merged["due_at"]
+            .as_str()
+            .is_some_and(|t| t.parse::<jiff::Timestamp>().is_ok()),
+        "{merged}"
+    );
+
+    let quality = run(severn(&database)
+        .arg("quality")
+        .arg("--truth")
+        .arg(corpus.join("ground-truth.csv"))
+        .arg("--json"))
+    .ok()
+    .json();
+    assert!(quality["recall"].as_f64().is_some(), "{quality}");
+    assert!(json(&["rejects"]).as_array().unwrap().is_empty());
+    assert!(json(&["audit", "checkpoint"])["seq"].as_i64().unwrap() > 0);
 }

@@ -14,7 +14,7 @@ pub async fn audit(ctx: &Ctx, command: AuditCommand) -> Result<ExitCode> {
             let checkpoints = severn_app::audit::read_checkpoints(&ctx.checkpoints)?;
             let verification = app.verify_audit(checkpoints).await?;
             if json {
-                say!("{}", serde_json::to_string_pretty(&verification)?);
+                output::json(&verification)?;
             } else {
                 for problem in &verification.problems {
                     say!("{problem}");
@@ -34,9 +34,16 @@ pub async fn audit(ctx: &Ctx, command: AuditCommand) -> Result<ExitCode> {
                 return Ok(ExitCode::FAILURE);
             }
         }
-        AuditCommand::Checkpoint => {
+        AuditCommand::Checkpoint { json } => {
             let checkpoint = app.audit_checkpoint().await?;
             severn_app::audit::append_checkpoint(&ctx.checkpoints, &checkpoint)?;
+            if json {
+                output::json(&serde_json::json!({
+                    "seq": checkpoint.seq,
+                    "file": ctx.checkpoints.display().to_string(),
+                }))?;
+                return Ok(ExitCode::SUCCESS);
+            }
             say!(
                 "checkpoint at entry {} written to {}",
                 checkpoint.seq,

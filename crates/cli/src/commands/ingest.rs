@@ -30,12 +30,16 @@ pub async fn ingest(ctx: &Ctx, args: IngestArgs) -> Result<ExitCode> {
         args.bulk,
     )
     .await?;
-    say!(
-        "ingested {}, duplicates {}, rejected {}",
-        summary.ingested + summary.new_versions,
-        summary.duplicates,
-        summary.rejected
-    );
+    if args.json {
+        output::json(&counts(&summary))?;
+    } else {
+        say!(
+            "ingested {}, duplicates {}, rejected {}",
+            summary.ingested + summary.new_versions,
+            summary.duplicates,
+            summary.rejected
+        );
+    }
     Ok(if summary.rejected > 0 {
         ExitCode::from(2)
     } else {
@@ -51,9 +55,17 @@ pub async fn rejects(ctx: &Ctx, args: RejectsArgs) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     };
     let mut failed = false;
+    let mut retried = Vec::new();
     for id in ids {
         let s = app.retry_reject(actor, id).await?;
         failed |= s.rejected > 0;
+        if args.json {
+            let mut answer = counts(&s);
+            answer["reject"] = id.into();
+            answer["resolved"] = (s.rejected == 0).into();
+            retried.push(answer);
+            continue;
+        }
         say!(
             "reject {id}: ingested {}, duplicates {}, rejected {}{}",
             s.ingested + s.new_versions,
@@ -66,10 +78,23 @@ pub async fn rejects(ctx: &Ctx, args: RejectsArgs) -> Result<ExitCode> {
             }
         );
     }
+    if args.json {
+        output::json(&retried)?;
+    }
     Ok(if failed {
         ExitCode::from(2)
     } else {
         ExitCode::SUCCESS
+    })
+}
+
+/// An ingest's counts as the command prints them (a new version of a referral counts as ingested), and as
+/// `POST /api/packages` names them.
+fn counts(summary: &IngestSummary) -> serde_json::Value {
+    serde_json::json!({
+        "ingested": summary.ingested + summary.new_versions,
+        "duplicates": summary.duplicates,
+        "rejected": summary.rejected,
     })
 }
 

@@ -11,11 +11,20 @@ use std::process::ExitCode;
 pub async fn risk(ctx: &Ctx, command: RiskCommand) -> Result<ExitCode> {
     let actor = &ctx.actor;
     match command {
-        RiskCommand::Check { file } => {
+        RiskCommand::Check { file, json } => {
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("reading {}", file.display()))?;
             let tool = severn_domain::risk::RiskTool::from_toml(&text)
                 .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            if json {
+                output::json(&serde_json::json!({
+                    "file": file.display().to_string(),
+                    "tool": tool.id(),
+                    "version": tool.version(),
+                    "questions": tool.questions().len(),
+                }))?;
+                return Ok(ExitCode::SUCCESS);
+            }
             say!(
                 "{}: {} {} is valid ({} questions)",
                 file.display(),
@@ -24,20 +33,24 @@ pub async fn risk(ctx: &Ctx, command: RiskCommand) -> Result<ExitCode> {
                 tool.questions().len()
             );
         }
-        RiskCommand::Install { file } => {
+        RiskCommand::Install { file, json } => {
             let app = ctx.connect().await?;
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("reading {}", file.display()))?;
             let tool = app.install_tool(actor, &text).await?;
+            if json {
+                output::json(&serde_json::json!({ "tool": tool.id(), "version": tool.version() }))?;
+                return Ok(ExitCode::SUCCESS);
+            }
             say!(
                 "installed {} {}; run `severn risk rescore` to re-assess under it",
                 tool.id(),
                 tool.version()
             );
         }
-        RiskCommand::Show => {
+        RiskCommand::Show { json } => {
             let app = ctx.connect().await?;
-            output::tool(&app.active_tool().await?)?;
+            output::tool(&app.active_tool().await?, json)?;
         }
         RiskCommand::Assess {
             subject,
@@ -61,14 +74,15 @@ pub async fn risk(ctx: &Ctx, command: RiskCommand) -> Result<ExitCode> {
             subject,
             band,
             rationale,
+            json,
         } => {
             let app = ctx.connect().await?;
             let saved = app
                 .override_band(SubjectId(subject), band.0, &rationale, actor)
                 .await?;
-            output::assessment(&saved, false)?;
+            output::assessment(&saved, json)?;
         }
-        RiskCommand::Rescore { tool } => {
+        RiskCommand::Rescore { tool, json } => {
             let app = ctx.connect().await?;
             if let Some(file) = tool {
                 let text = std::fs::read_to_string(&file)
@@ -76,6 +90,10 @@ pub async fn risk(ctx: &Ctx, command: RiskCommand) -> Result<ExitCode> {
                 app.install_tool(actor, &text).await?;
             }
             let summary = app.rescore(actor).await?;
+            if json {
+                output::json(&summary)?;
+                return Ok(ExitCode::SUCCESS);
+            }
             say!(
                 "rescored under {}: {} referrals ({} changed band), {} assessments ({} changed band)",
                 summary.tool,
@@ -89,7 +107,7 @@ pub async fn risk(ctx: &Ctx, command: RiskCommand) -> Result<ExitCode> {
             let app = ctx.connect().await?;
             let history = app.assessment_history(actor, SubjectId(subject)).await?;
             if json {
-                say!("{}", serde_json::to_string_pretty(&history)?);
+                output::json(&history)?;
             } else {
                 for a in &history {
                     output::assessment(a, false)?;

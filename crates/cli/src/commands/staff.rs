@@ -3,11 +3,10 @@
 
 use crate::args::StaffCommand;
 use crate::commands::token;
-use crate::credentials;
+use crate::credentials::{self, Credentials};
 use crate::ctx::Ctx;
 use crate::output;
 use anyhow::{Result, bail};
-use severn_app::admin::IssuedCredentials;
 use severn_app::approval::describe;
 use severn_app::staff::StaffSpec;
 use std::process::ExitCode;
@@ -22,6 +21,7 @@ pub async fn staff(ctx: &Ctx, command: StaffCommand) -> Result<ExitCode> {
             roles,
             service,
             credentials,
+            json,
         } => {
             let orgs = app.list_orgs(&ctx.actor).await?;
             let Some(org) = orgs.iter().find(|o| o.code.eq_ignore_ascii_case(&org)) else {
@@ -36,17 +36,47 @@ pub async fn staff(ctx: &Ctx, command: StaffCommand) -> Result<ExitCode> {
                 roles: roles.into_iter().map(|r| r.0).collect(),
             };
             let id = app.create_staff(&ctx.actor, &spec).await?;
+            let issued = if credentials {
+                Some(credentials::issue(&app, &ctx.actor, id, &username, service).await?)
+            } else {
+                None
+            };
+            if json {
+                output::json(&serde_json::json!({
+                    "id": id.0,
+                    "username": username,
+                    "org": org.code,
+                    "credentials": issued.as_ref().map(Credentials::json),
+                }))?;
+                return Ok(ExitCode::SUCCESS);
+            }
             show!("staff {id} {username} added to {}", org.name);
-            if credentials {
-                let issued = credentials::issue(&app, &ctx.actor, id, &username, service).await?;
-                for line in issued.lines() {
-                    say!("{line}");
-                }
+            for line in issued.iter().flat_map(Credentials::lines) {
+                say!("{line}");
             }
         }
         StaffCommand::Token(command) => token::run(&app, &ctx.actor, command).await?,
-        StaffCommand::List => {
-            for s in app.list_staff(&ctx.actor).await? {
+        StaffCommand::List { json } => {
+            let staff = app.list_staff(&ctx.actor).await?;
+            if json {
+                let staff: Vec<serde_json::Value> = staff
+                    .iter()
+                    .map(|s| {
+                        serde_json::json!({
+                            "id": s.id.0,
+                            "username": s.username,
+                            "name": s.display_name,
+                            "kind": s.kind,
+                            "org": s.org_id.0,
+                            "roles": s.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+                            "active": s.active,
+                        })
+                    })
+                    .collect();
+                output::json(&staff)?;
+                return Ok(ExitCode::SUCCESS);
+            }
+            for s in staff {
                 let roles: Vec<&str> = s.roles.iter().map(|r| r.as_str()).collect();
                 show!(
                     "{:>4}  {:<24} {:<8} org {:<4} {}{}",
@@ -77,10 +107,10 @@ pub async fn staff(ctx: &Ctx, command: StaffCommand) -> Result<ExitCode> {
                         })
                     })
                     .collect();
-                say!("{}", serde_json::to_string_pretty(&changes)?);
+                output::json(&changes)?;
             } else {
                 for c in &changes {
-                    say!(
+                    show!(
                         "{:>4}  org {:<4} {}, asked by {} at {}, lapses {}",
                         c.id,
                         c.org_id,
@@ -95,28 +125,32 @@ pub async fn staff(ctx: &Ctx, command: StaffCommand) -> Result<ExitCode> {
                 }
             }
         }
-        StaffCommand::Approve { id } => {
+        StaffCommand::Approve { id, json } => {
             let approved = app.approve_staff_change(&ctx.actor, id).await?;
-            say!("request {id} approved: {}", describe(&approved.change));
-            match &approved.credentials {
-                IssuedCredentials::Person {
-                    password,
-                    authenticator,
-                    otpauth,
-                } => {
-                    say!("password: {password}");
-                    say!("authenticator secret: {authenticator}");
-                    say!("authenticator link: {otpauth}");
-                }
-                IssuedCredentials::Service { token, expires_at } => {
-                    say!("api token: {token}");
-                    say!("expires: {}", output::when(*expires_at));
-                }
+            let issued = Credentials::from(approved.credentials);
+            if json {
+                output::json(&serde_json::json!({
+                    "request": id,
+                    "approved": describe(&approved.change),
+                    "credentials": issued.json(),
+                }))?;
+                return Ok(ExitCode::SUCCESS);
+            }
+            show!("request {id} approved: {}", describe(&approved.change));
+            for line in issued.lines() {
+                say!("{line}");
             }
         }
-        StaffCommand::Reject { id } => {
+        StaffCommand::Reject { id, json } => {
             let rejected = app.reject_staff_change(&ctx.actor, id).await?;
-            say!("request {id} rejected: {}", describe(&rejected));
+            if json {
+                output::json(&serde_json::json!({
+                    "request": id,
+                    "rejected": describe(&rejected),
+                }))?;
+                return Ok(ExitCode::SUCCESS);
+            }
+            show!("request {id} rejected: {}", describe(&rejected));
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -34,10 +34,20 @@ pub async fn subject(ctx: &Ctx, command: SubjectCommand) -> Result<ExitCode> {
             subject,
             other,
             rationale,
+            json,
         } => {
             let s = app
                 .merge_subjects(SubjectId(subject), SubjectId(other), &rationale, actor)
                 .await?;
+            if json {
+                output::json(&serde_json::json!({
+                    "subject": s.id.0,
+                    "merged": other,
+                    "band": s.band,
+                    "due_at": output::rfc3339(s.due_at),
+                }))?;
+                return Ok(ExitCode::SUCCESS);
+            }
             say!(
                 "subject {other} merged into subject {}: band {}, due {}",
                 s.id,
@@ -49,10 +59,21 @@ pub async fn subject(ctx: &Ctx, command: SubjectCommand) -> Result<ExitCode> {
             subject,
             referrals,
             rationale,
+            json,
         } => {
             let s = app
                 .split_subject(SubjectId(subject), &referrals, &rationale, actor)
                 .await?;
+            if json {
+                output::json(&serde_json::json!({
+                    "subject": s.id.0,
+                    "split_from": subject,
+                    "referrals": referrals,
+                    "band": s.band,
+                    "due_at": output::rfc3339(s.due_at),
+                }))?;
+                return Ok(ExitCode::SUCCESS);
+            }
             say!(
                 "{} referral(s) moved from subject {subject} to new subject {}: band {}, due {}",
                 referrals.len(),

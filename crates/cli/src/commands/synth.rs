@@ -3,6 +3,7 @@
 
 use crate::args::SynthArgs;
 use crate::ctx::Ctx;
+use crate::output;
 use anyhow::{Context, Result};
 use std::path::Path;
 use std::process::ExitCode;
@@ -17,11 +18,25 @@ pub fn synth(args: SynthArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub async fn quality(ctx: &Ctx, truth: &Path) -> Result<ExitCode> {
+pub async fn quality(ctx: &Ctx, truth: &Path, json: bool) -> Result<ExitCode> {
     let app = ctx.connect().await?;
     let truth = severn_app::quality::read_ground_truth(truth)
         .with_context(|| format!("reading {}", truth.display()))?;
-    let quality = app.quality_report(&ctx.actor, &truth).await?;
-    say!("{}", serde_json::to_string_pretty(&quality)?);
+    let q = app.quality_report(&ctx.actor, &truth).await?;
+    if json {
+        output::json(&q)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    say!(
+        "{} referrals: precision {:.4} ({} of {} pairs placed together are the same suspect), recall {:.4} ({} of {} \
+         pairs of the same suspect placed together)",
+        q.referrals,
+        q.precision,
+        q.correct_pairs,
+        q.predicted_pairs,
+        q.recall,
+        q.correct_pairs,
+        q.true_pairs
+    );
     Ok(ExitCode::SUCCESS)
 }

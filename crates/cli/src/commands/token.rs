@@ -14,12 +14,20 @@ pub async fn run(app: &App, actor: &Actor, command: TokenCommand) -> Result<()> 
             username,
             label,
             days,
+            json,
         } => {
             let lifetime = TokenLifetime::days(days).map_err(anyhow::Error::msg)?;
             let identity = severn_app::identity::Identity::new(app.clone(), Default::default());
             let issued = identity
                 .issue_api_token(actor, &username, &label, lifetime)
                 .await?;
+            if json {
+                crate::output::json(&serde_json::json!({
+                    "api_token": issued.token.expose(),
+                    "expires_at": crate::output::rfc3339(issued.expires_at),
+                }))?;
+                return Ok(());
+            }
             say!("api token: {}", issued.token.expose());
             say!("expires: {}", crate::output::when(issued.expires_at));
         }
@@ -31,8 +39,15 @@ pub async fn run(app: &App, actor: &Actor, command: TokenCommand) -> Result<()> 
             let tokens = app.api_tokens(actor, Some(staff.id)).await?;
             print(&tokens, json)?;
         }
-        TokenCommand::Revoke { id } => {
+        TokenCommand::Revoke { id, json } => {
             let staff = app.revoke_api_token(actor, id).await?;
+            if json {
+                crate::output::json(&serde_json::json!({
+                    "revoked": id,
+                    "account": staff.username,
+                }))?;
+                return Ok(());
+            }
             say!("api token {id} of {} revoked", staff.username);
         }
     }
@@ -41,8 +56,7 @@ pub async fn run(app: &App, actor: &Actor, command: TokenCommand) -> Result<()> 
 
 fn print(tokens: &[ApiTokenSummary], as_json: bool) -> Result<()> {
     if as_json {
-        say!("{}", serde_json::to_string_pretty(tokens)?);
-        return Ok(());
+        return crate::output::json(&tokens);
     }
     for t in tokens {
         say!(
