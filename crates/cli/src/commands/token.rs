@@ -32,9 +32,12 @@ pub async fn run(app: &App, actor: &Actor, command: TokenCommand) -> Result<()> 
             say!("expires: {}", crate::output::when(issued.expires_at));
         }
         TokenCommand::List { username, json } => {
+            // Through the staff list, so that looking the account up is logged like any read of staff.
             let staff = app
-                .staff_by_username(&username)
+                .list_staff(actor)
                 .await?
+                .into_iter()
+                .find(|s| s.username == username)
                 .with_context(|| format!("there is no account named {username:?}"))?;
             let tokens = app.api_tokens(actor, Some(staff.id)).await?;
             print(&tokens, json)?;
