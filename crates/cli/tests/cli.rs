@@ -418,6 +418,15 @@ fn retrying_an_uncorrected_file_keeps_one_open_reject() {
             retried.describe()
         );
     }
+    let retried = run(severn(&database).args(["rejects", "retry", &id, "--json"]))
+        .code(2)
+        .json();
+    assert_eq!(retried[0]["reject"].as_i64().unwrap().to_string(), id);
+    assert_eq!(
+        (&retried[0]["rejected"], &retried[0]["resolved"]),
+        (&Value::from(1), &Value::from(false)),
+        "{retried}"
+    );
     let open = open_rejects(&database);
     assert_eq!(
         open.len(),
