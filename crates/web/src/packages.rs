@@ -4,7 +4,7 @@
 //! entry and a size limit and ingested as `severn ingest` would (see `severn_app::packages`).
 
 use crate::WebState;
-use crate::error::ApiError;
+use crate::error::{ApiError, Incident};
 use crate::session::ApiActor;
 use axum::Json;
 use axum::body::Body;
@@ -165,10 +165,5 @@ fn refused(error: PackageError) -> ApiError {
 
 /// A failure on the server's side: logged, and answered without its insides.
 fn internal(error: std::io::Error) -> ApiError {
-    tracing::error!("receiving a package failed: {error}");
-    ApiError::new(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "Something went wrong on the server. Nothing was taken in. Try again, and tell support if it keeps \
-         happening.",
-    )
+    Incident::record(&format!("receiving a package failed: {error}")).api("Nothing was taken in.")
 }

@@ -6,6 +6,7 @@ mod cases;
 mod free_text;
 mod headers;
 mod identity;
+mod incidents;
 mod matrix;
 mod packages;
 mod pages;
