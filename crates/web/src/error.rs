@@ -134,13 +134,18 @@ impl IntoResponse for PageError {
 
 /// An error returned by the JSON API: `{"error": "...", "status": 403}`, with `"incident"` when the failure
 /// was the server's.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = Error)]
 pub struct ApiError {
     #[serde(skip)]
     status: StatusCode,
+    /// What went wrong, in plain words.
     error: String,
+    /// The HTTP status.
     #[serde(rename = "status")]
     code: u16,
+    /// On a failure on the server's side (HTTP 500): the reference its cause is logged under, to quote to
+    /// support.
     #[serde(skip_serializing_if = "Option::is_none")]
     incident: Option<String>,
 }
