@@ -10,6 +10,7 @@ mod incidents;
 mod matrix;
 mod packages;
 mod pages;
+mod schema;
 mod server;
 mod support;
 mod tokens;
