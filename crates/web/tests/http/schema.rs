@@ -87,33 +87,32 @@ pub fn validate(document: &Value, schema: &Value, value: &Value, at: &str) -> Re
     if schema["nullable"] == true && value.is_null() {
         return Ok(());
     }
-    if let Some(types) = types(schema) {
-        if !types.iter().any(|t| is_type(t, value)) {
-            return Err(format!("{at}: {value} is not {}", types.join(" or ")));
-        }
+    if let Some(types) = types(schema)
+        && !types.iter().any(|t| is_type(t, value))
+    {
+        return Err(format!("{at}: {value} is not {}", types.join(" or ")));
     }
-    if let Some(allowed) = schema["enum"].as_array() {
-        if !allowed.contains(value) {
-            return Err(format!("{at}: {value} is not one of {allowed:?}"));
-        }
+    if let Some(allowed) = schema["enum"].as_array()
+        && !allowed.contains(value)
+    {
+        return Err(format!("{at}: {value} is not one of {allowed:?}"));
     }
-    if let (Some(minimum), Some(number)) = (schema["minimum"].as_f64(), value.as_f64()) {
-        if number < minimum {
-            return Err(format!("{at}: {number} is below the minimum {minimum}"));
-        }
+    if let (Some(minimum), Some(number)) = (schema["minimum"].as_f64(), value.as_f64())
+        && number < minimum
+    {
+        return Err(format!("{at}: {number} is below the minimum {minimum}"));
     }
     if let Some(all) = schema["allOf"].as_array() {
         for part in all {
             validate(document, part, value, at)?;
         }
     }
-    if let Some(any) = schema["anyOf"].as_array() {
-        if !any
+    if let Some(any) = schema["anyOf"].as_array()
+        && !any
             .iter()
             .any(|part| validate(document, part, value, at).is_ok())
-        {
-            return Err(format!("{at}: {value} matches none of anyOf"));
-        }
+    {
+        return Err(format!("{at}: {value} matches none of anyOf"));
     }
     if let Some(one) = schema["oneOf"].as_array() {
         let errors: Vec<String> = one
