@@ -23,7 +23,7 @@ pub struct Receiving<'a> {
 }
 
 /// What an upload came to. The counts are named and counted as `severn ingest` prints them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct PackageReceipt {
     /// New referrals and new versions of known ones.
     pub ingested: u64,
@@ -38,9 +38,9 @@ pub struct PackageReceipt {
 }
 
 /// A document or manifest entry that was rejected, and where and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct RejectedPart {
-    /// The file's path inside the archive, or [`SINGLE_DOCUMENT`].
+    /// The file's path inside the archive, or `document` for a single document ([`SINGLE_DOCUMENT`]).
     pub file: String,
     /// A line and column, an element path or a manifest field, when the problem has a place.
     pub place: Option<String>,

@@ -13,7 +13,7 @@ use severn_domain::text::FreeText;
 use severn_store::{NewStaff, OrgRow, StaffRow, Tx};
 
 /// A referral found by a search.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SearchHit {
     pub subject: SubjectId,
     pub referral: String,
@@ -22,7 +22,7 @@ pub struct SearchHit {
 }
 
 /// Open work in one force, by band: counts only, no personal data.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ForceWork {
     pub force: String,
     pub bands: Vec<BandWork>,
@@ -30,7 +30,8 @@ pub struct ForceWork {
     pub overdue: i64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// Open and overdue work in one band.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct BandWork {
     pub band: String,
     pub band_label: String,

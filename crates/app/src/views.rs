@@ -6,13 +6,14 @@ use serde::Serialize;
 use severn_domain::access::{Action, Actor, CaseAccess, decide};
 use severn_domain::ids::SubjectId;
 use severn_domain::report::{Report, SourceRef};
-use severn_domain::risk::{Band, Outcome};
+use severn_domain::risk::{Answers, Band, Outcome};
 use severn_domain::sla;
 use severn_store::{
-    AssessmentRow, Counts, DecisionRow, IdentifierOnReferral, LinkExplained, RejectRow, SubjectRow,
+    AssessmentRow, Counts, DecisionRow, LinkExplained, RejectRow, StoreError, SubjectRow,
 };
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::io::Write;
+use utoipa::ToSchema;
 
 fn rfc3339(seconds: i64) -> String {
     jiff::Timestamp::from_second(seconds)
@@ -28,7 +29,7 @@ pub(crate) fn band_label(band: &str) -> String {
 
 /// One line of the queue. A restricted case shows only what ordering the work needs (its band and
 /// deadline): its referral count and band reason are for the people named, on the case's page.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct QueueEntry {
     pub subject: SubjectId,
     pub band: String,
@@ -40,13 +41,14 @@ pub struct QueueEntry {
     pub time_left: String,
     /// Restricted to named people.
     pub restricted: bool,
-    /// `None` when restricted.
+    /// Null when restricted.
     pub referrals: Option<i64>,
-    /// Why the case has its band; `None` when restricted.
+    /// Why the case has its band; null when restricted.
     pub reason: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// A subject: its band, why it has it, its deadline and its referrals.
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SubjectSummary {
     pub subject: SubjectId,
     pub status: String,
@@ -60,7 +62,8 @@ pub struct SubjectSummary {
     pub referrals: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// A referral with its subject, identifiers, the links that put it there, and the explanation of its band.
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ReferralView {
     pub referral: String,
     pub format: String,
@@ -80,14 +83,143 @@ pub struct ReferralView {
     pub explanation: Option<Outcome>,
     pub subject: SubjectSummary,
     /// Why referrals are in the subject: the identifiers they share, with weights.
-    pub links: Vec<LinkExplained>,
-    pub identifiers: Vec<IdentifierOnReferral>,
-    pub assessments: Vec<AssessmentRow>,
-    pub decisions: Vec<DecisionRow>,
+    pub links: Vec<LinkView>,
+    pub identifiers: Vec<IdentifierView>,
+    pub assessments: Vec<AssessmentView>,
+    pub decisions: Vec<DecisionView>,
+    /// The report as Severn read it from the document: metadata and hashes, never file content.
+    #[schema(value_type = Option<Object>)]
     pub report: Option<Report>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// An identifier a referral shares with its subject, and the weight it adds to the link.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct LinkView {
+    pub referral: String,
+    pub kind: String,
+    pub service: Option<String>,
+    pub value: String,
+    pub weight: f64,
+}
+
+impl From<LinkExplained> for LinkView {
+    fn from(l: LinkExplained) -> Self {
+        LinkView {
+            referral: l.referral,
+            kind: l.kind,
+            service: l.service,
+            value: l.value,
+            weight: l.weight,
+        }
+    }
+}
+
+/// An identifier named on a referral.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct IdentifierView {
+    pub referral: String,
+    pub kind: String,
+    pub service: Option<String>,
+    pub value: String,
+    /// How it appears on the referral: reported person, recipient, victim ...
+    pub role: String,
+    /// A placeholder or common value, which does not link.
+    pub placeholder: bool,
+}
+
+/// A saved risk assessment: the tool version, the answers, the band and what moved it, and any supervisor
+/// override.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct AssessmentView {
+    pub id: i64,
+    pub subject_id: SubjectId,
+    pub tool_id: String,
+    pub tool_version: String,
+    /// Question id to answer.
+    #[schema(inline)]
+    pub answers: Answers,
+    pub outcome: Outcome,
+    pub band: String,
+    pub assessor: String,
+    /// Unix seconds, UTC.
+    pub assessed_at: i64,
+    pub override_band: Option<String>,
+    pub override_rationale: Option<String>,
+    pub override_by: Option<String>,
+    /// The assessment this one rescored under a newer tool version.
+    pub rescored_from: Option<i64>,
+}
+
+impl TryFrom<AssessmentRow> for AssessmentView {
+    type Error = AppError;
+
+    /// Fails when the stored answers or outcome do not read: stored data that does not validate.
+    fn try_from(a: AssessmentRow) -> Result<Self> {
+        let corrupt = |what: &str, e: serde_json::Error| {
+            AppError::Store(StoreError::Corrupt(format!(
+                "assessment {} {what}: {e}",
+                a.id
+            )))
+        };
+        Ok(AssessmentView {
+            answers: serde_json::from_str(&a.answers).map_err(|e| corrupt("answers", e))?,
+            outcome: serde_json::from_str(&a.outcome).map_err(|e| corrupt("outcome", e))?,
+            id: a.id,
+            subject_id: a.subject_id,
+            tool_id: a.tool_id,
+            tool_version: a.tool_version,
+            band: a.band,
+            assessor: a.assessor,
+            assessed_at: a.assessed_at,
+            override_band: a.override_band,
+            override_rationale: a.override_rationale,
+            override_by: a.override_by,
+            rescored_from: a.rescored_from,
+        })
+    }
+}
+
+/// A merge or split of the subject, with its rationale.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct DecisionView {
+    pub id: i64,
+    /// `merge` or `split`.
+    pub kind: String,
+    pub subject_id: SubjectId,
+    pub other_subject_id: SubjectId,
+    /// The referrals the decision moved.
+    pub referrals: Vec<String>,
+    pub rationale: String,
+    pub actor: String,
+    /// Unix seconds, UTC.
+    pub decided_at: i64,
+}
+
+impl TryFrom<DecisionRow> for DecisionView {
+    type Error = AppError;
+
+    fn try_from(d: DecisionRow) -> Result<Self> {
+        let referrals = serde_json::from_str(&d.referrals).map_err(|e| {
+            AppError::Store(StoreError::Corrupt(format!(
+                "decision {} referrals: {e}",
+                d.id
+            )))
+        })?;
+        Ok(DecisionView {
+            id: d.id,
+            kind: d.kind,
+            subject_id: d.subject_id,
+            other_subject_id: d.other_subject_id,
+            referrals,
+            rationale: d.rationale,
+            actor: d.actor,
+            decided_at: d.decided_at,
+        })
+    }
+}
+
+/// An earlier version of a referral: the same reference sent again with different content.
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct VersionView {
     pub version: i32,
     pub content_sha256: String,
@@ -121,7 +253,7 @@ pub struct SubjectExport {
     pub subject: SubjectId,
     pub referrals: Vec<String>,
     pub identifiers: Vec<IdentifierExport>,
-    pub links: Vec<LinkExplained>,
+    pub links: Vec<LinkView>,
     pub band: String,
     pub due_at: String,
 }
@@ -288,10 +420,10 @@ impl App {
             band: referral.band,
             explanation: referral.outcome.json().ok(),
             subject: self.summarise(&subject, members),
-            links,
+            links: links.into_iter().map(LinkView::from).collect(),
             identifiers: identifiers
                 .into_iter()
-                .map(|(_, i, role)| IdentifierOnReferral {
+                .map(|(_, i, role)| IdentifierView {
                     referral: referral.source_ref.clone(),
                     kind: i.kind,
                     service: i.service,
@@ -300,8 +432,14 @@ impl App {
                     placeholder: i.placeholder || i.common,
                 })
                 .collect(),
-            assessments,
-            decisions,
+            assessments: assessments
+                .into_iter()
+                .map(AssessmentView::try_from)
+                .collect::<Result<_>>()?,
+            decisions: decisions
+                .into_iter()
+                .map(DecisionView::try_from)
+                .collect::<Result<_>>()?,
             report: referral.document.json().ok(),
         })
     }
@@ -390,7 +528,7 @@ impl App {
             }
             for (s, l) in links {
                 if let Some(e) = by_subject.get_mut(&s) {
-                    e.links.push(l);
+                    e.links.push(l.into());
                 }
             }
             for export in by_subject.into_values() {

@@ -4,7 +4,7 @@
 use anyhow::Result;
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
-use severn_app::views::{QueueEntry, ReferralView, SubjectSummary};
+use severn_app::views::{AssessmentView, QueueEntry, ReferralView, SubjectSummary};
 use severn_domain::audit::AuditEntry;
 use severn_domain::risk::{Band, Outcome, RiskTool};
 use severn_store::{AssessmentRow, RejectRow};
@@ -227,12 +227,17 @@ pub fn referral(r: &ReferralView, as_json: bool) -> Result<()> {
         );
     }
     for a in &r.assessments {
-        assessment(a, false)?;
+        assessment_view(a, false)?;
     }
     Ok(())
 }
 
+/// A saved assessment, its answers and outcome read as the API shows them.
 pub fn assessment(a: &AssessmentRow, as_json: bool) -> Result<()> {
+    assessment_view(&AssessmentView::try_from(a.clone())?, as_json)
+}
+
+fn assessment_view(a: &AssessmentView, as_json: bool) -> Result<()> {
     if as_json {
         return json(a);
     }
@@ -258,11 +263,9 @@ pub fn assessment(a: &AssessmentRow, as_json: bool) -> Result<()> {
             a.override_by.as_deref().unwrap_or("unknown")
         );
     }
-    if let Ok(outcome) = serde_json::from_str::<Outcome>(&a.outcome) {
-        explanation(&outcome)?;
-        if !outcome.unanswered.is_empty() {
-            show!("    unanswered: {}", outcome.unanswered.join(", "));
-        }
+    explanation(&a.outcome)?;
+    if !a.outcome.unanswered.is_empty() {
+        show!("    unanswered: {}", a.outcome.unanswered.join(", "));
     }
     Ok(())
 }

@@ -93,9 +93,10 @@ impl Outcome {
 
 /// One entry, as stored. `processing` is a DPA s.62 category (collection, consultation ...) or
 /// `security` for sign-ins and other events about accounts rather than personal data.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AuditEntry {
     pub seq: i64,
+    /// Unix seconds, UTC.
     pub at: i64,
     pub actor: String,
     pub org: Option<i64>,

@@ -1,7 +1,8 @@
 //! Severn's domain core: referrals, identifiers, suspect linking rules, the risk tool and SLA clocks.
 //! Pure types and rules: no IO, no clock reads (time comes in through [`clock::Clock`]).
 //!
-//! Depends on serialisation, hashing and time crates only: no other Severn crate, no storage, no async
+//! Depends on serialisation (and utoipa, which describes the serialised forms for the API's OpenAPI
+//! document), hashing and time crates only: no other Severn crate, no storage, no async
 //! runtime, no file or network I/O. Everything else depends on it.
 
 pub mod access;

@@ -1,7 +1,8 @@
 //! The JSON API under `/api`: the same use cases as the pages, for programs. A person's browser session works
 //! (requests that change something carry `X-CSRF-Token`); machine feeds send `Authorization: Bearer TOKEN`.
-//! Errors are `{"error": "...", "status": N}` in plain words. The OpenAPI 3 description is at
-//! `/api/openapi.json`.
+//! Errors are `{"error": "...", "status": N}` in plain words. Every handler is described with
+//! `#[utoipa::path]`; the OpenAPI document built from them and the response types is at `/api/openapi.json`
+//! (see [`crate::openapi`]).
 
 use crate::WebState;
 use crate::cases::{AuditFilter, QUEUE_LIMIT, QueueFilter, SearchForm};
@@ -10,25 +11,47 @@ use crate::session::ApiActor;
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 use severn_app::gate::Why;
 use severn_app::staff::{ForceWork, SearchHit};
-use severn_app::views::{QueueEntry, ReferralView, SubjectSummary};
+use severn_app::views::{AssessmentView, QueueEntry, ReferralView, SubjectSummary};
 use severn_domain::access::Actor;
 use severn_domain::audit::AuditEntry;
 use severn_domain::ids::SubjectId;
-use severn_domain::risk::{Answers, Outcome};
-use severn_store::{AssessmentRow, SubjectRow};
+use severn_domain::risk::{Answers, Band, Outcome};
+use severn_store::SubjectRow;
+use utoipa::ToSchema;
 
 type ApiResult<T> = Result<Json<T>, ApiError>;
 
-/// Who the request acts as: useful to check a token or a session.
+/// Who the request acts as
+///
+/// Useful to check a token or a session.
+#[utoipa::path(get, path = "/api/me", operation_id = "me", responses(
+    (status = 200, description = "The caller", body = Actor),
+    (status = 401, description = NOT_SIGNED_IN, body = ApiError),
+    (status = 500, description = FAILED, body = ApiError),
+))]
 pub async fn me(ApiActor(actor): ApiActor) -> Json<Actor> {
     Json(actor)
 }
 
+/// Open work for the caller's force in SLA order, overdue first
+///
+/// At most 500 entries, the filters applied by the database to all open work.
+#[utoipa::path(get, path = "/api/queue", operation_id = "queue",
+    params(
+        ("band" = Option<String>, Query, description = "Only this band: very_high, high, medium or low (empty: any)."),
+        ("overdue" = Option<String>, Query, description = "`yes`: only overdue work."),
+    ),
+    responses(
+        (status = 200, description = "Queue entries", body = Vec<QueueEntry>),
+        (status = 401, description = NOT_SIGNED_IN, body = ApiError),
+        (status = 403, description = DENIED, body = ApiError),
+        (status = 422, description = INVALID, body = ApiError),
+        (status = 500, description = FAILED, body = ApiError),
+    ))]
 pub async fn queue(
     State(state): State<WebState>,
     ApiActor(actor): ApiActor,
@@ -41,6 +64,20 @@ pub async fn queue(
     Ok(Json(work.entries))
 }
 
+/// A referral with its subject, identifiers, links and the explanation of its band
+#[utoipa::path(get, path = "/api/referrals/{reference}", operation_id = "referral",
+    params(
+        ("reference" = String, Path, description = "The source reference (a CyberTip report number, an NCA package reference, a partner reference), percent-encoded; partner and other-force references hold `/`, which may be sent encoded (%2F) or as it is."),
+        ("X-Justification" = Option<String>, Header, description = JUSTIFICATION),
+    ),
+    responses(
+        (status = 200, description = "The referral", body = ReferralView),
+        (status = 401, description = NOT_SIGNED_IN, body = ApiError),
+        (status = 403, description = DENIED, body = ApiError),
+        (status = 404, description = NOT_FOUND, body = ApiError),
+        (status = 422, description = INVALID, body = ApiError),
+        (status = 500, description = FAILED, body = ApiError),
+    ))]
 pub async fn referral(
     State(state): State<WebState>,
     ApiActor(actor): ApiActor,
@@ -54,6 +91,20 @@ pub async fn referral(
     Ok(Json(view))
 }
 
+/// A subject: band, reason, deadline and referrals
+#[utoipa::path(get, path = "/api/subjects/{id}", operation_id = "subject",
+    params(
+        ("id" = i64, Path, description = "The subject's number."),
+        ("X-Justification" = Option<String>, Header, description = JUSTIFICATION),
+    ),
+    responses(
+        (status = 200, description = "The subject", body = SubjectSummary),
+        (status = 401, description = NOT_SIGNED_IN, body = ApiError),
+        (status = 403, description = DENIED, body = ApiError),
+        (status = 404, description = NOT_FOUND, body = ApiError),
+        (status = 422, description = INVALID, body = ApiError),
+        (status = 500, description = FAILED, body = ApiError),
+    ))]
 pub async fn subject(
     State(state): State<WebState>,
     ApiActor(actor): ApiActor,
@@ -69,6 +120,16 @@ pub async fn subject(
 
 /// The header a program sends its reason for opening a restricted record in.
 pub const JUSTIFICATION_HEADER: &str = "x-justification";
+
+/// Descriptions shared by the operations in the OpenAPI document.
+const NOT_SIGNED_IN: &str = "No session, an ended session, or a token that is not valid";
+const DENIED: &str = "The caller's role or organisation does not allow this";
+const NOT_FOUND: &str = "There is no such record, or none the caller may see";
+const INVALID: &str = "The request was not complete or not valid";
+const FAILED: &str =
+    "Something went wrong on the server: the error names an incident reference to quote to support";
+const JUSTIFICATION: &str = "Why the record is being opened: required for restricted cases (the answer is then 422 until one is given). Kept in the audit log.";
+const CSRF: &str = "Required with the session cookie: the session's CSRF token (the hidden `csrf` field of any page). Not used with an API token.";
 
 /// Why a restricted record is being opened, from the `X-Justification` header: never from the address, which
 /// browser histories and proxies keep. UTF-8; a value that is not is refused in plain words.
@@ -100,14 +161,15 @@ fn body<T>(posted: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
     })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct MergeRequest {
+    /// The subject merged into this one.
     other: i64,
     rationale: String,
 }
 
 /// What a merge or split left: the subject's number, status and band.
-#[derive(serde::Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct SubjectOutcome {
     subject: SubjectId,
     status: String,
@@ -124,6 +186,21 @@ impl From<SubjectRow> for SubjectOutcome {
     }
 }
 
+/// Merge another subject into this one (the same person), with a rationale
+#[utoipa::path(post, path = "/api/subjects/{id}/merge", operation_id = "merge",
+    params(
+        ("id" = i64, Path, description = "The subject's number."),
+        ("X-CSRF-Token" = Option<String>, Header, description = CSRF),
+    ),
+    request_body = MergeRequest,
+    responses(
+        (status = 200, description = "The subject kept", body = SubjectOutcome),
+        (status = 401, description = NOT_SIGNED_IN, body = ApiError),
+        (status = 403, description = DENIED, body = ApiError),
+        (status = 404, description = NOT_FOUND, body = ApiError),
+        (status = 422, description = INVALID, body = ApiError),
+        (status = 500, description = FAILED, body = ApiError),
+    ))]
 pub async fn merge(
     State(state): State<WebState>,
     ApiActor(actor): ApiActor,
@@ -143,37 +220,66 @@ pub async fn merge(
     Ok(Json(kept.into()))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct AssessRequest {
     /// Question id → answer: a number for a count question, otherwise the option's value (`yes`, `no`, ...).
+    #[schema(inline)]
     answers: Answers,
 }
 
-/// Assesses a subject with the active risk tool: the saved assessment, with its band and what moved it.
+/// Assess the subject with the active risk tool's questions; saved, with the band and what moved it
+#[utoipa::path(post, path = "/api/subjects/{id}/assess", operation_id = "assess",
+    params(
+        ("id" = i64, Path, description = "The subject's number."),
+        ("X-CSRF-Token" = Option<String>, Header, description = CSRF),
+    ),
+    request_body = AssessRequest,
+    responses(
+        (status = 200, description = "The saved assessment: tool version, answers, band and each answer's contribution", body = AssessmentView),
+        (status = 401, description = NOT_SIGNED_IN, body = ApiError),
+        (status = 403, description = DENIED, body = ApiError),
+        (status = 404, description = NOT_FOUND, body = ApiError),
+        (status = 422, description = INVALID, body = ApiError),
+        (status = 500, description = FAILED, body = ApiError),
+    ))]
 pub async fn assess(
     State(state): State<WebState>,
     ApiActor(actor): ApiActor,
     Path(id): Path<i64>,
     posted: Result<Json<AssessRequest>, JsonRejection>,
-) -> ApiResult<AssessmentRow> {
+) -> ApiResult<AssessmentView> {
     let request = body(posted)?;
-    Ok(Json(
-        state
-            .app
-            .assess(SubjectId(id), request.answers, &actor)
-            .await?,
-    ))
+    let saved = state
+        .app
+        .assess(SubjectId(id), request.answers, &actor)
+        .await?;
+    Ok(Json(AssessmentView::try_from(saved)?))
 }
 
-#[derive(Serialize)]
+/// What answers would do to a subject's band.
+#[derive(Serialize, ToSchema)]
 pub struct AssessmentPreviewView {
     /// The subject's band now.
-    band_now: Option<&'static str>,
+    band_now: Option<Band>,
     /// The band, points and contributions the answers would give; nothing is saved.
     outcome: Outcome,
 }
 
-/// What the answers would do to a subject's band, without saving them (logged as a view of the case).
+/// What these answers would do to the subject's band, without saving (logged as a view of the case)
+#[utoipa::path(post, path = "/api/subjects/{id}/assess/preview", operation_id = "previewAssessment",
+    params(
+        ("id" = i64, Path, description = "The subject's number."),
+        ("X-CSRF-Token" = Option<String>, Header, description = CSRF),
+    ),
+    request_body = AssessRequest,
+    responses(
+        (status = 200, description = "The band now and the outcome the answers would give", body = AssessmentPreviewView),
+        (status = 401, description = NOT_SIGNED_IN, body = ApiError),
+        (status = 403, description = DENIED, body = ApiError),
+        (status = 404, description = NOT_FOUND, body = ApiError),
+        (status = 422, description = INVALID, body = ApiError),
+        (status = 500, description = FAILED, body = ApiError),
+    ))]
 pub async fn preview_assessment(
     State(state): State<WebState>,
     ApiActor(actor): ApiActor,
@@ -186,17 +292,33 @@ pub async fn preview_assessment(
         .preview_assessment(SubjectId(id), &request.answers, &actor)
         .await?;
     Ok(Json(AssessmentPreviewView {
-        band_now: preview.band_now.map(|b| b.as_str()),
+        band_now: preview.band_now,
         outcome: preview.outcome,
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct SplitRequest {
+    /// The references of the referrals that concern someone else.
     referrals: Vec<String>,
     rationale: String,
 }
 
+/// Split referrals off into a new subject (someone else), with a rationale
+#[utoipa::path(post, path = "/api/subjects/{id}/split", operation_id = "split",
+    params(
+        ("id" = i64, Path, description = "The subject's number."),
+        ("X-CSRF-Token" = Option<String>, Header, description = CSRF),
+    ),
+    request_body = SplitRequest,
+    responses(
+        (status = 200, description = "The new subject", body = SubjectOutcome),
+        (status = 401, description = NOT_SIGNED_IN, body = ApiError),
+        (status = 403, description = DENIED, body = ApiError),
+        (status = 404, description = NOT_FOUND, body = ApiError),
+        (status = 422, description = INVALID, body = ApiError),
+        (status = 500, description = FAILED, body = ApiError),
+    ))]
 pub async fn split(
     State(state): State<WebState>,
     ApiActor(actor): ApiActor,
@@ -216,13 +338,31 @@ pub async fn split(
     Ok(Json(new_subject.into()))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct ShareRequest {
+    /// The user name of the person to share with.
     with: String,
+    /// Why they need the case.
     reason: String,
 }
 
-/// Shares the case with a named person in another organisation; 204 when done.
+/// Share the case with a named person in another organisation, with the reason
+///
+/// Logged as a disclosure to that person. Supervisors of the owning force.
+#[utoipa::path(post, path = "/api/subjects/{id}/share", operation_id = "share",
+    params(
+        ("id" = i64, Path, description = "The subject's number."),
+        ("X-CSRF-Token" = Option<String>, Header, description = CSRF),
+    ),
+    request_body = ShareRequest,
+    responses(
+        (status = 204, description = "Shared"),
+        (status = 401, description = NOT_SIGNED_IN, body = ApiError),
+        (status = 403, description = DENIED, body = ApiError),
+        (status = 404, description = NOT_FOUND, body = ApiError),
+        (status = 422, description = INVALID, body = ApiError),
+        (status = 500, description = FAILED, body = ApiError),
+    ))]
 pub async fn share(
     State(state): State<WebState>,
     ApiActor(actor): ApiActor,
@@ -237,14 +377,30 @@ pub async fn share(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct RestrictRequest {
     /// User names the case is restricted to; `null` lifts the restriction.
     to: Option<Vec<String>>,
     justification: String,
 }
 
-/// Restricts the case to named people, or lifts the restriction; 204 when done.
+/// Restrict the case to named people, or lift the restriction (`to` null), with a justification
+///
+/// Supervisors of the owning force.
+#[utoipa::path(post, path = "/api/subjects/{id}/restrict", operation_id = "restrict",
+    params(
+        ("id" = i64, Path, description = "The subject's number."),
+        ("X-CSRF-Token" = Option<String>, Header, description = CSRF),
+    ),
+    request_body = RestrictRequest,
+    responses(
+        (status = 204, description = "Restricted, or the restriction lifted"),
+        (status = 401, description = NOT_SIGNED_IN, body = ApiError),
+        (status = 403, description = DENIED, body = ApiError),
+        (status = 404, description = NOT_FOUND, body = ApiError),
+        (status = 422, description = INVALID, body = ApiError),
+        (status = 500, description = FAILED, body = ApiError),
+    ))]
 pub async fn restrict(
     State(state): State<WebState>,
     ApiActor(actor): ApiActor,
@@ -264,6 +420,20 @@ pub async fn restrict(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Referrals of the caller's force that carry an identifier
+#[utoipa::path(get, path = "/api/search", operation_id = "search",
+    params(
+        ("kind" = String, Query, description = "email, phone, esp_user_id, screen_name, device_id, profile_url, prior_cybertip, group_id or ip_address."),
+        ("service" = Option<String>, Query, description = "The service (or device type): needed for user IDs, screen names, group IDs and device IDs."),
+        ("value" = String, Query, description = "The identifier as written."),
+    ),
+    responses(
+        (status = 200, description = "Matches", body = Vec<SearchHit>),
+        (status = 401, description = NOT_SIGNED_IN, body = ApiError),
+        (status = 403, description = DENIED, body = ApiError),
+        (status = 422, description = INVALID, body = ApiError),
+        (status = 500, description = FAILED, body = ApiError),
+    ))]
 pub async fn search(
     State(state): State<WebState>,
     ApiActor(actor): ApiActor,
@@ -272,6 +442,14 @@ pub async fn search(
     Ok(Json(form.run(&state, &actor).await?))
 }
 
+/// Open and overdue work per force and band: counts only, no personal data
+#[utoipa::path(get, path = "/api/figures", operation_id = "figures",
+    responses(
+        (status = 200, description = "Per force", body = Vec<ForceWork>),
+        (status = 401, description = NOT_SIGNED_IN, body = ApiError),
+        (status = 403, description = DENIED, body = ApiError),
+        (status = 500, description = FAILED, body = ApiError),
+    ))]
 pub async fn figures(
     State(state): State<WebState>,
     ApiActor(actor): ApiActor,
@@ -279,16 +457,22 @@ pub async fn figures(
     Ok(Json(state.app.open_work(&actor).await?))
 }
 
+/// The statutory audit log, newest first (auditors; reading it is logged)
+#[utoipa::path(get, path = "/api/audit", operation_id = "audit",
+    params(
+        ("target" = Option<String>, Query, description = "A record, such as subject:42."),
+        ("actor" = Option<String>, Query, description = "A user name."),
+    ),
+    responses(
+        (status = 200, description = "Audit entries", body = Vec<AuditEntry>),
+        (status = 401, description = NOT_SIGNED_IN, body = ApiError),
+        (status = 403, description = DENIED, body = ApiError),
+        (status = 500, description = FAILED, body = ApiError),
+    ))]
 pub async fn audit(
     State(state): State<WebState>,
     ApiActor(actor): ApiActor,
     Query(filter): Query<AuditFilter>,
 ) -> ApiResult<Vec<AuditEntry>> {
     Ok(Json(state.app.audit_search(&actor, &filter.query()).await?))
-}
-
-const OPENAPI: &str = include_str!("openapi.json");
-
-pub async fn openapi() -> Response {
-    ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
 }

@@ -18,6 +18,57 @@ struct ErrorPage<'a> {
     message: &'a str,
 }
 
+/// A failure on the server's side (storage, the audit log, stored data that does not validate, files): its
+/// cause is logged under a short random reference, and the person is told only that something went wrong and
+/// the reference to quote to support, never the cause.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Incident {
+    reference: String,
+}
+
+/// The characters of an incident reference: RFC 4648 base32, easy to read out over the phone.
+const REFERENCE_ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+
+/// Characters in an incident reference: 40 random bits.
+const REFERENCE_LENGTH: usize = 8;
+
+impl Incident {
+    /// Logs `cause` under a new reference.
+    pub fn record(cause: &dyn std::fmt::Display) -> Incident {
+        let bits: u64 = rand::random();
+        let reference = (0..REFERENCE_LENGTH)
+            .map(|i| char::from(REFERENCE_ALPHABET[((bits >> (5 * i)) & 31) as usize]))
+            .collect::<String>();
+        tracing::error!(incident = %reference, "request failed: {cause}");
+        Incident { reference }
+    }
+
+    /// The plain words shown for the incident, `happened` saying what it left undone.
+    fn message(&self, happened: &str) -> String {
+        format!(
+            "Something went wrong on the server. {happened} Try again, and if it keeps happening tell \
+             support the incident reference {}.",
+            self.reference
+        )
+    }
+
+    /// The incident as a page.
+    pub fn page(&self, happened: &str) -> PageError {
+        PageError::new(StatusCode::INTERNAL_SERVER_ERROR, self.message(happened))
+    }
+
+    /// The incident as a JSON error.
+    pub fn api(&self, happened: &str) -> ApiError {
+        ApiError {
+            incident: Some(self.reference.clone()),
+            ..ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, self.message(happened))
+        }
+    }
+}
+
+/// What an internal failure left undone, for the cases where the transaction rolled back.
+pub const NOTHING_CHANGED: &str = "Nothing was changed.";
+
 /// An error shown as a page.
 #[derive(Debug)]
 pub struct PageError {
@@ -81,14 +132,22 @@ impl IntoResponse for PageError {
     }
 }
 
-/// An error returned by the JSON API: `{"error": "...", "status": 403}`.
-#[derive(Debug, Serialize)]
+/// An error returned by the JSON API: `{"error": "...", "status": 403}`, with `"incident"` when the failure
+/// was the server's.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = Error)]
 pub struct ApiError {
     #[serde(skip)]
     status: StatusCode,
+    /// What went wrong, in plain words.
     error: String,
+    /// The HTTP status.
     #[serde(rename = "status")]
     code: u16,
+    /// On a failure on the server's side (HTTP 500): the reference its cause is logged under, to quote to
+    /// support.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    incident: Option<String>,
 }
 
 impl ApiError {
@@ -97,6 +156,7 @@ impl ApiError {
             status,
             error: message.into(),
             code: status.as_u16(),
+            incident: None,
         }
     }
 }
@@ -107,39 +167,68 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// The status and plain words for an error from a use case. Storage and other internal failures are logged
-/// on the server and shown as a general failure.
-pub fn app_error_parts(error: &AppError) -> (StatusCode, String) {
-    match error {
-        AppError::NotFound(what) => (StatusCode::NOT_FOUND, sentence(what)),
-        AppError::Invalid(why) | AppError::JustificationRequired(why) => {
-            (StatusCode::UNPROCESSABLE_ENTITY, sentence(why))
+/// How an error from a use case is answered: the person's own mistake or refusal in plain words with its
+/// status, or an incident on the server's side.
+enum Answer {
+    Refused(StatusCode, String),
+    Failed(Incident),
+}
+
+impl Answer {
+    fn page(self) -> PageError {
+        match self {
+            Answer::Refused(status, message) => PageError::new(status, message),
+            Answer::Failed(incident) => incident.page(NOTHING_CHANGED),
         }
-        AppError::Denied(denial) => (StatusCode::FORBIDDEN, denial.explain().to_owned()),
-        other => {
-            tracing::error!("request failed: {other}");
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Something went wrong on the server. Nothing was changed. Try again, and tell support if it keeps happening."
-                    .to_owned(),
-            )
+    }
+
+    fn api(self) -> ApiError {
+        match self {
+            Answer::Refused(status, message) => ApiError::new(status, message),
+            Answer::Failed(incident) => incident.api(NOTHING_CHANGED),
         }
     }
 }
 
-/// The status and plain words for a refused sign-in step.
-pub fn sign_in_error_parts(error: &SignInError) -> (StatusCode, String) {
+fn app_error_answer(error: &AppError) -> Answer {
     match error {
-        SignInError::App(e) => app_error_parts(e),
-        SignInError::TooManyAttempts => (StatusCode::TOO_MANY_REQUESTS, error.to_string()),
-        SignInError::NotSignedIn | SignInError::SessionEnded(_) | SignInError::BadToken => {
-            (StatusCode::UNAUTHORIZED, error.to_string())
+        AppError::NotFound(what) => Answer::Refused(StatusCode::NOT_FOUND, sentence(what)),
+        AppError::Invalid(why) | AppError::JustificationRequired(why) => {
+            Answer::Refused(StatusCode::UNPROCESSABLE_ENTITY, sentence(why))
         }
-        SignInError::Locked { .. } => (StatusCode::TOO_MANY_REQUESTS, error.to_string()),
-        SignInError::BadCredentials | SignInError::Code(_) => {
-            (StatusCode::UNAUTHORIZED, error.to_string())
+        AppError::Denied(denial) => {
+            Answer::Refused(StatusCode::FORBIDDEN, denial.explain().to_owned())
         }
-        SignInError::WrongStage => (StatusCode::CONFLICT, error.to_string()),
+        AppError::Store(_) | AppError::Tool(_) | AppError::Output(_) => {
+            Answer::Failed(Incident::record(error))
+        }
+    }
+}
+
+/// The status and plain words for a refused sign-in step, for the forms that show them beside their fields.
+pub fn sign_in_error_parts(error: &SignInError) -> (StatusCode, String) {
+    match sign_in_error_answer(error) {
+        Answer::Refused(status, message) => (status, message),
+        Answer::Failed(incident) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            incident.message(NOTHING_CHANGED),
+        ),
+    }
+}
+
+fn sign_in_error_answer(error: &SignInError) -> Answer {
+    let refused = |status| Answer::Refused(status, error.to_string());
+    match error {
+        SignInError::App(e) => app_error_answer(e),
+        SignInError::TooManyAttempts | SignInError::Locked { .. } => {
+            refused(StatusCode::TOO_MANY_REQUESTS)
+        }
+        SignInError::NotSignedIn
+        | SignInError::SessionEnded(_)
+        | SignInError::BadToken
+        | SignInError::BadCredentials
+        | SignInError::Code(_) => refused(StatusCode::UNAUTHORIZED),
+        SignInError::WrongStage => refused(StatusCode::CONFLICT),
     }
 }
 
@@ -158,29 +247,25 @@ fn sentence(text: &str) -> String {
 
 impl From<AppError> for PageError {
     fn from(error: AppError) -> Self {
-        let (status, message) = app_error_parts(&error);
-        PageError::new(status, message)
+        app_error_answer(&error).page()
     }
 }
 
 impl From<SignInError> for PageError {
     fn from(error: SignInError) -> Self {
-        let (status, message) = sign_in_error_parts(&error);
-        PageError::new(status, message)
+        sign_in_error_answer(&error).page()
     }
 }
 
 impl From<AppError> for ApiError {
     fn from(error: AppError) -> Self {
-        let (status, message) = app_error_parts(&error);
-        ApiError::new(status, message)
+        app_error_answer(&error).api()
     }
 }
 
 impl From<SignInError> for ApiError {
     fn from(error: SignInError) -> Self {
-        let (status, message) = sign_in_error_parts(&error);
-        ApiError::new(status, message)
+        sign_in_error_answer(&error).api()
     }
 }
 
@@ -203,5 +288,46 @@ mod tests {
         assert_eq!(sentence("no referral NCMEC-1"), "No referral NCMEC-1.");
         assert_eq!(sentence("Done!"), "Done!");
         assert_eq!(sentence(" "), "Something was not right.");
+    }
+
+    /// Everything logged while `during` runs.
+    fn logged(during: impl FnOnce()) -> String {
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::<u8>::new()));
+        let writer = log.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_ansi(false)
+            .with_writer(move || Captured(writer.clone()))
+            .finish();
+        tracing::subscriber::with_default(subscriber, during);
+        String::from_utf8(log.lock().unwrap().clone()).unwrap()
+    }
+
+    struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn an_incident_logs_its_cause_under_the_reference_it_shows_and_shows_nothing_else() {
+        let mut incident = None;
+        let log = logged(|| incident = Some(Incident::record(&"disk quota exceeded on /srv")));
+        let incident = incident.unwrap();
+        assert_eq!(incident.reference.len(), 8);
+        assert!(
+            log.contains(&format!("incident={}", incident.reference)),
+            "{log}"
+        );
+        assert!(log.contains("disk quota exceeded on /srv"), "{log}");
+        let shown = incident.message(NOTHING_CHANGED);
+        assert!(shown.contains(&incident.reference), "{shown}");
+        assert!(!shown.contains("disk"), "{shown}");
+        assert_ne!(Incident::record(&"again").reference, incident.reference);
     }
 }

@@ -1,7 +1,7 @@
 //! The headers every response carries, and plain-words bodies for errors raised outside Severn's handlers.
 
 use crate::WebState;
-use crate::error::{ApiError, PageError};
+use crate::error::{ApiError, Incident, NOTHING_CHANGED, PageError};
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
@@ -68,8 +68,16 @@ pub async fn security_headers(
     response
 }
 
-/// A plain-words error for a status raised before a handler ran.
+/// A plain-words error for a status raised before a handler ran; a server error is an incident.
 fn plain_error(status: StatusCode, api: bool) -> Response {
+    if status.is_server_error() {
+        let incident = Incident::record(&format!("{status} raised outside Severn's handlers"));
+        return if api {
+            incident.api(NOTHING_CHANGED).into_response()
+        } else {
+            incident.page(NOTHING_CHANGED).into_response()
+        };
+    }
     let message = match status {
         StatusCode::NOT_FOUND => "There is nothing at this address.",
         StatusCode::METHOD_NOT_ALLOWED => "This address does not take that kind of request.",
@@ -77,10 +85,7 @@ fn plain_error(status: StatusCode, api: bool) -> Response {
             "The request was not in a form Severn reads here: send a form, or JSON to the API."
         }
         StatusCode::PAYLOAD_TOO_LARGE => "The request was too large.",
-        s if s.is_client_error() => "The request was not complete or not in the expected form.",
-        _ => {
-            "Something went wrong on the server. Nothing was changed. Try again, and tell support if it keeps happening."
-        }
+        _ => "The request was not complete or not in the expected form.",
     };
     if api {
         ApiError::new(status, message).into_response()

@@ -12,6 +12,7 @@ mod assets;
 mod cases;
 mod error;
 pub mod headers;
+pub mod openapi;
 mod packages;
 pub mod session;
 mod shown;
@@ -164,7 +165,7 @@ pub fn router(state: WebState) -> Router {
         .route("/api/figures", get(api::figures))
         .route("/api/audit", get(api::audit))
         .route("/api/packages", post(packages::receive))
-        .route("/api/openapi.json", get(api::openapi))
+        .route("/api/openapi.json", get(openapi::serve))
         .route("/static/{file}", get(assets::asset))
         .route("/favicon.ico", get(assets::favicon))
         .fallback(error::not_found)

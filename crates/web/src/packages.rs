@@ -4,7 +4,7 @@
 //! entry and a size limit and ingested as `severn ingest` would (see `severn_app::packages`).
 
 use crate::WebState;
-use crate::error::ApiError;
+use crate::error::{ApiError, Incident};
 use crate::session::ApiActor;
 use axum::Json;
 use axum::body::Body;
@@ -46,7 +46,35 @@ pub struct PackageQuery {
     force: Option<String>,
 }
 
-/// Takes an NCA package (zip or tar) or a single CyberTip XML or LE JSON document in.
+/// Take referrals in: an NCA package, or a single CyberTip XML or LE JSON document
+///
+/// An NCA package as a zip, tar or gzip-compressed tar archive, or a single document, through the same
+/// ingest as `severn ingest` (a document already held is a duplicate). Service accounts with an API token
+/// only; anyone else is refused and the refusal logged. The collection is logged under the service account.
+#[utoipa::path(post, path = "/api/packages", operation_id = "receivePackage",
+    security(("apiToken" = [])),
+    params(
+        ("force" = Option<String>, Query, description = "The receiving force's code or name. Required for a single document; for a package, used for reports whose manifest names no force Severn knows."),
+    ),
+    request_body(
+        description = "The archive or document as sent, told apart by its content (not its Content-Type). Limits (server defaults): 256 MiB sent, 50,000 entries and 1 GiB unpacked.",
+        content(
+            ("application/zip"),
+            ("application/x-tar"),
+            ("application/gzip"),
+            ("application/xml"),
+            ("application/json"),
+            ("application/octet-stream"),
+        ),
+    ),
+    responses(
+        (status = 200, description = "What the upload came to (rejected documents are listed, and stored for review, but do not fail the request)", body = PackageReceipt),
+        (status = 401, description = "No token, or a token that is not valid", body = ApiError),
+        (status = 403, description = "The caller is not a service account with an API token", body = ApiError),
+        (status = 413, description = "The upload, or the archive unpacked, is larger than its limit (named in the error)", body = ApiError),
+        (status = 422, description = "An unknown force, a single document without a force, an archive with more entries than the entry limit, or an archive that cannot be read or holds a link or a path leaving it; nothing was taken in", body = ApiError),
+        (status = 500, description = "Something went wrong on the server: the error names an incident reference to quote to support", body = ApiError),
+    ))]
 pub async fn receive(
     State(state): State<WebState>,
     ApiActor(actor): ApiActor,
@@ -165,10 +193,5 @@ fn refused(error: PackageError) -> ApiError {
 
 /// A failure on the server's side: logged, and answered without its insides.
 fn internal(error: std::io::Error) -> ApiError {
-    tracing::error!("receiving a package failed: {error}");
-    ApiError::new(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "Something went wrong on the server. Nothing was taken in. Try again, and tell support if it keeps \
-         happening.",
-    )
+    Incident::record(&format!("receiving a package failed: {error}")).api("Nothing was taken in.")
 }

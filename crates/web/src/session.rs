@@ -384,13 +384,16 @@ impl FromRequestParts<WebState> for ApiActor {
                 .map_err(|e| ApiError::from(e).into_response())?;
             return Ok(ApiActor(actor));
         }
-        let session = current_session(parts, state).await.map_err(|_| {
-            ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "Sign in, or send an API token in the Authorization header.",
-            )
-            .into_response()
-        })?;
+        let session = current_session(parts, state)
+            .await
+            .map_err(|error| match error {
+                SignInError::App(failed) => ApiError::from(failed).into_response(),
+                _ => ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "Sign in, or send an API token in the Authorization header.",
+                )
+                .into_response(),
+            })?;
         if session.stage != SessionStage::SignedIn {
             return Err(ApiError::new(
                 StatusCode::UNAUTHORIZED,

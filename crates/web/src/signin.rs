@@ -1,7 +1,7 @@
 //! Signing in (password, then the authenticator code or its enrolment), signing out, and one's own sessions.
 
 use crate::WebState;
-use crate::error::{PageError, sign_in_error_parts};
+use crate::error::{Incident, PageError, sign_in_error_parts};
 use crate::session::{
     Cookie, Posted, PostedSignIn, PostedSigningIn, SignedIn, SigningIn, UserBar, clear_cookie,
     set_cookie,
@@ -18,14 +18,9 @@ use severn_domain::identity::{SessionEnd, SessionStage};
 pub fn render(status: StatusCode, page: &impl Template) -> Response {
     match page.render() {
         Ok(html) => (status, Html(html)).into_response(),
-        Err(e) => {
-            tracing::error!("page did not render: {e}");
-            PageError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "This page could not be shown. Nothing was changed.",
-            )
-            .into_response()
-        }
+        Err(e) => Incident::record(&format!("page did not render: {e}"))
+            .page("This page could not be shown.")
+            .into_response(),
     }
 }
 

@@ -22,7 +22,7 @@ pub enum AnswerError {
 }
 
 /// An assessor's answer to one question.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum Answer {
     Count(u32),
@@ -45,7 +45,7 @@ impl From<&str> for Answer {
 /// Answers by question id. Questions may be left unanswered: they score nothing and are listed in the outcome.
 pub type Answers = BTreeMap<String, Answer>;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SourceKind {
     Signal,
@@ -53,7 +53,7 @@ pub enum SourceKind {
 }
 
 /// How one signal or answer moved the band.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Contribution {
     pub kind: SourceKind,
     /// Signal id or question id.
@@ -68,7 +68,7 @@ pub struct Contribution {
 }
 
 /// A band with its explanation, tied to the tool version that produced it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Outcome {
     pub band: Band,
     pub points: u32,

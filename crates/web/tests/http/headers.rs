@@ -256,6 +256,29 @@ async fn the_openapi_document_describes_the_api(db: Db) {
             "{method} {path}"
         );
     }
+    let schemes = &document["components"]["securitySchemes"];
+    assert_eq!(schemes["apiToken"]["scheme"], "bearer");
+    assert_eq!(schemes["session"]["in"], "cookie");
+    let packages = &document["paths"]["/api/packages"]["post"];
+    assert_eq!(
+        packages["security"],
+        serde_json::json!([{ "apiToken": [] }])
+    );
+    assert_eq!(packages["parameters"][0]["name"], "force");
+    assert!(packages["requestBody"]["content"]["application/zip"].is_object());
+    let referral = &document["paths"]["/api/referrals/{reference}"]["get"];
+    assert!(
+        referral["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["name"] == "X-Justification" && p["in"] == "header"),
+        "{referral}"
+    );
+    assert_eq!(
+        referral["responses"]["500"]["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/Error"
+    );
 }
 
 severn_store::backend_matrix!(

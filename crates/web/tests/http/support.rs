@@ -205,6 +205,8 @@ impl Browser {
         self.cookies.get("severn_session")
     }
 
+    /// Sends a request as this browser. A JSON answer from the API is checked against the OpenAPI document
+    /// (see [`crate::schema`]).
     pub async fn send(&mut self, site: &Site, mut request: Request<Body>) -> Page {
         if !self.cookies.is_empty() {
             let cookie = self
@@ -218,6 +220,8 @@ impl Browser {
                 .insert(header::COOKIE, cookie.parse().unwrap());
         }
         request.extensions_mut().insert(ConnectInfo(self.address));
+        let method = request.method().clone();
+        let path = request.uri().to_string();
         let response = site.router.clone().oneshot(request).await.unwrap();
         let status = response.status();
         let headers = response.headers().clone();
@@ -232,11 +236,19 @@ impl Browser {
             }
         }
         let body = response.into_body().collect().await.unwrap().to_bytes();
-        Page {
+        let page = Page {
             status,
             headers,
             body: String::from_utf8_lossy(&body).into_owned(),
+        };
+        let json = page
+            .headers
+            .get(header::CONTENT_TYPE)
+            .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+        if path.starts_with("/api/") && json {
+            crate::schema::check_answer(&method, &path, page.status, &page.body);
         }
+        page
     }
 
     pub async fn get(&mut self, site: &Site, path: &str) -> Page {
