@@ -3,8 +3,10 @@
 //! Every pair of referrals placed in one subject is a predicted pair; every pair with the same true suspect is
 //! a true pair. Precision is the share of predicted pairs that are true, recall the share of true pairs found.
 
-use crate::{App, Result};
+use crate::gate::Why;
+use crate::{App, AppError, Result};
 use serde::Serialize;
+use severn_domain::access::{Action, Actor, Denial};
 use std::collections::HashMap;
 use std::hash::Hash;
 
@@ -66,12 +68,30 @@ pub fn read_ground_truth(path: &std::path::Path) -> std::io::Result<HashMap<Stri
 }
 
 impl App {
-    /// The subject every referral is in, by source reference.
-    pub async fn subject_of_every_referral(&self) -> Result<HashMap<String, i64>> {
+    /// The subject every referral is in, by source reference: linking's answer, to score against the ground
+    /// truth. Reads every force's referrals, so only an operator may, and the read is logged.
+    pub async fn subject_of_every_referral(&self, actor: &Actor) -> Result<HashMap<String, i64>> {
+        let target = "referrals:subjects";
+        let why = Why {
+            detail: Some("linking quality".to_owned()),
+            ..Why::default()
+        };
+        if !matches!(actor, Actor::Operator { .. }) {
+            let tx = self.db().begin().await?;
+            self.refuse(tx, actor, Action::ViewQueue, target, why, Denial::Role)
+                .await?;
+            return Err(AppError::Denied(Denial::Role));
+        }
+        let tx = self.db().begin_read().await?;
+        let tx = self
+            .authorise(tx, actor, Action::ViewQueue, target, why)
+            .await?;
+        let grant = tx.scope().clone();
+        tx.commit().await?;
         let mut out = HashMap::new();
         let mut after = 0;
         loop {
-            let mut tx = self.db.begin_read().await?;
+            let mut tx = self.gate.begin_read_under(&grant).await?;
             let page = tx.referral_subjects_after(after, 10_000).await?;
             tx.commit().await?;
             let Some(last) = page.last() else {
