@@ -13,7 +13,8 @@ use rand::Rng;
 use severn_domain::access::{Action, Actor, Denial, decide};
 use severn_domain::identity::{TokenLifetime, TokenStatus, hash_secret};
 use severn_domain::ids::StaffId;
-use severn_store::{NewApiToken, StaffRow, Tx};
+use severn_store::Scoped;
+use severn_store::{NewApiToken, StaffRow};
 
 /// What a person or service account needs to sign in or call the API: shown once, never stored in the clear.
 #[derive(Clone, PartialEq, Eq)]
@@ -79,20 +80,13 @@ pub fn new_password() -> String {
 impl App {
     /// The staff of the administrator's organisation (every organisation's for an operator), by user name.
     pub async fn list_staff(&self, actor: &Actor) -> Result<Vec<StaffRow>> {
-        let tx = self.db.begin().await?;
+        let tx = self.db().begin().await?;
         let target = match actor.org() {
             Some(org) => format!("staff:org:{org}"),
             None => "staff:all".to_owned(),
         };
-        let (mut tx, _) = self
-            .authorise(
-                tx,
-                actor,
-                Action::ManageStaff,
-                &target,
-                None,
-                Why::default(),
-            )
+        let mut tx = self
+            .authorise(tx, actor, Action::ManageStaff, &target, Why::default())
             .await?;
         let mut staff: Vec<StaffRow> = tx
             .all_staff()
@@ -217,7 +211,7 @@ impl App {
         let now = self.now();
         let secret = new_totp_secret();
         tx.set_password_hash(id, &hash, now).await?;
-        tx.activate_totp(id, &sealed::seal(&self.audit_key, &secret), None, now)
+        tx.activate_totp(id, &sealed::seal(&self.sealing_key(), &secret), None, now)
             .await?;
         tx.end_sessions_of(id, "credentials_reset", now).await?;
         tx.commit().await?;
@@ -290,14 +284,14 @@ impl App {
                 (tx, rows)
             }
             (None, Some(org)) => {
-                let tx = self.db.begin().await?;
+                let tx = self.db().begin().await?;
                 let why = Why {
                     detail: Some("API tokens listed".to_owned()),
                     ..Why::default()
                 };
                 let target = format!("staff:org:{org}");
-                let (mut tx, _) = self
-                    .authorise(tx, actor, Action::ManageStaff, &target, None, why)
+                let mut tx = self
+                    .authorise(tx, actor, Action::ManageStaff, &target, why)
                     .await?;
                 let rows = tx.api_tokens_in_org(org).await?;
                 (tx, rows)
@@ -335,20 +329,20 @@ impl App {
     /// organisation's; another organisation's token answers as one that does not exist, and both attempts are
     /// logged.
     pub async fn revoke_api_token(&self, actor: &Actor, token: i64) -> Result<StaffRow> {
-        let mut tx = self.db.begin_read().await?;
+        let mut tx = self.db().begin_read().await?;
         let row = tx.api_token_by_id(token).await?;
         tx.commit().await?;
         let no_such = || AppError::NotFound(format!("There is no API token number {token}."));
         let Some(row) = row else {
             // Through the gate all the same, as a missing account is: the attempt is in the log.
-            let tx = self.db.begin().await?;
+            let tx = self.db().begin().await?;
             let why = Why {
                 detail: Some(format!("API token {token} revoked")),
                 ..Why::default()
             };
             let target = format!("api_token:{token}");
-            let (tx, _) = self
-                .authorise(tx, actor, Action::ManageStaff, &target, None, why)
+            let tx = self
+                .authorise(tx, actor, Action::ManageStaff, &target, why)
                 .await?;
             tx.commit().await?;
             return Err(no_such());
@@ -373,7 +367,7 @@ impl App {
         actor: &Actor,
         id: StaffId,
         done: &str,
-    ) -> Result<(Tx, StaffRow)> {
+    ) -> Result<(Scoped, StaffRow)> {
         self.authorise_on_staff_with(actor, id, |_| Ok(done.to_owned()))
             .await
     }
@@ -386,7 +380,7 @@ impl App {
         actor: &Actor,
         id: StaffId,
         done: &str,
-    ) -> Result<(Tx, StaffRow)> {
+    ) -> Result<(Scoped, StaffRow)> {
         self.authorise_on_staff_with(actor, id, |staff| {
             if staff.is_some_and(|s| needs_approval(actor, &s.roles)) {
                 Err((
@@ -413,8 +407,8 @@ impl App {
         actor: &Actor,
         id: StaffId,
         done: impl FnOnce(Option<&StaffRow>) -> std::result::Result<String, Refusal>,
-    ) -> Result<(Tx, StaffRow)> {
-        let mut tx = self.db.begin().await?;
+    ) -> Result<(Scoped, StaffRow)> {
+        let mut tx = self.db().begin().await?;
         let staff = tx.staff_by_id(id).await?;
         let target = match &staff {
             Some(s) => format!("staff:{}", s.username),
@@ -433,7 +427,7 @@ impl App {
                         ..Why::default()
                     };
                     let record = self.record(actor, Action::ManageStaff, &target, why);
-                    tx.audit_denied(&self.audit_key, &record, reason).await?;
+                    self.gate.log_refusal(&mut tx, &record, reason).await?;
                     tx.commit().await?;
                     return Err(error);
                 }
@@ -465,8 +459,8 @@ impl App {
             detail: Some(done),
             ..Why::default()
         };
-        let (tx, _) = self
-            .authorise(tx, actor, Action::ManageStaff, &target, None, why)
+        let tx = self
+            .authorise(tx, actor, Action::ManageStaff, &target, why)
             .await?;
         Ok((tx, staff.ok_or_else(not_here)?))
     }

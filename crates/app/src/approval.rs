@@ -14,8 +14,9 @@ use crate::identity::{TOTP_ISSUER, hash_password, new_totp_secret};
 use crate::staff::StaffSpec;
 use crate::{App, AppError, Result, sealed};
 use severn_domain::access::{Action, Actor, Role, decide};
+use severn_store::Scoped;
 use severn_store::{
-    NewStaff, NewStaffChange, StaffChangeKind, StaffChangeRow, StaffChangeStatus, StaffRow, Tx,
+    NewStaff, NewStaffChange, StaffChangeKind, StaffChangeRow, StaffChangeStatus, StaffRow,
 };
 
 /// How long a request waits for its second administrator: a day.
@@ -93,7 +94,7 @@ impl App {
         let requested_by = actor.staff_id().ok_or_else(|| {
             AppError::Invalid("Only a member of staff asks for approval.".to_owned())
         })?;
-        let tx = self.db.begin().await?;
+        let tx = self.db().begin().await?;
         let why = Why {
             detail: Some(format!(
                 "approval requested: add with roles {}",
@@ -101,13 +102,12 @@ impl App {
             )),
             ..Why::default()
         };
-        let (mut tx, _) = self
+        let mut tx = self
             .authorise(
                 tx,
                 actor,
                 Action::ManageStaff,
                 &format!("staff:{username}"),
-                None,
                 why,
             )
             .await?;
@@ -149,7 +149,7 @@ impl App {
     /// Files a request to reset `staff`'s credentials, in the transaction that authorised it.
     pub(crate) async fn request_reset(
         &self,
-        mut tx: Tx,
+        mut tx: Scoped,
         actor: &Actor,
         staff: &StaffRow,
     ) -> Result<StaffChangeRow> {
@@ -186,7 +186,7 @@ impl App {
         Ok(change)
     }
 
-    async fn stored(&self, tx: &mut Tx, id: i64) -> Result<StaffChangeRow> {
+    async fn stored(&self, tx: &mut Scoped, id: i64) -> Result<StaffChangeRow> {
         tx.staff_change(id)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("There is no request number {id}.")))
@@ -195,20 +195,13 @@ impl App {
     /// The requests waiting in the administrator's organisation (every organisation's for an operator),
     /// oldest first. Expired requests are left out: they can no longer be decided.
     pub async fn pending_staff_changes(&self, actor: &Actor) -> Result<Vec<StaffChangeRow>> {
-        let tx = self.db.begin().await?;
+        let tx = self.db().begin().await?;
         let target = match actor.org() {
             Some(org) => format!("staff_changes:org:{org}"),
             None => "staff_changes:all".to_owned(),
         };
-        let (mut tx, _) = self
-            .authorise(
-                tx,
-                actor,
-                Action::ManageStaff,
-                &target,
-                None,
-                Why::default(),
-            )
+        let mut tx = self
+            .authorise(tx, actor, Action::ManageStaff, &target, Why::default())
             .await?;
         let changes = tx.pending_staff_changes(actor.org(), self.now()).await?;
         tx.commit().await?;
@@ -265,8 +258,13 @@ impl App {
         }
         let secret = new_totp_secret();
         tx.set_password_hash(staff.id, &hash, now).await?;
-        tx.activate_totp(staff.id, &sealed::seal(&self.audit_key, &secret), None, now)
-            .await?;
+        tx.activate_totp(
+            staff.id,
+            &sealed::seal(&self.sealing_key(), &secret),
+            None,
+            now,
+        )
+        .await?;
         tx.end_sessions_of(staff.id, "credentials_reset", now)
             .await?;
         if !tx
@@ -329,9 +327,9 @@ impl App {
         actor: &Actor,
         id: i64,
         decision: Decision,
-    ) -> Result<(Tx, StaffChangeRow)> {
+    ) -> Result<(Scoped, StaffChangeRow)> {
         let verb = decision.as_str();
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.db().begin().await?;
         let change = tx.staff_change(id).await?;
         let target = match &change {
             Some(c) => format!("staff:{}", c.username),
@@ -393,13 +391,13 @@ impl App {
             };
             if let Some((reason, error)) = refusal {
                 let record = self.record(actor, Action::ManageStaff, &target, why());
-                tx.audit_denied(&self.audit_key, &record, reason).await?;
+                self.gate.log_refusal(&mut tx, &record, reason).await?;
                 tx.commit().await?;
                 return Err(error);
             }
         }
-        let (tx, _) = self
-            .authorise(tx, actor, Action::ManageStaff, &target, None, why())
+        let tx = self
+            .authorise(tx, actor, Action::ManageStaff, &target, why())
             .await?;
         let change = change
             .ok_or_else(|| AppError::NotFound(format!("There is no request number {id}.")))?;

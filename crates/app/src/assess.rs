@@ -1,7 +1,7 @@
 //! Risk assessment of subjects: an assessor's answers, a supervisor's override, and rescoring under a new
 //! tool version. Every assessment is a new row: history is never overwritten.
 
-use crate::gate::{OnCase, Why};
+use crate::gate::Why;
 use crate::subjects::{open_subject, settle_from_referrals};
 use crate::views::SubjectSummary;
 use crate::{App, AppError, Result, active_tool_in, check_text};
@@ -9,7 +9,7 @@ use severn_domain::access::{Action, Actor, Denial, decide};
 use severn_domain::ids::SubjectId;
 use severn_domain::risk::{Answers, Band, Outcome, RiskTool, Signals, validate_override};
 use severn_domain::text::FreeText;
-use severn_store::{AssessmentRow, Packed, ReferralRow, RiskToolRow, SubjectRow, Tx};
+use severn_store::{AssessmentRow, Packed, ReferralRow, RiskToolRow, Scoped, SubjectRow};
 
 /// Plain-English reason for a subject's band that comes from an assessment.
 pub(crate) fn assessment_reason(a: &AssessmentRow) -> String {
@@ -72,7 +72,7 @@ fn fresh_assessment(
 }
 
 async fn record(
-    tx: &mut Tx,
+    tx: &mut Scoped,
     tool: &RiskTool,
     subject: &mut SubjectRow,
     mut row: AssessmentRow,
@@ -107,8 +107,8 @@ impl App {
         why: Why,
     ) -> Result<AssessmentRow> {
         let now = self.now();
-        let tx = self.db.begin().await?;
-        let (mut tx, _) = self
+        let tx = self.db().begin().await?;
+        let mut tx = self
             .authorise_case(tx, actor, Action::Assess, subject, why)
             .await?;
         let assessor = actor.audit_name();
@@ -135,33 +135,19 @@ impl App {
         subject: SubjectId,
         why: Why,
     ) -> Result<AssessmentForm> {
-        let mut tx = self.db.begin().await?;
-        let target = format!("subject:{subject}");
-        let asked_for = format!("subject {subject}");
-        let Some(access) = tx.case_access(subject).await? else {
-            let (record, reason, error) =
-                self.judge_missing(actor, Action::Assess, &target, &asked_for, why);
-            tx.audit_denied(&self.audit_key, &record, reason).await?;
-            tx.commit().await?;
-            return Err(error);
-        };
-        let action = if decide(actor, Action::Assess, Some(&access)).is_ok() {
-            Action::ViewCase
-        } else {
-            Action::Assess
+        let mut tx = self.db().begin().await?;
+        // Someone who may assess the case opens it as a case view; anyone else is refused as an assessment.
+        let action = match tx.case_access(subject).await? {
+            Some(access) if decide(actor, Action::Assess, Some(&access)).is_ok() => {
+                Action::ViewCase
+            }
+            _ => Action::Assess,
         };
         let why = Why {
             detail: Some("assessment form".to_owned()),
             ..why
         };
-        let case = OnCase {
-            subject,
-            access: &access,
-            asked_for: &asked_for,
-        };
-        let (mut tx, _) = self
-            .authorise(tx, actor, action, &target, Some(case), why)
-            .await?;
+        let mut tx = self.authorise_case(tx, actor, action, subject, why).await?;
         let row = tx
             .subject(subject)
             .await?
@@ -193,12 +179,12 @@ impl App {
         actor: &Actor,
     ) -> Result<AssessmentPreview> {
         let now = self.now();
-        let tx = self.db.begin().await?;
+        let tx = self.db().begin().await?;
         let why = Why {
             detail: Some("assessment preview".to_owned()),
             ..Why::default()
         };
-        let (mut tx, _) = self
+        let mut tx = self
             .authorise_case(tx, actor, Action::ViewCase, subject, why)
             .await?;
         let tool = active_tool_in(&mut tx, now).await?;
@@ -230,12 +216,12 @@ impl App {
         let decision =
             validate_override(band, rationale).map_err(|e| AppError::Invalid(e.to_string()))?;
         let now = self.now();
-        let tx = self.db.begin().await?;
+        let tx = self.db().begin().await?;
         let why = Why {
             detail: Some(format!("band set to {}", band.as_str())),
             ..Why::because(rationale)
         };
-        let (mut tx, _) = self
+        let mut tx = self
             .authorise_case(tx, actor, Action::Override, subject, why)
             .await?;
         let supervisor = actor.audit_name();
@@ -274,17 +260,10 @@ impl App {
     /// are banded by it, and `rescore` re-bands what is there. Operators only (see `Action::InstallRiskTool`).
     pub async fn install_tool(&self, actor: &Actor, source: &str) -> Result<RiskTool> {
         let tool = RiskTool::from_toml(source).map_err(|e| AppError::Tool(e.to_string()))?;
-        let tx = self.db.begin().await?;
+        let tx = self.db().begin().await?;
         let target = format!("risk_tool:{} {}", tool.id(), tool.version());
-        let (mut tx, _) = self
-            .authorise(
-                tx,
-                actor,
-                Action::InstallRiskTool,
-                &target,
-                None,
-                Why::default(),
-            )
+        let mut tx = self
+            .authorise(tx, actor, Action::InstallRiskTool, &target, Why::default())
             .await?;
         tx.save_risk_tool(&RiskToolRow {
             tool_id: tool.id().to_owned(),
@@ -306,23 +285,23 @@ impl App {
         if !matches!(actor, Actor::Operator { .. }) {
             return Err(AppError::Denied(Denial::Role));
         }
-        let tx = self.db.begin().await?;
-        let (tx, _) = self
+        let tx = self.db().begin().await?;
+        let tx = self
             .authorise(
                 tx,
                 actor,
                 Action::Override,
                 "subjects:all",
-                None,
                 Why::because("rescore under the active risk tool"),
             )
             .await?;
+        let grant = tx.scope().clone();
         tx.commit().await?;
         let now = self.now();
         let mut summary = RescoreSummary::default();
         let mut after = 0;
         loop {
-            let mut tx = self.db.begin().await?;
+            let mut tx = self.gate.begin_under(&grant).await?;
             let tool = active_tool_in(&mut tx, now).await?;
             let batch = tx.referrals_after(after, 2000).await?;
             let Some(last) = batch.last() else {
@@ -358,7 +337,7 @@ impl App {
             tx.commit().await?;
         }
 
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.gate.begin_under(&grant).await?;
         let tool = active_tool_in(&mut tx, now).await?;
         for (subject, assessment_id) in tx.assessed_subjects().await? {
             let Some(previous) = tx.assessment(assessment_id).await? else {
@@ -401,8 +380,8 @@ impl App {
         actor: &Actor,
         subject: SubjectId,
     ) -> Result<Vec<AssessmentRow>> {
-        let tx = self.db.begin_read().await?;
-        let (mut tx, _) = self
+        let tx = self.db().begin_read().await?;
+        let mut tx = self
             .authorise_case(tx, actor, Action::ViewCase, subject, Why::default())
             .await?;
         let rows = tx.assessments_of_subject(subject).await?;

@@ -4,7 +4,7 @@
 use crate::gate::Why;
 use crate::{App, AppError, Result};
 use severn_domain::access::{Action, Actor};
-use severn_domain::audit::{AuditEntry, AuditKey, Checkpoint, Problem, Verifier};
+use severn_domain::audit::{AuditEntry, AuditKey, Checkpoint, Problem};
 use severn_store::AuditQuery;
 use std::io::{BufRead, Write};
 use std::path::Path;
@@ -26,11 +26,11 @@ impl App {
                 "target": query.target, "actor": query.actor, "from": query.from, "to": query.to
             })
         );
-        let tx = self.db.begin_read().await?;
-        let (mut tx, scope) = self
-            .authorise(tx, actor, Action::ReadAudit, &target, None, Why::default())
+        let tx = self.db().begin_read().await?;
+        let mut tx = self
+            .authorise(tx, actor, Action::ReadAudit, &target, Why::default())
             .await?;
-        let entries = tx.audit_search(&scope, query).await?;
+        let entries = tx.audit_search(query).await?;
         tx.commit().await?;
         Ok(entries)
     }
@@ -38,32 +38,17 @@ impl App {
     /// Checks every entry's MAC and sequence, then the log's end against the checkpoints.
     pub async fn verify_audit(&self, checkpoints: Vec<Checkpoint>) -> Result<Verification> {
         let count = checkpoints.len();
-        let mut verifier = Verifier::new(&self.audit_key, checkpoints);
-        let mut after = 0;
-        loop {
-            let mut tx = self.db.begin_read().await?;
-            let page = tx.audit_entries_after(after, 5000).await?;
-            tx.commit().await?;
-            let Some(last) = page.last() else { break };
-            after = last.seq;
-            for entry in &page {
-                verifier.push(entry);
-            }
-        }
-        let entries = verifier.entries;
+        let (entries, problems) = self.gate.verify(checkpoints).await?;
         Ok(Verification {
             entries,
             checkpoints: count,
-            problems: verifier.finish(),
+            problems,
         })
     }
 
     /// A signed record of the log's head now, to be kept outside the database.
     pub async fn audit_checkpoint(&self) -> Result<Checkpoint> {
-        let mut tx = self.db.begin_read().await?;
-        let (seq, mac) = tx.audit_head().await?;
-        tx.commit().await?;
-        Ok(Checkpoint::sign(&self.audit_key, seq, &mac, self.now()))
+        Ok(self.gate.checkpoint(self.now()).await?)
     }
 }
 

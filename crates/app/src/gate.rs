@@ -1,6 +1,8 @@
-//! The authorisation choke point. Every use case that touches personal data starts here: the policy
-//! (`severn_domain::access::decide`) says yes or no, the audit log records the attempt in the request's own
-//! transaction, and only an allowed attempt yields the [`Scope`] that storage reads need.
+//! The use cases' side of the authorisation choke point. The gate itself is in the store
+//! ([`severn_store::Gate`]): it applies the domain's policy, writes the audit entry in the request's own
+//! transaction, and only for an allowed request hands back the scoped handle ([`Scoped`], [`ScopedPage`])
+//! that every personal-data read and write is a method of. Here the person's words are checked against their
+//! limits and the gate's verdict becomes the answer the person gets.
 //!
 //! A case that does not exist and a case the person may not see get the same answer ([`unseen`]), and both
 //! leave an entry: a probe learns nothing, not even that a case is restricted. Refusals that come after the
@@ -8,10 +10,10 @@
 //! the transaction, so [`App::logging_refusal`] logs them in one of their own.
 
 use crate::{App, AppError, Result, check_text};
-use severn_domain::access::{Action, Actor, CaseAccess, Denial, decide};
+use severn_domain::access::{Action, Actor, Denial};
 use severn_domain::ids::SubjectId;
 use severn_domain::text::FreeText;
-use severn_store::{AuditRecord, PageTx, Reach, Scope, Tx};
+use severn_store::{AuditRecord, PageTx, Request, Scoped, ScopedPage, Tx, Verdict};
 
 /// What the person said about why (and, for disclosures, to whom).
 #[derive(Debug, Clone, Default)]
@@ -44,30 +46,11 @@ impl Why {
     }
 }
 
-/// The case an action is on, when it is on one.
-#[derive(Debug, Clone, Copy)]
-pub struct OnCase<'a> {
-    pub subject: SubjectId,
-    pub access: &'a CaseAccess,
-    /// What the person asked for, as they named it (`subject 12`, `referral ncmec:1001`): the words of the
-    /// one answer they get when it is not there or not theirs to see.
-    pub asked_for: &'a str,
-}
-
 /// The one answer to a case that does not exist and to a case the person may not see (another force's,
 /// restricted to others, or not shared with someone outside the force): the same status and words, so
 /// neither existence nor restriction shows. The log keeps the true reason.
 pub fn unseen(asked_for: &str) -> AppError {
     AppError::NotFound(format!("There is no {asked_for}."))
-}
-
-/// What a refusal on a case tells the person: a role that does not allow the action whatever the case says
-/// so (that does not depend on the case); any other reason looks like a case that is not there.
-fn refusal(denial: Denial, case: Option<OnCase<'_>>) -> AppError {
-    match (denial, case) {
-        (Denial::Role, _) | (_, None) => AppError::Denied(denial),
-        (_, Some(case)) => unseen(case.asked_for),
-    }
 }
 
 /// The outcome a use case's refusal is logged under (`denied:REASON`); `None` for failures that are not
@@ -82,60 +65,41 @@ fn refusal_reason(error: &AppError) -> Option<&'static str> {
     }
 }
 
-/// The policy's answer, with the entry that records it.
-struct Judgement {
-    record: AuditRecord,
-    verdict: std::result::Result<Reach, Denial>,
+/// The answer the person gets for the gate's verdict. `asked_for` names the case as they did, for the one
+/// answer to a case that is not theirs to see.
+fn answer<T>(verdict: Verdict<T>, action: Action, asked_for: &str) -> Result<T> {
+    match verdict {
+        Verdict::Granted(handle) => Ok(handle),
+        Verdict::Refused(denial) => Err(AppError::Denied(denial)),
+        Verdict::Unseen => Err(unseen(asked_for)),
+        Verdict::NeedsJustification => Err(AppError::JustificationRequired(match action {
+            Action::Export | Action::Share => {
+                "Say why this data is being disclosed, and to whom.".to_owned()
+            }
+            _ => "This case is restricted: say why you need to open it.".to_owned(),
+        })),
+    }
 }
 
 impl App {
-    /// Asks for a justification where one is needed, asks the policy, and drafts the audit entry.
-    fn judge(
+    /// The request the gate decides, once the person's words are within their limits.
+    fn request<'a>(
         &self,
-        actor: &Actor,
+        actor: &'a Actor,
         action: Action,
-        target: &str,
-        case: Option<OnCase<'_>>,
+        target: &'a str,
         why: Why,
-    ) -> Result<Judgement> {
+    ) -> Result<Request<'a>> {
         why.check()?;
-        let verdict =
-            decide(actor, action, case.map(|c| c.access)).map(|()| reach(actor, action, case));
-        // Only someone the policy lets in is asked why: asking anyone else would tell them the case is there
-        // and restricted.
-        let needs_justification = matches!(action, Action::Export | Action::Share)
-            || case.is_some_and(|c| c.access.restricted_to.is_some());
-        if verdict.is_ok() && needs_justification && why.justification.is_none() {
-            return Err(AppError::JustificationRequired(match action {
-                Action::Export | Action::Share => {
-                    "Say why this data is being disclosed, and to whom.".to_owned()
-                }
-                _ => "This case is restricted: say why you need to open it.".to_owned(),
-            }));
-        }
-        let record = self.record(actor, action, target, why);
-        Ok(Judgement { record, verdict })
-    }
-
-    /// The entry and the answer for a case that does not exist. A role that may not take the action at all
-    /// is told so, as it would be on any case; everyone else gets the answer a case they may not see gets.
-    pub(crate) fn judge_missing(
-        &self,
-        actor: &Actor,
-        action: Action,
-        target: &str,
-        asked_for: &str,
-        why: Why,
-    ) -> (AuditRecord, &'static str, AppError) {
-        let record = self.record(actor, action, target, why);
-        match decide(actor, action, Some(&CaseAccess::default())) {
-            Err(Denial::Role) => (
-                record,
-                Denial::Role.as_str(),
-                AppError::Denied(Denial::Role),
-            ),
-            _ => (record, "not_found", unseen(asked_for)),
-        }
+        Ok(Request {
+            actor,
+            action,
+            target,
+            at: self.now(),
+            justification: why.justification,
+            recipients: why.recipients,
+            detail: why.detail,
+        })
     }
 
     pub(crate) fn record(
@@ -145,17 +109,16 @@ impl App {
         target: &str,
         why: Why,
     ) -> AuditRecord {
-        AuditRecord {
+        Request {
+            actor,
+            action,
+            target,
             at: self.now(),
-            actor: actor.audit_name(),
-            org: actor.org(),
-            processing: action.processing().as_str().to_owned(),
-            action: action.as_str().to_owned(),
-            target: target.to_owned(),
             justification: why.justification,
             recipients: why.recipients,
             detail: why.detail,
         }
+        .record()
     }
 
     /// Logs and commits a refusal that depends on more than the policy sees (another organisation's
@@ -171,81 +134,109 @@ impl App {
     ) -> Result<()> {
         why.check()?;
         let record = self.record(actor, action, target, why);
-        tx.audit_denied(&self.audit_key, &record, denial.as_str())
+        self.gate
+            .log_refusal(&mut tx, &record, denial.as_str())
             .await?;
         tx.commit().await?;
         Ok(())
     }
 
-    /// Decides, logs and either hands back the transaction with a scope or — after committing the record
-    /// of the refusal — an error saying why.
+    /// Authorises an action that is not on one case (a list, a search, staff administration): the scoped
+    /// transaction, or — after the refusal is logged and committed — an error saying why.
     pub async fn authorise(
         &self,
-        mut tx: Tx,
+        tx: Tx,
         actor: &Actor,
         action: Action,
         target: &str,
-        case: Option<OnCase<'_>>,
         why: Why,
-    ) -> Result<(Tx, Scope)> {
-        let Judgement { record, verdict } = self.judge(actor, action, target, case, why)?;
-        match verdict {
-            Ok(reach) => {
-                let scope = tx.audit_allowed(&self.audit_key, &record, reach).await?;
-                Ok((tx, scope))
-            }
-            Err(denial) => {
-                tx.audit_denied(&self.audit_key, &record, denial.as_str())
-                    .await?;
-                tx.commit().await?;
-                Err(refusal(denial, case))
-            }
-        }
+    ) -> Result<Scoped> {
+        let request = self.request(actor, action, target, why)?;
+        answer(
+            self.gate.authorise(tx, &request, None).await?,
+            action,
+            target,
+        )
     }
 
-    /// [`App::authorise`] for a page's read.
+    /// Authorises an action on one subject. A subject that does not exist, or that the person may not see,
+    /// gets the same answer; the log keeps which.
+    pub async fn authorise_case(
+        &self,
+        tx: Tx,
+        actor: &Actor,
+        action: Action,
+        subject: SubjectId,
+        why: Why,
+    ) -> Result<Scoped> {
+        let target = format!("subject:{subject}");
+        let request = self.request(actor, action, &target, why)?;
+        answer(
+            self.gate.authorise(tx, &request, Some(subject)).await?,
+            action,
+            &format!("subject {subject}"),
+        )
+    }
+
+    /// A second subject in a transaction already authorised on one (a merge is on two).
+    pub async fn authorise_case_also(
+        &self,
+        tx: Scoped,
+        actor: &Actor,
+        action: Action,
+        subject: SubjectId,
+        why: Why,
+    ) -> Result<Scoped> {
+        let target = format!("subject:{subject}");
+        let request = self.request(actor, action, &target, why)?;
+        answer(
+            self.gate.authorise_also(tx, &request, subject).await?,
+            action,
+            &format!("subject {subject}"),
+        )
+    }
+
+    /// A page's read of one case (the subject `subject`, which the person asked for as `asked_for`).
     pub async fn authorise_page(
         &self,
-        mut tx: PageTx,
+        page: PageTx,
         actor: &Actor,
         action: Action,
         target: &str,
-        case: Option<OnCase<'_>>,
+        subject: SubjectId,
+        asked_for: &str,
         why: Why,
-    ) -> Result<(PageTx, Scope)> {
-        let Judgement { record, verdict } = self.judge(actor, action, target, case, why)?;
-        match verdict {
-            Ok(reach) => {
-                let scope = tx.audit_allowed(&self.audit_key, &record, reach).await?;
-                Ok((tx, scope))
-            }
-            Err(denial) => {
-                tx.audit_denied(&self.audit_key, &record, denial.as_str())
-                    .await?;
-                tx.commit().await?;
-                Err(refusal(denial, case))
-            }
-        }
+    ) -> Result<ScopedPage> {
+        let request = self.request(actor, action, target, why)?;
+        answer(
+            self.gate
+                .authorise_page(page, &request, Some(subject))
+                .await?,
+            action,
+            asked_for,
+        )
     }
 
     /// Logs and commits the probe of a referral or case that does not exist, on a page's read. Gives back the
     /// error to answer with: the one a case the person may not see gets, or the failure to log the probe.
     pub async fn refuse_missing_page(
         &self,
-        mut tx: PageTx,
+        page: PageTx,
         actor: &Actor,
         action: Action,
         target: &str,
         asked_for: &str,
         why: Why,
     ) -> AppError {
-        let (record, reason, error) = self.judge_missing(actor, action, target, asked_for, why);
-        let logged = async {
-            tx.audit_denied(&self.audit_key, &record, reason).await?;
-            tx.commit().await
+        let request = match self.request(actor, action, target, why) {
+            Ok(request) => request,
+            Err(error) => return error,
         };
-        match logged.await {
-            Ok(()) => error,
+        match self.gate.refuse_missing_page::<()>(page, &request).await {
+            Ok(verdict) => match answer(verdict, action, asked_for) {
+                Ok(()) => unseen(asked_for),
+                Err(error) => error,
+            },
             Err(failure) => failure.into(),
         }
     }
@@ -281,70 +272,9 @@ impl App {
                 ..why
             },
         );
-        let mut tx = self.db.begin().await?;
-        tx.audit_denied(&self.audit_key, &record, reason).await?;
+        let mut tx = self.gate.db().begin().await?;
+        self.gate.log_refusal(&mut tx, &record, reason).await?;
         tx.commit().await?;
         Err(error)
-    }
-
-    /// Authorises an action on one subject, reading who may see it first.
-    pub async fn authorise_case(
-        &self,
-        tx: Tx,
-        actor: &Actor,
-        action: Action,
-        subject: SubjectId,
-        why: Why,
-    ) -> Result<(Tx, Scope)> {
-        let (tx, scope, _) = self
-            .authorise_on_case(tx, actor, action, subject, why)
-            .await?;
-        Ok((tx, scope))
-    }
-
-    /// [`App::authorise_case`], handing back who may see the case too. A subject that does not exist is
-    /// refused, logged as `denied:not_found`, with the answer a case the person may not see gets.
-    pub(crate) async fn authorise_on_case(
-        &self,
-        mut tx: Tx,
-        actor: &Actor,
-        action: Action,
-        subject: SubjectId,
-        why: Why,
-    ) -> Result<(Tx, Scope, CaseAccess)> {
-        let target = format!("subject:{subject}");
-        let asked_for = format!("subject {subject}");
-        let Some(access) = tx.case_access(subject).await? else {
-            let (record, reason, error) =
-                self.judge_missing(actor, action, &target, &asked_for, why);
-            tx.audit_denied(&self.audit_key, &record, reason).await?;
-            tx.commit().await?;
-            return Err(error);
-        };
-        let case = OnCase {
-            subject,
-            access: &access,
-            asked_for: &asked_for,
-        };
-        let (tx, scope) = self
-            .authorise(tx, actor, action, &target, Some(case), why)
-            .await?;
-        Ok((tx, scope, access))
-    }
-}
-
-fn reach(actor: &Actor, action: Action, case: Option<OnCase<'_>>) -> Reach {
-    if action == Action::ReadAudit {
-        return Reach::AuditLog(actor.org());
-    }
-    if !action.touches_personal_data() {
-        return Reach::NoPersonalData;
-    }
-    if let Some(case) = case {
-        return Reach::Case(case.subject);
-    }
-    match actor {
-        Actor::Operator { .. } => Reach::Everything,
-        Actor::Staff { org, .. } | Actor::Service { org, .. } => Reach::Force(*org),
     }
 }

@@ -195,7 +195,7 @@ impl Identity {
     async fn admit_attempt(&self, client: &Client) -> Result<(), SignInError> {
         let now = self.now();
         let limit = &self.policy.address_limit;
-        let mut tx = self.app.db.begin().await?;
+        let mut tx = self.app.db().begin().await?;
         let attempts = tx
             .count_sign_in_attempt(&client.address, now, limit.window_start(now))
             .await?;
@@ -238,8 +238,7 @@ impl Identity {
             detail: client.map(|c| format!("from {}", c.address)),
             ..AuditRecord::default()
         };
-        tx.audit_event(&self.app.audit_key, &record, outcome)
-            .await?;
+        self.app.gate.log_event(tx, &record, outcome).await?;
         Ok(())
     }
 
@@ -293,7 +292,7 @@ impl Identity {
         password: &str,
         client: &Client,
     ) -> Result<StartedSession, SignInError> {
-        let pseudonym = self.app.audit_key.pseudonym(username);
+        let pseudonym = self.app.gate.pseudonym(username);
         if let Some(until) = tx.unknown_name_locked_until(&pseudonym).await?
             && until > self.now()
         {
@@ -332,7 +331,7 @@ impl Identity {
         client: &Client,
     ) -> Result<StartedSession, SignInError> {
         self.admit_attempt(client).await?;
-        let mut tx = self.app.db.begin().await?;
+        let mut tx = self.app.db().begin().await?;
         let staff = tx.staff_by_username(username.trim()).await?;
         let credential = match &staff {
             Some(staff) if staff.active && staff.kind == "person" => {
@@ -407,7 +406,7 @@ impl Identity {
         verified: &VerifiedSignIn,
         client: &Client,
     ) -> Result<StartedSession, SignInError> {
-        let mut tx = self.app.db.begin().await?;
+        let mut tx = self.app.db().begin().await?;
         let started = self.start_session_in(&mut tx, verified, client).await?;
         tx.commit().await?;
         Ok(started)
@@ -440,7 +439,7 @@ impl Identity {
     /// The session `token` names, if it is still good; an ended one is closed on the way.
     pub async fn resume(&self, token: &Secret) -> Result<CurrentSession, SignInError> {
         let now = self.now();
-        let mut tx = self.app.db.begin_page().await?;
+        let mut tx = self.app.db().begin_page().await?;
         let session = tx.session_by_token_hash(&token.hash()).await?;
         let Some(session) = session else {
             return Err(SignInError::NotSignedIn);
@@ -465,7 +464,7 @@ impl Identity {
             }
         };
         if now - session.last_seen_at >= TOUCH_EVERY_SECONDS {
-            let mut tx = self.app.db.begin().await?;
+            let mut tx = self.app.db().begin().await?;
             tx.touch_session(session.id, now).await?;
             tx.commit().await?;
         }
@@ -486,7 +485,7 @@ impl Identity {
     }
 
     async fn end(&self, session: &SessionRow, reason: &str) -> Result<bool, SignInError> {
-        let mut tx = self.app.db.begin().await?;
+        let mut tx = self.app.db().begin().await?;
         let ended = tx
             .end_session(session.staff_id, session.id, reason, self.now())
             .await?;
@@ -507,7 +506,7 @@ impl Identity {
         }
         self.admit_attempt(client).await?;
         let staff = session.staff.id;
-        let mut tx = self.app.db.begin().await?;
+        let mut tx = self.app.db().begin().await?;
         let credential = tx.credential(staff).await?.ok_or(SignInError::WrongStage)?;
         let (username, org) = (&session.staff.username, Some(session.staff.org_id));
         if let Err(locked) = self.refuse_if_locked(&credential) {
@@ -527,7 +526,7 @@ impl Identity {
             .totp_secret
             .as_deref()
             .ok_or(SignInError::WrongStage)
-            .and_then(|stored| Ok(sealed::open(&self.app.audit_key, stored)?))?;
+            .and_then(|stored| Ok(sealed::open(&self.app.sealing_key(), stored)?))?;
         let step = match secret.verify(code, self.now(), credential.totp_last_step) {
             Ok(step) => step,
             // Anything typed that is not the code counts towards the lock, well-formed or not.
@@ -617,10 +616,10 @@ impl Identity {
             return Err(SignInError::WrongStage);
         }
         let secret = new_totp_secret();
-        let mut tx = self.app.db.begin().await?;
+        let mut tx = self.app.db().begin().await?;
         tx.set_pending_totp(
             session.staff.id,
-            &sealed::seal(&self.app.audit_key, &secret),
+            &sealed::seal(&self.app.sealing_key(), &secret),
             self.now(),
         )
         .await?;
@@ -644,13 +643,13 @@ impl Identity {
         }
         self.admit_attempt(client).await?;
         let staff = session.staff.id;
-        let mut tx = self.app.db.begin().await?;
+        let mut tx = self.app.db().begin().await?;
         let credential = tx.credential(staff).await?.ok_or(SignInError::WrongStage)?;
         let secret = credential
             .totp_pending_secret
             .as_deref()
             .ok_or(SignInError::WrongStage)
-            .and_then(|stored| Ok(sealed::open(&self.app.audit_key, stored)?))?;
+            .and_then(|stored| Ok(sealed::open(&self.app.sealing_key(), stored)?))?;
         let step = match secret.verify(code, self.now(), None) {
             Ok(step) => step,
             Err(refused) => {
@@ -673,7 +672,7 @@ impl Identity {
         };
         tx.activate_totp(
             staff,
-            &sealed::seal(&self.app.audit_key, &secret),
+            &sealed::seal(&self.app.sealing_key(), &secret),
             Some(step),
             self.now(),
         )
@@ -683,7 +682,7 @@ impl Identity {
 
     /// Ends the session (signing out).
     pub async fn sign_out(&self, session: &CurrentSession) -> Result<(), SignInError> {
-        let mut tx = self.app.db.begin().await?;
+        let mut tx = self.app.db().begin().await?;
         if tx
             .end_session(session.staff.id, session.id, "signed_out", self.now())
             .await?
@@ -707,7 +706,7 @@ impl Identity {
         &self,
         session: &CurrentSession,
     ) -> Result<Vec<SessionSummary>, SignInError> {
-        let mut tx = self.app.db.begin_read().await?;
+        let mut tx = self.app.db().begin_read().await?;
         let rows = tx.open_sessions_of(session.staff.id).await?;
         tx.commit().await?;
         let now = self.now();
@@ -737,7 +736,7 @@ impl Identity {
         session: &CurrentSession,
         id: i64,
     ) -> Result<bool, SignInError> {
-        let mut tx = self.app.db.begin().await?;
+        let mut tx = self.app.db().begin().await?;
         let ended = tx
             .end_session(session.staff.id, id, "revoked", self.now())
             .await?;
@@ -771,7 +770,7 @@ impl Identity {
     ) -> Result<Actor, SignInError> {
         let now = self.now();
         let hash = token.hash();
-        let mut tx = self.app.db.begin_read().await?;
+        let mut tx = self.app.db().begin_read().await?;
         let row = tx.api_token_by_hash(&hash).await?;
         let staff = match &row {
             Some(row) => tx.staff_by_id(row.staff_id).await?,
@@ -801,7 +800,7 @@ impl Identity {
             .last_used_at
             .is_none_or(|at| now - at >= TOUCH_EVERY_SECONDS)
         {
-            let mut tx = self.app.db.begin().await?;
+            let mut tx = self.app.db().begin().await?;
             tx.touch_api_token(row.id, now).await?;
             tx.commit().await?;
         }
@@ -821,7 +820,7 @@ impl Identity {
         client: &Client,
     ) -> SignInError {
         let logged = async {
-            let mut tx = self.app.db.begin().await?;
+            let mut tx = self.app.db().begin().await?;
             self.log_event(&mut tx, who, org, "api_token", outcome, Some(client))
                 .await?;
             tx.commit().await?;
@@ -855,7 +854,7 @@ impl Identity {
         lifetime: TokenLifetime,
     ) -> Result<IssuedToken> {
         crate::check_text(severn_domain::text::FreeText::TokenLabel, label)?;
-        let mut tx = self.app.db.begin_read().await?;
+        let mut tx = self.app.db().begin_read().await?;
         let found = tx.staff_by_username(service_username).await?;
         tx.commit().await?;
         let id = found
@@ -879,7 +878,7 @@ impl Identity {
         client: &Client,
         path: &str,
     ) -> Result<(), SignInError> {
-        let mut tx = self.app.db.begin().await?;
+        let mut tx = self.app.db().begin().await?;
         let (who, org) = match session {
             Some(session) => (session.staff.username.as_str(), Some(session.staff.org_id)),
             None => ("unknown", None),
@@ -895,7 +894,9 @@ impl Identity {
             detail: Some(format!("{path} from {}", client.address)),
             ..AuditRecord::default()
         };
-        tx.audit_event(&self.app.audit_key, &record, "refused:csrf_token")
+        self.app
+            .gate
+            .log_event(&mut tx, &record, "refused:csrf_token")
             .await?;
         tx.commit().await?;
         Ok(())
@@ -940,7 +941,7 @@ impl Identity {
         }
         tx.activate_totp(
             staff,
-            &sealed::seal(&self.app.audit_key, &secret),
+            &sealed::seal(&self.app.sealing_key(), &secret),
             None,
             self.now(),
         )

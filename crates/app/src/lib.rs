@@ -27,7 +27,7 @@ use severn_domain::clock::Clock;
 use severn_domain::linking::LinkPolicy;
 use severn_domain::risk::{ILLUSTRATIVE_TOOL_V1, RiskTool};
 use severn_domain::text::FreeText;
-use severn_store::{Db, RiskToolRow, StoreError, Tx};
+use severn_store::{Db, Gate, RiskToolRow, StoreError, Tx};
 use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]
@@ -56,23 +56,46 @@ pub(crate) fn check_text(kind: FreeText, text: &str) -> Result<()> {
         .map_err(|e| AppError::Invalid(e.to_string()))
 }
 
-/// The application: a database, a clock, the linking policy and the key that chains the audit log.
+/// The application: the gate (which alone holds the database and the key that chains the audit log), a
+/// clock and the linking policy.
 #[derive(Clone)]
 pub struct App {
-    pub db: Db,
+    gate: Gate,
     pub clock: Arc<dyn Clock>,
     pub policy: LinkPolicy,
-    pub audit_key: Arc<AuditKey>,
 }
 
 impl App {
     pub fn new(db: Db, clock: Arc<dyn Clock>, audit_key: AuditKey) -> App {
         App {
-            db,
+            gate: Gate::new(db, audit_key),
             clock,
             policy: LinkPolicy::default(),
-            audit_key: Arc::new(audit_key),
         }
+    }
+
+    /// The same database and key on another clock (the demo builds on a replayed clock, then serves on the
+    /// real one).
+    pub fn with_clock(&self, clock: Arc<dyn Clock>) -> App {
+        App {
+            clock,
+            ..self.clone()
+        }
+    }
+
+    /// The database, for what reaches no personal data: plain transactions, migrations and indexes.
+    fn db(&self) -> &Db {
+        self.gate.db()
+    }
+
+    /// The key authenticator secrets are sealed with (see [`sealed`]).
+    pub(crate) fn sealing_key(&self) -> [u8; 32] {
+        self.gate.derived_key(sealed::PURPOSE)
+    }
+
+    /// Which database this is.
+    pub fn backend(&self) -> severn_store::Backend {
+        self.db().backend()
     }
 
     pub fn now(&self) -> i64 {
@@ -81,7 +104,7 @@ impl App {
 
     /// The active risk tool. A new database gets the shipped illustrative tool.
     pub async fn active_tool(&self) -> Result<RiskTool> {
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.db().begin().await?;
         let tool = active_tool_in(&mut tx, self.now()).await?;
         tx.commit().await?;
         Ok(tool)

@@ -76,25 +76,25 @@ impl App {
         actor: &Actor,
         truth: &HashMap<String, String>,
     ) -> Result<Quality> {
-        let tx = self.db.begin_read().await?;
-        let (tx, _) = self
+        let tx = self.db().begin_read().await?;
+        let tx = self
             .authorise(
                 tx,
                 actor,
                 Action::MeasureLinking,
                 "referrals:all",
-                None,
                 Why {
                     detail: Some(format!("{} references of ground truth", truth.len())),
                     ..Why::default()
                 },
             )
             .await?;
+        let grant = tx.scope().clone();
         tx.commit().await?;
         let mut predicted = HashMap::new();
         let mut after = 0;
         loop {
-            let mut tx = self.db.begin_read().await?;
+            let mut tx = self.gate.begin_read_under(&grant).await?;
             let page = tx.referral_subjects_after(after, 10_000).await?;
             tx.commit().await?;
             let Some(last) = page.last() else {

@@ -8,18 +8,21 @@ use crate::{AppError, Result};
 use chacha20poly1305::aead::{Aead, KeyInit};
 use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
 use rand::RngCore;
-use severn_domain::audit::AuditKey;
 use severn_domain::totp::TotpSecret;
 
 const PREFIX: &str = "v1:";
 const NONCE_BYTES: usize = 12;
 
-fn cipher(key: &AuditKey) -> ChaCha20Poly1305 {
-    ChaCha20Poly1305::new(&Key::from(key.derive("totp secrets")))
+/// What [`App::sealing_key`](crate::App) derives the sealing key for.
+pub(crate) const PURPOSE: &str = "totp secrets";
+
+/// `key` is the audit key's derivation for [`PURPOSE`].
+fn cipher(key: &[u8; 32]) -> ChaCha20Poly1305 {
+    ChaCha20Poly1305::new(&Key::from(*key))
 }
 
 /// The stored form of `secret`.
-pub fn seal(key: &AuditKey, secret: &TotpSecret) -> String {
+pub fn seal(key: &[u8; 32], secret: &TotpSecret) -> String {
     let mut nonce = [0u8; NONCE_BYTES];
     rand::rng().fill_bytes(&mut nonce);
     let plain = secret.to_hex();
@@ -30,7 +33,7 @@ pub fn seal(key: &AuditKey, secret: &TotpSecret) -> String {
 }
 
 /// The secret in its stored form; an error if it was altered or sealed under another key.
-pub fn open(key: &AuditKey, stored: &str) -> Result<TotpSecret> {
+pub fn open(key: &[u8; 32], stored: &str) -> Result<TotpSecret> {
     let Some(sealed) = stored.strip_prefix(PREFIX) else {
         return TotpSecret::from_hex(stored).map_err(AppError::Invalid);
     };
@@ -55,6 +58,7 @@ pub fn open(key: &AuditKey, stored: &str) -> Result<TotpSecret> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use severn_domain::audit::AuditKey;
 
     fn secret() -> TotpSecret {
         TotpSecret::from_bytes([9; severn_domain::totp::SECRET_BYTES])
@@ -62,18 +66,18 @@ mod tests {
 
     #[test]
     fn a_sealed_secret_opens_with_its_key_only_and_never_shows_as_it_is() {
-        let key = AuditKey::new([1; 32]);
+        let key = AuditKey::new([1; 32]).derive(PURPOSE);
         let stored = seal(&key, &secret());
         assert!(stored.starts_with("v1:"), "{stored}");
         assert!(!stored.contains(&secret().to_hex()), "{stored}");
         assert_ne!(stored, seal(&key, &secret()), "a fresh nonce each time");
         assert_eq!(open(&key, &stored).unwrap().to_hex(), secret().to_hex());
-        assert!(open(&AuditKey::new([2; 32]), &stored).is_err());
+        assert!(open(&AuditKey::new([2; 32]).derive(PURPOSE), &stored).is_err());
     }
 
     #[test]
     fn an_altered_secret_is_refused() {
-        let key = AuditKey::new([1; 32]);
+        let key = AuditKey::new([1; 32]).derive(PURPOSE);
         let stored = seal(&key, &secret());
         let last = stored.chars().last().unwrap();
         let flipped = format!(
@@ -87,7 +91,7 @@ mod tests {
 
     #[test]
     fn a_secret_stored_before_sealing_is_still_read() {
-        let key = AuditKey::new([1; 32]);
+        let key = AuditKey::new([1; 32]).derive(PURPOSE);
         assert_eq!(
             open(&key, &secret().to_hex()).unwrap().to_hex(),
             secret().to_hex()

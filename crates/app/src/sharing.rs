@@ -65,10 +65,11 @@ impl App {
         id: SubjectId,
         why: Why,
     ) -> Result<SubjectDetail> {
-        let tx = self.db.begin().await?;
-        let (mut tx, _, access) = self
-            .authorise_on_case(tx, actor, Action::ViewCase, id, why)
+        let tx = self.db().begin().await?;
+        let mut tx = self
+            .authorise_case(tx, actor, Action::ViewCase, id, why)
             .await?;
+        let access = tx.case_access().cloned().unwrap_or_default();
         let subject = tx
             .subject(id)
             .await?

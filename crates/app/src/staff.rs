@@ -10,7 +10,7 @@ use severn_domain::ids::{OrgId, StaffId, SubjectId, TeamId};
 use severn_domain::report::{Identifier, IdentifierKind};
 use severn_domain::risk::Band;
 use severn_domain::text::FreeText;
-use severn_store::{NewStaff, OrgRow, StaffRow, Tx};
+use severn_store::{NewStaff, OrgRow, Scoped, StaffRow};
 
 /// A referral found by a search.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -89,17 +89,10 @@ impl App {
         kind: OrgKind,
     ) -> Result<OrgId> {
         check_text(FreeText::OrganisationName, name)?;
-        let tx = self.db.begin().await?;
+        let tx = self.db().begin().await?;
         let target = format!("org:{code}");
-        let (mut tx, _) = self
-            .authorise(
-                tx,
-                actor,
-                Action::ManageStaff,
-                &target,
-                None,
-                Why::default(),
-            )
+        let mut tx = self
+            .authorise(tx, actor, Action::ManageStaff, &target, Why::default())
             .await?;
         let id = tx.insert_org(code, name, kind).await?;
         tx.commit().await?;
@@ -109,16 +102,9 @@ impl App {
     /// Every organisation, in the order they were added. Names of organisations, no personal data: anyone who sees figures may
     /// list them, and the listing is logged like any other read.
     pub async fn list_orgs(&self, actor: &Actor) -> Result<Vec<OrgRow>> {
-        let tx = self.db.begin_read().await?;
-        let (mut tx, _) = self
-            .authorise(
-                tx,
-                actor,
-                Action::ViewAggregates,
-                "orgs",
-                None,
-                Why::default(),
-            )
+        let tx = self.db().begin_read().await?;
+        let mut tx = self
+            .authorise(tx, actor, Action::ViewAggregates, "orgs", Why::default())
             .await?;
         let orgs = tx.orgs().await?;
         tx.commit().await?;
@@ -127,17 +113,10 @@ impl App {
 
     pub async fn create_team(&self, actor: &Actor, org: OrgId, name: &str) -> Result<TeamId> {
         check_text(FreeText::OrganisationName, name)?;
-        let tx = self.db.begin().await?;
+        let tx = self.db().begin().await?;
         let target = format!("team:{org}/{name}");
-        let (mut tx, _) = self
-            .authorise(
-                tx,
-                actor,
-                Action::ManageStaff,
-                &target,
-                None,
-                Why::default(),
-            )
+        let mut tx = self
+            .authorise(tx, actor, Action::ManageStaff, &target, Why::default())
             .await?;
         let id = tx.insert_team(org, name).await?;
         tx.commit().await?;
@@ -150,7 +129,7 @@ impl App {
     /// are made.
     pub async fn create_staff(&self, actor: &Actor, spec: &StaffSpec) -> Result<StaffId> {
         let username = spec.checked_username(actor)?;
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.db().begin().await?;
         let target = format!("staff:{}", spec.username);
         let why = Why {
             detail: Some(format!("roles {}", approval::roles(&spec.roles))),
@@ -158,7 +137,8 @@ impl App {
         };
         if needs_approval(actor, &spec.roles) && decide(actor, Action::ManageStaff, None).is_ok() {
             let record = self.record(actor, Action::ManageStaff, &target, why);
-            tx.audit_denied(&self.audit_key, &record, "needs_approval")
+            self.gate
+                .log_refusal(&mut tx, &record, "needs_approval")
                 .await?;
             tx.commit().await?;
             return Err(AppError::Invalid(format!(
@@ -167,8 +147,8 @@ impl App {
                 approval::roles(&spec.roles)
             )));
         }
-        let (mut tx, _) = self
-            .authorise(tx, actor, Action::ManageStaff, &target, None, why)
+        let mut tx = self
+            .authorise(tx, actor, Action::ManageStaff, &target, why)
             .await?;
         if tx.staff_by_username(username).await?.is_some() {
             return Err(AppError::Invalid(format!(
@@ -198,14 +178,14 @@ impl App {
     /// The member of staff with this username, if active. Used at sign-in and for each request's session;
     /// reading one's own account is not logged as an access to personal data.
     pub async fn staff_by_username(&self, username: &str) -> Result<Option<StaffRow>> {
-        let mut tx = self.db.begin_read().await?;
+        let mut tx = self.db().begin_read().await?;
         let row = tx.staff_by_username(username).await?;
         tx.commit().await?;
         Ok(row.filter(|s| s.active))
     }
 
     pub async fn staff_by_id(&self, id: StaffId) -> Result<Option<StaffRow>> {
-        let mut tx = self.db.begin_read().await?;
+        let mut tx = self.db().begin_read().await?;
         let row = tx.staff_by_id(id).await?;
         tx.commit().await?;
         Ok(row.filter(|s| s.active))
@@ -220,14 +200,15 @@ impl App {
         with_username: &str,
         reason: &str,
     ) -> Result<()> {
-        let tx = self.db.begin().await?;
+        let tx = self.db().begin().await?;
         let why = Why {
             recipients: Some(with_username.to_owned()),
             ..Why::because(reason)
         };
-        let (tx, _, access) = self
-            .authorise_on_case(tx, actor, Action::Share, subject, why.clone())
+        let tx = self
+            .authorise_case(tx, actor, Action::Share, subject, why.clone())
             .await?;
+        let access = tx.case_access().cloned().unwrap_or_default();
         let shared = self
             .share_after_gate(tx, actor, subject, &access, with_username, reason)
             .await;
@@ -243,7 +224,7 @@ impl App {
 
     async fn share_after_gate(
         &self,
-        mut tx: Tx,
+        mut tx: Scoped,
         actor: &Actor,
         subject: SubjectId,
         access: &CaseAccess,
@@ -285,7 +266,7 @@ impl App {
                 "Name at least one person the case is restricted to.".to_owned(),
             ));
         }
-        let tx = self.db.begin().await?;
+        let tx = self.db().begin().await?;
         let why = Why {
             detail: Some(match usernames {
                 Some(names) => format!("restricted to {}", names.join(", ")),
@@ -293,9 +274,10 @@ impl App {
             }),
             ..Why::because(reason)
         };
-        let (tx, _, access) = self
-            .authorise_on_case(tx, actor, Action::Restrict, subject, why.clone())
+        let tx = self
+            .authorise_case(tx, actor, Action::Restrict, subject, why.clone())
             .await?;
+        let access = tx.case_access().cloned().unwrap_or_default();
         let restricted = self
             .restrict_after_gate(tx, subject, &access, usernames)
             .await;
@@ -311,7 +293,7 @@ impl App {
 
     async fn restrict_after_gate(
         &self,
-        mut tx: Tx,
+        mut tx: Scoped,
         subject: SubjectId,
         access: &CaseAccess,
         usernames: Option<&[String]>,
@@ -342,19 +324,18 @@ impl App {
     /// Open and overdue work per force and band across the region: what regional oversight and the PCC's
     /// office see.
     pub async fn open_work(&self, actor: &Actor) -> Result<Vec<ForceWork>> {
-        let tx = self.db.begin_read().await?;
-        let (mut tx, scope) = self
+        let tx = self.db().begin_read().await?;
+        let mut tx = self
             .authorise(
                 tx,
                 actor,
                 Action::ViewAggregates,
                 "aggregates:open_work",
-                None,
                 Why::default(),
             )
             .await?;
         let orgs = tx.orgs().await?;
-        let rows = tx.open_work_by_force(&scope, self.now()).await?;
+        let rows = tx.open_work_by_force(self.now()).await?;
         tx.commit().await?;
         let mut forces: Vec<ForceWork> = Vec::new();
         for (owner, band, open, overdue) in rows {
@@ -415,22 +396,15 @@ impl App {
                 AppError::Invalid(format!("{value:?} is not a valid {}.", kind.label()))
             })?
             .key();
-        let tx = self.db.begin_read().await?;
+        let tx = self.db().begin_read().await?;
         let why = Why {
             detail: Some(format!("search by {}", kind.as_str())),
             ..Why::default()
         };
-        let (mut tx, scope) = self
-            .authorise(
-                tx,
-                actor,
-                Action::Search,
-                &format!("identifier:{key}"),
-                None,
-                why,
-            )
+        let mut tx = self
+            .authorise(tx, actor, Action::Search, &format!("identifier:{key}"), why)
             .await?;
-        let hits = tx.search_identifier(&scope, &key, 200).await?;
+        let hits = tx.search_identifier(&key, 200).await?;
         tx.commit().await?;
         Ok(hits
             .into_iter()
@@ -444,7 +418,7 @@ impl App {
 }
 
 /// An active person (not a service account) by user name.
-async fn named_person(tx: &mut Tx, username: &str) -> Result<StaffRow> {
+async fn named_person(tx: &mut Scoped, username: &str) -> Result<StaffRow> {
     tx.staff_by_username(username.trim())
         .await?
         .filter(|s| s.active && s.kind == "person")

@@ -9,7 +9,8 @@ use severn_domain::linking::{Evidence, Linker, SubjectKey};
 use severn_domain::report::IdentifierKind;
 use severn_domain::risk::{Outcome, RiskTool};
 use severn_domain::text::FreeText;
-use severn_store::{DecisionRow, LinkRow, ReferralRow, SubjectRow, Tx};
+use severn_store::Scoped;
+use severn_store::{DecisionRow, LinkRow, ReferralRow, SubjectRow};
 use std::collections::{BTreeMap, HashMap};
 
 fn require_rationale(rationale: &str) -> Result<()> {
@@ -23,7 +24,7 @@ fn require_rationale(rationale: &str) -> Result<()> {
 }
 
 /// The subject, if it is open; otherwise an error saying what became of it.
-pub(crate) async fn open_subject(tx: &mut Tx, id: SubjectId) -> Result<SubjectRow> {
+pub(crate) async fn open_subject(tx: &mut Scoped, id: SubjectId) -> Result<SubjectRow> {
     match tx.subject(id).await? {
         Some(s) if s.status == "open" => Ok(s),
         Some(s) if s.status == "merged" => Err(AppError::Invalid(format!(
@@ -37,7 +38,7 @@ pub(crate) async fn open_subject(tx: &mut Tx, id: SubjectId) -> Result<SubjectRo
 
 /// Sets a subject's band, clock start and deadline from its referrals and its current assessment.
 pub(crate) async fn settle_from_referrals(
-    tx: &mut Tx,
+    tx: &mut Scoped,
     tool: &RiskTool,
     subject: &mut SubjectRow,
     referrals: &[ReferralRow],
@@ -86,16 +87,16 @@ impl App {
             ));
         }
         let now = self.now();
-        let tx = self.db.begin().await?;
+        let tx = self.db().begin().await?;
         let merging = Why {
             detail: Some(format!("merge into subject {subject}")),
             ..Why::because(rationale)
         };
-        let (tx, _) = self
+        let tx = self
             .authorise_case(tx, actor, Action::MergeSplit, other, merging.clone())
             .await?;
-        let (tx, _) = self
-            .authorise_case(tx, actor, Action::MergeSplit, subject, merging.clone())
+        let tx = self
+            .authorise_case_also(tx, actor, Action::MergeSplit, subject, merging.clone())
             .await?;
         let merged = self
             .merge_after_gate(tx, subject, other, rationale, actor, now)
@@ -112,7 +113,7 @@ impl App {
 
     async fn merge_after_gate(
         &self,
-        mut tx: Tx,
+        mut tx: Scoped,
         subject: SubjectId,
         other: SubjectId,
         rationale: &str,
@@ -164,12 +165,12 @@ impl App {
     ) -> Result<SubjectRow> {
         require_rationale(rationale)?;
         let now = self.now();
-        let tx = self.db.begin().await?;
+        let tx = self.db().begin().await?;
         let why = Why {
             detail: Some(format!("split off {}", source_refs.join(", "))),
             ..Why::because(rationale)
         };
-        let (tx, _) = self
+        let tx = self
             .authorise_case(tx, actor, Action::MergeSplit, subject, why.clone())
             .await?;
         let split = self
@@ -187,7 +188,7 @@ impl App {
 
     async fn split_after_gate(
         &self,
-        mut tx: Tx,
+        mut tx: Scoped,
         subject: SubjectId,
         source_refs: &[String],
         rationale: &str,
@@ -250,7 +251,7 @@ impl App {
 /// Links a subject's referrals afresh, leaving out identifiers now known to be common, and splits off the
 /// groups that no longer link. Subjects an investigator merged are left as they are.
 pub(crate) async fn relink(
-    tx: &mut Tx,
+    tx: &mut Scoped,
     app: &App,
     tool: &RiskTool,
     subject: SubjectId,

@@ -1,6 +1,6 @@
 //! Read-side use cases: the queue, a referral with its subject and explanation, and every subject.
 
-use crate::gate::{OnCase, Why};
+use crate::gate::Why;
 use crate::{App, AppError, Result};
 use serde::Serialize;
 use severn_domain::access::{Action, Actor, CaseAccess, decide};
@@ -289,7 +289,7 @@ impl App {
     /// What `actor` may do on subject `id`, for the page that shows it. Reads who may see the case, not
     /// personal data, so it is not logged; a subject that does not exist allows nothing.
     pub async fn case_actions(&self, actor: &Actor, id: SubjectId) -> Result<CaseActions> {
-        let mut tx = self.db.begin_read().await?;
+        let mut tx = self.db().begin_read().await?;
         let access = tx.case_access(id).await?;
         tx.commit().await?;
         Ok(access.map_or_else(CaseActions::default, |access| {
@@ -299,11 +299,11 @@ impl App {
 
     /// Open work by due time, overdue first.
     pub async fn queue(&self, actor: &Actor, limit: i64) -> Result<Vec<QueueEntry>> {
-        let tx = self.db.begin_read().await?;
-        let (mut tx, scope) = self
-            .authorise(tx, actor, Action::ViewQueue, "queue", None, Why::default())
+        let tx = self.db().begin_read().await?;
+        let mut tx = self
+            .authorise(tx, actor, Action::ViewQueue, "queue", Why::default())
             .await?;
-        let rows = tx.queue(&scope, limit).await?;
+        let rows = tx.queue(limit).await?;
         let ids: Vec<SubjectId> = rows.iter().map(|s| s.id).collect();
         let counts: HashMap<SubjectId, i64> = tx.referral_counts(&ids).await?.into_iter().collect();
         let restricted = tx.restricted_among(&ids).await?;
@@ -350,7 +350,7 @@ impl App {
                     "{reference:?} is not a referral reference: use an NCMEC report ID, ncmec:ID, ext:REF or sha256:HASH"
                 ))
             })?;
-        let mut tx = self.db.begin_page().await?;
+        let mut tx = self.db().begin_page().await?;
         let asked_for = format!("referral {key}");
         let Some(known) = tx.known_referral(&key).await? else {
             let why = Why {
@@ -363,27 +363,29 @@ impl App {
                 .await);
         };
         let subject_id = known.subject_id;
-        let access = tx.case_access(subject_id).await?.unwrap_or_default();
-        let case = OnCase {
-            subject: subject_id,
-            access: &access,
-            asked_for: &asked_for,
-        };
         // Logged against the case, so "who consulted this subject" finds referral views too.
         let target = format!("subject:{subject_id}");
         let why = Why {
             detail: Some(format!("referral {key}")),
             ..why
         };
-        let (mut tx, scope) = self
-            .authorise_page(tx, actor, Action::ViewCase, &target, Some(case), why)
+        let mut tx = self
+            .authorise_page(
+                tx,
+                actor,
+                Action::ViewCase,
+                &target,
+                subject_id,
+                &asked_for,
+                why,
+            )
             .await?;
         let referral = tx
-            .referral_in_scope(&scope, known.id)
+            .referral_in_scope(known.id)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("no referral {key}")))?;
         let subject = tx
-            .subject(&scope, referral.subject_id)
+            .subject(referral.subject_id)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("referral {key} has no subject")))?;
         let members = tx.referral_refs_of_subject(subject.id).await?;
@@ -446,8 +448,8 @@ impl App {
 
     /// A subject's summary by id.
     pub async fn subject(&self, actor: &Actor, id: SubjectId, why: Why) -> Result<SubjectSummary> {
-        let tx = self.db.begin_read().await?;
-        let (mut tx, _) = self
+        let tx = self.db().begin_read().await?;
+        let mut tx = self
             .authorise_case(tx, actor, Action::ViewCase, id, why)
             .await?;
         let subject = tx
@@ -467,17 +469,18 @@ impl App {
         why: Why,
         out: &mut dyn Write,
     ) -> Result<u64> {
-        let tx = self.db.begin().await?;
-        let (tx, scope) = self
-            .authorise(tx, actor, Action::Export, "subjects", None, why)
+        let tx = self.db().begin().await?;
+        let tx = self
+            .authorise(tx, actor, Action::Export, "subjects", why)
             .await?;
+        let grant = tx.scope().clone();
         tx.commit().await?;
         let mut after = SubjectId(0);
         let mut written = 0u64;
         out.write_all(b"[")?;
         loop {
-            let mut tx = self.db.begin_read().await?;
-            let ids = tx.live_subject_ids(&scope, after, 500).await?;
+            let mut tx = self.gate.begin_read_under(&grant).await?;
+            let ids = tx.live_subject_ids(after, 500).await?;
             let Some(last) = ids.last().copied() else {
                 tx.commit().await?;
                 break;
@@ -545,9 +548,9 @@ impl App {
 
     /// Rejected documents hold raw input: only those who take referrals in see them.
     pub async fn rejects(&self, actor: &Actor, all: bool) -> Result<Vec<RejectRow>> {
-        let tx = self.db.begin_read().await?;
-        let (mut tx, _) = self
-            .authorise(tx, actor, Action::Ingest, "rejects", None, Why::default())
+        let tx = self.db().begin_read().await?;
+        let mut tx = self
+            .authorise(tx, actor, Action::Ingest, "rejects", Why::default())
             .await?;
         let rows = tx.rejects(all).await?;
         tx.commit().await?;
@@ -557,14 +560,13 @@ impl App {
     /// How many referrals, subjects, identifiers and open rejects the database holds, across every force:
     /// figures only.
     pub async fn counts(&self, actor: &Actor) -> Result<Counts> {
-        let tx = self.db.begin_read().await?;
-        let (mut tx, _) = self
+        let tx = self.db().begin_read().await?;
+        let mut tx = self
             .authorise(
                 tx,
                 actor,
                 Action::ViewAggregates,
                 "aggregates:counts",
-                None,
                 Why::default(),
             )
             .await?;

@@ -35,7 +35,7 @@ impl App {
         filter: QueueFilter,
         limit: i64,
     ) -> Result<Worklist> {
-        let tx = self.db.begin().await?;
+        let tx = self.db().begin().await?;
         let mut given = Vec::new();
         if let Some(band) = filter.band {
             given.push(format!("band {}", band.as_str()));
@@ -47,12 +47,11 @@ impl App {
             detail: (!given.is_empty()).then(|| given.join(", ")),
             ..Why::default()
         };
-        let (mut tx, scope) = self
-            .authorise(tx, actor, Action::ViewQueue, "queue", None, why)
+        let mut tx = self
+            .authorise(tx, actor, Action::ViewQueue, "queue", why)
             .await?;
         let (rows, open) = tx
             .queue_matching(
-                &scope,
                 filter.band.map(Band::as_str),
                 filter.overdue_only.then(|| self.now()),
                 limit,

@@ -12,7 +12,7 @@ use severn_domain::ids::{OrgId, SubjectId};
 use severn_domain::report::{IdentifierKind, NcaDissemination};
 use severn_ingest::{DocContext, Item, parse_document};
 use severn_store::testing::execute_raw;
-use severn_store::{AuditQuery, AuditRecord, Backend, Db, PostgresDb};
+use severn_store::{AuditQuery, AuditRecord, Backend, Db};
 use std::sync::Arc;
 
 severn_store::backend_matrix!(
@@ -171,15 +171,12 @@ async fn subject_of(app: &App, reference: &str) -> SubjectId {
         .subject
 }
 
-async fn entries(app: &App) -> Vec<severn_domain::audit::AuditEntry> {
-    let mut tx = app.db.begin_read().await.unwrap();
-    let all = tx.audit_entries_after(0, 100_000).await.unwrap();
-    tx.commit().await.unwrap();
-    all
+async fn entries(db: &Db) -> Vec<severn_domain::audit::AuditEntry> {
+    severn_store::testing::audit_log(db).await
 }
 
 async fn a_force_sees_only_its_own_cases_and_refusals_are_logged(db: Db) {
-    let app = app_on(db);
+    let app = app_on(db.clone());
     let r = region(&app).await;
     ingest_for(&app, "force-a", &[le_doc(1001, "a@example.com")]).await;
     ingest_for(&app, "Force B Police", &[le_doc(2001, "b@example.net")]).await;
@@ -215,7 +212,7 @@ async fn a_force_sees_only_its_own_cases_and_refusals_are_logged(db: Db) {
         Err(AppError::Denied(Denial::Role))
     ));
 
-    let log = entries(&app).await;
+    let log = entries(&db).await;
     let denied: Vec<_> = log
         .iter()
         .filter(|e| e.outcome.starts_with("denied"))
@@ -236,7 +233,7 @@ async fn a_force_sees_only_its_own_cases_and_refusals_are_logged(db: Db) {
 }
 
 async fn shares_open_one_case_and_restrictions_close_it(db: Db) {
-    let app = app_on(db);
+    let app = app_on(db.clone());
     let r = region(&app).await;
     ingest_for(&app, "force-a", &[le_doc(1001, "a@example.com")]).await;
     let subject = subject_of(&app, "1001").await;
@@ -269,7 +266,7 @@ async fn shares_open_one_case_and_restrictions_close_it(db: Db) {
             .await,
         Err(AppError::Denied(_)) | Err(AppError::NotFound(_))
     ));
-    let share = entries(&app)
+    let share = entries(&db)
         .await
         .into_iter()
         .find(|e| e.action == "share" && e.outcome == "allowed")
@@ -318,7 +315,7 @@ async fn shares_open_one_case_and_restrictions_close_it(db: Db) {
 }
 
 async fn search_finds_identifiers_within_the_force_only(db: Db) {
-    let app = app_on(db);
+    let app = app_on(db.clone());
     let r = region(&app).await;
     ingest_for(&app, "force-a", &[le_doc(1001, "shared@example.com")]).await;
     ingest_for(&app, "force-b", &[le_doc(2001, "shared@example.com")]).await;
@@ -369,7 +366,7 @@ async fn search_finds_identifiers_within_the_force_only(db: Db) {
 }
 
 async fn ingest_and_decisions_are_logged_with_their_processing(db: Db) {
-    let app = app_on(db);
+    let app = app_on(db.clone());
     let r = region(&app).await;
     ingest_for(
         &app,
@@ -382,7 +379,7 @@ async fn ingest_and_decisions_are_logged_with_their_processing(db: Db) {
     app.merge_subjects(a, b, "Same person: same home address", &r.investigator_a)
         .await
         .unwrap();
-    let log = entries(&app).await;
+    let log = entries(&db).await;
     let collection = log
         .iter()
         .find(|e| e.processing == "collection" && e.target.starts_with("referrals:"))
@@ -402,18 +399,18 @@ async fn ingest_and_decisions_are_logged_with_their_processing(db: Db) {
 }
 
 async fn the_log_refuses_updates_and_deletes(db: Db) {
-    let app = app_on(db);
+    let app = app_on(db.clone());
     app.queue(&operator(), 5).await.unwrap();
     assert!(
-        execute_raw(&app.db, "UPDATE audit_log SET actor = 'someone else'")
+        execute_raw(&db, "UPDATE audit_log SET actor = 'someone else'")
             .await
             .is_err()
     );
-    assert!(execute_raw(&app.db, "DELETE FROM audit_log").await.is_err());
-    if app.db.backend() == Backend::Postgres {
-        assert!(execute_raw(&app.db, "TRUNCATE audit_log").await.is_err());
+    assert!(execute_raw(&db, "DELETE FROM audit_log").await.is_err());
+    if db.backend() == Backend::Postgres {
+        assert!(execute_raw(&db, "TRUNCATE audit_log").await.is_err());
     }
-    assert_eq!(entries(&app).await[0].actor, "operator:tester");
+    assert_eq!(entries(&db).await[0].actor, "operator:tester");
 }
 
 /// Removes the append-only triggers, as someone with the database owner's rights could.
@@ -426,7 +423,7 @@ async fn drop_protection(db: &Db) {
 }
 
 async fn verify_finds_edits_deletions_reordering_and_truncation(db: Db) {
-    let app = app_on(db);
+    let app = app_on(db.clone());
     for _ in 0..6 {
         app.queue(&operator(), 5).await.unwrap();
     }
@@ -436,10 +433,10 @@ async fn verify_finds_edits_deletions_reordering_and_truncation(db: Db) {
     assert_eq!(clean.entries, 6);
     assert!(clean.problems.is_empty(), "{:?}", clean.problems);
 
-    drop_protection(&app.db).await;
+    drop_protection(&db).await;
     // Edited.
     execute_raw(
-        &app.db,
+        &db,
         "UPDATE audit_log SET target = 'subject:1' WHERE seq = 2",
     )
     .await
@@ -448,7 +445,7 @@ async fn verify_finds_edits_deletions_reordering_and_truncation(db: Db) {
     assert_eq!(found.problems, vec![Problem::Altered { seq: 2 }]);
     // Reordered: two entries swap places, sequence numbers and all.
     execute_raw(
-        &app.db,
+        &db,
         "UPDATE audit_log SET seq = -1 WHERE seq = 3; UPDATE audit_log SET seq = 3 WHERE seq = 4; \
          UPDATE audit_log SET seq = 4 WHERE seq = -1;",
     )
@@ -461,7 +458,7 @@ async fn verify_finds_edits_deletions_reordering_and_truncation(db: Db) {
         found.problems
     );
     // Deleted from the middle.
-    execute_raw(&app.db, "DELETE FROM audit_log WHERE seq = 5")
+    execute_raw(&db, "DELETE FROM audit_log WHERE seq = 5")
         .await
         .unwrap();
     let found = app.verify_audit(vec![checkpoint.clone()]).await.unwrap();
@@ -473,7 +470,7 @@ async fn verify_finds_edits_deletions_reordering_and_truncation(db: Db) {
         found.problems
     );
     // Truncated: the last entry goes.
-    execute_raw(&app.db, "DELETE FROM audit_log WHERE seq = 6")
+    execute_raw(&db, "DELETE FROM audit_log WHERE seq = 6")
         .await
         .unwrap();
     let found = app.verify_audit(vec![checkpoint]).await.unwrap();
@@ -488,7 +485,7 @@ async fn verify_finds_edits_deletions_reordering_and_truncation(db: Db) {
 }
 
 async fn a_failed_audit_write_fails_the_request(db: Db) {
-    let app = app_on(db);
+    let app = app_on(db.clone());
     let r = region(&app).await;
     ingest_for(
         &app,
@@ -498,7 +495,7 @@ async fn a_failed_audit_write_fails_the_request(db: Db) {
     .await;
     let a = subject_of(&app, "1001").await;
     let b = subject_of(&app, "1002").await;
-    execute_raw(&app.db, "ALTER TABLE audit_log RENAME TO audit_log_away")
+    execute_raw(&db, "ALTER TABLE audit_log RENAME TO audit_log_away")
         .await
         .unwrap();
     assert!(app.queue(&r.investigator_a, 5).await.is_err());
@@ -507,7 +504,7 @@ async fn a_failed_audit_write_fails_the_request(db: Db) {
             .await
             .is_err()
     );
-    execute_raw(&app.db, "ALTER TABLE audit_log_away RENAME TO audit_log")
+    execute_raw(&db, "ALTER TABLE audit_log_away RENAME TO audit_log")
         .await
         .unwrap();
     let view = app
@@ -520,11 +517,11 @@ async fn a_failed_audit_write_fails_the_request(db: Db) {
 /// Reads running side by side (on SQLite, on the read-only connections, their entries committed together by
 /// the appender) each add exactly one entry, and the chain they make verifies.
 async fn concurrent_reads_each_log_one_entry_in_one_unbroken_chain(db: Db) {
-    let app = app_on(db);
+    let app = app_on(db.clone());
     let r = region(&app).await;
     ingest_for(&app, "force-a", &[le_doc(1001, "a@example.com")]).await;
     let subject = subject_of(&app, "1001").await;
-    let before = entries(&app).await.len();
+    let before = entries(&db).await.len();
     let mut reads = tokio::task::JoinSet::new();
     for i in 0..40 {
         let app = app.clone();
@@ -544,7 +541,7 @@ async fn concurrent_reads_each_log_one_entry_in_one_unbroken_chain(db: Db) {
     while let Some(read) = reads.join_next().await {
         read.unwrap().unwrap();
     }
-    let all = entries(&app).await;
+    let all = entries(&db).await;
     assert_eq!(all.len(), before + 40);
     let seqs: Vec<i64> = all.iter().map(|e| e.seq).collect();
     assert_eq!(seqs, (1..=all.len() as i64).collect::<Vec<_>>());
@@ -556,11 +553,11 @@ async fn concurrent_reads_each_log_one_entry_in_one_unbroken_chain(db: Db) {
 /// Writes append their entry in their own transaction while reads hand theirs to the appender: both queue
 /// on the log's head, so every entry chains to the one committed before it.
 async fn reads_and_writes_side_by_side_keep_one_unbroken_chain(db: Db) {
-    let app = app_on(db);
+    let app = app_on(db.clone());
     let r = region(&app).await;
     ingest_for(&app, "force-a", &[le_doc(1001, "a@example.com")]).await;
     let subject = subject_of(&app, "1001").await;
-    let before = entries(&app).await.len();
+    let before = entries(&db).await.len();
     let mut tasks = tokio::task::JoinSet::new();
     for i in 0..60 {
         let app = app.clone();
@@ -586,7 +583,7 @@ async fn reads_and_writes_side_by_side_keep_one_unbroken_chain(db: Db) {
     while let Some(task) = tasks.join_next().await {
         task.unwrap().unwrap();
     }
-    let all = entries(&app).await;
+    let all = entries(&db).await;
     assert_eq!(all.len(), before + 60, "one entry per read and per write");
     let seqs: Vec<i64> = all.iter().map(|e| e.seq).collect();
     assert_eq!(seqs, (1..=all.len() as i64).collect::<Vec<_>>());
@@ -598,12 +595,12 @@ async fn reads_and_writes_side_by_side_keep_one_unbroken_chain(db: Db) {
 /// A read's data leaves only once its entry is committed: when the appender cannot write the entry, the
 /// read fails and returns nothing.
 async fn a_failed_append_fails_the_read_that_waits_for_it(db: Db) {
-    let app = app_on(db);
+    let app = app_on(db.clone());
     let r = region(&app).await;
     ingest_for(&app, "force-a", &[le_doc(1001, "a@example.com")]).await;
     let subject = subject_of(&app, "1001").await;
-    let before = entries(&app).await;
-    execute_raw(&app.db, "ALTER TABLE audit_log RENAME TO audit_log_away")
+    let before = entries(&db).await;
+    execute_raw(&db, "ALTER TABLE audit_log RENAME TO audit_log_away")
         .await
         .unwrap();
     let page = app
@@ -612,7 +609,7 @@ async fn a_failed_append_fails_the_read_that_waits_for_it(db: Db) {
     let summary = app
         .subject(&r.investigator_a, subject, Why::default())
         .await;
-    execute_raw(&app.db, "ALTER TABLE audit_log_away RENAME TO audit_log")
+    execute_raw(&db, "ALTER TABLE audit_log_away RENAME TO audit_log")
         .await
         .unwrap();
     assert!(
@@ -620,7 +617,7 @@ async fn a_failed_append_fails_the_read_that_waits_for_it(db: Db) {
         "the referral page came back without its entry"
     );
     assert!(summary.is_err(), "the subject came back without its entry");
-    assert_eq!(entries(&app).await.len(), before.len());
+    assert_eq!(entries(&db).await.len(), before.len());
     // The appender goes on once the log can be written again.
     app.referral(&r.investigator_a, "1001", Why::default())
         .await
@@ -637,15 +634,15 @@ async fn a_failed_append_fails_the_read_that_waits_for_it(db: Db) {
 async fn postgres_reads_behind_a_write_holding_the_log_commit_their_entries_together() {
     const READS: i64 = 16;
     severn_store::testing::run(Backend::Postgres, |db| async move {
-        let app = app_on(db);
+        let app = app_on(db.clone());
         let r = region(&app).await;
         ingest_for(&app, "force-a", &[le_doc(1001, "a@example.com")]).await;
-        let before = entries(&app).await.len() as i64;
+        let before = entries(&db).await.len() as i64;
         // A write that has appended its entry and not committed yet holds the head row.
-        let mut write = app.db.begin().await.unwrap();
-        write
-            .audit_event(
-                &AuditKey::new([5; 32]),
+        let mut write = db.begin().await.unwrap();
+        severn_store::Gate::new(db.clone(), AuditKey::new([5; 32]))
+            .log_event(
+                &mut write,
                 &AuditRecord {
                     at: 1_772_355_600,
                     actor: "tester".into(),
@@ -673,7 +670,7 @@ async fn postgres_reads_behind_a_write_holding_the_log_commit_their_entries_toge
         while let Some(read) = reads.join_next().await {
             read.unwrap().unwrap();
         }
-        let PostgresDb { pool, .. } = match &app.db {
+        let pg = match &db {
             Db::Postgres(pg) => pg,
             Db::Sqlite(_) => unreachable!("run on PostgreSQL"),
         };
@@ -682,7 +679,7 @@ async fn postgres_reads_behind_a_write_holding_the_log_commit_their_entries_toge
             "SELECT COUNT(*), COUNT(DISTINCT xmin::text) FROM audit_log WHERE seq > $1",
         )
         .bind(before + 1)
-        .fetch_one(pool)
+        .fetch_one(pg.pool())
         .await
         .unwrap();
         assert_eq!(appended, READS);
@@ -697,7 +694,7 @@ async fn postgres_reads_behind_a_write_holding_the_log_commit_their_entries_toge
 }
 
 async fn reading_the_log_is_logged(db: Db) {
-    let app = app_on(db);
+    let app = app_on(db.clone());
     let r = region(&app).await;
     ingest_for(&app, "force-a", &[le_doc(1001, "a@example.com")]).await;
     let subject = subject_of(&app, "1001").await;
@@ -728,7 +725,7 @@ async fn reading_the_log_is_logged(db: Db) {
         .await
         .unwrap();
     assert!(by_person.iter().all(|e| e.actor == "inv.a"));
-    let log = entries(&app).await;
+    let log = entries(&db).await;
     let reads: Vec<_> = log
         .iter()
         .filter(|e| e.action == Action::ReadAudit.as_str())
@@ -742,7 +739,7 @@ async fn reading_the_log_is_logged(db: Db) {
 }
 
 async fn the_pcc_office_sees_open_work_per_force_without_personal_data(db: Db) {
-    let app = app_on(db);
+    let app = app_on(db.clone());
     let r = region(&app).await;
     ingest_for(
         &app,
@@ -773,8 +770,8 @@ async fn the_pcc_office_sees_open_work_per_force_without_personal_data(db: Db) {
     ));
 }
 
-async fn owner_of(app: &App, subject: SubjectId) -> Option<OrgId> {
-    let mut tx = app.db.begin_read().await.unwrap();
+async fn owner_of(db: &Db, subject: SubjectId) -> Option<OrgId> {
+    let mut tx = severn_store::testing::operator_tx(db, true).await;
     let row = tx.subject(subject).await.unwrap().unwrap();
     tx.commit().await.unwrap();
     row.owner_org
@@ -783,7 +780,7 @@ async fn owner_of(app: &App, subject: SubjectId) -> Option<OrgId> {
 /// A value two forces both receive links each force's referrals among themselves only: joining them would
 /// show one force's referral to the other and hide it from its own.
 async fn an_identifier_links_referrals_of_one_force_only(db: Db) {
-    let app = app_on(db);
+    let app = app_on(db.clone());
     let r = region(&app).await;
     let shared = "pat.shared@mail.example";
     // In separate runs, each for one force.
@@ -818,8 +815,8 @@ async fn an_identifier_links_referrals_of_one_force_only(db: Db) {
             "{reference} is force B's"
         );
     }
-    assert_eq!(owner_of(&app, a).await, Some(r.force_a));
-    assert_eq!(owner_of(&app, b).await, Some(r.force_b));
+    assert_eq!(owner_of(&db, a).await, Some(r.force_a));
+    assert_eq!(owner_of(&db, b).await, Some(r.force_b));
 
     // Each force sees its own referrals, and only those.
     let queue_b = app.queue(&r.investigator_b, 50).await.unwrap();
@@ -854,8 +851,8 @@ async fn an_identifier_links_referrals_of_one_force_only(db: Db) {
 }
 
 /// The log's entries for one action, in order.
-async fn logged(app: &App, action: Action) -> Vec<severn_domain::audit::AuditEntry> {
-    entries(app)
+async fn logged(db: &Db, action: Action) -> Vec<severn_domain::audit::AuditEntry> {
+    entries(db)
         .await
         .into_iter()
         .filter(|e| e.action == action.as_str())
@@ -863,7 +860,7 @@ async fn logged(app: &App, action: Action) -> Vec<severn_domain::audit::AuditEnt
 }
 
 async fn a_restriction_names_people_of_the_owning_force_only(db: Db) {
-    let app = app_on(db);
+    let app = app_on(db.clone());
     let r = region(&app).await;
     let supervisor_b = staff(&app, r.force_b, "sup.b", Role::Supervisor).await;
     ingest_for(&app, "force-a", &[le_doc(1001, "a@example.com")]).await;
@@ -878,7 +875,7 @@ async fn a_restriction_names_people_of_the_owning_force_only(db: Db) {
         )
         .await;
     assert!(matches!(refused, Err(AppError::Invalid(_))), "{refused:?}");
-    let restrictions = logged(&app, Action::Restrict).await;
+    let restrictions = logged(&db, Action::Restrict).await;
     assert_eq!(restrictions.len(), 1, "{restrictions:#?}");
     assert_eq!(restrictions[0].outcome, "denied:invalid");
     assert_eq!(restrictions[0].actor, "sup.a");
@@ -931,7 +928,7 @@ async fn a_restriction_names_people_of_the_owning_force_only(db: Db) {
 }
 
 async fn a_share_lets_an_outsider_read_and_nothing_more(db: Db) {
-    let app = app_on(db);
+    let app = app_on(db.clone());
     let r = region(&app).await;
     let supervisor_b = staff(&app, r.force_b, "sup.b", Role::Supervisor).await;
     ingest_for(&app, "force-a", &[le_doc(1001, "a@example.com")]).await;
@@ -983,7 +980,7 @@ async fn a_share_lets_an_outsider_read_and_nothing_more(db: Db) {
     assert!(detail.sharing.restricted_to.is_none());
     assert_eq!(detail.sharing.shared_with.len(), 1);
     assert_eq!(detail.summary.referrals, vec!["ncmec:1001"]);
-    let refusals: Vec<_> = entries(&app)
+    let refusals: Vec<_> = entries(&db)
         .await
         .into_iter()
         .filter(|e| e.actor == "sup.b" && e.outcome == "denied:other_force")
@@ -993,7 +990,7 @@ async fn a_share_lets_an_outsider_read_and_nothing_more(db: Db) {
 }
 
 async fn not_found_and_not_yours_answer_alike_and_both_are_logged(db: Db) {
-    let app = app_on(db);
+    let app = app_on(db.clone());
     let r = region(&app).await;
     ingest_for(
         &app,
@@ -1054,7 +1051,7 @@ async fn not_found_and_not_yours_answer_alike_and_both_are_logged(db: Db) {
             Err(AppError::Denied(Denial::Role))
         ));
     }
-    let log = entries(&app).await;
+    let log = entries(&db).await;
     let outcome = |target: &str, action: &str| -> Vec<String> {
         log.iter()
             .filter(|e| e.actor == "inv.a" && e.target == target && e.action == action)
@@ -1088,7 +1085,7 @@ async fn not_found_and_not_yours_answer_alike_and_both_are_logged(db: Db) {
 }
 
 async fn refusals_after_the_gate_leave_a_committed_entry(db: Db) {
-    let app = app_on(db);
+    let app = app_on(db.clone());
     let r = region(&app).await;
     ingest_for(
         &app,
@@ -1125,7 +1122,7 @@ async fn refusals_after_the_gate_leave_a_committed_entry(db: Db) {
         Err(AppError::Invalid(_))
     ));
 
-    let refused: Vec<(String, String, String)> = entries(&app)
+    let refused: Vec<(String, String, String)> = entries(&db)
         .await
         .into_iter()
         .filter(|e| e.outcome.starts_with("denied"))
@@ -1153,7 +1150,7 @@ async fn refusals_after_the_gate_leave_a_committed_entry(db: Db) {
 }
 
 async fn an_auditor_reads_their_own_organisations_entries_only(db: Db) {
-    let app = app_on(db);
+    let app = app_on(db.clone());
     let r = region(&app).await;
     let auditor_b = staff(&app, r.force_b, "auditor.b", Role::Auditor).await;
     ingest_for(&app, "force-a", &[le_doc(1001, "a@example.com")]).await;
@@ -1206,7 +1203,7 @@ async fn an_auditor_reads_their_own_organisations_entries_only(db: Db) {
 /// What `severn org list`, `staff list`, `quality`, `risk install` and the demo's counts call: each leaves an
 /// entry naming who asked, and a role without the right is refused with a denied entry.
 async fn the_command_lines_reads_and_tool_installs_are_logged_under_their_actor(db: Db) {
-    let app = app_on(db);
+    let app = app_on(db.clone());
     let r = region(&app).await;
     ingest_for(&app, "force-a", &[le_doc(1001, "a@example.com")]).await;
     let op = operator();
@@ -1216,7 +1213,7 @@ async fn the_command_lines_reads_and_tool_installs_are_logged_under_their_actor(
         .unwrap()
         .referral;
     let truth = [(reference, "suspect-1".to_owned())].into();
-    let before = entries(&app).await.len();
+    let before = entries(&db).await.len();
 
     let orgs = app.list_orgs(&op).await.unwrap();
     assert_eq!(orgs.len(), 3);
@@ -1250,7 +1247,7 @@ async fn the_command_lines_reads_and_tool_installs_are_logged_under_their_actor(
         "a refused install changes nothing"
     );
 
-    let log = entries(&app).await;
+    let log = entries(&db).await;
     let logged: Vec<(&str, &str, &str, &str)> = log[before..]
         .iter()
         .map(|e| {

@@ -26,6 +26,8 @@ fn operator() -> Actor {
 
 struct Site {
     app: App,
+    /// The same database, for reading back what was stored.
+    db: Db,
     clock: Arc<FixedClock>,
 }
 
@@ -33,7 +35,8 @@ impl Site {
     fn new(db: Db) -> Site {
         let clock = Arc::new(FixedClock::new("2026-03-01T09:00:00Z".parse().unwrap()));
         Site {
-            app: App::new(db, clock.clone(), AuditKey::new([5; 32])),
+            app: App::new(db.clone(), clock.clone(), AuditKey::new([5; 32])),
+            db,
             clock,
         }
     }
@@ -82,7 +85,7 @@ impl Site {
     }
 
     async fn password_hash(&self, id: StaffId) -> Option<String> {
-        let mut tx = self.app.db.begin_read().await.unwrap();
+        let mut tx = self.db.begin_read().await.unwrap();
         let credential = tx.credential(id).await.unwrap();
         tx.commit().await.unwrap();
         credential.map(|c| c.password_hash)

@@ -16,7 +16,7 @@ use severn_domain::ids::SubjectId;
 use severn_domain::linking::LinkPolicy;
 use severn_domain::risk::{Answer, Answers, Band, ILLUSTRATIVE_TOOL_V2, Outcome, SourceKind};
 use severn_ingest::{DocContext, Item, parse_document};
-use severn_store::{Backend, Db, PostgresDb};
+use severn_store::{Backend, Db};
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 use std::sync::Arc;
@@ -134,10 +134,7 @@ async fn subject_of(app: &App, report_id: u64) -> SubjectId {
 }
 
 async fn counts(app: &App) -> severn_store::Counts {
-    let mut tx = app.db.begin_read().await.unwrap();
-    let counts = tx.counts().await.unwrap();
-    tx.commit().await.unwrap();
-    counts
+    app.counts(&op()).await.unwrap()
 }
 
 fn summary(ingested: u64, duplicates: u64, new_versions: u64, rejected: u64) -> IngestSummary {
@@ -231,7 +228,7 @@ async fn same_document_twice_is_a_duplicate_and_a_change_is_a_new_version(db: Db
 
 async fn resent_copies_wait_for_the_next_batch_which_stays_full(db: Db) {
     let clock = clock();
-    let app = app_on(db, &clock);
+    let app = app_on(db.clone(), &clock);
     let doc = |id: u64, user: &str| le_doc(id, CHILD_ABUSE_IMAGES, person("ExampleChat", user));
     let (a, b, c, d) = (
         doc(200_000_011, "user-000111"),
@@ -252,16 +249,12 @@ async fn resent_copies_wait_for_the_next_batch_which_stays_full(db: Db) {
     assert_eq!(ingester.finish().await.unwrap(), summary(4, 1, 1, 0));
 
     // One collection entry per batch: the four reports, then the two copies, each seen after its first.
-    let mut tx = app.db.begin_read().await.unwrap();
-    let batches: Vec<String> = tx
-        .audit_entries_after(0, 1000)
+    let batches: Vec<String> = severn_store::testing::audit_log(&db)
         .await
-        .unwrap()
         .into_iter()
         .filter(|e| e.target.starts_with("referrals:"))
         .map(|e| e.target)
         .collect();
-    tx.commit().await.unwrap();
     assert_eq!(
         batches,
         [
@@ -282,7 +275,7 @@ async fn resent_copies_wait_for_the_next_batch_which_stays_full(db: Db) {
 /// most identifiers, must still store each once.
 async fn two_ingests_at_once_store_each_identifier_once(db: Db) {
     let clock = clock();
-    let app = app_on(db, &clock);
+    let app = app_on(db.clone(), &clock);
     let doc = |id: u64, n: u64| {
         le_doc(
             id,
@@ -312,14 +305,12 @@ async fn two_ingests_at_once_store_each_identifier_once(db: Db) {
     assert_eq!((one.ingested, other.ingested), (30, 30));
     let sql =
         "SELECT COUNT(*) - COUNT(DISTINCT key || '/' || COALESCE(owner_org, 0)) FROM identifier";
-    let twins: i64 = match &app.db {
+    let twins: i64 = match &db {
         Db::Sqlite(sqlite) => sqlx::query_scalar(sql)
-            .fetch_one(&sqlite.pool)
+            .fetch_one(sqlite.pool())
             .await
             .unwrap(),
-        Db::Postgres(PostgresDb { pool, .. }) => {
-            sqlx::query_scalar(sql).fetch_one(pool).await.unwrap()
-        }
+        Db::Postgres(pg) => sqlx::query_scalar(sql).fetch_one(pg.pool()).await.unwrap(),
     };
     assert_eq!(twins, 0);
 }

@@ -4,6 +4,7 @@
 //! audit entry in the same transaction: no scope, no read; no audit entry, no scope.
 
 use crate::appender::Append;
+use crate::gate::Scoped;
 use crate::reader::sql;
 use crate::tx::on;
 use crate::{Result, StoreError, Tx};
@@ -110,6 +111,8 @@ pub enum Reach {
     Force(OrgId),
     /// One case.
     Case(SubjectId),
+    /// Two cases (a merge).
+    Cases(SubjectId, SubjectId),
     /// No personal data (aggregates, staff administration).
     NoPersonalData,
     /// The audit log's entries of one organisation (`None`: every organisation's, for an operator). An
@@ -121,7 +124,7 @@ pub enum Reach {
 /// Proof that an access was authorised and logged in this transaction.
 #[derive(Debug, Clone)]
 pub struct Scope {
-    reach: Reach,
+    pub(crate) reach: Reach,
 }
 
 impl Scope {
@@ -136,6 +139,7 @@ impl Scope {
             Reach::Everything => true,
             Reach::Force(org) => owner == Some(org),
             Reach::Case(id) => id == subject,
+            Reach::Cases(a, b) => a == subject || b == subject,
             Reach::NoPersonalData | Reach::AuditLog(_) => false,
         }
     }
@@ -145,7 +149,7 @@ impl Scope {
         match self.reach {
             Reach::Everything => Ok(None),
             Reach::Force(org) => Ok(Some(org)),
-            Reach::Case(_) | Reach::NoPersonalData | Reach::AuditLog(_) => {
+            Reach::Case(_) | Reach::Cases(..) | Reach::NoPersonalData | Reach::AuditLog(_) => {
                 Err(StoreError::OutOfScope)
             }
         }
@@ -264,7 +268,9 @@ impl Tx {
             Ok(TeamId(id))
         })
     }
+}
 
+impl Scoped {
     pub async fn insert_staff(&mut self, s: &NewStaff) -> Result<StaffId> {
         let id = on!(self, conn => {
             let id: i64 = sqlx::query_scalar(
@@ -312,7 +318,9 @@ impl Tx {
         });
         Ok(())
     }
+}
 
+impl Tx {
     /// Staff matching `filter` (`username = $1` or `id = $1`), with their roles.
     async fn staff_where(
         &mut self,
@@ -369,11 +377,15 @@ impl Tx {
     pub async fn staff_by_id(&mut self, id: StaffId) -> Result<Option<StaffRow>> {
         Ok(self.staff_where(None, Some(id)).await?.into_iter().next())
     }
+}
 
+impl Scoped {
     pub async fn all_staff(&mut self) -> Result<Vec<StaffRow>> {
         self.staff_where(None, None).await
     }
+}
 
+impl Tx {
     /// Who may see a case: its owner, whether it is restricted and to whom, and whom it is shared with.
     /// `None` when there is no such subject.
     pub async fn case_access(&mut self, subject: SubjectId) -> Result<Option<CaseAccess>> {
@@ -407,7 +419,9 @@ impl Tx {
             }))
         })
     }
+}
 
+impl Scoped {
     /// Whom a case is shared with (oldest share first) and, when it is restricted, the people named.
     pub async fn case_sharing(
         &mut self,
@@ -469,12 +483,11 @@ impl Tx {
     /// has in all, whatever the filters.
     pub async fn queue_matching(
         &mut self,
-        scope: &Scope,
         band: Option<&str>,
         overdue_at: Option<i64>,
         limit: i64,
     ) -> Result<(Vec<crate::SubjectRow>, i64)> {
-        let owner = scope.list_owner()?.map(|o| o.0);
+        let owner = self.scope().list_owner()?.map(|o| o.0);
         let (ids, open) = on!(self, conn => {
             let ids: Vec<i64> = sqlx::query_scalar(
                 "SELECT id FROM subject WHERE status = 'open' AND ($1 IS NULL OR owner_org = $1) \
@@ -551,7 +564,9 @@ impl Tx {
         });
         Ok(())
     }
+}
 
+impl Tx {
     /// Appends an entry to the audit log, chained to the one before. Appends queue on the log's head row,
     /// so concurrent transactions chain in commit order. In a read the entry waits for the commit, which
     /// hands it to the appender (see `appender.rs`).
@@ -651,7 +666,7 @@ impl Tx {
     }
 
     /// Logs an allowed access and returns the scope that reading the data needs.
-    pub async fn audit_allowed(
+    pub(crate) async fn audit_allowed(
         &mut self,
         key: &AuditKey,
         record: &AuditRecord,
@@ -662,7 +677,7 @@ impl Tx {
     }
 
     /// Logs a refused access; `reason` says why (a `Denial` name).
-    pub async fn audit_denied(
+    pub(crate) async fn audit_denied(
         &mut self,
         key: &AuditKey,
         record: &AuditRecord,
@@ -674,7 +689,7 @@ impl Tx {
 
     /// Logs an event that is not an access to personal data (sign-in, sign-out, account changes), on a
     /// writing transaction.
-    pub async fn audit_event(
+    pub(crate) async fn audit_event(
         &mut self,
         key: &AuditKey,
         record: &AuditRecord,
@@ -684,7 +699,11 @@ impl Tx {
     }
 
     /// Entries in sequence order from `after` (exclusive), at most `limit`: for verification.
-    pub async fn audit_entries_after(&mut self, after: i64, limit: i64) -> Result<Vec<AuditEntry>> {
+    pub(crate) async fn audit_entries_after(
+        &mut self,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<AuditEntry>> {
         on!(self, conn => {
             let rows = sqlx::query(AssertSqlSafe(format!(
                 "SELECT {AUDIT_COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2"
@@ -704,11 +723,22 @@ impl Tx {
             Ok((row.try_get(0)?, row.try_get(1)?))
         })
     }
+}
+
+impl Scoped {
+    /// Every organisation's entries in sequence order from `after` (exclusive), at most `limit`: the whole
+    /// log, for an operator's authorised `read_audit`.
+    pub async fn audit_entries_after(&mut self, after: i64, limit: i64) -> Result<Vec<AuditEntry>> {
+        if self.scope().reach != Reach::AuditLog(None) {
+            return Err(StoreError::OutOfScope);
+        }
+        Tx::audit_entries_after(self, after, limit).await
+    }
 
     /// Entries matching the query, newest first, of the organisation the scope reaches. Needs a scope from an
     /// authorised `read_audit`.
-    pub async fn audit_search(&mut self, scope: &Scope, q: &AuditQuery) -> Result<Vec<AuditEntry>> {
-        let Reach::AuditLog(org) = scope.reach else {
+    pub async fn audit_search(&mut self, q: &AuditQuery) -> Result<Vec<AuditEntry>> {
+        let Reach::AuditLog(org) = self.scope().reach else {
             return Err(StoreError::OutOfScope);
         };
         on!(self, conn => {
@@ -733,11 +763,10 @@ impl Tx {
     /// (subject, source reference, role of the identifier on the referral).
     pub async fn search_identifier(
         &mut self,
-        scope: &Scope,
         key: &str,
         limit: i64,
     ) -> Result<Vec<(SubjectId, String, String)>> {
-        let owner = scope.list_owner()?;
+        let owner = self.scope().list_owner()?;
         let hashed = self.finds_identifiers_by_hash();
         on!(self, conn => {
             let by_hash = if hashed { "i.key_hash = $4 AND " } else { "" };
@@ -763,7 +792,6 @@ impl Tx {
     /// Open subjects per owning force and band, with how many are overdue at `now`: figures only.
     pub async fn open_work_by_force(
         &mut self,
-        _scope: &Scope,
         now: i64,
     ) -> Result<Vec<(Option<OrgId>, String, i64, i64)>> {
         on!(self, conn => {
@@ -786,7 +814,9 @@ impl Tx {
                 .collect()
         })
     }
+}
 
+impl Tx {
     pub async fn audit_count(&mut self) -> Result<i64> {
         on!(self, conn => {
             Ok(sqlx::query_scalar("SELECT COUNT(*) FROM audit_log").fetch_one(&mut *conn).await?)

@@ -4,11 +4,13 @@
 //! from the database URL at run time. Each backend has its own migrations folder, kept in step by hand.
 //!
 //! Of Severn's crates it depends on `severn-domain` only: never on ingest, the use cases, the web or the
-//! command line. It decides no access: the gate in `severn-app` applies the domain's policy, and personal-data
-//! reads here require the [`Scope`] that an audited grant gives.
+//! command line. It holds the gate ([`Gate`]): the domain's policy is applied there, the audit entry written,
+//! and only then is a scoped handle ([`Scoped`], [`ScopedPage`]) handed back. Personal-data reads and writes
+//! are methods of those handles alone; a plain [`Tx`] reaches nothing personal.
 
 mod access;
 mod appender;
+mod gate;
 mod identity;
 mod packed;
 mod reader;
@@ -22,6 +24,7 @@ mod writer;
 pub use access::{
     AuditQuery, AuditRecord, NamedStaff, NewStaff, OrgRow, Reach, Scope, ShareRow, StaffRow,
 };
+pub use gate::{Gate, Request, Scoped, ScopedPage, Verdict};
 pub use identity::{ApiTokenRow, CredentialRow, NewApiToken, NewSession, SessionRow};
 pub use packed::Packed;
 pub use reader::PageTx;
@@ -76,7 +79,7 @@ pub enum Db {
 /// PostgreSQL: a pool of connections, and the appender that commits the audit entries of reads.
 #[derive(Debug, Clone)]
 pub struct PostgresDb {
-    pub pool: PgPool,
+    pub(crate) pool: PgPool,
     appender: Appender,
     /// The appender's own connection, apart from the pool, so that it never waits behind the requests
     /// whose entries it is to commit.
@@ -87,7 +90,7 @@ pub struct PostgresDb {
 #[derive(Debug, Clone)]
 pub struct SqliteDb {
     /// The writing connection.
-    pub pool: SqlitePool,
+    pub(crate) pool: SqlitePool,
     /// Read-only connections and the appender that commits the audit entries of their reads; none for an
     /// in-memory database, which another connection would not see.
     reads: Option<ReadSide>,

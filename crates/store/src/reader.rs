@@ -9,6 +9,7 @@
 
 use crate::access::{AuditRecord, Reach, Scope, parse_kind};
 use crate::appender::{Appender, Deferred};
+use crate::gate::{Scoped, ScopedPage};
 use crate::identity::SessionRow;
 use crate::rows::*;
 use crate::writer::{identifier_from, known_referral_from, referral_from, subject_from};
@@ -395,7 +396,7 @@ impl PageTx {
     }
 
     /// Logs an allowed access (written when the read commits) and returns the scope reading needs.
-    pub async fn audit_allowed(
+    pub(crate) async fn audit_allowed(
         &mut self,
         key: &AuditKey,
         record: &AuditRecord,
@@ -413,7 +414,7 @@ impl PageTx {
         }
     }
 
-    pub async fn audit_denied(
+    pub(crate) async fn audit_denied(
         &mut self,
         key: &AuditKey,
         record: &AuditRecord,
@@ -431,44 +432,77 @@ impl PageTx {
         }
     }
 
+    /// Ends the read; returns once its audit entries are committed.
+    pub async fn commit(self) -> Result<()> {
+        match self {
+            PageTx::Sqlite(r) => r.commit().await,
+            PageTx::Tx(tx) => tx.commit().await,
+        }
+    }
+}
+
+/// A page's read past the gate: the rusqlite reader, or a scoped transaction.
+pub(crate) enum ScopedRead {
+    Sqlite(ReadTx),
+    Tx(Scoped),
+}
+
+impl ScopedRead {
+    pub(crate) fn new(page: PageTx, scope: &Scope) -> ScopedRead {
+        match page {
+            PageTx::Sqlite(r) => ScopedRead::Sqlite(r),
+            PageTx::Tx(tx) => ScopedRead::Tx(Scoped {
+                tx,
+                scope: scope.clone(),
+                case: None,
+            }),
+        }
+    }
+
+    pub(crate) async fn commit(self) -> Result<()> {
+        match self {
+            ScopedRead::Sqlite(r) => r.commit().await,
+            ScopedRead::Tx(tx) => tx.commit().await,
+        }
+    }
+}
+
+/// Personal data: only the gate's handle reaches it.
+impl ScopedPage {
     /// A referral found by [`PageTx::known_referral`], when the scope covers its case.
-    pub async fn referral_in_scope(
-        &mut self,
-        scope: &Scope,
-        id: ReferralId,
-    ) -> Result<Option<ReferralRow>> {
-        let found = match self {
-            PageTx::Sqlite(r) => r.referral(id)?,
-            PageTx::Tx(tx) => tx.referrals_by_id(&[id]).await?.into_iter().next(),
+    pub async fn referral_in_scope(&mut self, id: ReferralId) -> Result<Option<ReferralRow>> {
+        let found = match &mut self.page {
+            ScopedRead::Sqlite(r) => r.referral(id)?,
+            ScopedRead::Tx(tx) => tx.referrals_by_id(&[id]).await?.into_iter().next(),
         };
         match found {
-            Some(r) if !scope.covers(r.subject_id, r.owner_org) => Err(StoreError::OutOfScope),
+            Some(r) if !self.scope.covers(r.subject_id, r.owner_org) => Err(StoreError::OutOfScope),
             found => Ok(found),
         }
     }
 
-    pub async fn subject(&mut self, scope: &Scope, id: SubjectId) -> Result<Option<SubjectRow>> {
-        let found = match self {
-            PageTx::Sqlite(r) => r.subject(id)?,
-            PageTx::Tx(tx) => tx.subject(id).await?,
+    pub async fn subject(&mut self, id: SubjectId) -> Result<Option<SubjectRow>> {
+        let found = match &mut self.page {
+            ScopedRead::Sqlite(r) => r.subject(id)?,
+            ScopedRead::Tx(tx) => tx.subject(id).await?,
         };
         match found {
-            Some(s) if !scope.covers(s.id, s.owner_org) => Err(StoreError::OutOfScope),
+            Some(s) if !self.scope.covers(s.id, s.owner_org) => Err(StoreError::OutOfScope),
             found => Ok(found),
         }
     }
 
     pub async fn referral_refs_of_subject(&mut self, subject: SubjectId) -> Result<Vec<String>> {
-        match self {
-            PageTx::Sqlite(r) => r.all(sql::REFERRAL_REFS_OF_SUBJECT, subject.0, |r| r.get(0)),
-            PageTx::Tx(tx) => tx.referral_refs_of_subject(subject).await,
+        match &mut self.page {
+            ScopedRead::Sqlite(r) => r.all(sql::REFERRAL_REFS_OF_SUBJECT, subject.0, |r| r.get(0)),
+            ScopedRead::Tx(tx) => tx.referral_refs_of_subject(subject).await,
         }
     }
 
     pub async fn links_of_subject(&mut self, subject: SubjectId) -> Result<Vec<LinkExplained>> {
-        match self {
-            PageTx::Sqlite(r) => r.links_of_subject(subject),
-            PageTx::Tx(tx) => Ok(tx
+        match &mut self.page {
+            ScopedRead::Sqlite(r) => r.links_of_subject(subject),
+            ScopedRead::Tx(tx) => Ok(tx
                 .links_of_subjects(&[subject])
                 .await?
                 .into_iter()
@@ -481,9 +515,9 @@ impl PageTx {
         &mut self,
         referral: ReferralId,
     ) -> Result<Vec<(ReferralId, IdentifierRow, String)>> {
-        match self {
-            PageTx::Sqlite(r) => r.identifiers_of_referral(referral),
-            PageTx::Tx(tx) => tx.identifiers_of_referrals(&[referral]).await,
+        match &mut self.page {
+            ScopedRead::Sqlite(r) => r.identifiers_of_referral(referral),
+            ScopedRead::Tx(tx) => tx.identifiers_of_referrals(&[referral]).await,
         }
     }
 
@@ -491,31 +525,23 @@ impl PageTx {
         &mut self,
         subject: SubjectId,
     ) -> Result<Vec<AssessmentRow>> {
-        match self {
-            PageTx::Sqlite(r) => r.assessments_of_subject(subject),
-            PageTx::Tx(tx) => tx.assessments_of_subject(subject).await,
+        match &mut self.page {
+            ScopedRead::Sqlite(r) => r.assessments_of_subject(subject),
+            ScopedRead::Tx(tx) => tx.assessments_of_subject(subject).await,
         }
     }
 
     pub async fn decisions_of_subject(&mut self, subject: SubjectId) -> Result<Vec<DecisionRow>> {
-        match self {
-            PageTx::Sqlite(r) => r.decisions_of_subject(subject),
-            PageTx::Tx(tx) => tx.decisions_of_subject(subject).await,
+        match &mut self.page {
+            ScopedRead::Sqlite(r) => r.decisions_of_subject(subject),
+            ScopedRead::Tx(tx) => tx.decisions_of_subject(subject).await,
         }
     }
 
     pub async fn referral_versions(&mut self, id: ReferralId) -> Result<Vec<(i32, String, i64)>> {
-        match self {
-            PageTx::Sqlite(r) => r.referral_versions(id),
-            PageTx::Tx(tx) => tx.referral_versions(id).await,
-        }
-    }
-
-    /// Ends the read; returns once its audit entries are committed.
-    pub async fn commit(self) -> Result<()> {
-        match self {
-            PageTx::Sqlite(r) => r.commit().await,
-            PageTx::Tx(tx) => tx.commit().await,
+        match &mut self.page {
+            ScopedRead::Sqlite(r) => r.referral_versions(id),
+            ScopedRead::Tx(tx) => tx.referral_versions(id).await,
         }
     }
 }

@@ -3,6 +3,7 @@
 //! holds no secret: credentials are made when it is approved.
 
 use crate::access::parse_kind;
+use crate::gate::Scoped;
 use crate::tx::on;
 use crate::{Result, StoreError, Tx};
 use severn_domain::access::{OrgKind, Role};
@@ -136,7 +137,7 @@ where
     })
 }
 
-impl Tx {
+impl Scoped {
     pub async fn insert_staff_change(&mut self, c: &NewStaffChange) -> Result<i64> {
         let roles = c
             .roles
@@ -163,16 +164,6 @@ impl Tx {
             .fetch_one(&mut *conn)
             .await?;
             Ok(id)
-        })
-    }
-
-    pub async fn staff_change(&mut self, id: i64) -> Result<Option<StaffChangeRow>> {
-        on!(self, conn => {
-            let row = sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT} WHERE c.id = $1")))
-                .bind(id)
-                .fetch_optional(&mut *conn)
-                .await?;
-            row.as_ref().map(change_from).transpose()
         })
     }
 
@@ -219,6 +210,20 @@ impl Tx {
             .execute(&mut *conn)
             .await?;
             Ok(done.rows_affected() == 1)
+        })
+    }
+}
+
+impl Tx {
+    /// One request, read before the gate so that its refusals (another organisation's request, one already
+    /// decided) can name what was asked: a request holds an account's name and roles, no case data.
+    pub async fn staff_change(&mut self, id: i64) -> Result<Option<StaffChangeRow>> {
+        on!(self, conn => {
+            let row = sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT} WHERE c.id = $1")))
+                .bind(id)
+                .fetch_optional(&mut *conn)
+                .await?;
+            row.as_ref().map(change_from).transpose()
         })
     }
 }

@@ -194,6 +194,98 @@ pub async fn execute_raw(db: &Db, sql: &str) -> Result<(), sqlx::Error> {
     }
 }
 
+impl crate::SqliteDb {
+    /// The writing connection, for tests that tamper with or inspect what is stored.
+    pub fn pool(&self) -> &sqlx::SqlitePool {
+        &self.pool
+    }
+}
+
+impl PostgresDb {
+    /// The pool, for tests that tamper with or inspect what is stored.
+    pub fn pool(&self) -> &sqlx::PgPool {
+        &self.pool
+    }
+}
+
+/// Every entry of the audit log, oldest first, read around the gate: for tests that check what was logged.
+pub async fn audit_log(db: &Db) -> Vec<severn_domain::audit::AuditEntry> {
+    let mut tx = db.begin_read().await.expect("a read");
+    let entries = tx
+        .audit_entries_after(0, i64::MAX)
+        .await
+        .expect("the log reads");
+    tx.commit().await.expect("the read ends");
+    entries
+}
+
+/// One number from raw SQL, read around Severn's API: for tests that check what was stored.
+pub async fn fetch_i64(db: &Db, sql: &str) -> Result<i64, sqlx::Error> {
+    match db {
+        Db::Sqlite(sqlite) => {
+            sqlx::query_scalar(AssertSqlSafe(sql.to_owned()))
+                .fetch_one(&sqlite.pool)
+                .await
+        }
+        Db::Postgres(PostgresDb { pool, .. }) => {
+            sqlx::query_scalar(AssertSqlSafe(sql.to_owned()))
+                .fetch_one(pool)
+                .await
+        }
+    }
+}
+
+/// One binary column from raw SQL with one `$1` bound to `id`: for tests that check what was stored.
+pub async fn fetch_bytes(db: &Db, sql: &str, id: i64) -> Result<Vec<u8>, sqlx::Error> {
+    match db {
+        Db::Sqlite(sqlite) => {
+            sqlx::query_scalar(AssertSqlSafe(sql.to_owned()))
+                .bind(id)
+                .fetch_one(&sqlite.pool)
+                .await
+        }
+        Db::Postgres(PostgresDb { pool, .. }) => {
+            sqlx::query_scalar(AssertSqlSafe(sql.to_owned()))
+                .bind(id)
+                .fetch_one(pool)
+                .await
+        }
+    }
+}
+
+/// A transaction (`read`: a read) let through the gate as an operator taking referrals in, which reaches
+/// everything; its audit entry is written like any other. The storage tests exercise the personal-data API,
+/// which only the gate's handle has.
+pub async fn operator_tx(db: &Db, read: bool) -> crate::Scoped {
+    let gate = crate::Gate::new(db.clone(), severn_domain::audit::AuditKey::new([1; 32]));
+    let tx = if read {
+        db.begin_read().await
+    } else {
+        db.begin().await
+    }
+    .expect("a transaction");
+    let actor = severn_domain::access::Actor::Operator {
+        name: "tester".into(),
+    };
+    let request = crate::Request {
+        actor: &actor,
+        action: severn_domain::access::Action::Ingest,
+        target: "storage test",
+        at: 0,
+        justification: None,
+        recipients: None,
+        detail: None,
+    };
+    match gate
+        .authorise(tx, &request, None)
+        .await
+        .expect("the gate answers")
+    {
+        crate::Verdict::Granted(tx) => tx,
+        _ => panic!("an operator is let through"),
+    }
+}
+
 /// Runs one scenario on a fresh database of `backend` and removes the database afterwards, also when the
 /// scenario fails (its panic is passed on after the cleanup).
 pub async fn run<F, Fut>(backend: Backend, scenario: F)

@@ -1,7 +1,7 @@
 //! A transaction on either backend, with every query Severn makes.
 
-use crate::access::Scope;
 use crate::appender::Deferred;
+use crate::gate::Scoped;
 use crate::reader::sql;
 use crate::rows::*;
 use crate::{Packed, Result, StoreError};
@@ -31,12 +31,12 @@ pub enum Tx {
 /// backend, so the query builders and row decoders are typed for each.
 macro_rules! on {
     ($tx:expr, $conn:ident => $body:block) => {
-        match $tx {
-            Tx::Sqlite(tx) | Tx::SqliteRead(tx, _) => {
+        match $crate::tx::AsTx::as_tx(&mut *$tx) {
+            $crate::Tx::Sqlite(tx) | $crate::Tx::SqliteRead(tx, _) => {
                 let $conn = &mut **tx;
                 $body
             }
-            Tx::Postgres(tx) | Tx::PostgresRead(tx, _) => {
+            $crate::Tx::Postgres(tx) | $crate::Tx::PostgresRead(tx, _) => {
                 let $conn = &mut **tx;
                 $body
             }
@@ -44,6 +44,23 @@ macro_rules! on {
     };
 }
 pub(crate) use on;
+
+/// The transaction under a handle: what [`on!`] runs its queries on.
+pub(crate) trait AsTx {
+    fn as_tx(&mut self) -> &mut Tx;
+}
+
+impl AsTx for Tx {
+    fn as_tx(&mut self) -> &mut Tx {
+        self
+    }
+}
+
+impl AsTx for Scoped {
+    fn as_tx(&mut self) -> &mut Tx {
+        self
+    }
+}
 
 const SUBJECT_COLUMNS: &str = "id, created_at, status, merged_into, provisional_band, assessment_id, band, \
      band_reason, clock_start_at, due_at, owner_org";
@@ -235,7 +252,10 @@ impl Tx {
         }
         Ok(found)
     }
+}
 
+/// Personal data: only the gate's handle reaches it.
+impl Scoped {
     /// Inserts identifiers not seen before, with the subject they already point at and their common flag.
     pub async fn insert_identifiers(&mut self, rows: &[IdentifierRow]) -> Result<()> {
         let hashed = self.finds_identifiers_by_hash();
@@ -267,7 +287,7 @@ impl Tx {
 
     /// SQLite indexes identifiers by the hash of their key, PostgreSQL by the key (migration 0005).
     pub(crate) fn finds_identifiers_by_hash(&self) -> bool {
-        !matches!(self, Tx::Postgres(_) | Tx::PostgresRead(..))
+        !matches!(**self, Tx::Postgres(_) | Tx::PostgresRead(..))
     }
 
     /// The identifiers with these keys, of every owner: one row per key and owning force.
@@ -468,8 +488,8 @@ impl Tx {
     }
 
     /// Open subjects in the scope's force, soonest due first (overdue work first), at most `limit`.
-    pub async fn queue(&mut self, scope: &Scope, limit: i64) -> Result<Vec<SubjectRow>> {
-        let owner = scope.list_owner()?;
+    pub async fn queue(&mut self, limit: i64) -> Result<Vec<SubjectRow>> {
+        let owner = self.scope().list_owner()?;
         on!(self, conn => {
             let rows = match owner {
                 Some(org) => sqlx::query(AssertSqlSafe(format!(
@@ -492,11 +512,10 @@ impl Tx {
     /// Every subject id that is not merged away, in id order, after `after`, at most `limit`.
     pub async fn live_subject_ids(
         &mut self,
-        scope: &Scope,
         after: SubjectId,
         limit: i64,
     ) -> Result<Vec<SubjectId>> {
-        let owner = scope.list_owner()?;
+        let owner = self.scope().list_owner()?;
         on!(self, conn => {
             let ids: Vec<i64> = sqlx::query_scalar(
                 "SELECT id FROM subject WHERE status <> 'merged' AND id > $1 AND ($3 IS NULL OR owner_org = $3) \
@@ -624,13 +643,11 @@ impl Tx {
     }
 
     /// A referral, when the scope covers its case.
-    pub async fn referral_in_scope(
-        &mut self,
-        scope: &Scope,
-        source_ref: &str,
-    ) -> Result<Option<ReferralRow>> {
+    pub async fn referral_in_scope(&mut self, source_ref: &str) -> Result<Option<ReferralRow>> {
         match self.referral_by_source_ref(source_ref).await? {
-            Some(r) if !scope.covers(r.subject_id, r.owner_org) => Err(StoreError::OutOfScope),
+            Some(r) if !self.scope().covers(r.subject_id, r.owner_org) => {
+                Err(StoreError::OutOfScope)
+            }
             found => Ok(found),
         }
     }
@@ -1309,7 +1326,9 @@ impl Tx {
                 .collect()
         })
     }
+}
 
+impl Tx {
     /// Stores a risk tool version; with `activate`, makes it the one new work is assessed with.
     pub async fn save_risk_tool(&mut self, t: &RiskToolRow) -> Result<()> {
         on!(self, conn => {

@@ -6,7 +6,9 @@
 //! a worker thread and prepares each multi-row statement afresh, which was half of the writer's time. The
 //! statements match those of [`Tx`], so both write the same rows.
 
+use crate::access::Scope;
 use crate::access::{AUDIT_COLUMNS, AuditRecord, sealed_entry};
+use crate::gate::{Gate, Scoped};
 use crate::reader::sql;
 use crate::rows::*;
 use crate::tx::{FileDetailOutcome, Tx};
@@ -22,7 +24,7 @@ use std::time::Duration;
 #[allow(async_fn_in_trait)]
 pub trait BatchStore {
     /// The sqlx transaction underneath, for the use cases that only run on one (relinking a subject).
-    fn as_tx(&mut self) -> Option<&mut Tx>;
+    fn as_scoped(&mut self) -> Option<&mut Scoped>;
     /// Waits for other ingests' batches to end before this one reads what they wrote (see
     /// [`Tx::lock_for_ingest`]).
     async fn lock_for_ingest(&mut self) -> Result<()>;
@@ -62,16 +64,17 @@ pub trait BatchStore {
     async fn update_referral_risk(&mut self, r: &ReferralRow) -> Result<()>;
     async fn insert_referral_identifiers(&mut self, rows: &[ReferralIdentifierRow]) -> Result<()>;
     async fn insert_links(&mut self, links: &[LinkRow]) -> Result<()>;
+    /// Logs the collection of the batch, through the gate's key.
     async fn audit_event(
         &mut self,
-        key: &AuditKey,
+        gate: &Gate,
         record: &AuditRecord,
         outcome: &str,
     ) -> Result<AuditEntry>;
 }
 
-impl BatchStore for Tx {
-    fn as_tx(&mut self) -> Option<&mut Tx> {
+impl BatchStore for Scoped {
+    fn as_scoped(&mut self) -> Option<&mut Scoped> {
         Some(self)
     }
     async fn lock_for_ingest(&mut self) -> Result<()> {
@@ -81,97 +84,97 @@ impl BatchStore for Tx {
         Tx::alloc_ids(self, name, count).await
     }
     async fn insert_reject(&mut self, r: &NewReject) -> Result<i64> {
-        Tx::insert_reject(self, r).await
+        Scoped::insert_reject(self, r).await
     }
     async fn file_details_of_refs(&mut self, source_refs: &[String]) -> Result<Vec<FileDetailRow>> {
-        Tx::file_details_of_refs(self, source_refs).await
+        Scoped::file_details_of_refs(self, source_refs).await
     }
     async fn insert_file_details(&mut self, rows: &[FileDetailRow]) -> Result<()> {
-        Tx::insert_file_details(self, rows).await
+        Scoped::insert_file_details(self, rows).await
     }
     async fn upsert_file_detail(&mut self, f: &FileDetailRow) -> Result<FileDetailOutcome> {
-        Tx::upsert_file_detail(self, f).await
+        Scoped::upsert_file_detail(self, f).await
     }
     async fn known_referrals(&mut self, source_refs: &[String]) -> Result<Vec<KnownReferral>> {
         Tx::known_referrals(self, source_refs).await
     }
     async fn identifiers_by_key(&mut self, keys: &[String]) -> Result<Vec<IdentifierRow>> {
-        Tx::identifiers_by_key(self, keys).await
+        Scoped::identifiers_by_key(self, keys).await
     }
     async fn insert_identifiers(&mut self, rows: &[IdentifierRow]) -> Result<()> {
-        Tx::insert_identifiers(self, rows).await
+        Scoped::insert_identifiers(self, rows).await
     }
     async fn record_identifier_accounts(
         &mut self,
         pairs: &[(IdentifierId, IdentifierId)],
     ) -> Result<Vec<(IdentifierId, i64)>> {
-        Tx::record_identifier_accounts(self, pairs).await
+        Scoped::record_identifier_accounts(self, pairs).await
     }
     async fn mark_common(&mut self, ids: &[IdentifierId]) -> Result<()> {
-        Tx::mark_common(self, ids).await
+        Scoped::mark_common(self, ids).await
     }
     async fn set_identifier_subjects(&mut self, pairs: &[(IdentifierId, SubjectId)]) -> Result<()> {
-        Tx::set_identifier_subjects(self, pairs).await
+        Scoped::set_identifier_subjects(self, pairs).await
     }
     async fn subject(&mut self, id: SubjectId) -> Result<Option<SubjectRow>> {
-        Tx::subject(self, id).await
+        Scoped::subject(self, id).await
     }
     async fn resolve_subjects(
         &mut self,
         ids: &[SubjectId],
     ) -> Result<HashMap<SubjectId, SubjectRow>> {
-        Tx::resolve_subjects(self, ids).await
+        Scoped::resolve_subjects(self, ids).await
     }
     async fn insert_subjects(&mut self, subjects: &[SubjectRow]) -> Result<()> {
-        Tx::insert_subjects(self, subjects).await
+        Scoped::insert_subjects(self, subjects).await
     }
     async fn update_subjects(&mut self, subjects: &[SubjectRow]) -> Result<()> {
-        Tx::update_subjects(self, subjects).await
+        Scoped::update_subjects(self, subjects).await
     }
     async fn update_subject(&mut self, s: &SubjectRow) -> Result<()> {
-        Tx::update_subject(self, s).await
+        Scoped::update_subject(self, s).await
     }
     async fn separations(&mut self, subjects: &[SubjectId]) -> Result<Vec<(SubjectId, SubjectId)>> {
-        Tx::separations(self, subjects).await
+        Scoped::separations(self, subjects).await
     }
     async fn carry_separations(&mut self, from: SubjectId, into: SubjectId) -> Result<()> {
-        Tx::carry_separations(self, from, into).await
+        Scoped::carry_separations(self, from, into).await
     }
     async fn merge_subject(&mut self, from: SubjectId, into: SubjectId) -> Result<()> {
-        Tx::merge_subject(self, from, into).await
+        Scoped::merge_subject(self, from, into).await
     }
     async fn insert_referrals(&mut self, referrals: &[ReferralRow]) -> Result<()> {
-        Tx::insert_referrals(self, referrals).await
+        Scoped::insert_referrals(self, referrals).await
     }
     async fn referrals_by_id(&mut self, ids: &[ReferralId]) -> Result<Vec<ReferralRow>> {
-        Tx::referrals_by_id(self, ids).await
+        Scoped::referrals_by_id(self, ids).await
     }
     async fn referral_by_source_ref(&mut self, source_ref: &str) -> Result<Option<ReferralRow>> {
-        Tx::referral_by_source_ref(self, source_ref).await
+        Scoped::referral_by_source_ref(self, source_ref).await
     }
     async fn record_new_version(
         &mut self,
         previous: &ReferralRow,
         next: &ReferralRow,
     ) -> Result<()> {
-        Tx::record_new_version(self, previous, next).await
+        Scoped::record_new_version(self, previous, next).await
     }
     async fn update_referral_risk(&mut self, r: &ReferralRow) -> Result<()> {
-        Tx::update_referral_risk(self, r).await
+        Scoped::update_referral_risk(self, r).await
     }
     async fn insert_referral_identifiers(&mut self, rows: &[ReferralIdentifierRow]) -> Result<()> {
-        Tx::insert_referral_identifiers(self, rows).await
+        Scoped::insert_referral_identifiers(self, rows).await
     }
     async fn insert_links(&mut self, links: &[LinkRow]) -> Result<()> {
-        Tx::insert_links(self, links).await
+        Scoped::insert_links(self, links).await
     }
     async fn audit_event(
         &mut self,
-        key: &AuditKey,
+        gate: &Gate,
         record: &AuditRecord,
         outcome: &str,
     ) -> Result<AuditEntry> {
-        Tx::audit_event(self, key, record, outcome).await
+        Tx::audit_event(self, gate.key(), record, outcome).await
     }
 }
 
@@ -183,7 +186,9 @@ pub struct SqliteWriter {
 impl SqliteWriter {
     /// A writer on the same database file as `db`; `None` for PostgreSQL and for in-memory SQLite databases,
     /// which a second connection would not see.
-    pub async fn open(db: &Db) -> Result<Option<SqliteWriter>> {
+    /// A writer holds personal data, so it takes the grant of an ingest over a force or more.
+    pub async fn open(db: &Db, grant: &Scope) -> Result<Option<SqliteWriter>> {
+        grant.list_owner()?;
         let Db::Sqlite(SqliteDb { pool, .. }) = db else {
             return Ok(None);
         };
@@ -363,7 +368,7 @@ impl SqliteTx<'_> {
 }
 
 impl BatchStore for SqliteTx<'_> {
-    fn as_tx(&mut self) -> Option<&mut Tx> {
+    fn as_scoped(&mut self) -> Option<&mut Scoped> {
         None
     }
 
@@ -847,11 +852,11 @@ impl BatchStore for SqliteTx<'_> {
 
     async fn audit_event(
         &mut self,
-        key: &AuditKey,
+        gate: &Gate,
         record: &AuditRecord,
         outcome: &str,
     ) -> Result<AuditEntry> {
-        self.append_audit(key, record, outcome)
+        self.append_audit(gate.key(), record, outcome)
     }
 }
 
@@ -900,13 +905,14 @@ mod tests {
 
     #[tokio::test]
     async fn no_writer_where_a_second_connection_would_see_another_database() {
+        let grant = Scope::logged(crate::Reach::Everything);
         let memory = Db::connect("sqlite::memory:").await.unwrap();
-        assert!(SqliteWriter::open(&memory).await.unwrap().is_none());
+        assert!(SqliteWriter::open(&memory, &grant).await.unwrap().is_none());
         let dir = tempfile::tempdir().unwrap();
         let file = Db::connect(&format!("sqlite://{}", dir.path().join("w.db").display()))
             .await
             .unwrap();
-        let mut writer = SqliteWriter::open(&file)
+        let mut writer = SqliteWriter::open(&file, &grant)
             .await
             .unwrap()
             .expect("a file database");
@@ -915,6 +921,12 @@ mod tests {
         tx.commit().unwrap();
         // The sqlx connection sees what the writer committed.
         let mut read = file.begin().await.unwrap();
+        assert!(
+            SqliteWriter::open(&file, &Scope::logged(crate::Reach::NoPersonalData))
+                .await
+                .is_err(),
+            "a writer takes a grant over a force or more"
+        );
         assert_eq!(read.alloc_ids("subject", 1).await.unwrap(), first + 3);
         read.commit().await.unwrap();
     }

@@ -2,17 +2,14 @@
 //! the one `Tx` API behaves the same on both. PostgreSQL comes from `SEVERN_TEST_POSTGRES_URL` (default
 //! `postgres://postgres@127.0.0.1:5432/postgres`); the PostgreSQL tests fail when it is unreachable.
 
-use severn_domain::audit::AuditKey;
 use severn_domain::ids::{IdentifierId, OrgId, ReferralId, SubjectId};
-use severn_store::testing::url_of;
+use severn_store::testing::{fetch_bytes, fetch_i64, operator_tx, url_of};
 use severn_store::{
     AssessmentRow, Counts, DEFERRED_INDEXES, Db, DecisionRow, FileDetailOutcome, FileDetailRow,
     IdentifierOnReferral, IdentifierRow, KnownReferral, LinkExplained, LinkRow, NewReject, Packed,
-    PostgresDb, ReferralIdentifierRow, ReferralRow, RejectRow, RiskToolRow, StoreError, SubjectRow,
+    ReferralIdentifierRow, ReferralRow, RejectRow, RiskToolRow, StoreError, SubjectRow,
 };
-use severn_store::{
-    AuditRecord, Backend, BatchStore, Reach, Scope, SqliteWriter, Tx, identifier_key_hash,
-};
+use severn_store::{Backend, BatchStore, SqliteWriter, identifier_key_hash};
 use std::collections::BTreeSet;
 
 severn_store::backend_matrix!(
@@ -44,20 +41,6 @@ severn_store::backend_matrix!(
 
 // ---------------------------------------------------------------------------------------------------------
 // Row builders
-
-/// A scope over everything, as an operator gets it (the audit entry is written too).
-async fn everything(tx: &mut Tx) -> Scope {
-    let record = AuditRecord {
-        actor: "operator:tester".into(),
-        processing: "consultation".into(),
-        action: "view_queue".into(),
-        target: "queue".into(),
-        ..AuditRecord::default()
-    };
-    tx.audit_allowed(&AuditKey::new([1; 32]), &record, Reach::Everything)
-        .await
-        .unwrap()
-}
 
 fn subject(id: i64, due_at: i64) -> SubjectRow {
     SubjectRow {
@@ -197,37 +180,19 @@ fn sids(ids: &[i64]) -> Vec<SubjectId> {
     ids.iter().copied().map(SubjectId).collect()
 }
 
-/// A single number from raw SQL, for what the `Tx` API does not expose.
+/// A single number from raw SQL, for what the store's API does not expose.
 async fn scalar(db: &Db, sql: &'static str) -> i64 {
-    match db {
-        Db::Sqlite(sqlite) => sqlx::query_scalar(sql)
-            .fetch_one(&sqlite.pool)
-            .await
-            .unwrap(),
-        Db::Postgres(PostgresDb { pool, .. }) => {
-            sqlx::query_scalar(sql).fetch_one(pool).await.unwrap()
-        }
-    }
+    fetch_i64(db, sql).await.unwrap()
 }
 
 async fn reject_content(db: &Db, id: i64) -> Vec<u8> {
-    let sql = "SELECT content FROM reject WHERE id = $1";
-    match db {
-        Db::Sqlite(sqlite) => sqlx::query_scalar(sql)
-            .bind(id)
-            .fetch_one(&sqlite.pool)
-            .await
-            .unwrap(),
-        Db::Postgres(PostgresDb { pool, .. }) => sqlx::query_scalar(sql)
-            .bind(id)
-            .fetch_one(pool)
-            .await
-            .unwrap(),
-    }
+    fetch_bytes(db, "SELECT content FROM reject WHERE id = $1", id)
+        .await
+        .unwrap()
 }
 
 async fn commit_subjects(db: &Db, subjects: &[SubjectRow]) {
-    let mut tx = db.begin().await.unwrap();
+    let mut tx = operator_tx(&db, false).await;
     tx.insert_subjects(subjects).await.unwrap();
     tx.commit().await.unwrap();
 }
@@ -252,7 +217,7 @@ async fn migrations_apply_and_are_idempotent(db: Db) {
     .count() as i64;
     assert_eq!(applied, files, "each migration file is applied once");
 
-    let mut tx = db.begin().await.unwrap();
+    let mut tx = operator_tx(&db, false).await;
     for name in [
         "subject",
         "referral",
@@ -272,7 +237,7 @@ async fn migrations_apply_and_are_idempotent(db: Db) {
     // A second connection runs the migrations again: the seeded allocator rows are not reset and data stays.
     let again = Db::connect(&url_of(&db)).await.unwrap();
     assert_eq!(again.backend(), db.backend());
-    let mut tx = again.begin().await.unwrap();
+    let mut tx = operator_tx(&again, false).await;
     assert_eq!(tx.alloc_ids("subject", 1).await.unwrap(), 6);
     assert_eq!(
         tx.subject(SubjectId(1)).await.unwrap(),
@@ -288,7 +253,7 @@ async fn migrations_apply_and_are_idempotent(db: Db) {
 }
 
 async fn alloc_ids_gives_consecutive_disjoint_ranges(db: Db) {
-    let mut tx = db.begin().await.unwrap();
+    let mut tx = operator_tx(&db, false).await;
     let a = tx.alloc_ids("referral", 3).await.unwrap();
     let b = tx.alloc_ids("referral", 4).await.unwrap();
     let c = tx.alloc_ids("identifier", 2).await.unwrap();
@@ -301,13 +266,13 @@ async fn alloc_ids_gives_consecutive_disjoint_ranges(db: Db) {
     );
     assert_eq!(empty, 8, "an empty range reserves nothing");
 
-    let mut tx = db.begin().await.unwrap();
+    let mut tx = operator_tx(&db, false).await;
     assert_eq!(tx.alloc_ids("referral", 1).await.unwrap(), 8);
     assert_eq!(tx.alloc_ids("referral", 1000).await.unwrap(), 9);
     assert_eq!(tx.alloc_ids("referral", 1).await.unwrap(), 1009);
     tx.commit().await.unwrap();
 
-    let mut tx = db.begin().await.unwrap();
+    let mut tx = operator_tx(&db, false).await;
     assert!(
         tx.alloc_ids("no_such_sequence", 1).await.is_err(),
         "an unknown name is an error, not id 0"
@@ -318,7 +283,7 @@ async fn concurrent_allocations_never_overlap(db: Db) {
     async fn worker(db: Db) -> Vec<(i64, i64)> {
         let mut ranges = Vec::new();
         for _ in 0..10 {
-            let mut tx = db.begin().await.unwrap();
+            let mut tx = operator_tx(&db, false).await;
             let first = tx.alloc_ids("subject", 3).await.unwrap();
             tokio::task::yield_now().await;
             tx.commit().await.unwrap();
@@ -340,13 +305,13 @@ async fn referrals_roundtrip_with_optional_fields_and_unicode(db: Db) {
     commit_subjects(&db, &[subject(1, 100), subject(2, 100)]).await;
     let full = full_referral(1, 1);
     let bare = referral(2, 2);
-    let mut tx = db.begin().await.unwrap();
+    let mut tx = operator_tx(&db, false).await;
     tx.insert_referrals(&[full.clone(), bare.clone()])
         .await
         .unwrap();
     tx.commit().await.unwrap();
 
-    let mut tx = db.begin_read().await.unwrap();
+    let mut tx = operator_tx(&db, true).await;
     assert_eq!(
         tx.referral_by_source_ref(&full.source_ref).await.unwrap(),
         Some(full.clone())
@@ -404,14 +369,14 @@ async fn referrals_roundtrip_with_optional_fields_and_unicode(db: Db) {
     tx.commit().await.unwrap();
 
     // A source reference is stored once: a second referral with it is refused.
-    let mut tx = db.begin().await.unwrap();
+    let mut tx = operator_tx(&db, false).await;
     let copy = ReferralRow {
         id: ReferralId(3),
         ..bare.clone()
     };
     assert!(tx.insert_referrals(&[copy]).await.is_err());
     drop(tx);
-    let mut tx = db.begin_read().await.unwrap();
+    let mut tx = operator_tx(&db, true).await;
     assert_eq!(tx.counts().await.unwrap().referrals, 2);
 }
 
@@ -419,11 +384,11 @@ async fn referrals_in_bulk_page_and_move(db: Db) {
     commit_subjects(&db, &[subject(1, 100), subject(2, 100)]).await;
     // More than one statement's worth of rows (chunks of 200 referrals, 400 keys).
     let rows: Vec<ReferralRow> = (1..=450).map(|i| referral(i, 1 + i % 2)).collect();
-    let mut tx = db.begin().await.unwrap();
+    let mut tx = operator_tx(&db, false).await;
     tx.insert_referrals(&rows).await.unwrap();
     tx.commit().await.unwrap();
 
-    let mut tx = db.begin().await.unwrap();
+    let mut tx = operator_tx(&db, false).await;
     let refs: Vec<String> = rows.iter().map(|r| r.source_ref.clone()).collect();
     let known = tx.known_referrals(&refs).await.unwrap();
     assert_eq!(known.len(), 450);
@@ -493,7 +458,7 @@ async fn identifiers_roundtrip_point_and_turn_common(db: Db) {
         screen.clone(),
     ];
 
-    let mut tx = db.begin().await.unwrap();
+    let mut tx = operator_tx(&db, false).await;
     tx.insert_identifiers(&rows).await.unwrap();
     let mut wanted = keys(&rows);
     wanted.push("email||nobody@mail.example".into());
@@ -502,7 +467,7 @@ async fn identifiers_roundtrip_point_and_turn_common(db: Db) {
     assert_eq!(found, rows);
     tx.commit().await.unwrap();
 
-    let mut tx = db.begin().await.unwrap();
+    let mut tx = operator_tx(&db, false).await;
     tx.set_identifier_subjects(&[
         (IdentifierId(2), SubjectId(3)),
         (IdentifierId(4), SubjectId(3)),
@@ -512,7 +477,7 @@ async fn identifiers_roundtrip_point_and_turn_common(db: Db) {
     tx.mark_common(&[IdentifierId(1)]).await.unwrap();
     tx.commit().await.unwrap();
 
-    let mut tx = db.begin_read().await.unwrap();
+    let mut tx = operator_tx(&db, true).await;
     let mut found = tx.identifiers_by_key(&keys(&rows)).await.unwrap();
     found.sort_by_key(|r| r.id);
     assert_eq!(
@@ -540,7 +505,7 @@ async fn identifiers_roundtrip_point_and_turn_common(db: Db) {
     let many: Vec<IdentifierRow> = (100..550)
         .map(|i| identifier(i, "email", None, &format!("u{i}@mail.example"), Some(1)))
         .collect();
-    let mut tx = db.begin().await.unwrap();
+    let mut tx = operator_tx(&db, false).await;
     tx.insert_identifiers(&many).await.unwrap();
     let pairs: Vec<(IdentifierId, SubjectId)> = many
         .iter()
@@ -548,7 +513,7 @@ async fn identifiers_roundtrip_point_and_turn_common(db: Db) {
         .collect();
     tx.set_identifier_subjects(&pairs).await.unwrap();
     tx.commit().await.unwrap();
-    let mut tx = db.begin_read().await.unwrap();
+    let mut tx = operator_tx(&db, true).await;
     let found = tx.identifiers_by_key(&keys(&many)).await.unwrap();
     assert_eq!(found.len(), 450);
     assert!(
@@ -559,7 +524,7 @@ async fn identifiers_roundtrip_point_and_turn_common(db: Db) {
     tx.commit().await.unwrap();
 
     // A key is stored once per owning force (no force counting as one): another force's row is beside it.
-    let mut tx = db.begin().await.unwrap();
+    let mut tx = operator_tx(&db, false).await;
     let elsewhere = IdentifierRow {
         id: IdentifierId(998),
         owner_org: Some(OrgId(7)),
@@ -598,7 +563,7 @@ async fn identifiers_roundtrip_point_and_turn_common(db: Db) {
 async fn identifier_accounts_are_counted_once_each(db: Db) {
     let (i1, i2) = (IdentifierId(1), IdentifierId(2));
     let (a1, a2, a3) = (IdentifierId(11), IdentifierId(12), IdentifierId(13));
-    let mut tx = db.begin().await.unwrap();
+    let mut tx = operator_tx(&db, false).await;
     let mut counts = tx
         .record_identifier_accounts(&[(i1, a1), (i1, a2), (i2, a1)])
         .await
@@ -614,7 +579,7 @@ async fn identifier_accounts_are_counted_once_each(db: Db) {
     assert!(tx.record_identifier_accounts(&[]).await.unwrap().is_empty());
     tx.commit().await.unwrap();
 
-    let mut tx = db.begin().await.unwrap();
+    let mut tx = operator_tx(&db, false).await;
     assert_eq!(
         tx.record_identifier_accounts(&[(i2, a1)]).await.unwrap(),
         vec![(i2, 1)],
@@ -653,15 +618,14 @@ async fn subjects_upsert_and_queue_in_due_order(db: Db) {
     )
     .await;
 
-    let mut tx = db.begin().await.unwrap();
-    let scope = everything(&mut tx).await;
+    let mut tx = operator_tx(&db, false).await;
     let queue_ids = |rows: Vec<SubjectRow>| rows.into_iter().map(|s| s.id.0).collect::<Vec<_>>();
     assert_eq!(
-        queue_ids(tx.queue(&scope, 10).await.unwrap()),
+        queue_ids(tx.queue(10).await.unwrap()),
         vec![2, 6, 3, 1],
         "open subjects only, soonest due first, ties by id"
     );
-    assert_eq!(queue_ids(tx.queue(&scope, 2).await.unwrap()), vec![2, 6]);
+    assert_eq!(queue_ids(tx.queue(2).await.unwrap()), vec![2, 6]);
     assert_eq!(tx.subject(SubjectId(4)).await.unwrap(), Some(merged));
     assert_eq!(tx.subject(SubjectId(99)).await.unwrap(), None);
 
@@ -690,10 +654,7 @@ async fn subjects_upsert_and_queue_in_due_order(db: Db) {
         tx.subject(SubjectId(7)).await.unwrap(),
         Some(subject(7, 150))
     );
-    assert_eq!(
-        queue_ids(tx.queue(&scope, 10).await.unwrap()),
-        vec![3, 2, 6, 7, 1]
-    );
+    assert_eq!(queue_ids(tx.queue(10).await.unwrap()), vec![3, 2, 6, 7, 1]);
 
     tx.update_subject(&SubjectRow {
         status: "closed".into(),
@@ -703,37 +664,32 @@ async fn subjects_upsert_and_queue_in_due_order(db: Db) {
     .unwrap();
     tx.commit().await.unwrap();
 
-    let mut tx = db.begin_read().await.unwrap();
-    assert_eq!(
-        queue_ids(tx.queue(&scope, 10).await.unwrap()),
-        vec![3, 2, 6, 7]
-    );
+    let mut tx = operator_tx(&db, true).await;
+    assert_eq!(queue_ids(tx.queue(10).await.unwrap()), vec![3, 2, 6, 7]);
     let mut all = tx.subjects(&sids(&[7, 1, 2, 3, 4, 5, 6, 8])).await.unwrap();
     all.sort_by_key(|s| s.id);
     assert_eq!(all.len(), 7);
     assert_eq!(all[4], closed);
     assert_eq!(
-        tx.live_subject_ids(&scope, SubjectId(0), 100)
-            .await
-            .unwrap(),
+        tx.live_subject_ids(SubjectId(0), 100).await.unwrap(),
         sids(&[1, 2, 3, 5, 6, 7]),
         "every subject not merged away"
     );
     assert_eq!(
-        tx.live_subject_ids(&scope, SubjectId(3), 2).await.unwrap(),
+        tx.live_subject_ids(SubjectId(3), 2).await.unwrap(),
         sids(&[5, 6])
     );
     tx.commit().await.unwrap();
 
     // Upserting many subjects at once (more than one statement's worth).
     let many: Vec<SubjectRow> = (100..350).map(|i| subject(i, 10_000 - i)).collect();
-    let mut tx = db.begin().await.unwrap();
+    let mut tx = operator_tx(&db, false).await;
     tx.update_subjects(&many).await.unwrap();
     let ids: Vec<SubjectId> = many.iter().map(|s| s.id).collect();
     assert_eq!(tx.subjects(&ids).await.unwrap().len(), 250);
-    assert_eq!(tx.queue(&scope, 1).await.unwrap()[0].id, SubjectId(3));
+    assert_eq!(tx.queue(1).await.unwrap()[0].id, SubjectId(3));
     assert_eq!(
-        tx.queue(&scope, 1000).await.unwrap().last().unwrap().id,
+        tx.queue(1000).await.unwrap().last().unwrap().id,
         SubjectId(100)
     );
     tx.commit().await.unwrap();
@@ -741,8 +697,7 @@ async fn subjects_upsert_and_queue_in_due_order(db: Db) {
 
 async fn merge_subject_moves_referrals_and_assessments(db: Db) {
     commit_subjects(&db, &[subject(1, 100), subject(2, 50), subject(3, 70)]).await;
-    let mut tx = db.begin().await.unwrap();
-    let scope = everything(&mut tx).await;
+    let mut tx = operator_tx(&db, false).await;
     tx.insert_referrals(&[referral(1, 1), referral(2, 2), referral(3, 3)])
         .await
         .unwrap();
@@ -772,7 +727,7 @@ async fn merge_subject_moves_referrals_and_assessments(db: Db) {
     tx.merge_subject(SubjectId(2), SubjectId(1)).await.unwrap();
     tx.commit().await.unwrap();
 
-    let mut tx = db.begin_read().await.unwrap();
+    let mut tx = operator_tx(&db, true).await;
     let moved: Vec<i64> = tx
         .referrals_of_subjects(&sids(&[1]))
         .await
@@ -842,14 +797,14 @@ async fn merge_subject_moves_referrals_and_assessments(db: Db) {
         "other subjects are untouched"
     );
     assert_eq!(
-        tx.live_subject_ids(&scope, SubjectId(0), 10).await.unwrap(),
+        tx.live_subject_ids(SubjectId(0), 10).await.unwrap(),
         sids(&[1, 3])
     );
     assert_eq!(tx.counts().await.unwrap().subjects, 2);
     tx.commit().await.unwrap();
 
     // A chain of merges resolves to its end.
-    let mut tx = db.begin().await.unwrap();
+    let mut tx = operator_tx(&db, false).await;
     tx.merge_subject(SubjectId(1), SubjectId(3)).await.unwrap();
     let resolved = tx.resolve_subjects(&sids(&[2])).await.unwrap();
     assert_eq!(resolved[&SubjectId(2)].id, SubjectId(3));
@@ -858,7 +813,7 @@ async fn merge_subject_moves_referrals_and_assessments(db: Db) {
 
 async fn referral_identifiers_and_links_explain_subjects(db: Db) {
     commit_subjects(&db, &[subject(1, 100), subject(2, 100)]).await;
-    let mut tx = db.begin().await.unwrap();
+    let mut tx = operator_tx(&db, false).await;
     tx.insert_referrals(&[referral(1, 1), referral(2, 1), referral(3, 2)])
         .await
         .unwrap();
@@ -914,7 +869,7 @@ async fn referral_identifiers_and_links_explain_subjects(db: Db) {
         .expect("a link stored again is ignored");
     tx.commit().await.unwrap();
 
-    let mut tx = db.begin_read().await.unwrap();
+    let mut tx = operator_tx(&db, true).await;
     let of_referrals = tx
         .identifiers_of_referrals(&[ReferralId(1), ReferralId(3)])
         .await
@@ -999,7 +954,7 @@ async fn referral_identifiers_and_links_explain_subjects(db: Db) {
     );
     tx.commit().await.unwrap();
 
-    let mut tx = db.begin().await.unwrap();
+    let mut tx = operator_tx(&db, false).await;
     tx.delete_links_of_referrals(&[ReferralId(1)])
         .await
         .unwrap();
@@ -1011,7 +966,7 @@ async fn referral_identifiers_and_links_explain_subjects(db: Db) {
 }
 
 async fn separations_add_remove_and_carry(db: Db) {
-    let mut tx = db.begin().await.unwrap();
+    let mut tx = operator_tx(&db, false).await;
     tx.add_separation(SubjectId(5), SubjectId(2)).await.unwrap();
     tx.add_separation(SubjectId(2), SubjectId(5))
         .await
@@ -1036,13 +991,13 @@ async fn separations_add_remove_and_carry(db: Db) {
     tx.commit().await.unwrap();
 
     // Subject 2 merges into 3: 3 inherits 2's separations, but is never separated from itself.
-    let mut tx = db.begin().await.unwrap();
+    let mut tx = operator_tx(&db, false).await;
     tx.add_separation(SubjectId(2), SubjectId(3)).await.unwrap();
     tx.carry_separations(SubjectId(2), SubjectId(3))
         .await
         .unwrap();
     tx.commit().await.unwrap();
-    let mut tx = db.begin_read().await.unwrap();
+    let mut tx = operator_tx(&db, true).await;
     let mut found = tx.separations(&sids(&[3])).await.unwrap();
     found.sort();
     assert_eq!(
@@ -1059,7 +1014,7 @@ async fn file_details_insert_lookup_and_upsert(db: Db) {
     let a1 = file_detail("ncmec:100000001", "f1", &"a".repeat(64));
     let a2 = file_detail("ncmec:100000001", "f2", &"b".repeat(64));
     let b1 = file_detail("ncmec:100000002", "f1", &"c".repeat(64));
-    let mut tx = db.begin().await.unwrap();
+    let mut tx = operator_tx(&db, false).await;
     tx.insert_file_details(&[a2.clone(), b1.clone(), a1.clone()])
         .await
         .unwrap();
@@ -1109,7 +1064,7 @@ async fn file_details_insert_lookup_and_upsert(db: Db) {
     );
     tx.commit().await.unwrap();
 
-    let mut tx = db.begin_read().await.unwrap();
+    let mut tx = operator_tx(&db, true).await;
     assert_eq!(
         tx.file_details_of_refs(&["ncmec:100000001".to_owned()])
             .await
@@ -1147,7 +1102,7 @@ async fn rejects_keep_binary_content_and_resolve(db: Db) {
         context: None,
         rejected_at: 7_001,
     };
-    let mut tx = db.begin().await.unwrap();
+    let mut tx = operator_tx(&db, false).await;
     let id1 = tx.insert_reject(&first).await.unwrap();
     let id2 = tx.insert_reject(&second).await.unwrap();
     tx.commit().await.unwrap();
@@ -1166,7 +1121,7 @@ async fn rejects_keep_binary_content_and_resolve(db: Db) {
         rejected_at: r.rejected_at,
         resolved_at,
     };
-    let mut tx = db.begin().await.unwrap();
+    let mut tx = operator_tx(&db, false).await;
     assert_eq!(
         tx.rejects(false).await.unwrap(),
         vec![row(id1, &first, None), row(id2, &second, None)]
@@ -1198,7 +1153,7 @@ async fn risk_tools_activate_and_refuse_changed_content(db: Db) {
     let v2 = tool_row("2.0.0", "id = \"kirat-illustrative\"\n# version two", true);
     let active_count = "SELECT COUNT(*) FROM risk_tool WHERE active";
 
-    let mut tx = db.begin().await.unwrap();
+    let mut tx = operator_tx(&db, false).await;
     assert_eq!(tx.active_risk_tool().await.unwrap(), None);
     tx.save_risk_tool(&v1).await.unwrap();
     assert_eq!(tx.active_risk_tool().await.unwrap(), Some(v1.clone()));
@@ -1208,7 +1163,7 @@ async fn risk_tools_activate_and_refuse_changed_content(db: Db) {
     assert_eq!(scalar(&db, active_count).await, 1);
 
     // The same version with the same content again: made active again, loaded_at kept.
-    let mut tx = db.begin().await.unwrap();
+    let mut tx = operator_tx(&db, false).await;
     tx.save_risk_tool(&RiskToolRow {
         loaded_at: 9_999,
         ..v1.clone()
@@ -1226,7 +1181,7 @@ async fn risk_tools_activate_and_refuse_changed_content(db: Db) {
     assert_eq!(scalar(&db, "SELECT COUNT(*) FROM risk_tool").await, 3);
 
     // The same version with different content is refused; the caller's rollback leaves the tools as they were.
-    let mut tx = db.begin().await.unwrap();
+    let mut tx = operator_tx(&db, false).await;
     let changed = tool_row(
         "1.0.0",
         "id = \"kirat-illustrative\"\n# edited in place",
@@ -1237,7 +1192,7 @@ async fn risk_tools_activate_and_refuse_changed_content(db: Db) {
         other => panic!("a changed tool under an old version must be refused, got {other:?}"),
     }
     drop(tx);
-    let mut tx = db.begin_read().await.unwrap();
+    let mut tx = operator_tx(&db, true).await;
     assert_eq!(tx.active_risk_tool().await.unwrap(), Some(v1));
 }
 
@@ -1258,7 +1213,7 @@ async fn assessments_roundtrip(db: Db) {
         rescored_from: Some(1),
         ..assessment(2, 1)
     };
-    let mut tx = db.begin().await.unwrap();
+    let mut tx = operator_tx(&db, false).await;
     tx.insert_assessment(&first).await.unwrap();
     tx.insert_assessment(&overridden).await.unwrap();
     tx.insert_assessment(&assessment(3, 2)).await.unwrap();
@@ -1270,7 +1225,7 @@ async fn assessments_roundtrip(db: Db) {
     .unwrap();
     tx.commit().await.unwrap();
 
-    let mut tx = db.begin_read().await.unwrap();
+    let mut tx = operator_tx(&db, true).await;
     assert_eq!(tx.assessment(2).await.unwrap(), Some(overridden.clone()));
     assert_eq!(tx.assessment(1).await.unwrap(), Some(first.clone()));
     assert_eq!(tx.assessment(99).await.unwrap(), None);
@@ -1296,7 +1251,7 @@ async fn new_version_keeps_the_previous_one(db: Db) {
     commit_subjects(&db, &[subject(1, 100)]).await;
     let v1 = full_referral(1, 1);
     let other = referral(2, 1);
-    let mut tx = db.begin().await.unwrap();
+    let mut tx = operator_tx(&db, false).await;
     tx.insert_referrals(&[v1.clone(), other.clone()])
         .await
         .unwrap();
@@ -1315,11 +1270,11 @@ async fn new_version_keeps_the_previous_one(db: Db) {
         document: Packed::pack(r#"{"version":"zwei — ü"}"#),
         ..v1.clone()
     };
-    let mut tx = db.begin().await.unwrap();
+    let mut tx = operator_tx(&db, false).await;
     tx.record_new_version(&v1, &v2).await.unwrap();
     tx.commit().await.unwrap();
 
-    let mut tx = db.begin().await.unwrap();
+    let mut tx = operator_tx(&db, false).await;
     let stored = tx
         .referral_by_source_ref(&v1.source_ref)
         .await
@@ -1365,7 +1320,7 @@ async fn new_version_keeps_the_previous_one(db: Db) {
     };
     tx.update_referral_risk(&rescored).await.unwrap();
     tx.commit().await.unwrap();
-    let mut tx = db.begin_read().await.unwrap();
+    let mut tx = operator_tx(&db, true).await;
     assert_eq!(
         tx.referral_by_source_ref(&v1.source_ref).await.unwrap(),
         Some(ReferralRow {
@@ -1384,12 +1339,12 @@ async fn decisions_are_listed_for_both_subjects(db: Db) {
     let d1 = decision(1, "merge", 1, 2);
     let d2 = decision(2, "split", 2, 3);
     let d3 = decision(3, "split", 4, 5);
-    let mut tx = db.begin().await.unwrap();
+    let mut tx = operator_tx(&db, false).await;
     for d in [&d2, &d1, &d3] {
         tx.insert_decision(d).await.unwrap();
     }
     tx.commit().await.unwrap();
-    let mut tx = db.begin_read().await.unwrap();
+    let mut tx = operator_tx(&db, true).await;
     assert_eq!(
         tx.decisions_of_subject(SubjectId(2)).await.unwrap(),
         vec![d1.clone(), d2.clone()]
@@ -1417,12 +1372,12 @@ async fn counts_count_what_is_live(db: Db) {
         identifiers: 0,
         open_rejects: 0,
     };
-    let mut tx = db.begin_read().await.unwrap();
+    let mut tx = operator_tx(&db, true).await;
     assert_eq!(tx.counts().await.unwrap(), zero);
     tx.commit().await.unwrap();
 
     commit_subjects(&db, &[subject(1, 1), subject(2, 1), subject(3, 1)]).await;
-    let mut tx = db.begin().await.unwrap();
+    let mut tx = operator_tx(&db, false).await;
     tx.insert_referrals(&[referral(1, 1), referral(2, 2)])
         .await
         .unwrap();
@@ -1448,7 +1403,7 @@ async fn counts_count_what_is_live(db: Db) {
     tx.resolve_reject(resolved, 2).await.unwrap();
     tx.commit().await.unwrap();
 
-    let mut tx = db.begin_read().await.unwrap();
+    let mut tx = operator_tx(&db, true).await;
     assert_eq!(
         tx.counts().await.unwrap(),
         Counts {
@@ -1464,7 +1419,7 @@ async fn rolled_back_transaction_leaves_nothing(db: Db) {
     // Something committed first, to see that a rollback keeps it as it was.
     commit_subjects(&db, &[subject(1, 100)]).await;
 
-    let mut tx = db.begin().await.unwrap();
+    let mut tx = operator_tx(&db, false).await;
     assert_eq!(tx.alloc_ids("subject", 3).await.unwrap(), 1);
     assert_eq!(tx.alloc_ids("referral", 2).await.unwrap(), 1);
     tx.insert_subjects(&[subject(2, 10)]).await.unwrap();
@@ -1515,7 +1470,7 @@ async fn rolled_back_transaction_leaves_nothing(db: Db) {
     assert_eq!(tx.counts().await.unwrap().referrals, 1, "visible inside");
     drop(tx);
 
-    let mut tx = db.begin().await.unwrap();
+    let mut tx = operator_tx(&db, false).await;
     assert_eq!(
         tx.counts().await.unwrap(),
         Counts {
@@ -1571,15 +1526,15 @@ async fn index_exists(db: &Db, name: &str) -> bool {
         Db::Sqlite(sqlite) => {
             sqlx::query_scalar("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = $1")
                 .bind(name)
-                .fetch_one(&sqlite.pool)
+                .fetch_one(sqlite.pool())
                 .await
                 .unwrap()
         }
-        Db::Postgres(PostgresDb { pool, .. }) => sqlx::query_scalar(
+        Db::Postgres(pg) => sqlx::query_scalar(
             "SELECT COUNT(*) FROM pg_indexes WHERE indexname = $1 AND schemaname = current_schema()",
         )
         .bind(name)
-        .fetch_one(pool)
+        .fetch_one(pg.pool())
         .await
         .unwrap(),
     };
@@ -1610,8 +1565,8 @@ async fn deferred_indexes_drop_and_are_built_again(db: Db) {
     db.build_deferred_indexes().await.unwrap();
     assert_eq!(deferred_present(&db).await, every);
     // Every start checks: with the index there, it must not wait for an ingest writing to the table.
-    if let Db::Postgres(PostgresDb { pool, .. }) = &db {
-        let mut ingest = pool.begin().await.unwrap();
+    if let Db::Postgres(pg) = &db {
+        let mut ingest = pg.pool().begin().await.unwrap();
         sqlx::query("LOCK TABLE referral_identifier, subject IN ROW EXCLUSIVE MODE")
             .execute(&mut *ingest)
             .await
@@ -1631,7 +1586,7 @@ async fn statistics_are_gathered_on_postgres_only(db: Db) {
     let rows: Vec<IdentifierRow> = (1..=50)
         .map(|i| identifier(i, "email", None, &format!("user{i}@mail.example"), None))
         .collect();
-    let mut tx = db.begin().await.unwrap();
+    let mut tx = operator_tx(&db, false).await;
     tx.insert_identifiers(&rows).await.unwrap();
     tx.commit().await.unwrap();
     db.analyze_ingest_tables().await.unwrap();
@@ -1660,7 +1615,7 @@ async fn statistics_are_gathered_on_postgres_only(db: Db) {
 async fn identifiers_sharing_a_key_hash_are_told_apart(db: Db) {
     let asked = identifier(1, "email", None, "one@mail.example", None);
     let other = identifier(2, "email", None, "two@mail.example", None);
-    let mut tx = db.begin().await.unwrap();
+    let mut tx = operator_tx(&db, false).await;
     tx.insert_identifiers(&[asked.clone(), other.clone()])
         .await
         .unwrap();
@@ -1669,19 +1624,20 @@ async fn identifiers_sharing_a_key_hash_are_told_apart(db: Db) {
         // A collision, forged: real FNV-1a collisions between short keys are too rare to find for a test.
         sqlx::query("UPDATE identifier SET key_hash = $1 WHERE id = 2")
             .bind(identifier_key_hash(&asked.key))
-            .execute(&sqlite.pool)
+            .execute(sqlite.pool())
             .await
             .unwrap();
     }
     let wanted = std::slice::from_ref(&asked.key);
-    let mut tx = db.begin_read().await.unwrap();
+    let mut tx = operator_tx(&db, true).await;
     assert_eq!(
         tx.identifiers_by_key(wanted).await.unwrap(),
         vec![asked.clone()]
     );
     drop(tx);
     // The ingest writer's own lookup on SQLite.
-    if let Some(writer) = SqliteWriter::open(&db).await.unwrap() {
+    let grant = operator_tx(&db, true).await.scope().clone();
+    if let Some(writer) = SqliteWriter::open(&db, &grant).await.unwrap() {
         let mut writer = writer;
         let mut tx = writer.begin().unwrap();
         assert_eq!(
@@ -1695,7 +1651,7 @@ async fn identifiers_sharing_a_key_hash_are_told_apart(db: Db) {
 
 async fn key_hashes_missing_from_older_rows_are_filled(db: Db) {
     let older = identifier(1, "email", None, "older@mail.example", None);
-    let mut tx = db.begin().await.unwrap();
+    let mut tx = operator_tx(&db, false).await;
     tx.insert_identifiers(std::slice::from_ref(&older))
         .await
         .unwrap();
@@ -1703,7 +1659,7 @@ async fn key_hashes_missing_from_older_rows_are_filled(db: Db) {
     if let Db::Sqlite(sqlite) = &db {
         // As a row stored before migration 0005 added the column.
         sqlx::query("UPDATE identifier SET key_hash = NULL")
-            .execute(&sqlite.pool)
+            .execute(sqlite.pool())
             .await
             .unwrap();
         db.migrate().await.unwrap();
@@ -1716,7 +1672,7 @@ async fn key_hashes_missing_from_older_rows_are_filled(db: Db) {
             0
         );
     }
-    let mut tx = db.begin_read().await.unwrap();
+    let mut tx = operator_tx(&db, true).await;
     assert_eq!(
         tx.identifiers_by_key(std::slice::from_ref(&older.key))
             .await
@@ -1735,7 +1691,7 @@ async fn referral_documents_are_stored_packed_and_older_text_still_reads(db: Db)
         document: Packed::pack(&text),
         ..full_referral(1, 1)
     };
-    let mut tx = db.begin().await.unwrap();
+    let mut tx = operator_tx(&db, false).await;
     tx.insert_referrals(&[packed.clone(), referral(2, 2)])
         .await
         .unwrap();
@@ -1764,15 +1720,19 @@ async fn referral_documents_are_stored_packed_and_older_text_still_reads(db: Db)
         Db::Sqlite(sqlite) => {
             sqlx::query(sql)
                 .bind(older)
-                .execute(&sqlite.pool)
+                .execute(sqlite.pool())
                 .await
                 .unwrap();
         }
-        Db::Postgres(PostgresDb { pool, .. }) => {
-            sqlx::query(sql).bind(older).execute(pool).await.unwrap();
+        Db::Postgres(pg) => {
+            sqlx::query(sql)
+                .bind(older)
+                .execute(pg.pool())
+                .await
+                .unwrap();
         }
     }
-    let mut tx = db.begin_read().await.unwrap();
+    let mut tx = operator_tx(&db, true).await;
     let read = tx
         .referrals_by_id(&[ReferralId(1), ReferralId(2)])
         .await
@@ -1786,7 +1746,8 @@ async fn referral_documents_are_stored_packed_and_older_text_still_reads(db: Db)
     );
     drop(tx);
     // The same through the SQLite ingest writer's own connection.
-    if let Some(mut writer) = SqliteWriter::open(&db).await.unwrap() {
+    let grant = operator_tx(&db, true).await.scope().clone();
+    if let Some(mut writer) = SqliteWriter::open(&db, &grant).await.unwrap() {
         let mut tx = writer.begin().unwrap();
         let again = BatchStore::referrals_by_id(&mut tx, &[ReferralId(1), ReferralId(2)])
             .await

@@ -2,12 +2,13 @@
 
 use severn_domain::access::{OrgKind, Role};
 use severn_domain::ids::OrgId;
-use severn_store::{Db, NewStaff, NewStaffChange, StaffChangeKind, StaffChangeStatus, Tx};
+use severn_store::testing::operator_tx;
+use severn_store::{Db, NewStaff, NewStaffChange, Scoped, StaffChangeKind, StaffChangeStatus};
 
 severn_store::backend_matrix!(staff_changes_roundtrip_wait_lapse_and_are_decided_once,);
 
 async fn person(
-    tx: &mut Tx,
+    tx: &mut Scoped,
     org: OrgId,
     username: &str,
     roles: Vec<Role>,
@@ -26,7 +27,7 @@ async fn person(
 }
 
 async fn staff_changes_roundtrip_wait_lapse_and_are_decided_once(db: Db) {
-    let mut tx = db.begin().await.unwrap();
+    let mut tx = operator_tx(&db, false).await;
     let force = tx
         .insert_org("F1", "Force One", OrgKind::Force)
         .await
@@ -85,7 +86,7 @@ async fn staff_changes_roundtrip_wait_lapse_and_are_decided_once(db: Db) {
         .unwrap();
     tx.commit().await.unwrap();
 
-    let mut tx = db.begin().await.unwrap();
+    let mut tx = operator_tx(&db, false).await;
     let stored = tx.staff_change(add).await.unwrap().unwrap();
     assert_eq!(stored.kind, StaffChangeKind::Add);
     assert_eq!(stored.org_id, force);
@@ -145,7 +146,7 @@ async fn staff_changes_roundtrip_wait_lapse_and_are_decided_once(db: Db) {
     );
     tx.commit().await.unwrap();
 
-    let mut tx = db.begin_read().await.unwrap();
+    let mut tx = operator_tx(&db, true).await;
     let approved = tx.staff_change(add).await.unwrap().unwrap();
     assert_eq!(approved.status, StaffChangeStatus::Approved);
     assert_eq!(approved.staff_id, Some(made));

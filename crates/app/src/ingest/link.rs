@@ -123,7 +123,7 @@ pub(super) async fn link_and_store<S: BatchStore>(
     // All of it written; new identifiers and moved pointers in id order, so each table is gone through in order.
     store(tx, tool, linking, &placed, settled, rows).await?;
     // Subjects a value that turned common may have joined wrongly are linked afresh without it.
-    if let Some(tx) = tx.as_tx() {
+    if let Some(tx) = tx.as_scoped() {
         for subject in to_relink {
             crate::subjects::relink(tx, app, tool, subject, now).await?;
         }
@@ -354,7 +354,7 @@ async fn set_aside_common<S: BatchStore>(
             row.common = true;
         }
     }
-    if !to_relink.is_empty() && tx.as_tx().is_none() {
+    if !to_relink.is_empty() && tx.as_scoped().is_none() {
         return Ok(Written::NeedsTx);
     }
     let known_common: Vec<IdentifierId> = rows

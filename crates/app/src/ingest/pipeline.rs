@@ -10,7 +10,7 @@ use severn_domain::access::{Action, Actor, OrgKind};
 use severn_domain::report::Report;
 use severn_domain::risk::RiskTool;
 use severn_ingest::{Item, Parsed};
-use severn_store::{OrgRow, SqliteWriter};
+use severn_store::{OrgRow, Scope, SqliteWriter};
 use std::sync::{Arc, Mutex};
 
 /// Takes documents one at a time and writes them in batches. A batch is written by a task of its own while
@@ -18,6 +18,8 @@ use std::sync::{Arc, Mutex};
 pub struct Ingester<'a> {
     app: &'a App,
     actor: Actor,
+    /// The logged grant of this ingest, under which each batch's transaction runs.
+    grant: Scope,
     owners: Owners,
     tool: RiskTool,
     batch: Batch,
@@ -38,9 +40,9 @@ impl<'a> Ingester<'a> {
     /// received them; without one, a database with a single force gives its referrals to that force.
     pub async fn new(app: &'a App, actor: &Actor, force: Option<&str>) -> Result<Ingester<'a>> {
         let tool = app.active_tool().await?;
-        let tx = app.db.begin().await?;
-        let (mut tx, _) = app
-            .authorise(tx, actor, Action::Ingest, "referrals", None, Why::default())
+        let tx = app.db().begin().await?;
+        let mut tx = app
+            .authorise(tx, actor, Action::Ingest, "referrals", Why::default())
             .await?;
         let forces: Vec<OrgRow> = tx
             .orgs()
@@ -48,6 +50,7 @@ impl<'a> Ingester<'a> {
             .into_iter()
             .filter(|o| o.kind == OrgKind::Force)
             .collect();
+        let grant = tx.scope().clone();
         tx.commit().await?;
         let find = |wanted: &str| {
             forces
@@ -80,12 +83,13 @@ impl<'a> Ingester<'a> {
                 .collect(),
             default,
         };
-        let writer = SqliteWriter::open(&app.db)
+        let writer = SqliteWriter::open(app.db(), &grant)
             .await?
             .map(|w| Arc::new(Mutex::new(w)));
         Ok(Ingester {
             app,
             actor: actor.clone(),
+            grant,
             owners,
             tool,
             batch: Batch::default(),
@@ -200,7 +204,7 @@ impl<'a> Ingester<'a> {
             self.batches_written += 1;
             // As the tables double in size, so the database's statistics keep up with a long ingest.
             if self.batches_written.is_power_of_two() {
-                self.app.db.analyze_ingest_tables().await?;
+                self.app.db().analyze_ingest_tables().await?;
             }
         }
         Ok(())
@@ -224,6 +228,7 @@ impl<'a> Ingester<'a> {
         let tool = self.tool.clone();
         let actor = self.actor.clone();
         let writer = self.writer.clone();
+        let grant = self.grant.clone();
         self.writing = Some(tokio::spawn(async move {
             if let Some(writer) = writer {
                 let (app, tool, actor) = (app.clone(), tool.clone(), actor.clone());
@@ -251,7 +256,7 @@ impl<'a> Ingester<'a> {
                     Written::NeedsTx => batch = returned,
                 }
             }
-            let mut tx = app.db.begin().await?;
+            let mut tx = app.gate.begin_under(&grant).await?;
             match write_batch(&mut tx, &app, &tool, &actor, &mut batch).await? {
                 Written::Done(counted) => {
                     tx.commit().await?;
@@ -274,10 +279,10 @@ impl<'a> Ingester<'a> {
         self.wait_for_writer().await?;
         // Unless the last batch has just done so.
         if !self.batches_written.is_power_of_two() {
-            self.app.db.analyze_ingest_tables().await?;
+            self.app.db().analyze_ingest_tables().await?;
         }
         // The database is left ready for its readers: on SQLite, with the WAL copied in and emptied.
-        self.app.db.checkpoint().await?;
+        self.app.db().checkpoint().await?;
         Ok(self.summary)
     }
 }

@@ -13,12 +13,13 @@ impl App {
     /// context it was rejected with; a CSV file or a package manifest is read again whole (rows and documents
     /// already stored count as duplicates). The reject is marked resolved when nothing from it is rejected now.
     pub async fn retry_reject(&self, actor: &Actor, id: i64) -> Result<IngestSummary> {
-        let tx = self.db.begin().await?;
+        let tx = self.db().begin().await?;
         let target = format!("reject:{id}");
-        let (mut tx, _) = self
-            .authorise(tx, actor, Action::Ingest, &target, None, Why::default())
+        let mut tx = self
+            .authorise(tx, actor, Action::Ingest, &target, Why::default())
             .await?;
         let reject = tx.reject(id).await?;
+        let grant = tx.scope().clone();
         tx.commit().await?;
         let reject = reject
             .ok_or_else(|| crate::AppError::NotFound(format!("no rejected document {id}")))?;
@@ -74,7 +75,7 @@ impl App {
         }
         let mut summary = ingester.finish().await?;
         let now = self.now();
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.gate.begin_under(&grant).await?;
         for rejection in &still_rejected {
             let open = tx
                 .open_reject_at(&rejection.path, rejection.location.as_deref())

@@ -35,7 +35,7 @@ async fn record_collection<S: BatchStore>(
         detail: Some(serde_json::to_string(counted).expect("summary serialises")),
         ..AuditRecord::default()
     };
-    tx.audit_event(&app.audit_key, &record, "allowed").await?;
+    tx.audit_event(&app.gate, &record, "allowed").await?;
     Ok(())
 }
 

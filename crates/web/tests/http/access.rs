@@ -89,9 +89,7 @@ async fn missing_other_forces_and_restricted_cases_answer_alike(db: Db) {
         }
     }
 
-    let mut tx = site.app.db.begin_read().await.unwrap();
-    let log = tx.audit_entries_after(0, 10_000).await.unwrap();
-    tx.commit().await.unwrap();
+    let log = site.audit_log().await;
     let outcomes = |actor: &str, target: &str| -> Vec<String> {
         log.iter()
             .filter(|e| e.actor == actor && e.target == target && e.action == "view_case")

@@ -1,7 +1,7 @@
 //! Signing in over HTTP, on both backends: the password and code steps, new session ids, expiry, revocation,
 //! CSRF, lockout, per-address limits, code replay, enrolment and API tokens.
 
-use crate::support::{Browser, PASSWORD, Site, operator};
+use crate::support::{Browser, PASSWORD, Site, audit_key, operator};
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use severn_domain::access::Role;
@@ -114,7 +114,7 @@ async fn people_see_their_sessions_and_can_end_one(db: Db) {
     assert_eq!(list.body.matches("name=\"session\"").count(), 2);
 
     let sessions = site.identity();
-    let mut tx = site.app.db.begin_read().await.unwrap();
+    let mut tx = site.gate.db().begin_read().await.unwrap();
     let open = tx.open_sessions_of(person.id).await.unwrap();
     tx.commit().await.unwrap();
     drop(sessions);
@@ -221,7 +221,7 @@ async fn repeated_failures_lock_the_account_with_back_off(db: Db) {
     // Once the lock has passed, the right password works and the count starts again.
     site.advance_minutes(1);
     browser.sign_in(&site, &person).await;
-    let mut tx = site.app.db.begin_read().await.unwrap();
+    let mut tx = site.gate.db().begin_read().await.unwrap();
     let credential = tx.credential(person.id).await.unwrap().unwrap();
     tx.commit().await.unwrap();
     assert_eq!(credential.failed_attempts, 0);
@@ -367,7 +367,7 @@ async fn a_person_without_an_authenticator_enrols_one_before_going_on(db: Db) {
         .await
         .unwrap()
         .unwrap();
-    let mut tx = site.app.db.begin().await.unwrap();
+    let mut tx = site.gate.db().begin().await.unwrap();
     let stored = tx.credential(staff.id).await.unwrap().unwrap();
     tx.commit().await.unwrap();
     let stored = stored.totp_secret.unwrap();
@@ -405,7 +405,7 @@ async fn service_accounts_use_bearer_tokens_and_cannot_sign_in(db: Db) {
     assert_eq!(error["error"], "That API token is not valid.");
 
     // Tokens are kept hashed.
-    let mut tx = site.app.db.begin_read().await.unwrap();
+    let mut tx = site.gate.db().begin_read().await.unwrap();
     assert!(tx.api_token_by_hash(&token).await.unwrap().is_none());
     tx.commit().await.unwrap();
 
@@ -512,7 +512,7 @@ async fn lockout_answers_the_same_whether_or_not_the_name_exists(db: Db) {
     );
 
     // The names are kept only as their pseudonyms.
-    let pseudonym = site.app.audit_key.pseudonym("no.such.person");
+    let pseudonym = audit_key().pseudonym("no.such.person");
     let outcomes: Vec<String> = security_log(&site)
         .await
         .into_iter()
@@ -675,6 +675,7 @@ async fn over_https_the_cookies_take_the_host_prefix(db: Db) {
     let site = Site {
         router: severn_web::router(WebState::new(site.app.clone(), WebOptions::default())),
         app: site.app.clone(),
+        gate: site.gate.clone(),
         clock: site.clock.clone(),
         force: site.force,
     };

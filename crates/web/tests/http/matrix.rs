@@ -202,7 +202,7 @@ fn routes(subject: &str, targets: &Targets, who: &str) -> Vec<Route> {
 
 /// A member of the force's staff with no password, for the staff routes to act on.
 async fn target(site: &Site, username: &str, kind: &str) -> StaffId {
-    let mut tx = site.app.db.begin().await.unwrap();
+    let mut tx = site.operator_tx(Action::ManageStaff).await;
     let id = tx
         .insert_staff(&NewStaff {
             org_id: site.force,

@@ -2,7 +2,7 @@
 //! the administrators' staff pages, and sign-in events in the audit log.
 
 use crate::cases::{ingest_two, subjects_on};
-use crate::support::{Browser, PASSWORD, Site, operator};
+use crate::support::{Browser, PASSWORD, Site, audit_key, operator};
 use axum::http::StatusCode;
 use serde_json::json;
 use severn_app::AppError;
@@ -799,10 +799,10 @@ async fn sign_in_events_are_in_the_audit_log_without_secrets(db: Db) {
     browser
         .enter_password(&site, "no.such.person", "not the password either")
         .await;
-    let pseudonym = site.app.audit_key.pseudonym("no.such.person");
+    let pseudonym = audit_key().pseudonym("no.such.person");
     assert!(pseudonym.starts_with("unknown:"), "{pseudonym}");
-    assert_eq!(pseudonym, site.app.audit_key.pseudonym("no.such.person"));
-    assert_ne!(pseudonym, site.app.audit_key.pseudonym("no.such.persons"));
+    assert_eq!(pseudonym, audit_key().pseudonym("no.such.person"));
+    assert_ne!(pseudonym, audit_key().pseudonym("no.such.persons"));
     browser.enter_password(&site, "a.inv", PASSWORD).await;
     let wrong_code = format!(
         "{:06}",

@@ -7,12 +7,12 @@ use axum::http::{HeaderMap, Request, StatusCode, header};
 use http_body_util::BodyExt;
 use jiff::Timestamp;
 use severn_app::App;
-use severn_domain::access::{Actor, OrgKind, Role};
+use severn_domain::access::{Action, Actor, OrgKind, Role};
 use severn_domain::audit::AuditKey;
 use severn_domain::clock::FixedClock;
 use severn_domain::ids::{OrgId, StaffId};
 use severn_domain::totp::TotpSecret;
-use severn_store::{Db, NewStaff};
+use severn_store::{Db, Gate, NewStaff, Request as GateRequest, Scoped, Verdict};
 use severn_web::{WebOptions, WebState, router};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -27,8 +27,15 @@ pub fn operator() -> Actor {
     }
 }
 
+/// The key every test site's audit log is chained with.
+pub fn audit_key() -> AuditKey {
+    AuditKey::new([7; 32])
+}
+
 pub struct Site {
     pub app: App,
+    /// The same database and key as the application, for fixtures and for reading back what was stored.
+    pub gate: Gate,
     pub clock: Arc<FixedClock>,
     pub router: Router,
     pub force: OrgId,
@@ -50,8 +57,9 @@ impl Site {
         let clock = Arc::new(FixedClock::new(
             "2026-03-02T09:00:00Z".parse::<Timestamp>().unwrap(),
         ));
-        let app = App::new(db, clock.clone(), AuditKey::new([7; 32]));
-        let mut tx = app.db.begin().await.unwrap();
+        let app = App::new(db.clone(), clock.clone(), audit_key());
+        let gate = Gate::new(db, audit_key());
+        let mut tx = gate.db().begin().await.unwrap();
         let force = tx
             .insert_org("F1", "Force One", OrgKind::Force)
             .await
@@ -60,6 +68,7 @@ impl Site {
         let router = router(WebState::new(app.clone(), options));
         Site {
             app,
+            gate,
             clock,
             router,
             force,
@@ -75,6 +84,33 @@ impl Site {
             .advance(jiff::SignedDuration::from_secs(minutes * 60));
     }
 
+    /// A transaction let through the gate as the test operator, for `action` (logged like any other).
+    pub async fn operator_tx(&self, action: Action) -> Scoped {
+        let tx = self.gate.db().begin().await.unwrap();
+        let actor = operator();
+        let request = GateRequest {
+            actor: &actor,
+            action,
+            target: "test fixture",
+            at: self.now(),
+            justification: Some("test fixture".to_owned()),
+            recipients: None,
+            detail: None,
+        };
+        match self.gate.authorise(tx, &request, None).await.unwrap() {
+            Verdict::Granted(tx) => tx,
+            _ => panic!("the operator is let through"),
+        }
+    }
+
+    /// Every entry of the audit log, oldest first.
+    pub async fn audit_log(&self) -> Vec<severn_domain::audit::AuditEntry> {
+        let mut tx = self.operator_tx(Action::ReadAudit).await;
+        let entries = tx.audit_entries_after(0, 100_000).await.unwrap();
+        tx.commit().await.unwrap();
+        entries
+    }
+
     pub fn identity(&self) -> severn_app::identity::Identity {
         severn_app::identity::Identity::new(self.app.clone(), Default::default())
     }
@@ -86,7 +122,7 @@ impl Site {
 
     /// An organisation besides the force.
     pub async fn org(&self, code: &str, kind: OrgKind) -> OrgId {
-        let mut tx = self.app.db.begin().await.unwrap();
+        let mut tx = self.gate.db().begin().await.unwrap();
         let org = tx.insert_org(code, code, kind).await.unwrap();
         tx.commit().await.unwrap();
         org
@@ -100,7 +136,7 @@ impl Site {
         roles: &[Role],
         enrolled: bool,
     ) -> Person {
-        let mut tx = self.app.db.begin().await.unwrap();
+        let mut tx = self.operator_tx(Action::ManageStaff).await;
         let id = tx
             .insert_staff(&NewStaff {
                 org_id: org,
@@ -133,7 +169,7 @@ impl Site {
 
     /// A service account with an API token.
     pub async fn service(&self, username: &str) -> String {
-        let mut tx = self.app.db.begin().await.unwrap();
+        let mut tx = self.operator_tx(Action::ManageStaff).await;
         tx.insert_staff(&NewStaff {
             org_id: self.force,
             team_id: None,
