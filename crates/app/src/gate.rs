@@ -196,15 +196,14 @@ impl App {
         )
     }
 
-    /// A page's read of one case (the subject `subject`, which the person asked for as `asked_for`).
+    /// A page's read of one case: `case` is the subject and how the person asked for it.
     pub async fn authorise_page(
         &self,
         page: PageTx,
         actor: &Actor,
         action: Action,
         target: &str,
-        subject: SubjectId,
-        asked_for: &str,
+        (subject, asked_for): (SubjectId, &str),
         why: Why,
     ) -> Result<ScopedPage> {
         let request = self.request(actor, action, target, why)?;

@@ -375,8 +375,7 @@ impl App {
                 actor,
                 Action::ViewCase,
                 &target,
-                subject_id,
-                &asked_for,
+                (subject_id, &asked_for),
                 why,
             )
             .await?;

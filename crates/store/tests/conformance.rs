@@ -192,7 +192,7 @@ async fn reject_content(db: &Db, id: i64) -> Vec<u8> {
 }
 
 async fn commit_subjects(db: &Db, subjects: &[SubjectRow]) {
-    let mut tx = operator_tx(&db, false).await;
+    let mut tx = operator_tx(db, false).await;
     tx.insert_subjects(subjects).await.unwrap();
     tx.commit().await.unwrap();
 }
