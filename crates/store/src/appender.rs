@@ -11,158 +11,62 @@
 //! the request as it would in one transaction. Writes append their entry in their own transaction, under the
 //! same head, so they chain with the appender's in commit order.
 
-use crate::access::AuditRecord;
+use crate::deferred::{Append, Appender, MOST_PER_COMMIT, answer, take_waiting};
 use crate::writer::SqliteWriter;
 use crate::{Result, StoreError, Tx};
-use severn_domain::audit::AuditKey;
 use sqlx::PgPool;
 use std::sync::mpsc::RecvTimeoutError;
 use std::time::Duration;
-use tokio::sync::{mpsc, oneshot};
-
-/// At most this many entries per write transaction: a burst is still committed in bounded steps.
-const MOST_PER_COMMIT: usize = 256;
+use tokio::sync::mpsc;
 
 /// How often the WAL is copied into the database file.
 const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 
-/// One entry waiting to be written, and where to say how it went.
-pub(crate) struct Append {
-    pub(crate) key: AuditKey,
-    pub(crate) record: AuditRecord,
-    pub(crate) outcome: String,
-    done: oneshot::Sender<Result<(), String>>,
-}
-
-/// The handle reads hand their entries to. Cloned into every read transaction.
-#[derive(Debug, Clone)]
-pub struct Appender {
-    queue: mpsc::Sender<Append>,
-}
-
-impl std::fmt::Debug for Append {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Append")
-            .field("target", &self.record.target)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Appender {
-    /// Starts the appender's thread, writing on a connection of its own to the SQLite file `file`. The
-    /// thread ends when the last handle is dropped.
-    pub fn start_sqlite(file: &str) -> Result<Appender> {
-        let (queue, waiting) = mpsc::channel(4 * MOST_PER_COMMIT);
-        let writer = SqliteWriter::open_file(file)?.without_checkpoints()?;
-        let checkpointer = SqliteWriter::open_file(file)?;
-        let (running, stopped) = std::sync::mpsc::channel::<()>();
-        let failed = |e: std::io::Error| {
-            StoreError::AuditWrite(format!("cannot start the audit appender: {e}"))
-        };
-        std::thread::Builder::new()
-            .name("severn-audit".into())
-            .spawn(move || {
-                run(writer, waiting);
-                drop(running);
-            })
-            .map_err(failed)?;
-        // The appender's commits would otherwise, every few thousand, copy the WAL into the database file
-        // and wait for the disk while every page view waits for them.
-        std::thread::Builder::new()
-            .name("severn-checkpoint".into())
-            .spawn(move || {
-                while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(CHECKPOINT_EVERY) {
-                    // A failed checkpoint is retried at the next tick; the WAL only grows meanwhile.
-                    let _ = checkpointer.checkpoint();
-                }
-            })
-            .map_err(failed)?;
-        Ok(Appender { queue })
-    }
-
-    /// Starts the appender's task on the current runtime, writing on `pool`'s connection (a pool of one, so
-    /// that a connection lost is replaced). The task ends when the last handle is dropped.
-    pub fn start_postgres(pool: PgPool) -> Appender {
-        let (queue, mut waiting) = mpsc::channel(4 * MOST_PER_COMMIT);
-        tokio::spawn(async move {
-            let mut batch = Vec::with_capacity(MOST_PER_COMMIT);
-            while let Some(first) = waiting.recv().await {
-                take_waiting(first, &mut waiting, &mut batch);
-                let outcome = write_postgres(&pool, &batch)
-                    .await
-                    .map_err(|e| e.to_string());
-                answer(&mut batch, outcome);
+/// Starts the appender's thread, writing on a connection of its own to the SQLite file `file`. The
+/// thread ends when the last handle is dropped.
+pub(crate) fn start_sqlite(file: &str) -> Result<Appender> {
+    let (appender, waiting) = Appender::queue();
+    let writer = SqliteWriter::open_file(file)?.without_checkpoints()?;
+    let checkpointer = SqliteWriter::open_file(file)?;
+    let (running, stopped) = std::sync::mpsc::channel::<()>();
+    let failed =
+        |e: std::io::Error| StoreError::AuditWrite(format!("cannot start the audit appender: {e}"));
+    std::thread::Builder::new()
+        .name("severn-audit".into())
+        .spawn(move || {
+            run(writer, waiting);
+            drop(running);
+        })
+        .map_err(failed)?;
+    // The appender's commits would otherwise, every few thousand, copy the WAL into the database file
+    // and wait for the disk while every page view waits for them.
+    std::thread::Builder::new()
+        .name("severn-checkpoint".into())
+        .spawn(move || {
+            while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(CHECKPOINT_EVERY) {
+                // A failed checkpoint is retried at the next tick; the WAL only grows meanwhile.
+                let _ = checkpointer.checkpoint();
             }
-        });
-        Appender { queue }
-    }
+        })
+        .map_err(failed)?;
+    Ok(appender)
 }
 
-/// A read transaction's entries, written when it commits.
-#[derive(Debug)]
-pub struct Deferred {
-    appender: Appender,
-    pending: Vec<Append>,
-}
-
-impl Deferred {
-    pub(crate) fn new(appender: Appender) -> Deferred {
-        Deferred {
-            appender,
-            pending: Vec::new(),
-        }
-    }
-
-    pub(crate) fn push(&mut self, key: &AuditKey, record: &AuditRecord, outcome: &str) {
-        // The receiver is made when the entry is sent; this one is replaced there.
-        let (done, _) = oneshot::channel();
-        self.pending.push(Append {
-            key: key.clone(),
-            record: record.clone(),
-            outcome: outcome.to_owned(),
-            done,
-        });
-    }
-
-    /// Hands every entry to the appender and waits until all are committed.
-    pub(crate) async fn flush(self) -> Result<()> {
-        let mut results = Vec::with_capacity(self.pending.len());
-        for mut append in self.pending {
-            let (done, result) = oneshot::channel();
-            append.done = done;
-            self.appender
-                .queue
-                .send(append)
+/// Starts the appender's task on the current runtime, writing on `pool`'s connection (a pool of one, so
+/// that a connection lost is replaced). The task ends when the last handle is dropped.
+pub(crate) fn start_postgres(pool: PgPool) -> Appender {
+    let (appender, mut waiting) = Appender::queue();
+    tokio::spawn(async move {
+        let mut batch = Vec::with_capacity(MOST_PER_COMMIT);
+        while let Some(first) = waiting.recv().await {
+            take_waiting(first, &mut waiting, &mut batch);
+            let outcome = write_postgres(&pool, &batch)
                 .await
-                .map_err(|_| StoreError::AuditWrite("the audit appender has stopped".into()))?;
-            results.push(result);
+                .map_err(|e| e.to_string());
+            answer(&mut batch, outcome);
         }
-        for result in results {
-            result
-                .await
-                .map_err(|_| StoreError::AuditWrite("the audit appender has stopped".into()))?
-                .map_err(StoreError::AuditWrite)?;
-        }
-        Ok(())
-    }
-}
-
-/// Puts `first` and the entries waiting behind it (up to [`MOST_PER_COMMIT`]) in `batch`.
-fn take_waiting(first: Append, waiting: &mut mpsc::Receiver<Append>, batch: &mut Vec<Append>) {
-    batch.push(first);
-    while batch.len() < MOST_PER_COMMIT
-        && let Ok(next) = waiting.try_recv()
-    {
-        batch.push(next);
-    }
-}
-
-/// Tells each request of `batch` how its entry's write went, and empties the batch.
-fn answer(batch: &mut Vec<Append>, outcome: Result<(), String>) {
-    for append in batch.drain(..) {
-        // A request that has gone away no longer waits for its answer; its entry is written all the same.
-        let _ = append.done.send(outcome.clone());
-    }
+    });
+    appender
 }
 
 fn run(mut writer: SqliteWriter, mut waiting: mpsc::Receiver<Append>) {

@@ -29,13 +29,16 @@
 //! }
 //! ```
 
-use crate::access::{AuditRecord, Reach, Scope};
-use crate::reader::{PageTx, ScopedRead};
-use crate::{Db, Result, Tx};
+use crate::Result;
+use crate::chain::AuditRecord;
+use crate::db::Db;
+use crate::handles::{Scoped, ScopedPage, ScopedRead};
+use crate::reader::PageTx;
+use crate::scope::{Reach, Scope};
+use crate::tx::Tx;
 use severn_domain::access::{Action, Actor, CaseAccess, Denial, decide};
 use severn_domain::audit::{AuditEntry, AuditKey, Checkpoint, Problem, Verifier};
 use severn_domain::ids::SubjectId;
-use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 
 /// The database and the key that chains its audit log, reachable only through the gate.
@@ -91,59 +94,6 @@ pub enum Verdict<T> {
     /// Allowed only with a reason (a restricted case, an export, a share), and none was given. Nothing is
     /// logged: the person has not yet been let in.
     NeedsJustification,
-}
-
-/// A transaction the gate let through: the personal-data reads and writes, each confined to the scope granted.
-pub struct Scoped {
-    pub(crate) tx: Tx,
-    pub(crate) scope: Scope,
-    pub(crate) case: Option<CaseAccess>,
-}
-
-/// A page's read the gate let through (see [`PageTx`]).
-pub struct ScopedPage {
-    pub(crate) page: ScopedRead,
-    pub(crate) scope: Scope,
-}
-
-impl Scoped {
-    /// What the grant reaches.
-    pub fn scope(&self) -> &Scope {
-        &self.scope
-    }
-
-    /// Who may see the case the grant is on, when it is on one.
-    pub fn case_access(&self) -> Option<&CaseAccess> {
-        self.case.as_ref()
-    }
-
-    pub async fn commit(self) -> Result<()> {
-        self.tx.commit().await
-    }
-}
-
-impl Deref for Scoped {
-    type Target = Tx;
-    fn deref(&self) -> &Tx {
-        &self.tx
-    }
-}
-
-impl DerefMut for Scoped {
-    fn deref_mut(&mut self) -> &mut Tx {
-        &mut self.tx
-    }
-}
-
-impl ScopedPage {
-    pub fn scope(&self) -> &Scope {
-        &self.scope
-    }
-
-    /// Ends the read; returns once its audit entries are committed.
-    pub async fn commit(self) -> Result<()> {
-        self.page.commit().await
-    }
 }
 
 /// How far an allowed action reaches.

@@ -3,143 +3,12 @@
 //! Session ids and API tokens arrive here already hashed (see `severn_domain::identity::hash_secret`): the
 //! database never holds a value that would let someone sign in.
 
-use crate::tx::on;
-use crate::{Result, StoreError, Tx};
-use severn_domain::identity::SessionStage;
+use crate::Result;
+use crate::decode;
+use crate::rows::{ApiTokenRow, CredentialRow, NewApiToken, NewSession, SessionRow};
+use crate::sql::{self, API_TOKEN_COLUMNS, CREDENTIAL_COLUMNS, SESSION_COLUMNS};
+use crate::tx::{Tx, on};
 use severn_domain::ids::{OrgId, StaffId};
-use sqlx::Row;
-
-/// A member of staff's local credential.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CredentialRow {
-    pub staff_id: StaffId,
-    /// argon2id in the PHC string format.
-    pub password_hash: String,
-    /// The confirmed authenticator secret (hex).
-    pub totp_secret: Option<String>,
-    pub totp_last_step: Option<i64>,
-    /// A secret shown during enrolment and not yet confirmed.
-    pub totp_pending_secret: Option<String>,
-    pub failed_attempts: i64,
-    pub locked_until: Option<i64>,
-}
-
-/// A session to store.
-#[derive(Debug, Clone)]
-pub struct NewSession {
-    pub token_hash: String,
-    pub staff_id: StaffId,
-    pub stage: SessionStage,
-    pub provider: String,
-    pub csrf_token: String,
-    pub created_at: i64,
-    pub address: String,
-    pub user_agent: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SessionRow {
-    pub id: i64,
-    pub staff_id: StaffId,
-    pub stage: SessionStage,
-    pub provider: String,
-    pub csrf_token: String,
-    pub created_at: i64,
-    pub last_seen_at: i64,
-    pub address: String,
-    pub user_agent: String,
-    pub ended_at: Option<i64>,
-    pub end_reason: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApiTokenRow {
-    pub id: i64,
-    pub staff_id: StaffId,
-    pub label: String,
-    pub created_by: String,
-    pub created_at: i64,
-    pub last_used_at: Option<i64>,
-    pub revoked_at: Option<i64>,
-    /// The token is refused from this time on.
-    pub expires_at: i64,
-}
-
-/// An API token to store.
-#[derive(Debug, Clone)]
-pub struct NewApiToken<'a> {
-    pub token_hash: &'a str,
-    pub staff_id: StaffId,
-    pub label: &'a str,
-    pub created_by: &'a str,
-    pub created_at: i64,
-    pub expires_at: i64,
-}
-
-const CREDENTIAL_COLUMNS: &str = "staff_id, password_hash, totp_secret, totp_last_step, totp_pending_secret, \
-     failed_attempts, locked_until";
-const SESSION_COLUMNS: &str = "id, staff_id, stage, provider, csrf_token, created_at, last_seen_at, address, \
-     user_agent, ended_at, end_reason";
-const API_TOKEN_COLUMNS: &str =
-    "id, staff_id, label, created_by, created_at, last_used_at, revoked_at, expires_at";
-
-fn credential_from<R: Row>(row: &R) -> Result<CredentialRow>
-where
-    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    usize: sqlx::ColumnIndex<R>,
-{
-    Ok(CredentialRow {
-        staff_id: StaffId(row.try_get(0)?),
-        password_hash: row.try_get(1)?,
-        totp_secret: row.try_get(2)?,
-        totp_last_step: row.try_get(3)?,
-        totp_pending_secret: row.try_get(4)?,
-        failed_attempts: row.try_get(5)?,
-        locked_until: row.try_get(6)?,
-    })
-}
-
-fn session_from<R: Row>(row: &R) -> Result<SessionRow>
-where
-    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    usize: sqlx::ColumnIndex<R>,
-{
-    let stage: String = row.try_get(2)?;
-    Ok(SessionRow {
-        id: row.try_get(0)?,
-        staff_id: StaffId(row.try_get(1)?),
-        stage: SessionStage::parse(&stage)
-            .ok_or_else(|| StoreError::Corrupt(format!("session stage {stage:?}")))?,
-        provider: row.try_get(3)?,
-        csrf_token: row.try_get(4)?,
-        created_at: row.try_get(5)?,
-        last_seen_at: row.try_get(6)?,
-        address: row.try_get(7)?,
-        user_agent: row.try_get(8)?,
-        ended_at: row.try_get(9)?,
-        end_reason: row.try_get(10)?,
-    })
-}
-
-fn api_token_from<R: Row>(row: &R) -> Result<ApiTokenRow>
-where
-    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    usize: sqlx::ColumnIndex<R>,
-{
-    Ok(ApiTokenRow {
-        id: row.try_get(0)?,
-        staff_id: StaffId(row.try_get(1)?),
-        label: row.try_get(2)?,
-        created_by: row.try_get(3)?,
-        created_at: row.try_get(4)?,
-        last_used_at: row.try_get(5)?,
-        revoked_at: row.try_get(6)?,
-        expires_at: row.try_get(7)?,
-    })
-}
 
 impl Tx {
     pub async fn credential(&mut self, staff: StaffId) -> Result<Option<CredentialRow>> {
@@ -150,7 +19,7 @@ impl Tx {
             .bind(staff.0)
             .fetch_optional(&mut *conn)
             .await?;
-            row.as_ref().map(credential_from).transpose()
+            row.as_ref().map(decode::credential).transpose()
         })
     }
 
@@ -335,13 +204,11 @@ impl Tx {
 
     pub async fn session_by_token_hash(&mut self, token_hash: &str) -> Result<Option<SessionRow>> {
         on!(self, conn => {
-            let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT {SESSION_COLUMNS} FROM session WHERE token_hash = $1"
-            )))
+            let row = sqlx::query(sql::SESSION_BY_TOKEN_HASH)
             .bind(token_hash)
             .fetch_optional(&mut *conn)
             .await?;
-            row.as_ref().map(session_from).transpose()
+            row.as_ref().map(decode::session).transpose()
         })
     }
 
@@ -355,7 +222,7 @@ impl Tx {
             .bind(staff.0)
             .fetch_all(&mut *conn)
             .await?;
-            rows.iter().map(session_from).collect()
+            rows.iter().map(decode::session).collect()
         })
     }
 
@@ -434,7 +301,7 @@ impl Tx {
             .bind(id)
             .fetch_optional(&mut *conn)
             .await?;
-            row.as_ref().map(api_token_from).transpose()
+            row.as_ref().map(decode::api_token).transpose()
         })
     }
 
@@ -448,7 +315,7 @@ impl Tx {
             .bind(staff.0)
             .fetch_all(&mut *conn)
             .await?;
-            rows.iter().map(api_token_from).collect()
+            rows.iter().map(decode::api_token).collect()
         })
     }
 
@@ -463,7 +330,7 @@ impl Tx {
             .bind(org.0)
             .fetch_all(&mut *conn)
             .await?;
-            rows.iter().map(api_token_from).collect()
+            rows.iter().map(decode::api_token).collect()
         })
     }
 
@@ -503,7 +370,7 @@ impl Tx {
             .bind(token_hash)
             .fetch_optional(&mut *conn)
             .await?;
-            row.as_ref().map(api_token_from).transpose()
+            row.as_ref().map(decode::api_token).transpose()
         })
     }
 

@@ -7,52 +7,21 @@
 //! does not hold the thread up longer than rendering the page does). Its audit entries go to the appender at
 //! commit, as those of any SQLite read do. On PostgreSQL and on in-memory SQLite a `PageTx` is a [`Tx`].
 
-use crate::access::{AuditRecord, Reach, Scope, parse_kind};
-use crate::appender::{Appender, Deferred};
-use crate::gate::{Scoped, ScopedPage};
-use crate::identity::SessionRow;
+use crate::Result;
+use crate::chain::AuditRecord;
+use crate::decode::{self, Columns};
+use crate::deferred::{Appender, Deferred};
 use crate::rows::*;
-use crate::writer::{identifier_from, known_referral_from, referral_from, subject_from};
-use crate::{Result, StaffRow, StoreError, Tx};
-use rusqlite::{Connection, OpenFlags, OptionalExtension, Row};
-use severn_domain::access::{CaseAccess, Role};
+use crate::scope::{Reach, Scope};
+use crate::sql;
+use crate::tx::Tx;
+use rusqlite::{Connection, OpenFlags, Row, ToSql};
+use severn_domain::access::CaseAccess;
 use severn_domain::audit::AuditKey;
-use severn_domain::identity::SessionStage;
-use severn_domain::ids::{OrgId, ReferralId, StaffId, SubjectId, TeamId};
+use severn_domain::ids::{OrgId, ReferralId, StaffId, SubjectId};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-
-/// The statements, in SQL both backends run, with `$n` parameters (numbered in order, as rusqlite binds them);
-/// the sqlx queries of `Tx` use the same text where they ask the same question.
-pub(crate) mod sql {
-    pub const SESSION_BY_TOKEN_HASH: &str = "SELECT id, staff_id, stage, provider, csrf_token, created_at, \
-         last_seen_at, address, user_agent, ended_at, end_reason FROM session WHERE token_hash = $1";
-    pub const STAFF_BY_ID: &str = "SELECT s.id, s.org_id, o.kind, s.team_id, s.username, s.display_name, \
-         s.kind, s.active, s.created_at, (SELECT string_agg(role, ',') FROM staff_role r WHERE r.staff_id = s.id) \
-         FROM staff s JOIN org o ON o.id = s.org_id WHERE s.id = $1";
-    pub const KNOWN_REFERRAL: &str = "SELECT id, source_ref, content_sha256, version, subject_id, owner_org FROM referral WHERE source_ref = $1";
-    pub const CASE_OWNER: &str = "SELECT owner_org, restricted FROM subject WHERE id = $1";
-    pub const CASE_SHARES: &str =
-        "SELECT staff_id FROM case_share WHERE subject_id = $1 ORDER BY staff_id";
-    pub const CASE_RESTRICTED_TO: &str =
-        "SELECT staff_id FROM case_restriction WHERE subject_id = $1 ORDER BY staff_id";
-    pub const REFERRAL_REFS_OF_SUBJECT: &str =
-        "SELECT source_ref FROM referral WHERE subject_id = $1 ORDER BY id";
-    pub const LINKS_OF_SUBJECT: &str = "SELECT r.subject_id, r.source_ref, i.kind, i.service, i.value, l.weight \
-         FROM referral r JOIN subject_link l ON l.referral_id = r.id JOIN identifier i ON i.id = l.identifier_id \
-         WHERE r.subject_id = $1 ORDER BY r.subject_id, r.id, l.weight DESC, i.kind, i.value";
-    pub const IDENTIFIERS_OF_REFERRAL: &str = "SELECT ri.referral_id, i.id, i.key, i.kind, i.service, i.value, \
-         i.placeholder, i.common, i.subject_id, i.owner_org, ri.role FROM referral_identifier ri \
-         JOIN identifier i ON i.id = ri.identifier_id WHERE ri.referral_id = $1 ORDER BY ri.referral_id, i.kind, i.value";
-    pub const ASSESSMENTS_OF_SUBJECT: &str = "SELECT id, subject_id, tool_id, tool_version, answers, outcome, band, \
-         assessor, assessed_at, override_band, override_rationale, override_by, rescored_from \
-         FROM assessment WHERE subject_id = $1 ORDER BY id";
-    pub const DECISIONS_OF_SUBJECT: &str = "SELECT id, kind, subject_id, other_subject_id, referrals, rationale, \
-         actor, decided_at FROM subject_decision WHERE subject_id = $1 OR other_subject_id = $1 ORDER BY id";
-    pub const REFERRAL_VERSIONS: &str = "SELECT version, content_sha256, received_at FROM referral_version \
-         WHERE referral_id = $1 ORDER BY version";
-}
 
 /// Idle read-only rusqlite connections to one SQLite file.
 #[derive(Debug)]
@@ -134,119 +103,49 @@ impl ReadTx {
             .expect("a read's connection is held until it ends")
     }
 
-    fn all<T>(
+    /// The first row `sql` finds for `param`, decoded.
+    fn one<T>(
         &self,
         sql: &str,
-        param: i64,
-        row: impl FnMut(&Row) -> rusqlite::Result<T>,
-    ) -> Result<Vec<T>> {
+        param: impl ToSql,
+        decode: impl Fn(&Row) -> Result<T>,
+    ) -> Result<Option<T>> {
         let mut stmt = self.conn().prepare_cached(sql)?;
-        let rows = stmt.query_map([param], row)?;
-        Ok(rows.collect::<rusqlite::Result<Vec<T>>>()?)
+        let mut rows = stmt.query([param])?;
+        rows.next()?.map(decode).transpose()
+    }
+
+    /// Every row `sql` finds for `param`, decoded.
+    fn all<T>(&self, sql: &str, param: i64, decode: impl Fn(&Row) -> Result<T>) -> Result<Vec<T>> {
+        let mut stmt = self.conn().prepare_cached(sql)?;
+        let mut rows = stmt.query([param])?;
+        let mut found = Vec::new();
+        while let Some(row) = rows.next()? {
+            found.push(decode(row)?);
+        }
+        Ok(found)
     }
 
     fn session_by_token_hash(&self, token_hash: &str) -> Result<Option<SessionRow>> {
-        let row = self
-            .conn()
-            .prepare_cached(sql::SESSION_BY_TOKEN_HASH)?
-            .query_row([token_hash], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, String>(4)?,
-                    r.get::<_, i64>(5)?,
-                    r.get::<_, i64>(6)?,
-                    r.get::<_, String>(7)?,
-                    r.get::<_, String>(8)?,
-                    r.get::<_, Option<i64>>(9)?,
-                    r.get::<_, Option<String>>(10)?,
-                ))
-            })
-            .optional()?;
-        row.map(|r| {
-            Ok(SessionRow {
-                id: r.0,
-                staff_id: StaffId(r.1),
-                stage: SessionStage::parse(&r.2)
-                    .ok_or_else(|| StoreError::Corrupt(format!("session stage {:?}", r.2)))?,
-                provider: r.3,
-                csrf_token: r.4,
-                created_at: r.5,
-                last_seen_at: r.6,
-                address: r.7,
-                user_agent: r.8,
-                ended_at: r.9,
-                end_reason: r.10,
-            })
-        })
-        .transpose()
+        self.one(sql::SESSION_BY_TOKEN_HASH, token_hash, |r| decode::session(r))
     }
 
     fn staff_by_id(&self, id: StaffId) -> Result<Option<StaffRow>> {
-        let row = self
-            .conn()
-            .prepare_cached(sql::STAFF_BY_ID)?
-            .query_row([id.0], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, Option<i64>>(3)?,
-                    r.get::<_, String>(4)?,
-                    r.get::<_, String>(5)?,
-                    r.get::<_, String>(6)?,
-                    r.get::<_, bool>(7)?,
-                    r.get::<_, i64>(8)?,
-                    r.get::<_, Option<String>>(9)?,
-                ))
-            })
-            .optional()?;
-        row.map(|r| {
-            let mut roles =
-                r.9.unwrap_or_default()
-                    .split(',')
-                    .filter(|s| !s.is_empty())
-                    .map(|s| s.parse::<Role>().map_err(StoreError::Corrupt))
-                    .collect::<Result<Vec<Role>>>()?;
-            roles.sort();
-            Ok(StaffRow {
-                id: StaffId(r.0),
-                org_id: OrgId(r.1),
-                org_kind: parse_kind(&r.2)?,
-                team_id: r.3.map(TeamId),
-                username: r.4,
-                display_name: r.5,
-                kind: r.6,
-                active: r.7,
-                created_at: r.8,
-                roles,
-            })
-        })
-        .transpose()
+        self.one(sql::STAFF_BY_ID, id.0, |r| decode::staff(r))
     }
 
     fn known_referral(&self, source_ref: &str) -> Result<Option<KnownReferral>> {
-        Ok(self
-            .conn()
-            .prepare_cached(sql::KNOWN_REFERRAL)?
-            .query_row([source_ref], known_referral_from)
-            .optional()?)
+        self.one(sql::KNOWN_REFERRAL, source_ref, |r| decode::known_referral(r))
     }
 
     fn case_access(&self, subject: SubjectId) -> Result<Option<CaseAccess>> {
-        let Some((owner, restricted)) = self
-            .conn()
-            .prepare_cached(sql::CASE_OWNER)?
-            .query_row([subject.0], |r| {
-                Ok((r.get::<_, Option<i64>>(0)?, r.get::<_, bool>(1)?))
-            })
-            .optional()?
+        let Some((owner, restricted)) = self.one(sql::CASE_OWNER, subject.0, |r| {
+            Ok((r.opt_i64(0)?, r.bool(1)?))
+        })?
         else {
             return Ok(None);
         };
-        let staff = |r: &Row| r.get(0).map(StaffId);
+        let staff = |r: &Row| Ok(StaffId(r.i64(0)?));
         let shared_with = self.all(sql::CASE_SHARES, subject.0, staff)?;
         let restricted_to = if restricted {
             Some(self.all(sql::CASE_RESTRICTED_TO, subject.0, staff)?)
@@ -260,88 +159,48 @@ impl ReadTx {
         }))
     }
 
-    fn referral(&self, id: ReferralId) -> Result<Option<ReferralRow>> {
-        Ok(self
-            .conn()
-            .prepare_cached(&format!(
-                "SELECT {} FROM referral WHERE id = $1",
-                crate::writer::REFERRAL_COLUMNS
-            ))?
-            .query_row([id.0], referral_from)
-            .optional()?)
+    pub(crate) fn referral(&self, id: ReferralId) -> Result<Option<ReferralRow>> {
+        self.one(sql::REFERRAL_BY_ID, id.0, |r| decode::referral(r))
     }
 
-    fn subject(&self, id: SubjectId) -> Result<Option<SubjectRow>> {
-        Ok(self
-            .conn()
-            .prepare_cached(crate::writer::SUBJECT_SELECT)?
-            .query_row([id.0], subject_from)
-            .optional()?)
+    pub(crate) fn subject(&self, id: SubjectId) -> Result<Option<SubjectRow>> {
+        self.one(sql::SUBJECT_BY_ID, id.0, |r| decode::subject(r))
     }
 
-    fn links_of_subject(&self, subject: SubjectId) -> Result<Vec<LinkExplained>> {
+    pub(crate) fn referral_refs_of_subject(&self, subject: SubjectId) -> Result<Vec<String>> {
+        self.all(sql::REFERRAL_REFS_OF_SUBJECT, subject.0, |r| r.text(0))
+    }
+
+    pub(crate) fn links_of_subject(&self, subject: SubjectId) -> Result<Vec<LinkExplained>> {
         self.all(sql::LINKS_OF_SUBJECT, subject.0, |r| {
-            Ok(LinkExplained {
-                referral: r.get(1)?,
-                kind: r.get(2)?,
-                service: r.get(3)?,
-                value: r.get(4)?,
-                weight: r.get(5)?,
-            })
+            Ok(decode::link_explained(r)?.1)
         })
     }
 
-    fn identifiers_of_referral(
+    pub(crate) fn identifiers_of_referral(
         &self,
         referral: ReferralId,
     ) -> Result<Vec<(ReferralId, IdentifierRow, String)>> {
-        self.all(sql::IDENTIFIERS_OF_REFERRAL, referral.0, |r| {
-            Ok((ReferralId(r.get(0)?), identifier_from(r, 1)?, r.get(10)?))
-        })
+        self.all(
+            sql::IDENTIFIERS_OF_REFERRAL,
+            referral.0,
+            |r| decode::identifier_on_referral(r)
+        )
     }
 
-    fn assessments_of_subject(&self, subject: SubjectId) -> Result<Vec<AssessmentRow>> {
-        self.all(sql::ASSESSMENTS_OF_SUBJECT, subject.0, |r| {
-            Ok(AssessmentRow {
-                id: r.get(0)?,
-                subject_id: SubjectId(r.get(1)?),
-                tool_id: r.get(2)?,
-                tool_version: r.get(3)?,
-                answers: r.get(4)?,
-                outcome: r.get(5)?,
-                band: r.get(6)?,
-                assessor: r.get(7)?,
-                assessed_at: r.get(8)?,
-                override_band: r.get(9)?,
-                override_rationale: r.get(10)?,
-                override_by: r.get(11)?,
-                rescored_from: r.get(12)?,
-            })
-        })
+    pub(crate) fn assessments_of_subject(&self, subject: SubjectId) -> Result<Vec<AssessmentRow>> {
+        self.all(sql::ASSESSMENTS_OF_SUBJECT, subject.0, |r| decode::assessment(r))
     }
 
-    fn decisions_of_subject(&self, subject: SubjectId) -> Result<Vec<DecisionRow>> {
-        self.all(sql::DECISIONS_OF_SUBJECT, subject.0, |r| {
-            Ok(DecisionRow {
-                id: r.get(0)?,
-                kind: r.get(1)?,
-                subject_id: SubjectId(r.get(2)?),
-                other_subject_id: SubjectId(r.get(3)?),
-                referrals: r.get(4)?,
-                rationale: r.get(5)?,
-                actor: r.get(6)?,
-                decided_at: r.get(7)?,
-            })
-        })
+    pub(crate) fn decisions_of_subject(&self, subject: SubjectId) -> Result<Vec<DecisionRow>> {
+        self.all(sql::DECISIONS_OF_SUBJECT, subject.0, |r| decode::decision(r))
     }
 
-    fn referral_versions(&self, id: ReferralId) -> Result<Vec<(i32, String, i64)>> {
-        self.all(sql::REFERRAL_VERSIONS, id.0, |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })
+    pub(crate) fn referral_versions(&self, id: ReferralId) -> Result<Vec<(i32, String, i64)>> {
+        self.all(sql::REFERRAL_VERSIONS, id.0, |r| decode::referral_version(r))
     }
 
-    async fn commit(mut self) -> Result<()> {
+    pub(crate) async fn commit(mut self) -> Result<()> {
         let conn = self
             .conn
             .take()
@@ -437,111 +296,6 @@ impl PageTx {
         match self {
             PageTx::Sqlite(r) => r.commit().await,
             PageTx::Tx(tx) => tx.commit().await,
-        }
-    }
-}
-
-/// A page's read past the gate: the rusqlite reader, or a scoped transaction.
-pub(crate) enum ScopedRead {
-    Sqlite(ReadTx),
-    Tx(Scoped),
-}
-
-impl ScopedRead {
-    pub(crate) fn new(page: PageTx, scope: &Scope) -> ScopedRead {
-        match page {
-            PageTx::Sqlite(r) => ScopedRead::Sqlite(r),
-            PageTx::Tx(tx) => ScopedRead::Tx(Scoped {
-                tx,
-                scope: scope.clone(),
-                case: None,
-            }),
-        }
-    }
-
-    pub(crate) async fn commit(self) -> Result<()> {
-        match self {
-            ScopedRead::Sqlite(r) => r.commit().await,
-            ScopedRead::Tx(tx) => tx.commit().await,
-        }
-    }
-}
-
-/// Personal data: only the gate's handle reaches it.
-impl ScopedPage {
-    /// A referral found by [`PageTx::known_referral`], when the scope covers its case.
-    pub async fn referral_in_scope(&mut self, id: ReferralId) -> Result<Option<ReferralRow>> {
-        let found = match &mut self.page {
-            ScopedRead::Sqlite(r) => r.referral(id)?,
-            ScopedRead::Tx(tx) => tx.referrals_by_id(&[id]).await?.into_iter().next(),
-        };
-        match found {
-            Some(r) if !self.scope.covers(r.subject_id, r.owner_org) => Err(StoreError::OutOfScope),
-            found => Ok(found),
-        }
-    }
-
-    pub async fn subject(&mut self, id: SubjectId) -> Result<Option<SubjectRow>> {
-        let found = match &mut self.page {
-            ScopedRead::Sqlite(r) => r.subject(id)?,
-            ScopedRead::Tx(tx) => tx.subject(id).await?,
-        };
-        match found {
-            Some(s) if !self.scope.covers(s.id, s.owner_org) => Err(StoreError::OutOfScope),
-            found => Ok(found),
-        }
-    }
-
-    pub async fn referral_refs_of_subject(&mut self, subject: SubjectId) -> Result<Vec<String>> {
-        match &mut self.page {
-            ScopedRead::Sqlite(r) => r.all(sql::REFERRAL_REFS_OF_SUBJECT, subject.0, |r| r.get(0)),
-            ScopedRead::Tx(tx) => tx.referral_refs_of_subject(subject).await,
-        }
-    }
-
-    pub async fn links_of_subject(&mut self, subject: SubjectId) -> Result<Vec<LinkExplained>> {
-        match &mut self.page {
-            ScopedRead::Sqlite(r) => r.links_of_subject(subject),
-            ScopedRead::Tx(tx) => Ok(tx
-                .links_of_subjects(&[subject])
-                .await?
-                .into_iter()
-                .map(|(_, link)| link)
-                .collect()),
-        }
-    }
-
-    pub async fn identifiers_of_referral(
-        &mut self,
-        referral: ReferralId,
-    ) -> Result<Vec<(ReferralId, IdentifierRow, String)>> {
-        match &mut self.page {
-            ScopedRead::Sqlite(r) => r.identifiers_of_referral(referral),
-            ScopedRead::Tx(tx) => tx.identifiers_of_referrals(&[referral]).await,
-        }
-    }
-
-    pub async fn assessments_of_subject(
-        &mut self,
-        subject: SubjectId,
-    ) -> Result<Vec<AssessmentRow>> {
-        match &mut self.page {
-            ScopedRead::Sqlite(r) => r.assessments_of_subject(subject),
-            ScopedRead::Tx(tx) => tx.assessments_of_subject(subject).await,
-        }
-    }
-
-    pub async fn decisions_of_subject(&mut self, subject: SubjectId) -> Result<Vec<DecisionRow>> {
-        match &mut self.page {
-            ScopedRead::Sqlite(r) => r.decisions_of_subject(subject),
-            ScopedRead::Tx(tx) => tx.decisions_of_subject(subject).await,
-        }
-    }
-
-    pub async fn referral_versions(&mut self, id: ReferralId) -> Result<Vec<(i32, String, i64)>> {
-        match &mut self.page {
-            ScopedRead::Sqlite(r) => r.referral_versions(id),
-            ScopedRead::Tx(tx) => tx.referral_versions(id).await,
         }
     }
 }

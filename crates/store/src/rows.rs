@@ -1,6 +1,14 @@
 //! Plain rows passed between the use-case layer and storage.
+//!
+//! Depends on packed and the domain only.
 
-use crate::Packed;
+mod identity;
+mod staff;
+
+pub use identity::*;
+pub use staff::*;
+
+use crate::packed::Packed;
 use serde::{Deserialize, Serialize};
 use severn_domain::ids::{IdentifierId, OrgId, ReferralId, SubjectId};
 

@@ -1,27 +1,19 @@
-//! A transaction on either backend: the plain `Tx` (what is not personal data) here, and the personal-data
-//! queries of the gate's handle by aggregate in the modules below. The row decoders and column lists are
-//! shared by all of them.
+//! A sqlx transaction on either backend, and the `on!` macro that runs one body of query code on whichever it
+//! is. The plain [`Tx`] reaches what is not personal data: ids, risk tools, counts (and, in other modules,
+//! sign-in, organisations and the audit log); the personal-data queries are methods of the gate's handles.
 
-mod assessments;
-mod files;
-mod identifiers;
-mod referrals;
-mod subjects;
-
-use crate::appender::Deferred;
-use crate::gate::Scoped;
-use crate::reader::sql;
+use crate::decode;
+use crate::deferred::Deferred;
 use crate::rows::*;
-use crate::{Packed, Result, StoreError};
-use severn_domain::ids::{IdentifierId, OrgId, ReferralId, SubjectId};
-// Column lists are compile-time constants, so the formatted queries below carry no outside input.
-use sqlx::{AssertSqlSafe, Postgres, QueryBuilder, Row, Sqlite, Transaction};
+use crate::sql;
+use crate::{Result, StoreError};
+use sqlx::{Postgres, QueryBuilder, Row, Sqlite, Transaction};
 
 /// The PostgreSQL advisory lock that ingest batches take in turn ("SEVERN_I" in ASCII).
 const INGEST_LOCK: i64 = 0x5345_5645_524E_5F49;
 
 /// Rows per multi-row statement: well under both backends' bind-parameter limits.
-const CHUNK: usize = 400;
+pub(crate) const CHUNK: usize = 400;
 
 pub enum Tx {
     /// On SQLite's writing connection.
@@ -64,142 +56,17 @@ impl AsTx for Tx {
     }
 }
 
-impl AsTx for Scoped {
-    fn as_tx(&mut self) -> &mut Tx {
-        self
-    }
-}
-
-const SUBJECT_COLUMNS: &str = "id, created_at, status, merged_into, provisional_band, assessment_id, band, \
-     band_reason, clock_start_at, due_at, owner_org";
-const REFERRAL_COLUMNS: &str = "id, source_ref, format, source, version, content_sha256, received_at, \
-     clock_start_at, nca_reference, disseminated_at, incident_type, incident_at, platform, subject_id, band, \
-     outcome, signals, document, owner_org";
-const ASSESSMENT_COLUMNS: &str = "id, subject_id, tool_id, tool_version, answers, outcome, band, assessor, \
-     assessed_at, override_band, override_rationale, override_by, rescored_from";
-
 /// Binds each value of a chunk into the `IN (…)` list being written.
-fn push_list<'t, DB: sqlx::Database, T>(q: &mut QueryBuilder<DB>, values: impl Iterator<Item = T>)
-where
+pub(crate) fn push_list<'t, DB: sqlx::Database, T>(
+    q: &mut QueryBuilder<DB>,
+    values: impl Iterator<Item = T>,
+) where
     T: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
 {
     let mut list = q.separated(", ");
     for value in values {
         list.push_bind(value);
     }
-}
-
-fn subject_from<R: Row>(row: &R) -> Result<SubjectRow>
-where
-    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    usize: sqlx::ColumnIndex<R>,
-{
-    Ok(SubjectRow {
-        id: SubjectId(row.try_get(0)?),
-        created_at: row.try_get(1)?,
-        status: row.try_get(2)?,
-        merged_into: row.try_get::<Option<i64>, _>(3)?.map(SubjectId),
-        provisional_band: row.try_get(4)?,
-        assessment_id: row.try_get(5)?,
-        band: row.try_get(6)?,
-        band_reason: row.try_get(7)?,
-        clock_start_at: row.try_get(8)?,
-        due_at: row.try_get(9)?,
-        owner_org: row.try_get::<Option<i64>, _>(10)?.map(OrgId),
-    })
-}
-
-fn referral_from<R: Row>(row: &R) -> Result<ReferralRow>
-where
-    for<'r> Vec<u8>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> i32: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    usize: sqlx::ColumnIndex<R>,
-{
-    Ok(ReferralRow {
-        id: ReferralId(row.try_get(0)?),
-        source_ref: row.try_get(1)?,
-        format: row.try_get(2)?,
-        source: row.try_get(3)?,
-        version: row.try_get(4)?,
-        content_sha256: row.try_get(5)?,
-        received_at: row.try_get(6)?,
-        clock_start_at: row.try_get(7)?,
-        nca_reference: row.try_get(8)?,
-        disseminated_at: row.try_get(9)?,
-        incident_type: row.try_get(10)?,
-        incident_at: row.try_get(11)?,
-        platform: row.try_get(12)?,
-        subject_id: SubjectId(row.try_get(13)?),
-        band: row.try_get(14)?,
-        outcome: Packed::from_stored(row.try_get(15)?),
-        signals: row.try_get(16)?,
-        document: Packed::from_stored(row.try_get(17)?),
-        owner_org: row.try_get::<Option<i64>, _>(18)?.map(OrgId),
-    })
-}
-
-fn identifier_from<R: Row>(row: &R, at: usize) -> Result<IdentifierRow>
-where
-    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> bool: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    usize: sqlx::ColumnIndex<R>,
-{
-    Ok(IdentifierRow {
-        id: IdentifierId(row.try_get(at)?),
-        key: row.try_get(at + 1)?,
-        kind: row.try_get(at + 2)?,
-        service: row.try_get(at + 3)?,
-        value: row.try_get(at + 4)?,
-        placeholder: row.try_get(at + 5)?,
-        common: row.try_get(at + 6)?,
-        subject_id: row.try_get::<Option<i64>, _>(at + 7)?.map(SubjectId),
-        owner_org: row.try_get::<Option<i64>, _>(at + 8)?.map(OrgId),
-    })
-}
-
-fn reject_from<R: Row>(row: &R) -> Result<RejectRow>
-where
-    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    usize: sqlx::ColumnIndex<R>,
-{
-    Ok(RejectRow {
-        id: row.try_get(0)?,
-        path: row.try_get(1)?,
-        location: row.try_get(2)?,
-        field: row.try_get(3)?,
-        reason: row.try_get(4)?,
-        context: row.try_get(5)?,
-        rejected_at: row.try_get(6)?,
-        resolved_at: row.try_get(7)?,
-    })
-}
-
-fn assessment_from<R: Row>(row: &R) -> Result<AssessmentRow>
-where
-    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    usize: sqlx::ColumnIndex<R>,
-{
-    Ok(AssessmentRow {
-        id: row.try_get(0)?,
-        subject_id: SubjectId(row.try_get(1)?),
-        tool_id: row.try_get(2)?,
-        tool_version: row.try_get(3)?,
-        answers: row.try_get(4)?,
-        outcome: row.try_get(5)?,
-        band: row.try_get(6)?,
-        assessor: row.try_get(7)?,
-        assessed_at: row.try_get(8)?,
-        override_band: row.try_get(9)?,
-        override_rationale: row.try_get(10)?,
-        override_by: row.try_get(11)?,
-        rescored_from: row.try_get(12)?,
-    })
 }
 
 impl Tx {
@@ -226,9 +93,7 @@ impl Tx {
     pub async fn alloc_ids(&mut self, name: &str, count: usize) -> Result<i64> {
         let count = count as i64;
         on!(self, conn => {
-            let next: i64 = sqlx::query_scalar(
-                "UPDATE id_alloc SET next_id = next_id + $1 WHERE name = $2 RETURNING next_id",
-            )
+            let next: i64 = sqlx::query_scalar(sql::ALLOC_IDS)
             .bind(count)
             .bind(name)
             .fetch_one(&mut *conn)
@@ -241,20 +106,14 @@ impl Tx {
         let mut found = Vec::new();
         for chunk in source_refs.chunks(CHUNK) {
             on!(self, conn => {
-                let mut q = QueryBuilder::new(
-                    "SELECT id, source_ref, content_sha256, version, subject_id, owner_org FROM referral WHERE source_ref IN (",
-                );
+                let mut q = QueryBuilder::new(format!(
+                    "SELECT {} FROM referral WHERE source_ref IN (",
+                    sql::KNOWN_REFERRAL_COLUMNS
+                ));
                 push_list(&mut q, chunk.iter().map(|r| r.as_str()));
                 q.push(")");
                 for row in q.build().fetch_all(&mut *conn).await? {
-                    found.push(KnownReferral {
-                        id: ReferralId(row.try_get(0)?),
-                        source_ref: row.try_get(1)?,
-                        content_sha256: row.try_get(2)?,
-                        version: row.try_get(3)?,
-                        subject_id: SubjectId(row.try_get(4)?),
-                        owner_org: row.try_get::<Option<i64>, _>(5)?.map(OrgId),
-                    });
+                    found.push(decode::known_referral(&row)?);
                 }
             })
         }
@@ -336,19 +195,13 @@ impl Tx {
 
     pub async fn active_risk_tool(&mut self) -> Result<Option<RiskToolRow>> {
         on!(self, conn => {
-            let row = sqlx::query("SELECT tool_id, version, source, loaded_at, active FROM risk_tool WHERE active")
-                .fetch_optional(&mut *conn)
-                .await?;
-            row.map(|r| {
-                Ok(RiskToolRow {
-                    tool_id: r.try_get(0)?,
-                    version: r.try_get(1)?,
-                    source: r.try_get(2)?,
-                    loaded_at: r.try_get(3)?,
-                    active: r.try_get(4)?,
-                })
-            })
-            .transpose()
+            let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT {} FROM risk_tool WHERE active",
+                sql::RISK_TOOL_COLUMNS
+            )))
+            .fetch_optional(&mut *conn)
+            .await?;
+            row.as_ref().map(decode::risk_tool).transpose()
         })
     }
 

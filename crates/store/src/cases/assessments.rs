@@ -34,7 +34,7 @@ impl Scoped {
                 .bind(id)
                 .fetch_optional(&mut *conn)
                 .await?;
-            row.as_ref().map(assessment_from).transpose()
+            row.as_ref().map(decode::assessment).transpose()
         })
     }
 
@@ -44,13 +44,11 @@ impl Scoped {
         subject: SubjectId,
     ) -> Result<Vec<AssessmentRow>> {
         on!(self, conn => {
-            let rows = sqlx::query(AssertSqlSafe(format!(
-                "SELECT {ASSESSMENT_COLUMNS} FROM assessment WHERE subject_id = $1 ORDER BY id"
-            )))
+            let rows = sqlx::query(sql::ASSESSMENTS_OF_SUBJECT)
             .bind(subject.0)
             .fetch_all(&mut *conn)
             .await?;
-            rows.iter().map(assessment_from).collect()
+            rows.iter().map(decode::assessment).collect()
         })
     }
 

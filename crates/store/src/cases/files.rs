@@ -8,9 +8,10 @@ impl Scoped {
     pub async fn insert_file_details(&mut self, rows: &[FileDetailRow]) -> Result<()> {
         for chunk in rows.chunks(CHUNK) {
             on!(self, conn => {
-                let mut q = QueryBuilder::new(
-                    "INSERT INTO file_detail (source_ref, file_id, content_sha256, received_at, document) ",
-                );
+                let mut q = QueryBuilder::new(format!(
+                    "INSERT INTO file_detail ({}) ",
+                    sql::FILE_DETAIL_COLUMNS
+                ));
                 q.push_values(chunk, |mut b, f| {
                     b.push_bind(f.source_ref.as_str())
                         .push_bind(f.file_id.as_str())
@@ -27,9 +28,7 @@ impl Scoped {
     /// Stores a file-details document; returns false when that exact document was already stored.
     pub async fn upsert_file_detail(&mut self, f: &FileDetailRow) -> Result<FileDetailOutcome> {
         on!(self, conn => {
-            let existing: Option<String> = sqlx::query_scalar(
-                "SELECT content_sha256 FROM file_detail WHERE source_ref = $1 AND file_id = $2",
-            )
+            let existing: Option<String> = sqlx::query_scalar(sql::FILE_DETAIL_SHA)
             .bind(f.source_ref.as_str())
             .bind(f.file_id.as_str())
             .fetch_optional(&mut *conn)
@@ -37,24 +36,18 @@ impl Scoped {
             match existing {
                 Some(sha) if sha == f.content_sha256 => Ok(FileDetailOutcome::Duplicate),
                 Some(_) => {
-                    sqlx::query(
-                        "UPDATE file_detail SET content_sha256 = $3, received_at = $4, document = $5 \
-                         WHERE source_ref = $1 AND file_id = $2",
-                    )
-                    .bind(f.source_ref.as_str())
-                    .bind(f.file_id.as_str())
+                    sqlx::query(sql::UPDATE_FILE_DETAIL)
                     .bind(f.content_sha256.as_str())
                     .bind(f.received_at)
                     .bind(f.document.as_str())
+                    .bind(f.source_ref.as_str())
+                    .bind(f.file_id.as_str())
                     .execute(&mut *conn)
                     .await?;
                     Ok(FileDetailOutcome::Updated)
                 }
                 None => {
-                    sqlx::query(
-                        "INSERT INTO file_detail (source_ref, file_id, content_sha256, received_at, document) \
-                         VALUES ($1, $2, $3, $4, $5)",
-                    )
+                    sqlx::query(sql::INSERT_FILE_DETAIL)
                     .bind(f.source_ref.as_str())
                     .bind(f.file_id.as_str())
                     .bind(f.content_sha256.as_str())
@@ -76,19 +69,14 @@ impl Scoped {
         let mut rows = Vec::new();
         for chunk in source_refs.chunks(CHUNK) {
             on!(self, conn => {
-                let mut q = QueryBuilder::new(
-                    "SELECT source_ref, file_id, content_sha256, received_at, document FROM file_detail WHERE source_ref IN (",
-                );
+                let mut q = QueryBuilder::new(format!(
+                    "SELECT {} FROM file_detail WHERE source_ref IN (",
+                    sql::FILE_DETAIL_COLUMNS
+                ));
                 push_list(&mut q, chunk.iter().map(|r| r.as_str()));
                 q.push(") ORDER BY source_ref, file_id");
                 for r in q.build().fetch_all(&mut *conn).await? {
-                    rows.push(FileDetailRow {
-                        source_ref: r.try_get(0)?,
-                        file_id: r.try_get(1)?,
-                        content_sha256: r.try_get(2)?,
-                        received_at: r.try_get(3)?,
-                        document: r.try_get(4)?,
-                    });
+                    rows.push(decode::file_detail(&r)?);
                 }
             })
         }
@@ -97,10 +85,7 @@ impl Scoped {
 
     pub async fn insert_reject(&mut self, r: &NewReject) -> Result<i64> {
         on!(self, conn => {
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO reject (path, location, field, reason, content, context, rejected_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-            )
+            let id: i64 = sqlx::query_scalar(sql::INSERT_REJECT)
             .bind(r.path.as_str())
             .bind(r.location.as_deref())
             .bind(r.field.as_deref())
@@ -117,27 +102,28 @@ impl Scoped {
     /// Rejected documents; unresolved only unless `all`.
     pub async fn rejects(&mut self, all: bool) -> Result<Vec<RejectRow>> {
         on!(self, conn => {
-            let rows = sqlx::query(
-                "SELECT id, path, location, field, reason, context, rejected_at, resolved_at FROM reject \
-                 WHERE $1 OR resolved_at IS NULL ORDER BY id",
-            )
+            let rows = sqlx::query(AssertSqlSafe(format!(
+                "SELECT {} FROM reject WHERE $1 OR resolved_at IS NULL ORDER BY id",
+                sql::REJECT_COLUMNS
+            )))
             .bind(all)
             .fetch_all(&mut *conn)
             .await?;
-            rows.iter().map(reject_from).collect()
+            rows.iter().map(decode::reject).collect()
         })
     }
 
     /// One rejected document, resolved or not.
     pub async fn reject(&mut self, id: i64) -> Result<Option<RejectRow>> {
         on!(self, conn => {
-            let row = sqlx::query(
-                "SELECT id, path, location, field, reason, context, rejected_at, resolved_at FROM reject WHERE id = $1",
-            )
+            let row = sqlx::query(AssertSqlSafe(format!(
+                "SELECT {} FROM reject WHERE id = $1",
+                sql::REJECT_COLUMNS
+            )))
             .bind(id)
             .fetch_optional(&mut *conn)
             .await?;
-            row.as_ref().map(reject_from).transpose()
+            row.as_ref().map(decode::reject).transpose()
         })
     }
 

@@ -9,9 +9,10 @@ impl Scoped {
         let hashed = self.finds_identifiers_by_hash();
         for chunk in rows.chunks(CHUNK) {
             on!(self, conn => {
-                let mut q = QueryBuilder::new(
-                    "INSERT INTO identifier (id, key, kind, service, value, placeholder, common, subject_id, owner_org",
-                );
+                let mut q = QueryBuilder::new(format!(
+                    "INSERT INTO identifier ({}",
+                    sql::IDENTIFIER_COLUMNS
+                ));
                 q.push(if hashed { ", key_hash) " } else { ") " });
                 q.push_values(chunk, |mut b, r| {
                     b.push_bind(r.id.0)
@@ -44,9 +45,10 @@ impl Scoped {
         let mut rows = Vec::new();
         for chunk in keys.chunks(CHUNK) {
             on!(self, conn => {
-                let mut q = QueryBuilder::new(
-                    "SELECT id, key, kind, service, value, placeholder, common, subject_id, owner_org FROM identifier WHERE ",
-                );
+                let mut q = QueryBuilder::new(format!(
+                    "SELECT {} FROM identifier WHERE ",
+                    sql::IDENTIFIER_COLUMNS
+                ));
                 if hashed {
                     q.push("key_hash IN (");
                     push_list(&mut q, chunk.iter().map(|k| identifier_key_hash(k)));
@@ -56,7 +58,7 @@ impl Scoped {
                 }
                 q.push(")");
                 for row in q.build().fetch_all(&mut *conn).await? {
-                    let row = identifier_from(&row, 0)?;
+                    let row = decode::identifier(&row, 0)?;
                     // A hash shared with a key not asked for.
                     if !hashed || chunk.contains(&row.key) {
                         rows.push(row);
@@ -168,14 +170,11 @@ impl Scoped {
         let mut rows = Vec::new();
         for chunk in referrals.chunks(CHUNK) {
             on!(self, conn => {
-                let mut q = QueryBuilder::new(
-                    "SELECT ri.referral_id, i.id, i.key, i.kind, i.service, i.value, i.placeholder, i.common, i.subject_id, i.owner_org, ri.role \
-                     FROM referral_identifier ri JOIN identifier i ON i.id = ri.identifier_id WHERE ri.referral_id IN (",
-                );
+                let mut q = QueryBuilder::new(sql::IDENTIFIERS_OF_REFERRALS);
                 push_list(&mut q, chunk.iter().map(|id| id.0));
-                q.push(") ORDER BY ri.referral_id, i.kind, i.value");
+                q.push(sql::IDENTIFIERS_ORDER);
                 for row in q.build().fetch_all(&mut *conn).await? {
-                    rows.push((ReferralId(row.try_get(0)?), identifier_from(&row, 1)?, row.try_get(10)?));
+                    rows.push(decode::identifier_on_referral(&row)?);
                 }
             })
         }
@@ -215,5 +214,35 @@ impl Scoped {
             })
         }
         Ok(out)
+    }
+
+    /// Referrals that carry the identifier with `key`, in the scope's force, newest first, at most `limit`:
+    /// (subject, source reference, role of the identifier on the referral).
+    pub async fn search_identifier(
+        &mut self,
+        key: &str,
+        limit: i64,
+    ) -> Result<Vec<(SubjectId, String, String)>> {
+        let owner = self.scope().list_owner()?;
+        let hashed = self.finds_identifiers_by_hash();
+        on!(self, conn => {
+            let by_hash = if hashed { "i.key_hash = $4 AND " } else { "" };
+            let mut query = sqlx::query(AssertSqlSafe(format!(
+                "SELECT r.subject_id, r.source_ref, ri.role FROM identifier i \
+                 JOIN referral_identifier ri ON ri.identifier_id = i.id \
+                 JOIN referral r ON r.id = ri.referral_id \
+                 WHERE {by_hash}i.key = $1 AND ($2 IS NULL OR r.owner_org = $2) ORDER BY r.id DESC LIMIT $3"
+            )))
+            .bind(key)
+            .bind(owner.map(|o| o.0))
+            .bind(limit);
+            if hashed {
+                query = query.bind(identifier_key_hash(key));
+            }
+            let rows = query.fetch_all(&mut *conn).await?;
+            rows.iter()
+                .map(|r| Ok((SubjectId(r.try_get(0)?), r.try_get(1)?, r.try_get(2)?)))
+                .collect()
+        })
     }
 }

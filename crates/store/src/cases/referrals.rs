@@ -42,10 +42,7 @@ impl Scoped {
         next: &ReferralRow,
     ) -> Result<()> {
         on!(self, conn => {
-            sqlx::query(
-                "INSERT INTO referral_version (referral_id, version, content_sha256, received_at, document) \
-                 VALUES ($1, $2, $3, $4, $5)",
-            )
+            sqlx::query(sql::INSERT_REFERRAL_VERSION)
             .bind(previous.id.0)
             .bind(previous.version)
             .bind(previous.content_sha256.as_str())
@@ -53,12 +50,7 @@ impl Scoped {
             .bind(previous.document.as_stored())
             .execute(&mut *conn)
             .await?;
-            sqlx::query(
-                "UPDATE referral SET version = $2, content_sha256 = $3, received_at = $4, incident_type = $5, \
-                 incident_at = $6, platform = $7, band = $8, outcome = $9, signals = $10, document = $11 \
-                 WHERE id = $1",
-            )
-            .bind(previous.id.0)
+            sqlx::query(sql::UPDATE_REFERRAL_VERSION)
             .bind(next.version)
             .bind(next.content_sha256.as_str())
             .bind(next.received_at)
@@ -69,6 +61,7 @@ impl Scoped {
             .bind(next.outcome.as_stored())
             .bind(next.signals.as_str())
             .bind(next.document.as_stored())
+            .bind(previous.id.0)
             .execute(&mut *conn)
             .await?;
         });
@@ -78,12 +71,12 @@ impl Scoped {
     /// Stores a referral's recomputed risk (after file details arrived for it).
     pub async fn update_referral_risk(&mut self, r: &ReferralRow) -> Result<()> {
         on!(self, conn => {
-            sqlx::query("UPDATE referral SET band = $2, outcome = $3, signals = $4, document = $5 WHERE id = $1")
-                .bind(r.id.0)
+            sqlx::query(sql::UPDATE_REFERRAL_RISK)
                 .bind(r.band.as_str())
                 .bind(r.outcome.as_stored())
                 .bind(r.signals.as_str())
                 .bind(r.document.as_stored())
+                .bind(r.id.0)
                 .execute(&mut *conn)
                 .await?;
         });
@@ -94,12 +87,10 @@ impl Scoped {
     pub async fn referral_versions(&mut self, id: ReferralId) -> Result<Vec<(i32, String, i64)>> {
         on!(self, conn => {
             let rows = sqlx::query(sql::REFERRAL_VERSIONS)
-            .bind(id.0)
-            .fetch_all(&mut *conn)
-            .await?;
-            rows.iter()
-                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
-                .collect()
+                .bind(id.0)
+                .fetch_all(&mut *conn)
+                .await?;
+            rows.iter().map(decode::referral_version).collect()
         })
     }
 
@@ -108,11 +99,11 @@ impl Scoped {
         source_ref: &str,
     ) -> Result<Option<ReferralRow>> {
         on!(self, conn => {
-            let row = sqlx::query(AssertSqlSafe(format!("SELECT {REFERRAL_COLUMNS} FROM referral WHERE source_ref = $1")))
+            let row = sqlx::query(sql::REFERRAL_BY_SOURCE_REF)
                 .bind(source_ref)
                 .fetch_optional(&mut *conn)
                 .await?;
-            row.as_ref().map(referral_from).transpose()
+            row.as_ref().map(decode::referral).transpose()
         })
     }
 
@@ -136,7 +127,7 @@ impl Scoped {
             .bind(limit)
             .fetch_all(&mut *conn)
             .await?;
-            rows.iter().map(referral_from).collect()
+            rows.iter().map(decode::referral).collect()
         })
     }
 
@@ -166,7 +157,7 @@ impl Scoped {
                 push_list(&mut q, chunk.iter().map(|id| id.0));
                 q.push(") ORDER BY id");
                 for row in q.build().fetch_all(&mut *conn).await? {
-                    rows.push(referral_from(&row)?);
+                    rows.push(decode::referral(&row)?);
                 }
             })
         }
@@ -186,7 +177,7 @@ impl Scoped {
                 push_list(&mut q, chunk.iter().map(|id| id.0));
                 q.push(") ORDER BY id");
                 for row in q.build().fetch_all(&mut *conn).await? {
-                    rows.push(referral_from(&row)?);
+                    rows.push(decode::referral(&row)?);
                 }
             })
         }
@@ -256,24 +247,11 @@ impl Scoped {
         let mut out = Vec::new();
         for chunk in subjects.chunks(CHUNK) {
             on!(self, conn => {
-                let mut q = QueryBuilder::new(
-                    "SELECT r.subject_id, r.source_ref, i.kind, i.service, i.value, l.weight FROM referral r \
-                     JOIN subject_link l ON l.referral_id = r.id JOIN identifier i ON i.id = l.identifier_id \
-                     WHERE r.subject_id IN (",
-                );
+                let mut q = QueryBuilder::new(sql::LINKS_OF_SUBJECTS);
                 push_list(&mut q, chunk.iter().map(|id| id.0));
-                q.push(") ORDER BY r.subject_id, r.id, l.weight DESC, i.kind, i.value");
+                q.push(sql::LINKS_ORDER);
                 for r in q.build().fetch_all(&mut *conn).await? {
-                    out.push((
-                        SubjectId(r.try_get(0)?),
-                        LinkExplained {
-                            referral: r.try_get(1)?,
-                            kind: r.try_get(2)?,
-                            service: r.try_get(3)?,
-                            value: r.try_get(4)?,
-                            weight: r.try_get(5)?,
-                        },
-                    ));
+                    out.push(decode::link_explained(&r)?);
                 }
             })
         }

@@ -45,13 +45,7 @@ impl Scoped {
                         .push_bind(s.due_at)
                         .push_bind(s.owner_org.map(|o| o.0));
                 });
-                q.push(
-                    " ON CONFLICT (id) DO UPDATE SET status = excluded.status, merged_into = excluded.merged_into, \
-                     provisional_band = excluded.provisional_band, assessment_id = excluded.assessment_id, \
-                     band = excluded.band, band_reason = excluded.band_reason, \
-                     clock_start_at = excluded.clock_start_at, due_at = excluded.due_at, \
-                     owner_org = COALESCE(subject.owner_org, excluded.owner_org)",
-                );
+                q.push(sql::SUBJECT_UPSERT);
                 q.build().execute(&mut *conn).await?;
             })
         }
@@ -60,11 +54,7 @@ impl Scoped {
 
     pub async fn update_subject(&mut self, s: &SubjectRow) -> Result<()> {
         on!(self, conn => {
-            sqlx::query(
-                "UPDATE subject SET status = $2, merged_into = $3, provisional_band = $4, assessment_id = $5, \
-                 band = $6, band_reason = $7, clock_start_at = $8, due_at = $9 WHERE id = $1",
-            )
-            .bind(s.id.0)
+            sqlx::query(sql::UPDATE_SUBJECT)
             .bind(s.status.as_str())
             .bind(s.merged_into.map(|m| m.0))
             .bind(s.provisional_band.as_str())
@@ -73,6 +63,7 @@ impl Scoped {
             .bind(s.band_reason.as_str())
             .bind(s.clock_start_at)
             .bind(s.due_at)
+            .bind(s.id.0)
             .execute(&mut *conn)
             .await?;
         });
@@ -87,7 +78,7 @@ impl Scoped {
                 push_list(&mut q, chunk.iter().map(|id| id.0));
                 q.push(")");
                 for row in q.build().fetch_all(&mut *conn).await? {
-                    rows.push(subject_from(&row)?);
+                    rows.push(decode::subject(&row)?);
                 }
             })
         }
@@ -116,7 +107,7 @@ impl Scoped {
             }
             .fetch_all(&mut *conn)
             .await?;
-            rows.iter().map(subject_from).collect()
+            rows.iter().map(decode::subject).collect()
         })
     }
 
@@ -164,12 +155,8 @@ impl Scoped {
     /// point at `from` are left: readers follow `merged_into` (see [`Tx::resolve_subjects`]).
     pub async fn merge_subject(&mut self, from: SubjectId, into: SubjectId) -> Result<()> {
         on!(self, conn => {
-            for sql in [
-                "UPDATE referral SET subject_id = $2 WHERE subject_id = $1",
-                "UPDATE assessment SET subject_id = $2 WHERE subject_id = $1",
-                "UPDATE subject SET status = 'merged', merged_into = $2 WHERE id = $1",
-            ] {
-                sqlx::query(sql).bind(from.0).bind(into.0).execute(&mut *conn).await?;
+            for statement in sql::MERGE_SUBJECT {
+                sqlx::query(statement).bind(into.0).bind(from.0).execute(&mut *conn).await?;
             }
         });
         Ok(())
@@ -239,7 +226,7 @@ impl Scoped {
     pub async fn add_separation(&mut self, a: SubjectId, b: SubjectId) -> Result<()> {
         let (a, b) = if a <= b { (a, b) } else { (b, a) };
         on!(self, conn => {
-            sqlx::query("INSERT INTO subject_separation (subject_a, subject_b) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+            sqlx::query(sql::INSERT_SEPARATION)
                 .bind(a.0)
                 .bind(b.0)
                 .execute(&mut *conn)
@@ -296,21 +283,69 @@ impl Scoped {
     pub async fn decisions_of_subject(&mut self, subject: SubjectId) -> Result<Vec<DecisionRow>> {
         on!(self, conn => {
             let rows = sqlx::query(sql::DECISIONS_OF_SUBJECT)
-            .bind(subject.0)
+                .bind(subject.0)
+                .fetch_all(&mut *conn)
+                .await?;
+            rows.iter().map(decode::decision).collect()
+        })
+    }
+
+    /// Open subjects in the scope's force with band `band` (any when `None`) and, when `overdue_at` is given,
+    /// due before that time: soonest due first, at most `limit`. Also how many open subjects the scope's force
+    /// has in all, whatever the filters.
+    pub async fn queue_matching(
+        &mut self,
+        band: Option<&str>,
+        overdue_at: Option<i64>,
+        limit: i64,
+    ) -> Result<(Vec<SubjectRow>, i64)> {
+        let owner = self.scope().list_owner()?.map(|o| o.0);
+        let (ids, open) = on!(self, conn => {
+            let ids: Vec<i64> = sqlx::query_scalar(
+                "SELECT id FROM subject WHERE status = 'open' AND ($1 IS NULL OR owner_org = $1) \
+                 AND ($2 IS NULL OR band = $2) AND ($3 IS NULL OR due_at < $3) ORDER BY due_at, id LIMIT $4",
+            )
+            .bind(owner)
+            .bind(band)
+            .bind(overdue_at)
+            .bind(limit)
+            .fetch_all(&mut *conn)
+            .await?;
+            let open: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM subject WHERE status = 'open' AND ($1 IS NULL OR owner_org = $1)",
+            )
+            .bind(owner)
+            .fetch_one(&mut *conn)
+            .await?;
+            (ids, open)
+        });
+        let ids: Vec<SubjectId> = ids.into_iter().map(SubjectId).collect();
+        let mut rows = self.subjects(&ids).await?;
+        rows.sort_by_key(|s| (s.due_at, s.id));
+        Ok((rows, open))
+    }
+
+    /// Open subjects per owning force and band, with how many are overdue at `now`: figures only.
+    pub async fn open_work_by_force(
+        &mut self,
+        now: i64,
+    ) -> Result<Vec<(Option<OrgId>, String, i64, i64)>> {
+        on!(self, conn => {
+            let rows = sqlx::query(
+                "SELECT owner_org, band, COUNT(*), SUM(CASE WHEN due_at < $1 THEN 1 ELSE 0 END) \
+                 FROM subject WHERE status = 'open' GROUP BY owner_org, band ORDER BY owner_org, band",
+            )
+            .bind(now)
             .fetch_all(&mut *conn)
             .await?;
             rows.iter()
                 .map(|r| {
-                    Ok(DecisionRow {
-                        id: r.try_get(0)?,
-                        kind: r.try_get(1)?,
-                        subject_id: SubjectId(r.try_get(2)?),
-                        other_subject_id: SubjectId(r.try_get(3)?),
-                        referrals: r.try_get(4)?,
-                        rationale: r.try_get(5)?,
-                        actor: r.try_get(6)?,
-                        decided_at: r.try_get(7)?,
-                    })
+                    Ok((
+                        r.try_get::<Option<i64>, _>(0)?.map(OrgId),
+                        r.try_get(1)?,
+                        r.try_get(2)?,
+                        r.try_get::<Option<i64>, _>(3)?.unwrap_or(0),
+                    ))
                 })
                 .collect()
         })

@@ -1,0 +1,240 @@
+//! SQL text that more than one driver runs (sqlx on either backend, rusqlite's page reader and batch writer),
+//! and the column lists the decoders of [`crate::decode`] read. One copy of each.
+//!
+//! Parameters are `$n`, which both backends take. rusqlite binds SQLite's `$n` by the order in which each
+//! first appears, so every statement here names `$1`, `$2`, … in that order.
+//!
+//! Depends on nothing.
+
+/// Expands to a column list or a piece of a statement, for `concat!` to build statements from at compile time.
+macro_rules! text {
+    (subject) => {
+        "id, created_at, status, merged_into, provisional_band, assessment_id, band, band_reason, \
+         clock_start_at, due_at, owner_org"
+    };
+    (referral) => {
+        "id, source_ref, format, source, version, content_sha256, received_at, clock_start_at, nca_reference, \
+         disseminated_at, incident_type, incident_at, platform, subject_id, band, outcome, signals, document, \
+         owner_org"
+    };
+    (known_referral) => {
+        "id, source_ref, content_sha256, version, subject_id, owner_org"
+    };
+    (identifier) => {
+        "id, key, kind, service, value, placeholder, common, subject_id, owner_org"
+    };
+    (assessment) => {
+        "id, subject_id, tool_id, tool_version, answers, outcome, band, assessor, assessed_at, override_band, \
+         override_rationale, override_by, rescored_from"
+    };
+    (decision) => {
+        "id, kind, subject_id, other_subject_id, referrals, rationale, actor, decided_at"
+    };
+    (file_detail) => {
+        "source_ref, file_id, content_sha256, received_at, document"
+    };
+    (reject) => {
+        "id, path, location, field, reason, context, rejected_at, resolved_at"
+    };
+    (audit) => {
+        "seq, at, actor, org, processing, action, target, outcome, justification, recipients, detail, mac"
+    };
+    (staff_select) => {
+        "SELECT s.id, s.org_id, o.kind, s.team_id, s.username, s.display_name, s.kind, s.active, s.created_at, \
+         (SELECT string_agg(role, ',') FROM staff_role r WHERE r.staff_id = s.id) \
+         FROM staff s JOIN org o ON o.id = s.org_id"
+    };
+    // The tail that makes a subjects' `INSERT … VALUES` an upsert: a subject's owner, once set, stays.
+    (subject_upsert) => {
+        " ON CONFLICT (id) DO UPDATE SET status = excluded.status, \
+         merged_into = excluded.merged_into, provisional_band = excluded.provisional_band, \
+         assessment_id = excluded.assessment_id, band = excluded.band, band_reason = excluded.band_reason, \
+         clock_start_at = excluded.clock_start_at, due_at = excluded.due_at, \
+         owner_org = COALESCE(subject.owner_org, excluded.owner_org)"
+    };
+    (links_select) => {
+        "SELECT r.subject_id, r.source_ref, i.kind, i.service, i.value, l.weight FROM referral r \
+         JOIN subject_link l ON l.referral_id = r.id JOIN identifier i ON i.id = l.identifier_id \
+         WHERE r.subject_id IN ("
+    };
+    (links_order) => {
+        ") ORDER BY r.subject_id, r.id, l.weight DESC, i.kind, i.value"
+    };
+    (identifiers_select) => {
+        "SELECT ri.referral_id, i.id, i.key, i.kind, i.service, i.value, i.placeholder, i.common, \
+         i.subject_id, i.owner_org, ri.role FROM referral_identifier ri \
+         JOIN identifier i ON i.id = ri.identifier_id WHERE ri.referral_id IN ("
+    };
+    (identifiers_order) => {
+        ") ORDER BY ri.referral_id, i.kind, i.value"
+    };
+    (session) => {
+        "id, staff_id, stage, provider, csrf_token, created_at, last_seen_at, address, user_agent, ended_at, \
+         end_reason"
+    };
+}
+
+pub const SUBJECT_COLUMNS: &str = text!(subject);
+pub const REFERRAL_COLUMNS: &str = text!(referral);
+pub const KNOWN_REFERRAL_COLUMNS: &str = text!(known_referral);
+pub const IDENTIFIER_COLUMNS: &str = text!(identifier);
+pub const ASSESSMENT_COLUMNS: &str = text!(assessment);
+pub const FILE_DETAIL_COLUMNS: &str = text!(file_detail);
+pub const REJECT_COLUMNS: &str = text!(reject);
+pub const AUDIT_COLUMNS: &str = text!(audit);
+pub const SESSION_COLUMNS: &str = text!(session);
+pub const RISK_TOOL_COLUMNS: &str = "tool_id, version, source, loaded_at, active";
+pub const ORG_COLUMNS: &str = "id, code, name, kind";
+pub const CREDENTIAL_COLUMNS: &str = "staff_id, password_hash, totp_secret, totp_last_step, \
+     totp_pending_secret, failed_attempts, locked_until";
+pub const API_TOKEN_COLUMNS: &str =
+    "id, staff_id, label, created_by, created_at, last_used_at, revoked_at, expires_at";
+/// Who shares a case: user name, display name, organisation's name, reason, by whom, when.
+pub const SHARE_COLUMNS: &str =
+    "s.username, s.display_name, o.name, c.reason, c.shared_by, c.shared_at";
+
+/// Staff with their organisation's kind and their roles; a `WHERE` follows.
+pub const STAFF_SELECT: &str = text!(staff_select);
+/// Staff changes with the requester's user name; a `WHERE` follows.
+pub const STAFF_CHANGE_SELECT: &str = "SELECT c.id, c.org_id, o.kind, c.kind, c.staff_id, c.team_id, \
+     c.username, c.display_name, c.roles, c.requested_by, s.username, c.requested_at, c.expires_at, c.status, \
+     c.decided_by, c.decided_at FROM staff_change c JOIN org o ON o.id = c.org_id \
+     JOIN staff s ON s.id = c.requested_by";
+
+pub const SESSION_BY_TOKEN_HASH: &str = concat!(
+    "SELECT ",
+    text!(session),
+    " FROM session WHERE token_hash = $1"
+);
+pub const STAFF_BY_ID: &str = concat!(text!(staff_select), " WHERE s.id = $1");
+pub const KNOWN_REFERRAL: &str = concat!(
+    "SELECT ",
+    text!(known_referral),
+    " FROM referral WHERE source_ref = $1"
+);
+pub const CASE_OWNER: &str = "SELECT owner_org, restricted FROM subject WHERE id = $1";
+pub const CASE_SHARES: &str =
+    "SELECT staff_id FROM case_share WHERE subject_id = $1 ORDER BY staff_id";
+pub const CASE_RESTRICTED_TO: &str =
+    "SELECT staff_id FROM case_restriction WHERE subject_id = $1 ORDER BY staff_id";
+
+pub const SUBJECT_BY_ID: &str = concat!("SELECT ", text!(subject), " FROM subject WHERE id = $1");
+pub const REFERRAL_BY_ID: &str =
+    concat!("SELECT ", text!(referral), " FROM referral WHERE id = $1");
+pub const REFERRAL_BY_SOURCE_REF: &str = concat!(
+    "SELECT ",
+    text!(referral),
+    " FROM referral WHERE source_ref = $1"
+);
+pub const REFERRAL_REFS_OF_SUBJECT: &str =
+    "SELECT source_ref FROM referral WHERE subject_id = $1 ORDER BY id";
+/// (subject, source reference, kind, service, value, weight) of the links of the subjects in the list that
+/// follows; [`LINKS_ORDER`] after it.
+pub const LINKS_OF_SUBJECTS: &str = text!(links_select);
+pub const LINKS_ORDER: &str = text!(links_order);
+/// [`LINKS_OF_SUBJECTS`] of one subject.
+pub const LINKS_OF_SUBJECT: &str = concat!(text!(links_select), "$1", text!(links_order));
+/// (referral, the identifier's columns, role) of the referrals in the list that follows; [`IDENTIFIERS_ORDER`]
+/// after it.
+pub const IDENTIFIERS_OF_REFERRALS: &str = text!(identifiers_select);
+pub const IDENTIFIERS_ORDER: &str = text!(identifiers_order);
+/// [`IDENTIFIERS_OF_REFERRALS`] of one referral.
+pub const IDENTIFIERS_OF_REFERRAL: &str =
+    concat!(text!(identifiers_select), "$1", text!(identifiers_order));
+pub const ASSESSMENTS_OF_SUBJECT: &str = concat!(
+    "SELECT ",
+    text!(assessment),
+    " FROM assessment WHERE subject_id = $1 ORDER BY id"
+);
+pub const DECISIONS_OF_SUBJECT: &str = concat!(
+    "SELECT ",
+    text!(decision),
+    " FROM subject_decision WHERE subject_id = $1 OR other_subject_id = $1 ORDER BY id"
+);
+pub const REFERRAL_VERSIONS: &str = "SELECT version, content_sha256, received_at FROM referral_version \
+     WHERE referral_id = $1 ORDER BY version";
+
+// The batch writer's statements that the sqlx transaction also runs one row at a time.
+
+pub const ALLOC_IDS: &str =
+    "UPDATE id_alloc SET next_id = next_id + $1 WHERE name = $2 RETURNING next_id";
+pub const INSERT_REJECT: &str = "INSERT INTO reject (path, location, field, reason, content, context, \
+     rejected_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id";
+pub const FILE_DETAIL_SHA: &str =
+    "SELECT content_sha256 FROM file_detail WHERE source_ref = $1 AND file_id = $2";
+pub const INSERT_FILE_DETAIL: &str = concat!(
+    "INSERT INTO file_detail (",
+    text!(file_detail),
+    ") VALUES ($1, $2, $3, $4, $5)"
+);
+/// Binds: sha256, received_at, document, source_ref, file_id.
+pub const UPDATE_FILE_DETAIL: &str = "UPDATE file_detail SET content_sha256 = $1, received_at = $2, \
+     document = $3 WHERE source_ref = $4 AND file_id = $5";
+/// Binds: status, merged_into, provisional_band, assessment_id, band, band_reason, clock_start_at, due_at, id.
+pub const UPDATE_SUBJECT: &str = "UPDATE subject SET status = $1, merged_into = $2, provisional_band = $3, \
+     assessment_id = $4, band = $5, band_reason = $6, clock_start_at = $7, due_at = $8 WHERE id = $9";
+/// What merging subject `$2` into `$1` changes, in order.
+pub const MERGE_SUBJECT: [&str; 3] = [
+    "UPDATE referral SET subject_id = $1 WHERE subject_id = $2",
+    "UPDATE assessment SET subject_id = $1 WHERE subject_id = $2",
+    "UPDATE subject SET merged_into = $1, status = 'merged' WHERE id = $2",
+];
+pub const INSERT_SEPARATION: &str = "INSERT INTO subject_separation (subject_a, subject_b) VALUES ($1, $2) \
+     ON CONFLICT DO NOTHING";
+pub const INSERT_REFERRAL_VERSION: &str = "INSERT INTO referral_version (referral_id, version, \
+     content_sha256, received_at, document) VALUES ($1, $2, $3, $4, $5)";
+/// Binds: version, sha256, received_at, incident_type, incident_at, platform, band, outcome, signals,
+/// document, id.
+pub const UPDATE_REFERRAL_VERSION: &str = "UPDATE referral SET version = $1, content_sha256 = $2, \
+     received_at = $3, incident_type = $4, incident_at = $5, platform = $6, band = $7, outcome = $8, \
+     signals = $9, document = $10 WHERE id = $11";
+/// Binds: band, outcome, signals, document, id.
+pub const UPDATE_REFERRAL_RISK: &str =
+    "UPDATE referral SET band = $1, outcome = $2, signals = $3, document = $4 WHERE id = $5";
+/// A subject's row, one at a time.
+pub const INSERT_SUBJECT: &str = concat!(
+    "INSERT INTO subject (",
+    text!(subject),
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+);
+/// [`INSERT_SUBJECT`], or the subject's current state where it is there already.
+pub const UPSERT_SUBJECT: &str = concat!(
+    "INSERT INTO subject (",
+    text!(subject),
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    text!(subject_upsert)
+);
+/// The tail of a subjects' multi-row `INSERT … VALUES` that makes it an upsert.
+pub const SUBJECT_UPSERT: &str = text!(subject_upsert);
+pub const INSERT_REFERRAL: &str = concat!(
+    "INSERT INTO referral (",
+    text!(referral),
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
+);
+/// The file details of one source reference (the batch writer reads them one reference at a time).
+pub const FILE_DETAILS_OF_REF: &str = concat!(
+    "SELECT ",
+    text!(file_detail),
+    " FROM file_detail WHERE source_ref = $1 ORDER BY file_id"
+);
+/// Identifiers by the hash of their key (SQLite's index); the caller compares the keys.
+pub const IDENTIFIERS_BY_KEY_HASH: &str = concat!(
+    "SELECT ",
+    text!(identifier),
+    " FROM identifier WHERE key_hash = $1"
+);
+pub const INSERT_HASHED_IDENTIFIER: &str = concat!(
+    "INSERT INTO identifier (",
+    text!(identifier),
+    ", key_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+);
+pub const INSERT_AUDIT_ENTRY: &str = concat!(
+    "INSERT INTO audit_log (",
+    text!(audit),
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+);
+
+pub const AUDIT_HEAD: &str = "SELECT seq, mac FROM audit_head WHERE id = 1";
+/// [`AUDIT_HEAD`], holding the head row until the commit (PostgreSQL).
+pub const AUDIT_HEAD_FOR_UPDATE: &str = "SELECT seq, mac FROM audit_head WHERE id = 1 FOR UPDATE";
+pub const MOVE_AUDIT_HEAD: &str = "UPDATE audit_head SET seq = $1, mac = $2 WHERE id = 1";
