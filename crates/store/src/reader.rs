@@ -127,7 +127,9 @@ impl ReadTx {
     }
 
     fn session_by_token_hash(&self, token_hash: &str) -> Result<Option<SessionRow>> {
-        self.one(sql::SESSION_BY_TOKEN_HASH, token_hash, |r| decode::session(r))
+        self.one(sql::SESSION_BY_TOKEN_HASH, token_hash, |r| {
+            decode::session(r)
+        })
     }
 
     fn staff_by_id(&self, id: StaffId) -> Result<Option<StaffRow>> {
@@ -135,7 +137,9 @@ impl ReadTx {
     }
 
     fn known_referral(&self, source_ref: &str) -> Result<Option<KnownReferral>> {
-        self.one(sql::KNOWN_REFERRAL, source_ref, |r| decode::known_referral(r))
+        self.one(sql::KNOWN_REFERRAL, source_ref, |r| {
+            decode::known_referral(r)
+        })
     }
 
     fn case_access(&self, subject: SubjectId) -> Result<Option<CaseAccess>> {
@@ -181,23 +185,27 @@ impl ReadTx {
         &self,
         referral: ReferralId,
     ) -> Result<Vec<(ReferralId, IdentifierRow, String)>> {
-        self.all(
-            sql::IDENTIFIERS_OF_REFERRAL,
-            referral.0,
-            |r| decode::identifier_on_referral(r)
-        )
+        self.all(sql::IDENTIFIERS_OF_REFERRAL, referral.0, |r| {
+            decode::identifier_on_referral(r)
+        })
     }
 
     pub(crate) fn assessments_of_subject(&self, subject: SubjectId) -> Result<Vec<AssessmentRow>> {
-        self.all(sql::ASSESSMENTS_OF_SUBJECT, subject.0, |r| decode::assessment(r))
+        self.all(sql::ASSESSMENTS_OF_SUBJECT, subject.0, |r| {
+            decode::assessment(r)
+        })
     }
 
     pub(crate) fn decisions_of_subject(&self, subject: SubjectId) -> Result<Vec<DecisionRow>> {
-        self.all(sql::DECISIONS_OF_SUBJECT, subject.0, |r| decode::decision(r))
+        self.all(sql::DECISIONS_OF_SUBJECT, subject.0, |r| {
+            decode::decision(r)
+        })
     }
 
     pub(crate) fn referral_versions(&self, id: ReferralId) -> Result<Vec<(i32, String, i64)>> {
-        self.all(sql::REFERRAL_VERSIONS, id.0, |r| decode::referral_version(r))
+        self.all(sql::REFERRAL_VERSIONS, id.0, |r| {
+            decode::referral_version(r)
+        })
     }
 
     pub(crate) async fn commit(mut self) -> Result<()> {

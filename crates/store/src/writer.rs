@@ -69,8 +69,6 @@ pub struct SqliteTx<'c> {
     pub(crate) tx: rusqlite::Transaction<'c>,
 }
 
-/// Rows per `IN (…)` list.
-
 impl SqliteTx<'_> {
     pub fn commit(self) -> Result<()> {
         Ok(self.tx.commit()?)
