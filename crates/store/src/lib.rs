@@ -10,25 +10,28 @@
 //!
 //! # Layers
 //!
-//! A module may use the modules of the layers above it in this list, never one of its own layer or below
-//! (`tests/layering.rs` fails on an import circle):
+//! A module imports only modules of the layers before its own (`tests/layering.rs` fails on an import circle,
+//! and on a leaf that imports anything but the leaves named here). [`Tx`]'s methods are spread over `tx`,
+//! `identity`, `audit`, `staff` and `sharing`; calling one imports nothing.
 //!
-//! 1. Leaves, shared by every driver: `rows` (the rows passed in and out), `packed` (compressed JSON),
-//!    `sql` (every statement and column list more than one driver runs), `decode` (each row decoder, once,
-//!    over rusqlite's and sqlx's rows), `chain` (the audit record and its sealing), `scope` (what an
-//!    authorised access reaches), and this file's error and backend types.
+//! 1. Leaves, shared by every driver: `packed` (compressed JSON), `rows` (the rows passed in and out; uses
+//!    `packed`), `sql` (every statement and column list more than one driver runs), `decode` (each row
+//!    decoder, once, over rusqlite's and sqlx's rows; uses `rows`, `packed`), `chain` (the audit record and
+//!    its sealing), `scope` (what an authorised access reaches), and this file's error and backend types.
 //! 2. `deferred`: a read's audit entries waiting for its commit, and the appender's queue.
-//! 3. `tx`: the sqlx transaction on either backend ([`Tx`], the `on!` macro), and what it reaches that is not
-//!    personal data; `writer`: the rusqlite batch connection ([`SqliteWriter`], [`SqliteTx`]).
-//! 4. `identity`, `staff`, `audit` (the log's appends and reads): more of [`Tx`]; `appender`: writes the
-//!    deferred entries; `reader`: the rusqlite page reader and [`PageTx`].
+//! 3. `tx`: the sqlx transaction on either backend ([`Tx`], the `on!` macro) and what it reaches that is not
+//!    personal data; `writer`: the rusqlite batch connection ([`SqliteWriter`], [`SqliteTx`]) and its audit
+//!    append.
+//! 4. `identity` (sign-in, more of [`Tx`]); `appender` (writes deferred entries, through `tx` or `writer`);
+//!    `reader` (the rusqlite page reader and [`PageTx`]).
 //! 5. `db`: the pools and migrations, starting transactions.
 //! 6. `handles`: the gate's scoped handles ([`Scoped`], [`ScopedPage`]).
 //! 7. `gate`: the policy, the audit entry, the handle.
-//! 8. The personal-data queries, as methods of the handles: `cases` (referrals, subjects, identifiers, files,
-//!    assessments, by aggregate, on sqlx), `page` (a page's reads, on the rusqlite reader or sqlx), `sharing`,
-//!    `staff_change`, and `batch` (the [`BatchStore`] an ingest batch writes through, on [`Scoped`] or on the
-//!    rusqlite [`SqliteTx`]).
+//! 8. What the handles (and, for the plain parts, [`Tx`]) can do: `cases` (referrals, subjects, identifiers,
+//!    files, assessments, by aggregate, on sqlx), `page` (a page's reads, on the rusqlite reader or sqlx),
+//!    `audit` (the log's appends and reads), `staff` (organisations and staff), `sharing` (shares and
+//!    restrictions), `staff_change`, and `batch` (the [`BatchStore`] an ingest batch writes through, on
+//!    [`Scoped`] or on the rusqlite [`SqliteTx`]); `testing` (the `testing` feature).
 
 mod appender;
 mod audit;
