@@ -162,6 +162,32 @@ pub(crate) fn identifier_on_referral(
     Ok((ReferralId(r.i64(0)?), identifier(r, 1)?, r.text(10)?))
 }
 
+/// (subject, source reference, kind, service, value, role, placeholder, common) of an identifier on a
+/// subject's referral: a placeholder or common value is shown as one that does not link.
+pub(crate) fn identifier_of_subject(r: &impl Columns) -> Result<(SubjectId, IdentifierOnReferral)> {
+    Ok((
+        SubjectId(r.i64(0)?),
+        IdentifierOnReferral {
+            referral: r.text(1)?,
+            kind: r.text(2)?,
+            service: r.opt_text(3)?,
+            value: r.text(4)?,
+            role: r.text(5)?,
+            placeholder: r.bool(6)? || r.bool(7)?,
+        },
+    ))
+}
+
+/// (owner, band, open subjects, how many of them overdue; `NULL` when none are).
+pub(crate) fn open_work(r: &impl Columns) -> Result<(Option<OrgId>, String, i64, i64)> {
+    Ok((
+        r.opt_i64(0)?.map(OrgId),
+        r.text(1)?,
+        r.i64(2)?,
+        r.opt_i64(3)?.unwrap_or(0),
+    ))
+}
+
 /// [`crate::sql::LINKS_OF_SUBJECTS`]: (subject, explanation).
 pub(crate) fn link_explained(r: &impl Columns) -> Result<(SubjectId, LinkExplained)> {
     Ok((

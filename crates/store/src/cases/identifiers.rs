@@ -197,19 +197,7 @@ impl Scoped {
                 push_list(&mut q, chunk.iter().map(|id| id.0));
                 q.push(") ORDER BY r.subject_id, r.id, ri.role, i.kind, i.value");
                 for r in q.build().fetch_all(&mut *conn).await? {
-                    let placeholder: bool = r.try_get(6)?;
-                    let common: bool = r.try_get(7)?;
-                    out.push((
-                        SubjectId(r.try_get(0)?),
-                        IdentifierOnReferral {
-                            referral: r.try_get(1)?,
-                            kind: r.try_get(2)?,
-                            service: r.try_get(3)?,
-                            value: r.try_get(4)?,
-                            role: r.try_get(5)?,
-                            placeholder: placeholder || common,
-                        },
-                    ));
+                    out.push(decode::identifier_of_subject(&r)?);
                 }
             })
         }

@@ -338,16 +338,7 @@ impl Scoped {
             .bind(now)
             .fetch_all(&mut *conn)
             .await?;
-            rows.iter()
-                .map(|r| {
-                    Ok((
-                        r.try_get::<Option<i64>, _>(0)?.map(OrgId),
-                        r.try_get(1)?,
-                        r.try_get(2)?,
-                        r.try_get::<Option<i64>, _>(3)?.unwrap_or(0),
-                    ))
-                })
-                .collect()
+            rows.iter().map(decode::open_work).collect()
         })
     }
 }
