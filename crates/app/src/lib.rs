@@ -20,6 +20,7 @@ mod sealed;
 pub mod sharing;
 pub mod staff;
 pub mod subjects;
+pub mod time;
 pub mod views;
 pub mod worklist;
 

@@ -149,6 +149,15 @@ fn synth(dir: &Path, seed: u64, reports: usize) -> (PathBuf, Value) {
     )
 }
 
+/// A time in `--json` (RFC 3339 in UTC), as Unix seconds.
+fn time(value: &Value) -> i64 {
+    let text = value
+        .as_str()
+        .unwrap_or_else(|| panic!("a time is RFC 3339 text: {value}"));
+    assert!(text.ends_with('Z'), "a time is given in UTC: {text}");
+    text.parse::<jiff::Timestamp>().unwrap().as_second()
+}
+
 fn field(summary: &Value, name: &str) -> u64 {
     summary[name]
         .as_u64()
@@ -1098,7 +1107,7 @@ fn service_tokens_are_issued_listed_and_revoked() {
     let weekly = &tokens[0];
     assert_eq!(weekly["label"], "weekly");
     assert_eq!(
-        weekly["expires_at"].as_i64().unwrap() - weekly["created_at"].as_i64().unwrap(),
+        time(&weekly["expires_at"]) - time(&weekly["created_at"]),
         7 * 24 * 60 * 60
     );
 

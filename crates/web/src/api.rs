@@ -13,11 +13,11 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
+use severn_app::audit::AuditEntryView;
 use severn_app::gate::Why;
 use severn_app::staff::{ForceWork, SearchHit};
 use severn_app::views::{AssessmentView, QueueEntry, ReferralView, SubjectSummary};
 use severn_domain::access::Actor;
-use severn_domain::audit::AuditEntry;
 use severn_domain::ids::SubjectId;
 use severn_domain::risk::{Answers, Band, Outcome};
 use severn_store::SubjectRow;
@@ -464,7 +464,7 @@ pub async fn figures(
         ("actor" = Option<String>, Query, description = "A user name."),
     ),
     responses(
-        (status = 200, description = "Audit entries", body = Vec<AuditEntry>),
+        (status = 200, description = "Audit entries", body = Vec<AuditEntryView>),
         (status = 401, description = NOT_SIGNED_IN, body = ApiError),
         (status = 403, description = DENIED, body = ApiError),
         (status = 500, description = FAILED, body = ApiError),
@@ -473,6 +473,6 @@ pub async fn audit(
     State(state): State<WebState>,
     ApiActor(actor): ApiActor,
     Query(filter): Query<AuditFilter>,
-) -> ApiResult<Vec<AuditEntry>> {
+) -> ApiResult<Vec<AuditEntryView>> {
     Ok(Json(state.app.audit_search(&actor, &filter.query()).await?))
 }

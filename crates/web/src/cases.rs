@@ -12,12 +12,12 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use severn_app::AppError;
+use severn_app::audit::AuditEntryView;
 use severn_app::gate::Why;
 use severn_app::staff::{ForceWork, SearchHit};
 use severn_app::views::{CaseActions, QueueEntry, ReferralView, SubjectSummary};
 use severn_app::worklist;
 use severn_domain::access::Actor;
-use severn_domain::audit::AuditEntry;
 use severn_domain::ids::SubjectId;
 use severn_domain::report::IdentifierKind;
 use severn_domain::risk::Band;
@@ -466,7 +466,7 @@ impl AuditFilter {
 struct AuditLine {
     seq: i64,
     at: String,
-    entry: AuditEntry,
+    entry: AuditEntryView,
 }
 
 #[derive(Template)]

@@ -6,6 +6,8 @@ use super::{
     Client, CurrentSession, Identity, SignInError, StartedSession, TOUCH_EVERY_SECONDS,
     VerifiedSignIn,
 };
+use crate::time::instant;
+use jiff::Timestamp;
 use severn_domain::access::Actor;
 use severn_domain::identity::SessionEnd;
 use severn_store::{AuditRecord, NewSession, SessionRow, Tx};
@@ -14,8 +16,8 @@ use severn_store::{AuditRecord, NewSession, SessionRow, Tx};
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct SessionSummary {
     pub id: i64,
-    pub created_at: i64,
-    pub last_seen_at: i64,
+    pub created_at: Timestamp,
+    pub last_seen_at: Timestamp,
     pub address: String,
     pub user_agent: String,
     pub stage: &'static str,
@@ -158,8 +160,8 @@ impl Identity {
             .map(|row| SessionSummary {
                 current: row.id == session.id,
                 id: row.id,
-                created_at: row.created_at,
-                last_seen_at: row.last_seen_at,
+                created_at: instant(row.created_at),
+                last_seen_at: instant(row.last_seen_at),
                 address: row.address,
                 user_agent: row.user_agent,
                 stage: row.stage.as_str(),

@@ -5,8 +5,8 @@
 use crate::support::{Browser, Site, operator};
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
+use severn_app::audit::AuditEntryView as AuditEntry;
 use severn_domain::access::{OrgKind, Role};
-use severn_domain::audit::AuditEntry;
 use severn_domain::identity::TokenLifetime;
 use severn_store::{AuditQuery, Db};
 
@@ -123,7 +123,7 @@ async fn tokens_expire_and_administrators_revoke_them_on_the_staff_page(db: Db) 
         .find(|t| t.label == "Spare")
         .unwrap();
     assert_eq!(
-        spare_id.expires_at,
+        spare_id.expires_at.as_second(),
         TokenLifetime::default().expires_at(site.now())
     );
     let other = site.org("F2", OrgKind::Force).await;
