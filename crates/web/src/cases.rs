@@ -187,6 +187,12 @@ mod filters {
     pub fn segment(text: impl ToString, _: &dyn askama::Values) -> askama::Result<String> {
         Ok(super::path_segment(&text.to_string()))
     }
+
+    /// A time as people read it: Europe/London, with the zone (GMT or BST).
+    #[askama::filter_fn]
+    pub fn london(time: &jiff::Timestamp, _: &dyn askama::Values) -> askama::Result<String> {
+        Ok(severn_app::time::london(*time))
+    }
 }
 
 pub async fn referral(

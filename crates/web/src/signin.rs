@@ -24,9 +24,9 @@ pub fn render(status: StatusCode, page: &impl Template) -> Response {
     }
 }
 
-/// A UTC time as people read it.
+/// A time as people read it: Europe/London, with the zone (GMT or BST), as on every page.
 pub fn when(time: jiff::Timestamp) -> String {
-    time.strftime("%-d %b %Y %H:%M UTC").to_string()
+    severn_app::time::london(time)
 }
 
 #[derive(Template)]
