@@ -912,7 +912,80 @@ async fn times_and_counts_read_as_plain_words(db: Db) {
     }
 }
 
+/// The API's assessment of a restricted case asks the people named why, as the page does: refused without a
+/// justification in words that name the field, saved with one, and the justification kept in the audit entry.
+async fn the_api_assesses_a_restricted_case_with_a_justification(db: Db) {
+    let site = Site::new(db).await;
+    ingest_two(&site).await;
+    let named = site.person("n.named", &[Role::Investigator], true).await;
+    let mut browser = Browser::new();
+    browser.sign_in(&site, &named).await;
+    let queue = browser.get(&site, "/queue").await;
+    let subject = subjects_on(&queue)[0].clone();
+    restrict_to(&site, &subject, "n.named").await;
+    let csrf = queue.csrf();
+    let path = format!("/api/subjects/{subject}/assess");
+    let preview = format!("{path}/preview");
+
+    for path in [&preview, &path] {
+        let refused = browser
+            .post_json(
+                &site,
+                path,
+                Some(&csrf),
+                &json!({ "answers": { "prev_prison": "yes" } }),
+            )
+            .await;
+        assert_eq!(
+            refused.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            refused.body
+        );
+        assert!(refused.body.contains("`justification`"), "{}", refused.body);
+    }
+    let previewed = browser
+        .post_json(
+            &site,
+            &preview,
+            Some(&csrf),
+            &json!({ "answers": { "prev_prison": "yes" }, "justification": "Operation Kestrel" }),
+        )
+        .await;
+    assert_eq!(previewed.status, StatusCode::OK, "{}", previewed.body);
+    let saved = browser
+        .post_json(
+            &site,
+            &path,
+            Some(&csrf),
+            &json!({ "answers": { "prev_prison": "yes" }, "justification": "Operation Kestrel" }),
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+    let assessed: Vec<_> = site
+        .app
+        .audit_search(
+            &operator(),
+            &severn_store::AuditQuery {
+                actor: Some("n.named".to_owned()),
+                limit: 100,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == "assess" && e.outcome == "allowed")
+        .collect();
+    assert_eq!(assessed.len(), 1, "{assessed:?}");
+    assert_eq!(
+        assessed[0].justification.as_deref(),
+        Some("Operation Kestrel")
+    );
+}
+
 severn_store::backend_matrix!(
+    the_api_assesses_a_restricted_case_with_a_justification,
     each_page_offers_only_the_actions_the_role_allows,
     times_and_counts_read_as_plain_words,
     a_restricted_case_asks_named_people_why_and_refuses_everyone_else,
