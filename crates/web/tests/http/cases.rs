@@ -101,7 +101,7 @@ async fn the_owning_force_works_its_cases_and_others_are_refused_in_plain_words(
         .await;
     assert_eq!(hits.status, StatusCode::OK, "{}", hits.body);
     assert!(
-        hits.body.contains("1 referral carries this identifier."),
+        hits.body.contains("1 result for this identifier."),
         "{}",
         hits.body
     );
@@ -984,7 +984,52 @@ async fn the_api_assesses_a_restricted_case_with_a_justification(db: Db) {
     );
 }
 
+/// A search shows a case restricted to others as the queue shows it: its number, once, with no reference and
+/// no role, on the page and in the API. The people named see its referrals.
+async fn a_search_shows_a_case_restricted_to_others_without_its_referrals(db: Db) {
+    let site = Site::new(db).await;
+    ingest_two(&site).await;
+    let named = site.person("n.named", &[Role::Investigator], true).await;
+    let other = site.person("o.other", &[Role::Investigator], true).await;
+    let mut theirs = Browser::new();
+    theirs.sign_in(&site, &named).await;
+    let mut outsider = Browser::at("198.51.100.7");
+    outsider.sign_in(&site, &other).await;
+    let search = "/api/search?kind=email&value=first.person%40example.com";
+    let hits = |page: &Page| -> Vec<serde_json::Value> {
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        serde_json::from_str(&page.body).unwrap()
+    };
+    let before = hits(&theirs.get(&site, search).await);
+    assert_eq!(before.len(), 1, "{before:?}");
+    assert_eq!(before[0]["referral"], "ncmec:9001");
+    let subject = before[0]["subject"].to_string();
+    restrict_to(&site, &subject, "n.named").await;
+
+    let seen = hits(&outsider.get(&site, search).await);
+    assert_eq!(
+        seen,
+        vec![
+            json!({ "subject": before[0]["subject"], "referral": null, "role": null, "restricted": true })
+        ]
+    );
+    let page = outsider
+        .get(&site, "/search?kind=email&value=first.person%40example.com")
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(!page.body.contains("9001"), "{}", page.body);
+    assert!(
+        page.body.contains("Restricted to named people"),
+        "{}",
+        page.body
+    );
+
+    let named_sees = hits(&theirs.get(&site, search).await);
+    assert_eq!(named_sees, before);
+}
+
 severn_store::backend_matrix!(
+    a_search_shows_a_case_restricted_to_others_without_its_referrals,
     the_api_assesses_a_restricted_case_with_a_justification,
     each_page_offers_only_the_actions_the_role_allows,
     times_and_counts_read_as_plain_words,
