@@ -356,6 +356,10 @@ fn a_malformed_file_is_rejected_kept_and_retried_after_correction() {
         "{}",
         ingested.describe()
     );
+    for reject in open_rejects(&database) {
+        time(&reject["rejected_at"]);
+        assert!(reject["resolved_at"].is_null(), "{reject}");
+    }
 
     let listed = run(severn(&database).arg("rejects")).ok();
     assert!(
@@ -825,6 +829,10 @@ fn audit_verify_passes_on_an_untouched_log_and_fails_under_another_key() {
             .any(|e| e["action"] == "view_queue"),
         "{shown}"
     );
+    // Times in --json are RFC 3339 in UTC, as the API gives them.
+    for entry in shown.as_array().unwrap() {
+        time(&entry["at"]);
+    }
 
     let other_key = dir.path().join("other.key");
     std::fs::write(&other_key, format!("{}\n", "ab".repeat(32))).unwrap();
