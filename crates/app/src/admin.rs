@@ -8,7 +8,9 @@ use crate::approval::{Change, needs_approval};
 use crate::gate::Why;
 use crate::identity::{Secret, TOTP_ISSUER, hash_password, new_totp_secret};
 use crate::staff::StaffSpec;
+use crate::time::instant;
 use crate::{App, AppError, Result, sealed};
+use jiff::Timestamp;
 use rand::Rng;
 use severn_domain::access::{Action, Actor, Denial, decide};
 use severn_domain::identity::{TokenLifetime, TokenStatus, hash_secret};
@@ -48,10 +50,10 @@ pub struct ApiTokenSummary {
     pub account: String,
     pub label: String,
     pub created_by: String,
-    pub created_at: i64,
-    pub expires_at: i64,
-    pub last_used_at: Option<i64>,
-    pub revoked_at: Option<i64>,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub last_used_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
     /// `active`, `expired` or `revoked`.
     pub status: &'static str,
 }
@@ -317,10 +319,10 @@ impl App {
                 id: row.id,
                 label: row.label,
                 created_by: row.created_by,
-                created_at: row.created_at,
-                expires_at: row.expires_at,
-                last_used_at: row.last_used_at,
-                revoked_at: row.revoked_at,
+                created_at: instant(row.created_at),
+                expires_at: instant(row.expires_at),
+                last_used_at: row.last_used_at.map(instant),
+                revoked_at: row.revoked_at.map(instant),
             })
             .collect())
     }

@@ -171,18 +171,20 @@ impl App {
     }
 
     /// What the active tool would make of these answers, without saving anything: the band, the points and
-    /// what each signal and answer contributed. Reading the subject's signals is a case view, logged as one.
+    /// what each signal and answer contributed. Reading the subject's signals is a case view, logged as one,
+    /// with the reason a restricted case asks of the people named in it.
     pub async fn preview_assessment(
         &self,
         subject: SubjectId,
         answers: &Answers,
         actor: &Actor,
+        why: Why,
     ) -> Result<AssessmentPreview> {
         let now = self.now();
         let tx = self.db().begin().await?;
         let why = Why {
             detail: Some("assessment preview".to_owned()),
-            ..Why::default()
+            ..why
         };
         let mut tx = self
             .authorise_case(tx, actor, Action::ViewCase, subject, why)

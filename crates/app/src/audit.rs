@@ -2,12 +2,54 @@
 //! checkpoints kept outside the database, and the key and checkpoint files.
 
 use crate::gate::Why;
+use crate::time::instant;
 use crate::{App, AppError, Result};
+use jiff::Timestamp;
 use severn_domain::access::{Action, Actor};
 use severn_domain::audit::{AuditEntry, AuditKey, Checkpoint, Problem};
 use severn_store::AuditQuery;
 use std::io::{BufRead, Write};
 use std::path::Path;
+
+/// One entry of the log as auditors read it: the stored entry with its time as a time.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct AuditEntryView {
+    pub seq: i64,
+    #[schema(value_type = String, format = DateTime)]
+    pub at: Timestamp,
+    pub actor: String,
+    /// The organisation the entry belongs to; null for entries of no organisation (the command line).
+    pub org: Option<i64>,
+    /// A DPA s.62 category (collection, consultation ...), or `security` for events about accounts.
+    pub processing: String,
+    pub action: String,
+    pub target: String,
+    pub outcome: String,
+    pub justification: Option<String>,
+    pub recipients: Option<String>,
+    pub detail: Option<String>,
+    /// Hex of the chain MAC.
+    pub mac: String,
+}
+
+impl From<AuditEntry> for AuditEntryView {
+    fn from(e: AuditEntry) -> Self {
+        AuditEntryView {
+            seq: e.seq,
+            at: instant(e.at),
+            actor: e.actor,
+            org: e.org,
+            processing: e.processing,
+            action: e.action,
+            target: e.target,
+            outcome: e.outcome,
+            justification: e.justification,
+            recipients: e.recipients,
+            detail: e.detail,
+            mac: e.mac,
+        }
+    }
+}
 
 /// What `verify` found.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -19,7 +61,11 @@ pub struct Verification {
 
 impl App {
     /// Entries matching `query`, newest first. Reading the log is itself logged.
-    pub async fn audit_search(&self, actor: &Actor, query: &AuditQuery) -> Result<Vec<AuditEntry>> {
+    pub async fn audit_search(
+        &self,
+        actor: &Actor,
+        query: &AuditQuery,
+    ) -> Result<Vec<AuditEntryView>> {
         let target = format!(
             "audit:{}",
             serde_json::json!({
@@ -32,7 +78,7 @@ impl App {
             .await?;
         let entries = tx.audit_search(query).await?;
         tx.commit().await?;
-        Ok(entries)
+        Ok(entries.into_iter().map(AuditEntryView::from).collect())
     }
 
     /// Checks every entry's MAC and sequence, then the log's end against the checkpoints.

@@ -1,5 +1,7 @@
-//! Severn's use cases: ingest with linking and prioritisation, the queue, referral and subject views,
-//! investigator decisions on subjects, and risk assessment. Each runs in one transaction.
+//! Severn's use cases: ingest with linking and prioritisation (also of packages sent over HTTP), the queue,
+//! referral and subject views, investigator decisions on subjects, sharing and restricting cases, risk
+//! assessment, sign-in and sessions (`identity`), staff administration with a second administrator's
+//! approval, and the audit log's own reading and verification. Each runs in one transaction.
 //!
 //! Depends on `severn-domain`, `severn-store` and `severn-ingest`; never on the web or the command line, which
 //! call it, and so on no HTTP or terminal crate. Personal data is reached through the gate (`gate`).
@@ -18,6 +20,7 @@ mod sealed;
 pub mod sharing;
 pub mod staff;
 pub mod subjects;
+pub mod time;
 pub mod views;
 pub mod worklist;
 

@@ -2,8 +2,10 @@
 //! restricted, and what the person looking may do about that. One authorised, logged view.
 
 use crate::gate::Why;
+use crate::time::instant;
 use crate::views::{SubjectSummary, band_label};
 use crate::{App, AppError, Result};
+use jiff::Timestamp;
 use serde::Serialize;
 use severn_domain::access::{Action, Actor, decide};
 use severn_domain::ids::SubjectId;
@@ -16,8 +18,7 @@ pub struct ShareView {
     pub organisation: String,
     pub reason: String,
     pub shared_by: String,
-    /// Unix seconds.
-    pub shared_at: i64,
+    pub shared_at: Timestamp,
 }
 
 /// A person a restricted case is open to.
@@ -38,8 +39,7 @@ pub struct Sharing {
 /// One dated event in a case's history.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct TimelineEvent {
-    /// Unix seconds.
-    pub at: i64,
+    pub at: Timestamp,
     pub what: String,
 }
 
@@ -82,17 +82,17 @@ impl App {
         let mut timeline: Vec<TimelineEvent> = members
             .iter()
             .map(|r| TimelineEvent {
-                at: r.received_at,
+                at: instant(r.received_at),
                 what: format!("Referral {} received from {}", r.source_ref, r.source),
             })
             .collect();
         timeline.push(TimelineEvent {
-            at: subject.clock_start_at,
+            at: instant(subject.clock_start_at),
             what: "The clock started".to_owned(),
         });
         for a in &assessments {
             timeline.push(TimelineEvent {
-                at: a.assessed_at,
+                at: instant(a.assessed_at),
                 what: format!(
                     "Assessed {} by {} ({} {})",
                     band_label(&a.band),
@@ -103,7 +103,7 @@ impl App {
             });
             if let (Some(band), Some(by)) = (&a.override_band, &a.override_by) {
                 timeline.push(TimelineEvent {
-                    at: a.assessed_at,
+                    at: instant(a.assessed_at),
                     what: format!(
                         "Band overridden to {} by {}: {}",
                         band_label(band),
@@ -115,7 +115,7 @@ impl App {
         }
         for d in &decisions {
             timeline.push(TimelineEvent {
-                at: d.decided_at,
+                at: instant(d.decided_at),
                 what: format!(
                     "{} (subjects {} and {}) by {}: {}",
                     capitalised(&d.kind),
@@ -128,7 +128,7 @@ impl App {
         }
         for s in &shares {
             timeline.push(TimelineEvent {
-                at: s.shared_at,
+                at: instant(s.shared_at),
                 what: format!(
                     "Shared with {} ({}) by {}: {}",
                     s.username, s.org_name, s.shared_by, s.reason
@@ -136,7 +136,7 @@ impl App {
             });
         }
         timeline.push(TimelineEvent {
-            at: subject.due_at,
+            at: instant(subject.due_at),
             what: "Due: the end of the timescale for its band".to_owned(),
         });
         // Stable: events at the same second keep the order above (a referral before the clock it starts).
@@ -155,7 +155,7 @@ impl App {
                         organisation: s.org_name,
                         reason: s.reason,
                         shared_by: s.shared_by,
-                        shared_at: s.shared_at,
+                        shared_at: instant(s.shared_at),
                     })
                     .collect(),
                 restricted_to: named.map(|people| {

@@ -11,14 +11,20 @@ use severn_domain::report::{Identifier, IdentifierKind};
 use severn_domain::risk::Band;
 use severn_domain::text::FreeText;
 use severn_store::{NewStaff, OrgRow, Scoped, StaffRow};
+use std::collections::{BTreeSet, HashSet};
 
-/// A referral found by a search.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+/// A referral found by a search. A case restricted to named people, the searcher not among them, shows only
+/// what the queue shows of it: its number, once, with no referral and no role.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct SearchHit {
     pub subject: SubjectId,
-    pub referral: String,
-    /// How the identifier appears on the referral: reported person, recipient, victim ...
-    pub role: String,
+    /// Null when the case is restricted to others.
+    pub referral: Option<String>,
+    /// How the identifier appears on the referral: reported person, recipient, victim ... Null when the
+    /// case is restricted to others.
+    pub role: Option<String>,
+    /// Restricted to named people the searcher is not among.
+    pub restricted: bool,
 }
 
 /// Open work in one force, by band: counts only, no personal data.
@@ -405,16 +411,48 @@ impl App {
             .authorise(tx, actor, Action::Search, &format!("identifier:{key}"), why)
             .await?;
         let hits = tx.search_identifier(&key, 200).await?;
+        let closed = closed_to(&mut tx, actor, hits.iter().map(|(subject, ..)| *subject)).await?;
         tx.commit().await?;
+        let mut shown_closed = HashSet::new();
         Ok(hits
             .into_iter()
-            .map(|(subject, referral, role)| SearchHit {
-                subject,
-                referral,
-                role,
+            .filter_map(|(subject, referral, role)| {
+                if !closed.contains(&subject) {
+                    return Some(SearchHit {
+                        subject,
+                        referral: Some(referral),
+                        role: Some(role),
+                        restricted: false,
+                    });
+                }
+                shown_closed.insert(subject).then_some(SearchHit {
+                    subject,
+                    referral: None,
+                    role: None,
+                    restricted: true,
+                })
             })
             .collect())
     }
+}
+
+/// Which of `subjects` are restricted to named people `actor` is not among: lists show such a case without
+/// its details, as the queue does.
+async fn closed_to(
+    tx: &mut Scoped,
+    actor: &Actor,
+    subjects: impl Iterator<Item = SubjectId>,
+) -> Result<HashSet<SubjectId>> {
+    let subjects: Vec<SubjectId> = subjects.collect::<BTreeSet<_>>().into_iter().collect();
+    let mut closed = HashSet::new();
+    for subject in tx.restricted_among(&subjects).await? {
+        let plain: &mut severn_store::Tx = tx;
+        let access = plain.case_access(subject).await?;
+        if decide(actor, Action::ViewCase, access.as_ref()).is_err() {
+            closed.insert(subject);
+        }
+    }
+    Ok(closed)
 }
 
 /// An active person (not a service account) by user name.

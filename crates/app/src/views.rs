@@ -1,7 +1,9 @@
 //! Read-side use cases: the queue, a referral with its subject and explanation, and every subject.
 
 use crate::gate::Why;
+use crate::time::instant;
 use crate::{App, AppError, Result};
+use jiff::Timestamp;
 use serde::Serialize;
 use severn_domain::access::{Action, Actor, CaseAccess, decide};
 use severn_domain::ids::SubjectId;
@@ -14,12 +16,6 @@ use severn_store::{
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::io::Write;
 use utoipa::ToSchema;
-
-fn rfc3339(seconds: i64) -> String {
-    jiff::Timestamp::from_second(seconds)
-        .map(|t| t.to_string())
-        .unwrap_or_else(|_| seconds.to_string())
-}
 
 pub(crate) fn band_label(band: &str) -> String {
     Band::parse(band)
@@ -34,7 +30,8 @@ pub struct QueueEntry {
     pub subject: SubjectId,
     pub band: String,
     pub band_label: String,
-    pub due_at: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub due_at: Timestamp,
     pub overdue: bool,
     /// Seconds until due; negative when overdue.
     pub seconds_left: i64,
@@ -55,8 +52,10 @@ pub struct SubjectSummary {
     pub band: String,
     pub band_label: String,
     pub reason: String,
-    pub clock_start_at: String,
-    pub due_at: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub clock_start_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub due_at: Timestamp,
     pub time_left: String,
     pub overdue: bool,
     pub referrals: Vec<String>,
@@ -70,12 +69,16 @@ pub struct ReferralView {
     pub source: String,
     pub version: i32,
     pub earlier_versions: Vec<VersionView>,
-    pub received_at: String,
-    pub clock_start_at: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub received_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub clock_start_at: Timestamp,
     pub nca_reference: Option<String>,
-    pub disseminated_at: Option<String>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub disseminated_at: Option<Timestamp>,
     pub incident_type: Option<String>,
-    pub incident_at: Option<String>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub incident_at: Option<Timestamp>,
     pub platform: Option<String>,
     /// The referral's own provisional band and how it was reached.
     pub band: String,
@@ -141,8 +144,8 @@ pub struct AssessmentView {
     pub outcome: Outcome,
     pub band: String,
     pub assessor: String,
-    /// Unix seconds, UTC.
-    pub assessed_at: i64,
+    #[schema(value_type = String, format = DateTime)]
+    pub assessed_at: Timestamp,
     pub override_band: Option<String>,
     pub override_rationale: Option<String>,
     pub override_by: Option<String>,
@@ -170,7 +173,7 @@ impl TryFrom<AssessmentRow> for AssessmentView {
             tool_version: a.tool_version,
             band: a.band,
             assessor: a.assessor,
-            assessed_at: a.assessed_at,
+            assessed_at: instant(a.assessed_at),
             override_band: a.override_band,
             override_rationale: a.override_rationale,
             override_by: a.override_by,
@@ -191,8 +194,8 @@ pub struct DecisionView {
     pub referrals: Vec<String>,
     pub rationale: String,
     pub actor: String,
-    /// Unix seconds, UTC.
-    pub decided_at: i64,
+    #[schema(value_type = String, format = DateTime)]
+    pub decided_at: Timestamp,
 }
 
 impl TryFrom<DecisionRow> for DecisionView {
@@ -213,7 +216,7 @@ impl TryFrom<DecisionRow> for DecisionView {
             referrals,
             rationale: d.rationale,
             actor: d.actor,
-            decided_at: d.decided_at,
+            decided_at: instant(d.decided_at),
         })
     }
 }
@@ -223,7 +226,41 @@ impl TryFrom<DecisionRow> for DecisionView {
 pub struct VersionView {
     pub version: i32,
     pub content_sha256: String,
-    pub received_at: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub received_at: Timestamp,
+}
+
+/// A document that could not be taken in, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RejectView {
+    pub id: i64,
+    /// The file the problem is in.
+    pub path: String,
+    /// `line 12, column 5`, an element path, `row 7, column suspect_emails`, or a manifest field.
+    pub location: Option<String>,
+    /// The element, JSON path, CSV column or manifest field at fault.
+    pub field: Option<String>,
+    pub reason: String,
+    /// How the document came (its package's details), as JSON, for a retry.
+    pub context: Option<String>,
+    pub rejected_at: Timestamp,
+    /// When a retry took it in.
+    pub resolved_at: Option<Timestamp>,
+}
+
+impl From<RejectRow> for RejectView {
+    fn from(r: RejectRow) -> Self {
+        RejectView {
+            id: r.id,
+            path: r.path,
+            location: r.location,
+            field: r.field,
+            reason: r.reason,
+            context: r.context,
+            rejected_at: instant(r.rejected_at),
+            resolved_at: r.resolved_at.map(instant),
+        }
+    }
 }
 
 /// What the person may do on one case, as the policy says: pages offer only these.
@@ -255,7 +292,7 @@ pub struct SubjectExport {
     pub identifiers: Vec<IdentifierExport>,
     pub links: Vec<LinkView>,
     pub band: String,
-    pub due_at: String,
+    pub due_at: Timestamp,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -278,8 +315,8 @@ impl App {
             band: s.band.clone(),
             band_label: band_label(&s.band),
             reason: s.band_reason.clone(),
-            clock_start_at: rfc3339(s.clock_start_at),
-            due_at: rfc3339(s.due_at),
+            clock_start_at: instant(s.clock_start_at),
+            due_at: instant(s.due_at),
             time_left: left.to_string(),
             overdue: left.is_overdue(),
             referrals,
@@ -329,7 +366,7 @@ impl App {
                     subject: s.id,
                     band_label: band_label(&s.band),
                     band: s.band,
-                    due_at: rfc3339(s.due_at),
+                    due_at: instant(s.due_at),
                     overdue: left.is_overdue(),
                     seconds_left: left.duration().as_secs(),
                     time_left: left.to_string(),
@@ -407,15 +444,15 @@ impl App {
                 .map(|(version, content_sha256, at)| VersionView {
                     version,
                     content_sha256,
-                    received_at: rfc3339(at),
+                    received_at: instant(at),
                 })
                 .collect(),
-            received_at: rfc3339(referral.received_at),
-            clock_start_at: rfc3339(referral.clock_start_at),
+            received_at: instant(referral.received_at),
+            clock_start_at: instant(referral.clock_start_at),
             nca_reference: referral.nca_reference,
-            disseminated_at: referral.disseminated_at.map(rfc3339),
+            disseminated_at: referral.disseminated_at.map(instant),
             incident_type: referral.incident_type,
-            incident_at: referral.incident_at.map(rfc3339),
+            incident_at: referral.incident_at.map(instant),
             platform: referral.platform,
             band_label: band_label(&referral.band),
             band: referral.band,
@@ -501,7 +538,7 @@ impl App {
                             identifiers: Vec::new(),
                             links: Vec::new(),
                             band: s.band.clone(),
-                            due_at: rfc3339(s.due_at),
+                            due_at: instant(s.due_at),
                         },
                     )
                 })
@@ -546,14 +583,14 @@ impl App {
     }
 
     /// Rejected documents hold raw input: only those who take referrals in see them.
-    pub async fn rejects(&self, actor: &Actor, all: bool) -> Result<Vec<RejectRow>> {
+    pub async fn rejects(&self, actor: &Actor, all: bool) -> Result<Vec<RejectView>> {
         let tx = self.db().begin_read().await?;
         let mut tx = self
             .authorise(tx, actor, Action::Ingest, "rejects", Why::default())
             .await?;
         let rows = tx.rejects(all).await?;
         tx.commit().await?;
-        Ok(rows)
+        Ok(rows.into_iter().map(RejectView::from).collect())
     }
 
     /// How many referrals, subjects, identifiers and open rejects the database holds, across every force:

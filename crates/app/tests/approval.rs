@@ -2,11 +2,12 @@
 //! scenarios on SQLite and PostgreSQL.
 
 use severn_app::approval::{Change, REQUEST_LIFETIME_SECS};
+use severn_app::audit::AuditEntryView as AuditEntry;
 use severn_app::identity::Identity;
 use severn_app::staff::StaffSpec;
 use severn_app::{App, AppError};
 use severn_domain::access::{Actor, OrgKind, Role};
-use severn_domain::audit::{AuditEntry, AuditKey};
+use severn_domain::audit::AuditKey;
 use severn_domain::clock::FixedClock;
 use severn_domain::identity::IdentityPolicy;
 use severn_domain::ids::{OrgId, StaffId};

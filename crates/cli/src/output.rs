@@ -3,48 +3,26 @@
 
 use anyhow::Result;
 use jiff::Timestamp;
-use jiff::tz::TimeZone;
+use severn_app::audit::AuditEntryView;
+use severn_app::time::instant;
+use severn_app::views::RejectView;
 use severn_app::views::{AssessmentView, QueueEntry, ReferralView, SubjectSummary};
-use severn_domain::audit::AuditEntry;
 use severn_domain::risk::{Band, Outcome, RiskTool};
-use severn_store::{AssessmentRow, RejectRow};
-use std::sync::LazyLock;
-
-/// Europe/London: from the system's time zone database, or the copy built in where the system has none.
-fn london() -> TimeZone {
-    static LONDON: LazyLock<TimeZone> = LazyLock::new(|| {
-        TimeZone::get("Europe/London").expect("the built-in time zone database holds Europe/London")
-    });
-    LONDON.clone()
-}
+use severn_store::AssessmentRow;
 
 /// A time as people read it: Europe/London, with the zone (`2026-12-03 14:05 GMT`, `2026-07-01 15:05 BST`).
 pub fn at(time: Timestamp) -> String {
-    time.to_zoned_datetime(london())
-        .strftime("%Y-%m-%d %H:%M %Z")
-        .to_string()
+    severn_app::time::london(time)
 }
 
 /// [`at`] for a stored time in Unix seconds.
 pub fn when(seconds: i64) -> String {
-    Timestamp::from_second(seconds)
-        .map(at)
-        .unwrap_or_else(|_| seconds.to_string())
+    at(instant(seconds))
 }
 
-/// [`at`] for a time a view gives in RFC 3339; anything else is shown as it is.
-pub fn when_text(rfc3339: &str) -> String {
-    rfc3339
-        .parse()
-        .map(at)
-        .unwrap_or_else(|_| rfc3339.to_owned())
-}
-
-/// A time in `--json`: RFC 3339 with its offset, as the JSON API gives it.
+/// A time in `--json`: RFC 3339 in UTC, as the JSON API gives it.
 pub fn rfc3339(seconds: i64) -> String {
-    Timestamp::from_second(seconds)
-        .map(|t| t.to_string())
-        .unwrap_or_else(|_| seconds.to_string())
+    instant(seconds).to_string()
 }
 
 /// A `--json` answer: one pretty-printed JSON value.
@@ -74,7 +52,7 @@ pub fn queue(entries: &[QueueEntry], as_json: bool) -> Result<()> {
             "{:>8}  {:<9}  {:<20}  {:<22}  {:>9}  {}",
             e.subject.0,
             e.band_label,
-            when_text(&e.due_at),
+            at(e.due_at),
             e.time_left,
             e.referrals
                 .map_or_else(|| "-".to_owned(), |n| n.to_string()),
@@ -113,8 +91,8 @@ pub fn subject(s: &SubjectSummary, as_json: bool) -> Result<()> {
     show!("  band {}: {}", s.band_label, s.reason);
     show!(
         "  clock started {}, due {} ({})",
-        when_text(&s.clock_start_at),
-        when_text(&s.due_at),
+        at(s.clock_start_at),
+        at(s.due_at),
         s.time_left
     );
     show!("  referrals: {}", s.referrals.join(", "));
@@ -134,15 +112,13 @@ pub fn referral(r: &ReferralView, as_json: bool) -> Result<()> {
     );
     show!(
         "  received {}; clock started {}",
-        when_text(&r.received_at),
-        when_text(&r.clock_start_at)
+        at(r.received_at),
+        at(r.clock_start_at)
     );
     if let Some(nca) = &r.nca_reference {
         show!(
             "  NCA package {nca}, disseminated {}",
-            r.disseminated_at
-                .as_deref()
-                .map_or_else(|| "?".to_owned(), when_text)
+            r.disseminated_at.map_or_else(|| "?".to_owned(), at)
         );
     }
     if let Some(t) = &r.incident_type {
@@ -222,7 +198,7 @@ pub fn referral(r: &ReferralView, as_json: bool) -> Result<()> {
             "  {} by {} at {}: {}",
             d.kind,
             d.actor,
-            when(d.decided_at),
+            at(d.decided_at),
             d.rationale
         );
     }
@@ -251,7 +227,7 @@ fn assessment_view(a: &AssessmentView, as_json: bool) -> Result<()> {
         a.id,
         a.subject_id.0,
         a.assessor,
-        when(a.assessed_at),
+        at(a.assessed_at),
         a.tool_id,
         a.tool_version,
         band(&a.band)
@@ -270,7 +246,7 @@ fn assessment_view(a: &AssessmentView, as_json: bool) -> Result<()> {
     Ok(())
 }
 
-pub fn rejects(rows: &[RejectRow], as_json: bool) -> Result<()> {
+pub fn rejects(rows: &[RejectView], as_json: bool) -> Result<()> {
     if as_json {
         return json(&rows);
     }
@@ -291,7 +267,7 @@ pub fn rejects(rows: &[RejectRow], as_json: bool) -> Result<()> {
             .unwrap_or_default();
         let resolved = r
             .resolved_at
-            .map(|t| format!(" — resolved {}", when(t)))
+            .map(|t| format!(" — resolved {}", at(t)))
             .unwrap_or_default();
         show!(
             "{:>6}  {}{}{}: {}{}",
@@ -307,7 +283,7 @@ pub fn rejects(rows: &[RejectRow], as_json: bool) -> Result<()> {
     Ok(())
 }
 
-pub fn audit(entries: &[AuditEntry], as_json: bool) -> Result<()> {
+pub fn audit(entries: &[AuditEntryView], as_json: bool) -> Result<()> {
     if as_json {
         return json(&entries);
     }
@@ -327,7 +303,7 @@ pub fn audit(entries: &[AuditEntry], as_json: bool) -> Result<()> {
         show!(
             "{:>8}  {}  {}  {} {} {} — {}{}",
             e.seq,
-            when(e.at),
+            at(e.at),
             e.actor,
             e.processing,
             e.action,
@@ -382,39 +358,11 @@ mod tests {
     }
 
     #[test]
-    fn times_are_shown_in_london_with_the_zone_across_summer_time() {
-        assert_eq!(
-            when(seconds("2026-12-03T14:05:00Z")),
-            "2026-12-03 14:05 GMT"
-        );
+    fn a_stored_time_reads_in_london_and_json_keeps_utc() {
         assert_eq!(
             when(seconds("2026-07-01T14:05:00Z")),
             "2026-07-01 15:05 BST"
         );
-        // Summer time begins at 01:00 UTC on the last Sunday of March and ends at 01:00 UTC on the last
-        // Sunday of October.
-        assert_eq!(
-            when(seconds("2026-03-29T00:59:00Z")),
-            "2026-03-29 00:59 GMT"
-        );
-        assert_eq!(
-            when(seconds("2026-03-29T01:00:00Z")),
-            "2026-03-29 02:00 BST"
-        );
-        assert_eq!(
-            when(seconds("2026-10-25T00:59:00Z")),
-            "2026-10-25 01:59 BST"
-        );
-        assert_eq!(
-            when(seconds("2026-10-25T01:00:00Z")),
-            "2026-10-25 01:00 GMT"
-        );
-    }
-
-    #[test]
-    fn a_views_rfc3339_time_is_shown_the_same_way_and_json_keeps_the_offset() {
-        assert_eq!(when_text("2026-07-01T14:05:00Z"), "2026-07-01 15:05 BST");
-        assert_eq!(when_text("not a time"), "not a time");
         assert_eq!(
             rfc3339(seconds("2026-07-01T14:05:00Z")),
             "2026-07-01T14:05:00Z"

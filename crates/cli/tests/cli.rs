@@ -149,6 +149,15 @@ fn synth(dir: &Path, seed: u64, reports: usize) -> (PathBuf, Value) {
     )
 }
 
+/// A time in `--json` (RFC 3339 in UTC), as Unix seconds.
+fn time(value: &Value) -> i64 {
+    let text = value
+        .as_str()
+        .unwrap_or_else(|| panic!("a time is RFC 3339 text: {value}"));
+    assert!(text.ends_with('Z'), "a time is given in UTC: {text}");
+    text.parse::<jiff::Timestamp>().unwrap().as_second()
+}
+
 fn field(summary: &Value, name: &str) -> u64 {
     summary[name]
         .as_u64()
@@ -347,6 +356,10 @@ fn a_malformed_file_is_rejected_kept_and_retried_after_correction() {
         "{}",
         ingested.describe()
     );
+    for reject in open_rejects(&database) {
+        time(&reject["rejected_at"]);
+        assert!(reject["resolved_at"].is_null(), "{reject}");
+    }
 
     let listed = run(severn(&database).arg("rejects")).ok();
     assert!(
@@ -816,6 +829,10 @@ fn audit_verify_passes_on_an_untouched_log_and_fails_under_another_key() {
             .any(|e| e["action"] == "view_queue"),
         "{shown}"
     );
+    // Times in --json are RFC 3339 in UTC, as the API gives them.
+    for entry in shown.as_array().unwrap() {
+        time(&entry["at"]);
+    }
 
     let other_key = dir.path().join("other.key");
     std::fs::write(&other_key, format!("{}\n", "ab".repeat(32))).unwrap();
@@ -1098,7 +1115,7 @@ fn service_tokens_are_issued_listed_and_revoked() {
     let weekly = &tokens[0];
     assert_eq!(weekly["label"], "weekly");
     assert_eq!(
-        weekly["expires_at"].as_i64().unwrap() - weekly["created_at"].as_i64().unwrap(),
+        time(&weekly["expires_at"]) - time(&weekly["created_at"]),
         7 * 24 * 60 * 60
     );
 

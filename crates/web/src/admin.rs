@@ -17,6 +17,7 @@ use severn_app::AppError;
 use severn_app::admin::IssuedCredentials;
 use severn_app::approval::{Change, describe};
 use severn_app::staff::StaffSpec;
+use severn_app::time::instant;
 use severn_domain::access::Role;
 use severn_domain::identity::TokenLifetime;
 use severn_domain::ids::StaffId;
@@ -113,7 +114,7 @@ pub async fn staff(State(state): State<WebState>, signed_in: SignedIn) -> Respon
                     username: s.username,
                     display_name: s.display_name,
                     active: s.active,
-                    added: when(s.created_at),
+                    added: when(instant(s.created_at)),
                 })
                 .collect(),
             requests: requests
@@ -122,8 +123,8 @@ pub async fn staff(State(state): State<WebState>, signed_in: SignedIn) -> Respon
                     id: c.id,
                     what: describe(c),
                     asked_by: c.requested_by_name.clone(),
-                    asked: when(c.requested_at),
-                    expires: when(c.expires_at),
+                    asked: when(instant(c.requested_at)),
+                    expires: when(instant(c.expires_at)),
                     mine: Some(c.requested_by) == me,
                 })
                 .collect(),
@@ -186,7 +187,7 @@ fn show_credentials(
             username,
             credentials,
             token_expires: match credentials {
-                IssuedCredentials::Service { expires_at, .. } => when(*expires_at),
+                IssuedCredentials::Service { expires_at, .. } => when(instant(*expires_at)),
                 IssuedCredentials::Person { .. } => String::new(),
             },
         },
@@ -318,7 +319,7 @@ fn show_requested(user: &UserBar, change: &StaffChangeRow) -> Response {
         &RequestedPage {
             user: Some(user),
             what: describe(change),
-            expires: when(change.expires_at),
+            expires: when(instant(change.expires_at)),
         },
     )
 }

@@ -13,11 +13,12 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
+use severn_app::AppError;
+use severn_app::audit::AuditEntryView;
 use severn_app::gate::Why;
 use severn_app::staff::{ForceWork, SearchHit};
 use severn_app::views::{AssessmentView, QueueEntry, ReferralView, SubjectSummary};
 use severn_domain::access::Actor;
-use severn_domain::audit::AuditEntry;
 use severn_domain::ids::SubjectId;
 use severn_domain::risk::{Answers, Band, Outcome};
 use severn_store::SubjectRow;
@@ -225,6 +226,31 @@ pub struct AssessRequest {
     /// Question id → answer: a number for a count question, otherwise the option's value (`yes`, `no`, ...).
     #[schema(inline)]
     answers: Answers,
+    /// Why the case is being assessed: required for a restricted case, whose people named must say why each
+    /// time they act on it. Kept in the audit log.
+    #[serde(default)]
+    justification: Option<String>,
+}
+
+impl AssessRequest {
+    fn why(&self) -> Why {
+        self.justification
+            .as_deref()
+            .map(Why::because)
+            .unwrap_or_default()
+    }
+}
+
+/// The refusal of an assessment (or its preview) of a restricted case without a justification names the
+/// body's field it goes in.
+fn assessment_refused(error: AppError) -> ApiError {
+    match error {
+        AppError::JustificationRequired(_) => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "This case is restricted: say why you are assessing it in the request's `justification` field.",
+        ),
+        other => other.into(),
+    }
 }
 
 /// Assess the subject with the active risk tool's questions; saved, with the band and what moved it
@@ -249,10 +275,12 @@ pub async fn assess(
     posted: Result<Json<AssessRequest>, JsonRejection>,
 ) -> ApiResult<AssessmentView> {
     let request = body(posted)?;
+    let why = request.why();
     let saved = state
         .app
-        .assess(SubjectId(id), request.answers, &actor)
-        .await?;
+        .assess_because(SubjectId(id), request.answers, &actor, why)
+        .await
+        .map_err(assessment_refused)?;
     Ok(Json(AssessmentView::try_from(saved)?))
 }
 
@@ -289,8 +317,9 @@ pub async fn preview_assessment(
     let request = body(posted)?;
     let preview = state
         .app
-        .preview_assessment(SubjectId(id), &request.answers, &actor)
-        .await?;
+        .preview_assessment(SubjectId(id), &request.answers, &actor, request.why())
+        .await
+        .map_err(assessment_refused)?;
     Ok(Json(AssessmentPreviewView {
         band_now: preview.band_now,
         outcome: preview.outcome,
@@ -464,7 +493,7 @@ pub async fn figures(
         ("actor" = Option<String>, Query, description = "A user name."),
     ),
     responses(
-        (status = 200, description = "Audit entries", body = Vec<AuditEntry>),
+        (status = 200, description = "Audit entries", body = Vec<AuditEntryView>),
         (status = 401, description = NOT_SIGNED_IN, body = ApiError),
         (status = 403, description = DENIED, body = ApiError),
         (status = 500, description = FAILED, body = ApiError),
@@ -473,6 +502,6 @@ pub async fn audit(
     State(state): State<WebState>,
     ApiActor(actor): ApiActor,
     Query(filter): Query<AuditFilter>,
-) -> ApiResult<Vec<AuditEntry>> {
+) -> ApiResult<Vec<AuditEntryView>> {
     Ok(Json(state.app.audit_search(&actor, &filter.query()).await?))
 }

@@ -12,12 +12,12 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use severn_app::AppError;
+use severn_app::audit::AuditEntryView;
 use severn_app::gate::Why;
 use severn_app::staff::{ForceWork, SearchHit};
 use severn_app::views::{CaseActions, QueueEntry, ReferralView, SubjectSummary};
 use severn_app::worklist;
 use severn_domain::access::Actor;
-use severn_domain::audit::AuditEntry;
 use severn_domain::ids::SubjectId;
 use severn_domain::report::IdentifierKind;
 use severn_domain::risk::Band;
@@ -186,6 +186,12 @@ mod filters {
     #[askama::filter_fn]
     pub fn segment(text: impl ToString, _: &dyn askama::Values) -> askama::Result<String> {
         Ok(super::path_segment(&text.to_string()))
+    }
+
+    /// A time as people read it: Europe/London, with the zone (GMT or BST).
+    #[askama::filter_fn]
+    pub fn london(time: &jiff::Timestamp, _: &dyn askama::Values) -> askama::Result<String> {
+        Ok(severn_app::time::london(*time))
     }
 }
 
@@ -466,7 +472,7 @@ impl AuditFilter {
 struct AuditLine {
     seq: i64,
     at: String,
-    entry: AuditEntry,
+    entry: AuditEntryView,
 }
 
 #[derive(Template)]

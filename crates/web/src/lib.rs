@@ -4,6 +4,10 @@
 //! Every page behind sign-in takes the signed-in [`Actor`](severn_domain::access::Actor) from the session and
 //! hands it to the use case, which decides and logs the access. Every response carries the security headers
 //! (see [`headers`]); every state-changing form carries the session's CSRF token (see [`session`]).
+//!
+//! Depends on `severn-app` for every use case and on `severn-domain` (and `severn-ingest`) for the types they
+//! speak; it names the store only for rows and queries it passes through, never a connection or the audit
+//! key. Only the `severn` command (`severn-cli`) depends on it.
 
 mod admin;
 mod api;

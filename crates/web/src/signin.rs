@@ -24,11 +24,9 @@ pub fn render(status: StatusCode, page: &impl Template) -> Response {
     }
 }
 
-/// A UTC time as people read it.
-pub fn when(unix_seconds: i64) -> String {
-    jiff::Timestamp::from_second(unix_seconds)
-        .map(|t| t.strftime("%-d %b %Y %H:%M UTC").to_string())
-        .unwrap_or_else(|_| unix_seconds.to_string())
+/// A time as people read it: Europe/London, with the zone (GMT or BST), as on every page.
+pub fn when(time: jiff::Timestamp) -> String {
+    severn_app::time::london(time)
 }
 
 #[derive(Template)]

@@ -66,9 +66,9 @@ fn print(tokens: &[ApiTokenSummary], as_json: bool) -> Result<()> {
             "{:>4}  {:<8} expires {}  last used {}  {}",
             t.id,
             t.status,
-            crate::output::when(t.expires_at),
+            crate::output::at(t.expires_at),
             t.last_used_at
-                .map(crate::output::when)
+                .map(crate::output::at)
                 .unwrap_or_else(|| "never".to_owned()),
             printable(&t.label)
         );

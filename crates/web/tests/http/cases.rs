@@ -101,7 +101,7 @@ async fn the_owning_force_works_its_cases_and_others_are_refused_in_plain_words(
         .await;
     assert_eq!(hits.status, StatusCode::OK, "{}", hits.body);
     assert!(
-        hits.body.contains("1 referral carries this identifier."),
+        hits.body.contains("1 result for this identifier."),
         "{}",
         hits.body
     );
@@ -912,7 +912,125 @@ async fn times_and_counts_read_as_plain_words(db: Db) {
     }
 }
 
+/// The API's assessment of a restricted case asks the people named why, as the page does: refused without a
+/// justification in words that name the field, saved with one, and the justification kept in the audit entry.
+async fn the_api_assesses_a_restricted_case_with_a_justification(db: Db) {
+    let site = Site::new(db).await;
+    ingest_two(&site).await;
+    let named = site.person("n.named", &[Role::Investigator], true).await;
+    let mut browser = Browser::new();
+    browser.sign_in(&site, &named).await;
+    let queue = browser.get(&site, "/queue").await;
+    let subject = subjects_on(&queue)[0].clone();
+    restrict_to(&site, &subject, "n.named").await;
+    let csrf = queue.csrf();
+    let path = format!("/api/subjects/{subject}/assess");
+    let preview = format!("{path}/preview");
+
+    for path in [&preview, &path] {
+        let refused = browser
+            .post_json(
+                &site,
+                path,
+                Some(&csrf),
+                &json!({ "answers": { "prev_prison": "yes" } }),
+            )
+            .await;
+        assert_eq!(
+            refused.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            refused.body
+        );
+        assert!(refused.body.contains("`justification`"), "{}", refused.body);
+    }
+    let previewed = browser
+        .post_json(
+            &site,
+            &preview,
+            Some(&csrf),
+            &json!({ "answers": { "prev_prison": "yes" }, "justification": "Operation Kestrel" }),
+        )
+        .await;
+    assert_eq!(previewed.status, StatusCode::OK, "{}", previewed.body);
+    let saved = browser
+        .post_json(
+            &site,
+            &path,
+            Some(&csrf),
+            &json!({ "answers": { "prev_prison": "yes" }, "justification": "Operation Kestrel" }),
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+    let assessed: Vec<_> = site
+        .app
+        .audit_search(
+            &operator(),
+            &severn_store::AuditQuery {
+                actor: Some("n.named".to_owned()),
+                limit: 100,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == "assess" && e.outcome == "allowed")
+        .collect();
+    assert_eq!(assessed.len(), 1, "{assessed:?}");
+    assert_eq!(
+        assessed[0].justification.as_deref(),
+        Some("Operation Kestrel")
+    );
+}
+
+/// A search shows a case restricted to others as the queue shows it: its number, once, with no reference and
+/// no role, on the page and in the API. The people named see its referrals.
+async fn a_search_shows_a_case_restricted_to_others_without_its_referrals(db: Db) {
+    let site = Site::new(db).await;
+    ingest_two(&site).await;
+    let named = site.person("n.named", &[Role::Investigator], true).await;
+    let other = site.person("o.other", &[Role::Investigator], true).await;
+    let mut theirs = Browser::new();
+    theirs.sign_in(&site, &named).await;
+    let mut outsider = Browser::at("198.51.100.7");
+    outsider.sign_in(&site, &other).await;
+    let search = "/api/search?kind=email&value=first.person%40example.com";
+    let hits = |page: &Page| -> Vec<serde_json::Value> {
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        serde_json::from_str(&page.body).unwrap()
+    };
+    let before = hits(&theirs.get(&site, search).await);
+    assert_eq!(before.len(), 1, "{before:?}");
+    assert_eq!(before[0]["referral"], "ncmec:9001");
+    let subject = before[0]["subject"].to_string();
+    restrict_to(&site, &subject, "n.named").await;
+
+    let seen = hits(&outsider.get(&site, search).await);
+    assert_eq!(
+        seen,
+        vec![
+            json!({ "subject": before[0]["subject"], "referral": null, "role": null, "restricted": true })
+        ]
+    );
+    let page = outsider
+        .get(&site, "/search?kind=email&value=first.person%40example.com")
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(!page.body.contains("9001"), "{}", page.body);
+    assert!(
+        page.body.contains("Restricted to named people"),
+        "{}",
+        page.body
+    );
+
+    let named_sees = hits(&theirs.get(&site, search).await);
+    assert_eq!(named_sees, before);
+}
+
 severn_store::backend_matrix!(
+    a_search_shows_a_case_restricted_to_others_without_its_referrals,
+    the_api_assesses_a_restricted_case_with_a_justification,
     each_page_offers_only_the_actions_the_role_allows,
     times_and_counts_read_as_plain_words,
     a_restricted_case_asks_named_people_why_and_refuses_everyone_else,

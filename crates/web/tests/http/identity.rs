@@ -4,8 +4,8 @@
 use crate::support::{Browser, PASSWORD, Site, audit_key, operator};
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
+use severn_app::audit::AuditEntryView as AuditEntry;
 use severn_domain::access::Role;
-use severn_domain::audit::AuditEntry;
 use severn_domain::totp::TotpSecret;
 use severn_store::{AuditQuery, Db};
 use severn_web::{WebOptions, WebState};

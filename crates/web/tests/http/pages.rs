@@ -6,9 +6,9 @@ use crate::support::{Browser, PASSWORD, Site, audit_key, operator};
 use axum::http::StatusCode;
 use serde_json::json;
 use severn_app::AppError;
+use severn_app::audit::AuditEntryView as AuditEntry;
 use severn_app::worklist::QueueFilter;
 use severn_domain::access::{OrgKind, Role};
-use severn_domain::audit::AuditEntry;
 use severn_domain::risk::Band;
 use severn_domain::totp::TotpSecret;
 use severn_store::{AuditQuery, Db};
@@ -1020,7 +1020,54 @@ async fn the_queue_filters_apply_to_all_open_work(db: Db) {
     assert_eq!(entry.detail.as_deref(), Some("overdue only"));
 }
 
+/// Every page gives times as people in the UK read them: Europe/London with the zone, GMT in winter and BST
+/// in summer, as the command line does; never UTC or RFC 3339.
+async fn pages_show_times_in_london_with_the_zone(db: Db) {
+    let site = Site::new(db).await;
+    // The site's clock stands at 2026-03-02 09:00 UTC: winter, GMT. The feed and its token date from then.
+    site.service("nca-feed").await;
+    let admin = site.person("adm.one", &[Role::Administrator], true).await;
+    let investigator = site.person("inv.one", &[Role::Investigator], true).await;
+    // Into summer (BST): 2026-07-01 09:00 UTC, 10:00 in London.
+    site.advance_minutes((29 + 30 + 31 + 30 + 1) * 24 * 60);
+    ingest_two(&site).await;
+    let mut browser = Browser::new();
+    browser.sign_in(&site, &admin).await;
+    let mut worker = Browser::new();
+    worker.sign_in(&site, &investigator).await;
+    let queue = worker.get(&site, "/queue").await;
+    let subject = subjects_on(&queue)[0].clone();
+    let pages = [
+        browser.get(&site, "/staff").await,
+        browser.get(&site, "/sessions").await,
+        queue,
+        worker.get(&site, &format!("/subjects/{subject}")).await,
+        worker.get(&site, "/referrals/9001").await,
+    ];
+    for page in &pages {
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        assert!(page.body.contains(" BST"), "{}", page.body);
+        assert!(!page.body.contains(" UTC"), "{}", page.body);
+        assert!(!page.body.contains(":00Z"), "{}", page.body);
+    }
+    let [staff, sessions, _, subject_page, referral] = &pages;
+    assert!(
+        staff.body.contains("2026-03-02 09:00 GMT"),
+        "the token issued in winter: {}",
+        staff.body
+    );
+    assert!(
+        sessions.body.contains("2026-07-01 10:00 BST"),
+        "{}",
+        sessions.body
+    );
+    for page in [subject_page, referral] {
+        assert!(page.body.contains("2026-07-01 10:00 BST"), "{}", page.body);
+    }
+}
+
 severn_store::backend_matrix!(
+    pages_show_times_in_london_with_the_zone,
     the_queue_filters_apply_to_all_open_work,
     a_supervisor_shares_and_restricts_a_case_from_its_page,
     the_assessment_page_previews_the_band_without_saving,

@@ -2,7 +2,7 @@
 //! the schema of its operation and status, resolved through the document's components. A body that does not
 //! match fails the test that received it. The checker covers the part of JSON Schema the generated document
 //! uses (`$ref`, `type`, `properties`, `required`, `additionalProperties`, `items`, `enum`, `oneOf`,
-//! `anyOf`, `allOf`, `minimum`, `nullable`).
+//! `anyOf`, `allOf`, `minimum`, `nullable`, and `format: date-time`, which Severn gives as RFC 3339 in UTC).
 
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -96,6 +96,12 @@ pub fn validate(document: &Value, schema: &Value, value: &Value, at: &str) -> Re
         && !allowed.contains(value)
     {
         return Err(format!("{at}: {value} is not one of {allowed:?}"));
+    }
+    if schema["format"] == "date-time"
+        && let Some(text) = value.as_str()
+        && (!text.ends_with('Z') || text.parse::<jiff::Timestamp>().is_err())
+    {
+        return Err(format!("{at}: {text:?} is not an RFC 3339 time in UTC"));
     }
     if let (Some(minimum), Some(number)) = (schema["minimum"].as_f64(), value.as_f64())
         && number < minimum
@@ -229,4 +235,33 @@ fn an_answer_the_document_does_not_allow_fails_the_test() {
         StatusCode::OK,
         r#"[{"subject": "not a number"}]"#,
     );
+}
+
+#[test]
+fn every_time_in_the_document_is_a_date_time() {
+    let schemas = document()["components"]["schemas"].as_object().unwrap();
+    let mut times = 0;
+    for (name, schema) in schemas {
+        let Some(properties) = schema["properties"].as_object() else {
+            continue;
+        };
+        for (field, property) in properties {
+            if field == "at" || field.ends_with("_at") {
+                times += 1;
+                assert_eq!(
+                    property["format"], "date-time",
+                    "{name}.{field} is a time: {property}"
+                );
+            }
+        }
+    }
+    assert!(times >= 8, "the document's times were found ({times})");
+    let time = json!({ "type": "string", "format": "date-time" });
+    assert_eq!(
+        validate(document(), &time, &json!("2026-12-04T05:00:00Z"), "$"),
+        Ok(())
+    );
+    for wrong in [json!("2026-12-04T05:00:00+01:00"), json!("4 Dec 2026")] {
+        assert!(validate(document(), &time, &wrong, "$").is_err(), "{wrong}");
+    }
 }

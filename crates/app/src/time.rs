@@ -1,0 +1,68 @@
+//! Times as Severn gives them out. Stored as Unix seconds; JSON answers and `--json` outputs give a
+//! [`Timestamp`], which serialises as RFC 3339 in UTC (`2026-12-04T05:00:00Z`), one format everywhere (the
+//! OpenAPI document says `format: date-time`); people read Europe/London with the zone ([`london`]).
+
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+use std::sync::LazyLock;
+
+/// A stored time. Stored times lie well inside the years jiff can represent (−9999 to 9999); one that did
+/// not is shown at the nearer end rather than failing the page that shows it.
+pub fn instant(unix_seconds: i64) -> Timestamp {
+    Timestamp::from_second(unix_seconds).unwrap_or(if unix_seconds < 0 {
+        Timestamp::MIN
+    } else {
+        Timestamp::MAX
+    })
+}
+
+/// Europe/London: from the system's time zone database, or the copy built in where the system has none.
+fn london_zone() -> TimeZone {
+    static LONDON: LazyLock<TimeZone> = LazyLock::new(|| {
+        TimeZone::get("Europe/London").expect("the built-in time zone database holds Europe/London")
+    });
+    LONDON.clone()
+}
+
+/// A time as people read it: Europe/London, with the zone (`2026-12-03 14:05 GMT`, `2026-07-01 15:05 BST`).
+pub fn london(time: Timestamp) -> String {
+    time.to_zoned_datetime(london_zone())
+        .strftime("%Y-%m-%d %H:%M %Z")
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(rfc3339: &str) -> Timestamp {
+        rfc3339.parse().unwrap()
+    }
+
+    #[test]
+    fn times_are_shown_in_london_with_the_zone_across_summer_time() {
+        assert_eq!(london(at("2026-12-03T14:05:00Z")), "2026-12-03 14:05 GMT");
+        assert_eq!(london(at("2026-07-01T14:05:00Z")), "2026-07-01 15:05 BST");
+        // Summer time begins at 01:00 UTC on the last Sunday of March and ends at 01:00 UTC on the last
+        // Sunday of October.
+        assert_eq!(london(at("2026-03-29T00:59:00Z")), "2026-03-29 00:59 GMT");
+        assert_eq!(london(at("2026-03-29T01:00:00Z")), "2026-03-29 02:00 BST");
+        assert_eq!(london(at("2026-10-25T00:59:00Z")), "2026-10-25 01:59 BST");
+        assert_eq!(london(at("2026-10-25T01:00:00Z")), "2026-10-25 01:00 GMT");
+    }
+
+    #[test]
+    fn json_gives_rfc3339_in_utc() {
+        let time = instant(at("2026-07-01T14:05:00Z").as_second());
+        assert_eq!(
+            serde_json::to_string(&time).unwrap(),
+            "\"2026-07-01T14:05:00Z\""
+        );
+    }
+
+    #[test]
+    fn a_time_past_what_can_be_shown_is_shown_at_the_nearer_end() {
+        assert_eq!(instant(i64::MAX), Timestamp::MAX);
+        assert_eq!(instant(i64::MIN), Timestamp::MIN);
+    }
+}
