@@ -2,9 +2,11 @@
 //! starting transactions ([`Tx`], [`PageTx`]).
 
 use crate::appender;
+use crate::decode;
 use crate::deferred::{Appender, Deferred};
 use crate::reader::{PageTx, SqliteReaders};
-use crate::rows::identifier_key_hash;
+use crate::rows::{SessionRow, StaffRow, identifier_key_hash};
+use crate::sql;
 use crate::tx::Tx;
 use crate::{Backend, Result, StoreError};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
@@ -337,6 +339,39 @@ impl Db {
                 Deferred::new(pg.appender.clone()),
             ),
         })
+    }
+
+    /// The session a token names and its member of staff: what every request asks before anything else. One
+    /// statement, outside any transaction: on PostgreSQL one round trip (a read transaction of two statements
+    /// took four), on a SQLite file on the page reader's connection.
+    pub async fn session_and_staff(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<(SessionRow, StaffRow)>> {
+        match self {
+            Db::Sqlite(SqliteDb {
+                reads: Some(reads), ..
+            }) => {
+                let read = reads.pages.begin()?;
+                let found = read.session_and_staff(token_hash)?;
+                read.commit().await?;
+                Ok(found)
+            }
+            Db::Sqlite(SqliteDb { pool, reads: None }) => {
+                let row = sqlx::query(sql::SESSION_AND_STAFF)
+                    .bind(token_hash)
+                    .fetch_optional(pool)
+                    .await?;
+                row.as_ref().map(decode::session_and_staff).transpose()
+            }
+            Db::Postgres(pg) => {
+                let row = sqlx::query(sql::SESSION_AND_STAFF)
+                    .bind(token_hash)
+                    .fetch_optional(&pg.pool)
+                    .await?;
+                row.as_ref().map(decode::session_and_staff).transpose()
+            }
+        }
     }
 
     /// Starts the read a page makes: see [`PageTx`].

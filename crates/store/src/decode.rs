@@ -6,7 +6,7 @@
 
 use crate::rows::*;
 use crate::{Packed, Result, StoreError};
-use severn_domain::access::{OrgKind, Role};
+use severn_domain::access::{CaseAccess, OrgKind, Role};
 use severn_domain::audit::AuditEntry;
 use severn_domain::identity::SessionStage;
 use severn_domain::ids::{IdentifierId, OrgId, ReferralId, StaffId, SubjectId, TeamId};
@@ -85,6 +85,68 @@ macro_rules! sqlx_columns {
 }
 sqlx_columns!(sqlx::sqlite::SqliteRow);
 sqlx_columns!(sqlx::postgres::PgRow);
+
+/// A row's columns from `at` on: for a decoder of one part of a joined row.
+pub(crate) struct Tail<'r, C>(pub &'r C, pub usize);
+
+impl<C: Columns> Columns for Tail<'_, C> {
+    fn i64(&self, at: usize) -> Result<i64> {
+        self.0.i64(self.1 + at)
+    }
+    fn opt_i64(&self, at: usize) -> Result<Option<i64>> {
+        self.0.opt_i64(self.1 + at)
+    }
+    fn i32(&self, at: usize) -> Result<i32> {
+        self.0.i32(self.1 + at)
+    }
+    fn f64(&self, at: usize) -> Result<f64> {
+        self.0.f64(self.1 + at)
+    }
+    fn bool(&self, at: usize) -> Result<bool> {
+        self.0.bool(self.1 + at)
+    }
+    fn text(&self, at: usize) -> Result<String> {
+        self.0.text(self.1 + at)
+    }
+    fn opt_text(&self, at: usize) -> Result<Option<String>> {
+        self.0.opt_text(self.1 + at)
+    }
+    fn packed(&self, at: usize) -> Result<Packed> {
+        self.0.packed(self.1 + at)
+    }
+}
+
+/// [`crate::sql::CASE_ACCESS`].
+pub(crate) fn case_access(r: &impl Columns) -> Result<CaseAccess> {
+    let ids = |list: Option<String>| -> Result<Vec<StaffId>> {
+        let mut ids = list
+            .unwrap_or_default()
+            .split(',')
+            .filter(|id| !id.is_empty())
+            .map(|id| {
+                id.parse()
+                    .map(StaffId)
+                    .map_err(|_| StoreError::Corrupt(format!("staff id {id:?} in a case's access")))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        ids.sort();
+        Ok(ids)
+    };
+    Ok(CaseAccess {
+        owner: r.opt_i64(0)?.map(OrgId),
+        restricted_to: if r.bool(1)? {
+            Some(ids(r.opt_text(3)?)?)
+        } else {
+            None
+        },
+        shared_with: ids(r.opt_text(2)?)?,
+    })
+}
+
+/// [`crate::sql::SESSION_AND_STAFF`].
+pub(crate) fn session_and_staff(r: &impl Columns) -> Result<(SessionRow, StaffRow)> {
+    Ok((session(r)?, staff(&Tail(r, 11))?))
+}
 
 /// [`crate::sql::SUBJECT_COLUMNS`].
 pub(crate) fn subject(r: &impl Columns) -> Result<SubjectRow> {

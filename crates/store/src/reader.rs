@@ -18,7 +18,7 @@ use crate::tx::Tx;
 use rusqlite::{Connection, OpenFlags, Row, ToSql};
 use severn_domain::access::CaseAccess;
 use severn_domain::audit::AuditKey;
-use severn_domain::ids::{OrgId, ReferralId, StaffId, SubjectId};
+use severn_domain::ids::{ReferralId, SubjectId};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -126,14 +126,13 @@ impl ReadTx {
         Ok(found)
     }
 
-    fn session_by_token_hash(&self, token_hash: &str) -> Result<Option<SessionRow>> {
-        self.one(sql::SESSION_BY_TOKEN_HASH, token_hash, |r| {
-            decode::session(r)
+    pub(crate) fn session_and_staff(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<(SessionRow, StaffRow)>> {
+        self.one(sql::SESSION_AND_STAFF, token_hash, |r| {
+            decode::session_and_staff(r)
         })
-    }
-
-    fn staff_by_id(&self, id: StaffId) -> Result<Option<StaffRow>> {
-        self.one(sql::STAFF_BY_ID, id.0, |r| decode::staff(r))
     }
 
     fn known_referral(&self, source_ref: &str) -> Result<Option<KnownReferral>> {
@@ -143,24 +142,7 @@ impl ReadTx {
     }
 
     fn case_access(&self, subject: SubjectId) -> Result<Option<CaseAccess>> {
-        let Some((owner, restricted)) = self.one(sql::CASE_OWNER, subject.0, |r| {
-            Ok((r.opt_i64(0)?, r.bool(1)?))
-        })?
-        else {
-            return Ok(None);
-        };
-        let staff = |r: &Row| Ok(StaffId(r.i64(0)?));
-        let shared_with = self.all(sql::CASE_SHARES, subject.0, staff)?;
-        let restricted_to = if restricted {
-            Some(self.all(sql::CASE_RESTRICTED_TO, subject.0, staff)?)
-        } else {
-            None
-        };
-        Ok(Some(CaseAccess {
-            owner: owner.map(OrgId),
-            restricted_to,
-            shared_with,
-        }))
+        self.one(sql::CASE_ACCESS, subject.0, |r| decode::case_access(r))
     }
 
     pub(crate) fn referral(&self, id: ReferralId) -> Result<Option<ReferralRow>> {
@@ -229,20 +211,6 @@ pub enum PageTx {
 }
 
 impl PageTx {
-    pub async fn session_by_token_hash(&mut self, token_hash: &str) -> Result<Option<SessionRow>> {
-        match self {
-            PageTx::Sqlite(r) => r.session_by_token_hash(token_hash),
-            PageTx::Tx(tx) => tx.session_by_token_hash(token_hash).await,
-        }
-    }
-
-    pub async fn staff_by_id(&mut self, id: StaffId) -> Result<Option<StaffRow>> {
-        match self {
-            PageTx::Sqlite(r) => r.staff_by_id(id),
-            PageTx::Tx(tx) => tx.staff_by_id(id).await,
-        }
-    }
-
     /// The referral with this source reference, in its light form (no personal data).
     pub async fn known_referral(&mut self, source_ref: &str) -> Result<Option<KnownReferral>> {
         match self {

@@ -7,41 +7,18 @@ use crate::rows::{NamedStaff, ShareRow};
 use crate::sql;
 use crate::tx::{Tx, on};
 use severn_domain::access::CaseAccess;
-use severn_domain::ids::{OrgId, StaffId, SubjectId};
-use sqlx::Row;
+use severn_domain::ids::{StaffId, SubjectId};
 
 impl Tx {
     /// Who may see a case: its owner, whether it is restricted and to whom, and whom it is shared with.
     /// `None` when there is no such subject.
     pub async fn case_access(&mut self, subject: SubjectId) -> Result<Option<CaseAccess>> {
         on!(self, conn => {
-            let Some(row) = sqlx::query(sql::CASE_OWNER)
+            let row = sqlx::query(sql::CASE_ACCESS)
                 .bind(subject.0)
                 .fetch_optional(&mut *conn)
-                .await?
-            else {
-                return Ok(None);
-            };
-            let owner: Option<i64> = row.try_get(0)?;
-            let restricted: bool = row.try_get(1)?;
-            let shared: Vec<i64> = sqlx::query_scalar(sql::CASE_SHARES)
-                .bind(subject.0)
-                .fetch_all(&mut *conn)
                 .await?;
-            let restricted_to = if restricted {
-                let named: Vec<i64> = sqlx::query_scalar(sql::CASE_RESTRICTED_TO)
-                .bind(subject.0)
-                .fetch_all(&mut *conn)
-                .await?;
-                Some(named.into_iter().map(StaffId).collect())
-            } else {
-                None
-            };
-            Ok(Some(CaseAccess {
-                owner: owner.map(OrgId),
-                restricted_to,
-                shared_with: shared.into_iter().map(StaffId).collect(),
-            }))
+            row.as_ref().map(decode::case_access).transpose()
         })
     }
 }

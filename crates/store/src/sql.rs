@@ -106,17 +106,25 @@ pub const SESSION_BY_TOKEN_HASH: &str = concat!(
     text!(session),
     " FROM session WHERE token_hash = $1"
 );
-pub const STAFF_BY_ID: &str = concat!(text!(staff_select), " WHERE s.id = $1");
 pub const KNOWN_REFERRAL: &str = concat!(
     "SELECT ",
     text!(known_referral),
     " FROM referral WHERE source_ref = $1"
 );
-pub const CASE_OWNER: &str = "SELECT owner_org, restricted FROM subject WHERE id = $1";
-pub const CASE_SHARES: &str =
-    "SELECT staff_id FROM case_share WHERE subject_id = $1 ORDER BY staff_id";
-pub const CASE_RESTRICTED_TO: &str =
-    "SELECT staff_id FROM case_restriction WHERE subject_id = $1 ORDER BY staff_id";
+/// A case's owner, whether it is restricted, and the ids (comma-separated) of the people it is shared with
+/// and restricted to: one statement, as the gate asks it before every case it opens.
+pub const CASE_ACCESS: &str = "SELECT owner_org, restricted, \
+     (SELECT string_agg(CAST(staff_id AS TEXT), ',') FROM case_share WHERE subject_id = $1), \
+     (SELECT string_agg(CAST(staff_id AS TEXT), ',') FROM case_restriction WHERE subject_id = $1) \
+     FROM subject WHERE id = $1";
+/// A session ([`SESSION_COLUMNS`]) and then its member of staff (the columns of `staff_select`), by the
+/// session's token hash: every request's first question, in one statement.
+pub const SESSION_AND_STAFF: &str = "SELECT se.id, se.staff_id, se.stage, se.provider, se.csrf_token, \
+     se.created_at, se.last_seen_at, se.address, se.user_agent, se.ended_at, se.end_reason, \
+     s.id, s.org_id, o.kind, s.team_id, s.username, s.display_name, s.kind, s.active, s.created_at, \
+     (SELECT string_agg(role, ',') FROM staff_role r WHERE r.staff_id = s.id) \
+     FROM session se JOIN staff s ON s.id = se.staff_id JOIN org o ON o.id = s.org_id \
+     WHERE se.token_hash = $1";
 
 pub const SUBJECT_BY_ID: &str = concat!("SELECT ", text!(subject), " FROM subject WHERE id = $1");
 pub const REFERRAL_BY_ID: &str =

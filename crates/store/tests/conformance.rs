@@ -2,12 +2,15 @@
 //! the one `Tx` API behaves the same on both. PostgreSQL comes from `SEVERN_TEST_POSTGRES_URL` (default
 //! `postgres://postgres@127.0.0.1:5432/postgres`); the PostgreSQL tests fail when it is unreachable.
 
-use severn_domain::ids::{IdentifierId, OrgId, ReferralId, SubjectId};
+use severn_domain::access::{CaseAccess, OrgKind, Role};
+use severn_domain::identity::SessionStage;
+use severn_domain::ids::{IdentifierId, OrgId, ReferralId, StaffId, SubjectId};
 use severn_store::testing::{fetch_bytes, fetch_i64, operator_tx, url_of};
 use severn_store::{
     AssessmentRow, Counts, DEFERRED_INDEXES, Db, DecisionRow, FileDetailOutcome, FileDetailRow,
-    IdentifierOnReferral, IdentifierRow, KnownReferral, LinkExplained, LinkRow, NewReject, Packed,
-    ReferralIdentifierRow, ReferralRow, RejectRow, RiskToolRow, StoreError, SubjectRow,
+    IdentifierOnReferral, IdentifierRow, KnownReferral, LinkExplained, LinkRow, NewReject,
+    NewSession, NewStaff, Packed, ReferralIdentifierRow, ReferralRow, RejectRow, RiskToolRow,
+    StoreError, SubjectRow,
 };
 use severn_store::{Backend, BatchStore, SqliteWriter, identifier_key_hash};
 use std::collections::BTreeSet;
@@ -37,6 +40,8 @@ severn_store::backend_matrix!(
     identifiers_sharing_a_key_hash_are_told_apart,
     key_hashes_missing_from_older_rows_are_filled,
     referral_documents_are_stored_packed_and_older_text_still_reads,
+    a_session_comes_with_its_staff_in_one_read,
+    case_access_names_owner_shares_and_restriction,
 );
 
 // ---------------------------------------------------------------------------------------------------------
@@ -1754,4 +1759,144 @@ async fn referral_documents_are_stored_packed_and_older_text_still_reads(db: Db)
             .unwrap();
         assert_eq!(again, read);
     }
+}
+
+async fn staff_member(
+    tx: &mut severn_store::Scoped,
+    org: OrgId,
+    username: &str,
+    roles: Vec<Role>,
+) -> StaffId {
+    tx.insert_staff(&NewStaff {
+        org_id: org,
+        team_id: None,
+        username: username.into(),
+        display_name: format!("Tester {username}"),
+        kind: "person".into(),
+        roles,
+        created_at: 100,
+    })
+    .await
+    .unwrap()
+}
+
+async fn a_session_comes_with_its_staff_in_one_read(db: Db) {
+    let mut tx = operator_tx(&db, false).await;
+    let force = tx
+        .insert_org("F1", "Force One", OrgKind::Force)
+        .await
+        .unwrap();
+    let analyst = staff_member(
+        &mut tx,
+        force,
+        "an.analyst",
+        vec![Role::Supervisor, Role::Analyst],
+    )
+    .await;
+    tx.insert_session(&NewSession {
+        token_hash: "hash-of-the-token".into(),
+        staff_id: analyst,
+        stage: SessionStage::SignedIn,
+        provider: "local".into(),
+        csrf_token: "csrf".into(),
+        created_at: 200,
+        address: "192.0.2.7".into(),
+        user_agent: "test".into(),
+    })
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+
+    let (session, staff) = db
+        .session_and_staff("hash-of-the-token")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(session.staff_id, analyst);
+    assert_eq!(session.stage, SessionStage::SignedIn);
+    assert_eq!((session.created_at, session.last_seen_at), (200, 200));
+    assert_eq!(session.address, "192.0.2.7");
+    assert_eq!(session.ended_at, None);
+    assert_eq!(staff.id, analyst);
+    assert_eq!(staff.org_id, force);
+    assert_eq!(staff.org_kind, OrgKind::Force);
+    assert_eq!(staff.username, "an.analyst");
+    assert!(staff.active);
+    // Both roles, in the roles' own order whatever the order given.
+    let mut roles = vec![Role::Analyst, Role::Supervisor];
+    roles.sort();
+    assert_eq!(staff.roles, roles);
+    assert!(
+        db.session_and_staff("no-such-hash")
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+async fn case_access_names_owner_shares_and_restriction(db: Db) {
+    let mut tx = operator_tx(&db, false).await;
+    let force = tx
+        .insert_org("F1", "Force One", OrgKind::Force)
+        .await
+        .unwrap();
+    let one = staff_member(&mut tx, force, "one", vec![Role::Analyst]).await;
+    let two = staff_member(&mut tx, force, "two", vec![Role::Analyst]).await;
+    let three = staff_member(&mut tx, force, "three", vec![Role::Analyst]).await;
+    let mut owned = subject(1, 1000);
+    owned.owner_org = Some(force);
+    tx.insert_subjects(&[owned, subject(2, 1000)])
+        .await
+        .unwrap();
+    tx.share_case(SubjectId(1), three, "a second look", "one", 300)
+        .await
+        .unwrap();
+    tx.share_case(SubjectId(1), two, "a second look", "one", 301)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    // Through the plain transaction (sqlx) and the page's reader (rusqlite on a SQLite file), alike.
+    let read = |db: Db, id: i64| async move {
+        let mut tx = db.begin_read().await.unwrap();
+        let by_tx = tx.case_access(SubjectId(id)).await.unwrap();
+        tx.commit().await.unwrap();
+        let mut page = db.begin_page().await.unwrap();
+        let by_page = page.case_access(SubjectId(id)).await.unwrap();
+        page.commit().await.unwrap();
+        assert_eq!(by_tx, by_page);
+        by_tx
+    };
+    assert_eq!(
+        read(db.clone(), 1).await,
+        Some(CaseAccess {
+            owner: Some(force),
+            restricted_to: None,
+            shared_with: vec![two, three]
+        })
+    );
+    assert_eq!(
+        read(db.clone(), 2).await,
+        Some(CaseAccess {
+            owner: None,
+            restricted_to: None,
+            shared_with: vec![]
+        })
+    );
+    assert_eq!(read(db.clone(), 3).await, None);
+
+    let mut tx = operator_tx(&db, false).await;
+    tx.restrict_case(SubjectId(1), Some(&[three, one]))
+        .await
+        .unwrap();
+    tx.restrict_case(SubjectId(2), Some(&[])).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        read(db.clone(), 1).await.unwrap().restricted_to,
+        Some(vec![one, three])
+    );
+    assert_eq!(
+        read(db.clone(), 2).await.unwrap().restricted_to,
+        Some(vec![])
+    );
 }

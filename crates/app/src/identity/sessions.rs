@@ -65,16 +65,12 @@ impl Identity {
     /// The session `token` names, if it is still good; an ended one is closed on the way.
     pub async fn resume(&self, token: &Secret) -> Result<CurrentSession, SignInError> {
         let now = self.now();
-        let mut tx = self.app.db().begin_page().await?;
-        let session = tx.session_by_token_hash(&token.hash()).await?;
-        let Some(session) = session else {
+        let Some((session, staff)) = self.app.db().session_and_staff(&token.hash()).await? else {
             return Err(SignInError::NotSignedIn);
         };
         if session.ended_at.is_some() {
             return Err(SignInError::SessionEnded(SessionEnd::Revoked));
         }
-        let staff = tx.staff_by_id(session.staff_id).await?;
-        tx.commit().await?;
         let ended = self.policy.sessions.ended(
             session.stage,
             session.created_at,
@@ -82,7 +78,7 @@ impl Identity {
             now,
         );
         let staff = match (ended, staff) {
-            (None, Some(staff)) if staff.active => staff,
+            (None, staff) if staff.active => staff,
             (ended, _) => {
                 let reason = ended.unwrap_or(SessionEnd::Revoked);
                 self.end(&session, reason.as_str()).await?;
