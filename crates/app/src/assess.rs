@@ -8,6 +8,7 @@ use crate::{App, AppError, Result, active_tool_in, check_text};
 use severn_domain::access::{Action, Actor, Denial, decide};
 use severn_domain::ids::SubjectId;
 use severn_domain::risk::{Answers, Band, Outcome, RiskTool, Signals, validate_override};
+use severn_domain::subject::SubjectStatus;
 use severn_domain::text::FreeText;
 use severn_store::{AssessmentRow, Packed, ReferralRow, RiskToolRow, Scoped, SubjectRow};
 
@@ -16,7 +17,7 @@ pub(crate) fn assessment_reason(a: &AssessmentRow) -> String {
     match (&a.override_band, &a.override_rationale) {
         (Some(band), Some(rationale)) => format!(
             "{} set by supervisor override ({}): {rationale}",
-            Band::parse(band).map(|b| b.label()).unwrap_or(band),
+            band.label(),
             a.override_by.as_deref().unwrap_or("unknown")
         ),
         _ => {
@@ -25,7 +26,7 @@ pub(crate) fn assessment_reason(a: &AssessmentRow) -> String {
                 .unwrap_or_default();
             format!(
                 "{} from assessment by {} with {} {}: {reasons}",
-                Band::parse(&a.band).map(|b| b.label()).unwrap_or(&a.band),
+                a.band.label(),
                 a.assessor,
                 a.tool_id,
                 a.tool_version
@@ -61,7 +62,7 @@ fn fresh_assessment(
         tool_version: tool.version().to_owned(),
         answers: serde_json::to_string(answers).expect("answers serialise"),
         outcome: serde_json::to_string(outcome).expect("outcome serialises"),
-        band: outcome.band.as_str().to_owned(),
+        band: outcome.band,
         assessor: assessor.to_owned(),
         assessed_at: now,
         override_band: None,
@@ -200,7 +201,7 @@ impl App {
             .assess(&subject_signals(&referrals), answers)
             .map_err(|e| AppError::Invalid(e.to_string()))?;
         Ok(AssessmentPreview {
-            band_now: Band::parse(&current.band),
+            band_now: Some(current.band),
             outcome,
         })
     }
@@ -248,7 +249,7 @@ impl App {
         };
         let assessment = AssessmentRow {
             assessed_at: now,
-            override_band: Some(decision.band.as_str().to_owned()),
+            override_band: Some(decision.band),
             override_rationale: Some(decision.rationale),
             override_by: Some(supervisor.to_owned()),
             ..assessment
@@ -317,11 +318,11 @@ impl App {
                     continue;
                 };
                 let outcome = tool.provisional(&signals);
-                if outcome.band.as_str() != referral.band {
+                if outcome.band != referral.band {
                     summary.referral_bands_changed += 1;
                     touched.insert(referral.subject_id);
                 }
-                referral.band = outcome.band.as_str().to_owned();
+                referral.band = outcome.band;
                 referral.outcome =
                     Packed::pack(&serde_json::to_string(&outcome).expect("outcome serialises"));
                 tx.update_referral_risk(&referral).await?;
@@ -329,7 +330,7 @@ impl App {
             }
             for subject in touched {
                 let mut row = match tx.subject(subject).await? {
-                    Some(row) if row.status == "open" => row,
+                    Some(row) if row.status == SubjectStatus::Open => row,
                     _ => continue,
                 };
                 let referrals = tx.referrals_of_subjects(&[subject]).await?;
@@ -358,7 +359,7 @@ impl App {
             let outcome = tool
                 .assess(&subject_signals(&referrals), &answers)
                 .map_err(|e| AppError::Invalid(format!("subject {subject}: {e}")))?;
-            if outcome.band.as_str() != previous.band {
+            if outcome.band != previous.band {
                 summary.assessment_bands_changed += 1;
             }
             let assessment = AssessmentRow {

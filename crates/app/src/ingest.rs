@@ -15,7 +15,7 @@ use serde::Serialize;
 
 pub use pipeline::Ingester;
 pub use prepare::Owners;
-pub(crate) use subject::{band_reason, due_at, fresh_subject, stored_band};
+pub(crate) use subject::{band_reason, due_at, fresh_subject};
 
 // A batch hashes every identifier key many times; SipHash was a tenth of the writer's instructions.
 type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;

@@ -3,7 +3,7 @@
 
 use crate::gate::Why;
 use crate::time::instant;
-use crate::views::{SubjectSummary, band_label};
+use crate::views::SubjectSummary;
 use crate::{App, AppError, Result};
 use jiff::Timestamp;
 use serde::Serialize;
@@ -95,7 +95,7 @@ impl App {
                 at: instant(a.assessed_at),
                 what: format!(
                     "Assessed {} by {} ({} {})",
-                    band_label(&a.band),
+                    a.band.label(),
                     a.assessor,
                     a.tool_id,
                     a.tool_version
@@ -106,7 +106,7 @@ impl App {
                     at: instant(a.assessed_at),
                     what: format!(
                         "Band overridden to {} by {}: {}",
-                        band_label(band),
+                        band.label(),
                         by,
                         a.override_rationale.as_deref().unwrap_or("")
                     ),

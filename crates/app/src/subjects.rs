@@ -1,13 +1,14 @@
 //! Investigators' decisions on subjects (merge, split) and relinking after a value turns out to be common.
 
 use crate::gate::Why;
-use crate::ingest::{band_reason, due_at, fresh_subject, stored_band};
+use crate::ingest::{band_reason, due_at, fresh_subject};
 use crate::{App, AppError, Result, check_text};
 use severn_domain::access::{Action, Actor};
 use severn_domain::ids::{ReferralId, SubjectId};
 use severn_domain::linking::{Evidence, Linker, SubjectKey};
 use severn_domain::report::IdentifierKind;
 use severn_domain::risk::{Outcome, RiskTool};
+use severn_domain::subject::SubjectStatus;
 use severn_domain::text::FreeText;
 use severn_store::Scoped;
 use severn_store::{DecisionRow, LinkRow, ReferralRow, SubjectRow};
@@ -26,12 +27,13 @@ fn require_rationale(rationale: &str) -> Result<()> {
 /// The subject, if it is open; otherwise an error saying what became of it.
 pub(crate) async fn open_subject(tx: &mut Scoped, id: SubjectId) -> Result<SubjectRow> {
     match tx.subject(id).await? {
-        Some(s) if s.status == "open" => Ok(s),
-        Some(s) if s.status == "merged" => Err(AppError::Invalid(format!(
-            "subject {id} was merged into subject {}",
-            s.merged_into.map(|m| m.to_string()).unwrap_or_default()
-        ))),
-        Some(s) => Err(AppError::Invalid(format!("subject {id} is {}", s.status))),
+        Some(s) => match s.status {
+            SubjectStatus::Open => Ok(s),
+            SubjectStatus::Merged => Err(AppError::Invalid(format!(
+                "subject {id} was merged into subject {}",
+                s.merged_into.map(|m| m.to_string()).unwrap_or_default()
+            ))),
+        },
         None => Err(AppError::NotFound(format!("no subject {id}"))),
     }
 }
@@ -43,19 +45,18 @@ pub(crate) async fn settle_from_referrals(
     subject: &mut SubjectRow,
     referrals: &[ReferralRow],
 ) -> Result<()> {
-    let band_of = stored_band;
     let top = referrals
         .iter()
-        .max_by_key(|r| (band_of(&r.band), std::cmp::Reverse(r.id)));
+        .max_by_key(|r| (r.band, std::cmp::Reverse(r.id)));
     if let Some(top) = top {
-        subject.provisional_band = top.band.clone();
+        subject.provisional_band = top.band;
         subject.clock_start_at = referrals
             .iter()
             .map(|r| r.clock_start_at)
             .min()
             .unwrap_or(subject.clock_start_at);
         let outcome: Option<Outcome> = top.outcome.json().ok();
-        subject.band = top.band.clone();
+        subject.band = top.band;
         subject.band_reason = outcome
             .map(|o| band_reason(&top.source_ref, &o))
             .unwrap_or_default();
@@ -63,10 +64,10 @@ pub(crate) async fn settle_from_referrals(
     if let Some(assessment_id) = subject.assessment_id
         && let Some(a) = tx.assessment(assessment_id).await?
     {
-        subject.band = a.override_band.clone().unwrap_or(a.band.clone());
+        subject.band = a.override_band.unwrap_or(a.band);
         subject.band_reason = crate::assess::assessment_reason(&a);
     }
-    subject.due_at = due_at(subject.clock_start_at, &subject.band, tool);
+    subject.due_at = due_at(subject.clock_start_at, subject.band, tool);
     Ok(())
 }
 
@@ -260,7 +261,7 @@ pub(crate) async fn relink(
     let Some(mut original) = tx.subject(subject).await? else {
         return Ok(());
     };
-    if original.status != "open" {
+    if original.status != SubjectStatus::Open {
         return Ok(());
     }
     if tx

@@ -8,7 +8,7 @@ use serde::Serialize;
 use severn_domain::access::{Action, Actor, CaseAccess, decide};
 use severn_domain::ids::SubjectId;
 use severn_domain::report::{Report, SourceRef};
-use severn_domain::risk::{Answers, Band, Outcome};
+use severn_domain::risk::{Answers, Outcome};
 use severn_domain::sla;
 use severn_store::{
     AssessmentRow, Counts, DecisionRow, LinkExplained, RejectRow, StoreError, SubjectRow,
@@ -16,12 +16,6 @@ use severn_store::{
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::io::Write;
 use utoipa::ToSchema;
-
-pub(crate) fn band_label(band: &str) -> String {
-    Band::parse(band)
-        .map(|b| b.label().to_owned())
-        .unwrap_or_else(|| band.to_owned())
-}
 
 /// One line of the queue. A restricted case shows only what ordering the work needs (its band and
 /// deadline): its referral count and band reason are for the people named, on the case's page.
@@ -171,10 +165,10 @@ impl TryFrom<AssessmentRow> for AssessmentView {
             subject_id: a.subject_id,
             tool_id: a.tool_id,
             tool_version: a.tool_version,
-            band: a.band,
+            band: a.band.as_str().to_owned(),
             assessor: a.assessor,
             assessed_at: instant(a.assessed_at),
-            override_band: a.override_band,
+            override_band: a.override_band.map(|b| b.as_str().to_owned()),
             override_rationale: a.override_rationale,
             override_by: a.override_by,
             rescored_from: a.rescored_from,
@@ -311,9 +305,9 @@ impl App {
         let left = sla::time_left(due, now);
         SubjectSummary {
             subject: s.id,
-            status: s.status.clone(),
-            band: s.band.clone(),
-            band_label: band_label(&s.band),
+            status: s.status.as_str().to_owned(),
+            band: s.band.as_str().to_owned(),
+            band_label: s.band.label().to_owned(),
             reason: s.band_reason.clone(),
             clock_start_at: instant(s.clock_start_at),
             due_at: instant(s.due_at),
@@ -364,8 +358,8 @@ impl App {
                 let restricted = restricted.contains(&s.id);
                 QueueEntry {
                     subject: s.id,
-                    band_label: band_label(&s.band),
-                    band: s.band,
+                    band_label: s.band.label().to_owned(),
+                    band: s.band.as_str().to_owned(),
                     due_at: instant(s.due_at),
                     overdue: left.is_overdue(),
                     seconds_left: left.duration().as_secs(),
@@ -454,8 +448,8 @@ impl App {
             incident_type: referral.incident_type,
             incident_at: referral.incident_at.map(instant),
             platform: referral.platform,
-            band_label: band_label(&referral.band),
-            band: referral.band,
+            band_label: referral.band.label().to_owned(),
+            band: referral.band.as_str().to_owned(),
             explanation: referral.outcome.json().ok(),
             subject: self.summarise(&subject, members),
             links: links.into_iter().map(LinkView::from).collect(),
@@ -537,7 +531,7 @@ impl App {
                             referrals: Vec::new(),
                             identifiers: Vec::new(),
                             links: Vec::new(),
-                            band: s.band.clone(),
+                            band: s.band.as_str().to_owned(),
                             due_at: instant(s.due_at),
                         },
                     )

@@ -802,7 +802,8 @@ async fn split_moves_referrals_and_later_reports_do_not_remerge(db: Db) {
         vec!["ncmec:700000002".to_owned()]
     );
     assert_eq!(
-        split.band, "low",
+        split.band,
+        Band::Low,
         "the split-off subject takes its own referral's band"
     );
     let view = app
@@ -904,7 +905,7 @@ async fn assessment_override_and_rescore_keep_history(db: Db) {
         answers
     );
     // 3 (enticement) + 4 (conviction) + 1 (one offence) = 8 points: Medium.
-    assert_eq!(first.band, "medium");
+    assert_eq!(first.band, Band::Medium);
     let outcome = outcome_of(&first.outcome);
     assert_eq!(outcome.points, 8);
     let sources: Vec<(SourceKind, &str)> = outcome
@@ -949,7 +950,7 @@ async fn assessment_override_and_rescore_keep_history(db: Db) {
         )
         .await
         .unwrap();
-    assert_eq!(overridden.override_band.as_deref(), Some("very_high"));
+    assert_eq!(overridden.override_band, Some(Band::VeryHigh));
     assert_eq!(
         overridden.override_by.as_deref(),
         Some("operator:DS Example")
@@ -990,12 +991,13 @@ async fn assessment_override_and_rescore_keep_history(db: Db) {
     assert_eq!(latest.tool_version, "2.0.0");
     assert_eq!(latest.rescored_from, Some(overridden.id));
     assert_eq!(
-        latest.band, "high",
+        latest.band,
+        Band::High,
         "v2: enticement alone sets at least High"
     );
     assert_eq!(
-        latest.override_band.as_deref(),
-        Some("very_high"),
+        latest.override_band,
+        Some(Band::VeryHigh),
         "the override is carried forward"
     );
     assert_eq!(

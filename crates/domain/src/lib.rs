@@ -15,5 +15,6 @@ pub mod normalize;
 pub mod report;
 pub mod risk;
 pub mod sla;
+pub mod subject;
 pub mod text;
 pub mod totp;

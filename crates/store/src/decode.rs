@@ -10,6 +10,8 @@ use severn_domain::access::{CaseAccess, OrgKind, Role};
 use severn_domain::audit::AuditEntry;
 use severn_domain::identity::SessionStage;
 use severn_domain::ids::{IdentifierId, OrgId, ReferralId, StaffId, SubjectId, TeamId};
+use severn_domain::risk::Band;
+use severn_domain::subject::SubjectStatus;
 
 /// A row's columns by position, as the types Severn stores. A boolean is an integer on SQLite and a `bool` on
 /// PostgreSQL; each driver reads its own as `bool`.
@@ -148,16 +150,28 @@ pub(crate) fn session_and_staff(r: &impl Columns) -> Result<(SessionRow, StaffRo
     Ok((session(r)?, staff(&Tail(r, 11))?))
 }
 
+/// A band as stored (`very_high`, …); anything else is corrupt data, not a band.
+fn band(stored: &str) -> Result<Band> {
+    Band::parse(stored)
+        .filter(|b| b.as_str() == stored)
+        .ok_or_else(|| StoreError::Corrupt(format!("band {stored:?}")))
+}
+
+fn subject_status(stored: &str) -> Result<SubjectStatus> {
+    SubjectStatus::parse(stored)
+        .ok_or_else(|| StoreError::Corrupt(format!("subject status {stored:?}")))
+}
+
 /// [`crate::sql::SUBJECT_COLUMNS`].
 pub(crate) fn subject(r: &impl Columns) -> Result<SubjectRow> {
     Ok(SubjectRow {
         id: SubjectId(r.i64(0)?),
         created_at: r.i64(1)?,
-        status: r.text(2)?,
+        status: subject_status(&r.text(2)?)?,
         merged_into: r.opt_i64(3)?.map(SubjectId),
-        provisional_band: r.text(4)?,
+        provisional_band: band(&r.text(4)?)?,
         assessment_id: r.opt_i64(5)?,
-        band: r.text(6)?,
+        band: band(&r.text(6)?)?,
         band_reason: r.text(7)?,
         clock_start_at: r.i64(8)?,
         due_at: r.i64(9)?,
@@ -182,7 +196,7 @@ pub(crate) fn referral(r: &impl Columns) -> Result<ReferralRow> {
         incident_at: r.opt_i64(11)?,
         platform: r.opt_text(12)?,
         subject_id: SubjectId(r.i64(13)?),
-        band: r.text(14)?,
+        band: band(&r.text(14)?)?,
         outcome: r.packed(15)?,
         signals: r.text(16)?,
         document: r.packed(17)?,
@@ -303,10 +317,10 @@ pub(crate) fn assessment(r: &impl Columns) -> Result<AssessmentRow> {
         tool_version: r.text(3)?,
         answers: r.text(4)?,
         outcome: r.text(5)?,
-        band: r.text(6)?,
+        band: band(&r.text(6)?)?,
         assessor: r.text(7)?,
         assessed_at: r.i64(8)?,
-        override_band: r.opt_text(9)?,
+        override_band: r.opt_text(9)?.as_deref().map(band).transpose()?,
         override_rationale: r.opt_text(10)?,
         override_by: r.opt_text(11)?,
         rescored_from: r.opt_i64(12)?,

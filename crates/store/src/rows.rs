@@ -11,6 +11,8 @@ pub use staff::*;
 use crate::packed::Packed;
 use serde::{Deserialize, Serialize};
 use severn_domain::ids::{IdentifierId, OrgId, ReferralId, SubjectId};
+use severn_domain::risk::Band;
+use severn_domain::subject::SubjectStatus;
 
 /// What storage knows of a referral when a document with its source reference arrives again.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,11 +44,11 @@ pub struct IdentifierRow {
 pub struct SubjectRow {
     pub id: SubjectId,
     pub created_at: i64,
-    pub status: String,
+    pub status: SubjectStatus,
     pub merged_into: Option<SubjectId>,
-    pub provisional_band: String,
+    pub provisional_band: Band,
     pub assessment_id: Option<i64>,
-    pub band: String,
+    pub band: Band,
     pub band_reason: String,
     pub clock_start_at: i64,
     pub due_at: i64,
@@ -70,7 +72,7 @@ pub struct ReferralRow {
     pub incident_at: Option<i64>,
     pub platform: Option<String>,
     pub subject_id: SubjectId,
-    pub band: String,
+    pub band: Band,
     /// The provisional risk outcome (JSON), with its explanation.
     pub outcome: Packed,
     /// The risk signals read from the referral (JSON).
@@ -158,10 +160,10 @@ pub struct AssessmentRow {
     pub tool_version: String,
     pub answers: String,
     pub outcome: String,
-    pub band: String,
+    pub band: Band,
     pub assessor: String,
     pub assessed_at: i64,
-    pub override_band: Option<String>,
+    pub override_band: Option<Band>,
     pub override_rationale: Option<String>,
     pub override_by: Option<String>,
     pub rescored_from: Option<i64>,

@@ -5,7 +5,9 @@
 use severn_domain::access::{CaseAccess, OrgKind, Role};
 use severn_domain::identity::SessionStage;
 use severn_domain::ids::{IdentifierId, OrgId, ReferralId, StaffId, SubjectId};
-use severn_store::testing::{fetch_bytes, fetch_i64, operator_tx, url_of};
+use severn_domain::risk::Band;
+use severn_domain::subject::SubjectStatus;
+use severn_store::testing::{execute_raw, fetch_bytes, fetch_i64, operator_tx, url_of};
 use severn_store::{
     AssessmentRow, Counts, DEFERRED_INDEXES, Db, DecisionRow, FileDetailOutcome, FileDetailRow,
     IdentifierOnReferral, IdentifierRow, KnownReferral, LinkExplained, LinkRow, NewReject,
@@ -42,6 +44,7 @@ severn_store::backend_matrix!(
     referral_documents_are_stored_packed_and_older_text_still_reads,
     a_session_comes_with_its_staff_in_one_read,
     case_access_names_owner_shares_and_restriction,
+    a_stored_band_or_status_that_is_none_is_corrupt_data,
 );
 
 // ---------------------------------------------------------------------------------------------------------
@@ -51,11 +54,11 @@ fn subject(id: i64, due_at: i64) -> SubjectRow {
     SubjectRow {
         id: SubjectId(id),
         created_at: 1_000,
-        status: "open".into(),
+        status: SubjectStatus::Open,
         merged_into: None,
-        provisional_band: "low".into(),
+        provisional_band: Band::Low,
         assessment_id: None,
-        band: "low".into(),
+        band: Band::Low,
         band_reason: format!("Low provisional from referral {id}"),
         clock_start_at: 500,
         due_at,
@@ -79,7 +82,7 @@ fn referral(id: i64, subject: i64) -> ReferralRow {
         incident_at: None,
         platform: None,
         subject_id: SubjectId(subject),
-        band: "low".into(),
+        band: Band::Low,
         outcome: Packed::pack("{}"),
         signals: "{}".into(),
         document: Packed::pack("{}"),
@@ -96,7 +99,7 @@ fn full_referral(id: i64, subject: i64) -> ReferralRow {
         incident_type: Some("Online Enticement of Children for Sexual Acts".into()),
         incident_at: Some(-86_400),
         platform: Some("ExampleChat für Android — 東京 🚸".into()),
-        band: "very_high".into(),
+        band: Band::VeryHigh,
         outcome: Packed::pack(r#"{"band":"very_high","reasons":["Zoë’s ‘quoted’ reason"]}"#),
         signals: r#"{"online_enticement":true}"#.into(),
         document: Packed::pack(
@@ -138,7 +141,7 @@ fn assessment(id: i64, subject: i64) -> AssessmentRow {
         tool_version: "1.0.0".into(),
         answers: r#"{"grooming":"yes","prev_sexual_offence_count":2}"#.into(),
         outcome: r#"{"band":"high"}"#.into(),
-        band: "high".into(),
+        band: Band::High,
         assessor: "DC Example".into(),
         assessed_at: 3_000 + id,
         override_band: None,
@@ -602,12 +605,13 @@ async fn identifier_accounts_are_counted_once_each(db: Db) {
 
 async fn subjects_upsert_and_queue_in_due_order(db: Db) {
     let merged = SubjectRow {
-        status: "merged".into(),
+        status: SubjectStatus::Merged,
         merged_into: Some(SubjectId(1)),
         ..subject(4, 50)
     };
-    let closed = SubjectRow {
-        status: "closed".into(),
+    let also_merged = SubjectRow {
+        status: SubjectStatus::Merged,
+        merged_into: Some(SubjectId(6)),
         ..subject(5, 100)
     };
     commit_subjects(
@@ -617,7 +621,7 @@ async fn subjects_upsert_and_queue_in_due_order(db: Db) {
             subject(2, 100),
             subject(3, 200),
             merged.clone(),
-            closed.clone(),
+            also_merged.clone(),
             subject(6, 100),
         ],
     )
@@ -637,9 +641,9 @@ async fn subjects_upsert_and_queue_in_due_order(db: Db) {
     // Upsert: existing rows take the new state (but keep their creation time); new rows are inserted.
     let raised = SubjectRow {
         created_at: 9_999,
-        provisional_band: "high".into(),
+        provisional_band: Band::High,
         assessment_id: Some(77),
-        band: "very_high".into(),
+        band: Band::VeryHigh,
         band_reason: "Very High set by supervisor override — Zoë".into(),
         clock_start_at: 400,
         due_at: 10,
@@ -662,7 +666,7 @@ async fn subjects_upsert_and_queue_in_due_order(db: Db) {
     assert_eq!(queue_ids(tx.queue(10).await.unwrap()), vec![3, 2, 6, 7, 1]);
 
     tx.update_subject(&SubjectRow {
-        status: "closed".into(),
+        status: SubjectStatus::Merged,
         ..subject(1, 300)
     })
     .await
@@ -674,15 +678,15 @@ async fn subjects_upsert_and_queue_in_due_order(db: Db) {
     let mut all = tx.subjects(&sids(&[7, 1, 2, 3, 4, 5, 6, 8])).await.unwrap();
     all.sort_by_key(|s| s.id);
     assert_eq!(all.len(), 7);
-    assert_eq!(all[4], closed);
+    assert_eq!(all[4], also_merged);
     assert_eq!(
         tx.live_subject_ids(SubjectId(0), 100).await.unwrap(),
-        sids(&[1, 2, 3, 5, 6, 7]),
+        sids(&[2, 3, 6, 7]),
         "every subject not merged away"
     );
     assert_eq!(
-        tx.live_subject_ids(SubjectId(3), 2).await.unwrap(),
-        sids(&[5, 6])
+        tx.live_subject_ids(SubjectId(2), 2).await.unwrap(),
+        sids(&[3, 6])
     );
     tx.commit().await.unwrap();
 
@@ -1203,7 +1207,7 @@ async fn risk_tools_activate_and_refuse_changed_content(db: Db) {
 
 async fn assessments_roundtrip(db: Db) {
     let closed = SubjectRow {
-        status: "closed".into(),
+        status: SubjectStatus::Merged,
         assessment_id: Some(3),
         ..subject(2, 100)
     };
@@ -1211,8 +1215,8 @@ async fn assessments_roundtrip(db: Db) {
     let first = assessment(1, 1);
     let overridden = AssessmentRow {
         answers: r#"{"access_work":"regular","note":"Zoë — 東京"}"#.into(),
-        band: "medium".into(),
-        override_band: Some("very_high".into()),
+        band: Band::Medium,
+        override_band: Some(Band::VeryHigh),
         override_rationale: Some("Intelligence from the school — café staff".into()),
         override_by: Some("DS Example".into()),
         rescored_from: Some(1),
@@ -1269,7 +1273,7 @@ async fn new_version_keeps_the_previous_one(db: Db) {
         incident_type: None,
         incident_at: Some(8_000),
         platform: Some("ExampleChat Web".into()),
-        band: "high".into(),
+        band: Band::High,
         outcome: Packed::pack(r#"{"band":"high"}"#),
         signals: r#"{"sextortion":true}"#.into(),
         document: Packed::pack(r#"{"version":"zwei — ü"}"#),
@@ -1315,7 +1319,7 @@ async fn new_version_keeps_the_previous_one(db: Db) {
 
     // Recomputed risk replaces only the risk fields and the document.
     let rescored = ReferralRow {
-        band: "very_high".into(),
+        band: Band::VeryHigh,
         outcome: Packed::pack(r#"{"band":"very_high"}"#),
         signals: r#"{"files_infant":1}"#.into(),
         document: Packed::pack(r#"{"files":[{"file_id":"f1"}]}"#),
@@ -1429,7 +1433,7 @@ async fn rolled_back_transaction_leaves_nothing(db: Db) {
     assert_eq!(tx.alloc_ids("referral", 2).await.unwrap(), 1);
     tx.insert_subjects(&[subject(2, 10)]).await.unwrap();
     tx.update_subject(&SubjectRow {
-        band: "very_high".into(),
+        band: Band::VeryHigh,
         due_at: 1,
         ..subject(1, 100)
     })
@@ -1899,4 +1903,24 @@ async fn case_access_names_owner_shares_and_restriction(db: Db) {
         read(db.clone(), 2).await.unwrap().restricted_to,
         Some(vec![])
     );
+}
+
+async fn a_stored_band_or_status_that_is_none_is_corrupt_data(db: Db) {
+    commit_subjects(&db, &[subject(1, 1000), subject(2, 1000)]).await;
+    // A band or status is read into its type, never passed on as text (nor taken for the lowest band).
+    execute_raw(&db, "UPDATE subject SET band = 'urgent' WHERE id = 1")
+        .await
+        .unwrap();
+    execute_raw(&db, "UPDATE subject SET status = 'closed' WHERE id = 2")
+        .await
+        .unwrap();
+    let mut tx = operator_tx(&db, true).await;
+    match tx.subject(SubjectId(1)).await {
+        Err(StoreError::Corrupt(what)) => assert!(what.contains("band \"urgent\""), "{what}"),
+        other => panic!("a band that is none read as {other:?}"),
+    }
+    match tx.subject(SubjectId(2)).await {
+        Err(StoreError::Corrupt(what)) => assert!(what.contains("status \"closed\""), "{what}"),
+        other => panic!("a status that is none read as {other:?}"),
+    }
 }

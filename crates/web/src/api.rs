@@ -21,6 +21,7 @@ use severn_app::views::{AssessmentView, QueueEntry, ReferralView, SubjectSummary
 use severn_domain::access::Actor;
 use severn_domain::ids::SubjectId;
 use severn_domain::risk::{Answers, Band, Outcome};
+use severn_domain::subject::SubjectStatus;
 use severn_store::SubjectRow;
 use utoipa::ToSchema;
 
@@ -173,8 +174,8 @@ pub struct MergeRequest {
 #[derive(Serialize, ToSchema)]
 pub struct SubjectOutcome {
     subject: SubjectId,
-    status: String,
-    band: String,
+    status: SubjectStatus,
+    band: Band,
 }
 
 impl From<SubjectRow> for SubjectOutcome {

@@ -526,7 +526,7 @@ async fn store<S: BatchStore>(
     let (new_subjects, updated_subjects): (Vec<SubjectRow>, Vec<SubjectRow>) = settled
         .into_values()
         .map(|mut s| {
-            s.due_at = due_at(s.clock_start_at, &s.band, tool);
+            s.due_at = due_at(s.clock_start_at, s.band, tool);
             s
         })
         .partition(|s| !linking.stored.contains_key(&s.id));
@@ -621,7 +621,7 @@ fn referral_row(
         incident_at: c.prepared.report.incident_at.map(|t| t.as_second()),
         platform: c.prepared.report.platform.clone(),
         subject_id: subject,
-        band: c.prepared.risk.band.as_str().to_owned(),
+        band: c.prepared.risk.band,
         outcome: std::mem::take(&mut c.prepared.risk.outcome),
         signals: std::mem::take(&mut c.prepared.risk.signals),
         document: std::mem::take(&mut c.prepared.risk.document),

@@ -3,15 +3,11 @@
 use severn_domain::ids::{OrgId, SubjectId};
 use severn_domain::risk::{Band, Outcome, RiskTool};
 use severn_domain::sla;
+use severn_domain::subject::SubjectStatus;
 use severn_store::SubjectRow;
 
 /// A stored band. Only Severn writes the column, so anything else is read as the lowest band.
-pub(crate) fn stored_band(band: &str) -> Band {
-    Band::parse(band).unwrap_or(Band::Low)
-}
-
-pub(crate) fn due_at(clock_start_at: i64, band: &str, tool: &RiskTool) -> i64 {
-    let band = stored_band(band);
+pub(crate) fn due_at(clock_start_at: i64, band: Band, tool: &RiskTool) -> i64 {
     let start = jiff::Timestamp::from_second(clock_start_at).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
     sla::due_at(start, band, tool).as_second()
 }
@@ -25,11 +21,11 @@ pub(crate) fn fresh_subject(
     SubjectRow {
         id,
         created_at: now,
-        status: "open".to_owned(),
+        status: SubjectStatus::Open,
         merged_into: None,
-        provisional_band: Band::Low.as_str().to_owned(),
+        provisional_band: Band::Low,
         assessment_id: None,
-        band: Band::Low.as_str().to_owned(),
+        band: Band::Low,
         band_reason: String::new(),
         clock_start_at,
         due_at: clock_start_at,
@@ -39,12 +35,9 @@ pub(crate) fn fresh_subject(
 
 /// Folds a merged subject into its target: the higher band and the earlier clock start win.
 pub(crate) fn fold_subject(target: &mut SubjectRow, from: &SubjectRow) {
-    let band = stored_band;
-    if band(&from.provisional_band) > band(&target.provisional_band) {
-        target.provisional_band = from.provisional_band.clone();
-    }
-    if band(&from.band) > band(&target.band) || target.band_reason.is_empty() {
-        target.band = from.band.clone();
+    target.provisional_band = target.provisional_band.max(from.provisional_band);
+    if from.band > target.band || target.band_reason.is_empty() {
+        target.band = from.band;
         target.band_reason = from.band_reason.clone();
     }
     if target.assessment_id.is_none() {
@@ -62,12 +55,9 @@ pub(crate) fn raise_subject(
     reason: String,
     clock_start_at: i64,
 ) {
-    let current = stored_band;
-    if band > current(&target.provisional_band) {
-        target.provisional_band = band.as_str().to_owned();
-    }
-    if target.band_reason.is_empty() || band > current(&target.band) {
-        target.band = band.as_str().to_owned();
+    target.provisional_band = target.provisional_band.max(band);
+    if target.band_reason.is_empty() || band > target.band {
+        target.band = band;
         target.band_reason = if target.assessment_id.is_some() {
             format!("New referral since the last assessment. {reason}")
         } else {

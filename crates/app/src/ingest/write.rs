@@ -248,7 +248,7 @@ async fn refresh_with_file<S: BatchStore>(
     let risk = PreparedRisk::of(&report, key, tool);
     row.signals = risk.signals;
     row.outcome = risk.outcome;
-    row.band = risk.band.as_str().to_owned();
+    row.band = risk.band;
     row.document = risk.document;
     tx.update_referral_risk(&row).await?;
     if let Some(mut subject) = tx.subject(row.subject_id).await? {
@@ -258,7 +258,7 @@ async fn refresh_with_file<S: BatchStore>(
             risk.band_reason,
             row.clock_start_at,
         );
-        subject.due_at = due_at(subject.clock_start_at, &subject.band, tool);
+        subject.due_at = due_at(subject.clock_start_at, subject.band, tool);
         tx.update_subject(&subject).await?;
     }
     Ok(())

@@ -260,11 +260,11 @@ impl BatchStore for SqliteTx<'_> {
         self.tx
             .prepare_cached(sql::UPDATE_SUBJECT)?
             .execute(params![
-                s.status,
+                s.status.as_str(),
                 s.merged_into.map(|m| m.0),
-                s.provisional_band,
+                s.provisional_band.as_str(),
                 s.assessment_id,
-                s.band,
+                s.band.as_str(),
                 s.band_reason,
                 s.clock_start_at,
                 s.due_at,
@@ -335,7 +335,7 @@ impl BatchStore for SqliteTx<'_> {
                 r.incident_at,
                 r.platform,
                 r.subject_id.0,
-                r.band,
+                r.band.as_str(),
                 r.outcome,
                 r.signals,
                 r.document,
@@ -390,7 +390,7 @@ impl BatchStore for SqliteTx<'_> {
                 next.incident_type,
                 next.incident_at,
                 next.platform,
-                next.band,
+                next.band.as_str(),
                 next.outcome,
                 next.signals,
                 next.document,
@@ -402,7 +402,13 @@ impl BatchStore for SqliteTx<'_> {
     async fn update_referral_risk(&mut self, r: &ReferralRow) -> Result<()> {
         self.tx
             .prepare_cached(sql::UPDATE_REFERRAL_RISK)?
-            .execute(params![r.band, r.outcome, r.signals, r.document, r.id.0])?;
+            .execute(params![
+                r.band.as_str(),
+                r.outcome,
+                r.signals,
+                r.document,
+                r.id.0
+            ])?;
         Ok(())
     }
 

@@ -1,6 +1,7 @@
 //! Risk assessments of subjects.
 
 use super::*;
+use severn_domain::risk::Band;
 
 /// Personal data: only the gate's handle reaches it.
 impl Scoped {
@@ -18,7 +19,7 @@ impl Scoped {
             .bind(a.band.as_str())
             .bind(a.assessor.as_str())
             .bind(a.assessed_at)
-            .bind(a.override_band.as_deref())
+            .bind(a.override_band.map(Band::as_str))
             .bind(a.override_rationale.as_deref())
             .bind(a.override_by.as_deref())
             .bind(a.rescored_from)

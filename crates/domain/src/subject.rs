@@ -1,0 +1,40 @@
+//! A subject's state: open while it is worked, merged once its referrals moved into another subject.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SubjectStatus {
+    /// In the queue, its clock running.
+    Open,
+    /// Merged into another subject, which carries its referrals now.
+    Merged,
+}
+
+impl SubjectStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SubjectStatus::Open => "open",
+            SubjectStatus::Merged => "merged",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<SubjectStatus> {
+        [SubjectStatus::Open, SubjectStatus::Merged]
+            .into_iter()
+            .find(|s| s.as_str() == value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_read_back_what_they_store() {
+        for status in [SubjectStatus::Open, SubjectStatus::Merged] {
+            assert_eq!(SubjectStatus::parse(status.as_str()), Some(status));
+        }
+        assert_eq!(SubjectStatus::parse("closed"), None);
+    }
+}
