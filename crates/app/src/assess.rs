@@ -363,7 +363,7 @@ impl App {
                 summary.assessment_bands_changed += 1;
             }
             let assessment = AssessmentRow {
-                override_band: previous.override_band.clone(),
+                override_band: previous.override_band,
                 override_rationale: previous.override_rationale.clone(),
                 override_by: previous.override_by.clone(),
                 rescored_from: Some(previous.id),
