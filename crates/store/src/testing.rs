@@ -336,3 +336,23 @@ macro_rules! backend_matrix {
         }
     };
 }
+
+/// Adds a person (not a service account) to `org` with `roles`, for scenarios that need staff.
+pub async fn insert_person(
+    tx: &mut crate::Scoped,
+    org: severn_domain::ids::OrgId,
+    username: &str,
+    roles: Vec<severn_domain::access::Role>,
+) -> severn_domain::ids::StaffId {
+    tx.insert_staff(&crate::NewStaff {
+        org_id: org,
+        team_id: None,
+        username: username.into(),
+        display_name: format!("Tester {username}"),
+        kind: "person".into(),
+        roles,
+        created_at: 100,
+    })
+    .await
+    .expect("a person is added")
+}

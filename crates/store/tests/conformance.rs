@@ -4,15 +4,17 @@
 
 use severn_domain::access::{CaseAccess, OrgKind, Role};
 use severn_domain::identity::SessionStage;
-use severn_domain::ids::{IdentifierId, OrgId, ReferralId, StaffId, SubjectId};
+use severn_domain::ids::{IdentifierId, OrgId, ReferralId, SubjectId};
 use severn_domain::risk::Band;
 use severn_domain::subject::SubjectStatus;
-use severn_store::testing::{execute_raw, fetch_bytes, fetch_i64, operator_tx, url_of};
+use severn_store::testing::{
+    execute_raw, fetch_bytes, fetch_i64, insert_person, operator_tx, url_of,
+};
 use severn_store::{
     AssessmentRow, Counts, DEFERRED_INDEXES, Db, DecisionRow, FileDetailOutcome, FileDetailRow,
     IdentifierOnReferral, IdentifierRow, KnownReferral, LinkExplained, LinkRow, NewReject,
-    NewSession, NewStaff, Packed, ReferralIdentifierRow, ReferralRow, RejectRow, RiskToolRow,
-    StoreError, SubjectRow,
+    NewSession, Packed, ReferralIdentifierRow, ReferralRow, RejectRow, RiskToolRow, StoreError,
+    SubjectRow,
 };
 use severn_store::{Backend, BatchStore, SqliteWriter, identifier_key_hash};
 use std::collections::BTreeSet;
@@ -1765,32 +1767,13 @@ async fn referral_documents_are_stored_packed_and_older_text_still_reads(db: Db)
     }
 }
 
-async fn staff_member(
-    tx: &mut severn_store::Scoped,
-    org: OrgId,
-    username: &str,
-    roles: Vec<Role>,
-) -> StaffId {
-    tx.insert_staff(&NewStaff {
-        org_id: org,
-        team_id: None,
-        username: username.into(),
-        display_name: format!("Tester {username}"),
-        kind: "person".into(),
-        roles,
-        created_at: 100,
-    })
-    .await
-    .unwrap()
-}
-
 async fn a_session_comes_with_its_staff_in_one_read(db: Db) {
     let mut tx = operator_tx(&db, false).await;
     let force = tx
         .insert_org("F1", "Force One", OrgKind::Force)
         .await
         .unwrap();
-    let analyst = staff_member(
+    let analyst = insert_person(
         &mut tx,
         force,
         "an.analyst",
@@ -1844,9 +1827,9 @@ async fn case_access_names_owner_shares_and_restriction(db: Db) {
         .insert_org("F1", "Force One", OrgKind::Force)
         .await
         .unwrap();
-    let one = staff_member(&mut tx, force, "one", vec![Role::Analyst]).await;
-    let two = staff_member(&mut tx, force, "two", vec![Role::Analyst]).await;
-    let three = staff_member(&mut tx, force, "three", vec![Role::Analyst]).await;
+    let one = insert_person(&mut tx, force, "one", vec![Role::Analyst]).await;
+    let two = insert_person(&mut tx, force, "two", vec![Role::Analyst]).await;
+    let three = insert_person(&mut tx, force, "three", vec![Role::Analyst]).await;
     let mut owned = subject(1, 1000);
     owned.owner_org = Some(force);
     tx.insert_subjects(&[owned, subject(2, 1000)])

@@ -1,30 +1,10 @@
 //! Storage conformance for staff changes waiting for a second administrator, on SQLite and PostgreSQL.
 
 use severn_domain::access::{OrgKind, Role};
-use severn_domain::ids::OrgId;
-use severn_store::testing::operator_tx;
-use severn_store::{Db, NewStaff, NewStaffChange, Scoped, StaffChangeKind, StaffChangeStatus};
+use severn_store::testing::{insert_person, operator_tx};
+use severn_store::{Db, NewStaffChange, StaffChangeKind, StaffChangeStatus};
 
 severn_store::backend_matrix!(staff_changes_roundtrip_wait_lapse_and_are_decided_once,);
-
-async fn person(
-    tx: &mut Scoped,
-    org: OrgId,
-    username: &str,
-    roles: Vec<Role>,
-) -> severn_domain::ids::StaffId {
-    tx.insert_staff(&NewStaff {
-        org_id: org,
-        team_id: None,
-        username: username.into(),
-        display_name: format!("Tester {username}"),
-        kind: "person".into(),
-        roles,
-        created_at: 100,
-    })
-    .await
-    .unwrap()
-}
 
 async fn staff_changes_roundtrip_wait_lapse_and_are_decided_once(db: Db) {
     let mut tx = operator_tx(&db, false).await;
@@ -36,9 +16,9 @@ async fn staff_changes_roundtrip_wait_lapse_and_are_decided_once(db: Db) {
         .insert_org("F2", "Force Two", OrgKind::Force)
         .await
         .unwrap();
-    let admin = person(&mut tx, force, "adm.one", vec![Role::Administrator]).await;
-    let elsewhere = person(&mut tx, other, "adm.two", vec![Role::Administrator]).await;
-    let auditor = person(&mut tx, force, "the.auditor", vec![Role::Auditor]).await;
+    let admin = insert_person(&mut tx, force, "adm.one", vec![Role::Administrator]).await;
+    let elsewhere = insert_person(&mut tx, other, "adm.two", vec![Role::Administrator]).await;
+    let auditor = insert_person(&mut tx, force, "the.auditor", vec![Role::Auditor]).await;
     let add = tx
         .insert_staff_change(&NewStaffChange {
             org_id: force,
@@ -116,7 +96,7 @@ async fn staff_changes_roundtrip_wait_lapse_and_are_decided_once(db: Db) {
     );
 
     // Decided once: a second decision changes nothing.
-    let made = person(
+    let made = insert_person(
         &mut tx,
         force,
         "n.new",
