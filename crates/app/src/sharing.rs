@@ -118,7 +118,7 @@ impl App {
                 at: instant(d.decided_at),
                 what: format!(
                     "{} (subjects {} and {}) by {}: {}",
-                    capitalised(&d.kind),
+                    capitalised(d.kind.as_str()),
                     d.subject_id,
                     d.other_subject_id,
                     d.actor,

@@ -8,7 +8,7 @@ use severn_domain::ids::{ReferralId, SubjectId};
 use severn_domain::linking::{Evidence, Linker, SubjectKey};
 use severn_domain::report::IdentifierKind;
 use severn_domain::risk::{Outcome, RiskTool};
-use severn_domain::subject::SubjectStatus;
+use severn_domain::subject::{DecisionKind, SubjectStatus};
 use severn_domain::text::FreeText;
 use severn_store::Scoped;
 use severn_store::{DecisionRow, LinkRow, ReferralRow, SubjectRow};
@@ -133,7 +133,7 @@ impl App {
         let decision_id = tx.alloc_ids("decision", 1).await?;
         tx.insert_decision(&DecisionRow {
             id: decision_id,
-            kind: "merge".into(),
+            kind: DecisionKind::Merge,
             subject_id: subject,
             other_subject_id: other,
             referrals: serde_json::to_string(&moved).expect("list serialises"),
@@ -233,7 +233,7 @@ impl App {
         let decision_id = tx.alloc_ids("decision", 1).await?;
         tx.insert_decision(&DecisionRow {
             id: decision_id,
-            kind: "split".into(),
+            kind: DecisionKind::Split,
             subject_id: subject,
             other_subject_id: new_id,
             referrals: serde_json::to_string(source_refs).expect("list serialises"),
@@ -268,7 +268,7 @@ pub(crate) async fn relink(
         .decisions_of_subject(subject)
         .await?
         .iter()
-        .any(|d| d.kind == "merge")
+        .any(|d| d.kind == DecisionKind::Merge)
     {
         return Ok(());
     }

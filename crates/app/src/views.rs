@@ -10,6 +10,7 @@ use severn_domain::ids::SubjectId;
 use severn_domain::report::{Report, SourceRef};
 use severn_domain::risk::{Answers, Outcome};
 use severn_domain::sla;
+use severn_domain::subject::DecisionKind;
 use severn_store::{
     AssessmentRow, Counts, DecisionRow, LinkExplained, RejectRow, StoreError, SubjectRow,
 };
@@ -180,8 +181,7 @@ impl TryFrom<AssessmentRow> for AssessmentView {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct DecisionView {
     pub id: i64,
-    /// `merge` or `split`.
-    pub kind: String,
+    pub kind: DecisionKind,
     pub subject_id: SubjectId,
     pub other_subject_id: SubjectId,
     /// The referrals the decision moved.

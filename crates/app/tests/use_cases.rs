@@ -15,6 +15,7 @@ use severn_domain::clock::FixedClock;
 use severn_domain::ids::SubjectId;
 use severn_domain::linking::LinkPolicy;
 use severn_domain::risk::{Answer, Answers, Band, ILLUSTRATIVE_TOOL_V2, Outcome, SourceKind};
+use severn_domain::subject::DecisionKind;
 use severn_ingest::{DocContext, Item, parse_document};
 use severn_store::{Backend, Db};
 use std::collections::{BTreeMap, BTreeSet};
@@ -663,7 +664,7 @@ async fn merge_needs_a_rationale_and_survives_later_ingest(db: Db) {
         .await
         .unwrap();
     assert_eq!(view.decisions.len(), 1);
-    assert_eq!(view.decisions[0].kind, "merge");
+    assert_eq!(view.decisions[0].kind, DecisionKind::Merge);
     assert_eq!(view.decisions[0].actor, "operator:DS Example");
     assert!(view.decisions[0].rationale.starts_with("Same person"));
     assert!(matches!(
@@ -813,7 +814,7 @@ async fn split_moves_referrals_and_later_reports_do_not_remerge(db: Db) {
     assert!(
         view.decisions
             .iter()
-            .any(|d| d.kind == "split" && d.other_subject_id == n)
+            .any(|d| d.kind == DecisionKind::Split && d.other_subject_id == n)
     );
 
     // A later report with identifiers of both sides joins one of them and does not merge them again.

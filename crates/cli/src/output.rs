@@ -196,7 +196,7 @@ pub fn referral(r: &ReferralView, as_json: bool) -> Result<()> {
     for d in &r.decisions {
         show!(
             "  {} by {} at {}: {}",
-            d.kind,
+            d.kind.label(),
             d.actor,
             at(d.decided_at),
             d.rationale

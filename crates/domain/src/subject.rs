@@ -1,4 +1,5 @@
-//! A subject's state: open while it is worked, merged once its referrals moved into another subject.
+//! A subject's state (open while it is worked, merged once its referrals moved into another subject), and the
+//! decisions investigators take about two subjects.
 
 use serde::{Deserialize, Serialize};
 
@@ -26,9 +27,48 @@ impl SubjectStatus {
     }
 }
 
+/// An investigator's decision about two subjects: the same person (merge) or not (split).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DecisionKind {
+    Merge,
+    Split,
+}
+
+impl DecisionKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DecisionKind::Merge => "merge",
+            DecisionKind::Split => "split",
+        }
+    }
+
+    /// As a page says it: "Merged by …", "Split by …".
+    pub fn label(self) -> &'static str {
+        match self {
+            DecisionKind::Merge => "Merged",
+            DecisionKind::Split => "Split",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<DecisionKind> {
+        [DecisionKind::Merge, DecisionKind::Split]
+            .into_iter()
+            .find(|k| k.as_str() == value)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decision_kinds_read_back_what_they_store() {
+        for kind in [DecisionKind::Merge, DecisionKind::Split] {
+            assert_eq!(DecisionKind::parse(kind.as_str()), Some(kind));
+        }
+        assert_eq!(DecisionKind::parse("Merge"), None);
+    }
 
     #[test]
     fn statuses_read_back_what_they_store() {

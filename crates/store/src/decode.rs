@@ -11,7 +11,7 @@ use severn_domain::audit::AuditEntry;
 use severn_domain::identity::SessionStage;
 use severn_domain::ids::{IdentifierId, OrgId, ReferralId, StaffId, SubjectId, TeamId};
 use severn_domain::risk::Band;
-use severn_domain::subject::SubjectStatus;
+use severn_domain::subject::{DecisionKind, SubjectStatus};
 
 /// A row's columns by position, as the types Severn stores. A boolean is an integer on SQLite and a `bool` on
 /// PostgreSQL; each driver reads its own as `bool`.
@@ -331,7 +331,11 @@ pub(crate) fn assessment(r: &impl Columns) -> Result<AssessmentRow> {
 pub(crate) fn decision(r: &impl Columns) -> Result<DecisionRow> {
     Ok(DecisionRow {
         id: r.i64(0)?,
-        kind: r.text(1)?,
+        kind: {
+            let kind = r.text(1)?;
+            DecisionKind::parse(&kind)
+                .ok_or_else(|| StoreError::Corrupt(format!("decision kind {kind:?}")))?
+        },
         subject_id: SubjectId(r.i64(2)?),
         other_subject_id: SubjectId(r.i64(3)?),
         referrals: r.text(4)?,

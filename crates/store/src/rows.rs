@@ -12,7 +12,7 @@ use crate::packed::Packed;
 use serde::{Deserialize, Serialize};
 use severn_domain::ids::{IdentifierId, OrgId, ReferralId, SubjectId};
 use severn_domain::risk::Band;
-use severn_domain::subject::SubjectStatus;
+use severn_domain::subject::{DecisionKind, SubjectStatus};
 
 /// What storage knows of a referral when a document with its source reference arrives again.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -172,7 +172,7 @@ pub struct AssessmentRow {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DecisionRow {
     pub id: i64,
-    pub kind: String,
+    pub kind: DecisionKind,
     pub subject_id: SubjectId,
     pub other_subject_id: SubjectId,
     pub referrals: String,

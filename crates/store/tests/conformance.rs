@@ -6,7 +6,7 @@ use severn_domain::access::{CaseAccess, OrgKind, Role};
 use severn_domain::identity::SessionStage;
 use severn_domain::ids::{IdentifierId, OrgId, ReferralId, SubjectId};
 use severn_domain::risk::Band;
-use severn_domain::subject::SubjectStatus;
+use severn_domain::subject::{DecisionKind, SubjectStatus};
 use severn_store::testing::{
     execute_raw, fetch_bytes, fetch_i64, insert_person, operator_tx, url_of,
 };
@@ -46,7 +46,7 @@ severn_store::backend_matrix!(
     referral_documents_are_stored_packed_and_older_text_still_reads,
     a_session_comes_with_its_staff_in_one_read,
     case_access_names_owner_shares_and_restriction,
-    a_stored_band_or_status_that_is_none_is_corrupt_data,
+    a_stored_band_status_or_kind_that_is_none_is_corrupt_data,
 );
 
 // ---------------------------------------------------------------------------------------------------------
@@ -173,10 +173,10 @@ fn tool_row(version: &str, source: &str, active: bool) -> RiskToolRow {
     }
 }
 
-fn decision(id: i64, kind: &str, subject: i64, other: i64) -> DecisionRow {
+fn decision(id: i64, kind: DecisionKind, subject: i64, other: i64) -> DecisionRow {
     DecisionRow {
         id,
-        kind: kind.into(),
+        kind,
         subject_id: SubjectId(subject),
         other_subject_id: SubjectId(other),
         referrals: r#"["ncmec:100000001"]"#.into(),
@@ -1347,9 +1347,9 @@ async fn new_version_keeps_the_previous_one(db: Db) {
 }
 
 async fn decisions_are_listed_for_both_subjects(db: Db) {
-    let d1 = decision(1, "merge", 1, 2);
-    let d2 = decision(2, "split", 2, 3);
-    let d3 = decision(3, "split", 4, 5);
+    let d1 = decision(1, DecisionKind::Merge, 1, 2);
+    let d2 = decision(2, DecisionKind::Split, 2, 3);
+    let d3 = decision(3, DecisionKind::Split, 4, 5);
     let mut tx = operator_tx(&db, false).await;
     for d in [&d2, &d1, &d3] {
         tx.insert_decision(d).await.unwrap();
@@ -1474,7 +1474,7 @@ async fn rolled_back_transaction_leaves_nothing(db: Db) {
         .unwrap();
     tx.insert_assessment(&assessment(1, 2)).await.unwrap();
     tx.add_separation(SubjectId(1), SubjectId(2)).await.unwrap();
-    tx.insert_decision(&decision(1, "split", 1, 2))
+    tx.insert_decision(&decision(1, DecisionKind::Split, 1, 2))
         .await
         .unwrap();
     tx.merge_subject(SubjectId(1), SubjectId(2)).await.unwrap();
@@ -1888,7 +1888,7 @@ async fn case_access_names_owner_shares_and_restriction(db: Db) {
     );
 }
 
-async fn a_stored_band_or_status_that_is_none_is_corrupt_data(db: Db) {
+async fn a_stored_band_status_or_kind_that_is_none_is_corrupt_data(db: Db) {
     commit_subjects(&db, &[subject(1, 1000), subject(2, 1000)]).await;
     // A band or status is read into its type, never passed on as text (nor taken for the lowest band).
     execute_raw(&db, "UPDATE subject SET band = 'urgent' WHERE id = 1")
@@ -1905,5 +1905,19 @@ async fn a_stored_band_or_status_that_is_none_is_corrupt_data(db: Db) {
     match tx.subject(SubjectId(2)).await {
         Err(StoreError::Corrupt(what)) => assert!(what.contains("status \"closed\""), "{what}"),
         other => panic!("a status that is none read as {other:?}"),
+    }
+    tx.commit().await.unwrap();
+    let mut tx = operator_tx(&db, false).await;
+    tx.insert_decision(&decision(1, DecisionKind::Merge, 1, 2))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    execute_raw(&db, "UPDATE subject_decision SET kind = 'join'")
+        .await
+        .unwrap();
+    let mut tx = operator_tx(&db, true).await;
+    match tx.decisions_of_subject(SubjectId(1)).await {
+        Err(StoreError::Corrupt(what)) => assert!(what.contains("kind \"join\""), "{what}"),
+        other => panic!("a decision kind that is none read as {other:?}"),
     }
 }
