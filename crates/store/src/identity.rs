@@ -6,7 +6,7 @@
 use crate::Result;
 use crate::decode;
 use crate::rows::{ApiTokenRow, CredentialRow, NewApiToken, NewSession, SessionRow};
-use crate::sql::{self, API_TOKEN_COLUMNS, CREDENTIAL_COLUMNS, SESSION_COLUMNS};
+use crate::sql::{API_TOKEN_COLUMNS, CREDENTIAL_COLUMNS, SESSION_COLUMNS};
 use crate::tx::{Tx, on};
 use severn_domain::ids::{OrgId, StaffId};
 
@@ -199,16 +199,6 @@ impl Tx {
             .fetch_one(&mut *conn)
             .await?;
             Ok(id)
-        })
-    }
-
-    pub async fn session_by_token_hash(&mut self, token_hash: &str) -> Result<Option<SessionRow>> {
-        on!(self, conn => {
-            let row = sqlx::query(sql::SESSION_BY_TOKEN_HASH)
-            .bind(token_hash)
-            .fetch_optional(&mut *conn)
-            .await?;
-            row.as_ref().map(decode::session).transpose()
         })
     }
 

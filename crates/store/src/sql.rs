@@ -101,11 +101,6 @@ pub const STAFF_CHANGE_SELECT: &str = "SELECT c.id, c.org_id, o.kind, c.kind, c.
      c.decided_by, c.decided_at FROM staff_change c JOIN org o ON o.id = c.org_id \
      JOIN staff s ON s.id = c.requested_by";
 
-pub const SESSION_BY_TOKEN_HASH: &str = concat!(
-    "SELECT ",
-    text!(session),
-    " FROM session WHERE token_hash = $1"
-);
 pub const KNOWN_REFERRAL: &str = concat!(
     "SELECT ",
     text!(known_referral),
