@@ -13,7 +13,7 @@ use crate::{App, AppError, Result, check_text};
 use severn_domain::access::{Action, Actor, Denial};
 use severn_domain::ids::SubjectId;
 use severn_domain::text::FreeText;
-use severn_store::{AuditRecord, PageTx, Request, Scoped, ScopedPage, Tx, Verdict};
+use severn_store::{AuditRecord, Request, Scoped, ScopedPage, Tx, Verdict};
 
 /// What the person said about why (and, for disclosures, to whom).
 #[derive(Debug, Clone, Default)]
@@ -199,7 +199,7 @@ impl App {
     /// A page's read of one case: `case` is the subject and how the person asked for it.
     pub async fn authorise_page(
         &self,
-        page: PageTx,
+        page: Tx,
         actor: &Actor,
         action: Action,
         target: &str,
@@ -220,7 +220,7 @@ impl App {
     /// error to answer with: the one a case the person may not see gets, or the failure to log the probe.
     pub async fn refuse_missing_page(
         &self,
-        page: PageTx,
+        page: Tx,
         actor: &Actor,
         action: Action,
         target: &str,

@@ -381,7 +381,7 @@ impl App {
                     "{reference:?} is not a referral reference: use an NCMEC report ID, ncmec:ID, ext:REF or sha256:HASH"
                 ))
             })?;
-        let mut tx = self.db().begin_page().await?;
+        let mut tx = self.db().begin_read().await?;
         let asked_for = format!("referral {key}");
         let Some(known) = tx.known_referral(&key).await? else {
             let why = Why {

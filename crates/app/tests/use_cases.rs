@@ -306,13 +306,7 @@ async fn two_ingests_at_once_store_each_identifier_once(db: Db) {
     assert_eq!((one.ingested, other.ingested), (30, 30));
     let sql =
         "SELECT COUNT(*) - COUNT(DISTINCT key || '/' || COALESCE(owner_org, 0)) FROM identifier";
-    let twins: i64 = match &db {
-        Db::Sqlite(sqlite) => sqlx::query_scalar(sql)
-            .fetch_one(sqlite.pool())
-            .await
-            .unwrap(),
-        Db::Postgres(pg) => sqlx::query_scalar(sql).fetch_one(pg.pool()).await.unwrap(),
-    };
+    let twins = severn_store::testing::fetch_i64(&db, sql).await.unwrap();
     assert_eq!(twins, 0);
 }
 

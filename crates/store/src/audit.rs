@@ -1,4 +1,4 @@
-//! The statutory audit log on sqlx: appending chained entries (at once on a writing transaction, at commit
+//! The statutory audit log: appending chained entries (at once on a writing transaction, at commit
 //! through the appender in a read) and reading them back.
 
 use crate::chain::{AuditRecord, sealed_entry};
@@ -7,10 +7,10 @@ use crate::deferred::Append;
 use crate::handles::Scoped;
 use crate::scope::{Reach, Scope};
 use crate::sql;
-use crate::tx::{Tx, on};
+use crate::conn::{Built, args};
+use crate::tx::Tx;
 use crate::{Result, StoreError};
 use severn_domain::audit::{AuditEntry, AuditKey};
-use sqlx::{AssertSqlSafe, QueryBuilder, Row};
 
 /// Filter for reading the audit log back.
 #[derive(Debug, Clone, Default)]
@@ -33,9 +33,8 @@ impl Tx {
         outcome: &str,
     ) -> Result<()> {
         match self {
-            Tx::SqliteRead(_, deferred) | Tx::PostgresRead(_, deferred) => {
-                deferred.push(key, record, outcome)
-            }
+            Tx::SqliteRead(read) => read.defer(key, record, outcome),
+            Tx::PostgresRead(_, deferred) => deferred.push(key, record, outcome),
             Tx::Sqlite(_) | Tx::Postgres(_) => {
                 self.append_now(key, record, outcome).await?;
             }
@@ -73,18 +72,15 @@ impl Tx {
     ) -> Result<Vec<AuditEntry>> {
         // FOR UPDATE on PostgreSQL: writes and the appender queue on the head row until the holder commits,
         // then read the head it left. SQLite's write lock (BEGIN IMMEDIATE) already serialises appends.
-        let lock = matches!(self, Tx::Postgres(_));
-        let (mut seq, mut prev) = on!(self, conn => {
-            let head = if lock {
-                sqlx::query(sql::AUDIT_HEAD_FOR_UPDATE)
-            } else {
-                sqlx::query(sql::AUDIT_HEAD)
-            };
-            let row = head.fetch_one(&mut *conn).await?;
-            let seq: i64 = row.try_get(0)?;
-            let mac: String = row.try_get(1)?;
-            (seq, mac)
-        });
+        let head = if matches!(self, Tx::Postgres(_)) {
+            sql::AUDIT_HEAD_FOR_UPDATE
+        } else {
+            sql::AUDIT_HEAD
+        };
+        let (mut seq, mut prev) = self
+            .conn()
+            .one(head, &[], |r| Ok((r.i64(0)?, r.text(1)?)))
+            .await?;
         let mut sealed = Vec::with_capacity(entries.len());
         for (key, record, outcome) in entries {
             let entry = sealed_entry(seq, &prev, key, record, outcome)?;
@@ -95,29 +91,26 @@ impl Tx {
         if sealed.is_empty() {
             return Ok(sealed);
         }
-        on!(self, conn => {
-            let mut q = QueryBuilder::new(format!("INSERT INTO audit_log ({}) ", sql::AUDIT_COLUMNS));
-            q.push_values(&sealed, |mut b, entry| {
-                b.push_bind(entry.seq)
-                    .push_bind(entry.at)
-                    .push_bind(entry.actor.as_str())
-                    .push_bind(entry.org)
-                    .push_bind(entry.processing.as_str())
-                    .push_bind(entry.action.as_str())
-                    .push_bind(entry.target.as_str())
-                    .push_bind(entry.outcome.as_str())
-                    .push_bind(entry.justification.as_deref())
-                    .push_bind(entry.recipients.as_deref())
-                    .push_bind(entry.detail.as_deref())
-                    .push_bind(entry.mac.as_str());
-            });
-            q.build().execute(&mut *conn).await?;
-            sqlx::query(sql::MOVE_AUDIT_HEAD)
-                .bind(seq)
-                .bind(prev.as_str())
-                .execute(&mut *conn)
-                .await?;
+        let mut q = Built::new(format!("INSERT INTO audit_log ({}) ", sql::AUDIT_COLUMNS));
+        q.values(&sealed, |entry| {
+            args![
+                entry.seq,
+                entry.at,
+                &entry.actor,
+                entry.org,
+                &entry.processing,
+                &entry.action,
+                &entry.target,
+                &entry.outcome,
+                entry.justification.as_deref(),
+                entry.recipients.as_deref(),
+                entry.detail.as_deref(),
+                &entry.mac
+            ]
         });
+        let mut conn = self.conn();
+        conn.execute_built(&q).await?;
+        conn.execute(sql::MOVE_AUDIT_HEAD, &args![seq, &prev]).await?;
         Ok(sealed)
     }
 
@@ -160,25 +153,16 @@ impl Tx {
         after: i64,
         limit: i64,
     ) -> Result<Vec<AuditEntry>> {
-        on!(self, conn => {
-            let rows = sqlx::query(AssertSqlSafe(format!(
-                "SELECT {} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2",
-                sql::AUDIT_COLUMNS
-            )))
-            .bind(after)
-            .bind(limit)
-            .fetch_all(&mut *conn)
-            .await?;
-            rows.iter().map(decode::audit_entry).collect()
-        })
+        self.conn()
+            .all(sql::AUDIT_AFTER, &args![after, limit], decode::audit_entry)
+            .await
     }
 
     /// The log's head as the database holds it: the latest sequence number and MAC.
     pub async fn audit_head(&mut self) -> Result<(i64, String)> {
-        on!(self, conn => {
-            let row = sqlx::query(sql::AUDIT_HEAD).fetch_one(&mut *conn).await?;
-            Ok((row.try_get(0)?, row.try_get(1)?))
-        })
+        self.conn()
+            .one(sql::AUDIT_HEAD, &[], |r| Ok((r.i64(0)?, r.text(1)?)))
+            .await
     }
 }
 
@@ -198,30 +182,24 @@ impl Scoped {
         let Reach::AuditLog(org) = self.scope().reach else {
             return Err(StoreError::OutOfScope);
         };
-        on!(self, conn => {
-            let rows = sqlx::query(AssertSqlSafe(format!(
-                "SELECT {} FROM audit_log WHERE ($1 IS NULL OR target = $1) AND ($2 IS NULL OR actor = $2) \
-                 AND ($3 IS NULL OR at >= $3) AND ($4 IS NULL OR at < $4) AND ($6 IS NULL OR org = $6) \
-                 ORDER BY seq DESC LIMIT $5",
-                sql::AUDIT_COLUMNS
-            )))
-            .bind(q.target.as_deref())
-            .bind(q.actor.as_deref())
-            .bind(q.from)
-            .bind(q.to)
-            .bind(q.limit)
-            .bind(org.map(|o| o.0))
-            .fetch_all(&mut *conn)
-            .await?;
-            rows.iter().map(decode::audit_entry).collect()
-        })
+        let search = args![
+            q.target.as_deref(),
+            q.actor.as_deref(),
+            q.from,
+            q.to,
+            q.limit,
+            org
+        ];
+        self.conn()
+            .all(sql::AUDIT_SEARCH, &search, decode::audit_entry)
+            .await
     }
 }
 
 impl Tx {
     pub async fn audit_count(&mut self) -> Result<i64> {
-        on!(self, conn => {
-            Ok(sqlx::query_scalar("SELECT COUNT(*) FROM audit_log").fetch_one(&mut *conn).await?)
-        })
+        self.conn()
+            .one("SELECT COUNT(*) FROM audit_log", &[], |r| r.i64(0))
+            .await
     }
 }

@@ -1,6 +1,7 @@
-//! The statements one ingest batch makes ([`BatchStore`]), on the gate's [`Scoped`] handle (sqlx, either
-//! backend) or, on a SQLite file, on the rusqlite [`SqliteTx`] (in `batch/sqlite.rs`). Both write the same
-//! rows with the same statements (see `sql`).
+//! The statements one ingest batch makes ([`BatchStore`]), on the gate's [`Scoped`] handle (either backend,
+//! multi-row statements) or, on SQLite, on an ingest's own [`SqliteTx`] (in `batch/sqlite.rs`: one cached
+//! statement per row, with a connection tuned for bulk loads). Both bind the same rows (`binds`) into the
+//! same statements (`sql`).
 
 mod sqlite;
 
@@ -21,7 +22,7 @@ use std::collections::HashMap;
 /// concrete types, so whether a future is `Send` is known where it is spawned.
 #[allow(async_fn_in_trait)]
 pub trait BatchStore {
-    /// The sqlx transaction underneath, for the use cases that only run on one (relinking a subject).
+    /// The gate's handle underneath, for the use cases only it has (relinking a subject).
     fn as_scoped(&mut self) -> Option<&mut Scoped>;
     /// Waits for other ingests' batches to end before this one reads what they wrote (see
     /// [`Tx::lock_for_ingest`]).
@@ -177,23 +178,14 @@ impl BatchStore for Scoped {
 }
 
 impl SqliteWriter {
-    /// A writer on the same database file as `db`; `None` for PostgreSQL and for in-memory SQLite databases,
-    /// which a second connection would not see.
+    /// A writer of its own on the database file of `db`; `None` for PostgreSQL.
     /// A writer holds personal data, so it takes the grant of an ingest over a force or more.
     pub async fn open(db: &Db, grant: &Scope) -> Result<Option<SqliteWriter>> {
         grant.list_owner()?;
-        let Db::Sqlite(SqliteDb { pool, .. }) = db else {
+        let Db::Sqlite(SqliteDb { file, .. }) = db else {
             return Ok(None);
         };
-        // The file SQLite itself has open; empty for an in-memory database.
-        let file: String =
-            sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'")
-                .fetch_one(pool)
-                .await?;
-        if file.is_empty() {
-            return Ok(None);
-        }
-        SqliteWriter::open_file(&file).map(Some)
+        SqliteWriter::open_file(file).map(Some)
     }
 }
 
@@ -202,10 +194,13 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn no_writer_where_a_second_connection_would_see_another_database() {
+    async fn an_ingest_writer_takes_a_grant_and_writes_the_same_database() {
         let grant = Scope::logged(crate::Reach::Everything);
-        let memory = Db::connect("sqlite::memory:").await.unwrap();
-        assert!(SqliteWriter::open(&memory, &grant).await.unwrap().is_none());
+        let memory = Db::connect("sqlite::memory:").await;
+        assert!(
+            matches!(memory, Err(crate::StoreError::UnsupportedUrl(_))),
+            "an in-memory database would be another database on each connection"
+        );
         let dir = tempfile::tempdir().unwrap();
         let file = Db::connect(&format!("sqlite://{}", dir.path().join("w.db").display()))
             .await
@@ -217,7 +212,7 @@ mod tests {
         let mut tx = writer.begin().unwrap();
         let first = tx.alloc_ids("subject", 3).await.unwrap();
         tx.commit().unwrap();
-        // The sqlx connection sees what the writer committed.
+        // The database's own connection sees what the writer committed.
         let mut read = file.begin().await.unwrap();
         assert!(
             SqliteWriter::open(&file, &Scope::logged(crate::Reach::NoPersonalData))

@@ -1,23 +1,23 @@
-//! The connection pools of either backend: connecting and migrating, the indexes a bulk load defers, and
-//! starting transactions ([`Tx`], [`PageTx`]).
+//! The connections of either backend: connecting and migrating, the indexes a bulk load defers, and
+//! starting transactions ([`Tx`]).
 
 use crate::appender;
+use crate::conn::{Conn, args};
 use crate::decode;
 use crate::deferred::{Appender, Deferred};
-use crate::reader::{PageTx, SqliteReaders};
+use crate::reader::SqliteReaders;
 use crate::rows::{SessionRow, StaffRow, identifier_key_hash};
 use crate::sql;
 use crate::tx::Tx;
+use crate::writer::{SharedWriter, SqliteWriter};
 use crate::{Backend, Result, StoreError};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// A connection pool to one of the two backends.
+/// The connections to one of the two backends.
 #[derive(Debug, Clone)]
 pub enum Db {
     Sqlite(SqliteDb),
@@ -34,23 +34,15 @@ pub struct PostgresDb {
     audit: PgPool,
 }
 
-/// SQLite: one connection that writes, and read-only connections that read beside it.
+/// A SQLite file: one connection that writes, read-only connections that read beside it, and the appender
+/// that commits the audit entries of their reads. All on rusqlite.
 #[derive(Debug, Clone)]
 pub struct SqliteDb {
-    /// The writing connection.
-    pub(crate) pool: SqlitePool,
-    /// Read-only connections and the appender that commits the audit entries of their reads; none for an
-    /// in-memory database, which another connection would not see.
-    reads: Option<ReadSide>,
-}
-
-#[derive(Debug, Clone)]
-struct ReadSide {
-    /// For [`Db::begin_read`].
-    pool: SqlitePool,
-    /// For [`Db::begin_page`].
-    pages: Arc<SqliteReaders>,
-    appender: Appender,
+    /// The database URL, for migrating again.
+    url: String,
+    pub(crate) file: String,
+    pub(crate) writer: SharedWriter,
+    readers: Arc<SqliteReaders>,
 }
 
 /// Indexes that ingest writes but never reads, as (name, table and columns): a bulk load (`severn ingest
@@ -69,9 +61,6 @@ pub const DEFERRED_INDEXES: &[(&str, &str)] = &[
     ),
 ];
 
-/// The page cache of the writing connection, in KiB (negative, as SQLite takes it).
-const SQLITE_CACHE_KIB: &str = "-131072";
-
 /// PostgreSQL connections in the pool. Reads release theirs before they wait for their audit entries, so a
 /// connection is busy only while its statements run.
 const PG_CONNECTIONS: u32 = 8;
@@ -79,59 +68,20 @@ const PG_CONNECTIONS: u32 = 8;
 /// Tries of a checkpoint that found another one running (see [`Db::checkpoint`]).
 const CHECKPOINT_ATTEMPTS: usize = 50;
 
-/// Read-only connections: as many as there are cores to read on and a few more for reads waiting on I/O.
-const SQLITE_READERS: u32 = 4;
-
 impl Db {
     /// Connects to `url` (creating a SQLite file if it is missing) and applies pending migrations.
     pub async fn connect(url: &str) -> Result<Db> {
         let db = if url.starts_with("sqlite:") {
-            let options = SqliteConnectOptions::from_str(url)?
-                .create_if_missing(true)
-                .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
-                .busy_timeout(Duration::from_secs(10))
-                .foreign_keys(true)
-                .pragma("cache_size", SQLITE_CACHE_KIB)
-                .pragma("temp_store", "memory")
-                // Checkpoint the WAL in larger steps: fewer fsyncs during bulk ingest.
-                .pragma("wal_autocheckpoint", "16384");
-            // One connection: SQLite has one writer anyway, and a connection drops its page cache whenever
-            // another connection has written, so alternating connections would read every page again.
-            // Its 128 MiB cache bounds memory whatever the database size.
-            let pool = SqlitePoolOptions::new()
-                .max_connections(1)
-                .connect_with(options.clone())
-                .await?;
-            // Before the read-only connections open: they cannot create the file or its tables.
-            migrate_sqlite(&pool).await?;
-            // The file SQLite itself has open; empty for an in-memory database.
-            let file: String =
-                sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'")
-                    .fetch_one(&pool)
-                    .await?;
-            let reads = if file.is_empty() {
-                None
-            } else {
-                // A reader's page cache is emptied whenever another connection has written, which with a page
-                // view's audit entry is nearly every time, so a small one does. (Memory-mapping the file does
-                // not help: SQLite unmaps it at the same moment.)
-                let read_only = options
-                    .read_only(true)
-                    .create_if_missing(false)
-                    .pragma("cache_size", "-8192");
-                let readers = SqlitePoolOptions::new()
-                    .max_connections(SQLITE_READERS)
-                    .connect_with(read_only)
-                    .await?;
-                let appender = appender::start_sqlite(&file)?;
-                Some(ReadSide {
-                    pool: readers,
-                    pages: Arc::new(SqliteReaders::new(file.into(), appender.clone())),
-                    appender,
-                })
-            };
-            Db::Sqlite(SqliteDb { pool, reads })
+            let file = migrate_sqlite(url).await?;
+            let writer = SqliteWriter::open_file(&file)?.shared()?;
+            fill_key_hashes(&writer).await?;
+            let appender = appender::start_sqlite(&file)?;
+            Db::Sqlite(SqliteDb {
+                url: url.to_owned(),
+                readers: Arc::new(SqliteReaders::new(file.clone().into(), appender)),
+                file,
+                writer,
+            })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let options = PgConnectOptions::from_str(url)?;
             let pool = PgPoolOptions::new()
@@ -164,7 +114,10 @@ impl Db {
     /// Applies the migrations of this backend that have not been applied yet.
     pub async fn migrate(&self) -> Result<()> {
         match self {
-            Db::Sqlite(sqlite) => migrate_sqlite(&sqlite.pool).await?,
+            Db::Sqlite(sqlite) => {
+                migrate_sqlite(&sqlite.url).await?;
+                fill_key_hashes(&sqlite.writer).await?;
+            }
             Db::Postgres(pg) => {
                 sqlx::migrate!("./migrations/postgres")
                     .run(&pg.pool)
@@ -187,25 +140,14 @@ impl Db {
     /// that one that ended half-way leaves nothing missing. Looks before it builds: `CREATE INDEX IF NOT
     /// EXISTS` on PostgreSQL locks the table first, and would make every start wait for an ingest's batch.
     pub async fn build_deferred_indexes(&self) -> Result<()> {
+        let present = match self {
+            Db::Sqlite(_) => "SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'index' AND name = $1",
+            Db::Postgres(_) => "SELECT to_regclass($1) IS NOT NULL",
+        };
         let mut missing = Vec::new();
         for (name, on) in DEFERRED_INDEXES {
-            let present: bool =
-                match self {
-                    Db::Sqlite(sqlite) => sqlx::query_scalar(
-                        "SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'index' AND name = $1",
-                    )
-                    .bind(name)
-                    .fetch_one(&sqlite.pool)
-                    .await?,
-                    Db::Postgres(pg) => {
-                        sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
-                            .bind(name)
-                            .fetch_one(&pg.pool)
-                            .await?
-                    }
-                };
-            if !present {
-                missing.push(sqlx::AssertSqlSafe(format!("CREATE INDEX {name} ON {on}")));
+            if !self.one_bool(present, name).await? {
+                missing.push(format!("CREATE INDEX {name} ON {on}"));
             }
         }
         if missing.is_empty() {
@@ -213,40 +155,50 @@ impl Db {
         }
         match self {
             Db::Sqlite(sqlite) => {
-                // SQLite sorts a new index's entries in chunks the size of the page cache, in its temporary
-                // store: a small cache and files on disk here, since with the connection's usual settings a
-                // million referrals' entries took the process past 700 MiB.
-                let mut conn = sqlite.pool.acquire().await?;
-                sqlx::query("PRAGMA temp_store = FILE")
-                    .execute(&mut *conn)
-                    .await?;
-                sqlx::query("PRAGMA cache_size = -16384")
-                    .execute(&mut *conn)
-                    .await?;
-                let built = async {
-                    for create in missing {
-                        sqlx::query(create).execute(&mut *conn).await?;
-                    }
-                    Ok::<_, StoreError>(())
-                }
-                .await;
-                sqlx::query("PRAGMA temp_store = MEMORY")
-                    .execute(&mut *conn)
-                    .await?;
-                sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "PRAGMA cache_size = {SQLITE_CACHE_KIB}"
-                )))
-                .execute(&mut *conn)
-                .await?;
-                built?;
+                sqlite
+                    .writer
+                    .with(|conn| {
+                        // SQLite sorts a new index's entries in chunks the size of the page cache, in its
+                        // temporary store: a small cache and files on disk here, since with the connection's
+                        // usual settings a million referrals' entries took the process past 700 MiB.
+                        let cache: i64 = conn.pragma_query_value(None, "cache_size", |r| r.get(0))?;
+                        conn.execute_batch("PRAGMA temp_store = FILE; PRAGMA cache_size = -16384")?;
+                        let built = missing
+                            .iter()
+                            .try_for_each(|create| conn.execute_batch(create));
+                        conn.execute_batch("PRAGMA temp_store = MEMORY")?;
+                        conn.pragma_update(None, "cache_size", cache)?;
+                        Ok(built?)
+                    })
+                    .await?
             }
             Db::Postgres(pg) => {
                 for create in missing {
-                    sqlx::query(create).execute(&pg.pool).await?;
+                    sqlx::query(sqlx::AssertSqlSafe(create))
+                        .execute(&pg.pool)
+                        .await?;
                 }
             }
         }
         Ok(())
+    }
+
+    /// A yes-or-no question about the schema, outside any transaction.
+    async fn one_bool(&self, sql: &str, name: &str) -> Result<bool> {
+        match self {
+            Db::Sqlite(sqlite) => {
+                let mut tx = sqlite.writer.begin(false).await?;
+                Conn::Sqlite(tx.conn())
+                    .one(sql, &args![name], |r| r.bool(0))
+                    .await
+            }
+            Db::Postgres(pg) => {
+                let mut conn = pg.pool.acquire().await?;
+                Conn::Postgres(&mut conn)
+                    .one(sql, &args![name], |r| r.bool(0))
+                    .await
+            }
+        }
     }
 
     /// Refreshes PostgreSQL's statistics of the tables ingest fills. Without them (a new database, or a server
@@ -273,10 +225,12 @@ impl Db {
             // A checkpoint another connection is running (the appender's, every second) makes this one give
             // up at once rather than wait, so it is tried again shortly after.
             for _ in 0..CHECKPOINT_ATTEMPTS {
-                let (busy, _, _): (i64, i64, i64) =
-                    sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
-                        .fetch_one(&sqlite.pool)
-                        .await?;
+                let busy: i64 = sqlite
+                    .writer
+                    .with(|conn| {
+                        Ok(conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?)
+                    })
+                    .await?;
                 if busy == 0 {
                     break;
                 }
@@ -287,13 +241,17 @@ impl Db {
     }
 
     async fn execute_ddl(&self, sql: &str) -> Result<()> {
-        let sql = sqlx::AssertSqlSafe(sql.to_owned());
         match self {
             Db::Sqlite(sqlite) => {
-                sqlx::query(sql).execute(&sqlite.pool).await?;
+                sqlite
+                    .writer
+                    .with(|conn| Ok(conn.execute_batch(sql)?))
+                    .await?
             }
             Db::Postgres(pg) => {
-                sqlx::query(sql).execute(&pg.pool).await?;
+                sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .execute(&pg.pool)
+                    .await?;
             }
         }
         Ok(())
@@ -310,12 +268,7 @@ impl Db {
     /// lock first, through [`Tx::alloc_ids`].
     pub async fn begin(&self) -> Result<Tx> {
         Ok(match self {
-            Db::Sqlite(SqliteDb { pool, .. }) => {
-                // BEGIN IMMEDIATE takes SQLite's write lock up front, so two writers queue instead of one
-                // failing with SQLITE_BUSY half-way through a batch.
-                let tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-                Tx::Sqlite(tx)
-            }
+            Db::Sqlite(sqlite) => Tx::Sqlite(sqlite.writer.begin(true).await?),
             Db::Postgres(pg) => Tx::Postgres(pg.pool.begin().await?),
         })
     }
@@ -325,13 +278,7 @@ impl Db {
     /// read-only snapshot (`REPEATABLE READ`) that never takes the audit log's head row.
     pub async fn begin_read(&self) -> Result<Tx> {
         Ok(match self {
-            Db::Sqlite(SqliteDb {
-                reads: Some(reads), ..
-            }) => Tx::SqliteRead(
-                reads.pool.begin().await?,
-                Deferred::new(reads.appender.clone()),
-            ),
-            Db::Sqlite(SqliteDb { pool, reads: None }) => Tx::Sqlite(pool.begin().await?),
+            Db::Sqlite(sqlite) => Tx::SqliteRead(sqlite.readers.begin()?),
             Db::Postgres(pg) => Tx::PostgresRead(
                 pg.pool
                     .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
@@ -342,88 +289,96 @@ impl Db {
     }
 
     /// The session a token names and its member of staff: what every request asks before anything else. One
-    /// statement, outside any transaction: on PostgreSQL one round trip (a read transaction of two statements
-    /// took four), on a SQLite file on the page reader's connection.
+    /// statement, outside any transaction on PostgreSQL (one round trip; a read transaction of two
+    /// statements took four), on a read-only connection on SQLite.
     pub async fn session_and_staff(
         &self,
         token_hash: &str,
     ) -> Result<Option<(SessionRow, StaffRow)>> {
         match self {
-            Db::Sqlite(SqliteDb {
-                reads: Some(reads), ..
-            }) => {
-                let read = reads.pages.begin()?;
-                let found = read.session_and_staff(token_hash)?;
+            Db::Sqlite(sqlite) => {
+                let mut read = sqlite.readers.begin()?;
+                let found = session_and_staff(Conn::Sqlite(read.conn()), token_hash).await?;
                 read.commit().await?;
                 Ok(found)
             }
-            Db::Sqlite(SqliteDb { pool, reads: None }) => {
-                let row = sqlx::query(sql::SESSION_AND_STAFF)
-                    .bind(token_hash)
-                    .fetch_optional(pool)
-                    .await?;
-                row.as_ref().map(decode::session_and_staff).transpose()
-            }
             Db::Postgres(pg) => {
-                let row = sqlx::query(sql::SESSION_AND_STAFF)
-                    .bind(token_hash)
-                    .fetch_optional(&pg.pool)
-                    .await?;
-                row.as_ref().map(decode::session_and_staff).transpose()
+                let mut conn = pg.pool.acquire().await?;
+                session_and_staff(Conn::Postgres(&mut conn), token_hash).await
             }
         }
     }
 
-    /// Starts the read a page makes: see [`PageTx`].
-    pub async fn begin_page(&self) -> Result<PageTx> {
-        Ok(match self {
-            Db::Sqlite(SqliteDb {
-                reads: Some(reads), ..
-            }) => PageTx::Sqlite(reads.pages.begin()?),
-            _ => PageTx::Tx(self.begin_read().await?),
-        })
-    }
-
     pub async fn close(&self) {
-        match self {
-            Db::Sqlite(sqlite) => {
-                if let Some(reads) = &sqlite.reads {
-                    reads.pool.close().await;
-                }
-                sqlite.pool.close().await
-            }
-            Db::Postgres(pg) => {
-                pg.pool.close().await;
-                pg.audit.close().await;
-            }
+        if let Db::Postgres(pg) = self {
+            pg.pool.close().await;
+            pg.audit.close().await;
         }
     }
 }
 
-async fn migrate_sqlite(pool: &SqlitePool) -> Result<()> {
-    sqlx::migrate!("./migrations/sqlite").run(pool).await?;
-    fill_key_hashes(pool).await
+async fn session_and_staff(
+    mut conn: Conn<'_>,
+    token_hash: &str,
+) -> Result<Option<(SessionRow, StaffRow)>> {
+    conn.optional(
+        sql::SESSION_AND_STAFF,
+        &args![token_hash],
+        decode::session_and_staff,
+    )
+    .await
+}
+
+/// Applies SQLite's migrations with sqlx's migrator, which keeps their record (`_sqlx_migrations`) as it has
+/// since the first database; everything after runs on rusqlite. Returns the database file's path: an
+/// in-memory database is refused, since no other connection would see it.
+async fn migrate_sqlite(url: &str) -> Result<String> {
+    let options = SqliteConnectOptions::from_str(url)?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .busy_timeout(Duration::from_secs(10))
+        .foreign_keys(true);
+    let pool = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await?;
+    let migrated = sqlx::migrate!("./migrations/sqlite").run(&pool).await;
+    // The file SQLite itself has open; empty for an in-memory database.
+    let file: std::result::Result<String, _> =
+        sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'")
+            .fetch_one(&pool)
+            .await;
+    pool.close().await;
+    migrated?;
+    match file? {
+        file if file.is_empty() => Err(StoreError::UnsupportedUrl(url.to_owned())),
+        file => Ok(file),
+    }
 }
 
 /// Hashes the keys of identifiers stored before migration 0005 gave them `key_hash`, which SQLite cannot
 /// compute itself. Finds none, through the index, on every later start.
-async fn fill_key_hashes(pool: &SqlitePool) -> Result<()> {
+async fn fill_key_hashes(writer: &SharedWriter) -> Result<()> {
     loop {
-        let mut tx = pool.begin().await?;
-        let rows: Vec<(i64, String)> =
-            sqlx::query_as("SELECT id, key FROM identifier WHERE key_hash IS NULL LIMIT 10000")
-                .fetch_all(&mut *tx)
-                .await?;
+        let mut tx = writer.begin(true).await?;
+        let mut conn = Conn::Sqlite(tx.conn());
+        let rows = conn
+            .all(
+                "SELECT id, key FROM identifier WHERE key_hash IS NULL LIMIT 10000",
+                &[],
+                |r| Ok((r.i64(0)?, r.text(1)?)),
+            )
+            .await?;
         if rows.is_empty() {
             return Ok(());
         }
         for (id, key) in rows {
-            sqlx::query("UPDATE identifier SET key_hash = $1 WHERE id = $2")
-                .bind(identifier_key_hash(&key))
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
+            conn.execute(
+                "UPDATE identifier SET key_hash = $1 WHERE id = $2",
+                &args![identifier_key_hash(&key), id],
+            )
+            .await?;
         }
-        tx.commit().await?;
+        tx.commit()?;
     }
 }

@@ -85,13 +85,12 @@ macro_rules! sqlx_columns {
         }
     };
 }
-sqlx_columns!(sqlx::sqlite::SqliteRow);
 sqlx_columns!(sqlx::postgres::PgRow);
 
 /// A row's columns from `at` on: for a decoder of one part of a joined row.
-pub(crate) struct Tail<'r, C>(pub &'r C, pub usize);
+pub(crate) struct Tail<'r, C: ?Sized>(pub &'r C, pub usize);
 
-impl<C: Columns> Columns for Tail<'_, C> {
+impl<C: Columns + ?Sized> Columns for Tail<'_, C> {
     fn i64(&self, at: usize) -> Result<i64> {
         self.0.i64(self.1 + at)
     }
@@ -119,7 +118,7 @@ impl<C: Columns> Columns for Tail<'_, C> {
 }
 
 /// [`crate::sql::CASE_ACCESS`].
-pub(crate) fn case_access(r: &impl Columns) -> Result<CaseAccess> {
+pub(crate) fn case_access(r: &dyn Columns) -> Result<CaseAccess> {
     let ids = |list: Option<String>| -> Result<Vec<StaffId>> {
         let mut ids = list
             .unwrap_or_default()
@@ -146,7 +145,7 @@ pub(crate) fn case_access(r: &impl Columns) -> Result<CaseAccess> {
 }
 
 /// [`crate::sql::SESSION_AND_STAFF`].
-pub(crate) fn session_and_staff(r: &impl Columns) -> Result<(SessionRow, StaffRow)> {
+pub(crate) fn session_and_staff(r: &dyn Columns) -> Result<(SessionRow, StaffRow)> {
     Ok((session(r)?, staff(&Tail(r, 11))?))
 }
 
@@ -163,7 +162,7 @@ fn subject_status(stored: &str) -> Result<SubjectStatus> {
 }
 
 /// [`crate::sql::SUBJECT_COLUMNS`].
-pub(crate) fn subject(r: &impl Columns) -> Result<SubjectRow> {
+pub(crate) fn subject(r: &dyn Columns) -> Result<SubjectRow> {
     Ok(SubjectRow {
         id: SubjectId(r.i64(0)?),
         created_at: r.i64(1)?,
@@ -180,7 +179,7 @@ pub(crate) fn subject(r: &impl Columns) -> Result<SubjectRow> {
 }
 
 /// [`crate::sql::REFERRAL_COLUMNS`].
-pub(crate) fn referral(r: &impl Columns) -> Result<ReferralRow> {
+pub(crate) fn referral(r: &dyn Columns) -> Result<ReferralRow> {
     Ok(ReferralRow {
         id: ReferralId(r.i64(0)?),
         source_ref: r.text(1)?,
@@ -205,7 +204,7 @@ pub(crate) fn referral(r: &impl Columns) -> Result<ReferralRow> {
 }
 
 /// [`crate::sql::KNOWN_REFERRAL_COLUMNS`].
-pub(crate) fn known_referral(r: &impl Columns) -> Result<KnownReferral> {
+pub(crate) fn known_referral(r: &dyn Columns) -> Result<KnownReferral> {
     Ok(KnownReferral {
         id: ReferralId(r.i64(0)?),
         source_ref: r.text(1)?,
@@ -217,7 +216,7 @@ pub(crate) fn known_referral(r: &impl Columns) -> Result<KnownReferral> {
 }
 
 /// The nine columns of [`crate::sql::IDENTIFIER_COLUMNS`], starting at `at`.
-pub(crate) fn identifier(r: &impl Columns, at: usize) -> Result<IdentifierRow> {
+pub(crate) fn identifier(r: &dyn Columns, at: usize) -> Result<IdentifierRow> {
     Ok(IdentifierRow {
         id: IdentifierId(r.i64(at)?),
         key: r.text(at + 1)?,
@@ -233,14 +232,14 @@ pub(crate) fn identifier(r: &impl Columns, at: usize) -> Result<IdentifierRow> {
 
 /// [`crate::sql::IDENTIFIERS_OF_REFERRALS`]: (referral, identifier, role).
 pub(crate) fn identifier_on_referral(
-    r: &impl Columns,
+    r: &dyn Columns,
 ) -> Result<(ReferralId, IdentifierRow, String)> {
     Ok((ReferralId(r.i64(0)?), identifier(r, 1)?, r.text(10)?))
 }
 
 /// (subject, source reference, kind, service, value, role, placeholder, common) of an identifier on a
 /// subject's referral: a placeholder or common value is shown as one that does not link.
-pub(crate) fn identifier_of_subject(r: &impl Columns) -> Result<(SubjectId, IdentifierOnReferral)> {
+pub(crate) fn identifier_of_subject(r: &dyn Columns) -> Result<(SubjectId, IdentifierOnReferral)> {
     Ok((
         SubjectId(r.i64(0)?),
         IdentifierOnReferral {
@@ -255,7 +254,7 @@ pub(crate) fn identifier_of_subject(r: &impl Columns) -> Result<(SubjectId, Iden
 }
 
 /// (owner, band, open subjects, how many of them overdue; `NULL` when none are).
-pub(crate) fn open_work(r: &impl Columns) -> Result<(Option<OrgId>, String, i64, i64)> {
+pub(crate) fn open_work(r: &dyn Columns) -> Result<(Option<OrgId>, String, i64, i64)> {
     Ok((
         r.opt_i64(0)?.map(OrgId),
         r.text(1)?,
@@ -265,7 +264,7 @@ pub(crate) fn open_work(r: &impl Columns) -> Result<(Option<OrgId>, String, i64,
 }
 
 /// [`crate::sql::LINKS_OF_SUBJECTS`]: (subject, explanation).
-pub(crate) fn link_explained(r: &impl Columns) -> Result<(SubjectId, LinkExplained)> {
+pub(crate) fn link_explained(r: &dyn Columns) -> Result<(SubjectId, LinkExplained)> {
     Ok((
         SubjectId(r.i64(0)?),
         LinkExplained {
@@ -279,12 +278,12 @@ pub(crate) fn link_explained(r: &impl Columns) -> Result<(SubjectId, LinkExplain
 }
 
 /// [`crate::sql::REFERRAL_VERSIONS`]: (version, sha256, received_at).
-pub(crate) fn referral_version(r: &impl Columns) -> Result<(i32, String, i64)> {
+pub(crate) fn referral_version(r: &dyn Columns) -> Result<(i32, String, i64)> {
     Ok((r.i32(0)?, r.text(1)?, r.i64(2)?))
 }
 
 /// [`crate::sql::FILE_DETAIL_COLUMNS`].
-pub(crate) fn file_detail(r: &impl Columns) -> Result<FileDetailRow> {
+pub(crate) fn file_detail(r: &dyn Columns) -> Result<FileDetailRow> {
     Ok(FileDetailRow {
         source_ref: r.text(0)?,
         file_id: r.text(1)?,
@@ -294,8 +293,8 @@ pub(crate) fn file_detail(r: &impl Columns) -> Result<FileDetailRow> {
     })
 }
 
-/// [`crate::sql::REJECT_COLUMNS`].
-pub(crate) fn reject(r: &impl Columns) -> Result<RejectRow> {
+/// [`crate::sql::REJECT_BY_ID`].
+pub(crate) fn reject(r: &dyn Columns) -> Result<RejectRow> {
     Ok(RejectRow {
         id: r.i64(0)?,
         path: r.text(1)?,
@@ -308,8 +307,8 @@ pub(crate) fn reject(r: &impl Columns) -> Result<RejectRow> {
     })
 }
 
-/// [`crate::sql::ASSESSMENT_COLUMNS`].
-pub(crate) fn assessment(r: &impl Columns) -> Result<AssessmentRow> {
+/// [`crate::sql::ASSESSMENT_BY_ID`].
+pub(crate) fn assessment(r: &dyn Columns) -> Result<AssessmentRow> {
     Ok(AssessmentRow {
         id: r.i64(0)?,
         subject_id: SubjectId(r.i64(1)?),
@@ -327,8 +326,8 @@ pub(crate) fn assessment(r: &impl Columns) -> Result<AssessmentRow> {
     })
 }
 
-/// [`crate::sql::DECISION_COLUMNS`].
-pub(crate) fn decision(r: &impl Columns) -> Result<DecisionRow> {
+/// [`crate::sql::DECISIONS_OF_SUBJECT`].
+pub(crate) fn decision(r: &dyn Columns) -> Result<DecisionRow> {
     Ok(DecisionRow {
         id: r.i64(0)?,
         kind: {
@@ -345,8 +344,8 @@ pub(crate) fn decision(r: &impl Columns) -> Result<DecisionRow> {
     })
 }
 
-/// [`crate::sql::RISK_TOOL_COLUMNS`].
-pub(crate) fn risk_tool(r: &impl Columns) -> Result<RiskToolRow> {
+/// [`crate::sql::ACTIVE_RISK_TOOL`].
+pub(crate) fn risk_tool(r: &dyn Columns) -> Result<RiskToolRow> {
     Ok(RiskToolRow {
         tool_id: r.text(0)?,
         version: r.text(1)?,
@@ -357,7 +356,7 @@ pub(crate) fn risk_tool(r: &impl Columns) -> Result<RiskToolRow> {
 }
 
 /// [`crate::sql::AUDIT_COLUMNS`].
-pub(crate) fn audit_entry(r: &impl Columns) -> Result<AuditEntry> {
+pub(crate) fn audit_entry(r: &dyn Columns) -> Result<AuditEntry> {
     Ok(AuditEntry {
         seq: r.i64(0)?,
         at: r.i64(1)?,
@@ -391,8 +390,8 @@ fn roles(list: Option<String>) -> Result<Vec<Role>> {
     Ok(roles)
 }
 
-/// [`crate::sql::ORG_COLUMNS`].
-pub(crate) fn org(r: &impl Columns) -> Result<OrgRow> {
+/// [`crate::sql::ORGS`].
+pub(crate) fn org(r: &dyn Columns) -> Result<OrgRow> {
     Ok(OrgRow {
         id: OrgId(r.i64(0)?),
         code: r.text(1)?,
@@ -401,8 +400,8 @@ pub(crate) fn org(r: &impl Columns) -> Result<OrgRow> {
     })
 }
 
-/// [`crate::sql::STAFF_SELECT`].
-pub(crate) fn staff(r: &impl Columns) -> Result<StaffRow> {
+/// [`crate::sql::STAFF_WHERE`].
+pub(crate) fn staff(r: &dyn Columns) -> Result<StaffRow> {
     Ok(StaffRow {
         id: StaffId(r.i64(0)?),
         org_id: OrgId(r.i64(1)?),
@@ -417,8 +416,8 @@ pub(crate) fn staff(r: &impl Columns) -> Result<StaffRow> {
     })
 }
 
-/// [`crate::sql::SHARE_COLUMNS`].
-pub(crate) fn share(r: &impl Columns) -> Result<ShareRow> {
+/// [`crate::sql::CASE_SHARES`].
+pub(crate) fn share(r: &dyn Columns) -> Result<ShareRow> {
     Ok(ShareRow {
         username: r.text(0)?,
         display_name: r.text(1)?,
@@ -430,15 +429,15 @@ pub(crate) fn share(r: &impl Columns) -> Result<ShareRow> {
 }
 
 /// (user name, display name).
-pub(crate) fn named_staff(r: &impl Columns) -> Result<NamedStaff> {
+pub(crate) fn named_staff(r: &dyn Columns) -> Result<NamedStaff> {
     Ok(NamedStaff {
         username: r.text(0)?,
         display_name: r.text(1)?,
     })
 }
 
-/// [`crate::sql::STAFF_CHANGE_SELECT`].
-pub(crate) fn staff_change(r: &impl Columns) -> Result<StaffChangeRow> {
+/// [`crate::sql::STAFF_CHANGE_BY_ID`].
+pub(crate) fn staff_change(r: &dyn Columns) -> Result<StaffChangeRow> {
     Ok(StaffChangeRow {
         id: r.i64(0)?,
         org_id: OrgId(r.i64(1)?),
@@ -466,8 +465,8 @@ pub(crate) fn staff_change(r: &impl Columns) -> Result<StaffChangeRow> {
     })
 }
 
-/// [`crate::sql::SESSION_COLUMNS`].
-pub(crate) fn session(r: &impl Columns) -> Result<SessionRow> {
+/// [`crate::sql::OPEN_SESSIONS_OF_STAFF`].
+pub(crate) fn session(r: &dyn Columns) -> Result<SessionRow> {
     let stage = r.text(2)?;
     Ok(SessionRow {
         id: r.i64(0)?,
@@ -485,8 +484,8 @@ pub(crate) fn session(r: &impl Columns) -> Result<SessionRow> {
     })
 }
 
-/// [`crate::sql::CREDENTIAL_COLUMNS`].
-pub(crate) fn credential(r: &impl Columns) -> Result<CredentialRow> {
+/// [`crate::sql::CREDENTIAL_OF_STAFF`].
+pub(crate) fn credential(r: &dyn Columns) -> Result<CredentialRow> {
     Ok(CredentialRow {
         staff_id: StaffId(r.i64(0)?),
         password_hash: r.text(1)?,
@@ -498,8 +497,8 @@ pub(crate) fn credential(r: &impl Columns) -> Result<CredentialRow> {
     })
 }
 
-/// [`crate::sql::API_TOKEN_COLUMNS`].
-pub(crate) fn api_token(r: &impl Columns) -> Result<ApiTokenRow> {
+/// [`crate::sql::API_TOKEN_BY_ID`].
+pub(crate) fn api_token(r: &dyn Columns) -> Result<ApiTokenRow> {
     Ok(ApiTokenRow {
         id: r.i64(0)?,
         staff_id: StaffId(r.i64(1)?),

@@ -32,8 +32,7 @@
 use crate::Result;
 use crate::chain::AuditRecord;
 use crate::db::Db;
-use crate::handles::{Scoped, ScopedPage, ScopedRead};
-use crate::reader::PageTx;
+use crate::handles::{Scoped, ScopedPage};
 use crate::scope::{Reach, Scope};
 use crate::tx::Tx;
 use severn_domain::access::{Action, Actor, CaseAccess, Denial, decide};
@@ -251,7 +250,7 @@ impl Gate {
     /// [`Gate::authorise`] for a page's read.
     pub async fn authorise_page(
         &self,
-        mut page: PageTx,
+        mut page: Tx,
         request: &Request<'_>,
         subject: Option<SubjectId>,
     ) -> Result<Verdict<ScopedPage>> {
@@ -268,8 +267,11 @@ impl Gate {
                     .audit_allowed(&self.key, &request.record(), reach)
                     .await?;
                 Ok(Verdict::Granted(ScopedPage {
-                    page: ScopedRead::new(page, &scope),
-                    scope,
+                    read: Scoped {
+                        tx: page,
+                        scope,
+                        case: case.map(|(_, access)| access),
+                    },
                 }))
             }
             Judged::NeedsJustification => Ok(Verdict::NeedsJustification),
@@ -286,7 +288,7 @@ impl Gate {
     /// on a page's read, and gives the verdict a case the person may not see gets.
     pub async fn refuse_missing_page<T>(
         &self,
-        mut page: PageTx,
+        mut page: Tx,
         request: &Request<'_>,
     ) -> Result<Verdict<T>> {
         let (reason, verdict) = missing(request);

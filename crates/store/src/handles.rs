@@ -3,9 +3,8 @@
 //! `cases`, `page`, `sharing`, `staff`, `audit`, `staff_change` and `batch`).
 
 use crate::Result;
-use crate::reader::{PageTx, ReadTx};
 use crate::scope::Scope;
-use crate::tx::{AsTx, Tx};
+use crate::tx::Tx;
 use severn_domain::access::CaseAccess;
 use std::ops::{Deref, DerefMut};
 
@@ -16,10 +15,10 @@ pub struct Scoped {
     pub(crate) case: Option<CaseAccess>,
 }
 
-/// A page's read the gate let through (see [`PageTx`]).
+/// A page's read the gate let through: the few reads a referral page makes, one statement each, each
+/// confined to the scope granted.
 pub struct ScopedPage {
-    pub(crate) page: ScopedRead,
-    pub(crate) scope: Scope,
+    pub(crate) read: Scoped,
 }
 
 impl Scoped {
@@ -53,43 +52,11 @@ impl DerefMut for Scoped {
 
 impl ScopedPage {
     pub fn scope(&self) -> &Scope {
-        &self.scope
+        self.read.scope()
     }
 
     /// Ends the read; returns once its audit entries are committed.
     pub async fn commit(self) -> Result<()> {
-        self.page.commit().await
-    }
-}
-
-impl AsTx for Scoped {
-    fn as_tx(&mut self) -> &mut Tx {
-        self
-    }
-}
-
-/// A page's read past the gate: the rusqlite reader, or a scoped transaction.
-pub(crate) enum ScopedRead {
-    Sqlite(ReadTx),
-    Tx(Scoped),
-}
-
-impl ScopedRead {
-    pub(crate) fn new(page: PageTx, scope: &Scope) -> ScopedRead {
-        match page {
-            PageTx::Sqlite(r) => ScopedRead::Sqlite(r),
-            PageTx::Tx(tx) => ScopedRead::Tx(Scoped {
-                tx,
-                scope: scope.clone(),
-                case: None,
-            }),
-        }
-    }
-
-    pub(crate) async fn commit(self) -> Result<()> {
-        match self {
-            ScopedRead::Sqlite(r) => r.commit().await,
-            ScopedRead::Tx(tx) => tx.commit().await,
-        }
+        self.read.commit().await
     }
 }

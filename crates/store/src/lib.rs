@@ -36,8 +36,10 @@
 mod appender;
 mod audit;
 mod batch;
+mod binds;
 mod cases;
 mod chain;
+mod conn;
 mod db;
 mod decode;
 mod deferred;
@@ -65,11 +67,11 @@ pub use db::{DEFERRED_INDEXES, Db, PostgresDb, SqliteDb};
 pub use gate::{Gate, Request, Verdict};
 pub use handles::{Scoped, ScopedPage};
 pub use packed::Packed;
-pub use reader::PageTx;
+pub use reader::ReadTx;
 pub use rows::*;
 pub use scope::{Reach, Scope};
 pub use tx::{Counts, FileDetailOutcome, Tx};
-pub use writer::{SqliteTx, SqliteWriter};
+pub use writer::{SqliteTx, SqliteWriter, WriteTx};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

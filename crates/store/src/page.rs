@@ -1,86 +1,79 @@
-//! A page's personal-data reads, as methods of the gate's [`ScopedPage`]: on the rusqlite reader where there
-//! is one (see `reader`), otherwise on the scoped sqlx transaction.
+//! A page's personal-data reads, as methods of the gate's [`ScopedPage`]: one statement each, by id.
 
-use crate::handles::{ScopedPage, ScopedRead};
+use crate::conn::args;
+use crate::decode;
+use crate::handles::ScopedPage;
 use crate::rows::*;
+use crate::sql;
 use crate::{Result, StoreError};
 use severn_domain::ids::{ReferralId, SubjectId};
 
 /// Personal data: only the gate's handle reaches it.
 impl ScopedPage {
-    /// A referral found by [`PageTx::known_referral`], when the scope covers its case.
+    /// A referral found by [`Tx::known_referral`](crate::Tx::known_referral), when the scope covers its case.
     pub async fn referral_in_scope(&mut self, id: ReferralId) -> Result<Option<ReferralRow>> {
-        let found = match &mut self.page {
-            ScopedRead::Sqlite(r) => r.referral(id)?,
-            ScopedRead::Tx(tx) => tx.referrals_by_id(&[id]).await?.into_iter().next(),
-        };
+        let found = self
+            .read
+            .conn()
+            .optional(sql::REFERRAL_BY_ID, &args![id], decode::referral)
+            .await?;
         match found {
-            Some(r) if !self.scope.covers(r.subject_id, r.owner_org) => Err(StoreError::OutOfScope),
+            Some(r) if !self.scope().covers(r.subject_id, r.owner_org) => Err(StoreError::OutOfScope),
             found => Ok(found),
         }
     }
 
     pub async fn subject(&mut self, id: SubjectId) -> Result<Option<SubjectRow>> {
-        let found = match &mut self.page {
-            ScopedRead::Sqlite(r) => r.subject(id)?,
-            ScopedRead::Tx(tx) => tx.subject(id).await?,
-        };
+        let found = self
+            .read
+            .conn()
+            .optional(sql::SUBJECT_BY_ID, &args![id], decode::subject)
+            .await?;
         match found {
-            Some(s) if !self.scope.covers(s.id, s.owner_org) => Err(StoreError::OutOfScope),
+            Some(s) if !self.scope().covers(s.id, s.owner_org) => Err(StoreError::OutOfScope),
             found => Ok(found),
         }
     }
 
     pub async fn referral_refs_of_subject(&mut self, subject: SubjectId) -> Result<Vec<String>> {
-        match &mut self.page {
-            ScopedRead::Sqlite(r) => r.referral_refs_of_subject(subject),
-            ScopedRead::Tx(tx) => tx.referral_refs_of_subject(subject).await,
-        }
+        self.read.referral_refs_of_subject(subject).await
     }
 
     pub async fn links_of_subject(&mut self, subject: SubjectId) -> Result<Vec<LinkExplained>> {
-        match &mut self.page {
-            ScopedRead::Sqlite(r) => r.links_of_subject(subject),
-            ScopedRead::Tx(tx) => Ok(tx
-                .links_of_subjects(&[subject])
-                .await?
-                .into_iter()
-                .map(|(_, link)| link)
-                .collect()),
-        }
+        self.read
+            .conn()
+            .all(sql::LINKS_OF_SUBJECT, &args![subject], |r| {
+                Ok(decode::link_explained(r)?.1)
+            })
+            .await
     }
 
     pub async fn identifiers_of_referral(
         &mut self,
         referral: ReferralId,
     ) -> Result<Vec<(ReferralId, IdentifierRow, String)>> {
-        match &mut self.page {
-            ScopedRead::Sqlite(r) => r.identifiers_of_referral(referral),
-            ScopedRead::Tx(tx) => tx.identifiers_of_referrals(&[referral]).await,
-        }
+        self.read
+            .conn()
+            .all(
+                sql::IDENTIFIERS_OF_REFERRAL,
+                &args![referral],
+                decode::identifier_on_referral,
+            )
+            .await
     }
 
     pub async fn assessments_of_subject(
         &mut self,
         subject: SubjectId,
     ) -> Result<Vec<AssessmentRow>> {
-        match &mut self.page {
-            ScopedRead::Sqlite(r) => r.assessments_of_subject(subject),
-            ScopedRead::Tx(tx) => tx.assessments_of_subject(subject).await,
-        }
+        self.read.assessments_of_subject(subject).await
     }
 
     pub async fn decisions_of_subject(&mut self, subject: SubjectId) -> Result<Vec<DecisionRow>> {
-        match &mut self.page {
-            ScopedRead::Sqlite(r) => r.decisions_of_subject(subject),
-            ScopedRead::Tx(tx) => tx.decisions_of_subject(subject).await,
-        }
+        self.read.decisions_of_subject(subject).await
     }
 
     pub async fn referral_versions(&mut self, id: ReferralId) -> Result<Vec<(i32, String, i64)>> {
-        match &mut self.page {
-            ScopedRead::Sqlite(r) => r.referral_versions(id),
-            ScopedRead::Tx(tx) => tx.referral_versions(id).await,
-        }
+        self.read.referral_versions(id).await
     }
 }

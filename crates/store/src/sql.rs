@@ -1,8 +1,7 @@
-//! SQL text that more than one driver runs (sqlx on either backend, rusqlite's page reader and batch writer),
-//! and the column lists the decoders of [`crate::decode`] read. One copy of each.
+//! SQL text, and the column lists the decoders of [`crate::decode`] read and the binds of `binds` fill: one
+//! copy of each, for both backends.
 //!
-//! Parameters are `$n`, which both backends take. rusqlite binds SQLite's `$n` by the order in which each
-//! first appears, so every statement here names `$1`, `$2`, … in that order.
+//! Parameters are `$n`, which both backends take; `$n` binds the n-th value (see `conn`), in any order.
 //!
 //! Depends on nothing.
 
@@ -52,6 +51,24 @@ macro_rules! text {
          clock_start_at = excluded.clock_start_at, due_at = excluded.due_at, \
          owner_org = COALESCE(subject.owner_org, excluded.owner_org)"
     };
+    (search_identifier) => {
+        "SELECT r.subject_id, r.source_ref, ri.role FROM identifier i \
+         JOIN referral_identifier ri ON ri.identifier_id = i.id JOIN referral r ON r.id = ri.referral_id WHERE "
+    };
+    (search_identifier_tail) => {
+        " AND ($2 IS NULL OR r.owner_org = $2) ORDER BY r.id DESC LIMIT $3"
+    };
+    (credential) => {
+        "staff_id, password_hash, totp_secret, totp_last_step, totp_pending_secret, failed_attempts, locked_until"
+    };
+    (api_token) => {
+        "id, staff_id, label, created_by, created_at, last_used_at, revoked_at, expires_at"
+    };
+    (staff_change_select) => {
+        "SELECT c.id, c.org_id, o.kind, c.kind, c.staff_id, c.team_id, c.username, c.display_name, c.roles, \
+         c.requested_by, s.username, c.requested_at, c.expires_at, c.status, c.decided_by, c.decided_at \
+         FROM staff_change c JOIN org o ON o.id = c.org_id JOIN staff s ON s.id = c.requested_by"
+    };
     (links_select) => {
         "SELECT r.subject_id, r.source_ref, i.kind, i.service, i.value, l.weight FROM referral r \
          JOIN subject_link l ON l.referral_id = r.id JOIN identifier i ON i.id = l.identifier_id \
@@ -78,29 +95,10 @@ pub const SUBJECT_COLUMNS: &str = text!(subject);
 pub const REFERRAL_COLUMNS: &str = text!(referral);
 pub const KNOWN_REFERRAL_COLUMNS: &str = text!(known_referral);
 pub const IDENTIFIER_COLUMNS: &str = text!(identifier);
-pub const ASSESSMENT_COLUMNS: &str = text!(assessment);
 pub const FILE_DETAIL_COLUMNS: &str = text!(file_detail);
-pub const REJECT_COLUMNS: &str = text!(reject);
 pub const AUDIT_COLUMNS: &str = text!(audit);
-pub const SESSION_COLUMNS: &str = text!(session);
-pub const RISK_TOOL_COLUMNS: &str = "tool_id, version, source, loaded_at, active";
-pub const ORG_COLUMNS: &str = "id, code, name, kind";
-pub const CREDENTIAL_COLUMNS: &str = "staff_id, password_hash, totp_secret, totp_last_step, \
-     totp_pending_secret, failed_attempts, locked_until";
-pub const API_TOKEN_COLUMNS: &str =
-    "id, staff_id, label, created_by, created_at, last_used_at, revoked_at, expires_at";
-/// Who shares a case: user name, display name, organisation's name, reason, by whom, when.
-pub const SHARE_COLUMNS: &str =
-    "s.username, s.display_name, o.name, c.reason, c.shared_by, c.shared_at";
-
-/// Staff with their organisation's kind and their roles; a `WHERE` follows.
-pub const STAFF_SELECT: &str = text!(staff_select);
-/// Staff changes with the requester's user name; a `WHERE` follows.
-pub const STAFF_CHANGE_SELECT: &str = "SELECT c.id, c.org_id, o.kind, c.kind, c.staff_id, c.team_id, \
-     c.username, c.display_name, c.roles, c.requested_by, s.username, c.requested_at, c.expires_at, c.status, \
-     c.decided_by, c.decided_at FROM staff_change c JOIN org o ON o.id = c.org_id \
-     JOIN staff s ON s.id = c.requested_by";
-
+pub const ACTIVE_RISK_TOOL: &str =
+    "SELECT tool_id, version, source, loaded_at, active FROM risk_tool WHERE active";
 pub const KNOWN_REFERRAL: &str = concat!(
     "SELECT ",
     text!(known_referral),
@@ -112,7 +110,7 @@ pub const CASE_ACCESS: &str = "SELECT owner_org, restricted, \
      (SELECT string_agg(CAST(staff_id AS TEXT), ',') FROM case_share WHERE subject_id = $1), \
      (SELECT string_agg(CAST(staff_id AS TEXT), ',') FROM case_restriction WHERE subject_id = $1) \
      FROM subject WHERE id = $1";
-/// A session ([`SESSION_COLUMNS`]) and then its member of staff (the columns of `staff_select`), by the
+/// A session (the columns of `session`) and then its member of staff (the columns of `staff_select`), by the
 /// session's token hash: every request's first question, in one statement.
 pub const SESSION_AND_STAFF: &str = "SELECT se.id, se.staff_id, se.stage, se.provider, se.csrf_token, \
      se.created_at, se.last_seen_at, se.address, se.user_agent, se.ended_at, se.end_reason, \
@@ -241,3 +239,92 @@ pub const AUDIT_HEAD: &str = "SELECT seq, mac FROM audit_head WHERE id = 1";
 /// [`AUDIT_HEAD`], holding the head row until the commit (PostgreSQL).
 pub const AUDIT_HEAD_FOR_UPDATE: &str = "SELECT seq, mac FROM audit_head WHERE id = 1 FOR UPDATE";
 pub const MOVE_AUDIT_HEAD: &str = "UPDATE audit_head SET seq = $1, mac = $2 WHERE id = 1";
+pub const AUDIT_AFTER: &str = concat!(
+    "SELECT ",
+    text!(audit),
+    " FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2"
+);
+pub const AUDIT_SEARCH: &str = concat!(
+    "SELECT ",
+    text!(audit),
+    " FROM audit_log WHERE ($1 IS NULL OR target = $1) AND ($2 IS NULL OR actor = $2) \
+     AND ($3 IS NULL OR at >= $3) AND ($4 IS NULL OR at < $4) AND ($6 IS NULL OR org = $6) \
+     ORDER BY seq DESC LIMIT $5"
+);
+pub const REFERRALS_AFTER: &str = concat!(
+    "SELECT ",
+    text!(referral),
+    " FROM referral WHERE id > $1 ORDER BY id LIMIT $2"
+);
+pub const QUEUE: &str = concat!(
+    "SELECT ",
+    text!(subject),
+    " FROM subject WHERE ($2 IS NULL OR owner_org = $2) AND status = 'open' ORDER BY due_at, id LIMIT $1"
+);
+/// Referrals carrying an identifier: the key `$1`, the owner `$2` (any when NULL), at most `$3`.
+pub const SEARCH_IDENTIFIER: &str = concat!(text!(search_identifier), "i.key = $1", text!(search_identifier_tail));
+/// The same, through SQLite's index on the key's hash `$4`.
+pub const SEARCH_IDENTIFIER_BY_HASH: &str = concat!(
+    text!(search_identifier),
+    "i.key_hash = $4 AND i.key = $1",
+    text!(search_identifier_tail)
+);
+pub const REJECTS: &str = concat!(
+    "SELECT ",
+    text!(reject),
+    " FROM reject WHERE $1 OR resolved_at IS NULL ORDER BY id"
+);
+pub const REJECT_BY_ID: &str = concat!("SELECT ", text!(reject), " FROM reject WHERE id = $1");
+pub const INSERT_ASSESSMENT: &str = concat!(
+    "INSERT INTO assessment (",
+    text!(assessment),
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+);
+pub const ASSESSMENT_BY_ID: &str = concat!("SELECT ", text!(assessment), " FROM assessment WHERE id = $1");
+
+// Sign-in, organisations, staff, sharing and staff changes.
+pub const CREDENTIAL_OF_STAFF: &str = concat!(
+    "SELECT ",
+    text!(credential),
+    " FROM credential WHERE staff_id = $1"
+);
+/// A person's sessions that have not ended, newest first.
+pub const OPEN_SESSIONS_OF_STAFF: &str = concat!(
+    "SELECT ",
+    text!(session),
+    " FROM session WHERE staff_id = $1 AND ended_at IS NULL ORDER BY created_at DESC, id DESC"
+);
+pub const API_TOKEN_BY_ID: &str =
+    concat!("SELECT ", text!(api_token), " FROM api_token WHERE id = $1");
+pub const API_TOKEN_BY_HASH: &str =
+    concat!("SELECT ", text!(api_token), " FROM api_token WHERE token_hash = $1");
+pub const API_TOKENS_OF_STAFF: &str = concat!(
+    "SELECT ",
+    text!(api_token),
+    " FROM api_token WHERE staff_id = $1 ORDER BY created_at DESC, id DESC"
+);
+pub const API_TOKENS_IN_ORG: &str = concat!(
+    "SELECT ",
+    text!(api_token),
+    " FROM api_token WHERE staff_id IN (SELECT id FROM staff WHERE org_id = $1) \
+     ORDER BY created_at DESC, id DESC"
+);
+pub const ORGS: &str = "SELECT id, code, name, kind FROM org ORDER BY id";
+/// Staff by user name `$1` and id `$2` (any when NULL), with their roles.
+pub const STAFF_WHERE: &str = concat!(
+    text!(staff_select),
+    " WHERE ($1 IS NULL OR s.username = $1) AND ($2 IS NULL OR s.id = $2) ORDER BY s.id"
+);
+/// Whom a case is shared with: user name, display name, organisation's name, reason, by whom, when; oldest
+/// share first.
+pub const CASE_SHARES: &str = "SELECT s.username, s.display_name, o.name, c.reason, c.shared_by, c.shared_at \
+     FROM case_share c JOIN staff s ON s.id = c.staff_id JOIN org o ON o.id = s.org_id \
+     WHERE c.subject_id = $1 ORDER BY c.shared_at, s.username";
+/// Staff changes pending at `$1`, of organisation `$2` (all when NULL), oldest first.
+pub const PENDING_STAFF_CHANGES: &str = concat!(
+    text!(staff_change_select),
+    " WHERE c.status = 'pending' AND c.expires_at > $1 AND ($2 IS NULL OR c.org_id = $2) \
+     ORDER BY c.requested_at, c.id"
+);
+pub const STAFF_CHANGE_BY_ID: &str =
+    concat!(text!(staff_change_select), " WHERE c.id = $1");

@@ -2,97 +2,89 @@
 //! the full list, which only an authorised handle makes.
 
 use crate::Result;
+use crate::conn::args;
 use crate::decode;
 use crate::handles::Scoped;
 use crate::rows::{NewStaff, OrgRow, StaffRow};
 use crate::sql;
-use crate::tx::{Tx, on};
+use crate::tx::Tx;
 use severn_domain::access::{OrgKind, Role};
 use severn_domain::ids::{OrgId, StaffId, TeamId};
 
 impl Tx {
     pub async fn insert_org(&mut self, code: &str, name: &str, kind: OrgKind) -> Result<OrgId> {
-        on!(self, conn => {
-            let id: i64 = sqlx::query_scalar("INSERT INTO org (code, name, kind) VALUES ($1, $2, $3) RETURNING id")
-                .bind(code)
-                .bind(name)
-                .bind(kind.as_str())
-                .fetch_one(&mut *conn)
-                .await?;
-            Ok(OrgId(id))
-        })
+        let id = self
+            .conn()
+            .one(
+                "INSERT INTO org (code, name, kind) VALUES ($1, $2, $3) RETURNING id",
+                &args![code, name, kind.as_str()],
+                |r| r.i64(0),
+            )
+            .await?;
+        Ok(OrgId(id))
     }
 
     pub async fn orgs(&mut self) -> Result<Vec<OrgRow>> {
-        on!(self, conn => {
-            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT {} FROM org ORDER BY id",
-                sql::ORG_COLUMNS
-            )))
-            .fetch_all(&mut *conn)
-            .await?;
-            rows.iter().map(decode::org).collect()
-        })
+        self.conn().all(sql::ORGS, &[], decode::org).await
     }
 
     pub async fn insert_team(&mut self, org: OrgId, name: &str) -> Result<TeamId> {
-        on!(self, conn => {
-            let id: i64 = sqlx::query_scalar("INSERT INTO team (org_id, name) VALUES ($1, $2) RETURNING id")
-                .bind(org.0)
-                .bind(name)
-                .fetch_one(&mut *conn)
-                .await?;
-            Ok(TeamId(id))
-        })
+        let id = self
+            .conn()
+            .one(
+                "INSERT INTO team (org_id, name) VALUES ($1, $2) RETURNING id",
+                &args![org, name],
+                |r| r.i64(0),
+            )
+            .await?;
+        Ok(TeamId(id))
     }
 }
 
 impl Scoped {
     pub async fn insert_staff(&mut self, s: &NewStaff) -> Result<StaffId> {
-        let id = on!(self, conn => {
-            let id: i64 = sqlx::query_scalar(
+        let id = self
+            .conn()
+            .one(
                 "INSERT INTO staff (org_id, team_id, username, display_name, kind, active, created_at) \
                  VALUES ($1, $2, $3, $4, $5, TRUE, $6) RETURNING id",
+                &args![
+                    s.org_id,
+                    s.team_id,
+                    &s.username,
+                    &s.display_name,
+                    &s.kind,
+                    s.created_at
+                ],
+                |r| r.i64(0),
             )
-            .bind(s.org_id.0)
-            .bind(s.team_id.map(|t| t.0))
-            .bind(s.username.as_str())
-            .bind(s.display_name.as_str())
-            .bind(s.kind.as_str())
-            .bind(s.created_at)
-            .fetch_one(&mut *conn)
             .await?;
-            StaffId(id)
-        });
+        let id = StaffId(id);
         self.set_roles(id, &s.roles).await?;
         Ok(id)
     }
 
     pub async fn set_roles(&mut self, staff: StaffId, roles: &[Role]) -> Result<()> {
-        on!(self, conn => {
-            sqlx::query("DELETE FROM staff_role WHERE staff_id = $1")
-                .bind(staff.0)
-                .execute(&mut *conn)
-                .await?;
-            for role in roles {
-                sqlx::query("INSERT INTO staff_role (staff_id, role) VALUES ($1, $2)")
-                    .bind(staff.0)
-                    .bind(role.as_str())
-                    .execute(&mut *conn)
-                    .await?;
-            }
-        });
+        let mut conn = self.conn();
+        conn.execute("DELETE FROM staff_role WHERE staff_id = $1", &args![staff])
+            .await?;
+        for role in roles {
+            conn.execute(
+                "INSERT INTO staff_role (staff_id, role) VALUES ($1, $2)",
+                &args![staff, role.as_str()],
+            )
+            .await?;
+        }
         Ok(())
     }
 
     pub async fn set_staff_active(&mut self, staff: StaffId, active: bool) -> Result<()> {
-        on!(self, conn => {
-            sqlx::query("UPDATE staff SET active = $2 WHERE id = $1")
-                .bind(staff.0)
-                .bind(active)
-                .execute(&mut *conn)
-                .await?;
-        });
+        self.conn()
+            .execute(
+                "UPDATE staff SET active = $2 WHERE id = $1",
+                &args![staff, active],
+            )
+            .await?;
         Ok(())
     }
 }
@@ -104,18 +96,9 @@ impl Tx {
         by_username: Option<&str>,
         by_id: Option<StaffId>,
     ) -> Result<Vec<StaffRow>> {
-        let rows = on!(self, conn => {
-            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "{} WHERE ($1 IS NULL OR s.username = $1) AND ($2 IS NULL OR s.id = $2) ORDER BY s.id",
-                sql::STAFF_SELECT
-            )))
-            .bind(by_username)
-            .bind(by_id.map(|s| s.0))
-            .fetch_all(&mut *conn)
-            .await?;
-            rows.iter().map(decode::staff).collect::<Result<Vec<StaffRow>>>()
-        })?;
-        Ok(rows)
+        self.conn()
+            .all(sql::STAFF_WHERE, &args![by_username, by_id], decode::staff)
+            .await
     }
 
     pub async fn staff_by_username(&mut self, username: &str) -> Result<Option<StaffRow>> {

@@ -172,32 +172,42 @@ impl TestDb {
 /// A URL that connects to the same database as `db` (for tests that connect a second time).
 pub fn url_of(db: &Db) -> String {
     match db {
-        Db::Sqlite(sqlite) => format!(
-            "sqlite://{}",
-            sqlite.pool.connect_options().get_filename().display()
-        ),
+        Db::Sqlite(sqlite) => format!("sqlite://{}", sqlite.file),
         Db::Postgres(PostgresDb { pool, .. }) => pool.connect_options().to_url_lossy().to_string(),
     }
 }
 
 /// Runs SQL as the database's owner would, around Severn's API: for tests that tamper with stored data.
-pub async fn execute_raw(db: &Db, sql: &str) -> Result<(), sqlx::Error> {
+pub async fn execute_raw(db: &Db, sql: &str) -> crate::Result<()> {
     match db {
-        Db::Sqlite(sqlite) => sqlx::raw_sql(AssertSqlSafe(sql.to_owned()))
-            .execute(&sqlite.pool)
-            .await
-            .map(|_| ()),
-        Db::Postgres(PostgresDb { pool, .. }) => sqlx::raw_sql(AssertSqlSafe(sql.to_owned()))
-            .execute(pool)
-            .await
-            .map(|_| ()),
+        Db::Sqlite(sqlite) => {
+            sqlite
+                .writer
+                .with(|conn| Ok(conn.execute_batch(sql)?))
+                .await
+        }
+        Db::Postgres(PostgresDb { pool, .. }) => {
+            sqlx::raw_sql(AssertSqlSafe(sql.to_owned()))
+                .execute(pool)
+                .await?;
+            Ok(())
+        }
     }
 }
 
 impl crate::SqliteDb {
-    /// The writing connection, for tests that tamper with or inspect what is stored.
-    pub fn pool(&self) -> &sqlx::SqlitePool {
-        &self.pool
+    /// A sqlx connection of its own to the database file, for tests that tamper with or inspect what is
+    /// stored as another program would.
+    pub async fn pool(&self) -> sqlx::SqlitePool {
+        sqlx::sqlite::SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(
+                sqlx::sqlite::SqliteConnectOptions::new()
+                    .filename(&self.file)
+                    .busy_timeout(std::time::Duration::from_secs(10)),
+            )
+            .await
+            .expect("a second connection to the test database")
     }
 }
 
@@ -220,37 +230,24 @@ pub async fn audit_log(db: &Db) -> Vec<severn_domain::audit::AuditEntry> {
 }
 
 /// One number from raw SQL, read around Severn's API: for tests that check what was stored.
-pub async fn fetch_i64(db: &Db, sql: &str) -> Result<i64, sqlx::Error> {
-    match db {
-        Db::Sqlite(sqlite) => {
-            sqlx::query_scalar(AssertSqlSafe(sql.to_owned()))
-                .fetch_one(&sqlite.pool)
-                .await
-        }
-        Db::Postgres(PostgresDb { pool, .. }) => {
-            sqlx::query_scalar(AssertSqlSafe(sql.to_owned()))
-                .fetch_one(pool)
-                .await
-        }
-    }
+pub async fn fetch_i64(db: &Db, sql: &str) -> crate::Result<i64> {
+    let mut tx = db.begin().await?;
+    let found = tx.conn().one(sql, &[], |r| r.i64(0)).await;
+    tx.commit().await?;
+    found
 }
 
 /// One binary column from raw SQL with one `$1` bound to `id`: for tests that check what was stored.
-pub async fn fetch_bytes(db: &Db, sql: &str, id: i64) -> Result<Vec<u8>, sqlx::Error> {
-    match db {
-        Db::Sqlite(sqlite) => {
-            sqlx::query_scalar(AssertSqlSafe(sql.to_owned()))
-                .bind(id)
-                .fetch_one(&sqlite.pool)
-                .await
-        }
-        Db::Postgres(PostgresDb { pool, .. }) => {
-            sqlx::query_scalar(AssertSqlSafe(sql.to_owned()))
-                .bind(id)
-                .fetch_one(pool)
-                .await
-        }
-    }
+pub async fn fetch_bytes(db: &Db, sql: &str, id: i64) -> crate::Result<Vec<u8>> {
+    let mut tx = db.begin().await?;
+    let found = tx
+        .conn()
+        .one(sql, &crate::conn::args![id], |r| {
+            Ok(r.packed(0)?.as_stored().to_vec())
+        })
+        .await;
+    tx.commit().await?;
+    found
 }
 
 /// A transaction (`read`: a read) let through the gate as an operator taking referrals in, which reaches

@@ -1,9 +1,10 @@
-//! The rusqlite connection an ingest batch is written through on SQLite ([`SqliteWriter`], [`SqliteTx`]), and
-//! the audit log's append on it (the appender's, and a batch's own).
+//! SQLite's writing connections, on rusqlite: the database's own ([`SharedWriter`], whose transactions are
+//! [`WriteTx`]), and those an ingest or the appender open for themselves ([`SqliteWriter`], [`SqliteTx`]),
+//! with the audit log's append on them.
 //!
-//! sqlx's SQLite driver hands every statement and every row to a worker thread and prepares each multi-row
-//! statement afresh, which was half of the writer's time; this connection keeps its statements prepared and
-//! runs them one row at a time on the caller's thread. What a batch writes through it is in `batch`.
+//! Statements stay prepared and run one row at a time on the caller's thread: a driver that hands every
+//! statement and row to a worker thread, and prepares each multi-row statement afresh, spent half of a
+//! batch's time doing so. What a batch writes is in `batch`.
 
 use crate::Result;
 use crate::chain::{AuditRecord, sealed_entry};
@@ -11,7 +12,9 @@ use crate::rows::SubjectRow;
 use crate::sql;
 use rusqlite::{TransactionBehavior, params};
 use severn_domain::audit::{AuditEntry, AuditKey};
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::{Mutex, OwnedMutexGuard};
 
 /// One rusqlite connection to a SQLite database, for writing ingest batches.
 pub struct SqliteWriter {
@@ -39,6 +42,13 @@ impl SqliteWriter {
         // Every statement of the write path stays prepared.
         conn.set_prepared_statement_cache_capacity(64);
         Ok(SqliteWriter { conn })
+    }
+
+    /// The database's own writing connection: a larger cache, and checkpoints every 64 MiB of WAL.
+    pub(crate) fn shared(self) -> Result<SharedWriter> {
+        self.conn.pragma_update(None, "cache_size", -131072)?;
+        self.conn.pragma_update(None, "wal_autocheckpoint", 16384)?;
+        Ok(SharedWriter(Arc::new(Mutex::new(self.conn))))
     }
 
     /// Leaves checkpointing the WAL to another connection, so a commit here never waits for one.
@@ -141,5 +151,71 @@ impl SqliteTx<'_> {
             .prepare_cached(sql::MOVE_AUDIT_HEAD)?
             .execute(params![entry.seq, entry.mac])?;
         Ok(entry)
+    }
+}
+
+/// The database's one writing connection: SQLite has one writer anyway, and a connection drops its page cache
+/// whenever another has written, so alternating connections would read every page again.
+#[derive(Debug, Clone)]
+pub(crate) struct SharedWriter(Arc<Mutex<rusqlite::Connection>>);
+
+impl SharedWriter {
+    /// Starts a transaction: `BEGIN IMMEDIATE` takes the write lock up front, so two writers queue instead of
+    /// one failing with `SQLITE_BUSY` half-way through. Waiting for another process's lock (an ingest's
+    /// batch) happens on a blocking thread, so the runtime's threads go on serving reads meanwhile.
+    pub(crate) async fn begin(&self, immediate: bool) -> Result<WriteTx> {
+        let conn = Arc::clone(&self.0).lock_owned().await;
+        let begin = if immediate { "BEGIN IMMEDIATE" } else { "BEGIN" };
+        let conn = tokio::task::spawn_blocking(move || -> Result<_> {
+            conn.execute_batch(begin)?;
+            Ok(conn)
+        })
+        .await
+        .map_err(|e| crate::StoreError::Corrupt(format!("a SQLite transaction did not start: {e}")))??;
+        Ok(WriteTx { conn: Some(conn) })
+    }
+
+    /// Runs `work` on the connection outside any transaction (migrations, index builds, checkpoints).
+    pub(crate) async fn with<T>(
+        &self,
+        work: impl FnOnce(&mut rusqlite::Connection) -> Result<T>,
+    ) -> Result<T> {
+        let mut conn = self.0.lock().await;
+        work(&mut conn)
+    }
+}
+
+/// A transaction on the [`SharedWriter`]; rolled back when dropped without [`WriteTx::commit`].
+#[derive(Debug)]
+pub struct WriteTx {
+    conn: Option<OwnedMutexGuard<rusqlite::Connection>>,
+}
+
+impl WriteTx {
+    pub(crate) fn conn(&mut self) -> &mut rusqlite::Connection {
+        self.conn
+            .as_mut()
+            .expect("a transaction's connection is held until it ends")
+    }
+
+    pub(crate) fn commit(mut self) -> Result<()> {
+        let conn = self
+            .conn
+            .take()
+            .expect("a transaction's connection is held until it ends");
+        if let Err(e) = conn.execute_batch("COMMIT") {
+            // A failed COMMIT can leave the transaction open; the next one must not start inside it.
+            let _ = conn.execute_batch("ROLLBACK");
+            return Err(e.into());
+        }
+        Ok(())
+    }
+}
+
+impl Drop for WriteTx {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
     }
 }

@@ -1537,7 +1537,7 @@ async fn index_exists(db: &Db, name: &str) -> bool {
         Db::Sqlite(sqlite) => {
             sqlx::query_scalar("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = $1")
                 .bind(name)
-                .fetch_one(sqlite.pool())
+                .fetch_one(&sqlite.pool().await)
                 .await
                 .unwrap()
         }
@@ -1635,7 +1635,7 @@ async fn identifiers_sharing_a_key_hash_are_told_apart(db: Db) {
         // A collision, forged: real FNV-1a collisions between short keys are too rare to find for a test.
         sqlx::query("UPDATE identifier SET key_hash = $1 WHERE id = 2")
             .bind(identifier_key_hash(&asked.key))
-            .execute(sqlite.pool())
+            .execute(&sqlite.pool().await)
             .await
             .unwrap();
     }
@@ -1670,7 +1670,7 @@ async fn key_hashes_missing_from_older_rows_are_filled(db: Db) {
     if let Db::Sqlite(sqlite) = &db {
         // As a row stored before migration 0005 added the column.
         sqlx::query("UPDATE identifier SET key_hash = NULL")
-            .execute(sqlite.pool())
+            .execute(&sqlite.pool().await)
             .await
             .unwrap();
         db.migrate().await.unwrap();
@@ -1731,7 +1731,7 @@ async fn referral_documents_are_stored_packed_and_older_text_still_reads(db: Db)
         Db::Sqlite(sqlite) => {
             sqlx::query(sql)
                 .bind(older)
-                .execute(sqlite.pool())
+                .execute(&sqlite.pool().await)
                 .await
                 .unwrap();
         }
@@ -1843,12 +1843,13 @@ async fn case_access_names_owner_shares_and_restriction(db: Db) {
         .unwrap();
     tx.commit().await.unwrap();
 
-    // Through the plain transaction (sqlx) and the page's reader (rusqlite on a SQLite file), alike.
+    // Through a read (a read-only connection on SQLite, a snapshot on PostgreSQL) and a writing transaction,
+    // alike.
     let read = |db: Db, id: i64| async move {
         let mut tx = db.begin_read().await.unwrap();
         let by_tx = tx.case_access(SubjectId(id)).await.unwrap();
         tx.commit().await.unwrap();
-        let mut page = db.begin_page().await.unwrap();
+        let mut page = db.begin().await.unwrap();
         let by_page = page.case_access(SubjectId(id)).await.unwrap();
         page.commit().await.unwrap();
         assert_eq!(by_tx, by_page);

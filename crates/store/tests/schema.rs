@@ -50,7 +50,7 @@ async fn sqlite_schema(db: &Db) -> Schema {
     let Db::Sqlite(sqlite) = db else {
         unreachable!()
     };
-    let pool = sqlite.pool();
+    let pool = &sqlite.pool().await;
     let tables: Vec<String> = sqlx::query_scalar(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
          AND name <> '_sqlx_migrations' ORDER BY name",

@@ -202,7 +202,7 @@ impl BatchStore for SqliteTx<'_> {
             .prepare_cached(sql::SUBJECT_BY_ID)?
             .query([id.0])?
             .next()?
-            .map(decode::subject)
+            .map(|r| decode::subject(r))
             .transpose()
     }
 
@@ -227,7 +227,7 @@ impl BatchStore for SqliteTx<'_> {
                         let row = stmt
                             .query([at.0])?
                             .next()?
-                            .map(decode::subject)
+                            .map(|r| decode::subject(r))
                             .transpose()?;
                         loaded.insert(at, row.clone());
                         row
@@ -363,7 +363,7 @@ impl BatchStore for SqliteTx<'_> {
             .prepare_cached(sql::REFERRAL_BY_SOURCE_REF)?
             .query([source_ref])?
             .next()?
-            .map(decode::referral)
+            .map(|r| decode::referral(r))
             .transpose()
     }
 

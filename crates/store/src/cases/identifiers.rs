@@ -8,35 +8,20 @@ impl Scoped {
     pub async fn insert_identifiers(&mut self, rows: &[IdentifierRow]) -> Result<()> {
         let hashed = self.finds_identifiers_by_hash();
         for chunk in rows.chunks(CHUNK) {
-            on!(self, conn => {
-                let mut q = QueryBuilder::new(format!(
-                    "INSERT INTO identifier ({}",
-                    sql::IDENTIFIER_COLUMNS
-                ));
-                q.push(if hashed { ", key_hash) " } else { ") " });
-                q.push_values(chunk, |mut b, r| {
-                    b.push_bind(r.id.0)
-                        .push_bind(r.key.as_str())
-                        .push_bind(r.kind.as_str())
-                        .push_bind(r.service.as_deref())
-                        .push_bind(r.value.as_str())
-                        .push_bind(r.placeholder)
-                        .push_bind(r.common)
-                        .push_bind(r.subject_id.map(|s| s.0))
-                        .push_bind(r.owner_org.map(|o| o.0));
-                    if hashed {
-                        b.push_bind(identifier_key_hash(&r.key));
-                    }
-                });
-                q.build().execute(&mut *conn).await?;
-            })
+            let mut q = Built::new(format!("INSERT INTO identifier ({}", sql::IDENTIFIER_COLUMNS));
+            if hashed {
+                q.push(", key_hash) ").values(chunk, binds::identifier_hashed);
+            } else {
+                q.push(") ").values(chunk, binds::identifier);
+            }
+            self.conn().execute_built(&q).await?;
         }
         Ok(())
     }
 
     /// SQLite indexes identifiers by the hash of their key, PostgreSQL by the key (migration 0005).
     pub(crate) fn finds_identifiers_by_hash(&self) -> bool {
-        !matches!(**self, Tx::Postgres(_) | Tx::PostgresRead(..))
+        !self.is_postgres()
     }
 
     /// The identifiers with these keys, of every owner: one row per key and owning force.
@@ -44,27 +29,23 @@ impl Scoped {
         let hashed = self.finds_identifiers_by_hash();
         let mut rows = Vec::new();
         for chunk in keys.chunks(CHUNK) {
-            on!(self, conn => {
-                let mut q = QueryBuilder::new(format!(
-                    "SELECT {} FROM identifier WHERE ",
-                    sql::IDENTIFIER_COLUMNS
-                ));
-                if hashed {
-                    q.push("key_hash IN (");
-                    push_list(&mut q, chunk.iter().map(|k| identifier_key_hash(k)));
-                } else {
-                    q.push("key IN (");
-                    push_list(&mut q, chunk.iter().map(|k| k.as_str()));
+            let mut q = Built::new(format!(
+                "SELECT {} FROM identifier WHERE ",
+                sql::IDENTIFIER_COLUMNS
+            ));
+            if hashed {
+                q.push("key_hash IN (")
+                    .list(chunk.iter().map(|k| identifier_key_hash(k)));
+            } else {
+                q.push("key IN (").list(chunk);
+            }
+            q.push(")");
+            for row in self.conn().all_built(&q, |r| decode::identifier(r, 0)).await? {
+                // A hash shared with a key not asked for.
+                if !hashed || chunk.contains(&row.key) {
+                    rows.push(row);
                 }
-                q.push(")");
-                for row in q.build().fetch_all(&mut *conn).await? {
-                    let row = decode::identifier(&row, 0)?;
-                    // A hash shared with a key not asked for.
-                    if !hashed || chunk.contains(&row.key) {
-                        rows.push(row);
-                    }
-                }
-            })
+            }
         }
         Ok(rows)
     }
@@ -76,30 +57,25 @@ impl Scoped {
         pairs: &[(IdentifierId, IdentifierId)],
     ) -> Result<Vec<(IdentifierId, i64)>> {
         for chunk in pairs.chunks(CHUNK) {
-            on!(self, conn => {
-                let mut q = QueryBuilder::new("INSERT INTO identifier_account (identifier_id, account_id) ");
-                q.push_values(chunk, |mut b, (identifier, account)| {
-                    b.push_bind(identifier.0).push_bind(account.0);
-                });
-                q.push(" ON CONFLICT DO NOTHING");
-                q.build().execute(&mut *conn).await?;
-            })
+            let mut q = Built::new("INSERT INTO identifier_account (identifier_id, account_id) ");
+            q.values(chunk, |(identifier, account)| args![*identifier, *account])
+                .push(" ON CONFLICT DO NOTHING");
+            self.conn().execute_built(&q).await?;
         }
         let mut ids: Vec<i64> = pairs.iter().map(|(i, _)| i.0).collect();
         ids.sort_unstable();
         ids.dedup();
         let mut counts = Vec::new();
         for chunk in ids.chunks(CHUNK) {
-            on!(self, conn => {
-                let mut q = QueryBuilder::new(
-                    "SELECT identifier_id, COUNT(*) FROM identifier_account WHERE identifier_id IN (",
-                );
-                push_list(&mut q, chunk.iter().copied());
-                q.push(") GROUP BY identifier_id");
-                for row in q.build().fetch_all(&mut *conn).await? {
-                    counts.push((IdentifierId(row.try_get(0)?), row.try_get::<i64, _>(1)?));
-                }
-            })
+            let mut q = Built::new(
+                "SELECT identifier_id, COUNT(*) FROM identifier_account WHERE identifier_id IN (",
+            );
+            q.list(chunk.iter().copied()).push(") GROUP BY identifier_id");
+            counts.extend(
+                self.conn()
+                    .all_built(&q, |r| Ok((IdentifierId(r.i64(0)?), r.i64(1)?)))
+                    .await?,
+            );
         }
         Ok(counts)
     }
@@ -107,12 +83,10 @@ impl Scoped {
     /// Marks identifiers as common (shared or placeholder values): they point at no subject and stop linking.
     pub async fn mark_common(&mut self, ids: &[IdentifierId]) -> Result<()> {
         for chunk in ids.chunks(CHUNK) {
-            on!(self, conn => {
-                let mut q = QueryBuilder::new("UPDATE identifier SET common = TRUE, subject_id = NULL WHERE id IN (");
-                push_list(&mut q, chunk.iter().map(|id| id.0));
-                q.push(")");
-                q.build().execute(&mut *conn).await?;
-            })
+            let mut q =
+                Built::new("UPDATE identifier SET common = TRUE, subject_id = NULL WHERE id IN (");
+            q.list(chunk.iter().copied()).push(")");
+            self.conn().execute_built(&q).await?;
         }
         Ok(())
     }
@@ -123,22 +97,19 @@ impl Scoped {
         pairs: &[(IdentifierId, SubjectId)],
     ) -> Result<()> {
         for chunk in pairs.chunks(CHUNK) {
-            on!(self, conn => {
-                let mut q = QueryBuilder::new("WITH v (id, subject_id) AS (");
-                q.push_values(chunk, |mut b, (identifier, subject)| {
-                    b.push("CAST(")
-                        .push_bind_unseparated(identifier.0)
-                        .push_unseparated(" AS BIGINT)")
-                        .push("CAST(")
-                        .push_bind_unseparated(subject.0)
-                        .push_unseparated(" AS BIGINT)");
-                });
-                q.push(
-                    ") UPDATE identifier SET subject_id = (SELECT v.subject_id FROM v WHERE v.id = identifier.id) \
-                     WHERE id IN (SELECT id FROM v)",
-                );
-                q.build().execute(&mut *conn).await?;
-            })
+            let mut q = Built::new("WITH v (id, subject_id) AS (VALUES ");
+            for (i, (identifier, subject)) in chunk.iter().enumerate() {
+                q.push(if i > 0 { ", (CAST(" } else { "(CAST(" })
+                    .bind(*identifier)
+                    .push(" AS BIGINT), CAST(")
+                    .bind(*subject)
+                    .push(" AS BIGINT))");
+            }
+            q.push(
+                ") UPDATE identifier SET subject_id = (SELECT v.subject_id FROM v WHERE v.id = identifier.id) \
+                 WHERE id IN (SELECT id FROM v)",
+            );
+            self.conn().execute_built(&q).await?;
         }
         Ok(())
     }
@@ -148,16 +119,11 @@ impl Scoped {
         rows: &[ReferralIdentifierRow],
     ) -> Result<()> {
         for chunk in rows.chunks(CHUNK) {
-            on!(self, conn => {
-                let mut q = QueryBuilder::new("INSERT INTO referral_identifier (referral_id, identifier_id, role) ");
-                q.push_values(chunk, |mut b, r| {
-                    b.push_bind(r.referral_id.0)
-                        .push_bind(r.identifier_id.0)
-                        .push_bind(r.role.as_str());
-                });
-                q.push(" ON CONFLICT DO NOTHING");
-                q.build().execute(&mut *conn).await?;
-            })
+            let mut q =
+                Built::new("INSERT INTO referral_identifier (referral_id, identifier_id, role) ");
+            q.values(chunk, binds::referral_identifier)
+                .push(" ON CONFLICT DO NOTHING");
+            self.conn().execute_built(&q).await?;
         }
         Ok(())
     }
@@ -169,14 +135,13 @@ impl Scoped {
     ) -> Result<Vec<(ReferralId, IdentifierRow, String)>> {
         let mut rows = Vec::new();
         for chunk in referrals.chunks(CHUNK) {
-            on!(self, conn => {
-                let mut q = QueryBuilder::new(sql::IDENTIFIERS_OF_REFERRALS);
-                push_list(&mut q, chunk.iter().map(|id| id.0));
-                q.push(sql::IDENTIFIERS_ORDER);
-                for row in q.build().fetch_all(&mut *conn).await? {
-                    rows.push(decode::identifier_on_referral(&row)?);
-                }
-            })
+            let mut q = Built::new(sql::IDENTIFIERS_OF_REFERRALS);
+            q.list(chunk.iter().copied()).push(sql::IDENTIFIERS_ORDER);
+            rows.extend(
+                self.conn()
+                    .all_built(&q, decode::identifier_on_referral)
+                    .await?,
+            );
         }
         Ok(rows)
     }
@@ -188,18 +153,18 @@ impl Scoped {
     ) -> Result<Vec<(SubjectId, IdentifierOnReferral)>> {
         let mut out = Vec::new();
         for chunk in subjects.chunks(CHUNK) {
-            on!(self, conn => {
-                let mut q = QueryBuilder::new(
-                    "SELECT r.subject_id, r.source_ref, i.kind, i.service, i.value, ri.role, i.placeholder, i.common \
-                     FROM referral r JOIN referral_identifier ri ON ri.referral_id = r.id \
-                     JOIN identifier i ON i.id = ri.identifier_id WHERE r.subject_id IN (",
-                );
-                push_list(&mut q, chunk.iter().map(|id| id.0));
-                q.push(") ORDER BY r.subject_id, r.id, ri.role, i.kind, i.value");
-                for r in q.build().fetch_all(&mut *conn).await? {
-                    out.push(decode::identifier_of_subject(&r)?);
-                }
-            })
+            let mut q = Built::new(
+                "SELECT r.subject_id, r.source_ref, i.kind, i.service, i.value, ri.role, i.placeholder, i.common \
+                 FROM referral r JOIN referral_identifier ri ON ri.referral_id = r.id \
+                 JOIN identifier i ON i.id = ri.identifier_id WHERE r.subject_id IN (",
+            );
+            q.list(chunk.iter().copied())
+                .push(") ORDER BY r.subject_id, r.id, ri.role, i.kind, i.value");
+            out.extend(
+                self.conn()
+                    .all_built(&q, decode::identifier_of_subject)
+                    .await?,
+            );
         }
         Ok(out)
     }
@@ -213,24 +178,17 @@ impl Scoped {
     ) -> Result<Vec<(SubjectId, String, String)>> {
         let owner = self.scope().list_owner()?;
         let hashed = self.finds_identifiers_by_hash();
-        on!(self, conn => {
-            let by_hash = if hashed { "i.key_hash = $4 AND " } else { "" };
-            let mut query = sqlx::query(AssertSqlSafe(format!(
-                "SELECT r.subject_id, r.source_ref, ri.role FROM identifier i \
-                 JOIN referral_identifier ri ON ri.identifier_id = i.id \
-                 JOIN referral r ON r.id = ri.referral_id \
-                 WHERE {by_hash}i.key = $1 AND ($2 IS NULL OR r.owner_org = $2) ORDER BY r.id DESC LIMIT $3"
-            )))
-            .bind(key)
-            .bind(owner.map(|o| o.0))
-            .bind(limit);
-            if hashed {
-                query = query.bind(identifier_key_hash(key));
-            }
-            let rows = query.fetch_all(&mut *conn).await?;
-            rows.iter()
-                .map(|r| Ok((SubjectId(r.try_get(0)?), r.try_get(1)?, r.try_get(2)?)))
-                .collect()
-        })
+        let sql = if hashed {
+            sql::SEARCH_IDENTIFIER_BY_HASH
+        } else {
+            sql::SEARCH_IDENTIFIER
+        };
+        self.conn()
+            .all(
+                sql,
+                &args![key, owner, limit, identifier_key_hash(key)][..if hashed { 4 } else { 3 }],
+                |r| Ok((SubjectId(r.i64(0)?), r.text(1)?, r.text(2)?)),
+            )
+            .await
     }
 }
