@@ -12,7 +12,7 @@
 //! same head, so they chain with the appender's in commit order.
 
 use crate::deferred::{Append, Appender, MOST_PER_COMMIT, answer, take_waiting};
-use crate::writer::SqliteWriter;
+use crate::writer::{self, SharedWriter};
 use crate::{Result, StoreError, Tx};
 use sqlx::PgPool;
 use std::sync::mpsc::RecvTimeoutError;
@@ -26,8 +26,11 @@ const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 /// thread ends when the last handle is dropped.
 pub(crate) fn start_sqlite(file: &str) -> Result<Appender> {
     let (appender, waiting) = Appender::queue();
-    let writer = SqliteWriter::open_file(file)?.without_checkpoints()?;
-    let checkpointer = SqliteWriter::open_file(file)?;
+    let conn = writer::open(file)?;
+    // Checkpointing is the checkpointer's, so a commit here never waits for one.
+    conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+    let writer = SharedWriter::new(conn);
+    let checkpointer = writer::open(file)?;
     let (running, stopped) = std::sync::mpsc::channel::<()>();
     let failed =
         |e: std::io::Error| StoreError::AuditWrite(format!("cannot start the audit appender: {e}"));
@@ -45,7 +48,7 @@ pub(crate) fn start_sqlite(file: &str) -> Result<Appender> {
         .spawn(move || {
             while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(CHECKPOINT_EVERY) {
                 // A failed checkpoint is retried at the next tick; the WAL only grows meanwhile.
-                let _ = checkpointer.checkpoint();
+                let _ = writer::checkpoint_passive(&checkpointer);
             }
         })
         .map_err(failed)?;
@@ -69,27 +72,28 @@ pub(crate) fn start_postgres(pool: PgPool) -> Appender {
     appender
 }
 
-fn run(mut writer: SqliteWriter, mut waiting: mpsc::Receiver<Append>) {
+fn run(writer: SharedWriter, mut waiting: mpsc::Receiver<Append>) {
+    // Runs the store's statements, which on SQLite never wait on anything but the calling thread.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("a runtime for the audit appender's thread");
     let mut batch = Vec::with_capacity(MOST_PER_COMMIT);
     while let Some(first) = waiting.blocking_recv() {
         take_waiting(first, &mut waiting, &mut batch);
-        let outcome = write_sqlite(&mut writer, &batch).map_err(|e| e.to_string());
+        let outcome = writer
+            .begin_blocking()
+            .and_then(|tx| runtime.block_on(write(Tx::Sqlite(tx), &batch)))
+            .map_err(|e| e.to_string());
         answer(&mut batch, outcome);
     }
 }
 
-/// Writes a batch of entries in one transaction: all or none.
 async fn write_postgres(pool: &PgPool, batch: &[Append]) -> Result<()> {
-    let mut tx = Tx::Postgres(pool.begin().await?);
-    tx.append_batch(batch).await?;
-    tx.commit().await
+    write(Tx::Postgres(pool.begin().await?), batch).await
 }
 
 /// Writes a batch of entries in one transaction: all or none.
-fn write_sqlite(writer: &mut SqliteWriter, batch: &[Append]) -> Result<()> {
-    let tx = writer.begin()?;
-    for append in batch {
-        tx.append_audit(&append.key, &append.record, &append.outcome)?;
-    }
-    tx.commit()
+async fn write(mut tx: Tx, batch: &[Append]) -> Result<()> {
+    tx.append_batch(batch).await?;
+    tx.commit().await
 }

@@ -2,12 +2,12 @@
 //! through the appender in a read) and reading them back.
 
 use crate::chain::{AuditRecord, sealed_entry};
+use crate::conn::{Built, args};
 use crate::decode;
 use crate::deferred::Append;
 use crate::handles::Scoped;
 use crate::scope::{Reach, Scope};
 use crate::sql;
-use crate::conn::{Built, args};
 use crate::tx::Tx;
 use crate::{Result, StoreError};
 use severn_domain::audit::{AuditEntry, AuditKey};
@@ -110,7 +110,8 @@ impl Tx {
         });
         let mut conn = self.conn();
         conn.execute_built(&q).await?;
-        conn.execute(sql::MOVE_AUDIT_HEAD, &args![seq, &prev]).await?;
+        conn.execute(sql::MOVE_AUDIT_HEAD, &args![seq, &prev])
+            .await?;
         Ok(sealed)
     }
 

@@ -90,7 +90,17 @@ pub(crate) fn link(l: &LinkRow) -> [Arg<'_>; 4] {
 
 /// [`crate::sql::IDENTIFIER_COLUMNS`], then the key's hash (SQLite's index: see `identifier_key_hash`).
 pub(crate) fn identifier_hashed(r: &IdentifierRow) -> [Arg<'_>; 10] {
-    let [id, key, kind, service, value, placeholder, common, subject, owner] = identifier(r);
+    let [
+        id,
+        key,
+        kind,
+        service,
+        value,
+        placeholder,
+        common,
+        subject,
+        owner,
+    ] = identifier(r);
     [
         id,
         key,

@@ -115,7 +115,10 @@ impl<'a> Built<'a> {
     }
 
     /// `v1, v2, …`: an `IN` list's values.
-    pub(crate) fn list<T: Into<Arg<'a>>>(&mut self, values: impl IntoIterator<Item = T>) -> &mut Self {
+    pub(crate) fn list<T: Into<Arg<'a>>>(
+        &mut self,
+        values: impl IntoIterator<Item = T>,
+    ) -> &mut Self {
         for (i, value) in values.into_iter().enumerate() {
             if i > 0 {
                 self.sql.push_str(", ");
@@ -205,9 +208,7 @@ impl Conn<'_> {
                 rows.next()?.map(|row| decode(row)).transpose()
             }
             Conn::Postgres(conn) => {
-                let row = bind_postgres(sql, args)
-                    .fetch_optional(&mut **conn)
-                    .await?;
+                let row = bind_postgres(sql, args).fetch_optional(&mut **conn).await?;
                 row.as_ref().map(|row| decode(row)).transpose()
             }
         }
@@ -310,7 +311,10 @@ mod tests {
         .unwrap();
         assert_eq!(found, "b-a-b");
         let missing = futures_lite(c.one("SELECT $3", &args!["a"], |r| r.text(0)));
-        assert!(matches!(missing, Err(StoreError::Corrupt(_))), "{missing:?}");
+        assert!(
+            matches!(missing, Err(StoreError::Corrupt(_))),
+            "{missing:?}"
+        );
     }
 
     /// Runs a future that never waits (a rusqlite statement) to completion.

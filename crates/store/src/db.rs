@@ -9,7 +9,7 @@ use crate::reader::SqliteReaders;
 use crate::rows::{SessionRow, StaffRow, identifier_key_hash};
 use crate::sql;
 use crate::tx::Tx;
-use crate::writer::{SharedWriter, SqliteWriter};
+use crate::writer::{self, SharedWriter};
 use crate::{Backend, Result, StoreError};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
@@ -73,7 +73,7 @@ impl Db {
     pub async fn connect(url: &str) -> Result<Db> {
         let db = if url.starts_with("sqlite:") {
             let file = migrate_sqlite(url).await?;
-            let writer = SqliteWriter::open_file(&file)?.shared()?;
+            let writer = SharedWriter::new(writer::open(&file)?);
             fill_key_hashes(&writer).await?;
             let appender = appender::start_sqlite(&file)?;
             Db::Sqlite(SqliteDb {
@@ -141,7 +141,9 @@ impl Db {
     /// EXISTS` on PostgreSQL locks the table first, and would make every start wait for an ingest's batch.
     pub async fn build_deferred_indexes(&self) -> Result<()> {
         let present = match self {
-            Db::Sqlite(_) => "SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'index' AND name = $1",
+            Db::Sqlite(_) => {
+                "SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'index' AND name = $1"
+            }
             Db::Postgres(_) => "SELECT to_regclass($1) IS NOT NULL",
         };
         let mut missing = Vec::new();
@@ -161,7 +163,8 @@ impl Db {
                         // SQLite sorts a new index's entries in chunks the size of the page cache, in its
                         // temporary store: a small cache and files on disk here, since with the connection's
                         // usual settings a million referrals' entries took the process past 700 MiB.
-                        let cache: i64 = conn.pragma_query_value(None, "cache_size", |r| r.get(0))?;
+                        let cache: i64 =
+                            conn.pragma_query_value(None, "cache_size", |r| r.get(0))?;
                         conn.execute_batch("PRAGMA temp_store = FILE; PRAGMA cache_size = -16384")?;
                         let built = missing
                             .iter()
@@ -380,5 +383,20 @@ async fn fill_key_hashes(writer: &SharedWriter) -> Result<()> {
             .await?;
         }
         tx.commit()?;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn an_in_memory_database_is_refused() {
+        // Each connection to it (the writer, the readers, the appender's) would see a database of its own.
+        let memory = Db::connect("sqlite::memory:").await;
+        assert!(
+            matches!(memory, Err(StoreError::UnsupportedUrl(_))),
+            "{memory:?}"
+        );
     }
 }

@@ -170,10 +170,6 @@ impl Gate {
         }
     }
 
-    pub(crate) fn key(&self) -> &AuditKey {
-        &self.key
-    }
-
     /// The database, for what reaches no personal data: migrations, indexes, plain transactions.
     pub fn db(&self) -> &Db {
         &self.db

@@ -14,28 +14,27 @@
 //! and on a leaf that imports anything but the leaves named here). [`Tx`]'s methods are spread over `tx`,
 //! `identity`, `audit`, `staff` and `sharing`; calling one imports nothing.
 //!
-//! 1. Leaves, shared by every driver: `packed` (compressed JSON), `rows` (the rows passed in and out; uses
-//!    `packed`), `sql` (every statement and column list more than one driver runs), `decode` (each row
-//!    decoder, once, over rusqlite's and sqlx's rows; uses `rows`, `packed`), `chain` (the audit record and
-//!    its sealing), `scope` (what an authorised access reaches), and this file's error and backend types.
+//! 1. Leaves, shared by both backends: `packed` (compressed JSON), `rows` (the rows passed in and out; uses
+//!    `packed`), `sql` (every statement and column list), `decode` (each row decoder, once, over rusqlite's and
+//!    sqlx's rows; uses `rows`, `packed`), `conn` (the one statement API: [`Tx`]'s connection, rusqlite on
+//!    SQLite, sqlx on PostgreSQL, and the values a statement binds; uses `decode`, `packed`), `binds` (each
+//!    row's values in its column list's order; uses `conn`, `rows`), `chain` (the audit record and its
+//!    sealing), `scope` (what an authorised access reaches), and this file's error and backend types.
 //! 2. `deferred`: a read's audit entries waiting for its commit, and the appender's queue.
-//! 3. `tx`: the sqlx transaction on either backend ([`Tx`], the `on!` macro) and what it reaches that is not
-//!    personal data; `writer`: the rusqlite batch connection ([`SqliteWriter`], [`SqliteTx`]) and its audit
-//!    append.
-//! 4. `identity` (sign-in, more of [`Tx`]); `appender` (writes deferred entries, through `tx` or `writer`);
-//!    `reader` (the rusqlite page reader and [`PageTx`]).
-//! 5. `db`: the pools and migrations, starting transactions.
-//! 6. `handles`: the gate's scoped handles ([`Scoped`], [`ScopedPage`]).
-//! 7. `gate`: the policy, the audit entry, the handle.
-//! 8. What the handles (and, for the plain parts, [`Tx`]) can do: `cases` (referrals, subjects, identifiers,
-//!    files, assessments, by aggregate, on sqlx), `page` (a page's reads, on the rusqlite reader or sqlx),
+//! 3. `writer`: SQLite's writing connections ([`WriteTx`]); `reader`: SQLite's read-only connections
+//!    ([`ReadTx`]).
+//! 4. `tx`: a transaction on either backend ([`Tx`]) and what it reaches that is not personal data.
+//! 5. `identity` (sign-in, more of [`Tx`]); `appender` (writes the deferred entries of reads).
+//! 6. `db`: connecting and migrating, starting transactions.
+//! 7. `handles`: the gate's scoped handles ([`Scoped`], [`ScopedPage`]).
+//! 8. `gate`: the policy, the audit entry, the handle.
+//! 9. What the handles (and, for the plain parts, [`Tx`]) can do, by aggregate, each query written once for
+//!    both backends: `cases` (referrals, subjects, identifiers, files, assessments), `page` (a page's reads),
 //!    `audit` (the log's appends and reads), `staff` (organisations and staff), `sharing` (shares and
-//!    restrictions), `staff_change`, and `batch` (the [`BatchStore`] an ingest batch writes through, on
-//!    [`Scoped`] or on the rusqlite [`SqliteTx`]); `testing` (the `testing` feature).
+//!    restrictions), `staff_change`; `testing` (the `testing` feature).
 
 mod appender;
 mod audit;
-mod batch;
 mod binds;
 mod cases;
 mod chain;
@@ -61,7 +60,6 @@ mod tx;
 mod writer;
 
 pub use audit::AuditQuery;
-pub use batch::BatchStore;
 pub use chain::AuditRecord;
 pub use db::{DEFERRED_INDEXES, Db, PostgresDb, SqliteDb};
 pub use gate::{Gate, Request, Verdict};
@@ -71,7 +69,7 @@ pub use reader::ReadTx;
 pub use rows::*;
 pub use scope::{Reach, Scope};
 pub use tx::{Counts, FileDetailOutcome, Tx};
-pub use writer::{SqliteTx, SqliteWriter, WriteTx};
+pub use writer::WriteTx;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

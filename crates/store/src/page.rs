@@ -18,7 +18,9 @@ impl ScopedPage {
             .optional(sql::REFERRAL_BY_ID, &args![id], decode::referral)
             .await?;
         match found {
-            Some(r) if !self.scope().covers(r.subject_id, r.owner_org) => Err(StoreError::OutOfScope),
+            Some(r) if !self.scope().covers(r.subject_id, r.owner_org) => {
+                Err(StoreError::OutOfScope)
+            }
             found => Ok(found),
         }
     }

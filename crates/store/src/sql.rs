@@ -192,48 +192,8 @@ pub const UPDATE_REFERRAL_VERSION: &str = "UPDATE referral SET version = $1, con
 /// Binds: band, outcome, signals, document, id.
 pub const UPDATE_REFERRAL_RISK: &str =
     "UPDATE referral SET band = $1, outcome = $2, signals = $3, document = $4 WHERE id = $5";
-/// A subject's row, one at a time.
-pub const INSERT_SUBJECT: &str = concat!(
-    "INSERT INTO subject (",
-    text!(subject),
-    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
-);
-/// [`INSERT_SUBJECT`], or the subject's current state where it is there already.
-pub const UPSERT_SUBJECT: &str = concat!(
-    "INSERT INTO subject (",
-    text!(subject),
-    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-    text!(subject_upsert)
-);
 /// The tail of a subjects' multi-row `INSERT … VALUES` that makes it an upsert.
 pub const SUBJECT_UPSERT: &str = text!(subject_upsert);
-pub const INSERT_REFERRAL: &str = concat!(
-    "INSERT INTO referral (",
-    text!(referral),
-    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
-);
-/// The file details of one source reference (the batch writer reads them one reference at a time).
-pub const FILE_DETAILS_OF_REF: &str = concat!(
-    "SELECT ",
-    text!(file_detail),
-    " FROM file_detail WHERE source_ref = $1 ORDER BY file_id"
-);
-/// Identifiers by the hash of their key (SQLite's index); the caller compares the keys.
-pub const IDENTIFIERS_BY_KEY_HASH: &str = concat!(
-    "SELECT ",
-    text!(identifier),
-    " FROM identifier WHERE key_hash = $1"
-);
-pub const INSERT_HASHED_IDENTIFIER: &str = concat!(
-    "INSERT INTO identifier (",
-    text!(identifier),
-    ", key_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-);
-pub const INSERT_AUDIT_ENTRY: &str = concat!(
-    "INSERT INTO audit_log (",
-    text!(audit),
-    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
-);
 
 pub const AUDIT_HEAD: &str = "SELECT seq, mac FROM audit_head WHERE id = 1";
 /// [`AUDIT_HEAD`], holding the head row until the commit (PostgreSQL).
@@ -262,7 +222,11 @@ pub const QUEUE: &str = concat!(
     " FROM subject WHERE ($2 IS NULL OR owner_org = $2) AND status = 'open' ORDER BY due_at, id LIMIT $1"
 );
 /// Referrals carrying an identifier: the key `$1`, the owner `$2` (any when NULL), at most `$3`.
-pub const SEARCH_IDENTIFIER: &str = concat!(text!(search_identifier), "i.key = $1", text!(search_identifier_tail));
+pub const SEARCH_IDENTIFIER: &str = concat!(
+    text!(search_identifier),
+    "i.key = $1",
+    text!(search_identifier_tail)
+);
 /// The same, through SQLite's index on the key's hash `$4`.
 pub const SEARCH_IDENTIFIER_BY_HASH: &str = concat!(
     text!(search_identifier),
@@ -280,7 +244,11 @@ pub const INSERT_ASSESSMENT: &str = concat!(
     text!(assessment),
     ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
 );
-pub const ASSESSMENT_BY_ID: &str = concat!("SELECT ", text!(assessment), " FROM assessment WHERE id = $1");
+pub const ASSESSMENT_BY_ID: &str = concat!(
+    "SELECT ",
+    text!(assessment),
+    " FROM assessment WHERE id = $1"
+);
 
 // Sign-in, organisations, staff, sharing and staff changes.
 pub const CREDENTIAL_OF_STAFF: &str = concat!(
@@ -296,8 +264,11 @@ pub const OPEN_SESSIONS_OF_STAFF: &str = concat!(
 );
 pub const API_TOKEN_BY_ID: &str =
     concat!("SELECT ", text!(api_token), " FROM api_token WHERE id = $1");
-pub const API_TOKEN_BY_HASH: &str =
-    concat!("SELECT ", text!(api_token), " FROM api_token WHERE token_hash = $1");
+pub const API_TOKEN_BY_HASH: &str = concat!(
+    "SELECT ",
+    text!(api_token),
+    " FROM api_token WHERE token_hash = $1"
+);
 pub const API_TOKENS_OF_STAFF: &str = concat!(
     "SELECT ",
     text!(api_token),
@@ -326,5 +297,4 @@ pub const PENDING_STAFF_CHANGES: &str = concat!(
     " WHERE c.status = 'pending' AND c.expires_at > $1 AND ($2 IS NULL OR c.org_id = $2) \
      ORDER BY c.requested_at, c.id"
 );
-pub const STAFF_CHANGE_BY_ID: &str =
-    concat!(text!(staff_change_select), " WHERE c.id = $1");
+pub const STAFF_CHANGE_BY_ID: &str = concat!(text!(staff_change_select), " WHERE c.id = $1");

@@ -37,7 +37,7 @@ impl Tx {
         match self {
             Tx::Sqlite(tx) => Conn::Sqlite(tx.conn()),
             Tx::SqliteRead(read) => Conn::Sqlite(read.conn()),
-            Tx::Postgres(tx) | Tx::PostgresRead(tx, _) => Conn::Postgres(&mut **tx),
+            Tx::Postgres(tx) | Tx::PostgresRead(tx, _) => Conn::Postgres(tx),
         }
     }
 
@@ -73,7 +73,11 @@ impl Tx {
     /// The referral with this source reference, in its light form (no personal data).
     pub async fn known_referral(&mut self, source_ref: &str) -> Result<Option<KnownReferral>> {
         self.conn()
-            .optional(sql::KNOWN_REFERRAL, &args![source_ref], decode::known_referral)
+            .optional(
+                sql::KNOWN_REFERRAL,
+                &args![source_ref],
+                decode::known_referral,
+            )
             .await
     }
 

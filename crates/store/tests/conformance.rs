@@ -16,7 +16,7 @@ use severn_store::{
     NewSession, Packed, ReferralIdentifierRow, ReferralRow, RejectRow, RiskToolRow, StoreError,
     SubjectRow,
 };
-use severn_store::{Backend, BatchStore, SqliteWriter, identifier_key_hash};
+use severn_store::{Backend, identifier_key_hash};
 use std::collections::BTreeSet;
 
 severn_store::backend_matrix!(
@@ -1645,19 +1645,6 @@ async fn identifiers_sharing_a_key_hash_are_told_apart(db: Db) {
         tx.identifiers_by_key(wanted).await.unwrap(),
         vec![asked.clone()]
     );
-    drop(tx);
-    // The ingest writer's own lookup on SQLite.
-    let grant = operator_tx(&db, true).await.scope().clone();
-    if let Some(writer) = SqliteWriter::open(&db, &grant).await.unwrap() {
-        let mut writer = writer;
-        let mut tx = writer.begin().unwrap();
-        assert_eq!(
-            BatchStore::identifiers_by_key(&mut tx, wanted)
-                .await
-                .unwrap(),
-            vec![asked]
-        );
-    }
 }
 
 async fn key_hashes_missing_from_older_rows_are_filled(db: Db) {
@@ -1755,16 +1742,6 @@ async fn referral_documents_are_stored_packed_and_older_text_still_reads(db: Db)
         read[1].outcome.json::<serde_json::Value>().unwrap()["additional_info"][0],
         "written before packing — ü"
     );
-    drop(tx);
-    // The same through the SQLite ingest writer's own connection.
-    let grant = operator_tx(&db, true).await.scope().clone();
-    if let Some(mut writer) = SqliteWriter::open(&db, &grant).await.unwrap() {
-        let mut tx = writer.begin().unwrap();
-        let again = BatchStore::referrals_by_id(&mut tx, &[ReferralId(1), ReferralId(2)])
-            .await
-            .unwrap();
-        assert_eq!(again, read);
-    }
 }
 
 async fn a_session_comes_with_its_staff_in_one_read(db: Db) {

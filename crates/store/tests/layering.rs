@@ -18,6 +18,8 @@ const LEAVES: &[(&str, &[&str])] = &[
     ("rows", &["packed"]),
     ("sql", &[]),
     ("decode", &["rows", "packed"]),
+    ("conn", &["decode", "packed"]),
+    ("binds", &["conn", "rows"]),
     ("chain", &[]),
     ("scope", &[]),
 ];

@@ -2,7 +2,7 @@
 //! out common set aside, the linker run, and the referrals, identifiers, links, merges and subjects written.
 
 use super::subject::{due_at, fold_subject, fresh_subject, raise_subject};
-use super::write::{Candidate, Written};
+use super::write::Candidate;
 use super::{HashMap, HashSet};
 use crate::{App, Result};
 use severn_domain::ids::{IdentifierId, OrgId, ReferralId, SubjectId};
@@ -11,7 +11,7 @@ use severn_domain::normalize;
 use severn_domain::report::{Identifier, IdentifierKind, Person, PersonRole, Report};
 use severn_domain::risk::RiskTool;
 use severn_store::{
-    BatchStore, IdentifierRow, LinkRow, ReferralIdentifierRow, ReferralRow, SubjectRow,
+    IdentifierRow, LinkRow, ReferralIdentifierRow, ReferralRow, Scoped, SubjectRow,
     identifier_key_hash,
 };
 use std::collections::{BTreeMap, BTreeSet};
@@ -96,13 +96,13 @@ fn is_watched(kind: IdentifierKind) -> bool {
 /// Links a batch's candidates into subjects and stores them, in the phases below. An identifier is looked up
 /// within the data of the force that owns the referral carrying it, so one value received by two forces links
 /// each force's referrals apart.
-pub(super) async fn link_and_store<S: BatchStore>(
-    tx: &mut S,
+pub(super) async fn link_and_store(
+    tx: &mut Scoped,
     app: &App,
     tool: &RiskTool,
     candidates: &mut [Candidate<'_>],
     now: i64,
-) -> Result<Written<()>> {
+) -> Result<()> {
     // Keys numbered once, so that the many lookups per identifier below hash a number, not a key.
     let (keyed, numbers) = number_keys(candidates);
     // Stored identifiers and the subjects involved, read once for the batch, merged subjects resolved.
@@ -110,10 +110,7 @@ pub(super) async fn link_and_store<S: BatchStore>(
     // New identifiers get ids in key-hash order, so that SQLite fills the key-hash index leaf after leaf.
     number_new_identifiers(tx, keyed, &mut linking).await?;
     // Values shared by too many accounts stop linking; subjects they joined are relinked at the end.
-    let to_relink = match set_aside_common(tx, app, candidates, &mut linking).await? {
-        Written::Done(to_relink) => to_relink,
-        Written::NeedsTx => return Ok(Written::NeedsTx),
-    };
+    let to_relink = set_aside_common(tx, app, candidates, &mut linking).await?;
     // The linker places each referral in a subject and merges the subjects it joins; new subjects get ids.
     let placed = place(tx, app, candidates, &linking).await?;
     // Merged subjects' bands and clocks carried into the subjects they join, before referrals raise them.
@@ -123,12 +120,10 @@ pub(super) async fn link_and_store<S: BatchStore>(
     // All of it written; new identifiers and moved pointers in id order, so each table is gone through in order.
     store(tx, tool, linking, &placed, settled, rows).await?;
     // Subjects a value that turned common may have joined wrongly are linked afresh without it.
-    if let Some(tx) = tx.as_scoped() {
-        for subject in to_relink {
-            crate::subjects::relink(tx, app, tool, subject, now).await?;
-        }
+    for subject in to_relink {
+        crate::subjects::relink(tx, app, tool, subject, now).await?;
     }
-    Ok(Written::Done(()))
+    Ok(())
 }
 
 /// The batch's distinct identifier keys, numbered; borrowed from the candidates until the new identifiers
@@ -212,8 +207,8 @@ fn number_keys<'c>(candidates: &'c [Candidate<'_>]) -> (Keyed<'c>, Vec<Vec<u32>>
 
 /// Reads the stored identifiers of the batch's slots and the subjects involved, once for the whole batch.
 /// Stored pointers may name subjects merged since: they are moved to the subjects those became.
-async fn read_identifiers<S: BatchStore>(
-    tx: &mut S,
+async fn read_identifiers(
+    tx: &mut Scoped,
     candidates: &[Candidate<'_>],
     keyed: &Keyed<'_>,
     numbers: Vec<Vec<u32>>,
@@ -259,8 +254,8 @@ async fn read_identifiers<S: BatchStore>(
 /// Gives the identifiers not stored yet their ids and rows; they are written after linking, already pointing
 /// at their subject. Numbered in the order of their key hash (then owner and key): on SQLite, rows in id order
 /// then put their entries into the key-hash index in its own order too, leaf after leaf.
-async fn number_new_identifiers<S: BatchStore>(
-    tx: &mut S,
+async fn number_new_identifiers(
+    tx: &mut Scoped,
     keyed: Keyed<'_>,
     linking: &mut Linking,
 ) -> Result<()> {
@@ -300,13 +295,12 @@ async fn number_new_identifiers<S: BatchStore>(
 /// Values seen with too many distinct accounts are shared or placeholders: they stop linking, and subjects
 /// they may already have joined wrongly are to be linked afresh without them (the subjects returned). Counted
 /// per force, as identifiers are: a value becoming common in one force relinks no other force's subjects.
-/// Relinking needs a sqlx transaction (see `Written`).
-async fn set_aside_common<S: BatchStore>(
-    tx: &mut S,
+async fn set_aside_common(
+    tx: &mut Scoped,
     app: &App,
     candidates: &[Candidate<'_>],
     linking: &mut Linking,
-) -> Result<Written<BTreeSet<SubjectId>>> {
+) -> Result<BTreeSet<SubjectId>> {
     let rows = &mut linking.rows;
     let mut pairs = BTreeSet::new();
     for (c, numbers) in candidates.iter().zip(&linking.numbers) {
@@ -354,22 +348,19 @@ async fn set_aside_common<S: BatchStore>(
             row.common = true;
         }
     }
-    if !to_relink.is_empty() && tx.as_scoped().is_none() {
-        return Ok(Written::NeedsTx);
-    }
     let known_common: Vec<IdentifierId> = rows
         .iter()
         .filter(|(slot, r)| linking.known_slots.contains(*slot) && newly_common.contains(&r.id))
         .map(|(_, r)| r.id)
         .collect();
     tx.mark_common(&known_common).await?;
-    Ok(Written::Done(to_relink))
+    Ok(to_relink)
 }
 
 /// Runs the linker: each candidate placed in a subject by its evidence, within the separations investigators
 /// recorded, merging subjects it joins; the subjects it makes get their ids.
-async fn place<S: BatchStore>(
-    tx: &mut S,
+async fn place(
+    tx: &mut Scoped,
     app: &App,
     candidates: &[Candidate<'_>],
     linking: &Linking,
@@ -444,8 +435,8 @@ fn fold_merges(linking: &Linking, placed: &Placed, now: i64) -> BTreeMap<Subject
 
 /// Makes each candidate's referral row (new referrals get their ids), the rows naming its identifiers and its
 /// links to its subject, and raises its subject's band by the referral's provisional band.
-async fn referral_rows<S: BatchStore>(
-    tx: &mut S,
+async fn referral_rows(
+    tx: &mut Scoped,
     tool: &RiskTool,
     candidates: &mut [Candidate<'_>],
     linking: &Linking,
@@ -515,8 +506,8 @@ async fn referral_rows<S: BatchStore>(
 
 /// Writes what linking came to: subjects with their deadlines, referrals and new versions, the identifiers
 /// they name, merges, links, new identifiers and moved identifier pointers.
-async fn store<S: BatchStore>(
-    tx: &mut S,
+async fn store(
+    tx: &mut Scoped,
     tool: &RiskTool,
     linking: Linking,
     placed: &Placed,

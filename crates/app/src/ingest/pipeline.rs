@@ -2,7 +2,7 @@
 //! prepared.
 
 use super::prepare::{Batch, Owners, Prepared, PreparedDetails, attach_file, file_key, report_key};
-use super::write::{Written, write_batch};
+use super::write::write_batch;
 use super::{DEFAULT_BATCH_SIZE, IngestSummary};
 use crate::gate::Why;
 use crate::{App, AppError, Result};
@@ -10,8 +10,7 @@ use severn_domain::access::{Action, Actor, OrgKind};
 use severn_domain::report::Report;
 use severn_domain::risk::RiskTool;
 use severn_ingest::{Item, Parsed};
-use severn_store::{OrgRow, Scope, SqliteWriter};
-use std::sync::{Arc, Mutex};
+use severn_store::{Backend, OrgRow, Scope};
 
 /// Takes documents one at a time and writes them in batches. A batch is written by a task of its own while
 /// the next one is gathered and prepared; batches are still written one after another, in order.
@@ -28,8 +27,6 @@ pub struct Ingester<'a> {
     /// Copies of reports and file details that wait for the batch being gathered to be written.
     deferred: Vec<Item>,
     writing: Option<tokio::task::JoinHandle<Result<IngestSummary>>>,
-    /// On SQLite, the connection batches are written on (see [`SqliteWriter`]).
-    writer: Option<Arc<Mutex<SqliteWriter>>>,
     batch_size: usize,
     summary: IngestSummary,
     batches_written: u64,
@@ -83,9 +80,6 @@ impl<'a> Ingester<'a> {
                 .collect(),
             default,
         };
-        let writer = SqliteWriter::open(app.db(), &grant)
-            .await?
-            .map(|w| Arc::new(Mutex::new(w)));
         Ok(Ingester {
             app,
             actor: actor.clone(),
@@ -96,7 +90,6 @@ impl<'a> Ingester<'a> {
             pending: None,
             deferred: Vec::new(),
             writing: None,
-            writer,
             batch_size: DEFAULT_BATCH_SIZE,
             summary: IngestSummary::default(),
             batches_written: 0,
@@ -105,12 +98,6 @@ impl<'a> Ingester<'a> {
 
     pub fn with_batch_size(mut self, size: usize) -> Self {
         self.batch_size = size.max(1);
-        self
-    }
-
-    /// Writes every batch through sqlx, also on SQLite: the path PostgreSQL takes, to compare against.
-    pub fn without_sqlite_writer(mut self) -> Self {
-        self.writer = None;
         self
     }
 
@@ -227,46 +214,22 @@ impl<'a> Ingester<'a> {
         let app = self.app.clone();
         let tool = self.tool.clone();
         let actor = self.actor.clone();
-        let writer = self.writer.clone();
         let grant = self.grant.clone();
-        self.writing = Some(tokio::spawn(async move {
-            if let Some(writer) = writer {
-                let (app, tool, actor) = (app.clone(), tool.clone(), actor.clone());
-                let runtime = tokio::runtime::Handle::current();
-                // The writer's statements block, so the batch is written on a thread of its own. The batch
-                // comes back for the rare one that has to be written again through sqlx (see `Written`).
-                let (written, returned) = tokio::task::spawn_blocking(move || {
-                    let mut writer = writer.lock().map_err(|_| {
-                        crate::AppError::Invalid("the SQLite writer failed earlier".to_owned())
-                    })?;
-                    let mut tx = writer.begin()?;
-                    let written =
-                        runtime.block_on(write_batch(&mut tx, &app, &tool, &actor, &mut batch))?;
-                    if let Written::Done(_) = written {
-                        tx.commit()?;
-                    }
-                    Ok::<_, crate::AppError>((written, batch))
-                })
-                .await
-                .map_err(|e| {
-                    crate::AppError::Invalid(format!("the ingest writer failed: {e}"))
-                })??;
-                match written {
-                    Written::Done(counted) => return Ok(counted),
-                    Written::NeedsTx => batch = returned,
-                }
-            }
+        let write = async move {
             let mut tx = app.gate.begin_under(&grant).await?;
-            match write_batch(&mut tx, &app, &tool, &actor, &mut batch).await? {
-                Written::Done(counted) => {
-                    tx.commit().await?;
-                    Ok(counted)
-                }
-                Written::NeedsTx => Err(crate::AppError::Invalid(
-                    "a batch could not be written on a sqlx transaction".to_owned(),
-                )),
+            let counted = write_batch(&mut tx, &app, &tool, &actor, &mut batch).await?;
+            tx.commit().await?;
+            Ok::<_, AppError>(counted)
+        };
+        self.writing = Some(match self.app.db().backend() {
+            Backend::Postgres => tokio::spawn(write),
+            // SQLite's statements run on the calling thread: the batch is written on a thread of its own, so
+            // the runtime's threads go on serving others meanwhile.
+            Backend::Sqlite => {
+                let runtime = tokio::runtime::Handle::current();
+                tokio::task::spawn_blocking(move || runtime.block_on(write))
             }
-        }));
+        });
         Ok(())
     }
 

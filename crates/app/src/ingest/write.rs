@@ -11,12 +11,12 @@ use severn_domain::ids::OrgId;
 use severn_domain::report::{FileDetails, Report};
 use severn_domain::risk::RiskTool;
 use severn_ingest::Rejection;
-use severn_store::{AuditRecord, BatchStore, FileDetailRow, KnownReferral, NewReject};
+use severn_store::{AuditRecord, FileDetailRow, KnownReferral, NewReject, Scoped};
 use std::collections::BTreeSet;
 
 /// The audit entry for what a batch collected, written in the batch's own transaction.
-async fn record_collection<S: BatchStore>(
-    tx: &mut S,
+async fn record_collection(
+    tx: &mut Scoped,
     app: &App,
     actor: &Actor,
     counted: &IngestSummary,
@@ -35,7 +35,7 @@ async fn record_collection<S: BatchStore>(
         detail: Some(serde_json::to_string(counted).expect("summary serialises")),
         ..AuditRecord::default()
     };
-    tx.audit_event(&app.gate, &record, "allowed").await?;
+    app.gate.log_event(tx, &record, "allowed").await?;
     Ok(())
 }
 
@@ -43,8 +43,6 @@ async fn record_collection<S: BatchStore>(
 pub(super) struct Candidate<'b> {
     pub(super) prepared: &'b mut Prepared,
     pub(super) known: Option<KnownReferral>,
-    /// Its files before stored ones were attached here: what writing the batch again starts from.
-    pub(super) files_before: usize,
 }
 
 impl Candidate<'_> {
@@ -57,21 +55,13 @@ impl Candidate<'_> {
     }
 }
 
-/// What writing a batch came to. Relinking a subject is written through sqlx only, so a batch on a
-/// [`severn_store::SqliteTx`] that needs it is rolled back and written again on a sqlx transaction: whole, in
-/// one transaction, as on PostgreSQL. Only the batches in which a value first turns out common do.
-pub(super) enum Written<T> {
-    Done(T),
-    NeedsTx,
-}
-
-pub(super) async fn write_batch<S: BatchStore>(
-    tx: &mut S,
+pub(super) async fn write_batch(
+    tx: &mut Scoped,
     app: &App,
     tool: &RiskTool,
     actor: &Actor,
     batch: &mut Batch,
-) -> Result<Written<IngestSummary>> {
+) -> Result<IngestSummary> {
     tx.lock_for_ingest().await?;
     let now = app.now();
     let mut summary = IngestSummary::default();
@@ -184,30 +174,17 @@ pub(super) async fn write_batch<S: BatchStore>(
         } else {
             summary.ingested += 1;
         }
-        candidates.push(Candidate {
-            prepared,
-            known,
-            files_before,
-        });
+        candidates.push(Candidate { prepared, known });
     }
 
-    if !candidates.is_empty()
-        && let Written::NeedsTx = link_and_store(tx, app, tool, &mut candidates, now).await?
-    {
-        // Leave the batch as it came, to be written again.
-        for c in candidates {
-            if c.prepared.report.files.len() != c.files_before {
-                c.prepared.report.files.truncate(c.files_before);
-                c.prepared.refresh(tool);
-            }
-        }
-        return Ok(Written::NeedsTx);
+    if !candidates.is_empty() {
+        link_and_store(tx, app, tool, &mut candidates, now).await?;
     }
     for details in details_for_stored {
         refresh_with_file(tx, tool, details).await?;
     }
     record_collection(tx, app, actor, &summary, first_and_last).await?;
-    Ok(Written::Done(summary))
+    Ok(summary)
 }
 
 pub(super) fn new_reject(r: &Rejection, now: i64) -> NewReject {
@@ -227,8 +204,8 @@ pub(super) fn new_reject(r: &Rejection, now: i64) -> NewReject {
 
 /// A file-details document for a referral stored in an earlier batch: its metadata joins the referral's
 /// document and the referral's band is worked out again.
-async fn refresh_with_file<S: BatchStore>(
-    tx: &mut S,
+async fn refresh_with_file(
+    tx: &mut Scoped,
     tool: &RiskTool,
     details: &PreparedDetails,
 ) -> Result<()> {

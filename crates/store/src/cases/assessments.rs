@@ -23,7 +23,11 @@ impl Scoped {
         subject: SubjectId,
     ) -> Result<Vec<AssessmentRow>> {
         self.conn()
-            .all(sql::ASSESSMENTS_OF_SUBJECT, &args![subject], decode::assessment)
+            .all(
+                sql::ASSESSMENTS_OF_SUBJECT,
+                &args![subject],
+                decode::assessment,
+            )
             .await
     }
 

@@ -8,9 +8,13 @@ impl Scoped {
     pub async fn insert_identifiers(&mut self, rows: &[IdentifierRow]) -> Result<()> {
         let hashed = self.finds_identifiers_by_hash();
         for chunk in rows.chunks(CHUNK) {
-            let mut q = Built::new(format!("INSERT INTO identifier ({}", sql::IDENTIFIER_COLUMNS));
+            let mut q = Built::new(format!(
+                "INSERT INTO identifier ({}",
+                sql::IDENTIFIER_COLUMNS
+            ));
             if hashed {
-                q.push(", key_hash) ").values(chunk, binds::identifier_hashed);
+                q.push(", key_hash) ")
+                    .values(chunk, binds::identifier_hashed);
             } else {
                 q.push(") ").values(chunk, binds::identifier);
             }
@@ -40,7 +44,11 @@ impl Scoped {
                 q.push("key IN (").list(chunk);
             }
             q.push(")");
-            for row in self.conn().all_built(&q, |r| decode::identifier(r, 0)).await? {
+            for row in self
+                .conn()
+                .all_built(&q, |r| decode::identifier(r, 0))
+                .await?
+            {
                 // A hash shared with a key not asked for.
                 if !hashed || chunk.contains(&row.key) {
                     rows.push(row);
@@ -70,7 +78,8 @@ impl Scoped {
             let mut q = Built::new(
                 "SELECT identifier_id, COUNT(*) FROM identifier_account WHERE identifier_id IN (",
             );
-            q.list(chunk.iter().copied()).push(") GROUP BY identifier_id");
+            q.list(chunk.iter().copied())
+                .push(") GROUP BY identifier_id");
             counts.extend(
                 self.conn()
                     .all_built(&q, |r| Ok((IdentifierId(r.i64(0)?), r.i64(1)?)))

@@ -144,7 +144,9 @@ impl Scoped {
     /// The source references of a subject's referrals, in arrival order: the light form for pages.
     pub async fn referral_refs_of_subject(&mut self, subject: SubjectId) -> Result<Vec<String>> {
         self.conn()
-            .all(sql::REFERRAL_REFS_OF_SUBJECT, &args![subject], |r| r.text(0))
+            .all(sql::REFERRAL_REFS_OF_SUBJECT, &args![subject], |r| {
+                r.text(0)
+            })
             .await
     }
 
@@ -162,8 +164,9 @@ impl Scoped {
 
     pub async fn insert_links(&mut self, links: &[LinkRow]) -> Result<()> {
         for chunk in links.chunks(CHUNK) {
-            let mut q =
-                Built::new("INSERT INTO subject_link (referral_id, identifier_id, weight, linked_at) ");
+            let mut q = Built::new(
+                "INSERT INTO subject_link (referral_id, identifier_id, weight, linked_at) ",
+            );
             q.values(chunk, binds::link).push(" ON CONFLICT DO NOTHING");
             self.conn().execute_built(&q).await?;
         }

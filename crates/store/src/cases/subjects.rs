@@ -33,7 +33,9 @@ impl Scoped {
     pub async fn subjects(&mut self, ids: &[SubjectId]) -> Result<Vec<SubjectRow>> {
         let mut rows = Vec::new();
         for chunk in ids.chunks(CHUNK) {
-            let mut q = Built::new(format!("SELECT {SUBJECT_COLUMNS} FROM subject WHERE id IN ("));
+            let mut q = Built::new(format!(
+                "SELECT {SUBJECT_COLUMNS} FROM subject WHERE id IN ("
+            ));
             q.list(chunk.iter().copied()).push(")");
             rows.extend(self.conn().all_built(&q, decode::subject).await?);
         }
