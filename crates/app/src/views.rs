@@ -18,6 +18,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::io::Write;
 use utoipa::ToSchema;
 
+/// Characters of something asked for as a referral reference that a refusal's log entry keeps.
+const MOST_OF_A_REFERENCE_LOGGED: usize = 100;
+
 /// One line of the queue. A restricted case shows only what ordering the work needs (its band and
 /// deadline): its referral count and band reason are for the people named, on the case's page.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -374,13 +377,26 @@ impl App {
 
     /// A referral with its subject, the links that put it there and the explanation of its band.
     pub async fn referral(&self, actor: &Actor, reference: &str, why: Why) -> Result<ReferralView> {
-        let key = SourceRef::parse_key(reference)
+        // Something that is not a reference is refused and logged like any other probe, cut short in both the
+        // answer and the entry: it came in a URL, and the log keeps no more than it needs.
+        let mut asked: String = reference.chars().take(MOST_OF_A_REFERENCE_LOGGED).collect();
+        if asked.len() < reference.len() {
+            asked.push('…');
+        }
+        let parsed = SourceRef::parse_key(reference)
             .map(|r| r.as_key())
             .ok_or_else(|| {
                 AppError::Invalid(format!(
-                    "{reference:?} is not a referral reference: use an NCMEC report ID, ncmec:ID, ext:REF or sha256:HASH"
+                    "{asked:?} is not a referral reference: use an NCMEC report ID, ncmec:ID, ext:REF or sha256:HASH"
                 ))
-            })?;
+            });
+        let probe = Why {
+            detail: Some(format!("referral {asked:?}")),
+            ..Why::default()
+        };
+        let key = self
+            .logging_refusal(actor, Action::ViewCase, "referral", probe, parsed)
+            .await?;
         let mut tx = self.db().begin_read().await?;
         let asked_for = format!("referral {key}");
         let Some(known) = tx.known_referral(&key).await? else {

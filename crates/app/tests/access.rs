@@ -1084,6 +1084,24 @@ async fn not_found_and_not_yours_answer_alike_and_both_are_logged(db: Db) {
         outcome("referral:ncmec:999999", "view_case"),
         ["denied:not_found"]
     );
+    // Something that is not a reference at all is refused and logged too, cut short.
+    let probe = format!("not a reference {}", "x".repeat(500));
+    assert!(matches!(
+        app.referral(inv, &probe, Why::default()).await,
+        Err(AppError::Invalid(_))
+    ));
+    let log = entries(&db).await;
+    let probed = log
+        .iter()
+        .find(|e| e.actor == "inv.a" && e.target == "referral" && e.action == "view_case")
+        .expect("the probe is logged");
+    assert_eq!(probed.outcome, "denied:invalid");
+    let detail = probed.detail.as_deref().unwrap_or_default();
+    assert!(
+        detail.starts_with("referral \"not a reference x"),
+        "{detail}"
+    );
+    assert!(detail.len() < 400, "{detail}");
 }
 
 async fn refusals_after_the_gate_leave_a_committed_entry(db: Db) {
