@@ -90,29 +90,9 @@ pub(crate) fn link(l: &LinkRow) -> [Arg<'_>; 4] {
 
 /// [`crate::sql::IDENTIFIER_COLUMNS`], then the key's hash (SQLite's index: see `identifier_key_hash`).
 pub(crate) fn identifier_hashed(r: &IdentifierRow) -> [Arg<'_>; 10] {
-    let [
-        id,
-        key,
-        kind,
-        service,
-        value,
-        placeholder,
-        common,
-        subject,
-        owner,
-    ] = identifier(r);
-    [
-        id,
-        key,
-        kind,
-        service,
-        value,
-        placeholder,
-        common,
-        subject,
-        owner,
-        Arg::I64(identifier_key_hash(&r.key)),
-    ]
+    let mut hashed = [Arg::I64(identifier_key_hash(&r.key)); 10];
+    hashed[..9].copy_from_slice(&identifier(r));
+    hashed
 }
 
 /// [`crate::sql::IDENTIFIER_COLUMNS`].

@@ -8,7 +8,7 @@ mod referrals;
 mod subjects;
 
 use crate::binds;
-use crate::conn::{Built, args};
+use crate::conn::{Arg, Built, args};
 use crate::decode;
 use crate::handles::Scoped;
 use crate::rows::*;

@@ -38,8 +38,7 @@ pub struct PostgresDb {
 /// that commits the audit entries of their reads. All on rusqlite.
 #[derive(Debug, Clone)]
 pub struct SqliteDb {
-    /// The database URL, for migrating again.
-    url: String,
+    /// The database file's path.
     pub(crate) file: String,
     pub(crate) writer: SharedWriter,
     readers: Arc<SqliteReaders>,
@@ -77,7 +76,6 @@ impl Db {
             fill_key_hashes(&writer).await?;
             let appender = appender::start_sqlite(&file)?;
             Db::Sqlite(SqliteDb {
-                url: url.to_owned(),
                 readers: Arc::new(SqliteReaders::new(file.clone().into(), appender)),
                 file,
                 writer,
@@ -115,7 +113,7 @@ impl Db {
     pub async fn migrate(&self) -> Result<()> {
         match self {
             Db::Sqlite(sqlite) => {
-                migrate_sqlite(&sqlite.url).await?;
+                migrate_sqlite(&format!("sqlite://{}", sqlite.file)).await?;
                 fill_key_hashes(&sqlite.writer).await?;
             }
             Db::Postgres(pg) => {

@@ -8,6 +8,11 @@
 //! and only then is a scoped handle ([`Scoped`], [`ScopedPage`]) handed back. Personal-data reads and writes
 //! are methods of those handles alone; a plain [`Tx`] reaches nothing personal.
 //!
+//! Each query is written once, for both backends: SQL text (`sql`), the values it binds (`binds`) and the
+//! decoder of its rows (`decode`), run through one statement API (`conn`) on rusqlite for SQLite and on sqlx
+//! for PostgreSQL. Adding a column to a referral is its migration on each backend, its field in
+//! [`ReferralRow`], and one line each in its column list, its decoder and its binds.
+//!
 //! # Layers
 //!
 //! A module imports only modules of the layers before its own (`tests/layering.rs` fails on an import circle,

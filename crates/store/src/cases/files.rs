@@ -104,21 +104,14 @@ impl Scoped {
             .await
     }
 
-    /// Replaces an open reject's problem with what a retry found.
+    /// Replaces an open reject's problem with what a retry found (the reject of the same file, `id`).
     pub async fn update_reject(&mut self, id: i64, r: &NewReject) -> Result<()> {
+        let [path, location, field, reason, content, context, at] = binds::reject(r);
         self.conn()
             .execute(
                 "UPDATE reject SET location = $2, field = $3, reason = $4, content = $5, context = $6, rejected_at = $7 \
-                 WHERE id = $1",
-                &args![
-                    id,
-                    r.location.as_deref(),
-                    r.field.as_deref(),
-                    &r.reason,
-                    r.content.as_slice(),
-                    r.context.as_deref(),
-                    r.rejected_at
-                ],
+                 WHERE id = $8 AND path = $1",
+                &[path, location, field, reason, content, context, at, Arg::I64(id)],
             )
             .await?;
         Ok(())
