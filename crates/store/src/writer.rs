@@ -26,8 +26,10 @@ pub(crate) fn open(file: &str) -> Result<rusqlite::Connection> {
     // is copied into the database once per checkpoint, not once per 64 MiB of WAL. The database's own
     // checkpointing thread (see `appender`) copies what it can in between without holding up commits.
     conn.pragma_update(None, "wal_autocheckpoint", 262144)?;
-    // Every statement of the write path stays prepared (multi-row statements once per row count).
-    conn.set_prepared_statement_cache_capacity(128);
+    // The write path's statements stay prepared: the few dozen that recur (a multi-row statement recurs at
+    // its full chunk's size). A batch's last chunks, of other sizes, pass through; a larger cache kept them,
+    // at up to a megabyte each.
+    conn.set_prepared_statement_cache_capacity(32);
     Ok(conn)
 }
 
