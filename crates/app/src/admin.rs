@@ -12,7 +12,7 @@ use crate::time::instant;
 use crate::{App, AppError, Result, sealed};
 use jiff::Timestamp;
 use rand::Rng;
-use severn_domain::access::{Action, Actor, Denial, decide};
+use severn_domain::access::{Action, Actor, Denial, StaffKind, decide};
 use severn_domain::identity::{TokenLifetime, TokenStatus, hash_secret};
 use severn_domain::ids::StaffId;
 use severn_store::Scoped;
@@ -110,12 +110,12 @@ impl App {
         actor: &Actor,
         spec: &StaffSpec,
     ) -> Result<Change<(StaffId, IssuedCredentials)>> {
-        if spec.service_account && !spec.roles.is_empty() {
+        if spec.kind == StaffKind::Service && !spec.roles.is_empty() {
             return Err(AppError::Invalid(
                 "A service account holds no roles: leave the roles unticked.".to_owned(),
             ));
         }
-        if !spec.service_account && spec.roles.is_empty() {
+        if spec.kind == StaffKind::Person && spec.roles.is_empty() {
             return Err(AppError::Invalid(
                 "Choose at least one role for a person.".to_owned(),
             ));
@@ -126,24 +126,25 @@ impl App {
             )));
         }
         let id = self.create_staff(actor, spec).await?;
-        let credentials = if spec.service_account {
-            let (_, token) = self
-                .issue_staff_token(
-                    actor,
-                    id,
-                    "issued when the account was added",
-                    TokenLifetime::default(),
-                )
-                .await?;
-            IssuedCredentials::Service {
-                token: token.token.expose().to_owned(),
-                expires_at: token.expires_at,
+        let credentials = match spec.kind {
+            StaffKind::Service => {
+                let (_, token) = self
+                    .issue_staff_token(
+                        actor,
+                        id,
+                        "issued when the account was added",
+                        TokenLifetime::default(),
+                    )
+                    .await?;
+                IssuedCredentials::Service {
+                    token: token.token.expose().to_owned(),
+                    expires_at: token.expires_at,
+                }
             }
-        } else {
-            match self.reset_credentials(actor, id).await? {
+            StaffKind::Person => match self.reset_credentials(actor, id).await? {
                 Change::Done((_, credentials)) => credentials,
                 Change::Requested(change) => return Ok(Change::Requested(change)),
-            }
+            },
         };
         Ok(Change::Done((id, credentials)))
     }
@@ -193,7 +194,7 @@ impl App {
                 .to_owned())
             })
             .await?;
-        if staff.kind != "person" {
+        if staff.kind != StaffKind::Person {
             return Err(AppError::Invalid(format!(
                 "{} is a service account: it has no password. Issue it an API token instead.",
                 staff.username
@@ -242,7 +243,7 @@ impl App {
         }
         let done = format!("API token issued: {label}");
         let (mut tx, staff) = self.authorise_on_staff(actor, id, &done).await?;
-        if staff.kind != "service" {
+        if staff.kind != StaffKind::Service {
             return Err(AppError::Invalid(format!(
                 "{} is a person: people sign in with a password and authenticator, not an API token.",
                 staff.username

@@ -13,7 +13,7 @@ use crate::gate::Why;
 use crate::identity::{TOTP_ISSUER, hash_password, new_totp_secret};
 use crate::staff::StaffSpec;
 use crate::{App, AppError, Result, sealed};
-use severn_domain::access::{Action, Actor, Role, decide};
+use severn_domain::access::{Action, Actor, Role, StaffKind, decide};
 use severn_store::Scoped;
 use severn_store::{
     NewStaff, NewStaffChange, StaffChangeKind, StaffChangeRow, StaffChangeStatus, StaffRow,
@@ -231,7 +231,7 @@ impl App {
                     team_id: change.team_id,
                     username: change.username.clone(),
                     display_name: change.display_name.clone(),
-                    kind: "person".to_owned(),
+                    kind: StaffKind::Person,
                     roles: change.roles.clone(),
                     created_at: now,
                 })

@@ -5,7 +5,7 @@ use crate::gate::Why;
 use crate::time::instant;
 use crate::{App, AppError, Result};
 use jiff::Timestamp;
-use severn_domain::access::{Action, Actor};
+use severn_domain::access::{Action, Actor, Processing};
 use severn_domain::audit::{AuditEntry, AuditKey, Checkpoint, Problem};
 use severn_store::AuditQuery;
 use std::io::{BufRead, Write};
@@ -20,8 +20,7 @@ pub struct AuditEntryView {
     pub actor: String,
     /// The organisation the entry belongs to; null for entries of no organisation (the command line).
     pub org: Option<i64>,
-    /// A DPA s.62 category (collection, consultation ...), or `security` for events about accounts.
-    pub processing: String,
+    pub processing: Processing,
     pub action: String,
     pub target: String,
     pub outcome: String,

@@ -26,7 +26,7 @@ pub use secret::Secret;
 pub use sessions::SessionSummary;
 
 use crate::{App, AppError};
-use severn_domain::access::Actor;
+use severn_domain::access::{Actor, Processing};
 use severn_domain::identity::{IdentityPolicy, SessionEnd, SessionStage};
 use severn_domain::ids::{OrgId, StaffId};
 use severn_domain::totp::CodeRefused;
@@ -144,10 +144,11 @@ impl Identity {
             target: format!("account:{username}"),
             actor: username,
             org,
-            processing: "security".to_owned(),
+            processing: Processing::Security,
             action: action.to_owned(),
+            justification: None,
+            recipients: None,
             detail: client.map(|c| format!("from {}", c.address)),
-            ..AuditRecord::default()
         };
         self.app.gate.log_event(tx, &record, outcome).await?;
         Ok(())

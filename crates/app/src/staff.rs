@@ -5,7 +5,7 @@ use crate::approval::{self, needs_approval};
 use crate::gate::Why;
 use crate::{App, AppError, Result, check_text};
 use serde::Serialize;
-use severn_domain::access::{Action, Actor, CaseAccess, OrgKind, Role, decide};
+use severn_domain::access::{Action, Actor, CaseAccess, OrgKind, Role, StaffKind, decide};
 use severn_domain::ids::{OrgId, StaffId, SubjectId, TeamId};
 use severn_domain::report::{Identifier, IdentifierKind};
 use severn_domain::risk::Band;
@@ -52,7 +52,7 @@ pub struct StaffSpec {
     pub team: Option<TeamId>,
     pub username: String,
     pub display_name: String,
-    pub service_account: bool,
+    pub kind: StaffKind,
     pub roles: Vec<Role>,
 }
 
@@ -167,12 +167,7 @@ impl App {
                 team_id: spec.team,
                 username: username.to_owned(),
                 display_name: spec.display_name.trim().to_owned(),
-                kind: if spec.service_account {
-                    "service"
-                } else {
-                    "person"
-                }
-                .to_owned(),
+                kind: spec.kind,
                 roles: spec.roles.clone(),
                 created_at: self.now(),
             })
@@ -459,7 +454,7 @@ async fn closed_to(
 async fn named_person(tx: &mut Scoped, username: &str) -> Result<StaffRow> {
     tx.staff_by_username(username.trim())
         .await?
-        .filter(|s| s.active && s.kind == "person")
+        .filter(|s| s.active && s.kind == StaffKind::Person)
         .ok_or_else(|| {
             AppError::NotFound(format!(
                 "There is no one with the user name {:?}.",

@@ -6,7 +6,6 @@ use crate::{App, AppError, Result, check_text};
 use severn_domain::access::{Action, Actor};
 use severn_domain::ids::{ReferralId, SubjectId};
 use severn_domain::linking::{Evidence, Linker, SubjectKey};
-use severn_domain::report::IdentifierKind;
 use severn_domain::risk::{Outcome, RiskTool};
 use severn_domain::subject::{DecisionKind, SubjectStatus};
 use severn_domain::text::FreeText;
@@ -280,12 +279,9 @@ pub(crate) async fn relink(
         if role != "reported" || identifier.common || identifier.placeholder {
             continue;
         }
-        let Some(kind) = IdentifierKind::parse(&identifier.kind) else {
-            continue;
-        };
         evidence.entry(referral).or_default().push(Evidence::new(
             identifier.id,
-            kind,
+            identifier.kind,
             &identifier.value,
         ));
     }

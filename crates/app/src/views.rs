@@ -7,7 +7,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 use severn_domain::access::{Action, Actor, CaseAccess, decide};
 use severn_domain::ids::SubjectId;
-use severn_domain::report::{Report, SourceRef};
+use severn_domain::report::{IdentifierKind, Report, SourceRef};
 use severn_domain::risk::{Answers, Outcome};
 use severn_domain::sla;
 use severn_domain::subject::DecisionKind;
@@ -97,7 +97,7 @@ pub struct ReferralView {
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct LinkView {
     pub referral: String,
-    pub kind: String,
+    pub kind: IdentifierKind,
     pub service: Option<String>,
     pub value: String,
     pub weight: f64,
@@ -119,7 +119,7 @@ impl From<LinkExplained> for LinkView {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct IdentifierView {
     pub referral: String,
-    pub kind: String,
+    pub kind: IdentifierKind,
     pub service: Option<String>,
     pub value: String,
     /// How it appears on the referral: reported person, recipient, victim ...
@@ -294,6 +294,7 @@ pub struct SubjectExport {
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct IdentifierExport {
+    /// As stored, so an export keeps listing identifiers in the order of these words.
     pub kind: String,
     pub service: Option<String>,
     pub value: String,
@@ -438,7 +439,7 @@ impl App {
         let links = tx.links_of_subject(subject.id).await?;
         let mut identifiers = tx.identifiers_of_referral(referral.id).await?;
         identifiers.sort_by(|(_, a, a_role), (_, b, b_role)| {
-            (a_role, &a.kind, &a.value).cmp(&(b_role, &b.kind, &b.value))
+            (a_role, a.kind.as_str(), &a.value).cmp(&(b_role, b.kind.as_str(), &b.value))
         });
         let assessments = tx.assessments_of_subject(subject.id).await?;
         let decisions = tx.decisions_of_subject(subject.id).await?;
@@ -564,7 +565,7 @@ impl App {
                 .filter(|(_, i)| i.role == "reported")
             {
                 seen.entry(s).or_default().insert(IdentifierExport {
-                    kind: i.kind,
+                    kind: i.kind.as_str().to_owned(),
                     service: i.service,
                     value: i.value,
                     links: !i.placeholder,

@@ -5,7 +5,7 @@ use severn_app::gate::Why;
 use severn_app::ingest::Ingester;
 use severn_app::staff::StaffSpec;
 use severn_app::{App, AppError};
-use severn_domain::access::{Action, Actor, Denial, OrgKind, Role};
+use severn_domain::access::{Action, Actor, Denial, OrgKind, Processing, Role, StaffKind};
 use severn_domain::audit::{AuditKey, Checkpoint, Problem};
 use severn_domain::clock::FixedClock;
 use severn_domain::ids::{OrgId, SubjectId};
@@ -70,7 +70,7 @@ async fn staff(app: &App, org: OrgId, username: &str, role: Role) -> Actor {
                 team: None,
                 username: username.into(),
                 display_name: username.into(),
-                service_account: false,
+                kind: StaffKind::Person,
                 roles: vec![role],
             },
         )
@@ -220,7 +220,7 @@ async fn a_force_sees_only_its_own_cases_and_refusals_are_logged(db: Db) {
     assert_eq!(denied.len(), 3, "{denied:#?}");
     assert_eq!(denied[0].actor, "inv.a");
     assert_eq!(denied[0].outcome, "denied:other_force");
-    assert_eq!(denied[0].processing, "consultation");
+    assert_eq!(denied[0].processing, Processing::Consultation);
     assert_eq!(denied[1].actor, "pcc.officer");
     assert_eq!(denied[2].action, "override");
     let allowed_view = log
@@ -271,7 +271,7 @@ async fn shares_open_one_case_and_restrictions_close_it(db: Db) {
         .into_iter()
         .find(|e| e.action == "share" && e.outcome == "allowed")
         .unwrap();
-    assert_eq!(share.processing, "disclosure");
+    assert_eq!(share.processing, Processing::Disclosure);
     assert_eq!(share.recipients.as_deref(), Some("inv.b"));
     assert_eq!(
         share.justification.as_deref(),
@@ -384,7 +384,7 @@ async fn ingest_and_decisions_are_logged_with_their_processing(db: Db) {
     let log = entries(&db).await;
     let collection = log
         .iter()
-        .find(|e| e.processing == "collection" && e.target.starts_with("referrals:"))
+        .find(|e| e.processing == Processing::Collection && e.target.starts_with("referrals:"))
         .unwrap();
     assert_eq!(collection.target, "referrals:ncmec:1001..ncmec:1002");
     assert!(
@@ -396,8 +396,12 @@ async fn ingest_and_decisions_are_logged_with_their_processing(db: Db) {
     );
     let merges: Vec<_> = log.iter().filter(|e| e.action == "merge_split").collect();
     assert_eq!(merges.len(), 2, "both subjects are logged");
-    assert!(merges.iter().all(|e| e.processing == "combination"
-        && e.justification.as_deref() == Some("Same person: same home address")));
+    assert!(
+        merges
+            .iter()
+            .all(|e| e.processing == Processing::Combination
+                && e.justification.as_deref() == Some("Same person: same home address"))
+    );
 }
 
 async fn the_log_refuses_updates_and_deletes(db: Db) {
@@ -648,10 +652,13 @@ async fn postgres_reads_behind_a_write_holding_the_log_commit_their_entries_toge
                 &AuditRecord {
                     at: 1_772_355_600,
                     actor: "tester".into(),
-                    processing: "administration".into(),
+                    org: None,
+                    processing: Processing::Alteration,
                     action: "test".into(),
                     target: "log".into(),
-                    ..AuditRecord::default()
+                    justification: None,
+                    recipients: None,
+                    detail: None,
                 },
                 "ok",
             )
@@ -737,7 +744,11 @@ async fn reading_the_log_is_logged(db: Db) {
         3,
         "each search of the log, allowed or not, is itself logged"
     );
-    assert!(reads.iter().all(|e| e.processing == "consultation"));
+    assert!(
+        reads
+            .iter()
+            .all(|e| e.processing == Processing::Consultation)
+    );
 }
 
 async fn the_pcc_office_sees_open_work_per_force_without_personal_data(db: Db) {

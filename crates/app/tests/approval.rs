@@ -6,7 +6,7 @@ use severn_app::audit::AuditEntryView as AuditEntry;
 use severn_app::identity::Identity;
 use severn_app::staff::StaffSpec;
 use severn_app::{App, AppError};
-use severn_domain::access::{Actor, OrgKind, Role};
+use severn_domain::access::{Actor, OrgKind, Role, StaffKind};
 use severn_domain::audit::AuditKey;
 use severn_domain::clock::FixedClock;
 use severn_domain::identity::IdentityPolicy;
@@ -99,7 +99,7 @@ fn spec(org: OrgId, username: &str, role: Role) -> StaffSpec {
         team: None,
         username: username.into(),
         display_name: username.into(),
-        service_account: false,
+        kind: StaffKind::Person,
         roles: vec![role],
     }
 }

@@ -6,7 +6,7 @@ use severn_app::gate::Why;
 use severn_app::ingest::Ingester;
 use severn_app::staff::StaffSpec;
 use severn_app::{App, AppError};
-use severn_domain::access::{Actor, OrgKind, Role};
+use severn_domain::access::{Actor, OrgKind, Role, StaffKind};
 use severn_domain::audit::AuditKey;
 use severn_domain::clock::FixedClock;
 use severn_domain::identity::TokenLifetime;
@@ -41,7 +41,11 @@ fn spec(org: OrgId, username: &str, display_name: &str, roles: Vec<Role>) -> Sta
         team: None,
         username: username.into(),
         display_name: display_name.into(),
-        service_account: roles.is_empty(),
+        kind: if roles.is_empty() {
+            StaffKind::Service
+        } else {
+            StaffKind::Person
+        },
         roles,
     }
 }

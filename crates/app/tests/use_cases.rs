@@ -14,6 +14,7 @@ use severn_domain::audit::AuditKey;
 use severn_domain::clock::FixedClock;
 use severn_domain::ids::SubjectId;
 use severn_domain::linking::LinkPolicy;
+use severn_domain::report::IdentifierKind;
 use severn_domain::risk::{Answer, Answers, Band, ILLUSTRATIVE_TOOL_V2, Outcome, SourceKind};
 use severn_domain::subject::DecisionKind;
 use severn_ingest::{DocContext, Item, parse_document};
@@ -506,7 +507,7 @@ async fn shared_email_links_but_shared_ip_or_user_id_elsewhere_does_not(db: Db) 
         .filter(|l| l.referral == "ncmec:400000002")
         .collect();
     assert_eq!(why.len(), 1, "{:?}", view.links);
-    assert_eq!(why[0].kind, "email");
+    assert_eq!(why[0].kind, IdentifierKind::Email);
     assert_eq!(why[0].value, "pat.example@mail.example");
     assert!(why[0].weight >= LinkPolicy::default().threshold);
     assert!(

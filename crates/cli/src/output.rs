@@ -172,7 +172,14 @@ pub fn referral(r: &ReferralView, as_json: bool) -> Result<()> {
         } else {
             ""
         };
-        show!("  {} {}{}: {}{}", i.role, i.kind, service, i.value, note);
+        show!(
+            "  {} {}{}: {}{}",
+            i.role,
+            i.kind.as_str(),
+            service,
+            i.value,
+            note
+        );
     }
     subject(&r.subject, false)?;
     if !r.links.is_empty() {
@@ -186,7 +193,7 @@ pub fn referral(r: &ReferralView, as_json: bool) -> Result<()> {
             show!(
                 "    {} shares {}{} {} (weight {:.1})",
                 l.referral,
-                l.kind,
+                l.kind.as_str(),
                 service,
                 l.value,
                 l.weight
@@ -305,7 +312,7 @@ pub fn audit(entries: &[AuditEntryView], as_json: bool) -> Result<()> {
             e.seq,
             at(e.at),
             e.actor,
-            e.processing,
+            e.processing.as_str(),
             e.action,
             e.target,
             e.outcome,

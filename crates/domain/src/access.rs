@@ -19,6 +19,29 @@ pub enum OrgKind {
     PccOffice,
 }
 
+/// Whether an account is a person's or a machine's (a service account, which signs in with an API token only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StaffKind {
+    Person,
+    Service,
+}
+
+impl StaffKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StaffKind::Person => "person",
+            StaffKind::Service => "service",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<StaffKind> {
+        [StaffKind::Person, StaffKind::Service]
+            .into_iter()
+            .find(|k| k.as_str() == value)
+    }
+}
+
 /// A role held by a member of staff. A person may hold several.
 #[derive(
     Debug,
@@ -292,8 +315,10 @@ impl fmt::Display for Action {
     }
 }
 
-/// The kinds of processing DPA 2018 s.62(1) requires logs of.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// What an audit entry records: the kinds of processing DPA 2018 s.62(1) requires logs of, and `security`
+/// for sign-ins and other events about accounts rather than personal data. The words are part of each
+/// entry's chain MAC: they never change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Processing {
     Collection,
@@ -302,9 +327,20 @@ pub enum Processing {
     Disclosure,
     Combination,
     Erasure,
+    Security,
 }
 
 impl Processing {
+    pub const ALL: [Processing; 7] = [
+        Processing::Collection,
+        Processing::Alteration,
+        Processing::Consultation,
+        Processing::Disclosure,
+        Processing::Combination,
+        Processing::Erasure,
+        Processing::Security,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Processing::Collection => "collection",
@@ -313,7 +349,12 @@ impl Processing {
             Processing::Disclosure => "disclosure",
             Processing::Combination => "combination",
             Processing::Erasure => "erasure",
+            Processing::Security => "security",
         }
+    }
+
+    pub fn parse(value: &str) -> Option<Processing> {
+        Processing::ALL.into_iter().find(|p| p.as_str() == value)
     }
 }
 
@@ -504,6 +545,40 @@ pub fn decide(actor: &Actor, action: Action, case: Option<&CaseAccess>) -> Resul
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn staff_kinds_read_back_what_they_store() {
+        for kind in [StaffKind::Person, StaffKind::Service] {
+            assert_eq!(StaffKind::parse(kind.as_str()), Some(kind));
+        }
+        assert_eq!(StaffKind::parse("Person"), None);
+    }
+
+    #[test]
+    fn processing_reads_back_the_words_the_audit_chain_has_always_stored() {
+        // Each word is hashed into its entries' MACs: changing one would break verification of older logs.
+        let words: Vec<&str> = Processing::ALL.iter().map(|p| p.as_str()).collect();
+        assert_eq!(
+            words,
+            [
+                "collection",
+                "alteration",
+                "consultation",
+                "disclosure",
+                "combination",
+                "erasure",
+                "security"
+            ]
+        );
+        for processing in Processing::ALL {
+            assert_eq!(Processing::parse(processing.as_str()), Some(processing));
+            assert_eq!(
+                serde_json::to_value(processing).unwrap(),
+                processing.as_str()
+            );
+        }
+        assert_eq!(Processing::parse("administration"), None);
+    }
 
     const OWN: OrgId = OrgId(1);
     const OTHER: OrgId = OrgId(2);

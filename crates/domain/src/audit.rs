@@ -6,6 +6,7 @@
 //! MAC of the latest entry, themselves MAC'd — are written outside the database, and a log that ends before
 //! its latest checkpoint has been truncated.
 
+use crate::access::Processing;
 use hmac::{Hmac, KeyInit, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
@@ -91,8 +92,7 @@ impl Outcome {
     }
 }
 
-/// One entry, as stored. `processing` is a DPA s.62 category (collection, consultation ...) or
-/// `security` for sign-ins and other events about accounts rather than personal data.
+/// One entry, as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AuditEntry {
     pub seq: i64,
@@ -100,7 +100,7 @@ pub struct AuditEntry {
     pub at: i64,
     pub actor: String,
     pub org: Option<i64>,
-    pub processing: String,
+    pub processing: Processing,
     pub action: String,
     pub target: String,
     pub outcome: String,
@@ -125,7 +125,7 @@ impl AuditEntry {
                 at.as_bytes(),
                 self.actor.as_bytes(),
                 org.as_bytes(),
-                self.processing.as_bytes(),
+                self.processing.as_str().as_bytes(),
                 self.action.as_bytes(),
                 self.target.as_bytes(),
                 self.outcome.as_bytes(),
@@ -336,7 +336,7 @@ mod tests {
                     at: 1_700_000_000 + seq,
                     actor: "a.tester".into(),
                     org: Some(1),
-                    processing: "consultation".into(),
+                    processing: Processing::Consultation,
                     action: "view_case".into(),
                     target: format!("subject:{seq}"),
                     outcome: "allowed".into(),
@@ -358,6 +358,31 @@ mod tests {
             v.push(e);
         }
         v.finish()
+    }
+
+    #[test]
+    fn an_entry_is_sealed_over_the_same_bytes_as_when_processing_was_stored_text() {
+        // The MAC of this entry as sealed before processing was a type (the word's bytes, length-prefixed):
+        // logs written then must still verify.
+        let mut entry = AuditEntry {
+            seq: 1,
+            at: 1_700_000_001,
+            actor: "a.tester".into(),
+            org: Some(1),
+            processing: Processing::Security,
+            action: "sign_in".into(),
+            target: "session".into(),
+            outcome: "allowed".into(),
+            justification: None,
+            recipients: None,
+            detail: None,
+            mac: String::new(),
+        };
+        entry.seal(&key(), &GENESIS);
+        assert_eq!(
+            entry.mac,
+            "b1a1f88bbe348e6d705b29d8b6232910df97804a1af0590304827f7988a1f3bc"
+        );
     }
 
     #[test]

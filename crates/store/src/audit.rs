@@ -98,7 +98,7 @@ impl Tx {
                 entry.at,
                 &entry.actor,
                 entry.org,
-                &entry.processing,
+                entry.processing.as_str(),
                 &entry.action,
                 &entry.target,
                 &entry.outcome,

@@ -100,7 +100,7 @@ pub(crate) fn identifier(r: &IdentifierRow) -> [Arg<'_>; 9] {
     args![
         r.id,
         &r.key,
-        &r.kind,
+        r.kind.as_str(),
         r.service.as_deref(),
         &r.value,
         r.placeholder,

@@ -4,16 +4,17 @@
 //! Depends on the domain only.
 
 use crate::{Result, StoreError};
+use severn_domain::access::Processing;
 use severn_domain::audit::{AuditEntry, AuditKey, GENESIS, mac_from_hex};
 use severn_domain::ids::OrgId;
 
 /// What an audit entry records, before the log gives it its place and MAC.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct AuditRecord {
     pub at: i64,
     pub actor: String,
     pub org: Option<OrgId>,
-    pub processing: String,
+    pub processing: Processing,
     pub action: String,
     pub target: String,
     pub justification: Option<String>,
@@ -40,7 +41,7 @@ pub(crate) fn sealed_entry(
         at: record.at,
         actor: record.actor.clone(),
         org: record.org.map(|o| o.0),
-        processing: record.processing.clone(),
+        processing: record.processing,
         action: record.action.clone(),
         target: record.target.clone(),
         outcome: outcome.to_owned(),

@@ -6,10 +6,11 @@
 
 use crate::rows::*;
 use crate::{Packed, Result, StoreError};
-use severn_domain::access::{CaseAccess, OrgKind, Role};
+use severn_domain::access::{CaseAccess, OrgKind, Processing, Role, StaffKind};
 use severn_domain::audit::AuditEntry;
 use severn_domain::identity::SessionStage;
 use severn_domain::ids::{IdentifierId, OrgId, ReferralId, StaffId, SubjectId, TeamId};
+use severn_domain::report::IdentifierKind;
 use severn_domain::risk::Band;
 use severn_domain::subject::{DecisionKind, SubjectStatus};
 
@@ -161,6 +162,15 @@ fn subject_status(stored: &str) -> Result<SubjectStatus> {
         .ok_or_else(|| StoreError::Corrupt(format!("subject status {stored:?}")))
 }
 
+fn identifier_kind(stored: &str) -> Result<IdentifierKind> {
+    IdentifierKind::parse(stored)
+        .ok_or_else(|| StoreError::Corrupt(format!("identifier kind {stored:?}")))
+}
+
+fn staff_kind(stored: &str) -> Result<StaffKind> {
+    StaffKind::parse(stored).ok_or_else(|| StoreError::Corrupt(format!("staff kind {stored:?}")))
+}
+
 /// [`crate::sql::SUBJECT_COLUMNS`].
 pub(crate) fn subject(r: &dyn Columns) -> Result<SubjectRow> {
     Ok(SubjectRow {
@@ -220,7 +230,7 @@ pub(crate) fn identifier(r: &dyn Columns, at: usize) -> Result<IdentifierRow> {
     Ok(IdentifierRow {
         id: IdentifierId(r.i64(at)?),
         key: r.text(at + 1)?,
-        kind: r.text(at + 2)?,
+        kind: identifier_kind(&r.text(at + 2)?)?,
         service: r.opt_text(at + 3)?,
         value: r.text(at + 4)?,
         placeholder: r.bool(at + 5)?,
@@ -244,7 +254,7 @@ pub(crate) fn identifier_of_subject(r: &dyn Columns) -> Result<(SubjectId, Ident
         SubjectId(r.i64(0)?),
         IdentifierOnReferral {
             referral: r.text(1)?,
-            kind: r.text(2)?,
+            kind: identifier_kind(&r.text(2)?)?,
             service: r.opt_text(3)?,
             value: r.text(4)?,
             role: r.text(5)?,
@@ -269,7 +279,7 @@ pub(crate) fn link_explained(r: &dyn Columns) -> Result<(SubjectId, LinkExplaine
         SubjectId(r.i64(0)?),
         LinkExplained {
             referral: r.text(1)?,
-            kind: r.text(2)?,
+            kind: identifier_kind(&r.text(2)?)?,
             service: r.opt_text(3)?,
             value: r.text(4)?,
             weight: r.f64(5)?,
@@ -362,7 +372,11 @@ pub(crate) fn audit_entry(r: &dyn Columns) -> Result<AuditEntry> {
         at: r.i64(1)?,
         actor: r.text(2)?,
         org: r.opt_i64(3)?,
-        processing: r.text(4)?,
+        processing: {
+            let processing = r.text(4)?;
+            Processing::parse(&processing)
+                .ok_or_else(|| StoreError::Corrupt(format!("audit processing {processing:?}")))?
+        },
         action: r.text(5)?,
         target: r.text(6)?,
         outcome: r.text(7)?,
@@ -409,7 +423,7 @@ pub(crate) fn staff(r: &dyn Columns) -> Result<StaffRow> {
         team_id: r.opt_i64(3)?.map(TeamId),
         username: r.text(4)?,
         display_name: r.text(5)?,
-        kind: r.text(6)?,
+        kind: staff_kind(&r.text(6)?)?,
         active: r.bool(7)?,
         created_at: r.i64(8)?,
         roles: roles(r.opt_text(9)?)?,

@@ -70,7 +70,7 @@ impl Request<'_> {
             at: self.at,
             actor: self.actor.audit_name(),
             org: self.actor.org(),
-            processing: self.action.processing().as_str().to_owned(),
+            processing: self.action.processing(),
             action: self.action.as_str().to_owned(),
             target: self.target.to_owned(),
             justification: self.justification.clone(),

@@ -11,6 +11,7 @@ pub use staff::*;
 use crate::packed::Packed;
 use serde::{Deserialize, Serialize};
 use severn_domain::ids::{IdentifierId, OrgId, ReferralId, SubjectId};
+use severn_domain::report::IdentifierKind;
 use severn_domain::risk::Band;
 use severn_domain::subject::{DecisionKind, SubjectStatus};
 
@@ -30,7 +31,7 @@ pub struct KnownReferral {
 pub struct IdentifierRow {
     pub id: IdentifierId,
     pub key: String,
-    pub kind: String,
+    pub kind: IdentifierKind,
     pub service: Option<String>,
     pub value: String,
     pub placeholder: bool,
@@ -103,7 +104,7 @@ pub struct LinkRow {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LinkExplained {
     pub referral: String,
-    pub kind: String,
+    pub kind: IdentifierKind,
     pub service: Option<String>,
     pub value: String,
     pub weight: f64,
@@ -112,7 +113,7 @@ pub struct LinkExplained {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IdentifierOnReferral {
     pub referral: String,
-    pub kind: String,
+    pub kind: IdentifierKind,
     pub service: Option<String>,
     pub value: String,
     pub role: String,

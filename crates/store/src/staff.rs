@@ -53,7 +53,7 @@ impl Scoped {
                     s.team_id,
                     &s.username,
                     &s.display_name,
-                    &s.kind,
+                    s.kind.as_str(),
                     s.created_at
                 ],
                 |r| r.i64(0),

@@ -346,7 +346,7 @@ pub async fn insert_person(
         team_id: None,
         username: username.into(),
         display_name: format!("Tester {username}"),
-        kind: "person".into(),
+        kind: severn_domain::access::StaffKind::Person,
         roles,
         created_at: 100,
     })

@@ -2,9 +2,11 @@
 //! the one `Tx` API behaves the same on both. PostgreSQL comes from `SEVERN_TEST_POSTGRES_URL` (default
 //! `postgres://postgres@127.0.0.1:5432/postgres`); the PostgreSQL tests fail when it is unreachable.
 
-use severn_domain::access::{CaseAccess, OrgKind, Role};
+use severn_domain::access::{Action, Actor, CaseAccess, OrgKind, Role, StaffKind};
+use severn_domain::audit::AuditKey;
 use severn_domain::identity::SessionStage;
 use severn_domain::ids::{IdentifierId, OrgId, ReferralId, SubjectId};
+use severn_domain::report::IdentifierKind;
 use severn_domain::risk::Band;
 use severn_domain::subject::{DecisionKind, SubjectStatus};
 use severn_store::testing::{
@@ -16,7 +18,7 @@ use severn_store::{
     NewSession, Packed, ReferralIdentifierRow, ReferralRow, RejectRow, RiskToolRow, StoreError,
     SubjectRow,
 };
-use severn_store::{Backend, identifier_key_hash};
+use severn_store::{Backend, Gate, Request, Verdict, identifier_key_hash};
 use std::collections::BTreeSet;
 
 severn_store::backend_matrix!(
@@ -46,7 +48,7 @@ severn_store::backend_matrix!(
     referral_documents_are_stored_packed_and_older_text_still_reads,
     a_session_comes_with_its_staff_in_one_read,
     case_access_names_owner_shares_and_restriction,
-    a_stored_band_status_or_kind_that_is_none_is_corrupt_data,
+    a_stored_band_status_kind_or_processing_that_is_none_is_corrupt_data,
 );
 
 // ---------------------------------------------------------------------------------------------------------
@@ -121,7 +123,7 @@ fn identifier(
     IdentifierRow {
         id: IdentifierId(id),
         key: format!("{kind}|{}|{value}", service.unwrap_or("")),
-        kind: kind.into(),
+        kind: IdentifierKind::parse(kind).expect("a kind Severn stores"),
         service: service.map(Into::into),
         value: value.into(),
         placeholder: false,
@@ -903,7 +905,7 @@ async fn referral_identifiers_and_links_explain_subjects(db: Db) {
 
     let on = |referral: &str, i: &IdentifierRow, role: &str, flagged: bool| IdentifierOnReferral {
         referral: referral.into(),
-        kind: i.kind.clone(),
+        kind: i.kind,
         service: i.service.clone(),
         value: i.value.clone(),
         role: role.into(),
@@ -947,7 +949,7 @@ async fn referral_identifiers_and_links_explain_subjects(db: Db) {
             SubjectId(1),
             LinkExplained {
                 referral: referral.into(),
-                kind: i.kind.clone(),
+                kind: i.kind,
                 service: i.service.clone(),
                 value: i.value.clone(),
                 weight,
@@ -1785,6 +1787,7 @@ async fn a_session_comes_with_its_staff_in_one_read(db: Db) {
     assert_eq!(staff.org_id, force);
     assert_eq!(staff.org_kind, OrgKind::Force);
     assert_eq!(staff.username, "an.analyst");
+    assert_eq!(staff.kind, StaffKind::Person);
     assert!(staff.active);
     // Both roles, in the roles' own order whatever the order given.
     let mut roles = vec![Role::Analyst, Role::Supervisor];
@@ -1866,7 +1869,7 @@ async fn case_access_names_owner_shares_and_restriction(db: Db) {
     );
 }
 
-async fn a_stored_band_status_or_kind_that_is_none_is_corrupt_data(db: Db) {
+async fn a_stored_band_status_kind_or_processing_that_is_none_is_corrupt_data(db: Db) {
     commit_subjects(&db, &[subject(1, 1000), subject(2, 1000)]).await;
     // A band or status is read into its type, never passed on as text (nor taken for the lowest band).
     execute_raw(&db, "UPDATE subject SET band = 'urgent' WHERE id = 1")
@@ -1897,5 +1900,86 @@ async fn a_stored_band_status_or_kind_that_is_none_is_corrupt_data(db: Db) {
     match tx.decisions_of_subject(SubjectId(1)).await {
         Err(StoreError::Corrupt(what)) => assert!(what.contains("kind \"join\""), "{what}"),
         other => panic!("a decision kind that is none read as {other:?}"),
+    }
+    tx.commit().await.unwrap();
+
+    // An identifier's kind, wherever an identifier is read.
+    let mut tx = operator_tx(&db, false).await;
+    tx.insert_identifiers(&[identifier(1, "email", None, "a@mail.example", Some(1))])
+        .await
+        .unwrap();
+    tx.insert_referrals(&[referral(1, 1)]).await.unwrap();
+    tx.insert_referral_identifiers(&[ReferralIdentifierRow {
+        referral_id: ReferralId(1),
+        identifier_id: IdentifierId(1),
+        role: "reported".into(),
+    }])
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    execute_raw(&db, "UPDATE identifier SET kind = 'fax' WHERE id = 1")
+        .await
+        .unwrap();
+    let mut tx = operator_tx(&db, true).await;
+    match tx
+        .identifiers_by_key(&["email||a@mail.example".into()])
+        .await
+    {
+        Err(StoreError::Corrupt(what)) => assert!(what.contains("kind \"fax\""), "{what}"),
+        other => panic!("an identifier kind that is none read as {other:?}"),
+    }
+    match tx.identifiers_of_subjects(&[SubjectId(1)]).await {
+        Err(StoreError::Corrupt(what)) => assert!(what.contains("kind \"fax\""), "{what}"),
+        other => panic!("an identifier kind that is none read as {other:?}"),
+    }
+    tx.commit().await.unwrap();
+
+    // A staff kind that is neither a person nor a service is refused by the database itself.
+    let mut tx = operator_tx(&db, false).await;
+    let force = tx
+        .insert_org("F1", "Force One", OrgKind::Force)
+        .await
+        .unwrap();
+    insert_person(&mut tx, force, "a.person", vec![Role::Analyst]).await;
+    tx.commit().await.unwrap();
+    let refused = execute_raw(&db, "UPDATE staff SET kind = 'robot'")
+        .await
+        .expect_err("the database refuses a staff kind that is none")
+        .to_string();
+    assert!(refused.to_lowercase().contains("check"), "{refused}");
+
+    // An audit entry's processing: appended beside the log's own appends, as a tampering program would.
+    execute_raw(
+        &db,
+        "INSERT INTO audit_log (seq, at, actor, org, processing, action, target, outcome, mac) \
+         VALUES (1000, 1, 'tester', NULL, 'administration', 'test', 'log', 'ok', '00')",
+    )
+    .await
+    .unwrap();
+    let gate = Gate::new(db.clone(), AuditKey::new([1; 32]));
+    let auditor = Actor::Operator {
+        name: "tester".into(),
+    };
+    let reading = Request {
+        actor: &auditor,
+        action: Action::ReadAudit,
+        target: "audit_log",
+        at: 0,
+        justification: None,
+        recipients: None,
+        detail: None,
+    };
+    let Verdict::Granted(mut tx) = gate
+        .authorise(db.begin_read().await.unwrap(), &reading, None)
+        .await
+        .unwrap()
+    else {
+        panic!("an operator reads the log");
+    };
+    match tx.audit_entries_after(0, 2000).await {
+        Err(StoreError::Corrupt(what)) => {
+            assert!(what.contains("processing \"administration\""), "{what}")
+        }
+        other => panic!("an audit processing that is none read as {other:?}"),
     }
 }

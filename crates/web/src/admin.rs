@@ -18,7 +18,7 @@ use severn_app::admin::IssuedCredentials;
 use severn_app::approval::{Change, describe};
 use severn_app::staff::StaffSpec;
 use severn_app::time::instant;
-use severn_domain::access::Role;
+use severn_domain::access::{Role, StaffKind};
 use severn_domain::identity::TokenLifetime;
 use severn_domain::ids::StaffId;
 use severn_store::{StaffChangeKind, StaffChangeRow};
@@ -104,7 +104,7 @@ pub async fn staff(State(state): State<WebState>, signed_in: SignedIn) -> Respon
                 .map(|s| StaffLine {
                     id: s.id.0,
                     is_me: Some(s.id) == me,
-                    service: s.kind == "service",
+                    service: s.kind == StaffKind::Service,
                     roles: s
                         .roles
                         .iter()
@@ -213,24 +213,18 @@ pub async fn add(
         .into_iter()
         .filter(|r| form.contains_key(&format!("role.{}", r.as_str())))
         .collect();
-    let service_account = match field("kind") {
-        "person" => false,
-        "service" => true,
-        _ => {
-            return failed(
-                AppError::Invalid(
-                    "Choose whether this is a person or a service account.".to_owned(),
-                ),
-                &signed_in.user,
-            );
-        }
+    let Some(kind) = StaffKind::parse(field("kind")) else {
+        return failed(
+            AppError::Invalid("Choose whether this is a person or a service account.".to_owned()),
+            &signed_in.user,
+        );
     };
     let spec = StaffSpec {
         org,
         team: None,
         username: field("username").to_owned(),
         display_name: field("display_name").to_owned(),
-        service_account,
+        kind,
         roles,
     };
     match state.app.add_staff(signed_in.actor(), &spec).await {

@@ -13,7 +13,7 @@ use severn_app::App;
 use severn_app::identity::Identity;
 use severn_app::ingest::Ingester;
 use severn_app::staff::StaffSpec;
-use severn_domain::access::{Actor, OrgKind, Role};
+use severn_domain::access::{Actor, OrgKind, Role, StaffKind};
 use severn_domain::audit::AuditKey;
 use severn_domain::clock::SystemClock;
 use severn_domain::ids::OrgId;
@@ -50,7 +50,7 @@ async fn person(app: &App, org: OrgId, username: &str, name: &str, roles: &[Role
                 team: None,
                 username: username.into(),
                 display_name: name.into(),
-                service_account: false,
+                kind: StaffKind::Person,
                 roles: roles.to_vec(),
             },
         )

@@ -8,7 +8,7 @@ use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use rand::RngCore;
-use severn_domain::access::Actor;
+use severn_domain::access::{Actor, StaffKind};
 use severn_domain::identity::SessionStage;
 use severn_domain::ids::StaffId;
 use severn_store::Tx;
@@ -116,7 +116,7 @@ impl Identity {
         let mut tx = self.app.db().begin().await?;
         let staff = tx.staff_by_username(username.trim()).await?;
         let credential = match &staff {
-            Some(staff) if staff.active && staff.kind == "person" => {
+            Some(staff) if staff.active && staff.kind == StaffKind::Person => {
                 tx.credential(staff.id).await?
             }
             _ => None,

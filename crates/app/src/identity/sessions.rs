@@ -8,7 +8,7 @@ use super::{
 };
 use crate::time::instant;
 use jiff::Timestamp;
-use severn_domain::access::Actor;
+use severn_domain::access::{Actor, Processing};
 use severn_domain::identity::SessionEnd;
 use severn_store::{AuditRecord, NewSession, SessionRow, Tx};
 
@@ -214,10 +214,11 @@ impl Identity {
             target: format!("account:{who}"),
             actor: who.to_owned(),
             org,
-            processing: "security".to_owned(),
+            processing: Processing::Security,
             action: "csrf".to_owned(),
+            justification: None,
+            recipients: None,
             detail: Some(format!("{path} from {}", client.address)),
-            ..AuditRecord::default()
         };
         self.app
             .gate

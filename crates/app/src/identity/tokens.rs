@@ -4,7 +4,7 @@ use super::secret::Secret;
 use super::{Client, Identity, SignInError, TOUCH_EVERY_SECONDS};
 use crate::admin::IssuedToken;
 use crate::{AppError, Result};
-use severn_domain::access::Actor;
+use severn_domain::access::{Actor, StaffKind};
 use severn_domain::identity::{TokenLifetime, TokenStatus};
 use severn_domain::ids::OrgId;
 
@@ -37,7 +37,9 @@ impl Identity {
             TokenStatus::Revoked => Some("refused:revoked_token"),
             TokenStatus::Expired => Some("refused:expired_token"),
             TokenStatus::Active if !staff.active => Some("refused:account_deactivated"),
-            TokenStatus::Active if staff.kind != "service" => Some("refused:not_a_service"),
+            TokenStatus::Active if staff.kind != StaffKind::Service => {
+                Some("refused:not_a_service")
+            }
             TokenStatus::Active => None,
         };
         if let Some(outcome) = refusal {
@@ -107,7 +109,7 @@ impl Identity {
         let found = tx.staff_by_username(service_username).await?;
         tx.commit().await?;
         let id = found
-            .filter(|staff| staff.kind == "service")
+            .filter(|staff| staff.kind == StaffKind::Service)
             .ok_or_else(|| {
                 AppError::NotFound(format!("no service account named {service_username:?}"))
             })?

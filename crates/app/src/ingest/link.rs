@@ -278,7 +278,7 @@ async fn number_new_identifiers(
                 IdentifierRow {
                     id: IdentifierId(first + i as i64),
                     key: keys[k as usize].clone(),
-                    kind: identifier.kind.as_str().to_owned(),
+                    kind: identifier.kind,
                     service: identifier.service.clone(),
                     value: identifier.value.clone(),
                     placeholder: normalize::is_placeholder(identifier.kind, &identifier.value),

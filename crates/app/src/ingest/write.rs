@@ -26,14 +26,15 @@ async fn record_collection(
         at: app.now(),
         actor: actor.audit_name(),
         org: actor.org(),
-        processing: Processing::Collection.as_str().to_owned(),
+        processing: Processing::Collection,
         action: Action::Ingest.as_str().to_owned(),
         target: match (first, last) {
             (Some(first), Some(last)) => format!("referrals:{first}..{last}"),
             _ => "referrals".to_owned(),
         },
+        justification: None,
+        recipients: None,
         detail: Some(serde_json::to_string(counted).expect("summary serialises")),
-        ..AuditRecord::default()
     };
     app.gate.log_event(tx, &record, "allowed").await?;
     Ok(())

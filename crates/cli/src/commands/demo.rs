@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use severn_app::App;
 use severn_app::ingest::Ingester;
 use severn_app::staff::StaffSpec;
-use severn_domain::access::{Actor, OrgKind, Role};
+use severn_domain::access::{Actor, OrgKind, Role, StaffKind};
 use severn_domain::clock::{FixedClock, SystemClock};
 use severn_store::Db;
 use std::io::Write;
@@ -252,7 +252,7 @@ async fn region(app: &App, operator: &Actor) -> Result<Vec<Account>> {
                     team: None,
                     username: username.to_owned(),
                     display_name: name.to_owned(),
-                    service_account: false,
+                    kind: StaffKind::Person,
                     roles: vec![role],
                 },
             )
@@ -272,7 +272,7 @@ async fn region(app: &App, operator: &Actor) -> Result<Vec<Account>> {
                 team: None,
                 username: "nca-feed".to_owned(),
                 display_name: "NCA package feed".to_owned(),
-                service_account: true,
+                kind: StaffKind::Service,
                 roles: Vec::new(),
             },
         )

@@ -9,6 +9,7 @@ use crate::output;
 use anyhow::{Result, bail};
 use severn_app::approval::describe;
 use severn_app::staff::StaffSpec;
+use severn_domain::access::StaffKind;
 use std::process::ExitCode;
 
 pub async fn staff(ctx: &Ctx, command: StaffCommand) -> Result<ExitCode> {
@@ -32,7 +33,11 @@ pub async fn staff(ctx: &Ctx, command: StaffCommand) -> Result<ExitCode> {
                 team: None,
                 username: username.clone(),
                 display_name: name,
-                service_account: service,
+                kind: if service {
+                    StaffKind::Service
+                } else {
+                    StaffKind::Person
+                },
                 roles: roles.into_iter().map(|r| r.0).collect(),
             };
             let id = app.create_staff(&ctx.actor, &spec).await?;
@@ -66,7 +71,7 @@ pub async fn staff(ctx: &Ctx, command: StaffCommand) -> Result<ExitCode> {
                             "id": s.id.0,
                             "username": s.username,
                             "name": s.display_name,
-                            "kind": s.kind,
+                            "kind": s.kind.as_str(),
                             "org": s.org_id.0,
                             "roles": s.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
                             "active": s.active,
@@ -82,7 +87,7 @@ pub async fn staff(ctx: &Ctx, command: StaffCommand) -> Result<ExitCode> {
                     "{:>4}  {:<24} {:<8} org {:<4} {}{}",
                     s.id,
                     s.username,
-                    s.kind,
+                    s.kind.as_str(),
                     s.org_id,
                     roles.join(","),
                     if s.active { "" } else { " (inactive)" }

@@ -2,7 +2,7 @@
 //! second administrator.
 
 use crate::{Result, StoreError};
-use severn_domain::access::{Actor, OrgKind, Role};
+use severn_domain::access::{Actor, OrgKind, Role, StaffKind};
 use severn_domain::ids::{OrgId, StaffId, TeamId};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,8 +21,7 @@ pub struct StaffRow {
     pub team_id: Option<TeamId>,
     pub username: String,
     pub display_name: String,
-    /// `person` or `service`.
-    pub kind: String,
+    pub kind: StaffKind,
     pub active: bool,
     pub created_at: i64,
     pub roles: Vec<Role>,
@@ -31,20 +30,19 @@ pub struct StaffRow {
 impl StaffRow {
     /// The actor this member of staff acts as.
     pub fn actor(&self) -> Actor {
-        if self.kind == "service" {
-            Actor::Service {
+        match self.kind {
+            StaffKind::Service => Actor::Service {
                 id: self.id,
                 name: self.username.clone(),
                 org: self.org_id,
-            }
-        } else {
-            Actor::Staff {
+            },
+            StaffKind::Person => Actor::Staff {
                 id: self.id,
                 username: self.username.clone(),
                 org: self.org_id,
                 org_kind: self.org_kind,
                 roles: self.roles.clone(),
-            }
+            },
         }
     }
 }
@@ -56,7 +54,7 @@ pub struct NewStaff {
     pub team_id: Option<TeamId>,
     pub username: String,
     pub display_name: String,
-    pub kind: String,
+    pub kind: StaffKind,
     pub roles: Vec<Role>,
     pub created_at: i64,
 }

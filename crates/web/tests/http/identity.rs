@@ -5,7 +5,7 @@ use crate::support::{Browser, PASSWORD, Site, audit_key, operator};
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use severn_app::audit::AuditEntryView as AuditEntry;
-use severn_domain::access::Role;
+use severn_domain::access::{Processing, Role};
 use severn_domain::totp::TotpSecret;
 use severn_store::{AuditQuery, Db};
 use severn_web::{WebOptions, WebState};
@@ -547,7 +547,7 @@ async fn security_log(site: &Site) -> Vec<AuditEntry> {
         .await
         .unwrap();
     entries.sort_by_key(|e| e.seq);
-    entries.retain(|e| e.processing == "security");
+    entries.retain(|e| e.processing == Processing::Security);
     entries
 }
 

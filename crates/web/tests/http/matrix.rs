@@ -10,7 +10,7 @@ use crate::support::{Browser, Site, operator};
 use axum::http::StatusCode;
 use serde_json::json;
 use severn_app::ingest::Ingester;
-use severn_domain::access::{Action, Actor, CaseAccess, Denial, OrgKind, Role, decide};
+use severn_domain::access::{Action, Actor, CaseAccess, Denial, OrgKind, Role, StaffKind, decide};
 use severn_domain::ids::{OrgId, StaffId};
 use severn_ingest::{DocContext, Item, parse_document};
 use severn_store::{Db, NewStaff};
@@ -201,7 +201,7 @@ fn routes(subject: &str, targets: &Targets, who: &str) -> Vec<Route> {
 }
 
 /// A member of the force's staff with no password, for the staff routes to act on.
-async fn target(site: &Site, username: &str, kind: &str) -> StaffId {
+async fn target(site: &Site, username: &str, kind: StaffKind) -> StaffId {
     let mut tx = site.operator_tx(Action::ManageStaff).await;
     let id = tx
         .insert_staff(&NewStaff {
@@ -209,8 +209,8 @@ async fn target(site: &Site, username: &str, kind: &str) -> StaffId {
             team_id: None,
             username: username.to_owned(),
             display_name: username.to_owned(),
-            kind: kind.to_owned(),
-            roles: if kind == "person" {
+            kind,
+            roles: if kind == StaffKind::Person {
                 vec![Role::Analyst]
             } else {
                 vec![]
@@ -277,7 +277,7 @@ async fn every_route_answers_every_role_as_the_policy_decides(db: Db) {
     let case = CaseAccess::owned_by(site.force);
     site.person_in(other_force, "share.target", &[Role::Investigator], false)
         .await;
-    let feed = target(&site, "matrix-feed", "service").await;
+    let feed = target(&site, "matrix-feed", StaffKind::Service).await;
     site.app
         .issue_staff_token(&operator(), feed, "matrix", Default::default())
         .await
@@ -285,8 +285,8 @@ async fn every_route_answers_every_role_as_the_policy_decides(db: Db) {
     let token = site.app.api_tokens(&operator(), Some(feed)).await.unwrap()[0].id;
     let targets = Targets {
         feed,
-        reset: target(&site, "reset.target", "person").await,
-        gone: target(&site, "gone.target", "person").await,
+        reset: target(&site, "reset.target", StaffKind::Person).await,
+        gone: target(&site, "gone.target", StaffKind::Person).await,
         token,
     };
     let mut checked = 0;

@@ -7,7 +7,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use serde_json::{Value, json};
 use severn_app::audit::AuditEntryView as AuditEntry;
-use severn_domain::access::Role;
+use severn_domain::access::{Processing, Role};
 use severn_store::{AuditQuery, Db};
 use severn_web::{PackageLimits, WebOptions, WebState, router};
 use std::io::{Cursor, Write};
@@ -163,7 +163,7 @@ async fn a_zip_package_goes_in_as_the_cli_would_take_it_and_is_logged_under_the_
     let entries = log(&site).await;
     let collected: Vec<&AuditEntry> = entries
         .iter()
-        .filter(|e| e.action == "ingest" && e.processing == "collection")
+        .filter(|e| e.action == "ingest" && e.processing == Processing::Collection)
         .collect();
     assert!(!collected.is_empty());
     for entry in &collected {

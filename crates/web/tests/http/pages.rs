@@ -8,7 +8,7 @@ use serde_json::json;
 use severn_app::AppError;
 use severn_app::audit::AuditEntryView as AuditEntry;
 use severn_app::worklist::QueueFilter;
-use severn_domain::access::{OrgKind, Role};
+use severn_domain::access::{OrgKind, Processing, Role};
 use severn_domain::risk::Band;
 use severn_domain::totp::TotpSecret;
 use severn_store::{AuditQuery, Db};
@@ -138,7 +138,7 @@ async fn a_supervisor_shares_and_restricts_a_case_from_its_page(db: Db) {
         .rev()
         .find(|e| e.action == "share")
         .unwrap();
-    assert_eq!(disclosure.processing, "disclosure");
+    assert_eq!(disclosure.processing, Processing::Disclosure);
     assert_eq!(disclosure.outcome, "allowed");
     assert_eq!(disclosure.actor, "s.sup");
     assert_eq!(disclosure.recipients.as_deref(), Some("b.other"));
@@ -826,7 +826,7 @@ async fn sign_in_events_are_in_the_audit_log_without_secrets(db: Db) {
     let events: Vec<(String, String, String)> = log(&site)
         .await
         .into_iter()
-        .filter(|e| e.processing == "security")
+        .filter(|e| e.processing == Processing::Security)
         .map(|e| (e.actor, e.action, e.outcome))
         .collect();
     let expected = |actor: &str, action: &str, outcome: &str| {
@@ -898,11 +898,11 @@ async fn sign_in_events_are_in_the_audit_log_without_secrets(db: Db) {
         .await
         .into_iter()
         .rev()
-        .find(|e| e.processing == "security")
+        .find(|e| e.processing == Processing::Security)
         .unwrap();
     assert_eq!(last.action, "revoke_session");
     assert_eq!(last.outcome, format!("revoked:session_{earlier}"));
-    assert_eq!(last.processing, "security");
+    assert_eq!(last.processing, Processing::Security);
     assert_ne!(first.get(&site, "/queue").await.status, StatusCode::OK);
 }
 

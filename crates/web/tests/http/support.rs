@@ -7,7 +7,7 @@ use axum::http::{HeaderMap, Request, StatusCode, header};
 use http_body_util::BodyExt;
 use jiff::Timestamp;
 use severn_app::App;
-use severn_domain::access::{Action, Actor, OrgKind, Role};
+use severn_domain::access::{Action, Actor, OrgKind, Role, StaffKind};
 use severn_domain::audit::AuditKey;
 use severn_domain::clock::FixedClock;
 use severn_domain::ids::{OrgId, StaffId};
@@ -143,7 +143,7 @@ impl Site {
                 team_id: None,
                 username: username.to_owned(),
                 display_name: format!("Tester {username}"),
-                kind: "person".to_owned(),
+                kind: StaffKind::Person,
                 roles: roles.to_vec(),
                 created_at: self.now(),
             })
@@ -175,7 +175,7 @@ impl Site {
             team_id: None,
             username: username.to_owned(),
             display_name: "Machine feed".to_owned(),
-            kind: "service".to_owned(),
+            kind: StaffKind::Service,
             roles: vec![],
             created_at: self.now(),
         })
