@@ -9,6 +9,7 @@ use crate::decode::Columns;
 use crate::packed::Packed;
 use crate::{Result, StoreError};
 use severn_domain::ids::{IdentifierId, OrgId, ReferralId, StaffId, SubjectId, TeamId};
+use std::fmt::Write;
 
 /// A value a statement binds. Each variant is typed for PostgreSQL (which checks parameter types); a `None`
 /// is a NULL of the variant's type.
@@ -109,8 +110,7 @@ impl<'a> Built<'a> {
     /// Binds a value where the SQL has reached.
     pub(crate) fn bind(&mut self, value: impl Into<Arg<'a>>) -> &mut Self {
         self.args.push(value.into());
-        self.sql.push('$');
-        self.sql.push_str(&self.args.len().to_string());
+        write!(self.sql, "${}", self.args.len()).expect("writing to a String cannot fail");
         self
     }
 

@@ -29,7 +29,7 @@ pub(crate) fn open(file: &str) -> Result<rusqlite::Connection> {
     // The write path's statements stay prepared: the few dozen that recur (a multi-row statement recurs at
     // its full chunk's size). A batch's last chunks, of other sizes, pass through; a larger cache kept them,
     // at up to a megabyte each.
-    conn.set_prepared_statement_cache_capacity(32);
+    conn.set_prepared_statement_cache_capacity(16);
     Ok(conn)
 }
 

@@ -114,10 +114,7 @@ impl Scoped {
                     .bind(*subject)
                     .push(" AS BIGINT))");
             }
-            q.push(
-                ") UPDATE identifier SET subject_id = (SELECT v.subject_id FROM v WHERE v.id = identifier.id) \
-                 WHERE id IN (SELECT id FROM v)",
-            );
+            q.push(") UPDATE identifier SET subject_id = v.subject_id FROM v WHERE identifier.id = v.id");
             self.conn().execute_built(&q).await?;
         }
         Ok(())
