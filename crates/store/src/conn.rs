@@ -241,28 +241,39 @@ fn first_line(sql: &str) -> &str {
     sql.lines().next().unwrap_or(sql)
 }
 
-/// Prepares `sql` on a SQLite connection (from its cache) and binds `args`. SQLite reads `$n` as a name, and
-/// looks each name up among those seen before while it parses (a statement of 8,000 values took longer to
-/// parse than to run), so `$n` is written `?n`, which it takes as the n-th value directly.
+/// Prepares `sql` on a SQLite connection (from its cache) and binds `args`. SQLite reads `$n` as a name,
+/// which a statement of a few values binds by looking its names up. But SQLite also looks each name up among
+/// all those before it while it parses, which made a multi-row statement of thousands of values take longer
+/// to parse than to run; such a statement is given to it with `?n`, which it takes as the n-th value.
 fn prepare_sqlite<'c>(
     conn: &'c rusqlite::Connection,
     sql: &str,
     args: &[Arg<'_>],
 ) -> Result<rusqlite::CachedStatement<'c>> {
-    let mut stmt = conn.prepare_cached(&numbered(sql))?;
-    if stmt.parameter_count() > args.len() {
-        return Err(StoreError::Corrupt(format!(
-            "a statement takes {} values and was given {}: {}",
-            stmt.parameter_count(),
-            args.len(),
-            first_line(sql)
-        )));
-    }
-    for (at, arg) in args.iter().enumerate().take(stmt.parameter_count()) {
-        stmt.raw_bind_parameter(at + 1, arg)?;
+    let mut stmt = if args.len() <= FEW_VALUES {
+        conn.prepare_cached(sql)?
+    } else {
+        conn.prepare_cached(&numbered(sql))?
+    };
+    for index in 1..=stmt.parameter_count() {
+        let n = match stmt.parameter_name(index) {
+            Some(name) => name.strip_prefix(['$', '?']).and_then(|n| n.parse().ok()),
+            None => Some(index),
+        }
+        .filter(|n| (1..=args.len()).contains(n))
+        .ok_or_else(|| {
+            StoreError::Corrupt(format!(
+                "parameter {index} of a statement has no value: {}",
+                first_line(sql)
+            ))
+        })?;
+        stmt.raw_bind_parameter(index, args[n - 1])?;
     }
     Ok(stmt)
 }
+
+/// Up to this many values, a statement keeps its `$n` on SQLite.
+const FEW_VALUES: usize = 16;
 
 /// `sql` with each `$n` parameter written `?n`.
 fn numbered(sql: &str) -> String {
@@ -326,6 +337,10 @@ mod tests {
         assert_eq!(found, "b-a-b");
         let missing = futures_lite(c.one("SELECT $3", &args!["a"], |r| r.text(0)));
         assert_eq!(numbered("SELECT '$x', $12 || $1"), "SELECT '$x', ?12 || ?1");
+        // Many values: numbered, and still bound by number.
+        let many: Vec<Arg> = (1..=20).map(Arg::I64).collect();
+        let sum = futures_lite(c.one("SELECT $20 - $1 + $2", &many, |r| r.i64(0))).unwrap();
+        assert_eq!(sum, 21);
         assert!(
             matches!(missing, Err(StoreError::Corrupt(_))),
             "{missing:?}"
