@@ -45,16 +45,29 @@ pub(crate) fn assessment(a: &AssessmentRow) -> [Arg<'_>; 13] {
 
 /// [`crate::sql::UPDATE_SUBJECT`]: a subject's changing state, then its id.
 pub(crate) fn subject_update(s: &SubjectRow) -> [Arg<'_>; 9] {
-    args![
-        s.status.as_str(),
-        s.merged_into,
-        s.provisional_band.as_str(),
-        s.assessment_id,
-        s.band.as_str(),
-        &s.band_reason,
-        s.clock_start_at,
-        s.due_at,
-        s.id
+    let [
+        id,
+        _created,
+        status,
+        merged,
+        provisional,
+        assessment,
+        band,
+        reason,
+        clock,
+        due,
+        _owner,
+    ] = subject(s);
+    [
+        status,
+        merged,
+        provisional,
+        assessment,
+        band,
+        reason,
+        clock,
+        due,
+        id,
     ]
 }
 
