@@ -52,3 +52,11 @@ typed_id!(
     /// A person or a service account who signs in to Severn.
     StaffId
 );
+typed_id!(
+    /// A case: the investigation of one or more subjects, from opening to outcome.
+    CaseId
+);
+typed_id!(
+    /// An event on a case's timeline.
+    EventId
+);

@@ -7,6 +7,7 @@
 
 pub mod access;
 pub mod audit;
+pub mod case;
 pub mod clock;
 pub mod identity;
 pub mod ids;

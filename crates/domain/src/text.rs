@@ -22,15 +22,32 @@ pub enum FreeText {
     OrganisationName,
     /// What an API token is for.
     TokenLabel,
+    /// A note on a case's timeline.
+    Note,
+    /// Why a clock was paused, a warrant refused, a case returned to the NCA or closed.
+    Reason,
+    /// The court that heard a warrant application.
+    Court,
+    /// Bail conditions.
+    BailConditions,
+    /// A short description (of devices seized, of communications data asked for).
+    Description,
 }
 
 impl FreeText {
     /// The most characters this kind of text may hold.
     pub const fn limit(self) -> usize {
         match self {
-            FreeText::Justification | FreeText::Rationale => 2_000,
+            FreeText::Note => 4_000,
+            FreeText::Justification
+            | FreeText::Rationale
+            | FreeText::Reason
+            | FreeText::BailConditions => 2_000,
             FreeText::Recipients => 500,
-            FreeText::DisplayName | FreeText::OrganisationName => 200,
+            FreeText::DisplayName
+            | FreeText::OrganisationName
+            | FreeText::Court
+            | FreeText::Description => 200,
             FreeText::TokenLabel => 100,
         }
     }
@@ -44,6 +61,11 @@ impl FreeText {
             FreeText::DisplayName => "name",
             FreeText::OrganisationName => "organisation or team name",
             FreeText::TokenLabel => "token label",
+            FreeText::Note => "note",
+            FreeText::Reason => "reason",
+            FreeText::Court => "court",
+            FreeText::BailConditions => "bail conditions",
+            FreeText::Description => "description",
         }
     }
 
@@ -56,6 +78,8 @@ impl FreeText {
                 | FreeText::DisplayName
                 | FreeText::OrganisationName
                 | FreeText::TokenLabel
+                | FreeText::Court
+                | FreeText::Description
         )
     }
 
