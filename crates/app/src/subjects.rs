@@ -23,11 +23,11 @@ fn require_rationale(rationale: &str) -> Result<()> {
     check_text(FreeText::Rationale, rationale)
 }
 
-/// The subject, if it is open; otherwise an error saying what became of it.
+/// The subject, if it is open or in a case; otherwise an error saying what became of it.
 pub(crate) async fn open_subject(tx: &mut Scoped, id: SubjectId) -> Result<SubjectRow> {
     match tx.subject(id).await? {
         Some(s) => match s.status {
-            SubjectStatus::Open => Ok(s),
+            SubjectStatus::Open | SubjectStatus::InCase => Ok(s),
             SubjectStatus::Merged => Err(AppError::Invalid(format!(
                 "subject {id} was merged into subject {}",
                 s.merged_into.map(|m| m.to_string()).unwrap_or_default()

@@ -1,4 +1,4 @@
-//! A subject's state (open while it is worked, merged once its referrals moved into another subject), and the
+//! A subject's state (open while it is triaged, in a case once one is opened on it, merged once its referrals moved into another subject), and the
 //! decisions investigators take about two subjects.
 
 use serde::{Deserialize, Serialize};
@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 pub enum SubjectStatus {
     /// In the queue, its clock running.
     Open,
+    /// Investigated in a case, whose timeline carries its clock: off the queue, on the worklist.
+    InCase,
     /// Merged into another subject, which carries its referrals now.
     Merged,
 }
@@ -16,12 +18,13 @@ impl SubjectStatus {
     pub fn as_str(self) -> &'static str {
         match self {
             SubjectStatus::Open => "open",
+            SubjectStatus::InCase => "in_case",
             SubjectStatus::Merged => "merged",
         }
     }
 
     pub fn parse(value: &str) -> Option<SubjectStatus> {
-        [SubjectStatus::Open, SubjectStatus::Merged]
+        [SubjectStatus::Open, SubjectStatus::InCase, SubjectStatus::Merged]
             .into_iter()
             .find(|s| s.as_str() == value)
     }
@@ -72,7 +75,7 @@ mod tests {
 
     #[test]
     fn statuses_read_back_what_they_store() {
-        for status in [SubjectStatus::Open, SubjectStatus::Merged] {
+        for status in [SubjectStatus::Open, SubjectStatus::InCase, SubjectStatus::Merged] {
             assert_eq!(SubjectStatus::parse(status.as_str()), Some(status));
         }
         assert_eq!(SubjectStatus::parse("closed"), None);

@@ -2,6 +2,7 @@
 //! backends (see `conn`). Each confines itself to the scope the gate granted.
 
 mod assessments;
+mod casefiles;
 mod files;
 mod identifiers;
 mod referrals;

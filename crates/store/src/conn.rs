@@ -8,7 +8,9 @@
 use crate::decode::Columns;
 use crate::packed::Packed;
 use crate::{Result, StoreError};
-use severn_domain::ids::{IdentifierId, OrgId, ReferralId, StaffId, SubjectId, TeamId};
+use severn_domain::ids::{
+    CaseId, EventId, IdentifierId, OrgId, ReferralId, StaffId, SubjectId, TeamId,
+};
 use std::fmt::Write;
 
 /// A value a statement binds. Each variant is typed for PostgreSQL (which checks parameter types); a `None`
@@ -52,6 +54,9 @@ arg_from! {
     StaffId => |v| Arg::I64(v.0),
     OrgId => |v| Arg::I64(v.0),
     TeamId => |v| Arg::I64(v.0),
+    CaseId => |v| Arg::I64(v.0),
+    EventId => |v| Arg::I64(v.0),
+    Option<EventId> => |v| Arg::OptI64(v.map(|e| e.0)),
     Option<SubjectId> => |v| Arg::OptI64(v.map(|s| s.0)),
     Option<OrgId> => |v| Arg::OptI64(v.map(|o| o.0)),
     Option<StaffId> => |v| Arg::OptI64(v.map(|s| s.0)),

@@ -9,7 +9,10 @@ use crate::{Packed, Result, StoreError};
 use severn_domain::access::{CaseAccess, OrgKind, Processing, Role, StaffKind};
 use severn_domain::audit::AuditEntry;
 use severn_domain::identity::SessionStage;
-use severn_domain::ids::{IdentifierId, OrgId, ReferralId, StaffId, SubjectId, TeamId};
+use severn_domain::case::{Event, Fact};
+use severn_domain::ids::{
+    CaseId, EventId, IdentifierId, OrgId, ReferralId, StaffId, SubjectId, TeamId,
+};
 use severn_domain::report::IdentifierKind;
 use severn_domain::risk::Band;
 use severn_domain::subject::{DecisionKind, SubjectStatus};
@@ -523,4 +526,63 @@ pub(crate) fn api_token(r: &dyn Columns) -> Result<ApiTokenRow> {
         revoked_at: r.opt_i64(6)?,
         expires_at: r.i64(7)?,
     })
+}
+
+fn time(stored: i64) -> Result<jiff::Timestamp> {
+    jiff::Timestamp::from_second(stored)
+        .map_err(|_| StoreError::Corrupt(format!("time {stored}")))
+}
+
+/// [`crate::sql::CASE_COLUMNS`].
+pub(crate) fn case_file(r: &dyn Columns) -> Result<CaseRow> {
+    let status = r.text(8)?;
+    let state = r.text(12)?;
+    let (due_at, stopped_at) = (r.opt_i64(13)?, r.opt_i64(14)?);
+    Ok(CaseRow {
+        id: CaseId(r.i64(0)?),
+        subject_id: SubjectId(r.i64(1)?),
+        owner_org: r.opt_i64(2)?.map(OrgId),
+        opened_at: r.i64(3)?,
+        opened_by: r.text(4)?,
+        received_at: r.i64(5)?,
+        clock_start_at: r.i64(6)?,
+        opening_band: band(&r.text(7)?)?,
+        now: CaseNow {
+            status: CaseStatus::parse(&status)
+                .ok_or_else(|| StoreError::Corrupt(format!("case status {status:?}")))?,
+            officer: r.opt_i64(9)?.map(StaffId),
+            supervisor: r.opt_i64(10)?.map(StaffId),
+            band: band(&r.text(11)?)?,
+            clock: ClockSummary::from_columns(&state, due_at, stopped_at).ok_or_else(|| {
+                StoreError::Corrupt(format!("case clock {state:?} {due_at:?} {stopped_at:?}"))
+            })?,
+            updated_at: r.i64(15)?,
+        },
+    })
+}
+
+/// [`crate::sql::EVENTS_OF_CASE`]: the case and its event. The stored kind must be the fact's.
+pub(crate) fn case_event(r: &dyn Columns) -> Result<(CaseId, Event)> {
+    let id = EventId(r.i64(0)?);
+    let kind = r.text(2)?;
+    let fact: Fact = serde_json::from_str(&r.text(6)?)
+        .map_err(|e| StoreError::Corrupt(format!("event {id}: {e}")))?;
+    if fact.kind().as_str() != kind {
+        return Err(StoreError::Corrupt(format!(
+            "event {id}: kind {kind:?} holds a {:?} fact",
+            fact.kind().as_str()
+        )));
+    }
+    Ok((
+        CaseId(r.i64(1)?),
+        Event {
+            id,
+            fact,
+            occurred_at: time(r.i64(3)?)?,
+            recorded_at: time(r.i64(4)?)?,
+            recorded_by: r.text(5)?,
+            supersedes: r.opt_i64(7)?.map(EventId),
+            rationale: r.opt_text(8)?,
+        },
+    ))
 }

@@ -2,9 +2,11 @@
 //!
 //! Depends on packed and the domain only.
 
+mod casefile;
 mod identity;
 mod staff;
 
+pub use casefile::*;
 pub use identity::*;
 pub use staff::*;
 

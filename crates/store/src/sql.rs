@@ -29,6 +29,13 @@ macro_rules! text {
     (decision) => {
         "id, kind, subject_id, other_subject_id, referrals, rationale, actor, decided_at"
     };
+    (case_file) => {
+        "id, subject_id, owner_org, opened_at, opened_by, received_at, clock_start_at, opening_band, status, \
+         officer_id, supervisor_id, band, clock_state, due_at, stopped_at, updated_at"
+    };
+    (case_event) => {
+        "id, case_id, kind, occurred_at, recorded_at, recorded_by, fact, supersedes, rationale"
+    };
     (file_detail) => {
         "source_ref, file_id, content_sha256, received_at, document"
     };
@@ -97,6 +104,27 @@ pub const KNOWN_REFERRAL_COLUMNS: &str = text!(known_referral);
 pub const IDENTIFIER_COLUMNS: &str = text!(identifier);
 pub const FILE_DETAIL_COLUMNS: &str = text!(file_detail);
 pub const AUDIT_COLUMNS: &str = text!(audit);
+pub const CASE_COLUMNS: &str = text!(case_file);
+pub const CASE_BY_ID: &str = concat!("SELECT ", text!(case_file), " FROM case_file WHERE id = $1");
+pub const CASE_OF_SUBJECT: &str =
+    concat!("SELECT ", text!(case_file), " FROM case_file WHERE subject_id = $1");
+pub const EVENTS_OF_CASE: &str = concat!(
+    "SELECT ",
+    text!(case_event),
+    " FROM case_event WHERE case_id = $1 ORDER BY id"
+);
+/// Binds: case_id, kind, occurred_at, recorded_at, recorded_by, fact, supersedes, rationale.
+pub const INSERT_CASE_EVENT: &str = "INSERT INTO case_event (case_id, kind, occurred_at, recorded_at, \
+     recorded_by, fact, supersedes, rationale) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id";
+/// Binds: subject_id, owner_org, opened_at, opened_by, received_at, clock_start_at, band, due_at.
+pub const INSERT_CASE: &str = "INSERT INTO case_file (subject_id, owner_org, opened_at, opened_by, \
+     received_at, clock_start_at, opening_band, status, band, clock_state, due_at, list_due_at, updated_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, 'open', $7, 'running', $8, $8, $3) RETURNING id";
+/// Binds: status, officer_id, supervisor_id, band, clock_state, due_at, stopped_at, updated_at, id,
+/// list_due_at.
+pub const UPDATE_CASE_NOW: &str = "UPDATE case_file SET status = $1, officer_id = $2, supervisor_id = $3, \
+     band = $4, clock_state = $5, due_at = $6, stopped_at = $7, updated_at = $8, list_due_at = $10 \
+     WHERE id = $9";
 pub const ACTIVE_RISK_TOOL: &str =
     "SELECT tool_id, version, source, loaded_at, active FROM risk_tool WHERE active";
 pub const KNOWN_REFERRAL: &str = concat!(

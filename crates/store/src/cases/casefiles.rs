@@ -1,0 +1,226 @@
+//! Cases: opening one on a subject, its timeline of events, where it stands, and the worklists.
+
+use super::*;
+use severn_domain::case::{Event, EventKind, NewEvent};
+use severn_domain::ids::{CaseId, EventId};
+
+/// Not personal data: which subject a case is on (the gate decides on that subject), and the warrant types.
+impl crate::tx::Tx {
+    pub async fn case_subject(&mut self, case: CaseId) -> Result<Option<SubjectId>> {
+        self.conn()
+            .optional(
+                "SELECT subject_id FROM case_file WHERE id = $1",
+                &args![case],
+                |r| Ok(SubjectId(r.i64(0)?)),
+            )
+            .await
+    }
+
+    /// The warrant types a force may apply for: code and name.
+    pub async fn warrant_types(&mut self) -> Result<Vec<(String, String)>> {
+        self.conn()
+            .all(
+                "SELECT code, name FROM warrant_type ORDER BY name",
+                &[],
+                |r| Ok((r.text(0)?, r.text(1)?)),
+            )
+            .await
+    }
+}
+
+/// What a case whose clock is not running sorts by in worklists: 9999-12-31, after every deadline.
+const NOT_DUE: i64 = 253_402_300_799;
+
+/// Personal data: only the gate's handle reaches it.
+impl Scoped {
+    fn covers_case(&self, case: &CaseRow) -> Result<()> {
+        if self.scope().covers(case.subject_id, case.owner_org) {
+            Ok(())
+        } else {
+            Err(StoreError::OutOfScope)
+        }
+    }
+
+    /// Opens a case on a subject, which leaves the queue for the worklist.
+    pub async fn open_case(&mut self, c: &NewCase) -> Result<CaseId> {
+        if !self.scope().covers(c.subject_id, c.owner_org) {
+            return Err(StoreError::OutOfScope);
+        }
+        let mut conn = self.conn();
+        let id = conn
+            .one(
+                sql::INSERT_CASE,
+                &args![
+                    c.subject_id,
+                    c.owner_org,
+                    c.opened_at,
+                    &c.opened_by,
+                    c.received_at,
+                    c.clock_start_at,
+                    c.band.as_str(),
+                    c.due_at
+                ],
+                |r| r.i64(0),
+            )
+            .await?;
+        conn.execute(
+            "UPDATE subject SET status = 'in_case' WHERE id = $1 AND status = 'open'",
+            &args![c.subject_id],
+        )
+        .await?;
+        Ok(CaseId(id))
+    }
+
+    /// A case, if the scope reaches it.
+    pub async fn case(&mut self, id: CaseId) -> Result<Option<CaseRow>> {
+        let case = self
+            .conn()
+            .optional(sql::CASE_BY_ID, &args![id], decode::case_file)
+            .await?;
+        if let Some(case) = &case {
+            self.covers_case(case)?;
+        }
+        Ok(case)
+    }
+
+    /// The case opened on a subject, if any.
+    pub async fn case_of_subject(&mut self, subject: SubjectId) -> Result<Option<CaseRow>> {
+        let case = self
+            .conn()
+            .optional(sql::CASE_OF_SUBJECT, &args![subject], decode::case_file)
+            .await?;
+        if let Some(case) = &case {
+            self.covers_case(case)?;
+        }
+        Ok(case)
+    }
+
+    /// Every event of a case, in the order recorded.
+    pub async fn case_events(&mut self, case: &CaseRow) -> Result<Vec<Event>> {
+        self.covers_case(case)?;
+        let rows = self
+            .conn()
+            .all(sql::EVENTS_OF_CASE, &args![case.id], decode::case_event)
+            .await?;
+        Ok(rows.into_iter().map(|(_, event)| event).collect())
+    }
+
+    /// Appends an event to a case's timeline (checked by the domain first).
+    pub async fn add_case_event(
+        &mut self,
+        case: &CaseRow,
+        event: &NewEvent,
+        recorded_at: i64,
+        recorded_by: &str,
+    ) -> Result<EventId> {
+        self.covers_case(case)?;
+        let fact = serde_json::to_string(&event.fact)
+            .map_err(|e| StoreError::Corrupt(format!("a fact that does not serialise: {e}")))?;
+        let id = self
+            .conn()
+            .one(
+                sql::INSERT_CASE_EVENT,
+                &args![
+                    case.id,
+                    event.fact.kind().as_str(),
+                    event.occurred_at.as_second(),
+                    recorded_at,
+                    recorded_by,
+                    &fact,
+                    event.supersedes,
+                    event.rationale.as_deref()
+                ],
+                |r| r.i64(0),
+            )
+            .await?;
+        Ok(EventId(id))
+    }
+
+    /// Keeps where the case stands (worked out from its events) on its row.
+    pub async fn set_case_now(&mut self, case: &CaseRow, now: &CaseNow) -> Result<()> {
+        self.covers_case(case)?;
+        let (state, due_at, stopped_at) = now.clock.columns();
+        self.conn()
+            .execute(
+                sql::UPDATE_CASE_NOW,
+                &args![
+                    now.status.as_str(),
+                    now.officer,
+                    now.supervisor,
+                    now.band.as_str(),
+                    state,
+                    due_at,
+                    stopped_at,
+                    now.updated_at,
+                    case.id,
+                    due_at.unwrap_or(NOT_DUE)
+                ],
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// A page of a worklist in the scope's force, soonest due first (cases whose clock has stopped or is paused
+    /// after those running), and how many cases the list holds in all.
+    pub async fn worklist(
+        &mut self,
+        list: CaseList,
+        limit: i64,
+        offset: i64,
+    ) -> Result<(Vec<CaseRow>, i64)> {
+        let owner = self.scope().list_owner()?;
+        let (condition, person) = match list {
+            CaseList::OfficerInCharge(staff) => ("status = 'open' AND officer_id = $2", Some(staff)),
+            CaseList::Supervised(staff) => ("status = 'open' AND supervisor_id = $2", Some(staff)),
+            CaseList::Unallocated => ("status = 'open' AND officer_id IS NULL AND $2 IS NULL", None),
+            CaseList::AllOpen => ("status = 'open' AND $2 IS NULL", None),
+            CaseList::Closed => ("status = 'closed' AND $2 IS NULL", None),
+        };
+        let filter = format!("FROM case_file WHERE ($1 IS NULL OR owner_org = $1) AND {condition}");
+        let mut conn = self.conn();
+        let rows = conn
+            .all(
+                &format!(
+                    "SELECT {} {filter} ORDER BY list_due_at, id LIMIT $3 OFFSET $4",
+                    sql::CASE_COLUMNS
+                ),
+                &args![owner, person, limit, offset],
+                decode::case_file,
+            )
+            .await?;
+        let total = conn
+            .one(
+                &format!("SELECT COUNT(*) {filter}"),
+                &args![owner, person],
+                |r| r.i64(0),
+            )
+            .await?;
+        Ok((rows, total))
+    }
+
+    /// The events of `kind` that happened in `[from, to)` on the scope's force's cases, with their case, in
+    /// time order: what the audits of allocations and warrants count.
+    pub async fn case_events_between(
+        &mut self,
+        kinds: &[EventKind],
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<(CaseId, Event)>> {
+        let owner = self.scope().list_owner()?;
+        let mut q = Built::new(format!(
+            "SELECT e.id, e.case_id, e.kind, e.occurred_at, e.recorded_at, e.recorded_by, e.fact, \
+             e.supersedes, e.rationale FROM case_event e JOIN case_file c ON c.id = e.case_id \
+             WHERE e.occurred_at >= "
+        ));
+        q.bind(from)
+            .push(" AND e.occurred_at < ")
+            .bind(to)
+            .push(" AND (")
+            .bind(owner)
+            .push(" IS NULL OR c.owner_org = ")
+            .bind(owner)
+            .push(") AND e.kind IN (");
+        q.list(kinds.iter().map(|k| k.as_str())).push(") ORDER BY e.occurred_at, e.id");
+        self.conn().all_built(&q, decode::case_event).await
+    }
+}
