@@ -178,6 +178,24 @@ impl App {
         )
     }
 
+    /// Authorises an action on a case the person named by its own number: the gate decides on the case's
+    /// subject, and the entry and the answer name the case as they asked for it.
+    pub(crate) async fn authorise_named_case(
+        &self,
+        tx: Tx,
+        actor: &Actor,
+        action: Action,
+        (subject, target, asked_for): (SubjectId, &str, &str),
+        why: Why,
+    ) -> Result<Scoped> {
+        let request = self.request(actor, action, target, why)?;
+        answer(
+            self.gate.authorise(tx, &request, Some(subject)).await?,
+            action,
+            asked_for,
+        )
+    }
+
     /// A second subject in a transaction already authorised on one (a merge is on two).
     pub async fn authorise_case_also(
         &self,

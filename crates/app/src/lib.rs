@@ -10,6 +10,7 @@ pub mod admin;
 pub mod approval;
 pub mod assess;
 pub mod audit;
+pub mod casework;
 pub mod gate;
 pub mod identity;
 pub mod ingest;

@@ -129,7 +129,14 @@ impl Role {
         match self {
             Role::Investigator => matches!(
                 action,
-                ViewQueue | ViewCase | Search | Assess | MergeSplit | ViewAggregates
+                ViewQueue
+                    | ViewCase
+                    | Search
+                    | Assess
+                    | MergeSplit
+                    | ViewAggregates
+                    | OpenCase
+                    | RecordEvent
             ),
             Role::Supervisor => matches!(
                 action,
@@ -143,6 +150,9 @@ impl Role {
                     | Restrict
                     | Export
                     | ViewAggregates
+                    | OpenCase
+                    | RecordEvent
+                    | Allocate
             ),
             Role::SafeguardingOfficer => {
                 matches!(action, ViewQueue | ViewCase | Search | ViewAggregates)
@@ -238,10 +248,17 @@ pub enum Action {
     /// Measure linking against a synthetic corpus's ground truth: reads which subject every referral of every
     /// force is in. Operators only.
     MeasureLinking,
+    /// Open a case on a subject from the queue.
+    OpenCase,
+    /// Add an event to a case's timeline (research, warrants, arrests, devices, outcomes, corrections).
+    RecordEvent,
+    /// Give a case an officer in charge and a supervisor, overriding the allocation policy with a rationale
+    /// when the officer lacks a skill it requires; change a case's band; return a case to the NCA.
+    Allocate,
 }
 
 impl Action {
-    pub const ALL: [Action; 15] = [
+    pub const ALL: [Action; 18] = [
         Action::ViewQueue,
         Action::ViewCase,
         Action::Search,
@@ -257,6 +274,9 @@ impl Action {
         Action::Ingest,
         Action::InstallRiskTool,
         Action::MeasureLinking,
+        Action::OpenCase,
+        Action::RecordEvent,
+        Action::Allocate,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -276,6 +296,9 @@ impl Action {
             Action::Ingest => "ingest",
             Action::InstallRiskTool => "install_risk_tool",
             Action::MeasureLinking => "measure_linking",
+            Action::OpenCase => "open_case",
+            Action::RecordEvent => "record_event",
+            Action::Allocate => "allocate",
         }
     }
 
@@ -305,6 +328,7 @@ impl Action {
             Action::Ingest => Processing::Collection,
             Action::InstallRiskTool => Processing::Alteration,
             Action::MeasureLinking => Processing::Consultation,
+            Action::OpenCase | Action::RecordEvent | Action::Allocate => Processing::Alteration,
         }
     }
 }

@@ -24,9 +24,13 @@ impl SubjectStatus {
     }
 
     pub fn parse(value: &str) -> Option<SubjectStatus> {
-        [SubjectStatus::Open, SubjectStatus::InCase, SubjectStatus::Merged]
-            .into_iter()
-            .find(|s| s.as_str() == value)
+        [
+            SubjectStatus::Open,
+            SubjectStatus::InCase,
+            SubjectStatus::Merged,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == value)
     }
 }
 
@@ -75,7 +79,11 @@ mod tests {
 
     #[test]
     fn statuses_read_back_what_they_store() {
-        for status in [SubjectStatus::Open, SubjectStatus::InCase, SubjectStatus::Merged] {
+        for status in [
+            SubjectStatus::Open,
+            SubjectStatus::InCase,
+            SubjectStatus::Merged,
+        ] {
             assert_eq!(SubjectStatus::parse(status.as_str()), Some(status));
         }
         assert_eq!(SubjectStatus::parse("closed"), None);

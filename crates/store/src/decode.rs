@@ -8,8 +8,8 @@ use crate::rows::*;
 use crate::{Packed, Result, StoreError};
 use severn_domain::access::{CaseAccess, OrgKind, Processing, Role, StaffKind};
 use severn_domain::audit::AuditEntry;
-use severn_domain::identity::SessionStage;
 use severn_domain::case::{Event, Fact};
+use severn_domain::identity::SessionStage;
 use severn_domain::ids::{
     CaseId, EventId, IdentifierId, OrgId, ReferralId, StaffId, SubjectId, TeamId,
 };
@@ -529,8 +529,7 @@ pub(crate) fn api_token(r: &dyn Columns) -> Result<ApiTokenRow> {
 }
 
 fn time(stored: i64) -> Result<jiff::Timestamp> {
-    jiff::Timestamp::from_second(stored)
-        .map_err(|_| StoreError::Corrupt(format!("time {stored}")))
+    jiff::Timestamp::from_second(stored).map_err(|_| StoreError::Corrupt(format!("time {stored}")))
 }
 
 /// [`crate::sql::CASE_COLUMNS`].

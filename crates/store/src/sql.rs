@@ -106,8 +106,11 @@ pub const FILE_DETAIL_COLUMNS: &str = text!(file_detail);
 pub const AUDIT_COLUMNS: &str = text!(audit);
 pub const CASE_COLUMNS: &str = text!(case_file);
 pub const CASE_BY_ID: &str = concat!("SELECT ", text!(case_file), " FROM case_file WHERE id = $1");
-pub const CASE_OF_SUBJECT: &str =
-    concat!("SELECT ", text!(case_file), " FROM case_file WHERE subject_id = $1");
+pub const CASE_OF_SUBJECT: &str = concat!(
+    "SELECT ",
+    text!(case_file),
+    " FROM case_file WHERE subject_id = $1"
+);
 pub const EVENTS_OF_CASE: &str = concat!(
     "SELECT ",
     text!(case_event),

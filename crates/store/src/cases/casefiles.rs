@@ -170,9 +170,14 @@ impl Scoped {
     ) -> Result<(Vec<CaseRow>, i64)> {
         let owner = self.scope().list_owner()?;
         let (condition, person) = match list {
-            CaseList::OfficerInCharge(staff) => ("status = 'open' AND officer_id = $2", Some(staff)),
+            CaseList::OfficerInCharge(staff) => {
+                ("status = 'open' AND officer_id = $2", Some(staff))
+            }
             CaseList::Supervised(staff) => ("status = 'open' AND supervisor_id = $2", Some(staff)),
-            CaseList::Unallocated => ("status = 'open' AND officer_id IS NULL AND $2 IS NULL", None),
+            CaseList::Unallocated => (
+                "status = 'open' AND officer_id IS NULL AND $2 IS NULL",
+                None,
+            ),
             CaseList::AllOpen => ("status = 'open' AND $2 IS NULL", None),
             CaseList::Closed => ("status = 'closed' AND $2 IS NULL", None),
         };
@@ -207,11 +212,11 @@ impl Scoped {
         to: i64,
     ) -> Result<Vec<(CaseId, Event)>> {
         let owner = self.scope().list_owner()?;
-        let mut q = Built::new(format!(
+        let mut q = Built::new(
             "SELECT e.id, e.case_id, e.kind, e.occurred_at, e.recorded_at, e.recorded_by, e.fact, \
              e.supersedes, e.rationale FROM case_event e JOIN case_file c ON c.id = e.case_id \
-             WHERE e.occurred_at >= "
-        ));
+             WHERE e.occurred_at >= ",
+        );
         q.bind(from)
             .push(" AND e.occurred_at < ")
             .bind(to)
@@ -220,7 +225,8 @@ impl Scoped {
             .push(" IS NULL OR c.owner_org = ")
             .bind(owner)
             .push(") AND e.kind IN (");
-        q.list(kinds.iter().map(|k| k.as_str())).push(") ORDER BY e.occurred_at, e.id");
+        q.list(kinds.iter().map(|k| k.as_str()))
+            .push(") ORDER BY e.occurred_at, e.id");
         self.conn().all_built(&q, decode::case_event).await
     }
 }

@@ -1,0 +1,732 @@
+//! Cases from opening to outcome: opening one from the queue, adding events to its timeline (checked by the
+//! domain's order rules), where it stands (its clock, its warrants, what each stage took), the worklists, and
+//! the audit of warrants. Each runs in one transaction through the gate, on the case's subject.
+
+use crate::gate::{Why, unseen};
+use crate::time::{instant, london};
+use crate::{App, AppError, Result, active_tool_in};
+use jiff::Timestamp;
+use serde::Serialize;
+use severn_domain::access::{Action, Actor, CaseAccess, Denial, decide};
+use severn_domain::case::{
+    self, Clock, ClockRules, ClockState, Event, EventKind, Fact, NewEvent, Stage, Timeline, Urgency,
+};
+use severn_domain::ids::{CaseId, EventId, StaffId, SubjectId};
+use severn_domain::risk::{Band, RiskTool};
+use severn_store::{CaseList, CaseNow, CaseRow, CaseStatus, ClockSummary, NewCase, Scoped, Tx};
+use std::collections::{BTreeMap, HashMap};
+use utoipa::ToSchema;
+
+/// The most cases a worklist page shows.
+pub const WORKLIST_PAGE: i64 = 50;
+
+/// What the person may do on a case, as the policy says: pages offer only these.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, ToSchema)]
+pub struct CaseWork {
+    /// Add events to the timeline.
+    pub record: bool,
+    /// Allocate, change the band, return to the NCA.
+    pub allocate: bool,
+}
+
+impl CaseWork {
+    pub fn of(actor: &Actor, access: &CaseAccess) -> CaseWork {
+        let may = |action| decide(actor, action, Some(access)).is_ok();
+        CaseWork {
+            record: may(Action::RecordEvent),
+            allocate: may(Action::Allocate),
+        }
+    }
+}
+
+/// An event as pages and the API show it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EventView {
+    pub id: EventId,
+    pub kind: EventKind,
+    pub label: &'static str,
+    /// What it says, in plain words.
+    pub summary: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub occurred_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub recorded_at: Timestamp,
+    pub recorded_by: String,
+    pub late: bool,
+    pub supersedes: Option<EventId>,
+    /// Corrected or withdrawn by a later entry.
+    pub superseded_by: Option<EventId>,
+    pub rationale: Option<String>,
+    pub fact: Fact,
+}
+
+/// A warrant, from its events in force.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct WarrantView {
+    pub warrant: u32,
+    pub warrant_type: String,
+    pub court: String,
+    pub remote: bool,
+    #[schema(value_type = String, format = DateTime)]
+    pub applied_at: Timestamp,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub granted_at: Option<Timestamp>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub refused_at: Option<Timestamp>,
+    pub refusal_reason: Option<String>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub executed_at: Option<Timestamp>,
+}
+
+/// A case: where it stands and its whole timeline.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CaseView {
+    pub case: CaseId,
+    pub subject: SubjectId,
+    pub status: &'static str,
+    pub band: Band,
+    pub band_label: &'static str,
+    pub officer: Option<String>,
+    pub supervisor: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
+    pub received_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub opened_at: Timestamp,
+    pub clock: Clock,
+    pub urgency: Urgency,
+    /// The clock in plain words ("3 days 4 h left", "stopped by arrest, in time").
+    pub clock_text: String,
+    pub events: Vec<EventView>,
+    pub warrants: Vec<WarrantView>,
+    pub stages: Vec<Stage>,
+    /// What closing the case would leave undone.
+    pub open_work: Vec<&'static str>,
+    pub next_warrant: u32,
+    pub may: CaseWork,
+}
+
+/// One line of a worklist.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct WorklistEntry {
+    pub case: CaseId,
+    pub subject: SubjectId,
+    pub band: Band,
+    pub band_label: &'static str,
+    pub officer: Option<String>,
+    pub status: &'static str,
+    /// `running`, `paused`, `stopped`.
+    pub clock: &'static str,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub due_at: Option<Timestamp>,
+    pub urgency: Urgency,
+    pub clock_text: String,
+}
+
+/// A page of a worklist.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct WorklistPage {
+    pub entries: Vec<WorklistEntry>,
+    pub total: i64,
+    pub page: i64,
+    pub pages: i64,
+}
+
+/// Which worklist a person asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Worklist {
+    Mine,
+    Supervised,
+    Unallocated,
+    AllOpen,
+    Closed,
+}
+
+impl Worklist {
+    pub const ALL: [Worklist; 5] = [
+        Worklist::Mine,
+        Worklist::Supervised,
+        Worklist::Unallocated,
+        Worklist::AllOpen,
+        Worklist::Closed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Worklist::Mine => "mine",
+            Worklist::Supervised => "supervised",
+            Worklist::Unallocated => "unallocated",
+            Worklist::AllOpen => "open",
+            Worklist::Closed => "closed",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Worklist::Mine => "My cases",
+            Worklist::Supervised => "Cases I supervise",
+            Worklist::Unallocated => "Unallocated",
+            Worklist::AllOpen => "All open cases",
+            Worklist::Closed => "Closed",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Worklist> {
+        Self::ALL.into_iter().find(|w| w.as_str() == value)
+    }
+}
+
+/// The plain words for a clock.
+pub fn clock_text(clock: &Clock, now: Timestamp) -> String {
+    match &clock.state {
+        ClockState::Running { due } => severn_domain::sla::time_left(*due, now).to_string(),
+        ClockState::Paused { reason, .. } => format!("paused: {reason}"),
+        ClockState::Stopped { by, in_time, .. } => format!(
+            "stopped by {} ({})",
+            by.label().to_lowercase(),
+            if *in_time { "in time" } else { "late" }
+        ),
+    }
+}
+
+fn summary_text(summary: ClockSummary, now: Timestamp) -> String {
+    match summary {
+        ClockSummary::Running { due_at } => {
+            severn_domain::sla::time_left(instant(due_at), now).to_string()
+        }
+        ClockSummary::Paused => "paused".to_owned(),
+        ClockSummary::Stopped { in_time: true, .. } => "stopped in time".to_owned(),
+        ClockSummary::Stopped { in_time: false, .. } => "stopped late".to_owned(),
+    }
+}
+
+/// A fact in plain words, for the timeline.
+fn describe(fact: &Fact, names: &HashMap<StaffId, String>) -> String {
+    let name = |id: &StaffId| {
+        names
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| format!("staff {id}"))
+    };
+    match fact {
+        Fact::CommsDataRequested { what } | Fact::CommsDataReturned { what } => what.clone(),
+        Fact::RiskAssessed { band } | Fact::Rebanded { band } => band.label().to_owned(),
+        Fact::Allocated {
+            officer,
+            supervisor,
+            policy,
+            met_policy,
+            missing,
+            override_rationale,
+        } => {
+            let mut text = format!("Officer in charge {}", name(officer));
+            if let Some(supervisor) = supervisor {
+                text.push_str(&format!(", supervisor {}", name(supervisor)));
+            }
+            text.push_str(&format!("; policy {policy}"));
+            if !met_policy {
+                text.push_str(&format!(
+                    "; against the policy (lacks {}): {}",
+                    missing.join(", "),
+                    override_rationale.as_deref().unwrap_or("")
+                ));
+            }
+            text
+        }
+        Fact::WarrantApplied {
+            warrant,
+            warrant_type,
+            court,
+            remote,
+        } => format!(
+            "Warrant {warrant} ({warrant_type}) at {court}, {}",
+            if *remote {
+                "heard remotely"
+            } else {
+                "heard in person"
+            }
+        ),
+        Fact::WarrantGranted { warrant } | Fact::WarrantExecuted { warrant } => {
+            format!("Warrant {warrant}")
+        }
+        Fact::WarrantRefused { warrant, reason } => format!("Warrant {warrant}: {reason}"),
+        Fact::Bail { conditions, until } => format!("Until {until}: {conditions}"),
+        Fact::DevicesSeized { count, description } => format!("{count}: {description}"),
+        Fact::DevicesTriaged { count }
+        | Fact::DevicesSubmitted { count }
+        | Fact::DevicesExamined { count } => format!("{count} devices"),
+        Fact::ImagesGraded { method, counts } => {
+            let total: u32 = counts.iter().map(|c| c.count).sum();
+            let method = match method {
+                case::GradingMethod::Caid => "CAID",
+                case::GradingMethod::Manual => "manual",
+            };
+            format!("{total} files graded ({method})")
+        }
+        Fact::ChargingDecision { decision } => decision.label().to_owned(),
+        Fact::Outcome { code } => format!(
+            "Outcome {code}: {}",
+            case::home_office_outcome(*code).unwrap_or("unknown")
+        ),
+        Fact::ReturnedToNca { reason } | Fact::ClockPaused { reason } | Fact::Closed { reason } => {
+            reason.clone()
+        }
+        Fact::Note { text } => text.clone(),
+        Fact::ResearchStarted
+        | Fact::Arrest
+        | Fact::VoluntaryAttendance
+        | Fact::Interview
+        | Fact::ReleasedUnderInvestigation
+        | Fact::NcaAcknowledged
+        | Fact::ClockResumed
+        | Fact::Withdrawn => String::new(),
+    }
+}
+
+/// The warrants on a case, from its events in force.
+fn warrants(events: &[&Event]) -> Vec<WarrantView> {
+    let mut warrants: BTreeMap<u32, WarrantView> = BTreeMap::new();
+    for event in events {
+        let at = event.occurred_at;
+        match &event.fact {
+            Fact::WarrantApplied {
+                warrant,
+                warrant_type,
+                court,
+                remote,
+            } => {
+                warrants.insert(
+                    *warrant,
+                    WarrantView {
+                        warrant: *warrant,
+                        warrant_type: warrant_type.clone(),
+                        court: court.clone(),
+                        remote: *remote,
+                        applied_at: at,
+                        granted_at: None,
+                        refused_at: None,
+                        refusal_reason: None,
+                        executed_at: None,
+                    },
+                );
+            }
+            Fact::WarrantGranted { warrant } => {
+                if let Some(w) = warrants.get_mut(warrant) {
+                    w.granted_at = Some(at);
+                }
+            }
+            Fact::WarrantRefused { warrant, reason } => {
+                if let Some(w) = warrants.get_mut(warrant) {
+                    w.refused_at = Some(at);
+                    w.refusal_reason = Some(reason.clone());
+                }
+            }
+            Fact::WarrantExecuted { warrant } => {
+                if let Some(w) = warrants.get_mut(warrant) {
+                    w.executed_at = Some(at);
+                }
+            }
+            _ => {}
+        }
+    }
+    warrants.into_values().collect()
+}
+
+fn clock_rules<'a>(case: &CaseRow, tool: &'a RiskTool) -> ClockRules<'a> {
+    ClockRules {
+        band: case.opening_band,
+        start: instant(case.clock_start_at),
+        timescales: tool.timescales(),
+        stops: &tool.clock().stops,
+    }
+}
+
+/// Where a case stands after its events in force.
+fn case_now(case: &CaseRow, timeline: &Timeline, tool: &RiskTool, now: i64) -> CaseNow {
+    let events = timeline.in_force();
+    let clock = case::clock(&events, &clock_rules(case, tool));
+    let allocation = events.iter().rev().find_map(|e| match &e.fact {
+        Fact::Allocated {
+            officer,
+            supervisor,
+            ..
+        } => Some((*officer, *supervisor)),
+        _ => None,
+    });
+    let closed = events.iter().any(|e| e.kind() == EventKind::Closed);
+    CaseNow {
+        status: if closed {
+            CaseStatus::Closed
+        } else {
+            CaseStatus::Open
+        },
+        officer: allocation.map(|(officer, _)| officer),
+        supervisor: allocation.and_then(|(_, supervisor)| supervisor),
+        band: clock.band,
+        clock: ClockSummary::of(&clock),
+        updated_at: now,
+    }
+}
+
+/// The names of the staff a case's events and row mention.
+async fn staff_names(
+    tx: &mut Tx,
+    ids: impl IntoIterator<Item = StaffId>,
+) -> Result<HashMap<StaffId, String>> {
+    let mut names = HashMap::new();
+    for id in ids {
+        if let std::collections::hash_map::Entry::Vacant(slot) = names.entry(id)
+            && let Some(staff) = tx.staff_by_id(id).await?
+        {
+            slot.insert(staff.display_name);
+        }
+    }
+    Ok(names)
+}
+
+impl App {
+    /// The case a request names, found through its subject: the gate decides on the subject. A case that is
+    /// not there gets the answer a case the person may not see gets.
+    async fn authorise_on_case(
+        &self,
+        actor: &Actor,
+        action: Action,
+        case: CaseId,
+        why: Why,
+    ) -> Result<(Scoped, CaseRow)> {
+        let mut tx = self.db().begin().await?;
+        let target = format!("case:{case}");
+        let Some(subject) = tx.case_subject(case).await? else {
+            // As the gate answers a subject that is not there: a role that may not act at all is told so.
+            let role_refused = matches!(
+                decide(actor, action, Some(&CaseAccess::default())),
+                Err(Denial::Role)
+            );
+            let record = self.record(actor, action, &target, why);
+            let reason = if role_refused {
+                Denial::Role.as_str()
+            } else {
+                "not_found"
+            };
+            self.gate.log_refusal(&mut tx, &record, reason).await?;
+            tx.commit().await?;
+            return Err(if role_refused {
+                AppError::Denied(Denial::Role)
+            } else {
+                unseen(&format!("case {case}"))
+            });
+        };
+        let why = Why {
+            detail: Some(match why.detail {
+                Some(detail) => format!("subject {subject}; {detail}"),
+                None => format!("subject {subject}"),
+            }),
+            ..why
+        };
+        let asked_for = format!("case {case}");
+        let mut tx = self
+            .authorise_named_case(tx, actor, action, (subject, &target, &asked_for), why)
+            .await?;
+        let row = tx
+            .case(case)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("There is no case {case}.")))?;
+        Ok((tx, row))
+    }
+
+    /// Opens a case on a subject from the queue: the subject leaves the queue for the worklist, carrying its
+    /// band and clock. A subject has one case.
+    pub async fn open_case(&self, actor: &Actor, subject: SubjectId) -> Result<CaseId> {
+        let tx = self.db().begin().await?;
+        let target = format!("subject:{subject}");
+        let mut tx = self
+            .authorise_case(tx, actor, Action::OpenCase, subject, Why::default())
+            .await?;
+        let outcome = self.open_case_in(&mut tx, actor, subject).await;
+        match outcome {
+            Ok(case) => {
+                tx.commit().await?;
+                Ok(case)
+            }
+            Err(error) => {
+                drop(tx);
+                self.logging_refusal(actor, Action::OpenCase, &target, Why::default(), Err(error))
+                    .await
+            }
+        }
+    }
+
+    async fn open_case_in(
+        &self,
+        tx: &mut Scoped,
+        actor: &Actor,
+        subject: SubjectId,
+    ) -> Result<CaseId> {
+        let row = crate::subjects::open_subject(tx, subject).await?;
+        if let Some(existing) = tx.case_of_subject(subject).await? {
+            return Err(AppError::Invalid(format!(
+                "Subject {subject} is investigated in case {} already.",
+                existing.id
+            )));
+        }
+        let referrals = tx.referrals_of_subjects(&[subject]).await?;
+        let received_at = referrals
+            .iter()
+            .map(|r| r.received_at)
+            .min()
+            .unwrap_or(row.clock_start_at);
+        let case = tx
+            .open_case(&NewCase {
+                subject_id: subject,
+                owner_org: row.owner_org,
+                opened_at: self.now(),
+                opened_by: actor.audit_name(),
+                received_at,
+                clock_start_at: row.clock_start_at,
+                band: row.band,
+                due_at: row.due_at,
+            })
+            .await?;
+        Ok(case)
+    }
+
+    /// Adds an event to a case's timeline once the domain's rules accept it, and keeps where the case stands
+    /// on its row. Allocations and changes of band need the allocating role.
+    pub async fn record_event(
+        &self,
+        actor: &Actor,
+        case: CaseId,
+        event: NewEvent,
+        why: Why,
+    ) -> Result<EventId> {
+        let action = match event.fact.kind() {
+            EventKind::Allocated | EventKind::Rebanded | EventKind::ReturnedToNca => {
+                Action::Allocate
+            }
+            _ => Action::RecordEvent,
+        };
+        let why = Why {
+            detail: Some(format!("{} event", event.fact.kind().as_str())),
+            ..why
+        };
+        let target = format!("case:{case}");
+        let (mut tx, row) = self
+            .authorise_on_case(actor, action, case, why.clone())
+            .await?;
+        let outcome = self.record_event_in(&mut tx, actor, &row, &event).await;
+        match outcome {
+            Ok(id) => {
+                tx.commit().await?;
+                Ok(id)
+            }
+            Err(error) => {
+                drop(tx);
+                self.logging_refusal(actor, action, &target, why, Err(error))
+                    .await
+            }
+        }
+    }
+
+    async fn record_event_in(
+        &self,
+        tx: &mut Scoped,
+        actor: &Actor,
+        row: &CaseRow,
+        event: &NewEvent,
+    ) -> Result<EventId> {
+        let now = self.now();
+        if let Fact::WarrantApplied { warrant_type, .. } = &event.fact {
+            let known = tx.warrant_types().await?;
+            if !known.iter().any(|(code, _)| code == warrant_type) {
+                let codes: Vec<&str> = known.iter().map(|(code, _)| code.as_str()).collect();
+                return Err(AppError::Invalid(format!(
+                    "{warrant_type:?} is not a warrant type: use one of {}.",
+                    codes.join(", ")
+                )));
+            }
+        }
+        let timeline = Timeline::new(tx.case_events(row).await?);
+        timeline
+            .check(event, instant(row.received_at), instant(now))
+            .map_err(|refusal| AppError::Invalid(refusal.message(&london)))?;
+        let id = tx
+            .add_case_event(row, event, now, &actor.audit_name())
+            .await?;
+        let timeline = Timeline::new(tx.case_events(row).await?);
+        let tool = active_tool_in(tx, now).await?;
+        tx.set_case_now(row, &case_now(row, &timeline, &tool, now))
+            .await?;
+        Ok(id)
+    }
+
+    /// A case with its whole timeline, where it stands and what the person may do on it.
+    pub async fn case_view(&self, actor: &Actor, case: CaseId, why: Why) -> Result<CaseView> {
+        let (mut tx, row) = self
+            .authorise_on_case(actor, Action::ViewCase, case, why)
+            .await?;
+        let now = self.now();
+        let timeline = Timeline::new(tx.case_events(&row).await?);
+        let tool = active_tool_in(&mut tx, now).await?;
+        let mentioned = timeline
+            .all()
+            .iter()
+            .filter_map(|e| match &e.fact {
+                Fact::Allocated {
+                    officer,
+                    supervisor,
+                    ..
+                } => Some([Some(*officer), *supervisor]),
+                _ => None,
+            })
+            .flatten()
+            .flatten();
+        let names = staff_names(&mut tx, mentioned).await?;
+        let may = tx
+            .case_access()
+            .map(|access| CaseWork::of(actor, access))
+            .unwrap_or_default();
+        tx.commit().await?;
+        let in_force = timeline.in_force();
+        let clock = case::clock(&in_force, &clock_rules(&row, &tool));
+        let superseded_by: HashMap<EventId, EventId> = timeline
+            .all()
+            .iter()
+            .filter_map(|e| e.supersedes.map(|s| (s, e.id)))
+            .collect();
+        let events = timeline
+            .all()
+            .iter()
+            .map(|e| EventView {
+                id: e.id,
+                kind: e.kind(),
+                label: e.kind().label(),
+                summary: describe(&e.fact, &names),
+                occurred_at: e.occurred_at,
+                recorded_at: e.recorded_at,
+                recorded_by: e.recorded_by.clone(),
+                late: e.is_late(),
+                supersedes: e.supersedes,
+                superseded_by: superseded_by.get(&e.id).copied(),
+                rationale: e.rationale.clone(),
+                fact: e.fact.clone(),
+            })
+            .collect();
+        let name = |id: Option<StaffId>| id.and_then(|id| names.get(&id).cloned());
+        let now_ts = instant(now);
+        Ok(CaseView {
+            case: row.id,
+            subject: row.subject_id,
+            status: row.now.status.as_str(),
+            band: clock.band,
+            band_label: clock.band.label(),
+            officer: name(row.now.officer),
+            supervisor: name(row.now.supervisor),
+            received_at: instant(row.received_at),
+            opened_at: instant(row.opened_at),
+            urgency: clock.urgency(tool.timescales(), now_ts),
+            clock_text: clock_text(&clock, now_ts),
+            warrants: warrants(&in_force),
+            stages: case::stages(&in_force, instant(row.received_at)),
+            open_work: timeline.open_work(),
+            next_warrant: timeline.next_warrant(),
+            events,
+            clock,
+            may,
+        })
+    }
+
+    /// The case opened on a subject, if there is one the person may see.
+    pub async fn case_of_subject(
+        &self,
+        actor: &Actor,
+        subject: SubjectId,
+    ) -> Result<Option<CaseId>> {
+        let tx = self.db().begin_read().await?;
+        let mut tx = self
+            .authorise_case(tx, actor, Action::ViewCase, subject, Why::default())
+            .await?;
+        let case = tx.case_of_subject(subject).await?.map(|c| c.id);
+        tx.commit().await?;
+        Ok(case)
+    }
+
+    /// A page (from 1) of a worklist in the person's force, soonest due first.
+    pub async fn worklist(&self, actor: &Actor, list: Worklist, page: i64) -> Result<WorklistPage> {
+        let page = page.max(1);
+        let tx = self.db().begin_read().await?;
+        let why = Why {
+            detail: Some(format!("worklist {} page {page}", list.as_str())),
+            ..Why::default()
+        };
+        let mut tx = self
+            .authorise(tx, actor, Action::ViewQueue, "worklist", why)
+            .await?;
+        let me = actor.staff_id();
+        let stored = match (list, me) {
+            (Worklist::Mine, Some(me)) => CaseList::OfficerInCharge(me),
+            (Worklist::Supervised, Some(me)) => CaseList::Supervised(me),
+            (Worklist::Mine | Worklist::Supervised, None) => {
+                return Err(AppError::Invalid(
+                    "Only a member of staff has cases of their own.".into(),
+                ));
+            }
+            (Worklist::Unallocated, _) => CaseList::Unallocated,
+            (Worklist::AllOpen, _) => CaseList::AllOpen,
+            (Worklist::Closed, _) => CaseList::Closed,
+        };
+        let (rows, total) = tx
+            .worklist(stored, WORKLIST_PAGE, (page - 1) * WORKLIST_PAGE)
+            .await?;
+        let tool = active_tool_in(&mut tx, self.now()).await?;
+        let names = staff_names(&mut tx, rows.iter().filter_map(|r| r.now.officer)).await?;
+        tx.commit().await?;
+        let now = instant(self.now());
+        let entries = rows
+            .into_iter()
+            .map(|row| {
+                let due_at = match row.now.clock {
+                    ClockSummary::Running { due_at } => Some(instant(due_at)),
+                    _ => None,
+                };
+                let urgency = match due_at {
+                    Some(due) => Clock {
+                        band: row.now.band,
+                        started: now,
+                        state: ClockState::Running { due },
+                    }
+                    .urgency(tool.timescales(), now),
+                    None => Urgency::OnTrack,
+                };
+                WorklistEntry {
+                    case: row.id,
+                    subject: row.subject_id,
+                    band: row.now.band,
+                    band_label: row.now.band.label(),
+                    officer: row.now.officer.and_then(|o| names.get(&o).cloned()),
+                    status: row.now.status.as_str(),
+                    clock: match row.now.clock {
+                        ClockSummary::Running { .. } => "running",
+                        ClockSummary::Paused => "paused",
+                        ClockSummary::Stopped { .. } => "stopped",
+                    },
+                    due_at,
+                    urgency,
+                    clock_text: summary_text(row.now.clock, now),
+                }
+            })
+            .collect();
+        Ok(WorklistPage {
+            entries,
+            total,
+            page,
+            pages: (total + WORKLIST_PAGE - 1) / WORKLIST_PAGE,
+        })
+    }
+
+    /// The warrant types a force applies for: code and name.
+    pub async fn warrant_types(&self) -> Result<Vec<(String, String)>> {
+        let mut tx = self.db().begin_read().await?;
+        let types = tx.warrant_types().await?;
+        tx.commit().await?;
+        Ok(types)
+    }
+}

@@ -1,0 +1,487 @@
+//! Cases from opening to outcome: scenarios on SQLite and PostgreSQL.
+
+use serde_json::{Value, json};
+use severn_app::casework::Worklist;
+use severn_app::gate::Why;
+use severn_app::ingest::Ingester;
+use severn_app::staff::StaffSpec;
+use severn_app::{App, AppError};
+use severn_domain::access::{Actor, Denial, OrgKind, Role, StaffKind};
+use severn_domain::audit::AuditKey;
+use severn_domain::case::{ClockState, EventKind, Fact, NewEvent};
+use severn_domain::clock::FixedClock;
+use severn_domain::ids::{CaseId, OrgId, StaffId, SubjectId};
+use severn_ingest::{DocContext, Item, parse_document};
+use severn_store::Db;
+use severn_store::testing::execute_raw;
+use std::sync::Arc;
+
+severn_store::backend_matrix!(
+    opening_a_case_moves_its_subject_from_the_queue_to_the_worklist,
+    a_warrant_from_application_to_execution_stops_the_clock,
+    a_refused_sequence_names_the_conflict_and_is_logged,
+    only_a_supervisor_allocates_and_the_officer_sees_it_as_theirs,
+    another_forces_case_and_a_missing_case_answer_alike,
+    a_correction_supersedes_and_the_timeline_keeps_both,
+    the_timeline_refuses_updates_and_deletes,
+);
+
+const NOW: &str = "2026-03-01T09:00:00Z";
+
+fn operator() -> Actor {
+    Actor::Operator {
+        name: "tester".into(),
+    }
+}
+
+struct World {
+    app: App,
+    clock: Arc<FixedClock>,
+    investigator: Actor,
+    investigator_id: StaffId,
+    supervisor: Actor,
+    other_force: Actor,
+    subject: SubjectId,
+}
+
+async fn staff(app: &App, org: OrgId, username: &str, role: Role) -> (Actor, StaffId) {
+    let id = app
+        .create_staff(
+            &operator(),
+            &StaffSpec {
+                org,
+                team: None,
+                username: username.into(),
+                display_name: format!("Name of {username}"),
+                kind: StaffKind::Person,
+                roles: vec![role],
+            },
+        )
+        .await
+        .unwrap();
+    (app.staff_by_id(id).await.unwrap().unwrap().actor(), id)
+}
+
+fn le_doc(id: u64, email: &str) -> Value {
+    json!({
+        "reportId": id.to_string(),
+        "dateReceived": "2026-02-28T08:00:00Z",
+        "reportedInformation": {
+            "reportingEsp": { "espName": "Example Ltd" },
+            "incidentSummary": {
+                "incidentType": "Child Pornography (possession, manufacture, and distribution)",
+                "incidentDateTime": "2026-02-27T14:30:00Z"
+            },
+            "reportedPeople": { "reportedPersons": [
+                { "espService": "Example", "espUserId": format!("u{id}"), "emails": [{ "value": email }] }
+            ] }
+        }
+    })
+}
+
+async fn world(db: Db) -> World {
+    let clock = Arc::new(FixedClock::new(NOW.parse().unwrap()));
+    let app = App::new(db, clock.clone(), AuditKey::new([5; 32]));
+    let op = operator();
+    let force_a = app
+        .create_org(&op, "force-a", "Force A Constabulary", OrgKind::Force)
+        .await
+        .unwrap();
+    let force_b = app
+        .create_org(&op, "force-b", "Force B Police", OrgKind::Force)
+        .await
+        .unwrap();
+    let (investigator, investigator_id) = staff(&app, force_a, "inv.a", Role::Investigator).await;
+    let (supervisor, _) = staff(&app, force_a, "sup.a", Role::Supervisor).await;
+    let (other_force, _) = staff(&app, force_b, "inv.b", Role::Investigator).await;
+    let mut ingester = Ingester::new(&app, &op, Some("force-a")).await.unwrap();
+    let bytes = serde_json::to_vec(&le_doc(1001, "suspect@example.com")).unwrap();
+    let parsed = parse_document(&bytes, "in/report.json", &DocContext::default()).unwrap();
+    ingester
+        .push(Item::Parsed {
+            path: "in/report.json".into(),
+            parsed,
+        })
+        .await
+        .unwrap();
+    ingester.finish().await.unwrap();
+    // The referral arrived at NOW; the work happens in the hours after.
+    clock.set(at(0));
+    let subject = app
+        .referral(&op, "1001", Why::default())
+        .await
+        .unwrap()
+        .subject
+        .subject;
+    World {
+        app,
+        clock,
+        investigator,
+        investigator_id,
+        supervisor,
+        other_force,
+        subject,
+    }
+}
+
+/// `offset_hours` from six hours after the referral arrived.
+fn at(offset_hours: i64) -> jiff::Timestamp {
+    NOW.parse::<jiff::Timestamp>()
+        .unwrap()
+        .checked_add(jiff::SignedDuration::from_hours(6 + offset_hours))
+        .unwrap()
+}
+
+fn event(fact: Fact, occurred_at: jiff::Timestamp) -> NewEvent {
+    NewEvent {
+        fact,
+        occurred_at,
+        supersedes: None,
+        rationale: None,
+    }
+}
+
+fn applied() -> Fact {
+    Fact::WarrantApplied {
+        warrant: 1,
+        warrant_type: "pca1978_s4".into(),
+        court: "Severn Magistrates' Court".into(),
+        remote: true,
+    }
+}
+
+async fn open(w: &World) -> CaseId {
+    w.app.open_case(&w.investigator, w.subject).await.unwrap()
+}
+
+async fn opening_a_case_moves_its_subject_from_the_queue_to_the_worklist(db: Db) {
+    let w = world(db).await;
+    assert_eq!(w.app.queue(&w.investigator, 50).await.unwrap().len(), 1);
+    let case = open(&w).await;
+    assert!(w.app.queue(&w.investigator, 50).await.unwrap().is_empty());
+    for list in [Worklist::AllOpen, Worklist::Unallocated] {
+        let page = w.app.worklist(&w.investigator, list, 1).await.unwrap();
+        assert_eq!(page.total, 1, "{list:?}");
+        assert_eq!(page.entries[0].case, case);
+        assert_eq!(page.entries[0].clock, "running");
+    }
+    assert_eq!(
+        w.app
+            .worklist(&w.investigator, Worklist::Mine, 1)
+            .await
+            .unwrap()
+            .total,
+        0
+    );
+    assert!(
+        w.app
+            .worklist(&w.other_force, Worklist::AllOpen, 1)
+            .await
+            .unwrap()
+            .entries
+            .is_empty()
+    );
+    let again = w.app.open_case(&w.investigator, w.subject).await;
+    assert!(
+        matches!(&again, Err(AppError::Invalid(m)) if m.contains("already")),
+        "{again:?}"
+    );
+    assert_eq!(
+        w.app
+            .case_of_subject(&w.investigator, w.subject)
+            .await
+            .unwrap(),
+        Some(case)
+    );
+}
+
+async fn a_warrant_from_application_to_execution_stops_the_clock(db: Db) {
+    let w = world(db).await;
+    let case = open(&w).await;
+    let record = |fact: Fact, hours: i64| {
+        let app = w.app.clone();
+        let actor = w.investigator.clone();
+        async move {
+            app.record_event(&actor, case, event(fact, at(hours)), Why::default())
+                .await
+                .unwrap()
+        }
+    };
+    record(applied(), -3).await;
+    record(Fact::WarrantGranted { warrant: 1 }, -2).await;
+    w.clock.advance(jiff::SignedDuration::from_hours(20));
+    record(Fact::WarrantExecuted { warrant: 1 }, 18).await;
+    record(Fact::Arrest, 18).await;
+    let view = w
+        .app
+        .case_view(&w.investigator, case, Why::default())
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            view.clock.state,
+            ClockState::Stopped {
+                by: EventKind::WarrantExecuted,
+                in_time: true,
+                ..
+            }
+        ),
+        "{:?}",
+        view.clock
+    );
+    assert_eq!(view.warrants.len(), 1);
+    assert!(view.warrants[0].remote);
+    assert_eq!(view.warrants[0].executed_at, Some(at(18)));
+    assert_eq!(view.next_warrant, 2);
+    let stage = |name: &str| {
+        view.stages
+            .iter()
+            .find(|s| s.stage == name)
+            .unwrap()
+            .seconds
+    };
+    assert_eq!(stage("warrant_applied_to_granted"), Some(3600));
+    assert!(view.may.record);
+    assert!(!view.may.allocate);
+    let page = w
+        .app
+        .worklist(&w.investigator, Worklist::AllOpen, 1)
+        .await
+        .unwrap();
+    assert_eq!(page.entries[0].clock, "stopped");
+    assert_eq!(page.entries[0].clock_text, "stopped in time");
+}
+
+async fn a_refused_sequence_names_the_conflict_and_is_logged(db: Db) {
+    let w = world(db.clone()).await;
+    let case = open(&w).await;
+    let refused = w
+        .app
+        .record_event(
+            &w.investigator,
+            case,
+            event(Fact::WarrantExecuted { warrant: 1 }, at(-1)),
+            Why::default(),
+        )
+        .await;
+    let Err(AppError::Invalid(message)) = refused else {
+        panic!("{refused:?}")
+    };
+    assert!(
+        message
+            .contains("Warrant executed at 2026-03-01 14:00 GMT needs the grant of this warrant"),
+        "{message}"
+    );
+    let log = severn_store::testing::audit_log(&db).await;
+    let last = log.last().unwrap();
+    assert_eq!(last.action, "record_event");
+    assert_eq!(last.outcome, "denied:invalid");
+    assert_eq!(last.target, format!("case:{case}"));
+    // Nothing was added.
+    let view = w
+        .app
+        .case_view(&w.investigator, case, Why::default())
+        .await
+        .unwrap();
+    assert!(view.events.is_empty());
+    // An unknown warrant type is refused with the known ones.
+    let unknown = w
+        .app
+        .record_event(
+            &w.investigator,
+            case,
+            event(
+                Fact::WarrantApplied {
+                    warrant: 1,
+                    warrant_type: "made_up".into(),
+                    court: "Court".into(),
+                    remote: false,
+                },
+                at(-1),
+            ),
+            Why::default(),
+        )
+        .await;
+    assert!(
+        matches!(&unknown, Err(AppError::Invalid(m)) if m.contains("pace_s8")),
+        "{unknown:?}"
+    );
+}
+
+async fn only_a_supervisor_allocates_and_the_officer_sees_it_as_theirs(db: Db) {
+    let w = world(db).await;
+    let case = open(&w).await;
+    let allocation = Fact::Allocated {
+        officer: w.investigator_id,
+        supervisor: None,
+        policy: "illustrative-allocation@1".into(),
+        met_policy: true,
+        missing: vec![],
+        override_rationale: None,
+    };
+    let by_investigator = w
+        .app
+        .record_event(
+            &w.investigator,
+            case,
+            event(allocation.clone(), at(0)),
+            Why::default(),
+        )
+        .await;
+    assert!(
+        matches!(by_investigator, Err(AppError::Denied(Denial::Role))),
+        "{by_investigator:?}"
+    );
+    w.app
+        .record_event(
+            &w.supervisor,
+            case,
+            event(allocation, at(0)),
+            Why::default(),
+        )
+        .await
+        .unwrap();
+    let mine = w
+        .app
+        .worklist(&w.investigator, Worklist::Mine, 1)
+        .await
+        .unwrap();
+    assert_eq!(mine.total, 1);
+    assert_eq!(mine.entries[0].officer.as_deref(), Some("Name of inv.a"));
+    assert_eq!(
+        w.app
+            .worklist(&w.investigator, Worklist::Unallocated, 1)
+            .await
+            .unwrap()
+            .total,
+        0
+    );
+    let view = w
+        .app
+        .case_view(&w.supervisor, case, Why::default())
+        .await
+        .unwrap();
+    assert_eq!(view.officer.as_deref(), Some("Name of inv.a"));
+    assert!(view.may.allocate);
+}
+
+async fn another_forces_case_and_a_missing_case_answer_alike(db: Db) {
+    let w = world(db.clone()).await;
+    let case = open(&w).await;
+    let theirs = w
+        .app
+        .case_view(&w.other_force, case, Why::default())
+        .await
+        .unwrap_err();
+    let missing = w
+        .app
+        .case_view(&w.other_force, CaseId(999), Why::default())
+        .await
+        .unwrap_err();
+    assert_eq!(theirs.to_string(), format!("There is no case {case}."));
+    assert_eq!(missing.to_string(), "There is no case 999.");
+    let recorded = w
+        .app
+        .record_event(
+            &w.other_force,
+            case,
+            event(Fact::Arrest, at(0)),
+            Why::default(),
+        )
+        .await;
+    assert!(matches!(recorded, Err(AppError::NotFound(_))));
+    let log = severn_store::testing::audit_log(&db).await;
+    let outcomes: Vec<(&str, &str)> = log
+        .iter()
+        .rev()
+        .take(3)
+        .map(|e| (e.target.as_str(), e.outcome.as_str()))
+        .collect();
+    let theirs_target = format!("case:{case}");
+    assert_eq!(
+        outcomes,
+        vec![
+            (theirs_target.as_str(), "denied:other_force"),
+            ("case:999", "denied:not_found"),
+            (theirs_target.as_str(), "denied:other_force"),
+        ]
+    );
+    // A role that may not record at all is told so, even of a case that is not there.
+    let (pcc, _) = {
+        let org = w
+            .app
+            .create_org(&operator(), "pcc", "Office of the PCC", OrgKind::PccOffice)
+            .await
+            .unwrap();
+        staff(&w.app, org, "pcc.officer", Role::PccOffice).await
+    };
+    assert!(matches!(
+        w.app
+            .record_event(
+                &pcc,
+                CaseId(999),
+                event(Fact::Arrest, at(0)),
+                Why::default()
+            )
+            .await,
+        Err(AppError::Denied(Denial::Role))
+    ));
+}
+
+async fn a_correction_supersedes_and_the_timeline_keeps_both(db: Db) {
+    let w = world(db).await;
+    let case = open(&w).await;
+    let arrest = w
+        .app
+        .record_event(
+            &w.investigator,
+            case,
+            event(Fact::Arrest, at(0)),
+            Why::default(),
+        )
+        .await
+        .unwrap();
+    let correction = NewEvent {
+        fact: Fact::Arrest,
+        occurred_at: at(-2),
+        supersedes: Some(arrest),
+        rationale: Some("Custody record shows 07:00".into()),
+    };
+    let corrected = w
+        .app
+        .record_event(&w.investigator, case, correction, Why::default())
+        .await
+        .unwrap();
+    let view = w
+        .app
+        .case_view(&w.investigator, case, Why::default())
+        .await
+        .unwrap();
+    assert_eq!(view.events.len(), 2);
+    assert_eq!(view.events[0].superseded_by, Some(corrected));
+    assert_eq!(view.events[1].supersedes, Some(arrest));
+    assert!(matches!(
+        view.clock.state,
+        ClockState::Stopped { at: stopped, .. } if stopped == at(-2)
+    ));
+}
+
+async fn the_timeline_refuses_updates_and_deletes(db: Db) {
+    let w = world(db.clone()).await;
+    let case = open(&w).await;
+    w.app
+        .record_event(
+            &w.investigator,
+            case,
+            event(Fact::Arrest, at(0)),
+            Why::default(),
+        )
+        .await
+        .unwrap();
+    assert!(
+        execute_raw(&db, "UPDATE case_event SET occurred_at = 0")
+            .await
+            .is_err()
+    );
+    assert!(execute_raw(&db, "DELETE FROM case_event").await.is_err());
+}
