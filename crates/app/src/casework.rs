@@ -9,7 +9,8 @@ use jiff::Timestamp;
 use serde::Serialize;
 use severn_domain::access::{Action, Actor, CaseAccess, Denial, decide};
 use severn_domain::case::{
-    self, Clock, ClockRules, ClockState, Event, EventKind, Fact, NewEvent, Stage, Timeline, Urgency,
+    self, Clock, ClockRules, ClockState, Entry, Event, EventKind, Fact, NewEvent, Stage, Timeline,
+    Urgency,
 };
 use severn_domain::ids::{CaseId, EventId, StaffId, SubjectId};
 use severn_domain::risk::{Band, RiskTool};
@@ -52,7 +53,8 @@ pub struct EventView {
     #[schema(value_type = String, format = DateTime)]
     pub recorded_at: Timestamp,
     pub recorded_by: String,
-    pub late: bool,
+    /// How it was entered: `ordinary`, `late` or `correction`.
+    pub entry: Entry,
     pub supersedes: Option<EventId>,
     /// Corrected or withdrawn by a later entry.
     pub superseded_by: Option<EventId>,
@@ -545,11 +547,11 @@ impl App {
             }
         }
         let timeline = Timeline::new(tx.case_events(row).await?);
-        timeline
+        let entry = timeline
             .check(event, instant(row.received_at), instant(now))
             .map_err(|refusal| AppError::Invalid(refusal.message(&london)))?;
         let id = tx
-            .add_case_event(row, event, now, &actor.audit_name())
+            .add_case_event(row, event, entry, now, &actor.audit_name())
             .await?;
         let timeline = Timeline::new(tx.case_events(row).await?);
         let tool = active_tool_in(tx, now).await?;
@@ -603,7 +605,7 @@ impl App {
                 occurred_at: e.occurred_at,
                 recorded_at: e.recorded_at,
                 recorded_by: e.recorded_by.clone(),
-                late: e.is_late(),
+                entry: e.entry,
                 supersedes: e.supersedes,
                 superseded_by: superseded_by.get(&e.id).copied(),
                 rationale: e.rationale.clone(),

@@ -138,6 +138,7 @@ fn event(fact: Fact, occurred_at: jiff::Timestamp) -> NewEvent {
         occurred_at,
         supersedes: None,
         rationale: None,
+        correction: false,
     }
 }
 
@@ -446,6 +447,7 @@ async fn a_correction_supersedes_and_the_timeline_keeps_both(db: Db) {
         occurred_at: at(-2),
         supersedes: Some(arrest),
         rationale: Some("Custody record shows 07:00".into()),
+        correction: false,
     };
     let corrected = w
         .app

@@ -63,6 +63,20 @@ pub enum Command {
     /// A referral.
     #[command(subcommand)]
     Referral(ReferralCommand),
+    /// A case: open one on a subject, show it, add an event to its timeline.
+    #[command(subcommand)]
+    Case(CaseCommand),
+    /// A worklist of cases, soonest due first.
+    Cases {
+        /// Which cases: every open one, the unallocated, or the closed.
+        #[arg(long, value_enum, default_value = "open")]
+        list: ListName,
+        /// Which page (50 cases a page).
+        #[arg(long, default_value_t = 1)]
+        page: i64,
+        #[arg(long)]
+        json: bool,
+    },
     /// The risk tool: install a version, assess, override, rescore.
     #[command(subcommand)]
     Risk(RiskCommand),
@@ -85,6 +99,52 @@ pub enum Command {
     /// Staff accounts and their roles.
     #[command(subcommand)]
     Staff(StaffCommand),
+}
+
+#[derive(Subcommand)]
+pub enum CaseCommand {
+    /// Open a case on a subject from the queue; the subject leaves the queue for the worklist.
+    Open {
+        subject: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// A case: where its clock stands, its warrants, how long each stage took, and its timeline.
+    Show {
+        case: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add an event to a case's timeline (docs/cases.md lists the facts and their fields).
+    Record {
+        case: i64,
+        /// The fact as JSON, e.g. '{"kind":"arrest"}' or
+        /// '{"kind":"warrant_applied","warrant":1,"warrant_type":"pace_s8","court":"...","remote":true}'.
+        #[arg(long)]
+        fact: String,
+        /// When it happened (RFC 3339); now if not given.
+        #[arg(long)]
+        at: Option<jiff::Timestamp>,
+        /// The event this one corrects or withdraws.
+        #[arg(long)]
+        supersedes: Option<i64>,
+        /// Why a late entry or a correction is made.
+        #[arg(long)]
+        rationale: Option<String>,
+        /// Enter it as a correction (with --rationale): the rules on the order of events do not apply.
+        #[arg(long)]
+        correction: bool,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// The worklists the command line can show (an operator has no cases of their own).
+#[derive(Clone, Copy, ValueEnum)]
+pub enum ListName {
+    Open,
+    Unallocated,
+    Closed,
 }
 
 #[derive(Subcommand)]

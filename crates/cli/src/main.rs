@@ -35,7 +35,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use anyhow::Result;
 use args::{Cli, Command};
 use clap::Parser;
-use commands::{audit, demo, ingest, org, risk, server, staff, subjects, synth};
+use commands::{audit, cases, demo, ingest, org, risk, server, staff, subjects, synth};
 use ctx::Ctx;
 use std::process::ExitCode;
 
@@ -90,6 +90,8 @@ async fn command(ctx: &Ctx, cli: Cli) -> Result<ExitCode> {
         Command::Subject(command) => subjects::subject(ctx, command).await,
         Command::Queue { json, limit } => subjects::queue(ctx, json, limit).await,
         Command::Referral(command) => subjects::referral(ctx, command).await,
+        Command::Case(command) => cases::case(ctx, command).await,
+        Command::Cases { list, page, json } => cases::worklist(ctx, list, page, json).await,
         Command::Risk(command) => risk::risk(ctx, command).await,
         Command::Demo(args) => demo::run(ctx, cli.database, args).await,
         Command::Quality { truth, json } => synth::quality(ctx, &truth, json).await,

@@ -541,16 +541,13 @@ pub struct Event {
     pub supersedes: Option<EventId>,
     /// Why a late entry or a correction was made.
     pub rationale: Option<String>,
+    /// Whether it was an ordinary entry, a late one or a correction.
+    pub entry: Entry,
 }
 
 impl Event {
     pub fn kind(&self) -> EventKind {
         self.fact.kind()
-    }
-
-    /// Whether the event was recorded long enough after it happened to be a late entry.
-    pub fn is_late(&self) -> bool {
-        self.occurred_at.duration_until(self.recorded_at) > LATE_AFTER
     }
 }
 
@@ -559,8 +556,12 @@ impl Event {
 pub struct NewEvent {
     pub fact: Fact,
     pub occurred_at: Timestamp,
+    /// The earlier event this one corrects or withdraws (which makes it a correction).
     pub supersedes: Option<EventId>,
     pub rationale: Option<String>,
+    /// Entered as a correction: the order rules do not apply, and a rationale is required. An event that
+    /// supersedes another is always a correction.
+    pub correction: bool,
 }
 
 /// Why an event was refused. Times are given to [`Refusal::message`] to be shown in the reader's zone.
@@ -614,7 +615,8 @@ impl Refusal {
                 time(*at)
             ),
             Refusal::NeedsRationale { correction: true } => {
-                "A correction must say why the earlier entry was wrong.".to_owned()
+                "A correction must say why: what was wrong, or why the order of events is right as it is."
+                    .to_owned()
             }
             Refusal::NeedsRationale { correction: false } => format!(
                 "This is a late entry (it happened more than {} hours ago): say why it is recorded late.",
@@ -636,7 +638,7 @@ impl Refusal {
             ),
             Refusal::Already { kind, what } => format!("{} is not possible: {what}.", kind.label()),
             Refusal::Closed => {
-                "The case is closed: reopen it, or enter a correction with a rationale.".to_owned()
+                "The case is closed: to reopen it, withdraw the closing entry with a rationale.".to_owned()
             }
             Refusal::NotCorrectable(id) => format!(
                 "Entry {id} is not on this case's timeline, or it has been corrected or withdrawn already."
@@ -652,13 +654,31 @@ impl Refusal {
 }
 
 /// What a new event is, once accepted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
 pub enum Entry {
     Ordinary,
     /// Recorded more than [`LATE_AFTER`] after it happened, with a rationale.
     Late,
-    /// Corrects or withdraws an earlier event, with a rationale; the order rules do not apply to it.
+    /// Corrects or withdraws an earlier event, or records one the order rules would refuse, with a
+    /// rationale; the order rules do not apply to it.
     Correction,
+}
+
+impl Entry {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Entry::Ordinary => "ordinary",
+            Entry::Late => "late",
+            Entry::Correction => "correction",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Entry> {
+        [Entry::Ordinary, Entry::Late, Entry::Correction]
+            .into_iter()
+            .find(|e| e.as_str() == value)
+    }
 }
 
 /// A case's events, in the order they were recorded.
@@ -733,6 +753,11 @@ impl Timeline {
                     corrects: earlier.kind(),
                     given,
                 });
+            }
+        }
+        if new.supersedes.is_some() || new.correction {
+            if new.supersedes.is_none() && new.fact.kind() == EventKind::Withdrawn {
+                return Err(Refusal::Missing("entry to withdraw"));
             }
             if !has_rationale {
                 return Err(Refusal::NeedsRationale { correction: true });

@@ -8,7 +8,7 @@ use crate::rows::*;
 use crate::{Packed, Result, StoreError};
 use severn_domain::access::{CaseAccess, OrgKind, Processing, Role, StaffKind};
 use severn_domain::audit::AuditEntry;
-use severn_domain::case::{Event, Fact};
+use severn_domain::case::{Entry, Event, Fact};
 use severn_domain::identity::SessionStage;
 use severn_domain::ids::{
     CaseId, EventId, IdentifierId, OrgId, ReferralId, StaffId, SubjectId, TeamId,
@@ -564,6 +564,7 @@ pub(crate) fn case_file(r: &dyn Columns) -> Result<CaseRow> {
 pub(crate) fn case_event(r: &dyn Columns) -> Result<(CaseId, Event)> {
     let id = EventId(r.i64(0)?);
     let kind = r.text(2)?;
+    let entry = r.text(9)?;
     let fact: Fact = serde_json::from_str(&r.text(6)?)
         .map_err(|e| StoreError::Corrupt(format!("event {id}: {e}")))?;
     if fact.kind().as_str() != kind {
@@ -582,6 +583,8 @@ pub(crate) fn case_event(r: &dyn Columns) -> Result<(CaseId, Event)> {
             recorded_by: r.text(5)?,
             supersedes: r.opt_i64(7)?.map(EventId),
             rationale: r.opt_text(8)?,
+            entry: Entry::parse(&entry)
+                .ok_or_else(|| StoreError::Corrupt(format!("event {id}: entry {entry:?}")))?,
         },
     ))
 }

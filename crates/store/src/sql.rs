@@ -34,7 +34,7 @@ macro_rules! text {
          officer_id, supervisor_id, band, clock_state, due_at, stopped_at, updated_at"
     };
     (case_event) => {
-        "id, case_id, kind, occurred_at, recorded_at, recorded_by, fact, supersedes, rationale"
+        "id, case_id, kind, occurred_at, recorded_at, recorded_by, fact, supersedes, rationale, entry"
     };
     (file_detail) => {
         "source_ref, file_id, content_sha256, received_at, document"
@@ -116,9 +116,9 @@ pub const EVENTS_OF_CASE: &str = concat!(
     text!(case_event),
     " FROM case_event WHERE case_id = $1 ORDER BY id"
 );
-/// Binds: case_id, kind, occurred_at, recorded_at, recorded_by, fact, supersedes, rationale.
+/// Binds: case_id, kind, occurred_at, recorded_at, recorded_by, fact, supersedes, rationale, entry.
 pub const INSERT_CASE_EVENT: &str = "INSERT INTO case_event (case_id, kind, occurred_at, recorded_at, \
-     recorded_by, fact, supersedes, rationale) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id";
+     recorded_by, fact, supersedes, rationale, entry) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id";
 /// Binds: subject_id, owner_org, opened_at, opened_by, received_at, clock_start_at, band, due_at.
 pub const INSERT_CASE: &str = "INSERT INTO case_file (subject_id, owner_org, opened_at, opened_by, \
      received_at, clock_start_at, opening_band, status, band, clock_state, due_at, list_due_at, updated_at) \

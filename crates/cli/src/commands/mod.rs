@@ -2,6 +2,7 @@
 //! use cases and prints through `output`.
 
 pub mod audit;
+pub mod cases;
 pub mod demo;
 pub mod ingest;
 pub mod org;

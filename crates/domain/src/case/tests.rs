@@ -42,8 +42,9 @@ impl Case {
             occurred_at: ts(at),
             supersedes,
             rationale: rationale.map(str::to_owned),
+            correction: false,
         };
-        self.timeline.check(&new, ts(RECEIVED), ts(now))?;
+        let entry = self.timeline.check(&new, ts(RECEIVED), ts(now))?;
         let id = EventId(self.next_id);
         self.next_id += 1;
         let mut events = self.timeline.all().to_vec();
@@ -55,6 +56,7 @@ impl Case {
             recorded_by: "ian.investigator".into(),
             supersedes,
             rationale: rationale.map(str::to_owned),
+            entry,
         });
         self.timeline = Timeline::new(events);
         Ok(id)
@@ -321,7 +323,7 @@ fn a_late_entry_must_say_why_and_is_marked_late() {
         )
         .expect("late entry with a reason");
     let event = case.timeline.all().iter().find(|e| e.id == id).unwrap();
-    assert!(event.is_late());
+    assert_eq!(event.entry, Entry::Late);
 }
 
 #[test]
@@ -392,6 +394,37 @@ fn a_correction_may_enter_what_the_order_rules_would_refuse() {
         Some("Already in custody on another matter; custody record 19 March"),
     )
     .expect("a correction bypasses the order rules");
+}
+
+#[test]
+fn an_event_the_order_rules_refuse_may_be_entered_as_a_correction_with_a_rationale() {
+    let case = Case::new();
+    let mut new = NewEvent {
+        fact: Fact::WarrantExecuted { warrant: 1 },
+        occurred_at: ts("2026-03-21T10:00:00Z"),
+        supersedes: None,
+        rationale: None,
+        correction: true,
+    };
+    assert_eq!(
+        case.timeline
+            .check(&new, ts(RECEIVED), ts("2026-03-21T10:00:00Z")),
+        Err(Refusal::NeedsRationale { correction: true })
+    );
+    new.rationale =
+        Some("Warrant granted on paper at court; the grant is recorded by the court".into());
+    assert_eq!(
+        case.timeline
+            .check(&new, ts(RECEIVED), ts("2026-03-21T10:00:00Z")),
+        Ok(Entry::Correction)
+    );
+    // A withdrawal must name what it withdraws, correction or not.
+    new.fact = Fact::Withdrawn;
+    assert_eq!(
+        case.timeline
+            .check(&new, ts(RECEIVED), ts("2026-03-21T10:00:00Z")),
+        Err(Refusal::Missing("entry to withdraw"))
+    );
 }
 
 #[test]

@@ -42,7 +42,10 @@ CREATE TABLE case_event (
     -- The fact as JSON (severn_domain::case::Fact), tagged by its kind.
     fact TEXT NOT NULL,
     supersedes BIGINT REFERENCES case_event (id),
-    rationale TEXT
+    rationale TEXT,
+    -- How it was entered: in the course of work, late (with a rationale), or as a correction (with a
+    -- rationale; the order rules did not apply).
+    entry TEXT NOT NULL CHECK (entry IN ('ordinary', 'late', 'correction'))
 );
 CREATE INDEX case_event_by_case ON case_event (case_id, id);
 CREATE INDEX case_event_by_kind ON case_event (kind, occurred_at);

@@ -1,7 +1,7 @@
 //! Cases: opening one on a subject, its timeline of events, where it stands, and the worklists.
 
 use super::*;
-use severn_domain::case::{Event, EventKind, NewEvent};
+use severn_domain::case::{Entry, Event, EventKind, NewEvent};
 use severn_domain::ids::{CaseId, EventId};
 
 /// Not personal data: which subject a case is on (the gate decides on that subject), and the warrant types.
@@ -110,6 +110,7 @@ impl Scoped {
         &mut self,
         case: &CaseRow,
         event: &NewEvent,
+        entry: Entry,
         recorded_at: i64,
         recorded_by: &str,
     ) -> Result<EventId> {
@@ -128,7 +129,8 @@ impl Scoped {
                     recorded_by,
                     &fact,
                     event.supersedes,
-                    event.rationale.as_deref()
+                    event.rationale.as_deref(),
+                    entry.as_str()
                 ],
                 |r| r.i64(0),
             )
@@ -214,7 +216,7 @@ impl Scoped {
         let owner = self.scope().list_owner()?;
         let mut q = Built::new(
             "SELECT e.id, e.case_id, e.kind, e.occurred_at, e.recorded_at, e.recorded_by, e.fact, \
-             e.supersedes, e.rationale FROM case_event e JOIN case_file c ON c.id = e.case_id \
+             e.supersedes, e.rationale, e.entry FROM case_event e JOIN case_file c ON c.id = e.case_id \
              WHERE e.occurred_at >= ",
         );
         q.bind(from)
