@@ -1,4 +1,5 @@
-//! Severn's domain core: referrals, identifiers, suspect linking rules, the risk tool and SLA clocks.
+//! Severn's domain core: referrals, identifiers, suspect linking rules, the risk tool, SLA clocks, skills and
+//! the allocation policy.
 //! Pure types and rules: no IO, no clock reads (time comes in through [`clock::Clock`]).
 //!
 //! Depends on serialisation (and utoipa, which describes the serialised forms for the API's OpenAPI
@@ -6,6 +7,7 @@
 //! runtime, no file or network I/O. Everything else depends on it.
 
 pub mod access;
+pub mod allocation;
 pub mod audit;
 pub mod clock;
 pub mod identity;
@@ -14,6 +16,7 @@ pub mod linking;
 pub mod normalize;
 pub mod report;
 pub mod risk;
+pub mod skills;
 pub mod sla;
 pub mod subject;
 pub mod text;

@@ -22,6 +22,8 @@ pub enum FreeText {
     OrganisationName,
     /// What an API token is for.
     TokenLabel,
+    /// Where a training record's proof is kept (a certificate number, a course reference).
+    Evidence,
 }
 
 impl FreeText {
@@ -29,7 +31,7 @@ impl FreeText {
     pub const fn limit(self) -> usize {
         match self {
             FreeText::Justification | FreeText::Rationale => 2_000,
-            FreeText::Recipients => 500,
+            FreeText::Recipients | FreeText::Evidence => 500,
             FreeText::DisplayName | FreeText::OrganisationName => 200,
             FreeText::TokenLabel => 100,
         }
@@ -44,6 +46,7 @@ impl FreeText {
             FreeText::DisplayName => "name",
             FreeText::OrganisationName => "organisation or team name",
             FreeText::TokenLabel => "token label",
+            FreeText::Evidence => "evidence",
         }
     }
 
@@ -56,6 +59,7 @@ impl FreeText {
                 | FreeText::DisplayName
                 | FreeText::OrganisationName
                 | FreeText::TokenLabel
+                | FreeText::Evidence
         )
     }
 
@@ -213,5 +217,6 @@ mod tests {
         assert_eq!(FreeText::DisplayName.limit(), 200);
         assert_eq!(FreeText::OrganisationName.limit(), 200);
         assert_eq!(FreeText::TokenLabel.limit(), 100);
+        assert_eq!(FreeText::Evidence.limit(), 500);
     }
 }
