@@ -370,7 +370,7 @@ impl AllocationPolicy {
                 match SkillCode::parse(skill) {
                     Err(e) => p.add(&skills_at, e.to_string()),
                     Ok(code) if skills.contains(&code) => {
-                        p.add(&skills_at, format!("{code:?} is listed twice"));
+                        p.add(&skills_at, format!("{:?} is listed twice", code.as_str()));
                     }
                     Ok(code) => skills.push(code),
                 }
