@@ -279,7 +279,7 @@ fn is_slug(value: &str) -> bool {
 fn read_list<T: Ord>(
     entries: Option<&[String]>,
     at: &str,
-    what: &str,
+    refusal: &str,
     parse: impl Fn(&str) -> Option<T>,
     p: &mut Problems,
 ) -> Option<BTreeSet<T>> {
@@ -293,7 +293,7 @@ fn read_list<T: Ord>(
     let mut set = BTreeSet::new();
     for entry in entries {
         match parse(entry) {
-            None => p.add(at, format!("unknown {what} {:?}", shown(entry))),
+            None => p.add(at, format!("{refusal} {:?}", shown(entry))),
             Some(value) => {
                 if !set.insert(value) {
                     p.add(at, format!("{:?} is listed twice", shown(entry)));
@@ -337,21 +337,21 @@ impl AllocationPolicy {
             let bands = read_list(
                 r.bands.as_deref(),
                 &format!("{at}.bands"),
-                "band",
+                "unknown band",
                 Band::parse,
                 &mut p,
             );
             let features = read_list(
                 r.features.as_deref(),
                 &format!("{at}.features"),
-                "feature",
+                "unknown feature",
                 CaseFeature::parse,
                 &mut p,
             );
             let offences = read_list(
                 r.offences.as_deref(),
                 &format!("{at}.offences"),
-                "offence",
+                "an offence is one line of words, at most 100 characters; not",
                 |o| {
                     let ok = !words(o).is_empty()
                         && o.chars().count() <= OFFENCE_LIMIT

@@ -3,7 +3,7 @@
 //! Pure types and rules: no IO, no clock reads (time comes in through [`clock::Clock`]).
 //!
 //! Depends on serialisation (and utoipa, which describes the serialised forms for the API's OpenAPI
-//! document), hashing and time crates only: no other Severn crate, no storage, no async
+//! document), CSV, hashing and time crates only: no other Severn crate, no storage, no async
 //! runtime, no file or network I/O. Everything else depends on it.
 
 pub mod access;

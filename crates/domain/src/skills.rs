@@ -188,8 +188,8 @@ pub enum Standing {
 }
 
 impl Standing {
-    /// The standing in `skill` from `records` (which may cover other skills and other people's skills are not
-    /// told apart: pass one person's records).
+    /// The standing in `skill` from one person's `records` (records of other skills are passed over; records are
+    /// not told apart by person, so pass only that person's).
     pub fn of<'a>(
         records: impl IntoIterator<Item = &'a TrainingRecord>,
         skill: &SkillCode,

@@ -275,7 +275,7 @@ fn every_bad_requirement_field_is_named() {
             "requirement[4].skills: must list at least one skill",
             "requirement[4].reason: must say, in plain words, why the skills are needed",
             "requirement[5].bands: an empty list matches no case; leave the key out to match every case",
-            "requirement[5].offences: unknown offence \"\"",
+            "requirement[5].offences: an offence is one line of words, at most 100 characters; not \"\"",
             "requirement[5].offences: \"Grooming!\" is listed twice",
             "requirement[5].reason: must be one line without control characters",
             "requirement[6].bands: unknown band \"urgent\"",
