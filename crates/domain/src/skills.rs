@@ -422,8 +422,8 @@ pub fn parse_training_csv(
             );
         }
         let evidence = field(4);
-        if let Err(e) = FreeText::Evidence.check(evidence) {
-            bad("evidence", e.to_string());
+        if let Err(message) = check_evidence(evidence) {
+            bad("evidence", message);
         }
         if let (Some(staff), Some(skill), Some(achieved_on)) = (staff, skill, achieved_on) {
             match first_seen.entry((staff, skill.code.clone(), achieved_on)) {
@@ -456,6 +456,21 @@ pub fn parse_training_csv(
     } else {
         Err(errors)
     }
+}
+
+/// Checks a training record's evidence: the free-text limit, one line, and no leading `=`, `+`, `-` or `@`, which a
+/// spreadsheet opening an exported file would run as a formula.
+pub fn check_evidence(evidence: &str) -> Result<(), String> {
+    FreeText::Evidence
+        .check(evidence)
+        .map_err(|e| e.to_string())?;
+    if evidence.starts_with(['=', '+', '-', '@']) {
+        return Err(format!(
+            "must not start with =, +, - or @ (a spreadsheet would run it as a formula): {}",
+            quoted(evidence)
+        ));
+    }
+    Ok(())
 }
 
 /// Only the strict `YYYY-MM-DD` form: `4/5/2025` means different days in different countries.

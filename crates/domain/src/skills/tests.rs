@@ -248,7 +248,8 @@ fn every_bad_field_is_reported_with_its_line_and_value() {
          asmith,device_triage,2025-04-05,,bad\u{1b}[2J\n\
          asmith,pip2,2025-04-05\n\
          bjones,,20250405,,\n\
-         asmith,pip2,2025-04-05,,again\n",
+         asmith,pip2,2025-04-05,,again\n\
+         bjones,pip1,2025-04-05,,@SUM(A1:A2)\n",
         "e".repeat(501)
     );
     assert_eq!(
@@ -270,6 +271,8 @@ fn every_bad_field_is_reported_with_its_line_and_value() {
             "line 14, field skill: missing",
             "line 14, field achieved_on: not a date (YYYY-MM-DD): \"20250405\"",
             "line 15, field row: repeats line 2 (same person, skill and achieved_on)",
+            "line 16, field evidence: must not start with =, +, - or @ (a spreadsheet would run it as a \
+             formula): \"@SUM(A1:A2)\"",
         ]
     );
 }
