@@ -1,11 +1,13 @@
-//! Severn's domain core: referrals, identifiers, suspect linking rules, the risk tool and SLA clocks.
+//! Severn's domain core: referrals, identifiers, suspect linking rules, the risk tool, SLA clocks, skills and
+//! the allocation policy.
 //! Pure types and rules: no IO, no clock reads (time comes in through [`clock::Clock`]).
 //!
 //! Depends on serialisation (and utoipa, which describes the serialised forms for the API's OpenAPI
-//! document), hashing and time crates only: no other Severn crate, no storage, no async
+//! document), CSV, hashing and time crates only: no other Severn crate, no storage, no async
 //! runtime, no file or network I/O. Everything else depends on it.
 
 pub mod access;
+pub mod allocation;
 pub mod audit;
 pub mod case;
 pub mod clock;
@@ -15,6 +17,7 @@ pub mod linking;
 pub mod normalize;
 pub mod report;
 pub mod risk;
+pub mod skills;
 pub mod sla;
 pub mod subject;
 pub mod text;

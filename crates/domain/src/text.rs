@@ -32,6 +32,8 @@ pub enum FreeText {
     BailConditions,
     /// A short description (of devices seized, of communications data asked for).
     Description,
+    /// Where a training record's proof is kept (a certificate number, a course reference).
+    Evidence,
 }
 
 impl FreeText {
@@ -43,7 +45,7 @@ impl FreeText {
             | FreeText::Rationale
             | FreeText::Reason
             | FreeText::BailConditions => 2_000,
-            FreeText::Recipients => 500,
+            FreeText::Recipients | FreeText::Evidence => 500,
             FreeText::DisplayName
             | FreeText::OrganisationName
             | FreeText::Court
@@ -66,6 +68,7 @@ impl FreeText {
             FreeText::Court => "court",
             FreeText::BailConditions => "bail conditions",
             FreeText::Description => "description",
+            FreeText::Evidence => "evidence",
         }
     }
 
@@ -80,6 +83,7 @@ impl FreeText {
                 | FreeText::TokenLabel
                 | FreeText::Court
                 | FreeText::Description
+                | FreeText::Evidence
         )
     }
 
@@ -237,5 +241,6 @@ mod tests {
         assert_eq!(FreeText::DisplayName.limit(), 200);
         assert_eq!(FreeText::OrganisationName.limit(), 200);
         assert_eq!(FreeText::TokenLabel.limit(), 100);
+        assert_eq!(FreeText::Evidence.limit(), 500);
     }
 }
