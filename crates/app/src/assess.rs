@@ -36,7 +36,7 @@ pub(crate) fn assessment_reason(a: &AssessmentRow) -> String {
 }
 
 /// The signals of all a subject's referrals together.
-fn subject_signals(referrals: &[ReferralRow]) -> Signals {
+pub(crate) fn subject_signals(referrals: &[ReferralRow]) -> Signals {
     let mut signals = Signals::default();
     for r in referrals {
         if let Ok(s) = serde_json::from_str::<Signals>(&r.signals) {

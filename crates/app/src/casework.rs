@@ -388,7 +388,7 @@ async fn staff_names(
 impl App {
     /// The case a request names, found through its subject: the gate decides on the subject. A case that is
     /// not there gets the answer a case the person may not see gets.
-    async fn authorise_on_case(
+    pub(crate) async fn authorise_on_case(
         &self,
         actor: &Actor,
         action: Action,
@@ -528,7 +528,7 @@ impl App {
         }
     }
 
-    async fn record_event_in(
+    pub(crate) async fn record_event_in(
         &self,
         tx: &mut Scoped,
         actor: &Actor,

@@ -7,6 +7,7 @@
 //! call it, and so on no HTTP or terminal crate. Personal data is reached through the gate (`gate`).
 
 pub mod admin;
+pub mod allocating;
 pub mod approval;
 pub mod assess;
 pub mod audit;

@@ -31,6 +31,18 @@ pub fn london(time: Timestamp) -> String {
         .to_string()
 }
 
+/// The date in Europe/London at `time`: training, absences and audit periods are counted in the force's days.
+pub fn london_date(time: Timestamp) -> jiff::civil::Date {
+    time.to_zoned_datetime(london_zone()).date()
+}
+
+/// The first instant of a date in Europe/London (midnight, whatever the clocks did that night).
+pub fn start_of_london_day(date: jiff::civil::Date) -> Timestamp {
+    date.to_zoned_datetime(london_zone())
+        .map(|zoned| zoned.timestamp())
+        .unwrap_or(Timestamp::MIN)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -49,6 +61,15 @@ mod tests {
         assert_eq!(london(at("2026-03-29T01:00:00Z")), "2026-03-29 02:00 BST");
         assert_eq!(london(at("2026-10-25T00:59:00Z")), "2026-10-25 01:59 BST");
         assert_eq!(london(at("2026-10-25T01:00:00Z")), "2026-10-25 01:00 GMT");
+    }
+
+    #[test]
+    fn london_days_begin_at_london_midnight() {
+        let summer = jiff::civil::date(2026, 7, 1);
+        assert_eq!(start_of_london_day(summer), at("2026-06-30T23:00:00Z"));
+        assert_eq!(london_date(at("2026-06-30T23:30:00Z")), summer);
+        let winter = jiff::civil::date(2026, 12, 1);
+        assert_eq!(start_of_london_day(winter), at("2026-12-01T00:00:00Z"));
     }
 
     #[test]

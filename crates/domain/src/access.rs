@@ -255,10 +255,13 @@ pub enum Action {
     /// Give a case an officer in charge and a supervisor, overriding the allocation policy with a rationale
     /// when the officer lacks a skill it requires; change a case's band; return a case to the NCA.
     Allocate,
+    /// Install an allocation policy version and make it the active one. Like the risk tool, one policy
+    /// serves every force on the system: operators only.
+    InstallAllocationPolicy,
 }
 
 impl Action {
-    pub const ALL: [Action; 18] = [
+    pub const ALL: [Action; 19] = [
         Action::ViewQueue,
         Action::ViewCase,
         Action::Search,
@@ -277,6 +280,7 @@ impl Action {
         Action::OpenCase,
         Action::RecordEvent,
         Action::Allocate,
+        Action::InstallAllocationPolicy,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -299,6 +303,7 @@ impl Action {
             Action::OpenCase => "open_case",
             Action::RecordEvent => "record_event",
             Action::Allocate => "allocate",
+            Action::InstallAllocationPolicy => "install_allocation_policy",
         }
     }
 
@@ -310,6 +315,7 @@ impl Action {
                 | Action::ReadAudit
                 | Action::ManageStaff
                 | Action::InstallRiskTool
+                | Action::InstallAllocationPolicy
         )
     }
 
@@ -329,6 +335,7 @@ impl Action {
             Action::InstallRiskTool => Processing::Alteration,
             Action::MeasureLinking => Processing::Consultation,
             Action::OpenCase | Action::RecordEvent | Action::Allocate => Processing::Alteration,
+            Action::InstallAllocationPolicy => Processing::Alteration,
         }
     }
 }

@@ -540,6 +540,16 @@ impl WorkingDays {
     pub fn contains(self, day: Weekday) -> bool {
         self.0 & bit(day) != 0
     }
+
+    /// As stored: Monday = 1, Tuesday = 2, ... Sunday = 64.
+    pub fn bits(self) -> u8 {
+        self.0
+    }
+
+    /// From the stored bits; bits above Sunday's are ignored.
+    pub fn from_bits(bits: u8) -> WorkingDays {
+        WorkingDays(bits & Self::EVERY_DAY.0)
+    }
 }
 
 fn bit(day: Weekday) -> u8 {

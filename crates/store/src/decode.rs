@@ -9,6 +9,7 @@ use crate::{Packed, Result, StoreError};
 use severn_domain::access::{CaseAccess, OrgKind, Processing, Role, StaffKind};
 use severn_domain::audit::AuditEntry;
 use severn_domain::case::{Entry, Event, Fact};
+use severn_domain::skills::{Skill, SkillCode, TrainingRecord};
 use severn_domain::identity::SessionStage;
 use severn_domain::ids::{
     CaseId, EventId, IdentifierId, OrgId, ReferralId, StaffId, SubjectId, TeamId,
@@ -587,4 +588,62 @@ pub(crate) fn case_event(r: &dyn Columns) -> Result<(CaseId, Event)> {
                 .ok_or_else(|| StoreError::Corrupt(format!("event {id}: entry {entry:?}")))?,
         },
     ))
+}
+
+fn date(stored: &str) -> Result<jiff::civil::Date> {
+    stored
+        .parse()
+        .map_err(|_| StoreError::Corrupt(format!("date {stored:?}")))
+}
+
+fn skill_code(stored: &str) -> Result<SkillCode> {
+    SkillCode::parse(stored).map_err(|_| StoreError::Corrupt(format!("skill code {stored:?}")))
+}
+
+/// staff_id, post, capacity, working_days.
+pub(crate) fn staff_profile(r: &dyn Columns) -> Result<StaffProfileRow> {
+    Ok(StaffProfileRow {
+        staff_id: StaffId(r.i64(0)?),
+        post: r.text(1)?,
+        capacity: r.i64(2)?,
+        working_days: r.i64(3)?,
+    })
+}
+
+/// staff_id, first_day, last_day, reason.
+pub(crate) fn absence(r: &dyn Columns) -> Result<AbsenceRow> {
+    Ok(AbsenceRow {
+        staff_id: StaffId(r.i64(0)?),
+        first_day: date(&r.text(1)?)?,
+        last_day: date(&r.text(2)?)?,
+        reason: r.text(3)?,
+    })
+}
+
+/// code, name, renew_after_months.
+pub(crate) fn skill(r: &dyn Columns) -> Result<Skill> {
+    let code = r.text(0)?;
+    let months = r.opt_i64(2)?;
+    Skill::new(
+        &code,
+        &r.text(1)?,
+        months.map(|m| u32::try_from(m).unwrap_or(u32::MAX)),
+    )
+    .map_err(|e| StoreError::Corrupt(format!("skill {code:?}: {e}")))
+}
+
+/// staff_id, skill, achieved_on, expires_on, evidence.
+pub(crate) fn training_record(r: &dyn Columns) -> Result<TrainingRecord> {
+    Ok(TrainingRecord {
+        staff: StaffId(r.i64(0)?),
+        skill: skill_code(&r.text(1)?)?,
+        achieved_on: date(&r.text(2)?)?,
+        expires_on: r.opt_text(3)?.as_deref().map(date).transpose()?,
+        evidence: r.text(4)?,
+    })
+}
+
+/// post, skill.
+pub(crate) fn post_requirement(r: &dyn Columns) -> Result<(String, SkillCode)> {
+    Ok((r.text(0)?, skill_code(&r.text(1)?)?))
 }

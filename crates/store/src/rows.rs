@@ -4,10 +4,12 @@
 
 mod casefile;
 mod identity;
+mod register;
 mod staff;
 
 pub use casefile::*;
 pub use identity::*;
+pub use register::*;
 pub use staff::*;
 
 use crate::packed::Packed;

@@ -1,0 +1,249 @@
+//! The staff register beyond accounts (posts, capacity, working days, absences), each force's skills, training
+//! records and the skills each post requires, and the allocation policy's versions. Staff records are people's
+//! data: reads and writes are the gate's handle's; the policy, which names no one, is on [`Tx`].
+
+use crate::Result;
+use crate::conn::args;
+use crate::decode;
+use crate::handles::Scoped;
+use crate::rows::{AbsenceRow, StaffProfileRow};
+use crate::tx::Tx;
+use severn_domain::ids::{OrgId, StaffId};
+use severn_domain::skills::{Skill, SkillCode, TrainingRecord};
+
+/// An allocation policy version as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AllocationPolicyRow {
+    pub policy_id: String,
+    pub version: String,
+    pub source: String,
+    pub content_sha256: String,
+    pub loaded_at: i64,
+}
+
+impl Tx {
+    /// The active allocation policy, if one was installed.
+    pub async fn active_allocation_policy(&mut self) -> Result<Option<AllocationPolicyRow>> {
+        self.conn()
+            .optional(
+                "SELECT policy_id, version, source, content_sha256, loaded_at FROM allocation_policy \
+                 WHERE active = TRUE",
+                &[],
+                |r| {
+                    Ok(AllocationPolicyRow {
+                        policy_id: r.text(0)?,
+                        version: r.text(1)?,
+                        source: r.text(2)?,
+                        content_sha256: r.text(3)?,
+                        loaded_at: r.i64(4)?,
+                    })
+                },
+            )
+            .await
+    }
+
+    /// Stores a policy version and makes it the active one. Installing a version already stored with the same
+    /// text makes it active again; the same id and version with other text is refused by the key.
+    pub async fn save_allocation_policy(&mut self, p: &AllocationPolicyRow) -> Result<()> {
+        let mut conn = self.conn();
+        conn.execute("UPDATE allocation_policy SET active = FALSE", &[])
+            .await?;
+        let updated = conn
+            .execute(
+                "UPDATE allocation_policy SET active = TRUE \
+                 WHERE policy_id = $1 AND version = $2 AND content_sha256 = $3",
+                &args![&p.policy_id, &p.version, &p.content_sha256],
+            )
+            .await?;
+        if updated == 0 {
+            conn.execute(
+                "INSERT INTO allocation_policy (policy_id, version, source, content_sha256, loaded_at, active) \
+                 VALUES ($1, $2, $3, $4, $5, TRUE)",
+                &args![
+                    &p.policy_id,
+                    &p.version,
+                    &p.source,
+                    &p.content_sha256,
+                    p.loaded_at
+                ],
+            )
+            .await?;
+        }
+        Ok(())
+    }
+}
+
+/// People's records: only the gate's handle reaches them.
+impl Scoped {
+    pub async fn set_staff_profile(&mut self, p: &StaffProfileRow) -> Result<()> {
+        let mut conn = self.conn();
+        conn.execute(
+            "DELETE FROM staff_profile WHERE staff_id = $1",
+            &args![p.staff_id],
+        )
+        .await?;
+        conn.execute(
+            "INSERT INTO staff_profile (staff_id, post, capacity, working_days) VALUES ($1, $2, $3, $4)",
+            &args![p.staff_id, &p.post, p.capacity, p.working_days],
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// The profiles of a force's staff.
+    pub async fn staff_profiles(&mut self, org: OrgId) -> Result<Vec<StaffProfileRow>> {
+        self.conn()
+            .all(
+                "SELECT p.staff_id, p.post, p.capacity, p.working_days FROM staff_profile p \
+                 JOIN staff s ON s.id = p.staff_id WHERE s.org_id = $1 ORDER BY p.staff_id",
+                &args![org],
+                decode::staff_profile,
+            )
+            .await
+    }
+
+    pub async fn add_absence(&mut self, a: &AbsenceRow) -> Result<()> {
+        self.conn()
+            .execute(
+                "INSERT INTO staff_absence (staff_id, first_day, last_day, reason) VALUES ($1, $2, $3, $4)",
+                &args![
+                    a.staff_id,
+                    &a.first_day.to_string(),
+                    &a.last_day.to_string(),
+                    &a.reason
+                ],
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Absences of a force's staff that end on or after `from`.
+    pub async fn absences(&mut self, org: OrgId, from: jiff::civil::Date) -> Result<Vec<AbsenceRow>> {
+        self.conn()
+            .all(
+                "SELECT a.staff_id, a.first_day, a.last_day, a.reason FROM staff_absence a \
+                 JOIN staff s ON s.id = a.staff_id WHERE s.org_id = $1 AND a.last_day >= $2 \
+                 ORDER BY a.staff_id, a.first_day",
+                &args![org, &from.to_string()],
+                decode::absence,
+            )
+            .await
+    }
+
+    /// Adds a skill to a force's catalogue, or renames it and sets its renewal period.
+    pub async fn put_skill(&mut self, org: OrgId, skill: &Skill) -> Result<()> {
+        let mut conn = self.conn();
+        conn.execute(
+            "DELETE FROM skill WHERE org_id = $1 AND code = $2",
+            &args![org, skill.code.as_str()],
+        )
+        .await?;
+        conn.execute(
+            "INSERT INTO skill (org_id, code, name, renew_after_months) VALUES ($1, $2, $3, $4)",
+            &args![
+                org,
+                skill.code.as_str(),
+                &skill.name,
+                skill.renew_after_months.map(i64::from)
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+
+    pub async fn skills(&mut self, org: OrgId) -> Result<Vec<Skill>> {
+        self.conn()
+            .all(
+                "SELECT code, name, renew_after_months FROM skill WHERE org_id = $1 ORDER BY name",
+                &args![org],
+                decode::skill,
+            )
+            .await
+    }
+
+    /// Adds training records, recorded at `at` by `by`.
+    pub async fn insert_training(
+        &mut self,
+        records: &[TrainingRecord],
+        at: i64,
+        by: &str,
+    ) -> Result<()> {
+        let mut conn = self.conn();
+        for r in records {
+            conn.execute(
+                "INSERT INTO training_record (staff_id, skill, achieved_on, expires_on, evidence, recorded_at, \
+                 recorded_by) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                &args![
+                    r.staff,
+                    r.skill.as_str(),
+                    &r.achieved_on.to_string(),
+                    r.expires_on.map(|d| d.to_string()).as_deref(),
+                    &r.evidence,
+                    at,
+                    by
+                ],
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Every training record of a force's staff.
+    pub async fn training(&mut self, org: OrgId) -> Result<Vec<TrainingRecord>> {
+        self.conn()
+            .all(
+                "SELECT t.staff_id, t.skill, t.achieved_on, t.expires_on, t.evidence FROM training_record t \
+                 JOIN staff s ON s.id = t.staff_id WHERE s.org_id = $1 \
+                 ORDER BY t.staff_id, t.skill, t.achieved_on",
+                &args![org],
+                decode::training_record,
+            )
+            .await
+    }
+
+    /// Replaces the skills a post requires in a force.
+    pub async fn set_post_requirement(
+        &mut self,
+        org: OrgId,
+        post: &str,
+        skills: &[SkillCode],
+    ) -> Result<()> {
+        let mut conn = self.conn();
+        conn.execute(
+            "DELETE FROM post_requirement WHERE org_id = $1 AND post = $2",
+            &args![org, post],
+        )
+        .await?;
+        for skill in skills {
+            conn.execute(
+                "INSERT INTO post_requirement (org_id, post, skill) VALUES ($1, $2, $3)",
+                &args![org, post, skill.as_str()],
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Each post's required skills in a force: (post, skill) pairs.
+    pub async fn post_requirements(&mut self, org: OrgId) -> Result<Vec<(String, SkillCode)>> {
+        self.conn()
+            .all(
+                "SELECT post, skill FROM post_requirement WHERE org_id = $1 ORDER BY post, skill",
+                &args![org],
+                decode::post_requirement,
+            )
+            .await
+    }
+
+    /// How many open cases each of a force's officers is in charge of.
+    pub async fn live_cases(&mut self, org: OrgId) -> Result<Vec<(StaffId, i64)>> {
+        self.conn()
+            .all(
+                "SELECT officer_id, COUNT(*) FROM case_file WHERE owner_org = $1 AND status = 'open' \
+                 AND officer_id IS NOT NULL GROUP BY officer_id",
+                &args![org],
+                |r| Ok((StaffId(r.i64(0)?), r.i64(1)?)),
+            )
+            .await
+    }
+}

@@ -1,0 +1,23 @@
+//! The staff register: posts, capacity, working days and absences.
+
+use jiff::civil::Date;
+use severn_domain::ids::StaffId;
+
+/// A person's post, how many live cases they are meant to carry, and the days they work.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffProfileRow {
+    pub staff_id: StaffId,
+    pub post: String,
+    pub capacity: i64,
+    /// Monday = 1, Tuesday = 2, ... Sunday = 64 (`severn_domain::allocation::WorkingDays`).
+    pub working_days: i64,
+}
+
+/// An absence, from its first to its last day, both included.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AbsenceRow {
+    pub staff_id: StaffId,
+    pub first_day: Date,
+    pub last_day: Date,
+    pub reason: String,
+}
