@@ -14,7 +14,7 @@ use severn_domain::allocation::{
     self, AllocationPolicy, Candidate, CaseNeeds, ILLUSTRATIVE_POLICY_V1, Ranked, WorkingDays,
 };
 use severn_domain::case::{EventKind, Fact, NewEvent};
-use severn_domain::ids::{CaseId, EventId, OrgId, StaffId};
+use severn_domain::ids::{CaseId, EventId, OrgId, StaffId, TeamId};
 use severn_domain::skills::{
     self, RoleRequirement, Skill, SkillCode, TeamCoverage, TrainingRecord, seed_catalogue,
 };
@@ -23,9 +23,11 @@ use severn_store::{AbsenceRow, AllocationPolicyRow, CaseRow, Scoped, StaffProfil
 use std::collections::{BTreeMap, HashMap};
 use utoipa::ToSchema;
 
+/// Where coverage counts people who are in no team.
+pub const NO_TEAM: TeamId = TeamId(0);
+
 /// The most characters a post's name may hold.
 const POST_LIMIT: usize = 100;
-
 
 /// The active allocation policy. A new database gets the shipped illustrative policy.
 async fn active_policy(tx: &mut Tx, now: i64) -> Result<AllocationPolicy> {
@@ -100,7 +102,8 @@ async fn candidates(tx: &mut Scoped, org: OrgId, today: Date) -> Result<Vec<Cand
                 name: s.display_name,
                 team: s.team_id,
                 held: training.remove(&s.id).unwrap_or_default(),
-                live_cases: u32::try_from(live.get(&s.id).copied().unwrap_or(0)).unwrap_or(u32::MAX),
+                live_cases: u32::try_from(live.get(&s.id).copied().unwrap_or(0))
+                    .unwrap_or(u32::MAX),
                 capacity: profile.map_or(0, |p| u32::try_from(p.capacity).unwrap_or(0)),
                 working_days: profile.map_or(WorkingDays::MONDAY_TO_FRIDAY, |p| {
                     WorkingDays::from_bits(u8::try_from(p.working_days).unwrap_or(0))
@@ -222,7 +225,12 @@ impl App {
     }
 
     /// Sets a person's post, capacity and working days. Administrators of their organisation.
-    pub async fn set_profile(&self, actor: &Actor, staff: StaffId, profile: &Profile) -> Result<()> {
+    pub async fn set_profile(
+        &self,
+        actor: &Actor,
+        staff: StaffId,
+        profile: &Profile,
+    ) -> Result<()> {
         let post = profile.post.trim();
         if post.is_empty() || post.chars().count() > POST_LIMIT {
             return Err(AppError::Invalid(format!(
@@ -232,7 +240,13 @@ impl App {
         check_text(FreeText::DisplayName, post)?;
         let tx = self.db().begin().await?;
         let mut tx = self
-            .authorise(tx, actor, Action::ManageStaff, &format!("staff:{staff}"), Why::default())
+            .authorise(
+                tx,
+                actor,
+                Action::ManageStaff,
+                &format!("staff:{staff}"),
+                Why::default(),
+            )
             .await?;
         self.staff_of_my_org(&mut tx, actor, staff).await?;
         tx.set_staff_profile(&StaffProfileRow {
@@ -262,7 +276,13 @@ impl App {
         check_text(FreeText::Description, reason)?;
         let tx = self.db().begin().await?;
         let mut tx = self
-            .authorise(tx, actor, Action::ManageStaff, &format!("staff:{staff}"), Why::default())
+            .authorise(
+                tx,
+                actor,
+                Action::ManageStaff,
+                &format!("staff:{staff}"),
+                Why::default(),
+            )
             .await?;
         self.staff_of_my_org(&mut tx, actor, staff).await?;
         tx.add_absence(&AbsenceRow {
@@ -280,7 +300,9 @@ impl App {
     async fn staff_of_my_org(&self, tx: &mut Scoped, actor: &Actor, staff: StaffId) -> Result<()> {
         match tx.staff_by_id(staff).await? {
             Some(row) if actor.org().is_none_or(|org| org == row.org_id) => Ok(()),
-            _ => Err(AppError::NotFound(format!("There is no member of staff {staff}."))),
+            _ => Err(AppError::NotFound(format!(
+                "There is no member of staff {staff}."
+            ))),
         }
     }
 
@@ -289,7 +311,13 @@ impl App {
         let org = org_of(actor, org)?;
         let tx = self.db().begin().await?;
         let mut tx = self
-            .authorise(tx, actor, Action::ManageStaff, &format!("skills:{org}"), Why::default())
+            .authorise(
+                tx,
+                actor,
+                Action::ManageStaff,
+                &format!("skills:{org}"),
+                Why::default(),
+            )
             .await?;
         if tx.skills(org).await?.is_empty() {
             // The first skill a force adds starts its catalogue from the seed, so the seed's skills stay.
@@ -307,7 +335,13 @@ impl App {
         let org = org_of(actor, org)?;
         let tx = self.db().begin_read().await?;
         let mut tx = self
-            .authorise(tx, actor, Action::ManageStaff, &format!("skills:{org}"), Why::default())
+            .authorise(
+                tx,
+                actor,
+                Action::ManageStaff,
+                &format!("skills:{org}"),
+                Why::default(),
+            )
             .await?;
         let skills = catalogue(&mut tx, org).await?;
         tx.commit().await?;
@@ -316,7 +350,12 @@ impl App {
 
     /// Imports training records from CSV (`username,skill,achieved_on,expires_on,evidence`): every row is
     /// checked first, and one bad row refuses the whole file, listing each bad row. Returns how many were added.
-    pub async fn import_training(&self, actor: &Actor, org: Option<OrgId>, csv: &str) -> Result<usize> {
+    pub async fn import_training(
+        &self,
+        actor: &Actor,
+        org: Option<OrgId>,
+        csv: &str,
+    ) -> Result<usize> {
         let org = org_of(actor, org)?;
         let tx = self.db().begin().await?;
         let target = format!("training:{org}");
@@ -378,7 +417,13 @@ impl App {
         let org = org_of(actor, org)?;
         let tx = self.db().begin_read().await?;
         let mut tx = self
-            .authorise(tx, actor, Action::ManageStaff, &format!("training:{org}"), Why::default())
+            .authorise(
+                tx,
+                actor,
+                Action::ManageStaff,
+                &format!("training:{org}"),
+                Why::default(),
+            )
             .await?;
         let names: HashMap<StaffId, String> = tx
             .all_staff()
@@ -410,7 +455,13 @@ impl App {
             .collect::<Result<Vec<_>>>()?;
         let tx = self.db().begin().await?;
         let mut tx = self
-            .authorise(tx, actor, Action::ManageStaff, &format!("training:{org}"), Why::default())
+            .authorise(
+                tx,
+                actor,
+                Action::ManageStaff,
+                &format!("training:{org}"),
+                Why::default(),
+            )
             .await?;
         let known = catalogue(&mut tx, org).await?;
         if let Some(unknown) = codes.iter().find(|c| !known.iter().any(|s| &s.code == *c)) {
@@ -424,7 +475,8 @@ impl App {
     }
 
     /// Who in each team holds what their post requires, what lapses in the next 90 days, and each team's
-    /// share covered.
+    /// share covered. People with a post and no team are counted under [`NO_TEAM`]; people with no post are
+    /// left out (nothing is required of them).
     pub async fn training_coverage(
         &self,
         actor: &Actor,
@@ -433,7 +485,13 @@ impl App {
         let org = org_of(actor, org)?;
         let tx = self.db().begin_read().await?;
         let mut tx = self
-            .authorise(tx, actor, Action::ManageStaff, &format!("training:{org}"), Why::default())
+            .authorise(
+                tx,
+                actor,
+                Action::ManageStaff,
+                &format!("training:{org}"),
+                Why::default(),
+            )
             .await?;
         let profiles: HashMap<StaffId, String> = tx
             .staff_profiles(org)
@@ -451,7 +509,7 @@ impl App {
                     post: profiles.get(&s.id)?.clone(),
                     staff: s.id,
                     name: s.display_name,
-                    team: s.team_id?,
+                    team: s.team_id.unwrap_or(NO_TEAM),
                 })
             })
             .collect();
@@ -526,7 +584,14 @@ impl App {
             .authorise_on_case(actor, Action::Allocate, case, why.clone())
             .await?;
         let outcome = self
-            .allocate_in(&mut tx, actor, &row, officer, supervisor, override_rationale)
+            .allocate_in(
+                &mut tx,
+                actor,
+                &row,
+                officer,
+                supervisor,
+                override_rationale,
+            )
             .await;
         match outcome {
             Ok(id) => {
@@ -570,8 +635,9 @@ impl App {
                 "Staff {supervisor} is not an active supervisor of the case's force."
             )));
         }
-        let allocation = allocation::allocate(&policy, &needs, candidate, today, override_rationale)
-            .map_err(|e| AppError::Invalid(e.to_string()))?;
+        let allocation =
+            allocation::allocate(&policy, &needs, candidate, today, override_rationale)
+                .map_err(|e| AppError::Invalid(e.to_string()))?;
         let (missing, rationale) = match allocation.overridden {
             Some(o) => (
                 o.missing
@@ -616,9 +682,13 @@ impl App {
         let mut tx = self
             .authorise(tx, actor, Action::ViewQueue, "audit:allocation", why)
             .await?;
-        let events = tx
-            .case_events_between(&[EventKind::Allocated], from.as_second(), to.as_second())
-            .await?;
+        let events = crate::casework::events_in_force_between(
+            &mut tx,
+            &[EventKind::Allocated],
+            from.as_second(),
+            to.as_second(),
+        )
+        .await?;
         tx.commit().await?;
         let all: Vec<AllocationLine> = events
             .into_iter()

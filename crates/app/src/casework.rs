@@ -15,7 +15,7 @@ use severn_domain::case::{
 use severn_domain::ids::{CaseId, EventId, StaffId, SubjectId};
 use severn_domain::risk::{Band, RiskTool};
 use severn_store::{CaseList, CaseNow, CaseRow, CaseStatus, ClockSummary, NewCase, Scoped, Tx};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use utoipa::ToSchema;
 
 /// The most cases a worklist page shows.
@@ -385,7 +385,141 @@ async fn staff_names(
     Ok(names)
 }
 
+/// The events of `kinds` that happened in `[from, to)` on the scope's force's cases and are still in force
+/// (not corrected or withdrawn since), with their case, in time order.
+pub(crate) async fn events_in_force_between(
+    tx: &mut Scoped,
+    kinds: &[EventKind],
+    from: i64,
+    to: i64,
+) -> Result<Vec<(CaseId, Event)>> {
+    let events = tx.case_events_between(kinds, from, to).await?;
+    let ids: Vec<EventId> = events.iter().map(|(_, e)| e.id).collect();
+    let superseded: HashSet<EventId> = tx
+        .events_superseding(&ids)
+        .await?
+        .into_iter()
+        .filter_map(|(_, e)| e.supersedes)
+        .collect();
+    Ok(events
+        .into_iter()
+        .filter(|(_, e)| !superseded.contains(&e.id))
+        .collect())
+}
+
+/// One warrant in the warrant audit.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct WarrantLine {
+    pub case: CaseId,
+    #[serde(flatten)]
+    pub warrant: WarrantView,
+    /// Hours from application to grant, when granted.
+    pub hours_to_grant: Option<f64>,
+}
+
+/// Warrants applied for over a period: how long the grant took, how many were heard remotely, refusals, and
+/// each warrant behind the figures.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct WarrantAudit {
+    #[schema(value_type = String, format = DateTime)]
+    pub from: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub to: Timestamp,
+    pub applications: usize,
+    pub granted: usize,
+    pub refused: usize,
+    pub executed: usize,
+    /// Neither granted nor refused yet.
+    pub awaiting_decision: usize,
+    pub heard_remotely: usize,
+    pub share_remote: Option<f64>,
+    pub median_hours_to_grant: Option<f64>,
+    pub warrants: Vec<WarrantLine>,
+}
+
 impl App {
+    /// Warrants applied for in `[from, to)` in the person's force, with what came of them (even after `to`).
+    pub async fn warrant_audit(
+        &self,
+        actor: &Actor,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<WarrantAudit> {
+        let tx = self.db().begin_read().await?;
+        let why = Why {
+            detail: Some(format!("warrant audit {from} to {to}")),
+            ..Why::default()
+        };
+        let mut tx = self
+            .authorise(tx, actor, Action::ViewQueue, "audit:warrants", why)
+            .await?;
+        let applied = events_in_force_between(
+            &mut tx,
+            &[EventKind::WarrantApplied],
+            from.as_second(),
+            to.as_second(),
+        )
+        .await?;
+        let later = events_in_force_between(
+            &mut tx,
+            &[
+                EventKind::WarrantGranted,
+                EventKind::WarrantRefused,
+                EventKind::WarrantExecuted,
+            ],
+            from.as_second(),
+            i64::MAX,
+        )
+        .await?;
+        tx.commit().await?;
+        let mut by_case: BTreeMap<CaseId, Vec<Event>> = BTreeMap::new();
+        for (case, event) in applied.into_iter().chain(later) {
+            by_case.entry(case).or_default().push(event);
+        }
+        let mut lines = Vec::new();
+        for (case, mut events) in by_case {
+            events.sort_by_key(|e| (e.occurred_at, e.id));
+            let refs: Vec<&Event> = events.iter().collect();
+            for warrant in warrants(&refs) {
+                if warrant.applied_at < from || warrant.applied_at >= to {
+                    continue;
+                }
+                lines.push(WarrantLine {
+                    case,
+                    hours_to_grant: warrant
+                        .granted_at
+                        .map(|g| warrant.applied_at.duration_until(g).as_secs_f64() / 3600.0),
+                    warrant,
+                });
+            }
+        }
+        lines.sort_by_key(|l| (l.warrant.applied_at, l.case, l.warrant.warrant));
+        let count = |f: &dyn Fn(&WarrantLine) -> bool| lines.iter().filter(|l| f(l)).count();
+        let mut hours: Vec<f64> = lines.iter().filter_map(|l| l.hours_to_grant).collect();
+        hours.sort_by(f64::total_cmp);
+        let median = match hours.len() {
+            0 => None,
+            n if n % 2 == 1 => Some(hours[n / 2]),
+            n => Some((hours[n / 2 - 1] + hours[n / 2]) / 2.0),
+        };
+        let remote = count(&|l| l.warrant.remote);
+        Ok(WarrantAudit {
+            from,
+            to,
+            applications: lines.len(),
+            granted: count(&|l| l.warrant.granted_at.is_some()),
+            refused: count(&|l| l.warrant.refused_at.is_some()),
+            executed: count(&|l| l.warrant.executed_at.is_some()),
+            awaiting_decision: count(&|l| {
+                l.warrant.granted_at.is_none() && l.warrant.refused_at.is_none()
+            }),
+            heard_remotely: remote,
+            share_remote: (!lines.is_empty()).then(|| remote as f64 / lines.len() as f64),
+            median_hours_to_grant: median,
+            warrants: lines,
+        })
+    }
+
     /// The case a request names, found through its subject: the gate decides on the subject. A case that is
     /// not there gets the answer a case the person may not see gets.
     pub(crate) async fn authorise_on_case(

@@ -66,6 +66,12 @@ pub enum Command {
     /// A case: open one on a subject, show it, add an event to its timeline.
     #[command(subcommand)]
     Case(CaseCommand),
+    /// Skills and training records: import, export, what each post requires, coverage.
+    #[command(subcommand)]
+    Training(TrainingCommand),
+    /// The allocation policy: which skills a case needs.
+    #[command(subcommand)]
+    Allocation(AllocationCommand),
     /// A worklist of cases, soonest due first.
     Cases {
         /// Which cases: every open one, the unallocated, or the closed.
@@ -115,6 +121,26 @@ pub enum CaseCommand {
         #[arg(long)]
         json: bool,
     },
+    /// The people who could take a case, ranked: required skills held and in date, workload, availability.
+    Candidates {
+        case: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Give a case an officer in charge (and a supervisor: you, unless --supervisor names another).
+    Allocate {
+        case: i64,
+        /// The officer's user name.
+        #[arg(long)]
+        officer: String,
+        #[arg(long)]
+        supervisor: Option<String>,
+        /// Needed when the officer lacks a skill the policy requires: why they should have it anyway.
+        #[arg(long)]
+        override_rationale: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Add an event to a case's timeline (docs/cases.md lists the facts and their fields).
     Record {
         case: i64,
@@ -134,6 +160,91 @@ pub enum CaseCommand {
         /// Enter it as a correction (with --rationale): the rules on the order of events do not apply.
         #[arg(long)]
         correction: bool,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum TrainingCommand {
+    /// Import training records from CSV (username,skill,achieved_on,expires_on,evidence): all or nothing.
+    Import {
+        file: PathBuf,
+        /// The force's code (an operator must name one).
+        #[arg(long)]
+        org: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a force's training records as CSV, in the import's format.
+    Export {
+        #[arg(long)]
+        org: Option<String>,
+    },
+    /// A force's skills.
+    Skills {
+        #[arg(long)]
+        org: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add a skill to a force's catalogue, or rename one.
+    Skill {
+        code: String,
+        #[arg(long)]
+        name: String,
+        /// Months after it is achieved that it must be renewed.
+        #[arg(long)]
+        renew_months: Option<u32>,
+        #[arg(long)]
+        org: Option<String>,
+    },
+    /// Set the skills a post requires (what coverage is measured against).
+    Require {
+        #[arg(long)]
+        post: String,
+        /// A skill code (repeat for several).
+        #[arg(long = "skill")]
+        skills: Vec<String>,
+        #[arg(long)]
+        org: Option<String>,
+    },
+    /// Who in each team holds what their post requires, what lapses within 90 days, each team's share covered.
+    Coverage {
+        #[arg(long)]
+        org: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Set a person's post, capacity (live cases) and working days.
+    Profile {
+        username: String,
+        #[arg(long)]
+        post: String,
+        #[arg(long)]
+        capacity: u32,
+        /// Days worked, e.g. mon,tue,wed,thu,fri.
+        #[arg(long, default_value = "mon,tue,wed,thu,fri", value_delimiter = ',')]
+        days: Vec<String>,
+    },
+    /// Record an absence, first and last day included.
+    Absence {
+        username: String,
+        #[arg(long)]
+        from: jiff::civil::Date,
+        #[arg(long)]
+        to: jiff::civil::Date,
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum AllocationCommand {
+    /// Install an allocation policy version from a TOML file and make it the active one.
+    Install { file: PathBuf },
+    /// The policy in force.
+    Show {
         #[arg(long)]
         json: bool,
     },
@@ -229,6 +340,29 @@ pub enum AuditCommand {
     },
     /// Write a signed checkpoint of the log's head to the checkpoint file.
     Checkpoint {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Allocations made over a period: the share that met the policy at the time, and each that did not.
+    Allocation {
+        /// First day (Europe/London), inclusive.
+        #[arg(long)]
+        from: jiff::civil::Date,
+        /// Last day (Europe/London), inclusive.
+        #[arg(long)]
+        to: jiff::civil::Date,
+        #[arg(long)]
+        json: bool,
+        /// Every allocation as CSV.
+        #[arg(long, conflicts_with = "json")]
+        csv: bool,
+    },
+    /// Warrants applied for over a period: time to grant, share heard remotely, refusals, each warrant.
+    Warrants {
+        #[arg(long)]
+        from: jiff::civil::Date,
+        #[arg(long)]
+        to: jiff::civil::Date,
         #[arg(long)]
         json: bool,
     },

@@ -92,6 +92,8 @@ async fn command(ctx: &Ctx, cli: Cli) -> Result<ExitCode> {
         Command::Referral(command) => subjects::referral(ctx, command).await,
         Command::Case(command) => cases::case(ctx, command).await,
         Command::Cases { list, page, json } => cases::worklist(ctx, list, page, json).await,
+        Command::Training(command) => cases::training(ctx, command).await,
+        Command::Allocation(command) => cases::allocation(ctx, command).await,
         Command::Risk(command) => risk::risk(ctx, command).await,
         Command::Demo(args) => demo::run(ctx, cli.database, args).await,
         Command::Quality { truth, json } => synth::quality(ctx, &truth, json).await,

@@ -9,13 +9,13 @@ use crate::{Packed, Result, StoreError};
 use severn_domain::access::{CaseAccess, OrgKind, Processing, Role, StaffKind};
 use severn_domain::audit::AuditEntry;
 use severn_domain::case::{Entry, Event, Fact};
-use severn_domain::skills::{Skill, SkillCode, TrainingRecord};
 use severn_domain::identity::SessionStage;
 use severn_domain::ids::{
     CaseId, EventId, IdentifierId, OrgId, ReferralId, StaffId, SubjectId, TeamId,
 };
 use severn_domain::report::IdentifierKind;
 use severn_domain::risk::Band;
+use severn_domain::skills::{Skill, SkillCode, TrainingRecord};
 use severn_domain::subject::{DecisionKind, SubjectStatus};
 
 /// A row's columns by position, as the types Severn stores. A boolean is an integer on SQLite and a `bool` on

@@ -118,7 +118,11 @@ impl Scoped {
     }
 
     /// Absences of a force's staff that end on or after `from`.
-    pub async fn absences(&mut self, org: OrgId, from: jiff::civil::Date) -> Result<Vec<AbsenceRow>> {
+    pub async fn absences(
+        &mut self,
+        org: OrgId,
+        from: jiff::civil::Date,
+    ) -> Result<Vec<AbsenceRow>> {
         self.conn()
             .all(
                 "SELECT a.staff_id, a.first_day, a.last_day, a.reason FROM staff_absence a \

@@ -4,8 +4,21 @@ use crate::args::AuditCommand;
 use crate::ctx::Ctx;
 use crate::output;
 use anyhow::Result;
+use severn_app::time::start_of_london_day;
 use severn_store::AuditQuery;
 use std::process::ExitCode;
+
+/// A period of whole London days, the last included: its first instant and the first instant after it.
+fn period(
+    from: jiff::civil::Date,
+    to: jiff::civil::Date,
+) -> Result<(jiff::Timestamp, jiff::Timestamp)> {
+    if to < from {
+        anyhow::bail!("--to ({to}) is before --from ({from})");
+    }
+    let after = to.tomorrow()?;
+    Ok((start_of_london_day(from), start_of_london_day(after)))
+}
 
 pub async fn audit(ctx: &Ctx, command: AuditCommand) -> Result<ExitCode> {
     let app = ctx.connect().await?;
@@ -49,6 +62,21 @@ pub async fn audit(ctx: &Ctx, command: AuditCommand) -> Result<ExitCode> {
                 checkpoint.seq,
                 ctx.checkpoints.display()
             );
+        }
+        AuditCommand::Allocation {
+            from,
+            to,
+            json,
+            csv,
+        } => {
+            let (from, to) = period(from, to)?;
+            let audit = app.allocation_audit(&ctx.actor, from, to).await?;
+            crate::commands::cases::print_allocation_audit(&audit, json, csv)?;
+        }
+        AuditCommand::Warrants { from, to, json } => {
+            let (from, to) = period(from, to)?;
+            let audit = app.warrant_audit(&ctx.actor, from, to).await?;
+            crate::commands::cases::print_warrant_audit(&audit, json)?;
         }
         AuditCommand::Show {
             target,

@@ -1,13 +1,20 @@
-//! Cases: `severn case open|show|record` and `severn cases`.
+//! Cases: `severn case open|show|candidates|allocate|record`, `severn cases`, `severn training`,
+//! `severn allocation`, and the allocation and warrant audits' printing.
 
-use crate::args::{CaseCommand, ListName};
+use crate::args::{AllocationCommand, CaseCommand, ListName, TrainingCommand};
 use crate::ctx::Ctx;
 use crate::output::{self, at};
-use anyhow::{Context, Result};
-use severn_app::casework::{CaseView, Worklist, WorklistPage};
+use anyhow::{Context, Result, bail};
+use severn_app::App;
+use severn_app::allocating::{AllocationAudit, CandidatesView, NO_TEAM, Profile};
+use severn_app::casework::{CaseView, WarrantAudit, Worklist, WorklistPage};
 use severn_app::gate::Why;
+use severn_domain::access::Actor;
+use severn_domain::allocation::{Availability, WorkingDays};
 use severn_domain::case::{Entry, Fact, NewEvent};
 use severn_domain::ids::{CaseId, EventId, SubjectId};
+use severn_domain::ids::{OrgId, StaffId, TeamId};
+use severn_domain::skills::Skill;
 use std::process::ExitCode;
 
 pub async fn case(ctx: &Ctx, command: CaseCommand) -> Result<ExitCode> {
@@ -28,6 +35,41 @@ pub async fn case(ctx: &Ctx, command: CaseCommand) -> Result<ExitCode> {
                 output::json(&view)?;
             } else {
                 print_case(&view)?;
+            }
+        }
+        CaseCommand::Candidates { case, json } => {
+            let view = app.candidates(actor, CaseId(case)).await?;
+            if json {
+                output::json(&view)?;
+            } else {
+                print_candidates(&view)?;
+            }
+        }
+        CaseCommand::Allocate {
+            case,
+            officer,
+            supervisor,
+            override_rationale,
+            json,
+        } => {
+            let officer = staff_id(&app, &officer).await?;
+            let supervisor = match supervisor {
+                Some(name) => Some(staff_id(&app, &name).await?),
+                None => None,
+            };
+            let id = app
+                .allocate(
+                    actor,
+                    CaseId(case),
+                    officer,
+                    supervisor,
+                    override_rationale.as_deref(),
+                )
+                .await?;
+            if json {
+                output::json(&serde_json::json!({ "case": case, "event": id }))?;
+            } else {
+                say!("case {case} allocated (event {id})");
             }
         }
         CaseCommand::Record {
@@ -181,5 +223,356 @@ fn print_worklist(page: &WorklistPage) -> Result<()> {
         page.pages.max(1),
         page.total
     );
+    Ok(())
+}
+
+async fn staff_id(app: &App, username: &str) -> Result<StaffId> {
+    match app.staff_by_username(username).await? {
+        Some(staff) => Ok(staff.id),
+        None => bail!("there is no member of staff {username:?}: see `severn staff list`"),
+    }
+}
+
+async fn org_id(app: &App, actor: &Actor, code: Option<String>) -> Result<Option<OrgId>> {
+    let Some(code) = code else { return Ok(None) };
+    let orgs = app.list_orgs(actor).await?;
+    match orgs.iter().find(|o| o.code.eq_ignore_ascii_case(&code)) {
+        Some(org) => Ok(Some(org.id)),
+        None => bail!("there is no organisation with the code {code:?}: see `severn org list`"),
+    }
+}
+
+fn weekday(name: &str) -> Result<jiff::civil::Weekday> {
+    use jiff::civil::Weekday::*;
+    Ok(match name.trim().to_lowercase().as_str() {
+        "mon" | "monday" => Monday,
+        "tue" | "tuesday" => Tuesday,
+        "wed" | "wednesday" => Wednesday,
+        "thu" | "thursday" => Thursday,
+        "fri" | "friday" => Friday,
+        "sat" | "saturday" => Saturday,
+        "sun" | "sunday" => Sunday,
+        other => bail!("{other:?} is not a day: use mon, tue, wed, thu, fri, sat, sun"),
+    })
+}
+
+pub async fn training(ctx: &Ctx, command: TrainingCommand) -> Result<ExitCode> {
+    let app = ctx.connect().await?;
+    let actor = &ctx.actor;
+    match command {
+        TrainingCommand::Import { file, org, json } => {
+            let org = org_id(&app, actor, org).await?;
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let added = app.import_training(actor, org, &text).await?;
+            if json {
+                output::json(&serde_json::json!({ "imported": added }))?;
+            } else {
+                say!("{added} training record(s) imported");
+            }
+        }
+        TrainingCommand::Export { org } => {
+            let org = org_id(&app, actor, org).await?;
+            // CSV as stored: evidence that starts like a formula was refused on import.
+            print!("{}", app.export_training(actor, org).await?);
+        }
+        TrainingCommand::Skills { org, json } => {
+            let org = org_id(&app, actor, org).await?;
+            let skills = app.skills(actor, org).await?;
+            if json {
+                output::json(&skills)?;
+            } else {
+                for s in &skills {
+                    show!(
+                        "{:<20}  {}  ({})",
+                        s.code,
+                        s.name,
+                        s.renew_after_months
+                            .map_or("does not lapse".to_owned(), |m| format!(
+                                "renew every {m} months"
+                            ))
+                    );
+                }
+            }
+        }
+        TrainingCommand::Skill {
+            code,
+            name,
+            renew_months,
+            org,
+        } => {
+            let org = org_id(&app, actor, org).await?;
+            let skill = Skill::new(&code, &name, renew_months)?;
+            app.put_skill(actor, org, &skill).await?;
+            show!("skill {} ({}) saved", skill.code, skill.name);
+        }
+        TrainingCommand::Require { post, skills, org } => {
+            let org = org_id(&app, actor, org).await?;
+            app.require_for_post(actor, org, &post, &skills).await?;
+            show!("the post {post:?} requires: {}", skills.join(", "));
+        }
+        TrainingCommand::Coverage { org, json } => {
+            let org = org_id(&app, actor, org).await?;
+            let coverage = app.training_coverage(actor, org).await?;
+            if json {
+                output::json(&coverage)?;
+            } else {
+                let team_name = |team: TeamId| {
+                    if team == NO_TEAM {
+                        "no team".to_owned()
+                    } else {
+                        format!("team {team}")
+                    }
+                };
+                for team in &coverage.teams {
+                    show!(
+                        "{}: {} of {} covered ({:.0}%)",
+                        team_name(team.team),
+                        team.covered,
+                        team.members,
+                        team.share * 100.0
+                    );
+                }
+                for m in &coverage.members {
+                    let list = |codes: Vec<String>| {
+                        if codes.is_empty() {
+                            "-".to_owned()
+                        } else {
+                            codes.join(", ")
+                        }
+                    };
+                    show!(
+                        "  {} ({}, {}): missing {}; expired {}; expiring {}",
+                        m.name,
+                        m.post,
+                        team_name(m.team),
+                        list(m.missing.iter().map(|s| s.to_string()).collect()),
+                        list(
+                            m.expired
+                                .iter()
+                                .map(|l| format!("{} since {}", l.skill, l.since))
+                                .collect()
+                        ),
+                        list(
+                            m.expiring
+                                .iter()
+                                .map(|e| format!("{} on {}", e.skill, e.expires_on))
+                                .collect()
+                        ),
+                    );
+                }
+            }
+        }
+        TrainingCommand::Profile {
+            username,
+            post,
+            capacity,
+            days,
+        } => {
+            let staff = staff_id(&app, &username).await?;
+            let days = days
+                .iter()
+                .map(|d| weekday(d))
+                .collect::<Result<Vec<_>>>()?;
+            app.set_profile(
+                actor,
+                staff,
+                &Profile {
+                    post: post.clone(),
+                    capacity,
+                    working_days: WorkingDays::of(days),
+                },
+            )
+            .await?;
+            show!("{username}: {post}, capacity {capacity}");
+        }
+        TrainingCommand::Absence {
+            username,
+            from,
+            to,
+            reason,
+        } => {
+            let staff = staff_id(&app, &username).await?;
+            app.add_absence(actor, staff, (from, to), &reason).await?;
+            show!("{username} absent {from} to {to}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn allocation(ctx: &Ctx, command: AllocationCommand) -> Result<ExitCode> {
+    let app = ctx.connect().await?;
+    match command {
+        AllocationCommand::Install { file } => {
+            let source = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let policy = app.install_allocation_policy(&ctx.actor, &source).await?;
+            show!(
+                "allocation policy {} {} installed and active",
+                policy.id(),
+                policy.version()
+            );
+        }
+        AllocationCommand::Show { json } => {
+            let policy = app.allocation_policy().await?;
+            if json {
+                output::json(&serde_json::json!({
+                    "id": policy.id(),
+                    "version": policy.version(),
+                    "name": policy.name(),
+                    "illustrative": policy.illustrative(),
+                    "content_sha256": policy.content_sha256(),
+                    "requirements": policy.requirements(),
+                }))?;
+            } else {
+                show!("{} ({} {})", policy.name(), policy.id(), policy.version());
+                if policy.illustrative() {
+                    show!("{}", policy.notice());
+                }
+                for r in policy.requirements() {
+                    let skills: Vec<&str> = r.skills.iter().map(|s| s.as_str()).collect();
+                    show!("  {} — {}", skills.join(", "), r.reason);
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_candidates(view: &CandidatesView) -> Result<()> {
+    show!(
+        "case {} under {} ({})",
+        view.case,
+        view.policy_name,
+        view.policy
+    );
+    for (skill, because) in &view.required {
+        show!("  requires {skill}: {because}");
+    }
+    for c in &view.candidates {
+        let available = match c.available {
+            Availability::Available => "available".to_owned(),
+            Availability::NotWorkingToday => "not working today".to_owned(),
+            Availability::AbsentUntil(day) => format!("absent until {day}"),
+        };
+        show!(
+            "{:>3}. {} [{}] {} — {}",
+            c.rank,
+            c.name,
+            if c.meets_policy {
+                "meets the policy"
+            } else {
+                "needs an override"
+            },
+            available,
+            c.reason
+        );
+    }
+    Ok(())
+}
+
+fn percent(share: Option<f64>) -> String {
+    share.map_or_else(|| "-".to_owned(), |s| format!("{:.0}%", s * 100.0))
+}
+
+pub fn print_allocation_audit(audit: &AllocationAudit, json: bool, csv: bool) -> Result<()> {
+    if json {
+        return output::json(audit);
+    }
+    if csv {
+        let mut out = ::csv::Writer::from_writer(std::io::stdout().lock());
+        out.write_record([
+            "case",
+            "event",
+            "at",
+            "officer",
+            "policy",
+            "met_policy",
+            "missing",
+            "override_rationale",
+            "by",
+        ])?;
+        for a in &audit.all {
+            out.write_record([
+                a.case.to_string(),
+                a.event.to_string(),
+                a.at.to_string(),
+                a.officer.to_string(),
+                a.policy.clone(),
+                a.met_policy.to_string(),
+                a.missing.join(" "),
+                a.override_rationale.clone().unwrap_or_default(),
+                a.by.clone(),
+            ])?;
+        }
+        out.flush()?;
+        return Ok(());
+    }
+    show!(
+        "{} to {}: {} allocation(s), {} met the policy in force ({})",
+        at(audit.from),
+        at(audit.to),
+        audit.allocations,
+        audit.met_policy,
+        percent(audit.share_met)
+    );
+    for a in &audit.against_policy {
+        show!(
+            "  case {} at {} to staff {} under {}: lacked {}; override: {} ({})",
+            a.case,
+            at(a.at),
+            a.officer,
+            a.policy,
+            a.missing.join(", "),
+            a.override_rationale.as_deref().unwrap_or("none"),
+            a.by
+        );
+    }
+    Ok(())
+}
+
+pub fn print_warrant_audit(audit: &WarrantAudit, json: bool) -> Result<()> {
+    if json {
+        return output::json(audit);
+    }
+    show!(
+        "{} to {}: {} application(s); {} granted, {} refused, {} awaiting a decision, {} executed",
+        at(audit.from),
+        at(audit.to),
+        audit.applications,
+        audit.granted,
+        audit.refused,
+        audit.awaiting_decision,
+        audit.executed
+    );
+    show!(
+        "  heard remotely: {} ({}); median time to grant: {}",
+        audit.heard_remotely,
+        percent(audit.share_remote),
+        audit
+            .median_hours_to_grant
+            .map_or_else(|| "-".to_owned(), |h| format!("{h:.1} h"))
+    );
+    for w in &audit.warrants {
+        show!(
+            "  case {} warrant {} ({}, {}) applied {}{}{}",
+            w.case,
+            w.warrant.warrant,
+            w.warrant.warrant_type,
+            if w.warrant.remote {
+                "remote"
+            } else {
+                "in person"
+            },
+            at(w.warrant.applied_at),
+            w.warrant
+                .granted_at
+                .map_or_else(String::new, |g| format!(", granted {}", at(g))),
+            w.warrant
+                .refusal_reason
+                .as_deref()
+                .map_or_else(String::new, |r| format!(", refused: {r}"))
+        );
+    }
     Ok(())
 }

@@ -231,4 +231,24 @@ impl Scoped {
             .push(") ORDER BY e.occurred_at, e.id");
         self.conn().all_built(&q, decode::case_event).await
     }
+
+    /// The later events that supersede any of `events` (corrections and withdrawals), with their case.
+    pub async fn events_superseding(&mut self, events: &[EventId]) -> Result<Vec<(CaseId, Event)>> {
+        let owner = self.scope().list_owner()?;
+        let mut found = Vec::new();
+        for chunk in events.chunks(CHUNK) {
+            let mut q = Built::new(concat!(
+                "SELECT e.id, e.case_id, e.kind, e.occurred_at, e.recorded_at, e.recorded_by, e.fact, ",
+                "e.supersedes, e.rationale, e.entry FROM case_event e JOIN case_file c ON c.id = e.case_id ",
+                "WHERE ("
+            ));
+            q.bind(owner)
+                .push(" IS NULL OR c.owner_org = ")
+                .bind(owner)
+                .push(") AND e.supersedes IN (");
+            q.list(chunk.iter().copied()).push(")");
+            found.extend(self.conn().all_built(&q, decode::case_event).await?);
+        }
+        Ok(found)
+    }
 }
