@@ -1,12 +1,14 @@
 //! Cases from opening to outcome: scenarios on SQLite and PostgreSQL.
 
 use serde_json::{Value, json};
+use severn_app::allocating::Profile;
 use severn_app::casework::Worklist;
 use severn_app::gate::Why;
 use severn_app::ingest::Ingester;
 use severn_app::staff::StaffSpec;
 use severn_app::{App, AppError};
 use severn_domain::access::{Actor, Denial, OrgKind, Role, StaffKind};
+use severn_domain::allocation::WorkingDays;
 use severn_domain::audit::AuditKey;
 use severn_domain::case::{ClockState, EventKind, Fact, NewEvent};
 use severn_domain::clock::FixedClock;
@@ -24,6 +26,9 @@ severn_store::backend_matrix!(
     another_forces_case_and_a_missing_case_answer_alike,
     a_correction_supersedes_and_the_timeline_keeps_both,
     the_timeline_refuses_updates_and_deletes,
+    allocation_ranks_by_skills_and_needs_an_override_for_a_gap,
+    a_training_import_with_a_bad_row_imports_nothing,
+    the_audits_count_allocations_and_warrants_in_force,
 );
 
 const NOW: &str = "2026-03-01T09:00:00Z";
@@ -37,6 +42,7 @@ fn operator() -> Actor {
 struct World {
     app: App,
     clock: Arc<FixedClock>,
+    force: OrgId,
     investigator: Actor,
     investigator_id: StaffId,
     supervisor: Actor,
@@ -116,6 +122,7 @@ async fn world(db: Db) -> World {
     World {
         app,
         clock,
+        force: force_a,
         investigator,
         investigator_id,
         supervisor,
@@ -486,4 +493,241 @@ async fn the_timeline_refuses_updates_and_deletes(db: Db) {
             .is_err()
     );
     assert!(execute_raw(&db, "DELETE FROM case_event").await.is_err());
+}
+
+/// A second investigator, trained: PIP 1 and 2, the specialist programme, image grading and device triage.
+async fn trained_investigator(w: &World) -> StaffId {
+    let (_, id) = staff(&w.app, w.force, "expert.a", Role::Investigator).await;
+    let csv = "username,skill,achieved_on,expires_on,evidence\n\
+               expert.a,pip1,2024-01-10,,Cert 1\n\
+               expert.a,pip2,2024-02-10,,Cert 2\n\
+               expert.a,scaidp,2024-03-10,,Cert 3\n\
+               expert.a,image_grading,2025-06-01,,Cert 4\n\
+               expert.a,device_triage,2025-06-01,,Cert 5\n\
+               inv.a,pip1,2020-01-01,2021-01-01,Lapsed cert\n";
+    assert_eq!(
+        w.app
+            .import_training(&operator(), Some(w.force), csv)
+            .await
+            .unwrap(),
+        6
+    );
+    for (person, capacity) in [(id, 6), (w.investigator_id, 6)] {
+        w.app
+            .set_profile(
+                &operator(),
+                person,
+                &Profile {
+                    post: "investigator".into(),
+                    capacity,
+                    working_days: WorkingDays::EVERY_DAY,
+                },
+            )
+            .await
+            .unwrap();
+    }
+    id
+}
+
+async fn allocation_ranks_by_skills_and_needs_an_override_for_a_gap(db: Db) {
+    let w = world(db).await;
+    let expert = trained_investigator(&w).await;
+    let case = open(&w).await;
+    let candidates = w.app.candidates(&w.supervisor, case).await.unwrap();
+    assert_eq!(candidates.policy, "illustrative-allocation@1");
+    assert_eq!(candidates.candidates[0].staff, expert);
+    assert!(candidates.candidates[0].meets_policy);
+    let untrained = candidates
+        .candidates
+        .iter()
+        .find(|c| c.staff == w.investigator_id)
+        .unwrap();
+    assert!(!untrained.meets_policy);
+    assert!(
+        untrained.reason.contains("PIP level 1"),
+        "{}",
+        untrained.reason
+    );
+    // Investigators do not allocate.
+    assert!(matches!(
+        w.app.candidates(&w.investigator, case).await,
+        Err(AppError::Denied(Denial::Role))
+    ));
+    // The untrained investigator needs an override, with a rationale.
+    let refused = w
+        .app
+        .allocate(&w.supervisor, case, w.investigator_id, None, None)
+        .await;
+    assert!(
+        matches!(&refused, Err(AppError::Invalid(m)) if m.contains("override")),
+        "{refused:?}"
+    );
+    w.app
+        .allocate(
+            &w.supervisor,
+            case,
+            w.investigator_id,
+            None,
+            Some("The only officer on duty; the expert will review daily"),
+        )
+        .await
+        .unwrap();
+    w.app
+        .allocate(&w.supervisor, case, expert, None, None)
+        .await
+        .unwrap();
+    let view = w
+        .app
+        .case_view(&w.supervisor, case, Why::default())
+        .await
+        .unwrap();
+    assert_eq!(view.officer.as_deref(), Some("Name of expert.a"));
+    assert_eq!(view.supervisor.as_deref(), Some("Name of sup.a"));
+    let allocations: Vec<&Fact> = view
+        .events
+        .iter()
+        .filter(|e| e.kind == EventKind::Allocated)
+        .map(|e| &e.fact)
+        .collect();
+    assert!(matches!(
+        allocations[0],
+        Fact::Allocated {
+            met_policy: false,
+            override_rationale: Some(_),
+            ..
+        }
+    ));
+    assert!(matches!(
+        allocations[1],
+        Fact::Allocated {
+            met_policy: true,
+            override_rationale: None,
+            ..
+        }
+    ));
+}
+
+async fn a_training_import_with_a_bad_row_imports_nothing(db: Db) {
+    let w = world(db.clone()).await;
+    let csv = "username,skill,achieved_on,expires_on,evidence\n\
+               inv.a,pip1,2024-01-10,,Cert 1\n\
+               nobody,pip1,2024-01-10,,Cert 2\n\
+               inv.a,pip2,10/01/2024,,Cert 3\n";
+    let refused = w.app.import_training(&operator(), Some(w.force), csv).await;
+    let Err(AppError::Invalid(message)) = refused else {
+        panic!("{refused:?}")
+    };
+    assert!(message.contains("line 3, field username"), "{message}");
+    assert!(message.contains("line 4, field achieved_on"), "{message}");
+    let log = severn_store::testing::audit_log(&db).await;
+    assert_eq!(log.last().unwrap().outcome, "denied:invalid");
+    assert_eq!(
+        w.app
+            .export_training(&operator(), Some(w.force))
+            .await
+            .unwrap()
+            .lines()
+            .count(),
+        1,
+        "only the header: nothing was imported"
+    );
+    // Investigators manage no one's training.
+    assert!(matches!(
+        w.app.training_coverage(&w.investigator, None).await,
+        Err(AppError::Denied(Denial::Role))
+    ));
+}
+
+async fn the_audits_count_allocations_and_warrants_in_force(db: Db) {
+    let w = world(db).await;
+    let expert = trained_investigator(&w).await;
+    let case = open(&w).await;
+    w.app
+        .allocate(
+            &w.supervisor,
+            case,
+            w.investigator_id,
+            None,
+            Some("Cover for the expert's leave"),
+        )
+        .await
+        .unwrap();
+    w.app
+        .allocate(&w.supervisor, case, expert, None, None)
+        .await
+        .unwrap();
+    let record = |fact: Fact, hours: i64| {
+        let app = w.app.clone();
+        let actor = w.investigator.clone();
+        async move {
+            app.record_event(&actor, case, event(fact, at(hours)), Why::default())
+                .await
+                .unwrap()
+        }
+    };
+    record(applied(), -4).await;
+    record(Fact::WarrantGranted { warrant: 1 }, -1).await;
+    let mut second = applied();
+    if let Fact::WarrantApplied {
+        warrant, remote, ..
+    } = &mut second
+    {
+        *warrant = 2;
+        *remote = false;
+    }
+    let wrong = record(second.clone(), -3).await;
+    // The second application was entered in error.
+    w.app
+        .record_event(
+            &w.investigator,
+            case,
+            NewEvent {
+                fact: Fact::Withdrawn,
+                occurred_at: at(0),
+                supersedes: Some(wrong),
+                rationale: Some("Entered twice".into()),
+                correction: false,
+            },
+            Why::default(),
+        )
+        .await
+        .unwrap();
+    let (from, to) = (at(-48), at(48));
+    let allocations = w
+        .app
+        .allocation_audit(&w.supervisor, from, to)
+        .await
+        .unwrap();
+    assert_eq!(allocations.allocations, 2);
+    assert_eq!(allocations.met_policy, 1);
+    assert_eq!(allocations.share_met, Some(0.5));
+    assert_eq!(allocations.against_policy.len(), 1);
+    assert_eq!(
+        allocations.against_policy[0].override_rationale.as_deref(),
+        Some("Cover for the expert's leave")
+    );
+    assert_eq!(allocations.against_policy[0].case, case);
+    let warrants = w.app.warrant_audit(&w.supervisor, from, to).await.unwrap();
+    assert_eq!(
+        warrants.applications, 1,
+        "the withdrawn application is not counted"
+    );
+    assert_eq!(warrants.granted, 1);
+    assert_eq!(warrants.heard_remotely, 1);
+    assert_eq!(warrants.median_hours_to_grant, Some(3.0));
+    assert_eq!(warrants.warrants[0].case, case);
+    // Another force's supervisor sees none of it.
+    let empty = w
+        .app
+        .allocation_audit(&w.other_force, from, to)
+        .await
+        .unwrap();
+    assert_eq!(empty.allocations, 0);
+    // A period before it all holds nothing.
+    let before = w
+        .app
+        .warrant_audit(&w.supervisor, at(-96), at(-48))
+        .await
+        .unwrap();
+    assert_eq!(before.applications, 0);
 }

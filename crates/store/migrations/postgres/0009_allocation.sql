@@ -6,8 +6,8 @@
 CREATE TABLE staff_profile (
     staff_id BIGINT PRIMARY KEY REFERENCES staff (id),
     post TEXT NOT NULL,
-    capacity INTEGER NOT NULL CHECK (capacity >= 0),
-    working_days INTEGER NOT NULL CHECK (working_days BETWEEN 0 AND 127)
+    capacity BIGINT NOT NULL CHECK (capacity >= 0),
+    working_days BIGINT NOT NULL CHECK (working_days BETWEEN 0 AND 127)
 );
 
 CREATE TABLE staff_absence (
@@ -24,7 +24,7 @@ CREATE TABLE skill (
     org_id BIGINT NOT NULL REFERENCES org (id),
     code TEXT NOT NULL,
     name TEXT NOT NULL,
-    renew_after_months INTEGER,
+    renew_after_months BIGINT,
     PRIMARY KEY (org_id, code)
 );
 
