@@ -605,11 +605,14 @@ impl App {
             )));
         }
         let referrals = tx.referrals_of_subjects(&[subject]).await?;
+        // The earliest the force knew of the subject: its first referral's arrival, or its clock's start when
+        // that is earlier (a clock started at the NCA's dissemination, or carried by linking).
         let received_at = referrals
             .iter()
             .map(|r| r.received_at)
             .min()
-            .unwrap_or(row.clock_start_at);
+            .unwrap_or(row.clock_start_at)
+            .min(row.clock_start_at);
         let case = tx
             .open_case(&NewCase {
                 subject_id: subject,

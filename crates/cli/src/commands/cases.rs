@@ -141,12 +141,12 @@ fn print_case(view: &CaseView) -> Result<()> {
     }
     for stage in view.stages.iter().filter(|s| s.seconds.is_some()) {
         let seconds = stage.seconds.unwrap_or_default();
-        show!(
-            "  {}: {} h {} min",
-            stage.label,
-            seconds / 3600,
-            seconds % 3600 / 60
-        );
+        let took = if seconds >= 2 * 86_400 {
+            format!("{} days {} h", seconds / 86_400, seconds % 86_400 / 3600)
+        } else {
+            format!("{} h {} min", seconds / 3600, seconds % 3600 / 60)
+        };
+        show!("  {}: {took}", stage.label);
     }
     for work in &view.open_work {
         show!("  open: {work}");

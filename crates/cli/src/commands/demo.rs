@@ -9,6 +9,7 @@ use severn_app::ingest::Ingester;
 use severn_app::staff::StaffSpec;
 use severn_domain::access::{Actor, OrgKind, Role, StaffKind};
 use severn_domain::clock::{FixedClock, SystemClock};
+use severn_domain::ids::{OrgId, StaffId};
 use severn_store::Db;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -56,7 +57,7 @@ pub async fn run(ctx: &Ctx, database: Option<String>, args: DemoArgs) -> Result<
         .with_context(|| format!("opening {url}"))?;
     let app = App::new(db.clone(), clock.clone(), key.clone());
     clock.set(jiff::Timestamp::now());
-    let staff = region(&app, &ctx.actor).await?;
+    let (staff, caseworkers) = region(&app, &ctx.actor).await?;
 
     // Each package is received a few hours after the NCA sent it, so clocks start at realistic times.
     let mut packages: Vec<PathBuf> = std::fs::read_dir(corpus.join("packages"))?
@@ -112,7 +113,11 @@ pub async fn run(ctx: &Ctx, database: Option<String>, args: DemoArgs) -> Result<
         summary.rejected += more.rejected;
     }
 
-    clock.set(end.max(latest));
+    let now = end.max(latest);
+    let cases = super::demo_cases::casework(&app, &clock, &ctx.actor, &caseworkers, args.seed, now)
+        .await
+        .context("replaying the year's casework")?;
+    clock.set(now);
     say!(
         "Demo database {url}: {} synthetic reports ({} suspects) → ingested {}, duplicates {}, rejected {}",
         synth.reports,
@@ -123,7 +128,7 @@ pub async fn run(ctx: &Ctx, database: Option<String>, args: DemoArgs) -> Result<
     );
     let counts = app.counts(&ctx.actor).await?;
     say!(
-        "{} referrals in {} subjects, {} identifiers. Demo time is {}.\n",
+        "{} referrals in {} subjects, {} identifiers, {cases} cases. Demo time is {}.\n",
         counts.referrals,
         counts.subjects,
         counts.identifiers,
@@ -172,7 +177,8 @@ const FORCES: [(&str, &str); 3] = [
 
 /// The region: three forces, the regional unit, the PCC's office and the NCA liaison desk, with one account
 /// per role (and one investigator in a second force, to show that forces do not see each other's cases).
-async fn region(app: &App, operator: &Actor) -> Result<Vec<Account>> {
+/// Also each force with the accounts among these that carry cases (investigators and supervisors).
+async fn region(app: &App, operator: &Actor) -> Result<(Vec<Account>, Vec<(OrgId, Vec<StaffId>)>)> {
     let mut forces = Vec::new();
     for (code, name) in FORCES {
         let org = app.create_org(operator, code, name, OrgKind::Force).await?;
@@ -243,6 +249,8 @@ async fn region(app: &App, operator: &Actor) -> Result<Vec<Account>> {
         ),
     ];
     let mut made = Vec::new();
+    let mut caseworkers: Vec<(OrgId, Vec<StaffId>)> =
+        forces.iter().map(|(org, _)| (*org, Vec::new())).collect();
     for (username, name, org, org_name, role) in people {
         let id = app
             .create_staff(
@@ -257,6 +265,11 @@ async fn region(app: &App, operator: &Actor) -> Result<Vec<Account>> {
                 },
             )
             .await?;
+        if matches!(role, Role::Investigator | Role::Supervisor)
+            && let Some((_, ids)) = caseworkers.iter_mut().find(|(force, _)| *force == org)
+        {
+            ids.push(id);
+        }
         let credentials = credentials::issue(app, operator, id, username, false).await?;
         made.push(Account {
             username: username.to_owned(),
@@ -282,7 +295,7 @@ async fn region(app: &App, operator: &Actor) -> Result<Vec<Account>> {
         what: "service account, NCA referrals liaison desk".to_owned(),
         credentials: credentials::issue(app, operator, feed, "nca-feed", true).await?,
     });
-    Ok(made)
+    Ok((made, caseworkers))
 }
 
 /// A demo account and what it needs to sign in.

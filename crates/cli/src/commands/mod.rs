@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod cases;
 pub mod demo;
+pub mod demo_cases;
 pub mod ingest;
 pub mod org;
 pub mod risk;
