@@ -412,8 +412,13 @@ impl App {
         Ok(new.len())
     }
 
-    /// A force's training records as CSV, in the import's format.
-    pub async fn export_training(&self, actor: &Actor, org: Option<OrgId>) -> Result<String> {
+    /// A force's training records, each with its holder's user name (`skills::training_csv` writes them in
+    /// the import's format).
+    pub async fn training_records(
+        &self,
+        actor: &Actor,
+        org: Option<OrgId>,
+    ) -> Result<Vec<(String, TrainingRecord)>> {
         let org = org_of(actor, org)?;
         let tx = self.db().begin_read().await?;
         let mut tx = self
@@ -433,11 +438,10 @@ impl App {
             .collect();
         let records = tx.training(org).await?;
         tx.commit().await?;
-        let rows: Vec<(String, TrainingRecord)> = records
+        Ok(records
             .into_iter()
             .map(|r| (names.get(&r.staff).cloned().unwrap_or_default(), r))
-            .collect();
-        Ok(skills::training_csv(&rows))
+            .collect())
     }
 
     /// Sets the skills a post requires in a force.

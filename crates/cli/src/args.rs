@@ -176,10 +176,12 @@ pub enum TrainingCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Print a force's training records as CSV, in the import's format.
+    /// Print a force's training records as CSV, in the import's format (or as JSON).
     Export {
         #[arg(long)]
         org: Option<String>,
+        #[arg(long)]
+        json: bool,
     },
     /// A force's skills.
     Skills {

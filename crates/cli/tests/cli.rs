@@ -1341,5 +1341,62 @@ fn every_command_that_prints_data_answers_in_json_with_times_in_rfc3339() {
     .json();
     assert!(quality["recall"].as_f64().is_some(), "{quality}");
     assert!(json(&["rejects"]).as_array().unwrap().is_empty());
+
+    // Cases, training and the allocation policy.
+    let opened = json(&["case", "open", &a.to_string()]);
+    let case = opened["case"].as_i64().unwrap().to_string();
+    let recorded = json(&[
+        "case",
+        "record",
+        &case,
+        "--fact",
+        r#"{"kind":"research_started"}"#,
+    ]);
+    assert!(recorded["event"].as_i64().is_some(), "{recorded}");
+    let shown = json(&["case", "show", &case]);
+    assert_eq!(shown["events"][0]["kind"], "research_started", "{shown}");
+    assert!(
+        shown["events"][0]["occurred_at"]
+            .as_str()
+            .is_some_and(|t| t.ends_with('Z')),
+        "{shown}"
+    );
+    assert_eq!(json(&["cases"])["total"], 1);
+    let period = ["--from", "2000-01-01", "--to", "2100-12-31"];
+    let allocations = json(&[&["audit", "allocation"][..], &period[..]].concat());
+    assert_eq!(allocations["allocations"], 0, "{allocations}");
+    let warrants = json(&[&["audit", "warrants"][..], &period[..]].concat());
+    assert_eq!(warrants["applications"], 0, "{warrants}");
+    assert_eq!(
+        json(&["allocation", "show"])["id"],
+        "illustrative-allocation"
+    );
+    let training = dir.path().join("training.csv");
+    std::fs::write(
+        &training,
+        "username,skill,achieved_on,expires_on,evidence\nnca-feed,pip1,2025-01-01,,Cert 1\n",
+    )
+    .unwrap();
+    let imported = json(&[
+        "training",
+        "import",
+        training.to_str().unwrap(),
+        "--org",
+        "SEV",
+    ]);
+    assert_eq!(imported["imported"], 1, "{imported}");
+    assert_eq!(
+        json(&["training", "skills", "--org", "SEV"])
+            .as_array()
+            .unwrap()
+            .len(),
+        6
+    );
+    assert!(json(&["training", "coverage", "--org", "SEV"])["teams"].is_array());
+    let exported = json(&["training", "export", "--org", "SEV"]);
+    assert_eq!(
+        exported[0]["record"]["achieved_on"], "2025-01-01",
+        "{exported}"
+    );
     assert!(json(&["audit", "checkpoint"])["seq"].as_i64().unwrap() > 0);
 }

@@ -271,10 +271,19 @@ pub async fn training(ctx: &Ctx, command: TrainingCommand) -> Result<ExitCode> {
                 say!("{added} training record(s) imported");
             }
         }
-        TrainingCommand::Export { org } => {
+        TrainingCommand::Export { org, json } => {
             let org = org_id(&app, actor, org).await?;
-            // CSV as stored: evidence that starts like a formula was refused on import.
-            print!("{}", app.export_training(actor, org).await?);
+            let records = app.training_records(actor, org).await?;
+            if json {
+                let rows: Vec<serde_json::Value> = records
+                    .iter()
+                    .map(|(username, r)| serde_json::json!({ "username": username, "record": r }))
+                    .collect();
+                output::json(&rows)?;
+            } else {
+                // Evidence that starts like a spreadsheet formula was refused on import.
+                print!("{}", severn_domain::skills::training_csv(&records));
+            }
         }
         TrainingCommand::Skills { org, json } => {
             let org = org_id(&app, actor, org).await?;
