@@ -181,6 +181,8 @@ pub struct Profile {
     pub post: String,
     pub capacity: u32,
     pub working_days: WorkingDays,
+    /// Where notices about their cases are e-mailed.
+    pub email: Option<String>,
 }
 
 fn org_of(actor: &Actor, org: Option<OrgId>) -> Result<OrgId> {
@@ -238,6 +240,13 @@ impl App {
             )));
         }
         check_text(FreeText::DisplayName, post)?;
+        if let Some(email) = &profile.email
+            && !crate::mail::plain_address(email)
+        {
+            return Err(AppError::Invalid(format!(
+                "{email:?} is not an e-mail address: give one mailbox, name@domain."
+            )));
+        }
         let tx = self.db().begin().await?;
         let mut tx = self
             .authorise(
@@ -254,6 +263,7 @@ impl App {
             post: post.to_owned(),
             capacity: i64::from(profile.capacity),
             working_days: i64::from(profile.working_days.bits()),
+            email: profile.email.clone(),
         })
         .await?;
         tx.commit().await?;

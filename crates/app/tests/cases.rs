@@ -5,12 +5,14 @@ use severn_app::allocating::Profile;
 use severn_app::casework::Worklist;
 use severn_app::gate::Why;
 use severn_app::ingest::Ingester;
+use severn_app::mail::Relay;
+use severn_app::notices::NoticeRound;
 use severn_app::staff::StaffSpec;
 use severn_app::{App, AppError};
 use severn_domain::access::{Actor, Denial, OrgKind, Role, StaffKind};
 use severn_domain::allocation::WorkingDays;
 use severn_domain::audit::AuditKey;
-use severn_domain::case::{ClockState, EventKind, Fact, NewEvent};
+use severn_domain::case::{ClockState, EventKind, Fact, NewEvent, Urgency};
 use severn_domain::clock::FixedClock;
 use severn_domain::ids::{CaseId, OrgId, StaffId, SubjectId};
 use severn_ingest::{DocContext, Item, parse_document};
@@ -29,6 +31,7 @@ severn_store::backend_matrix!(
     allocation_ranks_by_skills_and_needs_an_override_for_a_gap,
     a_training_import_with_a_bad_row_imports_nothing,
     the_audits_count_allocations_and_warrants_in_force,
+    notices_are_given_before_and_at_breach_and_emailed_once,
 );
 
 const NOW: &str = "2026-03-01T09:00:00Z";
@@ -521,6 +524,8 @@ async fn trained_investigator(w: &World) -> StaffId {
                     post: "investigator".into(),
                     capacity,
                     working_days: WorkingDays::EVERY_DAY,
+                    email: Some("expert.a@severnshire-police.example".into())
+                        .filter(|_| person == id),
                 },
             )
             .await
@@ -729,4 +734,162 @@ async fn the_audits_count_allocations_and_warrants_in_force(db: Db) {
         .await
         .unwrap();
     assert_eq!(before.applications, 0);
+}
+
+/// A mail relay on loopback that speaks enough SMTP to take messages, and keeps (recipient, message) of each.
+/// With `refuse`, it refuses every recipient.
+async fn smtp_listener(refuse: bool) -> (String, Arc<std::sync::Mutex<Vec<(String, String)>>>) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap().to_string();
+    let received = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = received.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
+            let kept = kept.clone();
+            tokio::spawn(async move {
+                let (read, mut write) = stream.into_split();
+                let mut lines = BufReader::new(read).lines();
+                write
+                    .write_all(b"220 relay.example ESMTP\r\n")
+                    .await
+                    .unwrap();
+                let mut recipient = String::new();
+                while let Ok(Some(line)) = lines.next_line().await {
+                    let reply: &[u8] = if line.starts_with("EHLO") {
+                        b"250-relay.example\r\n250 OK\r\n"
+                    } else if line.starts_with("MAIL FROM:") {
+                        b"250 OK\r\n"
+                    } else if let Some(to) = line.strip_prefix("RCPT TO:") {
+                        recipient = to.trim_matches(['<', '>']).to_owned();
+                        if refuse {
+                            b"550 No such user\r\n"
+                        } else {
+                            b"250 OK\r\n"
+                        }
+                    } else if line == "DATA" {
+                        write.write_all(b"354 Go ahead\r\n").await.unwrap();
+                        let mut message = String::new();
+                        while let Ok(Some(line)) = lines.next_line().await {
+                            if line == "." {
+                                break;
+                            }
+                            message.push_str(&line);
+                            message.push('\n');
+                        }
+                        kept.lock().unwrap().push((recipient.clone(), message));
+                        b"250 Queued\r\n"
+                    } else if line == "QUIT" {
+                        let _ = write.write_all(b"221 Bye\r\n").await;
+                        return;
+                    } else {
+                        b"500 What?\r\n"
+                    };
+                    write.write_all(reply).await.unwrap();
+                }
+            });
+        }
+    });
+    (address, received)
+}
+
+async fn notices_are_given_before_and_at_breach_and_emailed_once(db: Db) {
+    let w = world(db).await;
+    let expert = trained_investigator(&w).await;
+    let case = open(&w).await;
+    w.app
+        .allocate(&w.supervisor, case, expert, None, None)
+        .await
+        .unwrap();
+    let (address, received) = smtp_listener(false).await;
+    let relay = Relay {
+        address,
+        from: "severn@severnshire-police.example".into(),
+    };
+    let link = "https://severn.example/cases/";
+    // On track: nothing to give.
+    let quiet = w
+        .app
+        .give_notices(&operator(), Some(&relay), link)
+        .await
+        .unwrap();
+    assert_eq!(quiet, NoticeRound::default());
+    // Into the last fifth of the timescale: a notice each to the officer and the supervisor; only the officer
+    // has an address.
+    let view = w
+        .app
+        .case_view(&w.supervisor, case, Why::default())
+        .await
+        .unwrap();
+    let due = view.clock.due().unwrap();
+    w.clock.set(
+        due.checked_sub(jiff::SignedDuration::from_hours(2))
+            .unwrap(),
+    );
+    let soon = w
+        .app
+        .give_notices(&operator(), Some(&relay), link)
+        .await
+        .unwrap();
+    assert_eq!((soon.given, soon.emailed), (2, 1), "{soon:?}");
+    {
+        let mail = received.lock().unwrap();
+        assert_eq!(mail.len(), 1);
+        assert_eq!(mail[0].0, "expert.a@severnshire-police.example");
+        assert!(
+            mail[0]
+                .1
+                .contains(&format!("Subject: Case {case} is due soon")),
+            "{}",
+            mail[0].1
+        );
+        assert!(
+            mail[0].1.contains(&format!("{link}{case}")),
+            "{}",
+            mail[0].1
+        );
+    }
+    // The same notice is not given or sent twice.
+    let again = w
+        .app
+        .give_notices(&operator(), Some(&relay), link)
+        .await
+        .unwrap();
+    assert_eq!((again.given, again.emailed), (0, 0));
+    // At breach: the overdue notice.
+    w.clock
+        .set(due.checked_add(jiff::SignedDuration::from_mins(1)).unwrap());
+    let breach = w.app.give_notices(&operator(), None, link).await.unwrap();
+    assert_eq!((breach.given, breach.emailed), (2, 0));
+    // A relay that refuses: reported, kept unsent, and sent once a relay takes it.
+    let (refusing, _) = smtp_listener(true).await;
+    let refused = w
+        .app
+        .give_notices(
+            &operator(),
+            Some(&Relay {
+                address: refusing,
+                from: relay.from.clone(),
+            }),
+            link,
+        )
+        .await
+        .unwrap();
+    assert_eq!(refused.failed.len(), 1, "{refused:?}");
+    assert!(refused.failed[0].contains("550"), "{refused:?}");
+    let sent = w
+        .app
+        .give_notices(&operator(), Some(&relay), link)
+        .await
+        .unwrap();
+    assert_eq!(sent.emailed, 1);
+    assert_eq!(received.lock().unwrap().len(), 2);
+    // The supervisor sees both notices in the application, newest first.
+    let mine = w.app.my_notices(&w.supervisor, 10).await.unwrap();
+    assert_eq!(mine.len(), 2);
+    assert_eq!(mine[0].urgency, Urgency::Overdue);
+    assert!(!mine[0].emailed);
 }

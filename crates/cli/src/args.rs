@@ -72,6 +72,14 @@ pub enum Command {
     /// The allocation policy: which skills a case needs.
     #[command(subcommand)]
     Allocation(AllocationCommand),
+    /// Give the notices due now to cases' officers and supervisors (due soon, overdue), and e-mail those not
+    /// yet sent when an SMTP relay is named. `severn serve --smtp` does this every five minutes.
+    Notices {
+        #[command(flatten)]
+        mail: MailArgs,
+        #[arg(long)]
+        json: bool,
+    },
     /// A worklist of cases, soonest due first.
     Cases {
         /// Which cases: every open one, the unallocated, or the closed.
@@ -228,6 +236,9 @@ pub enum TrainingCommand {
         /// Days worked, e.g. mon,tue,wed,thu,fri.
         #[arg(long, default_value = "mon,tue,wed,thu,fri", value_delimiter = ',')]
         days: Vec<String>,
+        /// Where notices about their cases' deadlines are e-mailed.
+        #[arg(long)]
+        email: Option<String>,
     },
     /// Record an absence, first and last day included.
     Absence {
@@ -414,6 +425,44 @@ pub struct ServeArgs {
     /// Most bytes an archive sent to `POST /api/packages` may unpack to [default: 1073741824, 1 GiB].
     #[arg(long)]
     pub package_max_unpacked_bytes: Option<u64>,
+    #[command(flatten)]
+    pub mail: MailArgs,
+}
+
+/// Where notices are e-mailed from.
+#[derive(Args, Clone)]
+pub struct MailArgs {
+    /// The force's SMTP relay, HOST:PORT (plain SMTP on the force's network; the relay delivers onwards).
+    #[arg(long, env = "SEVERN_SMTP")]
+    pub smtp: Option<String>,
+    /// The sender's address on notices.
+    #[arg(
+        long,
+        env = "SEVERN_MAIL_FROM",
+        default_value = "severn@severnshire-police.example"
+    )]
+    pub mail_from: String,
+    /// The address people open Severn at, for the links in notices.
+    #[arg(
+        long,
+        env = "SEVERN_PUBLIC_URL",
+        default_value = "http://127.0.0.1:8080"
+    )]
+    pub public_url: String,
+}
+
+impl MailArgs {
+    pub fn relay(&self) -> Option<severn_app::mail::Relay> {
+        self.smtp.as_ref().map(|address| severn_app::mail::Relay {
+            address: address.clone(),
+            from: self.mail_from.clone(),
+        })
+    }
+
+    /// Where a case's page is: the public address and `/cases/`.
+    pub fn case_link(&self) -> String {
+        format!("{}/cases/", self.public_url.trim_end_matches('/'))
+    }
 }
 
 #[derive(Args)]

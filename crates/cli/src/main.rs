@@ -93,6 +93,7 @@ async fn command(ctx: &Ctx, cli: Cli) -> Result<ExitCode> {
         Command::Case(command) => cases::case(ctx, command).await,
         Command::Cases { list, page, json } => cases::worklist(ctx, list, page, json).await,
         Command::Training(command) => cases::training(ctx, command).await,
+        Command::Notices { mail, json } => cases::notices(ctx, mail, json).await,
         Command::Allocation(command) => cases::allocation(ctx, command).await,
         Command::Risk(command) => risk::risk(ctx, command).await,
         Command::Demo(args) => demo::run(ctx, cli.database, args).await,

@@ -1117,6 +1117,14 @@ pub enum Urgency {
 }
 
 impl Urgency {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Urgency::OnTrack => "on_track",
+            Urgency::DueSoon => "due_soon",
+            Urgency::Overdue => "overdue",
+        }
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             Urgency::OnTrack => "On track",

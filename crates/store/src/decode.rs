@@ -600,13 +600,27 @@ fn skill_code(stored: &str) -> Result<SkillCode> {
     SkillCode::parse(stored).map_err(|_| StoreError::Corrupt(format!("skill code {stored:?}")))
 }
 
-/// staff_id, post, capacity, working_days.
+/// staff_id, post, capacity, working_days, email.
 pub(crate) fn staff_profile(r: &dyn Columns) -> Result<StaffProfileRow> {
     Ok(StaffProfileRow {
         staff_id: StaffId(r.i64(0)?),
         post: r.text(1)?,
         capacity: r.i64(2)?,
         working_days: r.i64(3)?,
+        email: r.opt_text(4)?,
+    })
+}
+
+/// id, case_id, staff_id, kind, due_at, created_at, emailed_at.
+pub(crate) fn notice(r: &dyn Columns) -> Result<NoticeRow> {
+    Ok(NoticeRow {
+        id: r.i64(0)?,
+        case_id: CaseId(r.i64(1)?),
+        staff_id: StaffId(r.i64(2)?),
+        kind: r.text(3)?,
+        due_at: r.i64(4)?,
+        created_at: r.i64(5)?,
+        emailed_at: r.opt_i64(6)?,
     })
 }
 

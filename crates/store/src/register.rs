@@ -6,7 +6,7 @@ use crate::Result;
 use crate::conn::args;
 use crate::decode;
 use crate::handles::Scoped;
-use crate::rows::{AbsenceRow, StaffProfileRow};
+use crate::rows::{AbsenceRow, NoticeRow, StaffProfileRow};
 use crate::tx::Tx;
 use severn_domain::ids::{OrgId, StaffId};
 use severn_domain::skills::{Skill, SkillCode, TrainingRecord};
@@ -83,8 +83,15 @@ impl Scoped {
         )
         .await?;
         conn.execute(
-            "INSERT INTO staff_profile (staff_id, post, capacity, working_days) VALUES ($1, $2, $3, $4)",
-            &args![p.staff_id, &p.post, p.capacity, p.working_days],
+            "INSERT INTO staff_profile (staff_id, post, capacity, working_days, email) \
+             VALUES ($1, $2, $3, $4, $5)",
+            &args![
+                p.staff_id,
+                &p.post,
+                p.capacity,
+                p.working_days,
+                p.email.as_deref()
+            ],
         )
         .await?;
         Ok(())
@@ -94,7 +101,7 @@ impl Scoped {
     pub async fn staff_profiles(&mut self, org: OrgId) -> Result<Vec<StaffProfileRow>> {
         self.conn()
             .all(
-                "SELECT p.staff_id, p.post, p.capacity, p.working_days FROM staff_profile p \
+                "SELECT p.staff_id, p.post, p.capacity, p.working_days, p.email FROM staff_profile p \
                  JOIN staff s ON s.id = p.staff_id WHERE s.org_id = $1 ORDER BY p.staff_id",
                 &args![org],
                 decode::staff_profile,
@@ -249,5 +256,65 @@ impl Scoped {
                 |r| Ok((StaffId(r.i64(0)?), r.i64(1)?)),
             )
             .await
+    }
+
+    /// Open cases of the scope's force whose running clock is due before `until`, soonest first.
+    pub async fn cases_due_before(&mut self, until: i64) -> Result<Vec<crate::rows::CaseRow>> {
+        let owner = self.scope().list_owner()?;
+        self.conn()
+            .all(
+                crate::sql::CASES_DUE_BEFORE,
+                &args![owner, until],
+                decode::case_file,
+            )
+            .await
+    }
+
+    /// Adds a notice unless the same one (case, person, kind, deadline) was given already: whether it is new.
+    pub async fn add_notice(&mut self, n: &NoticeRow) -> Result<bool> {
+        let added = self
+            .conn()
+            .execute(
+                "INSERT INTO notice (case_id, staff_id, kind, due_at, created_at) VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (case_id, staff_id, kind, due_at) DO NOTHING",
+                &args![n.case_id, n.staff_id, &n.kind, n.due_at, n.created_at],
+            )
+            .await?;
+        Ok(added > 0)
+    }
+
+    /// A person's notices, newest first, at most `limit`.
+    pub async fn notices_of(&mut self, staff: StaffId, limit: i64) -> Result<Vec<NoticeRow>> {
+        self.conn()
+            .all(
+                "SELECT id, case_id, staff_id, kind, due_at, created_at, emailed_at FROM notice \
+                 WHERE staff_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2",
+                &args![staff, limit],
+                decode::notice,
+            )
+            .await
+    }
+
+    /// Notices not yet e-mailed to people who have an address, with the address, oldest first.
+    pub async fn unsent_notices(&mut self, limit: i64) -> Result<Vec<(NoticeRow, String)>> {
+        self.conn()
+            .all(
+                "SELECT n.id, n.case_id, n.staff_id, n.kind, n.due_at, n.created_at, n.emailed_at, p.email \
+                 FROM notice n JOIN staff_profile p ON p.staff_id = n.staff_id \
+                 WHERE n.emailed_at IS NULL AND p.email IS NOT NULL ORDER BY n.id LIMIT $1",
+                &args![limit],
+                |r| Ok((decode::notice(r)?, r.text(7)?)),
+            )
+            .await
+    }
+
+    pub async fn mark_emailed(&mut self, notice: i64, at: i64) -> Result<()> {
+        self.conn()
+            .execute(
+                "UPDATE notice SET emailed_at = $1 WHERE id = $2",
+                &args![at, notice],
+            )
+            .await?;
+        Ok(())
     }
 }

@@ -377,6 +377,7 @@ pub async fn training(ctx: &Ctx, command: TrainingCommand) -> Result<ExitCode> {
             post,
             capacity,
             days,
+            email,
         } => {
             let staff = staff_id(&app, &username).await?;
             let days = days
@@ -390,6 +391,7 @@ pub async fn training(ctx: &Ctx, command: TrainingCommand) -> Result<ExitCode> {
                     post: post.clone(),
                     capacity,
                     working_days: WorkingDays::of(days),
+                    email,
                 },
             )
             .await?;
@@ -584,4 +586,28 @@ pub fn print_warrant_audit(audit: &WarrantAudit, json: bool) -> Result<()> {
         );
     }
     Ok(())
+}
+
+pub async fn notices(ctx: &Ctx, mail: crate::args::MailArgs, json: bool) -> Result<ExitCode> {
+    let app = ctx.connect().await?;
+    let round = app
+        .give_notices(&ctx.actor, mail.relay().as_ref(), &mail.case_link())
+        .await?;
+    if json {
+        output::json(&round)?;
+    } else {
+        say!(
+            "{} notice(s) given, {} e-mailed",
+            round.given,
+            round.emailed
+        );
+        for failure in &round.failed {
+            show!("  not sent: {failure}");
+        }
+    }
+    Ok(if round.failed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    })
 }

@@ -317,6 +317,7 @@ pub async fn casework(
                     post: post.to_owned(),
                     capacity: if post == "supervisor" { 0 } else { 40 },
                     working_days: WorkingDays::MONDAY_TO_FRIDAY,
+                    email: Some(format!("{}@severnshire-police.example", row.username)),
                 },
             )
             .await?;
@@ -438,5 +439,7 @@ pub async fn casework(
         }
     }
     clock.set(now);
+    // The notices due now, so officers and supervisors find them when they sign in.
+    app.give_notices(operator, None, "").await?;
     Ok(cases.len())
 }

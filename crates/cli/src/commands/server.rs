@@ -22,6 +22,7 @@ pub async fn serve(ctx: &Ctx, args: ServeArgs) -> Result<ExitCode> {
         package_max_bytes,
         package_max_entries,
         package_max_unpacked_bytes,
+        mail,
     } = args;
     let app = ctx.connect().await?;
     say!("Severn is serving at http://{bind}/ (stop it with Ctrl-C)");
@@ -37,6 +38,7 @@ pub async fn serve(ctx: &Ctx, args: ServeArgs) -> Result<ExitCode> {
         ..Default::default()
     };
     keep_checkpointing(app.clone(), ctx.checkpoints.clone());
+    keep_giving_notices(app.clone(), ctx.actor.clone(), mail);
     severn_web::serve(app, bind, options)
         .await
         .with_context(|| format!("serving at {bind}"))?;
@@ -57,4 +59,28 @@ fn limits(
             .map_or(default.request_timeout, std::time::Duration::from_secs),
         max_connections: max_connections.unwrap_or(default.max_connections),
     }
+}
+
+/// Gives the notices due every five minutes while the server runs, e-mailing them when a relay is named.
+fn keep_giving_notices(
+    app: severn_app::App,
+    actor: severn_domain::access::Actor,
+    mail: crate::args::MailArgs,
+) {
+    tokio::spawn(async move {
+        let relay = mail.relay();
+        let link = mail.case_link();
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(300));
+        loop {
+            every.tick().await;
+            match app.give_notices(&actor, relay.as_ref(), &link).await {
+                Ok(round) => {
+                    for failure in round.failed {
+                        tracing::warn!("{failure}");
+                    }
+                }
+                Err(e) => tracing::error!("giving notices: {e}"),
+            }
+        }
+    });
 }

@@ -7,7 +7,9 @@ CREATE TABLE staff_profile (
     staff_id BIGINT PRIMARY KEY REFERENCES staff (id),
     post TEXT NOT NULL,
     capacity BIGINT NOT NULL CHECK (capacity >= 0),
-    working_days BIGINT NOT NULL CHECK (working_days BETWEEN 0 AND 127)
+    working_days BIGINT NOT NULL CHECK (working_days BETWEEN 0 AND 127),
+    -- Where notices about their cases' deadlines are e-mailed, when the server has an SMTP relay.
+    email TEXT
 );
 
 CREATE TABLE staff_absence (

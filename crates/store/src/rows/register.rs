@@ -11,6 +11,21 @@ pub struct StaffProfileRow {
     pub capacity: i64,
     /// Monday = 1, Tuesday = 2, ... Sunday = 64 (`severn_domain::allocation::WorkingDays`).
     pub working_days: i64,
+    /// Where notices about their cases are e-mailed.
+    pub email: Option<String>,
+}
+
+/// A notice about a case's deadline, to one person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoticeRow {
+    pub id: i64,
+    pub case_id: severn_domain::ids::CaseId,
+    pub staff_id: StaffId,
+    /// `due_soon` or `overdue`.
+    pub kind: String,
+    pub due_at: i64,
+    pub created_at: i64,
+    pub emailed_at: Option<i64>,
 }
 
 /// An absence, from its first to its last day, both included.
