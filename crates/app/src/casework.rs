@@ -437,7 +437,105 @@ pub struct WarrantAudit {
     pub warrants: Vec<WarrantLine>,
 }
 
+/// One stage over the cases of a period.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct StageFigure {
+    pub stage: &'static str,
+    pub label: &'static str,
+    /// Cases that reached the stage's end.
+    pub cases: usize,
+    pub median_seconds: Option<i64>,
+    /// The time nine in ten of them took or less.
+    pub p90_seconds: Option<i64>,
+    /// The cases behind the figure.
+    pub case_ids: Vec<CaseId>,
+}
+
+/// How long each stage took over the cases whose first referral arrived in a period.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct StageReport {
+    #[schema(value_type = String, format = DateTime)]
+    pub from: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub to: Timestamp,
+    pub cases: usize,
+    pub stages: Vec<StageFigure>,
+}
+
+/// The value at `share` (0 to 1) of sorted values, nearest rank.
+fn nearest_rank(sorted: &[i64], share: f64) -> Option<i64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let rank = ((share * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    Some(sorted[rank - 1])
+}
+
 impl App {
+    /// Each stage's times over the person's force's cases whose first referral arrived in `[from, to)`, from
+    /// their events in force now.
+    pub async fn stage_report(
+        &self,
+        actor: &Actor,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<StageReport> {
+        let tx = self.db().begin_read().await?;
+        let why = Why {
+            detail: Some(format!("stage times {from} to {to}")),
+            ..Why::default()
+        };
+        let mut tx = self
+            .authorise(tx, actor, Action::ViewQueue, "audit:stages", why)
+            .await?;
+        let cases = tx
+            .cases_received_between(from.as_second(), to.as_second())
+            .await?;
+        let events = tx.events_of_cases(&cases).await?;
+        tx.commit().await?;
+        let mut by_case: HashMap<CaseId, Vec<Event>> = HashMap::new();
+        for (case, event) in events {
+            by_case.entry(case).or_default().push(event);
+        }
+        let mut figures: Vec<(Stage, Vec<(i64, CaseId)>)> = Vec::new();
+        for case in &cases {
+            let timeline = Timeline::new(by_case.remove(&case.id).unwrap_or_default());
+            let in_force = timeline.in_force();
+            for (n, stage) in case::stages(&in_force, instant(case.received_at))
+                .into_iter()
+                .enumerate()
+            {
+                if figures.len() <= n {
+                    figures.push((stage.clone(), Vec::new()));
+                }
+                if let Some(seconds) = stage.seconds {
+                    figures[n].1.push((seconds, case.id));
+                }
+            }
+        }
+        let stages = figures
+            .into_iter()
+            .map(|(stage, mut measured)| {
+                measured.sort();
+                let seconds: Vec<i64> = measured.iter().map(|(s, _)| *s).collect();
+                StageFigure {
+                    stage: stage.stage,
+                    label: stage.label,
+                    cases: measured.len(),
+                    median_seconds: nearest_rank(&seconds, 0.5),
+                    p90_seconds: nearest_rank(&seconds, 0.9),
+                    case_ids: measured.into_iter().map(|(_, case)| case).collect(),
+                }
+            })
+            .collect();
+        Ok(StageReport {
+            from,
+            to,
+            cases: cases.len(),
+            stages,
+        })
+    }
+
     /// Warrants applied for in `[from, to)` in the person's force, with what came of them (even after `to`).
     pub async fn warrant_audit(
         &self,

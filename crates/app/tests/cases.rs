@@ -720,6 +720,21 @@ async fn the_audits_count_allocations_and_warrants_in_force(db: Db) {
     assert_eq!(warrants.heard_remotely, 1);
     assert_eq!(warrants.median_hours_to_grant, Some(3.0));
     assert_eq!(warrants.warrants[0].case, case);
+    let stages = w.app.stage_report(&w.supervisor, from, to).await.unwrap();
+    assert_eq!(stages.cases, 1);
+    let granted = stages
+        .stages
+        .iter()
+        .find(|s| s.stage == "warrant_applied_to_granted")
+        .unwrap();
+    assert_eq!(
+        (
+            granted.cases,
+            granted.median_seconds,
+            granted.case_ids.clone()
+        ),
+        (1, Some(3 * 3600), vec![case])
+    );
     // Another force's supervisor sees none of it.
     let empty = w
         .app

@@ -370,6 +370,16 @@ pub enum AuditCommand {
         #[arg(long, conflicts_with = "json")]
         csv: bool,
     },
+    /// How long each stage took over the cases whose first referral arrived in a period (median, 90th
+    /// percentile, the cases behind each).
+    Stages {
+        #[arg(long)]
+        from: jiff::civil::Date,
+        #[arg(long)]
+        to: jiff::civil::Date,
+        #[arg(long)]
+        json: bool,
+    },
     /// Warrants applied for over a period: time to grant, share heard remotely, refusals, each warrant.
     Warrants {
         #[arg(long)]

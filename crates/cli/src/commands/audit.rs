@@ -73,6 +73,11 @@ pub async fn audit(ctx: &Ctx, command: AuditCommand) -> Result<ExitCode> {
             let audit = app.allocation_audit(&ctx.actor, from, to).await?;
             crate::commands::cases::print_allocation_audit(&audit, json, csv)?;
         }
+        AuditCommand::Stages { from, to, json } => {
+            let (from, to) = period(from, to)?;
+            let report = app.stage_report(&ctx.actor, from, to).await?;
+            crate::commands::cases::print_stage_report(&report, json)?;
+        }
         AuditCommand::Warrants { from, to, json } => {
             let (from, to) = period(from, to)?;
             let audit = app.warrant_audit(&ctx.actor, from, to).await?;

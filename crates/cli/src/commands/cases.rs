@@ -7,7 +7,7 @@ use crate::output::{self, at};
 use anyhow::{Context, Result, bail};
 use severn_app::App;
 use severn_app::allocating::{AllocationAudit, CandidatesView, NO_TEAM, Profile};
-use severn_app::casework::{CaseView, WarrantAudit, Worklist, WorklistPage};
+use severn_app::casework::{CaseView, StageReport, WarrantAudit, Worklist, WorklistPage};
 use severn_app::gate::Why;
 use severn_domain::access::Actor;
 use severn_domain::allocation::{Availability, WorkingDays};
@@ -140,13 +140,11 @@ fn print_case(view: &CaseView) -> Result<()> {
         );
     }
     for stage in view.stages.iter().filter(|s| s.seconds.is_some()) {
-        let seconds = stage.seconds.unwrap_or_default();
-        let took = if seconds >= 2 * 86_400 {
-            format!("{} days {} h", seconds / 86_400, seconds % 86_400 / 3600)
-        } else {
-            format!("{} h {} min", seconds / 3600, seconds % 3600 / 60)
-        };
-        show!("  {}: {took}", stage.label);
+        show!(
+            "  {}: {}",
+            stage.label,
+            took(stage.seconds.unwrap_or_default())
+        );
     }
     for work in &view.open_work {
         show!("  open: {work}");
@@ -610,4 +608,35 @@ pub async fn notices(ctx: &Ctx, mail: crate::args::MailArgs, json: bool) -> Resu
     } else {
         ExitCode::from(2)
     })
+}
+
+/// A duration in plain words: "3 days 4 h" from two days, "5 h 20 min" below.
+fn took(seconds: i64) -> String {
+    if seconds >= 2 * 86_400 {
+        format!("{} days {} h", seconds / 86_400, seconds % 86_400 / 3600)
+    } else {
+        format!("{} h {} min", seconds / 3600, seconds % 3600 / 60)
+    }
+}
+
+pub fn print_stage_report(report: &StageReport, json: bool) -> Result<()> {
+    if json {
+        return output::json(report);
+    }
+    show!(
+        "{} to {}: {} case(s) received",
+        at(report.from),
+        at(report.to),
+        report.cases
+    );
+    for s in &report.stages {
+        show!(
+            "  {}: {} case(s); median {}; 90% within {}",
+            s.label,
+            s.cases,
+            s.median_seconds.map_or_else(|| "-".to_owned(), took),
+            s.p90_seconds.map_or_else(|| "-".to_owned(), took)
+        );
+    }
+    Ok(())
 }

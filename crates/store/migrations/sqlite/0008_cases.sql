@@ -31,6 +31,7 @@ CREATE TABLE case_file (
 CREATE INDEX case_file_worklist ON case_file (owner_org, status, list_due_at, id);
 CREATE INDEX case_file_officer ON case_file (officer_id, status, list_due_at, id);
 CREATE INDEX case_file_supervisor ON case_file (supervisor_id, status, list_due_at, id);
+CREATE INDEX case_file_received ON case_file (owner_org, received_at);
 
 CREATE TABLE case_event (
     id INTEGER PRIMARY KEY,

@@ -251,4 +251,33 @@ impl Scoped {
         }
         Ok(found)
     }
+
+    /// The scope's force's cases whose first referral arrived in `[from, to)`, oldest first.
+    pub async fn cases_received_between(&mut self, from: i64, to: i64) -> Result<Vec<CaseRow>> {
+        let owner = self.scope().list_owner()?;
+        self.conn()
+            .all(
+                sql::CASES_RECEIVED_BETWEEN,
+                &args![owner, from, to],
+                decode::case_file,
+            )
+            .await
+    }
+
+    /// Every event of the given cases (all in the scope's force), in the order recorded.
+    pub async fn events_of_cases(&mut self, cases: &[CaseRow]) -> Result<Vec<(CaseId, Event)>> {
+        for case in cases {
+            self.covers_case(case)?;
+        }
+        let mut found = Vec::new();
+        for chunk in cases.chunks(CHUNK) {
+            let mut q = Built::new(concat!(
+                "SELECT id, case_id, kind, occurred_at, recorded_at, recorded_by, fact, supersedes, ",
+                "rationale, entry FROM case_event WHERE case_id IN ("
+            ));
+            q.list(chunk.iter().map(|c| c.id)).push(") ORDER BY id");
+            found.extend(self.conn().all_built(&q, decode::case_event).await?);
+        }
+        Ok(found)
+    }
 }
