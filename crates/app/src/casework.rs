@@ -370,12 +370,9 @@ fn case_now(case: &CaseRow, timeline: &Timeline, tool: &RiskTool, now: i64) -> C
 }
 
 /// The names of the staff a case's events and row mention.
-async fn staff_names(
-    tx: &mut Tx,
-    ids: impl IntoIterator<Item = StaffId>,
-) -> Result<HashMap<StaffId, String>> {
+async fn staff_names(tx: &mut Tx, ids: &[StaffId]) -> Result<HashMap<StaffId, String>> {
     let mut names = HashMap::new();
-    for id in ids {
+    for &id in ids {
         if let std::collections::hash_map::Entry::Vacant(slot) = names.entry(id)
             && let Some(staff) = tx.staff_by_id(id).await?
         {
@@ -749,7 +746,16 @@ impl App {
         let (mut tx, row) = self
             .authorise_on_case(actor, action, case, why.clone())
             .await?;
-        let outcome = self.record_event_in(&mut tx, actor, &row, &event).await;
+        let outcome = if event.fact.kind() == EventKind::Allocated {
+            // An allocation is checked against the policy: `allocate` makes it, never a fact written in.
+            Err(AppError::Invalid(
+                "Allocate a case with the allocation form (or `severn case allocate`), which checks the \
+                 allocation policy."
+                    .into(),
+            ))
+        } else {
+            self.record_event_in(&mut tx, actor, &row, &event).await
+        };
         match outcome {
             Ok(id) => {
                 tx.commit().await?;
@@ -803,7 +809,7 @@ impl App {
         let now = self.now();
         let timeline = Timeline::new(tx.case_events(&row).await?);
         let tool = active_tool_in(&mut tx, now).await?;
-        let mentioned = timeline
+        let mentioned: Vec<StaffId> = timeline
             .all()
             .iter()
             .filter_map(|e| match &e.fact {
@@ -815,8 +821,9 @@ impl App {
                 _ => None,
             })
             .flatten()
-            .flatten();
-        let names = staff_names(&mut tx, mentioned).await?;
+            .flatten()
+            .collect();
+        let names = staff_names(&mut tx, &mentioned).await?;
         let may = tx
             .case_access()
             .map(|access| CaseWork::of(actor, access))
@@ -876,10 +883,11 @@ impl App {
         &self,
         actor: &Actor,
         subject: SubjectId,
+        why: Why,
     ) -> Result<Option<CaseId>> {
         let tx = self.db().begin_read().await?;
         let mut tx = self
-            .authorise_case(tx, actor, Action::ViewCase, subject, Why::default())
+            .authorise_case(tx, actor, Action::ViewCase, subject, why)
             .await?;
         let case = tx.case_of_subject(subject).await?.map(|c| c.id);
         tx.commit().await?;
@@ -914,7 +922,8 @@ impl App {
             .worklist(stored, WORKLIST_PAGE, (page - 1) * WORKLIST_PAGE)
             .await?;
         let tool = active_tool_in(&mut tx, self.now()).await?;
-        let names = staff_names(&mut tx, rows.iter().filter_map(|r| r.now.officer)).await?;
+        let officers: Vec<StaffId> = rows.iter().filter_map(|r| r.now.officer).collect();
+        let names = staff_names(&mut tx, &officers).await?;
         tx.commit().await?;
         let now = instant(self.now());
         let entries = rows

@@ -199,7 +199,7 @@ async fn opening_a_case_moves_its_subject_from_the_queue_to_the_worklist(db: Db)
     );
     assert_eq!(
         w.app
-            .case_of_subject(&w.investigator, w.subject)
+            .case_of_subject(&w.investigator, w.subject, Why::default())
             .await
             .unwrap(),
         Some(case)
@@ -343,12 +343,33 @@ async fn only_a_supervisor_allocates_and_the_officer_sees_it_as_theirs(db: Db) {
         matches!(by_investigator, Err(AppError::Denied(Denial::Role))),
         "{by_investigator:?}"
     );
-    w.app
+    // Not even a supervisor writes an allocation in as a fact: it would skip the policy's check.
+    let written_in = w
+        .app
         .record_event(
             &w.supervisor,
             case,
             event(allocation, at(0)),
             Why::default(),
+        )
+        .await;
+    assert!(
+        matches!(&written_in, Err(AppError::Invalid(m)) if m.contains("allocation form")),
+        "{written_in:?}"
+    );
+    assert!(
+        w.app
+            .allocate(&w.investigator, case, w.investigator_id, None, Some("x"))
+            .await
+            .is_err()
+    );
+    w.app
+        .allocate(
+            &w.supervisor,
+            case,
+            w.investigator_id,
+            None,
+            Some("The only investigator on duty"),
         )
         .await
         .unwrap();

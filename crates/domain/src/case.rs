@@ -592,6 +592,8 @@ pub enum Refusal {
         what: &'static str,
     },
     Closed,
+    /// Closing would leave this work undone, and no rationale says why that is right.
+    OpenWork(Vec<&'static str>),
     /// The event to correct is not on this case or has been corrected already.
     NotCorrectable(EventId),
     /// A correction must record the same kind of fact as the event it corrects, or withdraw it.
@@ -640,6 +642,10 @@ impl Refusal {
             Refusal::Closed => {
                 "The case is closed: to reopen it, withdraw the closing entry with a rationale.".to_owned()
             }
+            Refusal::OpenWork(work) => format!(
+                "Closing would leave open work: {}. Finish it, or give a rationale for closing anyway.",
+                work.join("; ")
+            ),
             Refusal::NotCorrectable(id) => format!(
                 "Entry {id} is not on this case's timeline, or it has been corrected or withdrawn already."
             ),
@@ -772,6 +778,17 @@ impl Timeline {
             return Err(Refusal::NeedsRationale { correction: false });
         }
         self.check_order(new, received)?;
+        if let Fact::Rebanded { .. } = new.fact
+            && !has_rationale
+        {
+            return Err(Refusal::Missing("rationale for the change of band"));
+        }
+        if let Fact::Closed { .. } = new.fact {
+            let open = self.open_work();
+            if !open.is_empty() && !has_rationale {
+                return Err(Refusal::OpenWork(open));
+            }
+        }
         Ok(if late { Entry::Late } else { Entry::Ordinary })
     }
 

@@ -544,12 +544,26 @@ fn rebanding_restarts_the_clock_with_the_new_bands_timescale() {
         "2026-03-21T09:00:00Z",
     );
     case.add(Fact::ClockResumed, "2026-03-22T09:00:00Z");
-    case.add(
+    assert_eq!(
+        case.try_add(
+            Fact::Rebanded {
+                band: Band::VeryHigh
+            },
+            "2026-03-23T12:00:00Z",
+            "2026-03-23T12:00:00Z"
+        ),
+        Err(Refusal::Missing("rationale for the change of band"))
+    );
+    case.try_add_with(
         Fact::Rebanded {
             band: Band::VeryHigh,
         },
         "2026-03-23T12:00:00Z",
-    );
+        "2026-03-23T12:00:00Z",
+        None,
+        Some("New intelligence: the suspect has access to a child"),
+    )
+    .unwrap();
     let clock = case.clock(Band::Medium);
     assert_eq!(clock.band, Band::VeryHigh);
     assert_eq!(clock.started, ts("2026-03-23T12:00:00Z"));
@@ -663,12 +677,31 @@ fn a_closed_case_takes_only_notes_and_closing_names_open_work() {
             "seized devices have not been examined"
         ]
     );
-    case.add(
-        Fact::Closed {
-            reason: "Transferred to another force".into(),
-        },
-        "2026-03-22T10:00:00Z",
+    let closing = Fact::Closed {
+        reason: "Transferred to another force".into(),
+    };
+    let refused = case
+        .try_add(
+            closing.clone(),
+            "2026-03-22T10:00:00Z",
+            "2026-03-22T10:00:00Z",
+        )
+        .unwrap_err();
+    assert!(
+        message(&refused).starts_with(
+            "Closing would leave open work: a warrant application has no decision; seized devices"
+        ),
+        "{}",
+        message(&refused)
     );
+    case.try_add_with(
+        closing,
+        "2026-03-22T10:00:00Z",
+        "2026-03-22T10:00:00Z",
+        None,
+        Some("The receiving force takes the warrant and the devices"),
+    )
+    .expect("closing with a rationale");
     assert_eq!(
         case.try_add(Fact::Arrest, "2026-03-22T11:00:00Z", "2026-03-22T11:00:00Z"),
         Err(Refusal::Closed)
