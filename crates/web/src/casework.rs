@@ -195,6 +195,14 @@ fn date_and_time(at: Timestamp) -> (String, String) {
     )
 }
 
+/// `at` rounded up to the whole minute the time fields can show. Rounded down, an entry made in the minute a
+/// referral arrived would default to before it and be refused; up, it is less than a minute ahead, which the
+/// order rules allow for clocks that drift.
+fn minute_up(at: Timestamp) -> Timestamp {
+    let seconds = at.as_second();
+    Timestamp::from_second(seconds + (60 - seconds.rem_euclid(60)) % 60).unwrap_or(at)
+}
+
 /// The instant a date and time typed in Europe/London name.
 fn typed_time(date: &str, time: &str) -> Result<Timestamp, AppError> {
     let date: jiff::civil::Date = date.trim().parse().map_err(|_| {
@@ -498,7 +506,7 @@ struct FactForm {
 
 impl FactForm {
     fn new(kind: EventKind, choices: &Choices, now: Timestamp) -> FactForm {
-        let (date, time) = date_and_time(now);
+        let (date, time) = date_and_time(minute_up(now));
         FactForm {
             id: kind.as_str().to_owned(),
             kind,
@@ -671,12 +679,16 @@ fn capitalised(text: &str) -> String {
     }
 }
 
-fn warrant_lines(view: &CaseView) -> Vec<WarrantLine> {
+fn warrant_lines(view: &CaseView, choices: &Choices) -> Vec<WarrantLine> {
     view.warrants
         .iter()
         .map(|w| WarrantLine {
             number: w.warrant,
-            what: w.warrant_type.clone(),
+            what: choices
+                .warrants
+                .iter()
+                .find(|(number, _)| *number == w.warrant)
+                .map_or_else(|| w.warrant_type.clone(), |(_, name)| name.clone()),
             court: format!(
                 "{}{}",
                 w.court,
@@ -793,7 +805,14 @@ async fn show_case(
         Ok((view, choices)) => {
             let now = instant(state.app.now());
             let forms = forms(&view, &choices, correct, now);
-            page(signed_in, &view, forms, justification, StatusCode::OK)
+            page(
+                signed_in,
+                &view,
+                &choices,
+                forms,
+                justification,
+                StatusCode::OK,
+            )
         }
         Err(e) => justify_or_fail(e, &signed_in.user, &format!("/cases/{id}")),
     }
@@ -827,6 +846,7 @@ async fn choices_of(state: &WebState, view: &CaseView) -> Result<Choices, AppErr
 fn page(
     signed_in: &SignedIn,
     view: &CaseView,
+    choices: &Choices,
     forms: Vec<FactForm>,
     justification: String,
     status: StatusCode,
@@ -840,7 +860,7 @@ fn page(
             view,
             clock: clock_words(view),
             urgent: view.urgency != Urgency::OnTrack,
-            warrants: warrant_lines(view),
+            warrants: warrant_lines(view, choices),
             stages,
             timeline,
             forms,
@@ -934,6 +954,7 @@ pub async fn record(
             page(
                 &signed_in,
                 &view,
+                &choices,
                 forms,
                 justification,
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -953,6 +974,23 @@ mod tests {
         assert_eq!(span(5 * 3600 + 10 * 60), "5 h 10 min");
         assert_eq!(span(86_400), "1 day");
         assert_eq!(span(2 * 86_400 + 3 * 3600 + 59), "2 days 3 h");
+    }
+
+    #[test]
+    fn the_default_time_is_the_whole_minute_at_or_after_now() {
+        let at = |text: &str| text.parse::<Timestamp>().unwrap();
+        assert_eq!(
+            minute_up(at("2026-03-02T09:00:00Z")),
+            at("2026-03-02T09:00:00Z")
+        );
+        assert_eq!(
+            minute_up(at("2026-03-02T09:00:01Z")),
+            at("2026-03-02T09:01:00Z")
+        );
+        assert_eq!(
+            minute_up(at("2026-03-02T09:59:59Z")),
+            at("2026-03-02T10:00:00Z")
+        );
     }
 
     #[test]
