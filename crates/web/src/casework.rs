@@ -316,6 +316,7 @@ impl Field {
 }
 
 /// What a case offers its forms to choose from.
+#[derive(Default)]
 struct Choices {
     warrant_types: Vec<(String, String)>,
     /// Warrant numbers with what they are.
@@ -900,23 +901,13 @@ pub async fn record(
             }
         },
     };
-    let view = match case_view(&state, signed_in.actor(), CaseId(id), why.clone()).await {
-        Ok(view) => view,
-        Err(e) => return justify_or_fail(e, &signed_in.user, &format!("/cases/{id}")),
-    };
-    let choices = match choices_of(&state, &view).await {
-        Ok(choices) => choices,
-        Err(e) => return failed(e, &signed_in.user),
-    };
-    let fields = fields_of(kind, &choices);
     let recorded = async {
+        // The fields' names and types do not depend on the case's choices.
+        let fields = fields_of(kind, &Choices::default());
         let fact = fact_from(kind, &fields, &form)?;
         let occurred_at = typed_time(posted("date"), posted("time"))?;
-        if kind == EventKind::Closed && !view.open_work.is_empty() && posted("confirm") != "yes" {
-            return Err(AppError::Invalid(format!(
-                "Closing now leaves this undone: {}. Tick the box to confirm the case closes anyway.",
-                view.open_work.join("; ")
-            )));
+        if kind == EventKind::Closed && posted("confirm") != "yes" {
+            confirm_nothing_left_open(&state, signed_in.actor(), CaseId(id), why.clone()).await?;
         }
         let rationale = Some(posted("rationale").to_owned()).filter(|r| !r.is_empty());
         let event = NewEvent {
@@ -932,35 +923,62 @@ pub async fn record(
             .await
     }
     .await;
-    match recorded {
-        Ok(event) => Redirect::to(&format!("/cases/{id}#event-{event}")).into_response(),
-        Err(AppError::Invalid(message)) => {
-            let now = instant(state.app.now());
-            let mut forms = forms(&view, &choices, supersedes, now);
-            let refused = forms
-                .iter()
-                .position(|f| f.supersedes == supersedes && f.kind == kind);
-            match refused {
-                Some(at) => {
-                    let form_shown = forms.remove(at).refused(&form, message);
-                    forms.insert(at, form_shown);
-                }
-                None => {
-                    let mut shown = FactForm::new(kind, &choices, now);
-                    shown.supersedes = supersedes;
-                    forms.insert(0, shown.refused(&form, message));
-                }
-            }
-            page(
-                &signed_in,
-                &view,
-                &choices,
-                forms,
-                justification,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
+    let message = match recorded {
+        Ok(event) => return Redirect::to(&format!("/cases/{id}#event-{event}")).into_response(),
+        Err(AppError::Invalid(message)) => message,
+        Err(e) => return justify_or_fail(e, &signed_in.user, &format!("/cases/{id}")),
+    };
+    let shown = async {
+        let view = case_view(&state, signed_in.actor(), CaseId(id), why.clone()).await?;
+        let choices = choices_of(&state, &view).await?;
+        Ok::<_, AppError>((view, choices))
+    }
+    .await;
+    let (view, choices) = match shown {
+        Ok(shown) => shown,
+        Err(e) => return failed(e, &signed_in.user),
+    };
+    let now = instant(state.app.now());
+    let mut forms = forms(&view, &choices, supersedes, now);
+    let refused = forms
+        .iter()
+        .position(|f| f.supersedes == supersedes && f.kind == kind);
+    match refused {
+        Some(at) => {
+            let form_shown = forms.remove(at).refused(&form, message);
+            forms.insert(at, form_shown);
         }
-        Err(e) => failed(e, &signed_in.user),
+        None => {
+            let mut shown = FactForm::new(kind, &choices, now);
+            shown.supersedes = supersedes;
+            forms.insert(0, shown.refused(&form, message));
+        }
+    }
+    page(
+        &signed_in,
+        &view,
+        &choices,
+        forms,
+        justification,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+}
+
+/// Refuses to close a case that still has work open unless the person ticked the confirmation. Someone who
+/// may not see the case is left to `record_event`, whose refusal is the one the policy gives for recording.
+async fn confirm_nothing_left_open(
+    state: &WebState,
+    actor: &Actor,
+    case: CaseId,
+    why: Why,
+) -> Result<(), AppError> {
+    match case_view(state, actor, case, why).await {
+        Ok(view) if !view.open_work.is_empty() => Err(AppError::Invalid(format!(
+            "Closing now leaves this undone: {}. Tick the box to confirm the case closes anyway.",
+            view.open_work.join("; ")
+        ))),
+        Ok(_) | Err(AppError::Denied(_) | AppError::NotFound(_)) => Ok(()),
+        Err(other) => Err(other),
     }
 }
 
