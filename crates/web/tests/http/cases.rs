@@ -596,7 +596,7 @@ async fn the_api_takes_the_reason_for_a_restricted_case_from_a_header_not_the_ad
     );
 }
 
-async fn restrict_to(site: &Site, subject: &str, username: &str) {
+pub async fn restrict_to(site: &Site, subject: &str, username: &str) {
     site.app
         .restrict_case(
             &operator(),

@@ -1,7 +1,7 @@
 //! Cases on the web: opening one from a subject, the worklists, the case page and its forms, and the JSON API
 //! twins; who may do what, refusals in plain words beside the form, and the CSRF token on every change.
 
-use crate::cases::{ingest_two, subjects_on};
+use crate::cases::{ingest_two, restrict_to, subjects_on};
 use crate::support::{Browser, Page, Site, operator};
 use axum::http::StatusCode;
 use serde_json::{Value, json};
@@ -15,6 +15,7 @@ severn_store::backend_matrix!(
     an_entry_is_corrected_and_the_timeline_shows_both,
     the_api_opens_cases_and_records_events,
     each_role_gets_the_case_pages_the_policy_allows,
+    a_restricted_case_asks_why_and_its_forms_carry_the_reason,
 );
 
 /// The number after `prefix` in `text`, such as the case a redirect names.
@@ -468,6 +469,15 @@ async fn the_api_opens_cases_and_records_events(db: Db) {
 
     let events = format!("/api/cases/{case}/events");
     let at = "2026-03-02T09:00:00Z";
+    let forged = supervisor
+        .post_json(
+            &site,
+            &events,
+            None,
+            &json!({ "fact": { "kind": "research_started" }, "occurred_at": at }),
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN, "{}", forged.body);
     let (status, refused) = post_api(
         &mut supervisor,
         &site,
@@ -667,4 +677,109 @@ async fn site_subject_other(site: &Site, subject: i64) -> i64 {
         .map(|e| e.subject.0)
         .find(|s| *s != subject)
         .unwrap()
+}
+
+async fn a_restricted_case_asks_why_and_its_forms_carry_the_reason(db: Db) {
+    let (site, subject) = site_with_subjects(db).await;
+    let case = site
+        .app
+        .open_case(&operator(), SubjectId(subject))
+        .await
+        .unwrap()
+        .0;
+    let mut named = signed_in(&site, "n.named", &[Role::Investigator]).await;
+    restrict_to(&site, &subject.to_string(), "n.named").await;
+
+    let ask = named.get(&site, &format!("/cases/{case}")).await;
+    assert_eq!(ask.status, StatusCode::OK, "{}", ask.body);
+    assert!(ask.body.contains("Say why you need this"), "{}", ask.body);
+    assert!(ask.body.contains(&format!("action=\"/cases/{case}\"")));
+    let csrf = ask.csrf();
+    let reason = "Operation Kestrel";
+    let page = named
+        .post(
+            &site,
+            &format!("/cases/{case}"),
+            &[("csrf", &csrf), ("justification", reason)],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains(&format!("<h1>Case {case}</h1>")));
+    assert!(
+        page.body
+            .contains(&format!("name=\"justification\" value=\"{reason}\""))
+    );
+
+    // Without the reason the entry is not recorded: the person is asked why again.
+    let unsaid = named
+        .post(
+            &site,
+            &format!("/cases/{case}/events"),
+            &[
+                ("csrf", &csrf),
+                ("kind", "interview"),
+                ("date", "2026-03-02"),
+                ("time", "09:00"),
+            ],
+        )
+        .await;
+    assert_eq!(unsaid.status, StatusCode::OK);
+    assert!(
+        unsaid.body.contains("Say why you need this"),
+        "{}",
+        unsaid.body
+    );
+    let recorded = named
+        .post(
+            &site,
+            &format!("/cases/{case}/events"),
+            &[
+                ("csrf", &csrf),
+                ("justification", reason),
+                ("kind", "research_started"),
+                ("date", "2026-03-02"),
+                ("time", "09:00"),
+            ],
+        )
+        .await;
+    assert_eq!(recorded.status, StatusCode::SEE_OTHER, "{}", recorded.body);
+    let logged = site
+        .app
+        .audit_search(
+            &operator(),
+            &severn_store::AuditQuery {
+                actor: Some("n.named".to_owned()),
+                limit: 100,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(
+        logged.iter().any(|e| e.action == "record_event"
+            && e.outcome == "allowed"
+            && e.justification.as_deref() == Some(reason)),
+        "{logged:?}"
+    );
+
+    // The subject page cannot look a restricted subject's case up without the reason, so it points to the lists.
+    let subject_page = named
+        .post(
+            &site,
+            &format!("/subjects/{subject}"),
+            &[("csrf", &csrf), ("justification", reason)],
+        )
+        .await;
+    assert_eq!(subject_page.status, StatusCode::OK, "{}", subject_page.body);
+    assert!(
+        subject_page.body.contains("find it in the"),
+        "{}",
+        subject_page.body
+    );
+    assert!(!subject_page.body.contains("Open a case"));
+
+    // Someone else in the force is told the case is not there.
+    let mut other = signed_in(&site, "o.other", &[Role::Investigator]).await;
+    let refused = other.get(&site, &format!("/cases/{case}")).await;
+    assert_eq!(refused.status, StatusCode::NOT_FOUND);
 }
