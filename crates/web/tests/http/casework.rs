@@ -1,7 +1,7 @@
 //! Cases on the web: opening one from a subject, the worklists, the case page and its forms, and the JSON API
 //! twins; who may do what, refusals in plain words beside the form, and the CSRF token on every change.
 
-use crate::cases::{ingest_two, restrict_to, subjects_on};
+use crate::cases::{ingest_two, report, restrict_to, subjects_on};
 use crate::support::{Browser, Page, Site, operator};
 use axum::http::StatusCode;
 use serde_json::{Value, json};
@@ -16,6 +16,7 @@ severn_store::backend_matrix!(
     the_api_opens_cases_and_records_events,
     each_role_gets_the_case_pages_the_policy_allows,
     a_restricted_case_asks_why_and_its_forms_carry_the_reason,
+    a_worklist_longer_than_a_page_is_paged,
 );
 
 /// The number after `prefix` in `text`, such as the case a redirect names.
@@ -782,4 +783,65 @@ async fn a_restricted_case_asks_why_and_its_forms_carry_the_reason(db: Db) {
     let mut other = signed_in(&site, "o.other", &[Role::Investigator]).await;
     let refused = other.get(&site, &format!("/cases/{case}")).await;
     assert_eq!(refused.status, StatusCode::NOT_FOUND);
+}
+
+async fn a_worklist_longer_than_a_page_is_paged(db: Db) {
+    let site = Site::new(db).await;
+    let mut ingester = severn_app::ingest::Ingester::new(&site.app, &operator(), Some("F1"))
+        .await
+        .unwrap();
+    for id in 0..51 {
+        let bytes = report(9100 + id, &format!("person{id}@example.com"));
+        let parsed = severn_ingest::parse_document(
+            &bytes,
+            "in/report.json",
+            &severn_ingest::DocContext::default(),
+        )
+        .unwrap();
+        ingester
+            .push(severn_ingest::Item::Parsed {
+                path: "in/report.json".to_owned(),
+                parsed,
+            })
+            .await
+            .unwrap();
+    }
+    ingester.finish().await.unwrap();
+    for entry in site.app.queue(&operator(), 100).await.unwrap() {
+        site.app
+            .open_case(&operator(), entry.subject)
+            .await
+            .unwrap();
+    }
+    let mut browser = signed_in(&site, "s.sup", &[Role::Supervisor]).await;
+
+    let first = browser.get(&site, "/cases").await;
+    assert!(
+        first.body.contains("51 cases, page 1 of 2."),
+        "{}",
+        first.body
+    );
+    assert_eq!(first.body.matches("href=\"/cases/").count(), 50);
+    assert!(
+        first
+            .body
+            .contains("href=\"/cases?list=open&amp;page=2\" rel=\"next\"")
+    );
+    assert!(!first.body.contains("rel=\"prev\""));
+    let second = browser.get(&site, "/cases?list=open&page=2").await;
+    assert!(
+        second.body.contains("51 cases, page 2 of 2."),
+        "{}",
+        second.body
+    );
+    assert_eq!(second.body.matches("href=\"/cases/").count(), 1);
+    assert!(second.body.contains("rel=\"prev\""));
+    assert!(!second.body.contains("rel=\"next\""));
+    let api = browser.get(&site, "/api/cases?list=open&page=2").await;
+    let api: Value = serde_json::from_str(&api.body).unwrap();
+    assert_eq!(
+        (api["total"].as_i64(), api["pages"].as_i64()),
+        (Some(51), Some(2))
+    );
+    assert_eq!(api["entries"].as_array().unwrap().len(), 1);
 }
