@@ -6,6 +6,7 @@
 
 use crate::WebState;
 use crate::cases::{AuditFilter, QUEUE_LIMIT, QueueFilter, SearchForm};
+use crate::casework::{WorklistQuery, case_view, worklist_page};
 use crate::error::ApiError;
 use crate::session::ApiActor;
 use axum::Json;
@@ -15,11 +16,13 @@ use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 use severn_app::AppError;
 use severn_app::audit::AuditEntryView;
+use severn_app::casework::{CaseView, WorklistPage};
 use severn_app::gate::Why;
 use severn_app::staff::{ForceWork, SearchHit};
 use severn_app::views::{AssessmentView, QueueEntry, ReferralView, SubjectSummary};
 use severn_domain::access::Actor;
-use severn_domain::ids::SubjectId;
+use severn_domain::case::{Fact, NewEvent};
+use severn_domain::ids::{CaseId, EventId, SubjectId};
 use severn_domain::risk::{Answers, Band, Outcome};
 use severn_domain::subject::SubjectStatus;
 use severn_store::SubjectRow;
@@ -505,4 +508,166 @@ pub async fn audit(
     Query(filter): Query<AuditFilter>,
 ) -> ApiResult<Vec<AuditEntryView>> {
     Ok(Json(state.app.audit_search(&actor, &filter.query()).await?))
+}
+
+/// A page of a worklist in the caller's force, soonest due first (50 a page)
+#[utoipa::path(get, path = "/api/cases", operation_id = "cases",
+    params(
+        ("list" = Option<String>, Query, description = "mine, supervised, unallocated, open or closed (empty: mine for an investigator, open for anyone else)."),
+        ("page" = Option<i64>, Query, description = "The page, from 1."),
+    ),
+    responses(
+        (status = 200, description = "The page of the list", body = WorklistPage),
+        (status = 401, description = NOT_SIGNED_IN, body = ApiError),
+        (status = 403, description = DENIED, body = ApiError),
+        (status = 422, description = INVALID, body = ApiError),
+        (status = 500, description = FAILED, body = ApiError),
+    ))]
+pub async fn cases(
+    State(state): State<WebState>,
+    ApiActor(actor): ApiActor,
+    Query(query): Query<WorklistQuery>,
+) -> ApiResult<WorklistPage> {
+    let list = query.list(&actor)?;
+    Ok(Json(
+        worklist_page(&state, &actor, list, query.page()).await?,
+    ))
+}
+
+/// A case: where it stands, its warrants and stages, its whole timeline and what the caller may do on it
+#[utoipa::path(get, path = "/api/cases/{id}", operation_id = "case",
+    params(
+        ("id" = i64, Path, description = "The case's number."),
+        ("X-Justification" = Option<String>, Header, description = JUSTIFICATION),
+    ),
+    responses(
+        (status = 200, description = "The case", body = CaseView),
+        (status = 401, description = NOT_SIGNED_IN, body = ApiError),
+        (status = 403, description = DENIED, body = ApiError),
+        (status = 404, description = NOT_FOUND, body = ApiError),
+        (status = 422, description = INVALID, body = ApiError),
+        (status = 500, description = FAILED, body = ApiError),
+    ))]
+pub async fn case(
+    State(state): State<WebState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+) -> ApiResult<CaseView> {
+    let view = case_view(&state, &actor, CaseId(id), justification(&headers)?).await?;
+    Ok(Json(view))
+}
+
+/// The case opened.
+#[derive(Serialize, ToSchema)]
+pub struct OpenedCase {
+    case: CaseId,
+}
+
+/// Open a case on a subject from the queue: the subject leaves the queue for the worklist
+///
+/// A subject has one case: a second is refused with 422 naming the first. Investigators and supervisors.
+#[utoipa::path(post, path = "/api/subjects/{id}/case", operation_id = "openCase",
+    params(
+        ("id" = i64, Path, description = "The subject's number."),
+        ("X-CSRF-Token" = Option<String>, Header, description = CSRF),
+    ),
+    responses(
+        (status = 201, description = "The case opened", body = OpenedCase),
+        (status = 401, description = NOT_SIGNED_IN, body = ApiError),
+        (status = 403, description = DENIED, body = ApiError),
+        (status = 404, description = NOT_FOUND, body = ApiError),
+        (status = 422, description = INVALID, body = ApiError),
+        (status = 500, description = FAILED, body = ApiError),
+    ))]
+pub async fn open_case(
+    State(state): State<WebState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<i64>,
+) -> Result<(StatusCode, Json<OpenedCase>), ApiError> {
+    let case = state.app.open_case(&actor, SubjectId(id)).await?;
+    Ok((StatusCode::CREATED, Json(OpenedCase { case })))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct RecordEventRequest {
+    /// What happened, tagged by `kind`.
+    fact: Fact,
+    /// When it happened (RFC 3339).
+    #[schema(value_type = String, format = DateTime)]
+    occurred_at: jiff::Timestamp,
+    /// The entry this one corrects or withdraws (which makes it a correction).
+    #[serde(default)]
+    supersedes: Option<EventId>,
+    /// Why: required for a late entry (more than 24 hours after it happened) and for a correction.
+    #[serde(default)]
+    rationale: Option<String>,
+    /// Enter it as a correction: the order rules do not apply, and a rationale is required.
+    #[serde(default)]
+    correction: bool,
+    /// Why a restricted case is being worked on: required for one. Kept in the audit log.
+    #[serde(default)]
+    justification: Option<String>,
+}
+
+/// The entry recorded.
+#[derive(Serialize, ToSchema)]
+pub struct RecordedEvent {
+    event: EventId,
+}
+
+/// Record an event on a case's timeline
+///
+/// Checked by the order rules: a refusal is 422 naming the conflict. Allocations, changes of band and returns
+/// to the NCA need the supervisor's role.
+#[utoipa::path(post, path = "/api/cases/{id}/events", operation_id = "recordEvent",
+    params(
+        ("id" = i64, Path, description = "The case's number."),
+        ("X-CSRF-Token" = Option<String>, Header, description = CSRF),
+    ),
+    request_body = RecordEventRequest,
+    responses(
+        (status = 201, description = "The entry recorded", body = RecordedEvent),
+        (status = 401, description = NOT_SIGNED_IN, body = ApiError),
+        (status = 403, description = DENIED, body = ApiError),
+        (status = 404, description = NOT_FOUND, body = ApiError),
+        (status = 422, description = INVALID, body = ApiError),
+        (status = 500, description = FAILED, body = ApiError),
+    ))]
+pub async fn record_event(
+    State(state): State<WebState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<i64>,
+    posted: Result<Json<RecordEventRequest>, JsonRejection>,
+) -> Result<(StatusCode, Json<RecordedEvent>), ApiError> {
+    let request = body(posted)?;
+    let why = request
+        .justification
+        .as_deref()
+        .map(Why::because)
+        .unwrap_or_default();
+    let event = NewEvent {
+        fact: request.fact,
+        occurred_at: request.occurred_at,
+        supersedes: request.supersedes,
+        rationale: request.rationale.filter(|r| !r.trim().is_empty()),
+        correction: request.correction,
+    };
+    let event = state
+        .app
+        .record_event(&actor, CaseId(id), event, why)
+        .await
+        .map_err(justification_in_body)?;
+    Ok((StatusCode::CREATED, Json(RecordedEvent { event })))
+}
+
+/// A restricted case's refusal without a justification names the body's field it goes in.
+fn justification_in_body(error: AppError) -> ApiError {
+    match error {
+        AppError::JustificationRequired(_) => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "This case is restricted: say why you are working on it in the request's `justification` field.",
+        ),
+        other => other.into(),
+    }
 }

@@ -17,8 +17,8 @@ use severn_app::gate::Why;
 use severn_app::staff::{ForceWork, SearchHit};
 use severn_app::views::{CaseActions, QueueEntry, ReferralView, SubjectSummary};
 use severn_app::worklist;
-use severn_domain::access::Actor;
-use severn_domain::ids::SubjectId;
+use severn_domain::access::{Action, Actor, decide};
+use severn_domain::ids::{CaseId, SubjectId};
 use severn_domain::report::IdentifierKind;
 use severn_domain::risk::Band;
 use severn_store::AuditQuery;
@@ -181,7 +181,7 @@ pub(crate) fn path_segment(text: &str) -> String {
 }
 
 /// Filters the case templates use.
-mod filters {
+pub(crate) mod filters {
     /// A value as one segment of an address: see [`super::path_segment`].
     #[askama::filter_fn]
     pub fn segment(text: impl ToString, _: &dyn askama::Values) -> askama::Result<String> {
@@ -242,6 +242,15 @@ struct ShareLine {
     shared_at: String,
 }
 
+/// The case opened on a subject, as the subject page can tell it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CaseLink {
+    /// The case, or none opened yet.
+    Known(Option<CaseId>),
+    /// A restricted subject's case is found from the case lists.
+    Restricted,
+}
+
 #[derive(Template)]
 #[template(path = "subject.html")]
 struct SubjectPage<'a> {
@@ -251,6 +260,9 @@ struct SubjectPage<'a> {
     restricted_to: Option<Vec<String>>,
     /// The actions offered: only those the person's role allows on this case.
     may: CaseActions,
+    case: CaseLink,
+    /// Whether to offer to open one.
+    may_open_case: bool,
     timeline: Vec<(String, String)>,
 }
 
@@ -284,11 +296,21 @@ async fn show_subject(state: &WebState, signed_in: &SignedIn, id: i64, why: Why)
             .app
             .case_actions(signed_in.actor(), SubjectId(id))
             .await?;
-        Ok::<_, AppError>((detail, may))
+        // `case_of_subject` takes no justification, so a restricted subject's case cannot be looked up here.
+        let case = match state
+            .app
+            .case_of_subject(signed_in.actor(), SubjectId(id))
+            .await
+        {
+            Ok(case) => CaseLink::Known(case),
+            Err(AppError::JustificationRequired(_)) => CaseLink::Restricted,
+            Err(other) => return Err(other),
+        };
+        Ok::<_, AppError>((detail, may, case))
     }
     .await;
     match shown {
-        Ok((detail, may)) => render(
+        Ok((detail, may, case)) => render(
             StatusCode::OK,
             &SubjectPage {
                 user: Some(&signed_in.user),
@@ -311,7 +333,13 @@ async fn show_subject(state: &WebState, signed_in: &SignedIn, id: i64, why: Why)
                         .map(|p| format!("{} ({})", p.display_name, p.username))
                         .collect()
                 }),
+                // Those who may assess a subject are those whose case work reaches it (own force, not
+                // restricted to others); the role must also open cases.
+                may_open_case: may.assess
+                    && case == CaseLink::Known(None)
+                    && decide(signed_in.actor(), Action::OpenCase, None).is_ok(),
                 may,
+                case,
                 timeline: detail
                     .timeline
                     .into_iter()

@@ -14,6 +14,7 @@ mod api;
 mod assessment;
 mod assets;
 mod cases;
+mod casework;
 mod error;
 pub mod headers;
 pub mod openapi;
@@ -137,6 +138,13 @@ pub fn router(state: WebState) -> Router {
             post(assessment::assess_page_justified),
         )
         .route("/assess/preview", post(assessment::preview))
+        .route("/subjects/{id}/case", post(casework::open))
+        .route("/cases", get(casework::worklist))
+        .route(
+            "/cases/{id}",
+            get(casework::case).post(casework::case_justified),
+        )
+        .route("/cases/{id}/events", post(casework::record))
         .route("/subjects/{id}/merge", post(cases::merge))
         .route("/subjects/{id}/split", post(cases::split))
         .route("/subjects/{id}/share", post(cases::share))
@@ -165,6 +173,10 @@ pub fn router(state: WebState) -> Router {
         )
         .route("/api/subjects/{id}/share", post(api::share))
         .route("/api/subjects/{id}/restrict", post(api::restrict))
+        .route("/api/subjects/{id}/case", post(api::open_case))
+        .route("/api/cases", get(api::cases))
+        .route("/api/cases/{id}", get(api::case))
+        .route("/api/cases/{id}/events", post(api::record_event))
         .route("/api/search", get(api::search))
         .route("/api/figures", get(api::figures))
         .route("/api/audit", get(api::audit))

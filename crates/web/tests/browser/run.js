@@ -381,6 +381,7 @@ async function pccOfficeIsRefusedPersonalData(browser) {
   await signIn(page, env('SEVERN_PCC'), env('SEVERN_PCC_TOTP'));
   const nav = page.getByRole('navigation', { name: 'Main' });
   check((await nav.getByRole('link', { name: 'Queue' }).count()) === 0, 'the PCC office is offered the queue');
+  check((await nav.getByRole('link', { name: 'Cases' }).count()) === 0, 'the PCC office is offered the case lists');
 
   const [reference] = env('SEVERN_LINKED').split(' ');
   const email = env('SEVERN_LINKED_EMAIL');
@@ -399,6 +400,7 @@ async function pccOfficeIsRefusedPersonalData(browser) {
 
   for (const [route, step] of [
     ['/queue', 'queue-refused'],
+    ['/cases', 'cases-refused'],
     [`/referrals/${reference}`, 'referral-refused'],
     ['/subjects/1', 'subject-refused'],
   ]) {
@@ -589,6 +591,84 @@ async function keyboardOnly(browser) {
   await context.close();
 }
 
+// Records one entry from the case page: opens the entry's folded form, fills it with `fill`, and submits it.
+async function recordEntry(page, summary, fill) {
+  const form = page.locator('details.entry-form', { has: page.locator('summary', { hasText: new RegExp(`^${summary}$`) }) });
+  await form.locator('summary').click();
+  await fill(form);
+  await submit(page, form.getByRole('button', { name: `Record: ${summary}` }));
+  const refused = page.getByRole('alert');
+  check(!(await refused.count()), `"${summary}" was refused: ${(await refused.allInnerTexts()).join(' ')}`);
+  check(/\/cases\/\d+$/.test(new URL(page.url()).pathname), `recording "${summary}" ended at ${page.url()}`);
+}
+
+async function investigatorRunsACaseToItsFirstEnforcement(browser) {
+  const { context, page } = await newPerson(browser, 'case');
+  await signIn(page, env('SEVERN_INVESTIGATOR'), env('SEVERN_INVESTIGATOR_TOTP'));
+  const [reference] = env('SEVERN_MERGE').split(' ');
+
+  // Open a case from the subject: the subject page then links to it.
+  const subject = await subjectOf(page, reference);
+  await visit(page, `/subjects/${subject}`, `subject-${subject}`);
+  await submit(page, page.getByRole('button', { name: 'Open a case' }));
+  check(/\/cases\/\d+$/.test(page.url()), `opening a case went to ${page.url()}`);
+  await inspect(page, 'case-opened');
+  const casePath = new URL(page.url()).pathname;
+  const caseNumber = casePath.split('/').pop();
+  check((await heading(page)) === `Case ${caseNumber}`, `the case page has the heading "${await heading(page)}"`);
+  const summary = () => page.locator('main dl').innerText();
+  check((await summary()).includes('Running: due'), `a new case's clock is not running:\n${await summary()}`);
+
+  // A warrant from application to grant to execution, then an arrest.
+  await recordEntry(page, 'Warrant applied for', async (form) => {
+    await form.getByLabel('Type of warrant').selectOption({ index: 0 });
+    await form.getByLabel('Court').fill("Severnshire Magistrates' Court");
+    await form.getByLabel('Heard remotely').check();
+  });
+  await inspect(page, 'warrant-applied');
+  await recordEntry(page, 'Warrant granted', async (form) => {
+    await form.getByLabel('Which warrant').selectOption({ index: 0 });
+  });
+  await recordEntry(page, 'Warrant executed', async () => {});
+  await recordEntry(page, 'Arrest', async () => {});
+  await inspect(page, 'case-after-arrest');
+  const clock = await summary();
+  check(
+    clock.toLowerCase().includes('stopped by warrant executed (in time)'),
+    `the clock did not stop at the warrant's execution:\n${clock}`,
+  );
+  const warrants = await page.locator('h2:has-text("Warrants") + table').innerText();
+  check(/Granted/.test(warrants) && /heard remotely/.test(warrants), `the warrants table shows:\n${warrants}`);
+  const timeline = await page.locator('ol.timeline').innerText();
+  for (const entry of ['Warrant applied for', 'Warrant granted', 'Warrant executed', 'Arrest']) {
+    check(timeline.includes(entry), `the timeline has no "${entry}"`);
+  }
+
+  // The worklist lists the case; the subject links to it.
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Cases' }).click();
+  await page.waitForURL(`${BASE}/cases`);
+  await inspect(page, 'worklist-mine');
+  await page.getByRole('navigation', { name: 'Case lists' }).getByRole('link', { name: 'All open cases' }).click();
+  await page.waitForURL(`${BASE}/cases?list=open`);
+  await inspect(page, 'worklist-open');
+  check(
+    (await page.locator(`main table a[href="${casePath}"]`).count()) === 1,
+    `the open cases do not list case ${caseNumber}`,
+  );
+  await visit(page, `/subjects/${subject}`, `subject-${subject}-with-case`);
+  check((await page.locator(`main a[href="${casePath}"]`).count()) === 1, 'the subject does not link to its case');
+
+  // On a phone-sized screen the case page reflows: nothing scrolls sideways.
+  await page.setViewportSize({ width: 390, height: 844 });
+  await visit(page, casePath, 'case-390px');
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  check(overflow <= 0, `the case page scrolls sideways by ${overflow} px at 390 px wide`);
+  await visit(page, '/cases?list=open', 'worklist-390px');
+  const listOverflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  check(listOverflow <= 0, `the worklist scrolls sideways by ${listOverflow} px at 390 px wide`);
+  await context.close();
+}
+
 // --- main -----------------------------------------------------------------------------------------------
 
 async function main() {
@@ -606,6 +686,8 @@ async function main() {
       administratorManagesStaff,
       pccOfficeIsRefusedPersonalData,
       keyboardOnly,
+      // Last: opening a case takes its subject off the queue the scenarios above count.
+      investigatorRunsACaseToItsFirstEnforcement,
     ]) {
       console.log(`${scenario.name}`);
       try {

@@ -10,7 +10,7 @@ use severn_ingest::{DocContext, Item, parse_document};
 use severn_store::Db;
 
 /// An LE JSON report about one person with one (synthetic) e-mail address.
-fn report(id: u64, email: &str) -> Vec<u8> {
+pub fn report(id: u64, email: &str) -> Vec<u8> {
     serde_json::to_vec(&json!({
         "reportId": id.to_string(),
         "dateReceived": "2026-03-01T08:00:00Z",
@@ -596,7 +596,7 @@ async fn the_api_takes_the_reason_for_a_restricted_case_from_a_header_not_the_ad
     );
 }
 
-async fn restrict_to(site: &Site, subject: &str, username: &str) {
+pub async fn restrict_to(site: &Site, subject: &str, username: &str) {
     site.app
         .restrict_case(
             &operator(),

@@ -3,6 +3,7 @@
 mod access;
 mod approval;
 mod cases;
+mod casework;
 mod free_text;
 mod headers;
 mod identity;

@@ -1,5 +1,5 @@
 //! The authorisation matrix: every page and API route that reads cases, figures or the log, shares or
-//! restricts a case, previews an assessment or manages staff, for every role, for a person in the owning
+//! restricts a case, records a case's events, previews an assessment or manages staff, for every role, for a person in the owning
 //! force, in another force, and in the organisation the role belongs to. Each answer must be what the policy
 //! (`severn_domain::access::decide`, whose table docs/access.md documents) decides for the action the route
 //! performs: the route's success status when allowed, 403 when the role refuses it — and 404 when a case is
@@ -44,7 +44,7 @@ struct Targets {
     token: i64,
 }
 
-fn routes(subject: &str, targets: &Targets, who: &str) -> Vec<Route> {
+fn routes(subject: &str, case: &str, targets: &Targets, who: &str) -> Vec<Route> {
     let route = |path: String, action, on_case| Route {
         path,
         action,
@@ -82,7 +82,36 @@ fn routes(subject: &str, targets: &Targets, who: &str) -> Vec<Route> {
             false,
         ));
         all.push(route(format!("{prefix}audit"), Action::ReadAudit, false));
+        all.push(route(format!("{prefix}cases"), Action::ViewQueue, false));
+        all.push(route(
+            format!("{prefix}cases/{case}"),
+            Action::ViewCase,
+            true,
+        ));
     }
+    // Opening a case succeeds once per subject, so it is tested in casework.rs; recording a note repeats.
+    all.push(Route {
+        send: form(&[
+            ("kind", "note"),
+            ("text", "Matrix note"),
+            ("date", "2026-03-02"),
+            ("time", "09:00"),
+        ]),
+        allowed: StatusCode::SEE_OTHER,
+        ..route(format!("/cases/{case}/events"), Action::RecordEvent, true)
+    });
+    all.push(Route {
+        send: Send::Json(json!({
+            "fact": { "kind": "note", "text": "Matrix note" },
+            "occurred_at": "2026-03-02T09:00:00Z"
+        })),
+        allowed: StatusCode::CREATED,
+        ..route(
+            format!("/api/cases/{case}/events"),
+            Action::RecordEvent,
+            true,
+        )
+    });
     // The assessment page refuses those who may not assess rather than show a form they cannot save. Its
     // live preview (`/assess/preview`) reads no case, only what the page posts back, so it is not here.
     all.push(route(
@@ -271,6 +300,15 @@ async fn every_route_answers_every_role_as_the_policy_decides(db: Db) {
         .subject
         .subject
         .to_string();
+    let case_number = site
+        .app
+        .open_case(
+            &operator(),
+            severn_domain::ids::SubjectId(subject.parse().unwrap()),
+        )
+        .await
+        .unwrap()
+        .to_string();
     let other_force = site.org("F2", OrgKind::Force).await;
     let regional = site.org("RU", OrgKind::RegionalUnit).await;
     let pcc = site.org("PCC", OrgKind::PccOffice).await;
@@ -317,7 +355,7 @@ async fn every_route_answers_every_role_as_the_policy_decides(db: Db) {
             per_person += 1;
             browser.sign_in(&site, &person).await;
             let csrf = browser.get(&site, "/sessions").await.csrf();
-            for route in routes(&subject, &targets, &username) {
+            for route in routes(&subject, &case_number, &targets, &username) {
                 let expected = match decide(&actor, route.action, route.on_case.then_some(&case)) {
                     Err(Denial::Role) => StatusCode::FORBIDDEN,
                     Err(_) if route.on_case => StatusCode::NOT_FOUND,
@@ -352,6 +390,6 @@ async fn every_route_answers_every_role_as_the_policy_decides(db: Db) {
     }
     assert_eq!(
         checked,
-        Role::ALL.len() * 3 * routes(&subject, &targets, "x").len()
+        Role::ALL.len() * 3 * routes(&subject, &case_number, &targets, "x").len()
     );
 }
