@@ -242,15 +242,6 @@ struct ShareLine {
     shared_at: String,
 }
 
-/// The case opened on a subject, as the subject page can tell it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum CaseLink {
-    /// The case, or none opened yet.
-    Known(Option<CaseId>),
-    /// A restricted subject's case is found from the case lists.
-    Restricted,
-}
-
 #[derive(Template)]
 #[template(path = "subject.html")]
 struct SubjectPage<'a> {
@@ -260,7 +251,8 @@ struct SubjectPage<'a> {
     restricted_to: Option<Vec<String>>,
     /// The actions offered: only those the person's role allows on this case.
     may: CaseActions,
-    case: CaseLink,
+    /// The case opened on the subject, if any.
+    case: Option<CaseId>,
     /// Whether to offer to open one.
     may_open_case: bool,
     timeline: Vec<(String, String)>,
@@ -290,22 +282,16 @@ async fn show_subject(state: &WebState, signed_in: &SignedIn, id: i64, why: Why)
     let shown = async {
         let detail = state
             .app
-            .subject_detail(signed_in.actor(), SubjectId(id), why)
+            .subject_detail(signed_in.actor(), SubjectId(id), why.clone())
             .await?;
         let may = state
             .app
             .case_actions(signed_in.actor(), SubjectId(id))
             .await?;
-        // `case_of_subject` takes no justification, so a restricted subject's case cannot be looked up here.
-        let case = match state
+        let case = state
             .app
-            .case_of_subject(signed_in.actor(), SubjectId(id))
-            .await
-        {
-            Ok(case) => CaseLink::Known(case),
-            Err(AppError::JustificationRequired(_)) => CaseLink::Restricted,
-            Err(other) => return Err(other),
-        };
+            .case_of_subject(signed_in.actor(), SubjectId(id), why)
+            .await?;
         Ok::<_, AppError>((detail, may, case))
     }
     .await;
@@ -336,7 +322,7 @@ async fn show_subject(state: &WebState, signed_in: &SignedIn, id: i64, why: Why)
                 // Those who may assess a subject are those whose case work reaches it (own force, not
                 // restricted to others); the role must also open cases.
                 may_open_case: may.assess
-                    && case == CaseLink::Known(None)
+                    && case.is_none()
                     && decide(signed_in.actor(), Action::OpenCase, None).is_ok(),
                 may,
                 case,

@@ -77,51 +77,24 @@ struct WorklistPageView<'a> {
     work: WorklistPage,
 }
 
-/// Runs a use case on a blocking thread, driven by the runtime's handle. `App::worklist` and `App::case_view`
-/// hold an iterator with a borrowing closure across an await, and rustc cannot then prove their futures `Send`
-/// (rust-lang/rust#110338), which axum's handlers must be; driven here they need not be. Remove once the app
-/// collects those iterators before awaiting.
-pub(crate) async fn off_thread<T, Work, Done>(state: &WebState, work: Work) -> Result<T, AppError>
-where
-    T: Send + 'static,
-    Work: FnOnce(severn_app::App) -> Done + Send + 'static,
-    Done: Future<Output = Result<T, AppError>>,
-{
-    let app = state.app.clone();
-    let runtime = tokio::runtime::Handle::current();
-    match tokio::task::spawn_blocking(move || runtime.block_on(work(app))).await {
-        Ok(done) => done,
-        Err(failed) if failed.is_panic() => std::panic::resume_unwind(failed.into_panic()),
-        Err(failed) => Err(AppError::Output(std::io::Error::other(failed))),
-    }
-}
-
-/// The case view, through [`off_thread`].
+/// The case view.
 pub(crate) async fn case_view(
     state: &WebState,
     actor: &Actor,
     case: CaseId,
     why: Why,
 ) -> Result<CaseView, AppError> {
-    let actor = actor.clone();
-    off_thread(state, move |app| async move {
-        app.case_view(&actor, case, why).await
-    })
-    .await
+    state.app.case_view(actor, case, why).await
 }
 
-/// A worklist page, through [`off_thread`].
+/// A worklist page.
 pub(crate) async fn worklist_page(
     state: &WebState,
     actor: &Actor,
     list: Worklist,
     page: i64,
 ) -> Result<WorklistPage, AppError> {
-    let actor = actor.clone();
-    off_thread(state, move |app| async move {
-        app.worklist(&actor, list, page).await
-    })
-    .await
+    state.app.worklist(actor, list, page).await
 }
 
 /// Shows a use case's refusal or failure as a page with the person's navigation.
@@ -974,7 +947,7 @@ async fn confirm_nothing_left_open(
 ) -> Result<(), AppError> {
     match case_view(state, actor, case, why).await {
         Ok(view) if !view.open_work.is_empty() => Err(AppError::Invalid(format!(
-            "Closing now leaves this undone: {}. Tick the box to confirm the case closes anyway.",
+            "Closing now leaves this undone: {}. Tick the box and give a rationale to close the case anyway.",
             view.open_work.join("; ")
         ))),
         Ok(_) | Err(AppError::Denied(_) | AppError::NotFound(_)) => Ok(()),

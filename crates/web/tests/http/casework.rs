@@ -505,7 +505,8 @@ async fn the_api_opens_cases_and_records_events(db: Db) {
         &mut supervisor,
         &site,
         &events,
-        json!({ "fact": { "kind": "rebanded", "band": "very_high" }, "occurred_at": at }),
+        json!({ "fact": { "kind": "rebanded", "band": "very_high" }, "occurred_at": at,
+                "rationale": "New intelligence: the suspect lives with a child" }),
     )
     .await;
     assert_eq!(status, StatusCode::CREATED, "{rebanded}");
@@ -763,7 +764,7 @@ async fn a_restricted_case_asks_why_and_its_forms_carry_the_reason(db: Db) {
         "{logged:?}"
     );
 
-    // The subject page cannot look a restricted subject's case up without the reason, so it points to the lists.
+    // Given the reason, the subject page links to the restricted subject's case.
     let subject_page = named
         .post(
             &site,
@@ -773,7 +774,7 @@ async fn a_restricted_case_asks_why_and_its_forms_carry_the_reason(db: Db) {
         .await;
     assert_eq!(subject_page.status, StatusCode::OK, "{}", subject_page.body);
     assert!(
-        subject_page.body.contains("find it in the"),
+        subject_page.body.contains("/cases/"),
         "{}",
         subject_page.body
     );
