@@ -331,9 +331,31 @@ async fn a_refused_entry_is_shown_beside_its_form_with_what_was_typed(db: Db) {
         closed.body
     );
     assert!(
-        closed.body.contains("Tick the box to confirm"),
+        closed.body.contains("Tick the box and give a rationale"),
         "{}",
         closed.body
+    );
+    // Ticked but without a rationale: still refused, by the rule itself.
+    let unexplained = record(
+        &mut browser,
+        &site,
+        case,
+        "closed",
+        &[("reason", "No further action"), ("confirm", "yes")],
+    )
+    .await;
+    assert_eq!(
+        unexplained.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        unexplained.body
+    );
+    assert!(
+        unexplained
+            .body
+            .contains("give a rationale for closing anyway"),
+        "{}",
+        unexplained.body
     );
     let status = site
         .app
