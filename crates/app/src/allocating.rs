@@ -11,7 +11,8 @@ use jiff::civil::Date;
 use serde::Serialize;
 use severn_domain::access::{Action, Actor, Role};
 use severn_domain::allocation::{
-    self, AllocationPolicy, Candidate, CaseNeeds, ILLUSTRATIVE_POLICY_V1, Ranked, WorkingDays,
+    self, AllocationPolicy, Availability, Candidate, CaseNeeds, ILLUSTRATIVE_POLICY_V1, Ranked,
+    WorkingDays,
 };
 use severn_domain::case::{EventKind, Fact, NewEvent};
 use severn_domain::ids::{CaseId, EventId, OrgId, StaffId, TeamId};
@@ -137,11 +138,63 @@ pub struct CandidatesView {
     /// The policy in force, `id@version`.
     pub policy: String,
     pub policy_name: String,
-    /// Each required skill's name and why the policy requires it.
-    #[schema(value_type = Vec<Object>)]
-    pub required: Vec<(String, String)>,
-    #[schema(value_type = Vec<Object>)]
-    pub candidates: Vec<Ranked>,
+    pub required: Vec<RequiredSkill>,
+    pub candidates: Vec<CandidateLine>,
+}
+
+/// A skill the policy requires of the case, and why.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RequiredSkill {
+    /// The skill's name.
+    pub skill: String,
+    pub because: String,
+}
+
+/// One candidate's place in the ranking, and why.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CandidateLine {
+    pub staff: StaffId,
+    pub name: String,
+    /// 1 is offered first.
+    pub rank: usize,
+    /// Holds every required skill, in date.
+    pub meets_policy: bool,
+    /// Required skills never held (codes).
+    pub missing: Vec<String>,
+    /// Required skills held but lapsed (codes).
+    pub expired: Vec<String>,
+    pub live_cases: u32,
+    pub capacity: u32,
+    /// `available`, `not_working_today` or `absent`.
+    pub availability: &'static str,
+    /// The last day of an absence.
+    #[schema(value_type = Option<String>, format = Date)]
+    pub absent_until: Option<Date>,
+    /// Plain words: skills, workload, availability.
+    pub reason: String,
+}
+
+impl From<Ranked> for CandidateLine {
+    fn from(r: Ranked) -> CandidateLine {
+        let (availability, absent_until) = match r.available {
+            Availability::Available => ("available", None),
+            Availability::NotWorkingToday => ("not_working_today", None),
+            Availability::AbsentUntil(day) => ("absent", Some(day)),
+        };
+        CandidateLine {
+            staff: r.staff,
+            name: r.name,
+            rank: r.rank,
+            meets_policy: r.meets_policy,
+            missing: r.missing.iter().map(|s| s.as_str().to_owned()).collect(),
+            expired: r.expired.iter().map(|s| s.as_str().to_owned()).collect(),
+            live_cases: r.live_cases,
+            capacity: r.capacity,
+            availability,
+            absent_until,
+            reason: r.reason,
+        }
+    }
 }
 
 /// What the allocation audit found over a period.
@@ -546,9 +599,14 @@ impl App {
     }
 
     /// The candidates for a case, ranked, each with the reason for their place.
-    pub async fn candidates(&self, actor: &Actor, case: CaseId) -> Result<CandidatesView> {
+    pub async fn candidates(
+        &self,
+        actor: &Actor,
+        case: CaseId,
+        why: Why,
+    ) -> Result<CandidatesView> {
         let (mut tx, row) = self
-            .authorise_on_case(actor, Action::Allocate, case, Why::default())
+            .authorise_on_case(actor, Action::Allocate, case, why)
             .await?;
         let org = row
             .owner_org
@@ -572,9 +630,15 @@ impl App {
             required: policy
                 .required(&needs)
                 .into_iter()
-                .map(|r| (name(&r.skill), r.because))
+                .map(|r| RequiredSkill {
+                    skill: name(&r.skill),
+                    because: r.because,
+                })
                 .collect(),
-            candidates: allocation::rank(&policy, &needs, &people, &skills, today),
+            candidates: allocation::rank(&policy, &needs, &people, &skills, today)
+                .into_iter()
+                .map(CandidateLine::from)
+                .collect(),
         })
     }
 
@@ -585,14 +649,14 @@ impl App {
         &self,
         actor: &Actor,
         case: CaseId,
-        officer: StaffId,
-        supervisor: Option<StaffId>,
+        (officer, supervisor): (StaffId, Option<StaffId>),
         override_rationale: Option<&str>,
+        why: Why,
     ) -> Result<EventId> {
         let target = format!("case:{case}");
         let why = Why {
             detail: Some(format!("allocate to staff {officer}")),
-            ..Why::default()
+            ..why
         };
         let (mut tx, row) = self
             .authorise_on_case(actor, Action::Allocate, case, why.clone())

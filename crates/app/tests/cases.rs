@@ -359,7 +359,13 @@ async fn only_a_supervisor_allocates_and_the_officer_sees_it_as_theirs(db: Db) {
     );
     assert!(
         w.app
-            .allocate(&w.investigator, case, w.investigator_id, None, Some("x"))
+            .allocate(
+                &w.investigator,
+                case,
+                (w.investigator_id, None),
+                Some("x"),
+                Why::default()
+            )
             .await
             .is_err()
     );
@@ -367,9 +373,9 @@ async fn only_a_supervisor_allocates_and_the_officer_sees_it_as_theirs(db: Db) {
         .allocate(
             &w.supervisor,
             case,
-            w.investigator_id,
-            None,
+            (w.investigator_id, None),
             Some("The only investigator on duty"),
+            Why::default(),
         )
         .await
         .unwrap();
@@ -559,7 +565,11 @@ async fn allocation_ranks_by_skills_and_needs_an_override_for_a_gap(db: Db) {
     let w = world(db).await;
     let expert = trained_investigator(&w).await;
     let case = open(&w).await;
-    let candidates = w.app.candidates(&w.supervisor, case).await.unwrap();
+    let candidates = w
+        .app
+        .candidates(&w.supervisor, case, Why::default())
+        .await
+        .unwrap();
     assert_eq!(candidates.policy, "illustrative-allocation@1");
     assert_eq!(candidates.candidates[0].staff, expert);
     assert!(candidates.candidates[0].meets_policy);
@@ -576,13 +586,21 @@ async fn allocation_ranks_by_skills_and_needs_an_override_for_a_gap(db: Db) {
     );
     // Investigators do not allocate.
     assert!(matches!(
-        w.app.candidates(&w.investigator, case).await,
+        w.app
+            .candidates(&w.investigator, case, Why::default())
+            .await,
         Err(AppError::Denied(Denial::Role))
     ));
     // The untrained investigator needs an override, with a rationale.
     let refused = w
         .app
-        .allocate(&w.supervisor, case, w.investigator_id, None, None)
+        .allocate(
+            &w.supervisor,
+            case,
+            (w.investigator_id, None),
+            None,
+            Why::default(),
+        )
         .await;
     assert!(
         matches!(&refused, Err(AppError::Invalid(m)) if m.contains("override")),
@@ -592,14 +610,14 @@ async fn allocation_ranks_by_skills_and_needs_an_override_for_a_gap(db: Db) {
         .allocate(
             &w.supervisor,
             case,
-            w.investigator_id,
-            None,
+            (w.investigator_id, None),
             Some("The only officer on duty; the expert will review daily"),
+            Why::default(),
         )
         .await
         .unwrap();
     w.app
-        .allocate(&w.supervisor, case, expert, None, None)
+        .allocate(&w.supervisor, case, (expert, None), None, Why::default())
         .await
         .unwrap();
     let view = w
@@ -671,14 +689,14 @@ async fn the_audits_count_allocations_and_warrants_in_force(db: Db) {
         .allocate(
             &w.supervisor,
             case,
-            w.investigator_id,
-            None,
+            (w.investigator_id, None),
             Some("Cover for the expert's leave"),
+            Why::default(),
         )
         .await
         .unwrap();
     w.app
-        .allocate(&w.supervisor, case, expert, None, None)
+        .allocate(&w.supervisor, case, (expert, None), None, Why::default())
         .await
         .unwrap();
     let record = |fact: Fact, hours: i64| {
@@ -837,7 +855,7 @@ async fn notices_are_given_before_and_at_breach_and_emailed_once(db: Db) {
     let expert = trained_investigator(&w).await;
     let case = open(&w).await;
     w.app
-        .allocate(&w.supervisor, case, expert, None, None)
+        .allocate(&w.supervisor, case, (expert, None), None, Why::default())
         .await
         .unwrap();
     let (address, received) = smtp_listener(false).await;

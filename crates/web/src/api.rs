@@ -15,6 +15,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 use severn_app::AppError;
+use severn_app::allocating::CandidatesView;
 use severn_app::audit::AuditEntryView;
 use severn_app::casework::{CaseView, WorklistPage};
 use severn_app::gate::Why;
@@ -22,7 +23,7 @@ use severn_app::staff::{ForceWork, SearchHit};
 use severn_app::views::{AssessmentView, QueueEntry, ReferralView, SubjectSummary};
 use severn_domain::access::Actor;
 use severn_domain::case::{Fact, NewEvent};
-use severn_domain::ids::{CaseId, EventId, SubjectId};
+use severn_domain::ids::{CaseId, EventId, StaffId, SubjectId};
 use severn_domain::risk::{Answers, Band, Outcome};
 use severn_domain::subject::SubjectStatus;
 use severn_store::SubjectRow;
@@ -656,6 +657,100 @@ pub async fn record_event(
     let event = state
         .app
         .record_event(&actor, CaseId(id), event, why)
+        .await
+        .map_err(justification_in_body)?;
+    Ok((StatusCode::CREATED, Json(RecordedEvent { event })))
+}
+
+/// The people who could take a case, ranked
+///
+/// Each with whether they hold every skill the allocation policy in force requires for the case, in date, their
+/// workload and availability, and the reason for their place. Supervisors of the owning force.
+#[utoipa::path(get, path = "/api/cases/{id}/candidates", operation_id = "caseCandidates",
+    params(
+        ("id" = i64, Path, description = "The case's number."),
+        ("X-Justification" = Option<String>, Header, description = JUSTIFICATION),
+    ),
+    responses(
+        (status = 200, description = "The ranked candidates", body = CandidatesView),
+        (status = 401, description = NOT_SIGNED_IN, body = ApiError),
+        (status = 403, description = DENIED, body = ApiError),
+        (status = 404, description = NOT_FOUND, body = ApiError),
+        (status = 422, description = INVALID, body = ApiError),
+        (status = 500, description = FAILED, body = ApiError),
+    ))]
+pub async fn candidates(
+    State(state): State<WebState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+) -> ApiResult<CandidatesView> {
+    let view = state
+        .app
+        .candidates(&actor, CaseId(id), justification(&headers)?)
+        .await?;
+    Ok(Json(view))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct AllocateRequest {
+    /// The officer in charge's staff number.
+    #[schema(value_type = i64)]
+    officer: StaffId,
+    /// The supervisor: the person allocating when not given.
+    #[serde(default)]
+    #[schema(value_type = Option<i64>)]
+    supervisor: Option<StaffId>,
+    /// Needed when the officer lacks a skill the policy requires.
+    #[serde(default)]
+    override_rationale: Option<String>,
+    /// Why a restricted case is being worked on: required for one. Kept in the audit log.
+    #[serde(default)]
+    justification: Option<String>,
+}
+
+/// Allocate a case to an officer in charge
+///
+/// Checked against the allocation policy in force: an officer who lacks a required skill needs an
+/// `override_rationale` (422 without one). Recorded on the timeline with the policy's version. Supervisors.
+#[utoipa::path(post, path = "/api/cases/{id}/allocate", operation_id = "allocateCase",
+    params(
+        ("id" = i64, Path, description = "The case's number."),
+        ("X-CSRF-Token" = Option<String>, Header, description = CSRF),
+    ),
+    request_body = AllocateRequest,
+    responses(
+        (status = 201, description = "The allocation recorded", body = RecordedEvent),
+        (status = 401, description = NOT_SIGNED_IN, body = ApiError),
+        (status = 403, description = DENIED, body = ApiError),
+        (status = 404, description = NOT_FOUND, body = ApiError),
+        (status = 422, description = INVALID, body = ApiError),
+        (status = 500, description = FAILED, body = ApiError),
+    ))]
+pub async fn allocate(
+    State(state): State<WebState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<i64>,
+    posted: Result<Json<AllocateRequest>, JsonRejection>,
+) -> Result<(StatusCode, Json<RecordedEvent>), ApiError> {
+    let request = body(posted)?;
+    let why = request
+        .justification
+        .as_deref()
+        .map(Why::because)
+        .unwrap_or_default();
+    let event = state
+        .app
+        .allocate(
+            &actor,
+            CaseId(id),
+            (request.officer, request.supervisor),
+            request
+                .override_rationale
+                .as_deref()
+                .filter(|r| !r.trim().is_empty()),
+            why,
+        )
         .await
         .map_err(justification_in_body)?;
     Ok((StatusCode::CREATED, Json(RecordedEvent { event })))

@@ -10,6 +10,7 @@
 //! key. Only the `severn` command (`severn-cli`) depends on it.
 
 mod admin;
+mod allocation;
 mod api;
 mod assessment;
 mod assets;
@@ -145,6 +146,11 @@ pub fn router(state: WebState) -> Router {
             get(casework::case).post(casework::case_justified),
         )
         .route("/cases/{id}/events", post(casework::record))
+        .route(
+            "/cases/{id}/allocate",
+            get(allocation::page).post(allocation::allocate),
+        )
+        .route("/cases/{id}/allocate/why", post(allocation::page_justified))
         .route("/subjects/{id}/merge", post(cases::merge))
         .route("/subjects/{id}/split", post(cases::split))
         .route("/subjects/{id}/share", post(cases::share))
@@ -177,6 +183,8 @@ pub fn router(state: WebState) -> Router {
         .route("/api/cases", get(api::cases))
         .route("/api/cases/{id}", get(api::case))
         .route("/api/cases/{id}/events", post(api::record_event))
+        .route("/api/cases/{id}/candidates", get(api::candidates))
+        .route("/api/cases/{id}/allocate", post(api::allocate))
         .route("/api/search", get(api::search))
         .route("/api/figures", get(api::figures))
         .route("/api/audit", get(api::audit))

@@ -32,6 +32,8 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
         api::case,
         api::open_case,
         api::record_event,
+        api::candidates,
+        api::allocate,
         api::audit,
         api::search,
         api::figures,

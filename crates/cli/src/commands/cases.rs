@@ -10,7 +10,7 @@ use severn_app::allocating::{AllocationAudit, CandidatesView, NO_TEAM, Profile};
 use severn_app::casework::{CaseView, StageReport, WarrantAudit, Worklist, WorklistPage};
 use severn_app::gate::Why;
 use severn_domain::access::Actor;
-use severn_domain::allocation::{Availability, WorkingDays};
+use severn_domain::allocation::WorkingDays;
 use severn_domain::case::{Entry, Fact, NewEvent};
 use severn_domain::ids::{CaseId, EventId, SubjectId};
 use severn_domain::ids::{OrgId, StaffId, TeamId};
@@ -38,7 +38,7 @@ pub async fn case(ctx: &Ctx, command: CaseCommand) -> Result<ExitCode> {
             }
         }
         CaseCommand::Candidates { case, json } => {
-            let view = app.candidates(actor, CaseId(case)).await?;
+            let view = app.candidates(actor, CaseId(case), Why::default()).await?;
             if json {
                 output::json(&view)?;
             } else {
@@ -61,9 +61,9 @@ pub async fn case(ctx: &Ctx, command: CaseCommand) -> Result<ExitCode> {
                 .allocate(
                     actor,
                     CaseId(case),
-                    officer,
-                    supervisor,
+                    (officer, supervisor),
                     override_rationale.as_deref(),
+                    Why::default(),
                 )
                 .await?;
             if json {
@@ -455,17 +455,12 @@ fn print_candidates(view: &CandidatesView) -> Result<()> {
         view.policy_name,
         view.policy
     );
-    for (skill, because) in &view.required {
-        show!("  requires {skill}: {because}");
+    for r in &view.required {
+        show!("  requires {}: {}", r.skill, r.because);
     }
     for c in &view.candidates {
-        let available = match c.available {
-            Availability::Available => "available".to_owned(),
-            Availability::NotWorkingToday => "not working today".to_owned(),
-            Availability::AbsentUntil(day) => format!("absent until {day}"),
-        };
         show!(
-            "{:>3}. {} [{}] {} — {}",
+            "{:>3}. {} [{}] — {}",
             c.rank,
             c.name,
             if c.meets_policy {
@@ -473,7 +468,6 @@ fn print_candidates(view: &CandidatesView) -> Result<()> {
             } else {
                 "needs an override"
             },
-            available,
             c.reason
         );
     }

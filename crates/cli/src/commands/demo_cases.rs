@@ -379,7 +379,9 @@ pub async fn casework(
                 let Some(&case) = cases.get(&p.subject) else {
                     continue;
                 };
-                let candidates = app.candidates(&force.supervisor, case).await?;
+                let candidates = app
+                    .candidates(&force.supervisor, case, Why::default())
+                    .await?;
                 let meeting: Vec<StaffId> = candidates
                     .candidates
                     .iter()
@@ -406,8 +408,14 @@ pub async fn casework(
                 } else {
                     continue;
                 };
-                app.allocate(&force.supervisor, case, officer, None, rationale)
-                    .await?;
+                app.allocate(
+                    &force.supervisor,
+                    case,
+                    (officer, None),
+                    rationale,
+                    Why::default(),
+                )
+                .await?;
                 officer_of.insert(p.subject, officer);
             }
             Step::Record(fact) => {

@@ -17,6 +17,7 @@ severn_store::backend_matrix!(
     each_role_gets_the_case_pages_the_policy_allows,
     a_restricted_case_asks_why_and_its_forms_carry_the_reason,
     a_worklist_longer_than_a_page_is_paged,
+    a_supervisor_allocates_from_the_ranked_candidates_with_an_override,
 );
 
 /// The number after `prefix` in `text`, such as the case a redirect names.
@@ -867,4 +868,116 @@ async fn a_worklist_longer_than_a_page_is_paged(db: Db) {
         (Some(51), Some(2))
     );
     assert_eq!(api["entries"].as_array().unwrap().len(), 1);
+}
+
+async fn a_supervisor_allocates_from_the_ranked_candidates_with_an_override(db: Db) {
+    let (site, subject) = site_with_subjects(db).await;
+    let case = site
+        .app
+        .open_case(&operator(), SubjectId(subject))
+        .await
+        .unwrap()
+        .0;
+    let officer = site.person("o.fficer", &[Role::Investigator], false).await;
+    let mut supervisor = signed_in(&site, "s.sup", &[Role::Supervisor]).await;
+    let page = supervisor
+        .get(&site, &format!("/cases/{case}/allocate"))
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("Tester o.fficer"), "{}", page.body);
+    assert!(page.body.contains("needs an override"), "{}", page.body);
+    assert!(page.body.contains("PIP level 1"), "{}", page.body);
+    let csrf = page.csrf();
+    let officer_id = officer.id.0.to_string();
+    // Without a rationale the officer, who holds none of the skills, is refused; what was chosen stays.
+    let refused = supervisor
+        .post(
+            &site,
+            &format!("/cases/{case}/allocate"),
+            &[("csrf", &csrf), ("officer", &officer_id)],
+        )
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
+    assert!(refused.body.contains("override"), "{}", refused.body);
+    assert!(
+        refused
+            .body
+            .contains(&format!("value=\"{officer_id}\" checked")),
+        "{}",
+        refused.body
+    );
+    let allocated = supervisor
+        .post(
+            &site,
+            &format!("/cases/{case}/allocate"),
+            &[
+                ("csrf", &csrf),
+                ("officer", &officer_id),
+                ("override_rationale", "The only officer on duty this week"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        allocated.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        allocated.body
+    );
+    let case_page = supervisor.get(&site, &format!("/cases/{case}")).await;
+    assert!(
+        case_page.body.contains("Tester o.fficer"),
+        "{}",
+        case_page.body
+    );
+    assert!(
+        case_page.body.contains("Reallocate this case"),
+        "{}",
+        case_page.body
+    );
+
+    // The API twins.
+    let (status, ranked) = {
+        let page = supervisor
+            .get(&site, &format!("/api/cases/{case}/candidates"))
+            .await;
+        (
+            page.status,
+            serde_json::from_str::<Value>(&page.body).unwrap(),
+        )
+    };
+    assert_eq!(status, StatusCode::OK, "{ranked}");
+    assert!(
+        ranked["candidates"].as_array().unwrap().len() >= 2,
+        "{ranked}"
+    );
+    let (status, answer) = post_api(
+        &mut supervisor,
+        &site,
+        &format!("/api/cases/{case}/allocate"),
+        json!({ "officer": officer.id.0 }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+    let (status, answer) = post_api(
+        &mut supervisor,
+        &site,
+        &format!("/api/cases/{case}/allocate"),
+        json!({ "officer": officer.id.0, "override_rationale": "Still the only one on duty" }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+
+    // An investigator is offered no allocation and refused one.
+    let mut investigator = signed_in(&site, "i.nv", &[Role::Investigator]).await;
+    let theirs = investigator.get(&site, &format!("/cases/{case}")).await;
+    assert!(!theirs.body.contains("this case</a>"), "{}", theirs.body);
+    let refused = investigator
+        .get(&site, &format!("/cases/{case}/allocate"))
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
 }
