@@ -14,6 +14,7 @@
 //! The database must be empty (a new SQLite file, or a new PostgreSQL database): staff, training and one case are
 //! made through the application, then the year's cases are filled in with SQL in the form the application writes
 //! (checked against the rows of real allocations and warrants first). Synthetic people and cases only.
+//! `SEVERN_BENCH_AFTER_FILL`, when set, is SQL run after the fill: a schema change to measure.
 
 use anyhow::{Context, bail, ensure};
 use jiff::civil::Date;
@@ -55,6 +56,8 @@ const OVERRIDE_RATIONALE: &str =
 const FILL_MISSING: &str = r#"["scaidp"]"#;
 const COURT: &str = "Severnshire Magistrates Court";
 const WITHDRAWAL_RATIONALE: &str = "Entered in error";
+/// SQL to run after the fill, to measure a schema change beside the same figures without it.
+const AFTER_FILL_VAR: &str = "SEVERN_BENCH_AFTER_FILL";
 const MAX_AUDIT_RUNS: usize = 5;
 const AUDIT_BUDGET: Duration = Duration::from_secs(60);
 /// Every tenth member of staff is a supervisor, the rest investigators.
@@ -792,6 +795,19 @@ async fn main() -> anyhow::Result<()> {
             .with_context(|| format!("fill statement: {statement}"))?;
     }
     let filled = start.elapsed();
+    // A schema change to try against these figures (an index, say), run after the fill.
+    if let Ok(sql) = std::env::var(AFTER_FILL_VAR)
+        && !sql.trim().is_empty()
+    {
+        let start = Instant::now();
+        execute_raw(&db, &sql)
+            .await
+            .with_context(|| format!("{AFTER_FILL_VAR}: {sql}"))?;
+        println!(
+            "after the fill ({AFTER_FILL_VAR}): {sql} in {:.1} s",
+            start.elapsed().as_secs_f64()
+        );
+    }
     let start = Instant::now();
     // Autovacuum is off on the benchmark machines, and a PostgreSQL planner without statistics on tables this
     // size is not what a force would run; SQLite gets none, as the application's databases have none for cases.
