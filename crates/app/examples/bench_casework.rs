@@ -463,6 +463,7 @@ struct Year {
     staff_b: i64,
 }
 
+/// Each predicate below is one condition of the fill's SQL, in Rust: the audits' counts are checked against them.
 impl Year {
     /// Every tenth case is the other force's.
     fn other_force(n: i64) -> bool {
@@ -539,7 +540,7 @@ impl Year {
              CASE WHEN n % 10 = 0 THEN 'very_high' WHEN n % 10 < 3 THEN 'high' WHEN n % 10 < 7 THEN 'medium' \
              ELSE 'low' END AS band, \
              CASE WHEN n % 10 = 0 THEN 24 WHEN n % 10 < 3 THEN 72 WHEN n % 10 < 7 THEN 168 ELSE 672 END AS hours \
-             FROM {numbers}) AS inner_seq) AS c"
+             FROM {numbers}) AS numbered) AS c"
         )
     }
 
