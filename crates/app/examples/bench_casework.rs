@@ -1,0 +1,837 @@
+//! Issue 13's casework figures on one database (SQLite or PostgreSQL), each beside a floor read in the same
+//! sitting:
+//!
+//! 1. `App::candidates` for a case among STAFF people of one force (training, profiles, absences, live cases),
+//!    beside `App::list_staff` and `App::case_view` — first with one case, then with CASES cases filled in;
+//! 2. `App::allocation_audit` and `App::warrant_audit` over a year of CASES cases, beside a `SELECT COUNT(*)`
+//!    of `case_event`;
+//! 3. `App::worklist` (all open cases), its first page and its last.
+//!
+//! ```text
+//! cargo run --release -p severn-app --example bench_casework -- DATABASE_URL [STAFF [CASES [CALLS]]]
+//! ```
+//!
+//! The database must be empty (a new SQLite file, or a new PostgreSQL database): staff, training and one case are
+//! made through the application, then the year's cases are filled in with SQL in the form the application writes
+//! (checked against the rows of real allocations and warrants first). Synthetic people and cases only.
+//! `SEVERN_BENCH_AFTER_FILL`, when set, is SQL run after the fill: a schema change to measure.
+
+use anyhow::{Context, bail, ensure};
+use jiff::civil::Date;
+use jiff::{SignedDuration, Timestamp};
+use serde_json::json;
+use severn_app::App;
+use severn_app::allocating::Profile;
+use severn_app::casework::Worklist;
+use severn_app::gate::Why;
+use severn_app::ingest::Ingester;
+use severn_app::staff::StaffSpec;
+use severn_domain::access::{Actor, OrgKind, Role, StaffKind};
+use severn_domain::allocation::WorkingDays;
+use severn_domain::audit::AuditKey;
+use severn_domain::case::{Fact, NewEvent};
+use severn_domain::clock::{Clock, FixedClock};
+use severn_domain::ids::{CaseId, EventId, OrgId, StaffId};
+use severn_ingest::{DocContext, Item, parse_document};
+use severn_store::Db;
+use severn_store::testing::{execute_raw, fetch_i64};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The application's clock while it is measured: the audited year ends the night before.
+const NOW: &str = "2026-03-01T09:00:00Z";
+const YEAR_FROM: &str = "2025-03-01T00:00:00Z";
+const YEAR_TO: &str = "2026-03-01T00:00:00Z";
+/// Filled rows take ids from here on, clear of those the application gives.
+const SUBJECT_BASE: i64 = 10_000_000;
+const CASE_BASE: i64 = 10_000_000;
+const EVENT_BASE: i64 = 100_000_000;
+/// Event ids per filled case: first allocation, reallocation, application, grant, withdrawal.
+const EVENT_SLOTS: i64 = 8;
+/// What a case whose clock is not running sorts by in worklists (as the store writes it).
+const NOT_DUE: i64 = 253_402_300_799;
+const POLICY: &str = "illustrative-allocation@1";
+const OVERRIDE_RATIONALE: &str =
+    "Cover during the officer on leave, reviewed daily by the supervisor";
+const FILL_MISSING: &str = r#"["scaidp"]"#;
+const COURT: &str = "Severnshire Magistrates Court";
+const WITHDRAWAL_RATIONALE: &str = "Entered in error";
+/// SQL to run after the fill, to measure a schema change beside the same figures without it.
+const AFTER_FILL_VAR: &str = "SEVERN_BENCH_AFTER_FILL";
+const MAX_AUDIT_RUNS: usize = 5;
+const AUDIT_BUDGET: Duration = Duration::from_secs(60);
+/// Every tenth member of staff is a supervisor, the rest investigators.
+const SUPERVISOR_EVERY: usize = 10;
+/// The second force's caseworkers: its cases are in the database but outside the audits' scope.
+const OTHER_FORCE_STAFF: usize = 20;
+
+fn operator() -> Actor {
+    Actor::Operator {
+        name: "bench".into(),
+    }
+}
+
+fn at(text: &str) -> anyhow::Result<Timestamp> {
+    text.parse().with_context(|| format!("timestamp {text}"))
+}
+
+/// Median, 99th percentile and range of a set of timings, in milliseconds.
+fn summary(times: &[Duration]) -> String {
+    let mut ms: Vec<f64> = times.iter().map(|d| d.as_secs_f64() * 1000.0).collect();
+    ms.sort_by(f64::total_cmp);
+    let n = ms.len();
+    let median = if n % 2 == 1 {
+        ms[n / 2]
+    } else {
+        (ms[n / 2 - 1] + ms[n / 2]) / 2.0
+    };
+    let p99 = ms[(n * 99).div_ceil(100) - 1];
+    format!(
+        "median {median:.2} ms, p99 {p99:.2} ms, min {:.2}, max {:.2} ({n} calls)",
+        ms[0],
+        ms[n - 1]
+    )
+}
+
+/// Each run's time, in milliseconds.
+fn runs(times: &[Duration]) -> String {
+    let ms: Vec<String> = times
+        .iter()
+        .map(|d| format!("{:.1}", d.as_secs_f64() * 1000.0))
+        .collect();
+    format!("{} ms", ms.join(", "))
+}
+
+async fn timed<T>(
+    times: &mut Vec<Duration>,
+    call: impl std::future::Future<Output = severn_app::Result<T>>,
+) -> anyhow::Result<T> {
+    let start = Instant::now();
+    let value = call.await?;
+    times.push(start.elapsed());
+    Ok(value)
+}
+
+struct Settings {
+    url: String,
+    staff: usize,
+    cases: i64,
+    calls: usize,
+}
+
+fn settings() -> anyhow::Result<Settings> {
+    let mut args = std::env::args().skip(1);
+    let usage = "usage: bench_casework DATABASE_URL [STAFF [CASES [CALLS]]]";
+    let url = args.next().context(usage)?;
+    let mut number = |default: usize| -> anyhow::Result<usize> {
+        args.next()
+            .map_or(Ok(default), |a| a.parse().with_context(|| usage.to_owned()))
+    };
+    let settings = Settings {
+        url,
+        staff: number(2_000)?,
+        cases: i64::try_from(number(200_000)?)?,
+        calls: number(200)?,
+    };
+    ensure!(
+        settings.staff >= SUPERVISOR_EVERY && settings.cases >= 100 && settings.calls >= 1,
+        "{usage}: at least {SUPERVISOR_EVERY} staff, 100 cases and one call"
+    );
+    Ok(settings)
+}
+
+/// The staff of the measured force and of the other, made through the application.
+struct People {
+    force: OrgId,
+    other_force: OrgId,
+    /// The measured force's staff, in the order made; index 0 is a supervisor.
+    staff: Vec<StaffId>,
+    other_staff: Vec<StaffId>,
+    supervisor: Actor,
+    investigator: Actor,
+}
+
+async fn make_staff(
+    app: &App,
+    org: OrgId,
+    prefix: &str,
+    count: usize,
+) -> anyhow::Result<Vec<StaffId>> {
+    let mut ids = Vec::with_capacity(count);
+    for i in 0..count {
+        let role = if i % SUPERVISOR_EVERY == 0 {
+            Role::Supervisor
+        } else {
+            Role::Investigator
+        };
+        let username = format!("{prefix}.{i:04}");
+        let spec = StaffSpec {
+            org,
+            team: None,
+            display_name: format!("Officer {username}"),
+            username,
+            kind: StaffKind::Person,
+            roles: vec![role],
+        };
+        ids.push(app.create_staff(&operator(), &spec).await?);
+    }
+    // The fill names staff by arithmetic on the first id.
+    let contiguous = ids.windows(2).all(|w| w[1].0 == w[0].0 + 1);
+    ensure!(contiguous, "staff ids of {prefix} are not consecutive");
+    Ok(ids)
+}
+
+/// Training as a force imports it: most hold everything the policy asks for; some lack the specialist
+/// programme, some let PIP level 2 lapse, some hold nothing yet.
+fn training_csv(people: &People, prefix: &str) -> String {
+    let mut csv = String::from("username,skill,achieved_on,expires_on,evidence\n");
+    for i in 0..people.staff.len() {
+        if i % 7 == 6 {
+            continue;
+        }
+        for skill in ["pip1", "pip2", "scaidp", "image_grading", "device_triage"] {
+            if i % 4 == 2 && skill == "scaidp" {
+                continue;
+            }
+            let expires = if i % 4 == 3 && skill == "pip2" {
+                "2025-06-30"
+            } else {
+                ""
+            };
+            csv.push_str(&format!(
+                "{prefix}.{i:04},{skill},2023-05-{:02},{expires},Course record {i}\n",
+                1 + i % 28
+            ));
+        }
+    }
+    csv
+}
+
+async fn make_people(app: &App, count: usize) -> anyhow::Result<People> {
+    let op = operator();
+    let force = app
+        .create_org(&op, "force-a", "Force A Constabulary", OrgKind::Force)
+        .await?;
+    let other_force = app
+        .create_org(&op, "force-b", "Force B Police", OrgKind::Force)
+        .await?;
+    let staff = make_staff(app, force, "a", count).await?;
+    let other_staff = make_staff(app, other_force, "b", OTHER_FORCE_STAFF).await?;
+    let actor = |id: StaffId| async move {
+        app.staff_by_id(id)
+            .await?
+            .map(|s| s.actor())
+            .context("a member of staff just made")
+    };
+    let supervisor = actor(staff[0]).await?;
+    let investigator = actor(staff[1]).await?;
+    let people = People {
+        force,
+        other_force,
+        staff,
+        other_staff,
+        supervisor,
+        investigator,
+    };
+    let imported = app
+        .import_training(&op, Some(force), &training_csv(&people, "a"))
+        .await?;
+    for (i, id) in people.staff.iter().enumerate() {
+        let profile = Profile {
+            post: "investigator".into(),
+            capacity: 4 + u32::try_from(i % 9)?,
+            working_days: if i % 5 == 4 {
+                WorkingDays::EVERY_DAY
+            } else {
+                WorkingDays::MONDAY_TO_FRIDAY
+            },
+        };
+        app.set_profile(&op, *id, &profile).await?;
+        // One in twenty is away today, one in twenty has leave booked.
+        let away = match i % 20 {
+            5 => Some((Date::new(2026, 2, 23)?, Date::new(2026, 3, 6)?)),
+            6 => Some((Date::new(2026, 4, 6)?, Date::new(2026, 4, 17)?)),
+            _ => None,
+        };
+        if let Some(days) = away {
+            app.add_absence(&op, *id, days, "Annual leave").await?;
+        }
+    }
+    println!(
+        "staff: {} in force-a ({} supervisors), {imported} training records, {} in force-b",
+        people.staff.len(),
+        people.staff.len().div_ceil(SUPERVISOR_EVERY),
+        people.other_staff.len()
+    );
+    Ok(people)
+}
+
+/// One referral for force-a through the ingester, and a case opened on its subject.
+async fn one_case(app: &App, people: &People) -> anyhow::Result<CaseId> {
+    let op = operator();
+    let doc = json!({
+        "reportId": "1001",
+        "dateReceived": "2026-02-28T08:00:00Z",
+        "reportedInformation": {
+            "reportingEsp": { "espName": "Example Ltd" },
+            "incidentSummary": {
+                "incidentType": "Child Pornography (possession, manufacture, and distribution)",
+                "incidentDateTime": "2026-02-27T14:30:00Z"
+            },
+            "reportedPeople": { "reportedPersons": [
+                { "espService": "Example", "espUserId": "u1001", "emails": [{ "value": "suspect@example.com" }] }
+            ] }
+        }
+    });
+    let parsed = parse_document(
+        &serde_json::to_vec(&doc)?,
+        "in/report.json",
+        &DocContext::default(),
+    )?;
+    let mut ingester = Ingester::new(app, &op, Some("force-a")).await?;
+    ingester
+        .push(Item::Parsed {
+            path: "in/report.json".into(),
+            parsed,
+        })
+        .await?;
+    ingester.finish().await?;
+    let subject = app
+        .referral(&op, "1001", Why::default())
+        .await?
+        .subject
+        .subject;
+    Ok(app.open_case(&people.investigator, subject).await?)
+}
+
+/// The SQL text of an `allocated` fact, as `serde_json` writes `Fact::Allocated`; each argument is SQL.
+fn allocated_fact(officer: &str, supervisor: &str, met: &str, missing_json: &str) -> String {
+    format!(
+        "'{{\"kind\":\"allocated\",\"officer\":' || {officer} || ',\"supervisor\":' || {supervisor} || \
+         ',\"policy\":\"{POLICY}\",\"met_policy\":' || CASE WHEN {met} THEN 'true' ELSE 'false' END || \
+         ',\"missing\":' || CASE WHEN {met} THEN '[]' ELSE '{missing_json}' END || \
+         ',\"override_rationale\":' || CASE WHEN {met} THEN 'null' ELSE '\"{OVERRIDE_RATIONALE}\"' END || '}}'"
+    )
+}
+
+fn warrant_applied_fact(warrant: i64, remote: &str) -> String {
+    format!(
+        "'{{\"kind\":\"warrant_applied\",\"warrant\":{warrant},\"warrant_type\":\"pca1978_s4\",\
+         \"court\":\"{COURT}\",\"remote\":' || CASE WHEN {remote} THEN 'true' ELSE 'false' END || '}}'"
+    )
+}
+
+const WARRANT_GRANTED_FACT: &str = r#"'{"kind":"warrant_granted","warrant":1}'"#;
+const WITHDRAWN_FACT: &str = r#"'{"kind":"withdrawn"}'"#;
+
+/// Real allocations and warrant events on the case, through the application, and a check that each stored
+/// row is what the fill's SQL writes for the same values.
+async fn real_events_match_the_fill(
+    app: &App,
+    db: &Db,
+    clock: &FixedClock,
+    people: &People,
+    case: CaseId,
+) -> anyhow::Result<()> {
+    let sup = &people.supervisor;
+    let sup_id = people.staff[0];
+    let view = app.candidates(sup, case).await?;
+    let best = view.candidates.first().context("no candidates")?;
+    ensure!(
+        best.meets_policy,
+        "the best candidate does not meet the policy"
+    );
+    let lacking = view
+        .candidates
+        .iter()
+        .find(|c| !c.meets_policy)
+        .context("every candidate meets the policy")?;
+    let overridden = app
+        .allocate(sup, case, lacking.staff, None, Some(OVERRIDE_RATIONALE))
+        .await?;
+    clock.advance(SignedDuration::from_mins(10));
+    let met = app.allocate(sup, case, best.staff, None, None).await?;
+    let record = |fact: Fact, supersedes: Option<EventId>| {
+        clock.advance(SignedDuration::from_mins(10));
+        let event = NewEvent {
+            fact,
+            occurred_at: clock.now(),
+            supersedes,
+            rationale: supersedes.map(|_| WITHDRAWAL_RATIONALE.to_owned()),
+            correction: false,
+        };
+        app.record_event(&people.investigator, case, event, Why::default())
+    };
+    let applied = |warrant: u32| Fact::WarrantApplied {
+        warrant,
+        warrant_type: "pca1978_s4".into(),
+        court: COURT.into(),
+        remote: true,
+    };
+    let first = record(applied(1), None).await?;
+    let granted = record(Fact::WarrantGranted { warrant: 1 }, None).await?;
+    let second = record(applied(2), None).await?;
+    let withdrawn = record(Fact::Withdrawn, Some(second)).await?;
+
+    let audit = app.allocation_audit(sup, at(YEAR_TO)?, clock.now()).await?;
+    let missing = &audit
+        .against_policy
+        .first()
+        .context("the override is not in the audit")?
+        .missing;
+    let plain = "supersedes IS NULL AND rationale IS NULL AND entry = 'ordinary'";
+    let checks = [
+        (
+            "allocation against the policy",
+            overridden,
+            format!(
+                "kind = 'allocated' AND {plain} AND fact = {}",
+                allocated_fact(
+                    &lacking.staff.0.to_string(),
+                    &sup_id.0.to_string(),
+                    "FALSE",
+                    &serde_json::to_string(missing)?
+                )
+            ),
+        ),
+        (
+            "allocation within the policy",
+            met,
+            format!(
+                "kind = 'allocated' AND {plain} AND fact = {}",
+                allocated_fact(
+                    &best.staff.0.to_string(),
+                    &sup_id.0.to_string(),
+                    "TRUE",
+                    "[]"
+                )
+            ),
+        ),
+        (
+            "warrant application",
+            first,
+            format!(
+                "kind = 'warrant_applied' AND {plain} AND fact = {}",
+                warrant_applied_fact(1, "TRUE")
+            ),
+        ),
+        (
+            "grant",
+            granted,
+            format!("kind = 'warrant_granted' AND {plain} AND fact = {WARRANT_GRANTED_FACT}"),
+        ),
+        (
+            "withdrawal",
+            withdrawn,
+            format!(
+                "kind = 'withdrawn' AND supersedes = {} AND rationale = '{WITHDRAWAL_RATIONALE}' \
+                 AND entry = 'correction' AND fact = {WITHDRAWN_FACT}",
+                second.0
+            ),
+        ),
+    ];
+    for (what, id, condition) in checks {
+        let sql = format!(
+            "SELECT COUNT(*) FROM case_event WHERE id = {} AND {condition}",
+            id.0
+        );
+        ensure!(
+            fetch_i64(db, &sql).await? == 1,
+            "the fill would not write the {what} as the application did (event {})",
+            id.0
+        );
+    }
+    println!(
+        "fill form: matches the application's rows (2 allocations, application, grant, withdrawal)"
+    );
+    Ok(())
+}
+
+/// The year's cases, as numbers: where the fill's rows come from, and what the audits should find in them.
+struct Year {
+    cases: i64,
+    from: i64,
+    /// Cases are opened over this many seconds from `from`, leaving room for their later events.
+    span: i64,
+    to: i64,
+    org_a: i64,
+    org_b: i64,
+    first_a: i64,
+    staff_a: i64,
+    supervisors_a: i64,
+    first_b: i64,
+    staff_b: i64,
+}
+
+/// Each predicate below is one condition of the fill's SQL, in Rust: the audits' counts are checked against them.
+impl Year {
+    /// Every tenth case is the other force's.
+    fn other_force(n: i64) -> bool {
+        n % 10 == 9
+    }
+    fn reallocated(n: i64) -> bool {
+        n % 3 == 0
+    }
+    fn against_policy(n: i64) -> bool {
+        n % 10 == 3
+    }
+    fn warrant(n: i64) -> bool {
+        n % 2 == 0
+    }
+    fn withdrawn(n: i64) -> bool {
+        n % 100 == 50
+    }
+    fn granted(n: i64) -> bool {
+        Self::warrant(n) && n % 10 != 0
+    }
+
+    /// What the audits of the measured force should count: allocations, those within the policy, warrant
+    /// applications in force, grants.
+    fn expected(&self) -> (usize, usize, usize, usize) {
+        let mine = (1..=self.cases).filter(|n| !Self::other_force(*n));
+        let (mut allocations, mut met, mut applications, mut granted) = (0, 0, 0, 0);
+        for n in mine {
+            let count = if Self::reallocated(n) { 2 } else { 1 };
+            allocations += count;
+            met += count - usize::from(Self::against_policy(n));
+            applications += usize::from(Self::warrant(n) && !Self::withdrawn(n));
+            granted += usize::from(Self::granted(n));
+        }
+        (allocations, met, applications, granted)
+    }
+
+    /// One row per case with its derived columns, from a sequence `n` of the backend's making.
+    fn cases_sql(&self, backend: Backend) -> String {
+        let numbers = match backend {
+            Backend::Sqlite => format!(
+                "(WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < {}) \
+                 SELECT n FROM s) AS seq",
+                self.cases
+            ),
+            Backend::Postgres => format!(
+                "generate_series(1::bigint, {}::bigint) AS seq(n)",
+                self.cases
+            ),
+        };
+        let Year {
+            cases,
+            from,
+            span,
+            org_a,
+            org_b,
+            first_a,
+            staff_a,
+            supervisors_a,
+            first_b,
+            staff_b,
+            ..
+        } = self;
+        let b = "n % 10 = 9";
+        format!(
+            "(SELECT n, opened, opened - (n * 37) % 7200 AS clock_start, org, officer1, officer2, supervisor, \
+             opened + 1800 + (n * 131) % 43200 AS allocated1, band, hours \
+             FROM (SELECT n, {from} + ((n - 1) * {span}) / {cases} AS opened, \
+             CASE WHEN {b} THEN {org_b} ELSE {org_a} END AS org, \
+             CASE WHEN {b} THEN {first_b} + n % {staff_b} ELSE {first_a} + n % {staff_a} END AS officer1, \
+             CASE WHEN {b} THEN {first_b} + (n * 7 + 3) % {staff_b} ELSE {first_a} + (n * 7 + 3) % {staff_a} END \
+             AS officer2, \
+             CASE WHEN {b} THEN {first_b} ELSE {first_a} + ((n / 7) % {supervisors_a}) * {SUPERVISOR_EVERY} END \
+             AS supervisor, \
+             CASE WHEN n % 10 = 0 THEN 'very_high' WHEN n % 10 < 3 THEN 'high' WHEN n % 10 < 7 THEN 'medium' \
+             ELSE 'low' END AS band, \
+             CASE WHEN n % 10 = 0 THEN 24 WHEN n % 10 < 3 THEN 72 WHEN n % 10 < 7 THEN 168 ELSE 672 END AS hours \
+             FROM {numbers}) AS numbered) AS c"
+        )
+    }
+
+    /// The statements that fill the year: subjects, cases and their events.
+    fn fill_sql(&self, backend: Backend) -> Vec<String> {
+        let c = self.cases_sql(backend);
+        let to = self.to;
+        // Open: opened in the last 45 days, or one old case in fifty; the rest closed in time.
+        let open = format!("(opened >= {to} - 45 * 86400 OR n % 50 = 0)");
+        // Allocations are recorded by a supervisor, warrant events by an investigator, as the application
+        // records them.
+        let event = |slot: i64, kind: &str, at: &str, fact: &str, tail: &str, filter: &str| {
+            let by = if kind == "allocated" {
+                "a.0000"
+            } else {
+                "a.0001"
+            };
+            format!(
+                "INSERT INTO case_event (id, case_id, kind, occurred_at, recorded_at, recorded_by, fact, \
+                 supersedes, rationale, entry) SELECT {EVENT_BASE} + n * {EVENT_SLOTS} + {slot}, {CASE_BASE} + n, \
+                 '{kind}', {at}, {at} + 120, '{by}', {fact}, {tail} FROM {c} WHERE {filter}"
+            )
+        };
+        let plain = "NULL, NULL, 'ordinary'";
+        vec![
+            format!(
+                "INSERT INTO subject (id, created_at, status, merged_into, provisional_band, assessment_id, band, \
+                 band_reason, clock_start_at, due_at, owner_org, restricted) \
+                 SELECT {SUBJECT_BASE} + n, clock_start, 'in_case', NULL, band, NULL, band, \
+                 'Synthetic benchmark subject', clock_start, clock_start + hours * 3600, org, FALSE FROM {c}"
+            ),
+            format!(
+                "INSERT INTO case_file (id, subject_id, owner_org, opened_at, opened_by, received_at, \
+                 clock_start_at, opening_band, status, officer_id, supervisor_id, band, clock_state, due_at, \
+                 stopped_at, list_due_at, updated_at) \
+                 SELECT {CASE_BASE} + n, {SUBJECT_BASE} + n, org, opened, 'a.0001', clock_start, clock_start, band, \
+                 CASE WHEN {open} THEN 'open' ELSE 'closed' END, \
+                 CASE WHEN n % 3 = 0 THEN officer2 ELSE officer1 END, supervisor, band, \
+                 CASE WHEN {open} THEN 'running' ELSE 'stopped_in_time' END, \
+                 CASE WHEN {open} THEN clock_start + hours * 3600 END, \
+                 CASE WHEN {open} THEN NULL ELSE opened + 2 * 86400 END, \
+                 CASE WHEN {open} THEN clock_start + hours * 3600 ELSE {NOT_DUE} END, opened FROM {c}"
+            ),
+            event(
+                0,
+                "allocated",
+                "allocated1",
+                &allocated_fact("officer1", "supervisor", "n % 10 <> 3", FILL_MISSING),
+                plain,
+                "TRUE",
+            ),
+            event(
+                1,
+                "allocated",
+                "allocated1 + 3 * 86400 + n % 7200",
+                &allocated_fact("officer2", "supervisor", "TRUE", FILL_MISSING),
+                plain,
+                "n % 3 = 0",
+            ),
+            event(
+                2,
+                "warrant_applied",
+                "allocated1 + 86400",
+                &warrant_applied_fact(1, "n % 4 = 0"),
+                plain,
+                "n % 2 = 0",
+            ),
+            event(
+                3,
+                "warrant_granted",
+                "allocated1 + 86400 + 3600 * (1 + n % 20)",
+                WARRANT_GRANTED_FACT,
+                plain,
+                "n % 2 = 0 AND n % 10 <> 0",
+            ),
+            event(
+                4,
+                "withdrawn",
+                "allocated1 + 90000",
+                WITHDRAWN_FACT,
+                &format!(
+                    "{EVENT_BASE} + n * {EVENT_SLOTS} + 2, '{WITHDRAWAL_RATIONALE}', 'correction'"
+                ),
+                "n % 100 = 50",
+            ),
+        ]
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// `App::candidates` beside its floors, the calls interleaved so that each sees the same machine.
+async fn candidates_beside_floors(
+    app: &App,
+    people: &People,
+    case: CaseId,
+    calls: usize,
+    label: &str,
+) -> anyhow::Result<()> {
+    let (mut ranked, mut listed, mut viewed) = (Vec::new(), Vec::new(), Vec::new());
+    let mut counts = (0, 0);
+    for _ in 0..calls {
+        let staff = timed(&mut listed, app.list_staff(&operator())).await?;
+        timed(
+            &mut viewed,
+            app.case_view(&people.supervisor, case, Why::default()),
+        )
+        .await?;
+        let view = timed(&mut ranked, app.candidates(&people.supervisor, case)).await?;
+        counts = (view.candidates.len(), staff.len());
+    }
+    println!("candidates ({label}): {} ranked", counts.0);
+    println!("  App::candidates      {}", summary(&ranked));
+    println!(
+        "  floor App::list_staff {} ({} staff)",
+        summary(&listed),
+        counts.1
+    );
+    println!("  floor App::case_view  {}", summary(&viewed));
+    Ok(())
+}
+
+async fn audits(app: &App, db: &Db, people: &People, year: &Year) -> anyhow::Result<()> {
+    let (from, to) = (at(YEAR_FROM)?, at(YEAR_TO)?);
+    let (mut counted, mut allocation, mut warrant) = (Vec::new(), Vec::new(), Vec::new());
+    let mut events = 0;
+    let mut found = (0, 0, 0, 0);
+    let began = Instant::now();
+    // Five runs, or fewer when they are slow: the figure is in seconds, the sitting has a deadline.
+    while counted.len() < MAX_AUDIT_RUNS && (counted.is_empty() || began.elapsed() < AUDIT_BUDGET) {
+        let start = Instant::now();
+        events = fetch_i64(db, "SELECT COUNT(*) FROM case_event").await?;
+        counted.push(start.elapsed());
+        let a = timed(
+            &mut allocation,
+            app.allocation_audit(&people.supervisor, from, to),
+        )
+        .await?;
+        let w = timed(
+            &mut warrant,
+            app.warrant_audit(&people.supervisor, from, to),
+        )
+        .await?;
+        found = (a.allocations, a.met_policy, w.applications, w.granted);
+    }
+    let expected = year.expected();
+    ensure!(
+        found == expected,
+        "the audits found (allocations, met, applications, granted) {found:?}, the fill holds {expected:?}"
+    );
+    println!(
+        "audits over {YEAR_FROM} .. {YEAR_TO}: {} allocations ({} within the policy), {} warrant applications \
+         ({} granted), as filled",
+        found.0, found.1, found.2, found.3
+    );
+    println!("  App::allocation_audit runs: {}", runs(&allocation));
+    println!("  App::warrant_audit    runs: {}", runs(&warrant));
+    println!(
+        "  floor SELECT COUNT(*) FROM case_event ({events} rows) runs: {}",
+        runs(&counted)
+    );
+    Ok(())
+}
+
+async fn worklists(app: &App, people: &People, calls: usize) -> anyhow::Result<()> {
+    let first = app
+        .worklist(&people.supervisor, Worklist::AllOpen, 1)
+        .await?;
+    let last = first.pages.max(1);
+    let (mut front, mut deep) = (Vec::new(), Vec::new());
+    for _ in 0..calls {
+        timed(
+            &mut front,
+            app.worklist(&people.supervisor, Worklist::AllOpen, 1),
+        )
+        .await?;
+        let page = timed(
+            &mut deep,
+            app.worklist(&people.supervisor, Worklist::AllOpen, last),
+        )
+        .await?;
+        ensure!(!page.entries.is_empty(), "the last page is empty");
+    }
+    println!(
+        "worklist, all open cases of force-a: {} cases, {} pages",
+        first.total, first.pages
+    );
+    println!("  page 1          {}", summary(&front));
+    println!("  page {last:<10} {}", summary(&deep));
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let settings = settings()?;
+    let db = Db::connect(&settings.url).await?;
+    let backend = match db {
+        Db::Sqlite(_) => Backend::Sqlite,
+        Db::Postgres(_) => Backend::Postgres,
+    };
+    let clock = Arc::new(FixedClock::new(at(NOW)?));
+    let app = App::new(db.clone(), clock.clone(), AuditKey::new([7; 32]));
+    if !app.list_orgs(&operator()).await?.is_empty() {
+        bail!("{} is not empty: give a new database", settings.url);
+    }
+    println!(
+        "backend: {}",
+        match backend {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    );
+
+    let start = Instant::now();
+    let people = make_people(&app, settings.staff).await?;
+    let case = one_case(&app, &people).await?;
+    real_events_match_the_fill(&app, &db, &clock, &people, case).await?;
+    println!(
+        "setup through the application: {:.1} s",
+        start.elapsed().as_secs_f64()
+    );
+    candidates_beside_floors(
+        &app,
+        &people,
+        case,
+        settings.calls,
+        "one case in the database",
+    )
+    .await?;
+
+    let (from, to) = (at(YEAR_FROM)?.as_second(), at(YEAR_TO)?.as_second());
+    let year = Year {
+        cases: settings.cases,
+        from,
+        span: to - from - 5 * 86400,
+        to,
+        org_a: people.force.0,
+        org_b: people.other_force.0,
+        first_a: people.staff[0].0,
+        staff_a: i64::try_from(people.staff.len())?,
+        supervisors_a: i64::try_from(people.staff.len().div_ceil(SUPERVISOR_EVERY))?,
+        first_b: people.other_staff[0].0,
+        staff_b: i64::try_from(people.other_staff.len())?,
+    };
+    let start = Instant::now();
+    for statement in year.fill_sql(backend) {
+        execute_raw(&db, &statement)
+            .await
+            .with_context(|| format!("fill statement: {statement}"))?;
+    }
+    let filled = start.elapsed();
+    // A schema change to try against these figures (an index, say), run after the fill.
+    if let Ok(sql) = std::env::var(AFTER_FILL_VAR)
+        && !sql.trim().is_empty()
+    {
+        let start = Instant::now();
+        execute_raw(&db, &sql)
+            .await
+            .with_context(|| format!("{AFTER_FILL_VAR}: {sql}"))?;
+        println!(
+            "after the fill ({AFTER_FILL_VAR}): {sql} in {:.1} s",
+            start.elapsed().as_secs_f64()
+        );
+    }
+    let start = Instant::now();
+    // Autovacuum is off on the benchmark machines, and a PostgreSQL planner without statistics on tables this
+    // size is not what a force would run; SQLite gets none, as the application's databases have none for cases.
+    if backend == Backend::Postgres {
+        execute_raw(&db, "ANALYZE").await?;
+    }
+    println!(
+        "fill: {} cases, {} events in {:.1} s (ANALYZE {:.1} s)",
+        fetch_i64(&db, "SELECT COUNT(*) FROM case_file").await?,
+        fetch_i64(&db, "SELECT COUNT(*) FROM case_event").await?,
+        filled.as_secs_f64(),
+        start.elapsed().as_secs_f64()
+    );
+
+    audits(&app, &db, &people, &year).await?;
+    candidates_beside_floors(
+        &app,
+        &people,
+        case,
+        settings.calls,
+        "after the year's cases",
+    )
+    .await?;
+    worklists(&app, &people, settings.calls.min(50)).await?;
+    Ok(())
+}
