@@ -245,6 +245,7 @@ async fn make_people(app: &App, count: usize) -> anyhow::Result<People> {
             } else {
                 WorkingDays::MONDAY_TO_FRIDAY
             },
+            email: None,
         };
         app.set_profile(&op, *id, &profile).await?;
         // One in twenty is away today, one in twenty has leave booked.
@@ -335,7 +336,7 @@ async fn real_events_match_the_fill(
 ) -> anyhow::Result<()> {
     let sup = &people.supervisor;
     let sup_id = people.staff[0];
-    let view = app.candidates(sup, case).await?;
+    let view = app.candidates(sup, case, Why::default()).await?;
     let best = view.candidates.first().context("no candidates")?;
     ensure!(
         best.meets_policy,
@@ -347,10 +348,18 @@ async fn real_events_match_the_fill(
         .find(|c| !c.meets_policy)
         .context("every candidate meets the policy")?;
     let overridden = app
-        .allocate(sup, case, lacking.staff, None, Some(OVERRIDE_RATIONALE))
+        .allocate(
+            sup,
+            case,
+            (lacking.staff, None),
+            Some(OVERRIDE_RATIONALE),
+            Why::default(),
+        )
         .await?;
     clock.advance(SignedDuration::from_mins(10));
-    let met = app.allocate(sup, case, best.staff, None, None).await?;
+    let met = app
+        .allocate(sup, case, (best.staff, None), None, Why::default())
+        .await?;
     let record = |fact: Fact, supersedes: Option<EventId>| {
         clock.advance(SignedDuration::from_mins(10));
         let event = NewEvent {
@@ -653,7 +662,11 @@ async fn candidates_beside_floors(
             app.case_view(&people.supervisor, case, Why::default()),
         )
         .await?;
-        let view = timed(&mut ranked, app.candidates(&people.supervisor, case)).await?;
+        let view = timed(
+            &mut ranked,
+            app.candidates(&people.supervisor, case, Why::default()),
+        )
+        .await?;
         counts = (view.candidates.len(), staff.len());
     }
     println!("candidates ({label}): {} ranked", counts.0);

@@ -3,6 +3,8 @@
 
 mod assessments;
 mod casefiles;
+
+pub(crate) use casefiles::force_condition;
 mod files;
 mod identifiers;
 mod referrals;

@@ -263,7 +263,12 @@ impl Scoped {
         let owner = self.scope().list_owner()?;
         self.conn()
             .all(
-                crate::sql::CASES_DUE_BEFORE,
+                &format!(
+                    "SELECT {} FROM case_file WHERE {} AND status = 'open' AND clock_state = 'running' \
+                     AND list_due_at < $2 ORDER BY list_due_at, id",
+                    crate::sql::CASE_COLUMNS,
+                    crate::cases::force_condition(owner)
+                ),
                 &args![owner, until],
                 decode::case_file,
             )

@@ -111,18 +111,6 @@ pub const CASE_OF_SUBJECT: &str = concat!(
     text!(case_file),
     " FROM case_file WHERE subject_id = $1"
 );
-pub const CASES_DUE_BEFORE: &str = concat!(
-    "SELECT ",
-    text!(case_file),
-    " FROM case_file WHERE ($1 IS NULL OR owner_org = $1) AND status = 'open' ",
-    "AND clock_state = 'running' AND list_due_at < $2 ORDER BY list_due_at, id"
-);
-pub const CASES_RECEIVED_BETWEEN: &str = concat!(
-    "SELECT ",
-    text!(case_file),
-    " FROM case_file WHERE ($1 IS NULL OR owner_org = $1) AND received_at >= $2 AND received_at < $3 ",
-    "ORDER BY received_at, id"
-);
 pub const EVENTS_OF_CASE: &str = concat!(
     "SELECT ",
     text!(case_event),

@@ -32,6 +32,8 @@ CREATE INDEX case_file_worklist ON case_file (owner_org, status, list_due_at, id
 CREATE INDEX case_file_officer ON case_file (officer_id, status, list_due_at, id);
 CREATE INDEX case_file_supervisor ON case_file (supervisor_id, status, list_due_at, id);
 CREATE INDEX case_file_received ON case_file (owner_org, received_at);
+-- How many open cases each officer carries (allocation's workload).
+CREATE INDEX case_file_officers ON case_file (owner_org, status, officer_id);
 
 CREATE TABLE case_event (
     id INTEGER PRIMARY KEY,
@@ -50,6 +52,8 @@ CREATE TABLE case_event (
 );
 CREATE INDEX case_event_by_case ON case_event (case_id, id);
 CREATE INDEX case_event_by_kind ON case_event (kind, occurred_at);
+-- Which entries a correction or withdrawal supersedes: what the audits leave out.
+CREATE INDEX case_event_superseding ON case_event (supersedes);
 
 CREATE TRIGGER case_event_no_update BEFORE UPDATE ON case_event
 BEGIN

@@ -28,6 +28,15 @@ impl crate::tx::Tx {
     }
 }
 
+/// The condition that confines a list of cases to the scope's force (`$1`). Written out for each case, so the
+/// planner can use the force's index: SQLite does not for `($1 IS NULL OR owner_org = $1)`.
+pub(crate) fn force_condition(owner: Option<OrgId>) -> &'static str {
+    match owner {
+        Some(_) => "owner_org = $1",
+        None => "$1 IS NULL",
+    }
+}
+
 /// What a case whose clock is not running sorts by in worklists: 9999-12-31, after every deadline.
 const NOT_DUE: i64 = 253_402_300_799;
 
@@ -183,7 +192,10 @@ impl Scoped {
             CaseList::AllOpen => ("status = 'open' AND $2 IS NULL", None),
             CaseList::Closed => ("status = 'closed' AND $2 IS NULL", None),
         };
-        let filter = format!("FROM case_file WHERE ($1 IS NULL OR owner_org = $1) AND {condition}");
+        let filter = format!(
+            "FROM case_file WHERE {} AND {condition}",
+            force_condition(owner)
+        );
         let mut conn = self.conn();
         let rows = conn
             .all(
@@ -257,7 +269,12 @@ impl Scoped {
         let owner = self.scope().list_owner()?;
         self.conn()
             .all(
-                sql::CASES_RECEIVED_BETWEEN,
+                &format!(
+                    "SELECT {} FROM case_file WHERE {} AND received_at >= $2 AND received_at < $3 \
+                     ORDER BY received_at, id",
+                    sql::CASE_COLUMNS,
+                    force_condition(owner)
+                ),
                 &args![owner, from, to],
                 decode::case_file,
             )
