@@ -11,8 +11,8 @@ use jiff::civil::Date;
 use serde::Serialize;
 use severn_domain::access::{Action, Actor, Role};
 use severn_domain::allocation::{
-    self, AllocationPolicy, Availability, Candidate, CaseNeeds, ILLUSTRATIVE_POLICY_V1, Ranked,
-    WorkingDays,
+    self, AllocationError, AllocationPolicy, Availability, Candidate, CaseNeeds,
+    ILLUSTRATIVE_POLICY_V1, Ranked, WorkingDays,
 };
 use severn_domain::case::{EventKind, Fact, NewEvent};
 use severn_domain::ids::{CaseId, EventId, OrgId, StaffId, TeamId};
@@ -713,9 +713,33 @@ impl App {
                 "Staff {supervisor} is not an active supervisor of the case's force."
             )));
         }
-        let allocation =
-            allocation::allocate(&policy, &needs, candidate, today, override_rationale)
-                .map_err(|e| AppError::Invalid(e.to_string()))?;
+        let allocation = match allocation::allocate(
+            &policy,
+            &needs,
+            candidate,
+            today,
+            override_rationale,
+        ) {
+            Ok(allocation) => allocation,
+            Err(AllocationError::NeedsOverride(gaps)) => {
+                let skills = catalogue(tx, org).await?;
+                let name = |code: &SkillCode| {
+                    skills
+                        .iter()
+                        .find(|s| &s.code == code)
+                        .map_or_else(|| code.as_str().to_owned(), |s| s.name.clone())
+                };
+                let mut lacking: Vec<String> = gaps.missing.iter().map(name).collect();
+                lacking.extend(gaps.expired.iter().map(|c| format!("{} (lapsed)", name(c))));
+                return Err(AppError::Invalid(format!(
+                    "{} lacks {}, which the allocation policy requires for this case. Give an override \
+                         rationale to allocate it to them anyway.",
+                    candidate.name,
+                    lacking.join(", ")
+                )));
+            }
+            Err(other) => return Err(AppError::Invalid(other.to_string())),
+        };
         let (missing, rationale) = match allocation.overridden {
             Some(o) => (
                 o.missing

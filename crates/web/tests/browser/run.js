@@ -669,6 +669,42 @@ async function investigatorRunsACaseToItsFirstEnforcement(browser) {
   await context.close();
 }
 
+// A supervisor allocates the case the investigator opened to someone who lacks the skills the policy asks for:
+// refused without a rationale, allocated with one, and the case shows its officer in charge.
+async function supervisorAllocatesWithAnOverride(browser) {
+  const { context, page } = await newPerson(browser, 'allocate');
+  await signIn(page, env('SEVERN_SUPERVISOR'), env('SEVERN_SUPERVISOR_TOTP'));
+  await visit(page, '/cases?list=unallocated', 'worklist-unallocated');
+  const first = page.locator('main table a[href^="/cases/"]').first();
+  check(await first.count(), 'no unallocated case to allocate');
+  const casePath = await first.getAttribute('href');
+  await visit(page, casePath, 'case-to-allocate');
+  await page.getByRole('link', { name: 'Allocate this case' }).click();
+  await page.waitForURL(`${BASE}${casePath}/allocate`);
+  await inspect(page, 'allocate');
+  check((await page.locator('main').innerText()).includes('needs an override'), 'no candidate is shown as needing an override');
+  const officer = page.locator('input[name="officer"]').first();
+  const officerName = (await page.locator('ol.candidates li strong').first().innerText()).trim();
+  await officer.check();
+  await submit(page, page.getByRole('button', { name: 'Allocate' }));
+  const refused = await page.getByRole('alert').innerText();
+  check(/override/.test(refused), `allocating without a rationale was not refused for it:\n${refused}`);
+  check(await page.locator('input[name="officer"]').first().isChecked(), 'the chosen officer was not kept');
+  await inspect(page, 'allocate-refused');
+  await page.getByLabel('Override rationale').fill('The only officer on duty; the specialist reviews the case daily');
+  await submit(page, page.getByRole('button', { name: 'Allocate' }));
+  await page.waitForURL(`${BASE}${casePath}`);
+  const summary = await page.locator('main dl').innerText();
+  check(summary.includes(officerName), `the case does not show ${officerName} in charge:\n${summary}`);
+  const timeline = await page.locator('ol.timeline').innerText();
+  check(/against the policy/.test(timeline), `the timeline does not record the override:\n${timeline}`);
+  await page.setViewportSize({ width: 390, height: 844 });
+  await visit(page, `${casePath}/allocate`, 'allocate-390px');
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  check(overflow <= 0, `the allocation page scrolls sideways by ${overflow} px at 390 px wide`);
+  await context.close();
+}
+
 // --- main -----------------------------------------------------------------------------------------------
 
 async function main() {
@@ -688,6 +724,7 @@ async function main() {
       keyboardOnly,
       // Last: opening a case takes its subject off the queue the scenarios above count.
       investigatorRunsACaseToItsFirstEnforcement,
+      supervisorAllocatesWithAnOverride,
     ]) {
       console.log(`${scenario.name}`);
       try {
