@@ -371,15 +371,10 @@ fn case_now(case: &CaseRow, timeline: &Timeline, tool: &RiskTool, now: i64) -> C
 
 /// The names of the staff a case's events and row mention.
 async fn staff_names(tx: &mut Tx, ids: &[StaffId]) -> Result<HashMap<StaffId, String>> {
-    let mut names = HashMap::new();
-    for &id in ids {
-        if let std::collections::hash_map::Entry::Vacant(slot) = names.entry(id)
-            && let Some(staff) = tx.staff_by_id(id).await?
-        {
-            slot.insert(staff.display_name);
-        }
-    }
-    Ok(names)
+    let mut ids = ids.to_vec();
+    ids.sort();
+    ids.dedup();
+    Ok(tx.display_names(&ids).await?.into_iter().collect())
 }
 
 /// The events of `kinds` that happened in `[from, to)` on the scope's force's cases and are still in force

@@ -90,6 +90,21 @@ impl Scoped {
 }
 
 impl Tx {
+    /// The names people are shown by, of the staff given: what lists of cases name officers with.
+    pub async fn display_names(&mut self, ids: &[StaffId]) -> Result<Vec<(StaffId, String)>> {
+        let mut names = Vec::new();
+        for chunk in ids.chunks(crate::tx::CHUNK) {
+            let mut q = crate::conn::Built::new("SELECT id, display_name FROM staff WHERE id IN (");
+            q.list(chunk.iter().copied()).push(")");
+            names.extend(
+                self.conn()
+                    .all_built(&q, |r| Ok((StaffId(r.i64(0)?), r.text(1)?)))
+                    .await?,
+            );
+        }
+        Ok(names)
+    }
+
     /// Staff matching `filter` (`username = $1` or `id = $1`), with their roles.
     async fn staff_where(
         &mut self,
