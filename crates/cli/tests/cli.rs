@@ -1225,7 +1225,7 @@ fn the_demo_logs_the_counts_it_prints() {
     let dir = tempfile::tempdir().unwrap();
     let database = sqlite(dir.path());
     let built = run(severn(&database)
-        .args(["demo", "--reports", "40", "--no-serve", "--corpus"])
+        .args(["demo", "--reports", "300", "--no-serve", "--corpus"])
         .arg(dir.path().join("corpus")))
     .ok();
     assert!(
@@ -1233,6 +1233,15 @@ fn the_demo_logs_the_counts_it_prints() {
         "{}",
         built.describe()
     );
+    // A year of casework: most subjects became cases.
+    let cases: usize = built
+        .stdout
+        .split(" cases.")
+        .next()
+        .and_then(|before| before.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(cases > 50, "{}", built.describe());
     let logged = logged_by_tester(&database);
     assert!(
         logged

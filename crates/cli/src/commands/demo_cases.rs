@@ -62,15 +62,28 @@ fn training_csv(usernames: &[&str], today: jiff::civil::Date) -> String {
             skills.retain(|s| *s != "scaidp");
         }
         for (k, skill) in skills.iter().enumerate() {
-            let achieved = years_ago(2);
-            let expires = if n % 4 == 3 && *skill == "pip2" {
-                format!("{}", years_ago(1))
-            } else {
-                String::new()
+            let months_ago = |months: i64| {
+                today
+                    .checked_sub(jiff::Span::new().months(months))
+                    .unwrap_or(today)
             };
-            csv.push_str(&format!(
-                "{username},{skill},{achieved},{expires},Course record DEMO-{n}{k}\n"
-            ));
+            // Held all year: image grading and device triage lapse after twelve months, so they were taken
+            // 14 months ago and again 4 months ago; the lapsed PIP level 2 was due again a year ago.
+            let records: Vec<(jiff::civil::Date, String)> = if n % 4 == 3 && *skill == "pip2" {
+                vec![(years_ago(3), years_ago(1).to_string())]
+            } else if matches!(*skill, "image_grading" | "device_triage") {
+                vec![
+                    (months_ago(14), String::new()),
+                    (months_ago(4), String::new()),
+                ]
+            } else {
+                vec![(years_ago(2), String::new())]
+            };
+            for (r, (achieved, expires)) in records.into_iter().enumerate() {
+                csv.push_str(&format!(
+                    "{username},{skill},{achieved},{expires},Course record DEMO-{n}{k}{r}\n"
+                ));
+            }
         }
     }
     csv
@@ -109,16 +122,6 @@ fn plan(rng: &mut ChaCha8Rng, start: Timestamp, timescale_hours: f64) -> Vec<(Ti
     let mut steps = vec![(opened, Step::Open), (allocated, Step::Allocate)];
     let research = at(allocated, 0.5);
     steps.push((research, Step::Record(Fact::ResearchStarted)));
-    let what = "Subscriber and IP log-in records for the reported accounts".to_owned();
-    let asked = at(research, 0.5);
-    steps.push((
-        asked,
-        Step::Record(Fact::CommsDataRequested { what: what.clone() }),
-    ));
-    steps.push((
-        at(asked, rng.random_range(2.0..timescale_hours.max(4.0) * 0.4)),
-        Step::Record(Fact::CommsDataReturned { what }),
-    ));
     let path: f64 = rng.random();
     if path < 0.06 {
         let returned = at(allocated, rng.random_range(2.0..24.0));
@@ -138,6 +141,17 @@ fn plan(rng: &mut ChaCha8Rng, start: Timestamp, timescale_hours: f64) -> Vec<(Ti
         ));
         return in_order(steps);
     }
+    // Communications data is asked for only when the force takes the case on.
+    let what = "Subscriber and IP log-in records for the reported accounts".to_owned();
+    let asked = at(research, 0.5);
+    steps.push((
+        asked,
+        Step::Record(Fact::CommsDataRequested { what: what.clone() }),
+    ));
+    steps.push((
+        at(asked, rng.random_range(2.0..timescale_hours.max(4.0) * 0.4)),
+        Step::Record(Fact::CommsDataReturned { what }),
+    ));
     // When enforcement action happens: mostly within the timescale, about one case in five late.
     let fraction = if rng.random_bool(0.2) {
         rng.random_range(1.05..3.0)
@@ -162,7 +176,8 @@ fn plan(rng: &mut ChaCha8Rng, start: Timestamp, timescale_hours: f64) -> Vec<(Ti
         }),
     ));
     let decided = at(applied, span * rng.random_range(0.1..0.4));
-    let arrested = if rng.random_bool(0.1) {
+    // The arrest or attendance, and when any devices seized were examined (a charging decision waits for it).
+    let (arrested, examined) = if rng.random_bool(0.1) {
         steps.push((
             decided,
             Step::Record(Fact::WarrantRefused {
@@ -172,7 +187,7 @@ fn plan(rng: &mut ChaCha8Rng, start: Timestamp, timescale_hours: f64) -> Vec<(Ti
             }),
         ));
         steps.push((action, Step::Record(Fact::VoluntaryAttendance)));
-        action
+        (action, action)
     } else {
         steps.push((decided, Step::Record(Fact::WarrantGranted { warrant: 1 })));
         steps.push((action, Step::Record(Fact::WarrantExecuted { warrant: 1 })));
@@ -221,7 +236,7 @@ fn plan(rng: &mut ChaCha8Rng, start: Timestamp, timescale_hours: f64) -> Vec<(Ti
                 ],
             }),
         ));
-        arrest
+        (arrest, examined)
     };
     let interview = at(arrested, rng.random_range(2.0..10.0));
     steps.push((interview, Step::Record(Fact::Interview)));
@@ -229,7 +244,8 @@ fn plan(rng: &mut ChaCha8Rng, start: Timestamp, timescale_hours: f64) -> Vec<(Ti
         at(interview, 1.0),
         Step::Record(Fact::ReleasedUnderInvestigation),
     ));
-    let decision_at = at(interview, rng.random_range(60.0 * 24.0..200.0 * 24.0));
+    let decision_at =
+        at(interview, rng.random_range(60.0 * 24.0..200.0 * 24.0)).max(at(examined, 24.0));
     let roll: f64 = rng.random();
     let (decision, code) = if roll < 0.75 {
         (ChargeDecision::Charged, 1)
@@ -395,7 +411,7 @@ pub async fn casework(
                     .map(|c| c.staff)
                     .collect();
                 let (officer, rationale) = if !meeting.is_empty()
-                    && (others.is_empty() || rng.random_bool(0.96))
+                    && (others.is_empty() || rng.random_bool(0.92))
                 {
                     (meeting[rng.random_range(0..meeting.len())], None)
                 } else if !others.is_empty() {
