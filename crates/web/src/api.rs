@@ -19,6 +19,7 @@ use severn_app::allocating::CandidatesView;
 use severn_app::audit::AuditEntryView;
 use severn_app::casework::{CaseView, WorklistPage};
 use severn_app::gate::Why;
+use severn_app::notices::NoticeView;
 use severn_app::staff::{ForceWork, SearchHit};
 use severn_app::views::{AssessmentView, QueueEntry, ReferralView, SubjectSummary};
 use severn_domain::access::Actor;
@@ -754,6 +755,21 @@ pub async fn allocate(
         .await
         .map_err(justification_in_body)?;
     Ok((StatusCode::CREATED, Json(RecordedEvent { event })))
+}
+
+/// Your notices: cases of yours due soon or overdue, newest first (at most 100)
+#[utoipa::path(get, path = "/api/notices", operation_id = "myNotices",
+    responses(
+        (status = 200, description = "The notices", body = Vec<NoticeView>),
+        (status = 401, description = NOT_SIGNED_IN, body = ApiError),
+        (status = 403, description = DENIED, body = ApiError),
+        (status = 500, description = FAILED, body = ApiError),
+    ))]
+pub async fn notices(
+    State(state): State<WebState>,
+    ApiActor(actor): ApiActor,
+) -> ApiResult<Vec<NoticeView>> {
+    Ok(Json(state.app.my_notices(&actor, 100).await?))
 }
 
 /// A restricted case's refusal without a justification names the body's field it goes in.

@@ -17,6 +17,7 @@ use serde::Deserialize;
 use severn_app::AppError;
 use severn_app::casework::{CaseView, EventView, Worklist, WorklistPage};
 use severn_app::gate::Why;
+use severn_app::notices::NoticeView;
 use severn_app::time::instant;
 use severn_domain::access::{Actor, Role};
 use severn_domain::case::{
@@ -75,7 +76,12 @@ struct WorklistPageView<'a> {
     list: Worklist,
     tabs: Vec<Tab>,
     work: WorklistPage,
+    /// The person's latest notices about their cases' deadlines.
+    notices: Vec<NoticeView>,
 }
+
+/// How many of a person's notices the worklist shows.
+const NOTICES_SHOWN: i64 = 5;
 
 /// The case view.
 pub(crate) async fn case_view(
@@ -111,8 +117,17 @@ pub async fn worklist(
         Ok(list) => list,
         Err(e) => return failed(e, &signed_in.user),
     };
-    match worklist_page(&state, signed_in.actor(), list, query.page()).await {
-        Ok(work) => render(
+    let shown = async {
+        let work = worklist_page(&state, signed_in.actor(), list, query.page()).await?;
+        let notices = state
+            .app
+            .my_notices(signed_in.actor(), NOTICES_SHOWN)
+            .await?;
+        Ok::<_, AppError>((work, notices))
+    }
+    .await;
+    match shown {
+        Ok((work, notices)) => render(
             StatusCode::OK,
             &WorklistPageView {
                 user: Some(&signed_in.user),
@@ -126,6 +141,7 @@ pub async fn worklist(
                     })
                     .collect(),
                 work,
+                notices,
             },
         ),
         Err(e) => failed(e, &signed_in.user),

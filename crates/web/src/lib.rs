@@ -185,6 +185,7 @@ pub fn router(state: WebState) -> Router {
         .route("/api/cases/{id}/events", post(api::record_event))
         .route("/api/cases/{id}/candidates", get(api::candidates))
         .route("/api/cases/{id}/allocate", post(api::allocate))
+        .route("/api/notices", get(api::notices))
         .route("/api/search", get(api::search))
         .route("/api/figures", get(api::figures))
         .route("/api/audit", get(api::audit))

@@ -34,6 +34,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
         api::record_event,
         api::candidates,
         api::allocate,
+        api::notices,
         api::audit,
         api::search,
         api::figures,

@@ -18,6 +18,7 @@ severn_store::backend_matrix!(
     a_restricted_case_asks_why_and_its_forms_carry_the_reason,
     a_worklist_longer_than_a_page_is_paged,
     a_supervisor_allocates_from_the_ranked_candidates_with_an_override,
+    notices_of_a_case_due_soon_show_on_the_worklist,
 );
 
 /// The number after `prefix` in `text`, such as the case a redirect names.
@@ -980,4 +981,52 @@ async fn a_supervisor_allocates_from_the_ranked_candidates_with_an_override(db: 
         .get(&site, &format!("/cases/{case}/allocate"))
         .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+}
+
+async fn notices_of_a_case_due_soon_show_on_the_worklist(db: Db) {
+    let (site, subject) = site_with_subjects(db).await;
+    let case = site
+        .app
+        .open_case(&operator(), SubjectId(subject))
+        .await
+        .unwrap();
+    let officer = site.person("o.fficer", &[Role::Investigator], true).await;
+    site.app
+        .allocate(
+            &operator(),
+            case,
+            (officer.id, None),
+            Some("The only officer on duty"),
+            severn_app::gate::Why::default(),
+        )
+        .await
+        .unwrap();
+    let due = site
+        .app
+        .case_view(&operator(), case, Default::default())
+        .await
+        .unwrap()
+        .clock
+        .due()
+        .unwrap();
+    site.clock.set(
+        due.checked_sub(jiff::SignedDuration::from_mins(30))
+            .unwrap(),
+    );
+    let round = site.app.give_notices(&operator(), None, "").await.unwrap();
+    assert_eq!(round.given, 1, "{round:?}");
+    let mut browser = Browser::new();
+    browser.sign_in(&site, &officer).await;
+    let page = browser.get(&site, "/cases").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("Your notices"), "{}", page.body);
+    assert!(
+        page.body.contains(&format!("Case {case} is due soon")),
+        "{}",
+        page.body
+    );
+    let api = browser.get(&site, "/api/notices").await;
+    let notices: Value = serde_json::from_str(&api.body).unwrap();
+    assert_eq!(notices[0]["urgency"], "due_soon", "{notices}");
+    assert_eq!(notices[0]["case"], case.0, "{notices}");
 }
