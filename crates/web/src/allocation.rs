@@ -41,7 +41,7 @@ struct AllocatePage<'a> {
 
 fn availability(c: &CandidateLine) -> String {
     match (c.availability, c.absent_until) {
-        (_, Some(day)) => format!("Absent until {}", day.strftime("%-d %B %Y")),
+        (_, Some(day)) => format!("Absent until {day}"),
         ("not_working_today", None) => "Not working today".to_owned(),
         _ => "Available today".to_owned(),
     }
