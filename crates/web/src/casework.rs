@@ -572,8 +572,11 @@ fn forms(
             kind,
             EventKind::WarrantGranted | EventKind::WarrantRefused | EventKind::WarrantExecuted
         );
-        // Withdrawing is offered on the entry it withdraws; a warrant's later events need a warrant.
-        if kind == EventKind::Withdrawn || (needs_warrant && choices.warrants.is_empty()) {
+        // Withdrawing is offered on the entry it withdraws; a warrant's later events need a warrant; a closed
+        // case takes notes only (withdrawing its closing entry reopens it).
+        let closed = view.status == "closed" && kind != EventKind::Note;
+        if kind == EventKind::Withdrawn || (needs_warrant && choices.warrants.is_empty()) || closed
+        {
             continue;
         }
         let mut form = FactForm::new(kind, choices, now);

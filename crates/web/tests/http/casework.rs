@@ -19,6 +19,7 @@ severn_store::backend_matrix!(
     a_worklist_longer_than_a_page_is_paged,
     a_supervisor_allocates_from_the_ranked_candidates_with_an_override,
     notices_of_a_case_due_soon_show_on_the_worklist,
+    a_closed_case_offers_only_a_note,
 );
 
 /// The number after `prefix` in `text`, such as the case a redirect names.
@@ -1029,4 +1030,44 @@ async fn notices_of_a_case_due_soon_show_on_the_worklist(db: Db) {
     let notices: Value = serde_json::from_str(&api.body).unwrap();
     assert_eq!(notices[0]["urgency"], "due_soon", "{notices}");
     assert_eq!(notices[0]["case"], case.0, "{notices}");
+}
+
+async fn a_closed_case_offers_only_a_note(db: Db) {
+    let (site, subject) = site_with_subjects(db).await;
+    let case = site
+        .app
+        .open_case(&operator(), SubjectId(subject))
+        .await
+        .unwrap();
+    site.app
+        .record_event(
+            &operator(),
+            case,
+            severn_domain::case::NewEvent {
+                fact: severn_domain::case::Fact::Closed {
+                    reason: "No offence disclosed".into(),
+                },
+                occurred_at: jiff::Timestamp::from_second(site.now()).unwrap(),
+                supersedes: None,
+                rationale: None,
+                correction: false,
+            },
+            severn_app::gate::Why::default(),
+        )
+        .await
+        .unwrap();
+    let mut browser = signed_in(&site, "a.inv", &[Role::Investigator]).await;
+    let page = browser.get(&site, &format!("/cases/{case}")).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("Record: Note"), "{}", page.body);
+    for offered in [
+        "Record: Arrest",
+        "Record: Closed",
+        "Record: Warrant applied for",
+    ] {
+        assert!(
+            !page.body.contains(offered),
+            "{offered} is offered on a closed case"
+        );
+    }
 }
