@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use severn_app::AppError;
-use severn_app::allocating::{CandidateLine, CandidatesView};
+use severn_app::allocating::CandidatesView;
 use severn_app::gate::Why;
 use severn_domain::ids::{CaseId, StaffId};
 
@@ -21,8 +21,7 @@ struct Line {
     staff: i64,
     name: String,
     meets_policy: bool,
-    workload: String,
-    availability: String,
+    /// Skills, workload and availability in plain words.
     reason: String,
     chosen: bool,
 }
@@ -39,13 +38,6 @@ struct AllocatePage<'a> {
     error: Option<String>,
 }
 
-fn availability(c: &CandidateLine) -> String {
-    match (c.availability, c.absent_until) {
-        (_, Some(day)) => format!("Absent until {day}"),
-        ("not_working_today", None) => "Not working today".to_owned(),
-        _ => "Available today".to_owned(),
-    }
-}
 
 fn lines(view: &CandidatesView, chosen: Option<i64>) -> Vec<Line> {
     view.candidates
@@ -54,8 +46,6 @@ fn lines(view: &CandidatesView, chosen: Option<i64>) -> Vec<Line> {
             staff: c.staff.0,
             name: c.name.clone(),
             meets_policy: c.meets_policy,
-            workload: format!("{} of {} cases", c.live_cases, c.capacity),
-            availability: availability(c),
             reason: c.reason.clone(),
             chosen: chosen == Some(c.staff.0),
         })
