@@ -9,7 +9,7 @@ use crate::time::london_date;
 use crate::{App, AppError, Result, check_text};
 use jiff::civil::Date;
 use serde::Serialize;
-use severn_domain::access::{Action, Actor, Role};
+use severn_domain::access::{Action, Actor, Denial, Role};
 use severn_domain::allocation::{
     self, AllocationError, AllocationPolicy, Availability, Candidate, CaseNeeds,
     ILLUSTRATIVE_POLICY_V1, Ranked, WorkingDays,
@@ -238,12 +238,51 @@ pub struct Profile {
     pub email: Option<String>,
 }
 
-fn org_of(actor: &Actor, org: Option<OrgId>) -> Result<OrgId> {
-    org.or(actor.org())
-        .ok_or_else(|| AppError::Invalid("Name the force (--org).".into()))
-}
-
 impl App {
+    /// A transaction on a force's register (skills, training, coverage) for `actor`, authorised and logged: the
+    /// force an operator names, or the actor's own. Someone naming another organisation's register is refused,
+    /// and the refusal logged.
+    async fn register(
+        &self,
+        actor: &Actor,
+        org: Option<OrgId>,
+        what: &str,
+        read: bool,
+    ) -> Result<(Scoped, OrgId)> {
+        let tx = if read {
+            self.db().begin_read().await?
+        } else {
+            self.db().begin().await?
+        };
+        let org = match (actor.org(), org) {
+            (Some(mine), Some(asked)) if mine != asked => {
+                let target = format!("{what}:{asked}");
+                self.refuse(
+                    tx,
+                    actor,
+                    Action::ManageStaff,
+                    &target,
+                    Why::default(),
+                    Denial::OtherForce,
+                )
+                .await?;
+                return Err(AppError::Denied(Denial::OtherForce));
+            }
+            (_, Some(org)) | (Some(org), None) => org,
+            (None, None) => return Err(AppError::Invalid("Name the force (--org).".into())),
+        };
+        let tx = self
+            .authorise(
+                tx,
+                actor,
+                Action::ManageStaff,
+                &format!("{what}:{org}"),
+                Why::default(),
+            )
+            .await?;
+        Ok((tx, org))
+    }
+
     /// Installs an allocation policy version (validated) and makes it the active one. Operators only.
     pub async fn install_allocation_policy(
         &self,
@@ -310,7 +349,19 @@ impl App {
                 Why::default(),
             )
             .await?;
-        self.staff_of_my_org(&mut tx, actor, staff).await?;
+        if let Err(refused) = self.staff_of_my_org(&mut tx, actor, staff).await {
+            drop(tx);
+            let target = format!("staff:{staff}");
+            return self
+                .logging_refusal(
+                    actor,
+                    Action::ManageStaff,
+                    &target,
+                    Why::default(),
+                    Err(refused),
+                )
+                .await;
+        }
         tx.set_staff_profile(&StaffProfileRow {
             staff_id: staff,
             post: post.to_owned(),
@@ -347,7 +398,19 @@ impl App {
                 Why::default(),
             )
             .await?;
-        self.staff_of_my_org(&mut tx, actor, staff).await?;
+        if let Err(refused) = self.staff_of_my_org(&mut tx, actor, staff).await {
+            drop(tx);
+            let target = format!("staff:{staff}");
+            return self
+                .logging_refusal(
+                    actor,
+                    Action::ManageStaff,
+                    &target,
+                    Why::default(),
+                    Err(refused),
+                )
+                .await;
+        }
         tx.add_absence(&AbsenceRow {
             staff_id: staff,
             first_day,
@@ -371,17 +434,7 @@ impl App {
 
     /// Adds a skill to a force's catalogue (or renames it, or changes its renewal period).
     pub async fn put_skill(&self, actor: &Actor, org: Option<OrgId>, skill: &Skill) -> Result<()> {
-        let org = org_of(actor, org)?;
-        let tx = self.db().begin().await?;
-        let mut tx = self
-            .authorise(
-                tx,
-                actor,
-                Action::ManageStaff,
-                &format!("skills:{org}"),
-                Why::default(),
-            )
-            .await?;
+        let (mut tx, org) = self.register(actor, org, "skills", false).await?;
         if tx.skills(org).await?.is_empty() {
             // The first skill a force adds starts its catalogue from the seed, so the seed's skills stay.
             for seed in seed_catalogue() {
@@ -395,17 +448,7 @@ impl App {
 
     /// A force's skills.
     pub async fn skills(&self, actor: &Actor, org: Option<OrgId>) -> Result<Vec<Skill>> {
-        let org = org_of(actor, org)?;
-        let tx = self.db().begin_read().await?;
-        let mut tx = self
-            .authorise(
-                tx,
-                actor,
-                Action::ManageStaff,
-                &format!("skills:{org}"),
-                Why::default(),
-            )
-            .await?;
+        let (mut tx, org) = self.register(actor, org, "skills", true).await?;
         let skills = catalogue(&mut tx, org).await?;
         tx.commit().await?;
         Ok(skills)
@@ -419,12 +462,8 @@ impl App {
         org: Option<OrgId>,
         csv: &str,
     ) -> Result<usize> {
-        let org = org_of(actor, org)?;
-        let tx = self.db().begin().await?;
+        let (mut tx, org) = self.register(actor, org, "training", false).await?;
         let target = format!("training:{org}");
-        let mut tx = self
-            .authorise(tx, actor, Action::ManageStaff, &target, Why::default())
-            .await?;
         let staff: HashMap<String, StaffId> = tx
             .all_staff()
             .await?
@@ -482,17 +521,7 @@ impl App {
         actor: &Actor,
         org: Option<OrgId>,
     ) -> Result<Vec<(String, TrainingRecord)>> {
-        let org = org_of(actor, org)?;
-        let tx = self.db().begin_read().await?;
-        let mut tx = self
-            .authorise(
-                tx,
-                actor,
-                Action::ManageStaff,
-                &format!("training:{org}"),
-                Why::default(),
-            )
-            .await?;
+        let (mut tx, org) = self.register(actor, org, "training", true).await?;
         let names: HashMap<StaffId, String> = tx
             .all_staff()
             .await?
@@ -515,21 +544,11 @@ impl App {
         post: &str,
         required: &[String],
     ) -> Result<()> {
-        let org = org_of(actor, org)?;
         let codes = required
             .iter()
             .map(|code| SkillCode::parse(code).map_err(|e| AppError::Invalid(e.to_string())))
             .collect::<Result<Vec<_>>>()?;
-        let tx = self.db().begin().await?;
-        let mut tx = self
-            .authorise(
-                tx,
-                actor,
-                Action::ManageStaff,
-                &format!("training:{org}"),
-                Why::default(),
-            )
-            .await?;
+        let (mut tx, org) = self.register(actor, org, "training", false).await?;
         let known = catalogue(&mut tx, org).await?;
         if let Some(unknown) = codes.iter().find(|c| !known.iter().any(|s| &s.code == *c)) {
             return Err(AppError::Invalid(format!(
@@ -549,17 +568,7 @@ impl App {
         actor: &Actor,
         org: Option<OrgId>,
     ) -> Result<TeamCoverage> {
-        let org = org_of(actor, org)?;
-        let tx = self.db().begin_read().await?;
-        let mut tx = self
-            .authorise(
-                tx,
-                actor,
-                Action::ManageStaff,
-                &format!("training:{org}"),
-                Why::default(),
-            )
-            .await?;
+        let (mut tx, org) = self.register(actor, org, "training", true).await?;
         let profiles: HashMap<StaffId, String> = tx
             .staff_profiles(org)
             .await?

@@ -679,6 +679,30 @@ async fn a_training_import_with_a_bad_row_imports_nothing(db: Db) {
         w.app.training_coverage(&w.investigator, None).await,
         Err(AppError::Denied(Denial::Role))
     ));
+    // An administrator manages their own force's register, not another's; the refusal is logged.
+    let (admin, _) = staff(&w.app, w.force, "admin.a", Role::Administrator).await;
+    assert!(w.app.training_coverage(&admin, None).await.is_ok());
+    let other = w.other_force.org();
+    assert!(matches!(
+        w.app.training_records(&admin, other).await,
+        Err(AppError::Denied(Denial::OtherForce))
+    ));
+    let log = severn_store::testing::audit_log(&db).await;
+    assert_eq!(log.last().unwrap().outcome, "denied:other_force");
+    let (_, theirs) = staff(&w.app, other.unwrap(), "inv.b2", Role::Investigator).await;
+    assert!(matches!(
+        w.app
+            .add_absence(
+                &admin,
+                theirs,
+                (jiff::civil::date(2026, 3, 2), jiff::civil::date(2026, 3, 3)),
+                "Leave"
+            )
+            .await,
+        Err(AppError::NotFound(_))
+    ));
+    let log = severn_store::testing::audit_log(&db).await;
+    assert_eq!(log.last().unwrap().outcome, "denied:not_found");
 }
 
 async fn the_audits_count_allocations_and_warrants_in_force(db: Db) {

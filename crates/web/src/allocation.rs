@@ -38,7 +38,6 @@ struct AllocatePage<'a> {
     error: Option<String>,
 }
 
-
 fn lines(view: &CandidatesView, chosen: Option<i64>) -> Vec<Line> {
     view.candidates
         .iter()
