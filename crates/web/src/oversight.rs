@@ -403,11 +403,11 @@ fn period_or_refusal<P: Template>(
     state: &WebState,
     query: &PeriodQuery,
     page: impl FnOnce(PeriodForm) -> P,
-) -> Result<Period, Response> {
+) -> Result<Period, Box<Response>> {
     query.period(today(state)).map_err(|error| {
         let mut form = query.shown(None);
         form.error = Some(error);
-        render(StatusCode::BAD_REQUEST, &page(form))
+        Box::new(render(StatusCode::BAD_REQUEST, &page(form)))
     })
 }
 
@@ -426,7 +426,7 @@ pub async fn allocation_audit(
     };
     let period = match period_or_refusal(&state, &query, empty_page) {
         Ok(period) => period,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     let audit = match state
         .app
@@ -537,7 +537,7 @@ pub async fn allocation_audit_csv(
     };
     let period = match period_or_refusal(&state, &query, empty_page) {
         Ok(period) => period,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     let audit = match state
         .app
@@ -662,7 +662,7 @@ pub async fn warrant_audit(
     };
     let period = match period_or_refusal(&state, &query, |form| page(form, None)) {
         Ok(period) => period,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     match state
         .app
@@ -730,7 +730,7 @@ pub async fn stage_audit(
     };
     let period = match period_or_refusal(&state, &query, |form| page(form, None)) {
         Ok(period) => period,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     match state
         .app
