@@ -129,11 +129,11 @@ pub async fn subject(
 pub const JUSTIFICATION_HEADER: &str = "x-justification";
 
 /// Descriptions shared by the operations in the OpenAPI document.
-const NOT_SIGNED_IN: &str = "No session, an ended session, or a token that is not valid";
-const DENIED: &str = "The caller's role or organisation does not allow this";
+pub(crate) const NOT_SIGNED_IN: &str = "No session, an ended session, or a token that is not valid";
+pub(crate) const DENIED: &str = "The caller's role or organisation does not allow this";
 const NOT_FOUND: &str = "There is no such record, or none the caller may see";
 const INVALID: &str = "The request was not complete or not valid";
-const FAILED: &str =
+pub(crate) const FAILED: &str =
     "Something went wrong on the server: the error names an incident reference to quote to support";
 const JUSTIFICATION: &str = "Why the record is being opened: required for restricted cases (the answer is then 422 until one is given). Kept in the audit log.";
 const CSRF: &str = "Required with the session cookie: the session's CSRF token (the hidden `csrf` field of any page). Not used with an API token.";

@@ -19,6 +19,7 @@ mod casework;
 mod error;
 pub mod headers;
 pub mod openapi;
+mod oversight;
 mod packages;
 pub mod session;
 mod shown;
@@ -158,6 +159,14 @@ pub fn router(state: WebState) -> Router {
         .route("/search", get(cases::search))
         .route("/figures", get(cases::figures))
         .route("/audit", get(cases::audit))
+        .route("/training", get(oversight::training))
+        .route("/audits/allocation", get(oversight::allocation_audit))
+        .route(
+            "/audits/allocation.csv",
+            get(oversight::allocation_audit_csv),
+        )
+        .route("/audits/warrants", get(oversight::warrant_audit))
+        .route("/audits/stages", get(oversight::stage_audit))
         .route("/staff", get(admin::staff).post(admin::add))
         .route("/staff/{id}/deactivate", post(admin::deactivate))
         .route("/staff/{id}/reactivate", post(admin::reactivate))
@@ -189,6 +198,13 @@ pub fn router(state: WebState) -> Router {
         .route("/api/search", get(api::search))
         .route("/api/figures", get(api::figures))
         .route("/api/audit", get(api::audit))
+        .route("/api/training/coverage", get(oversight::training_api))
+        .route(
+            "/api/audits/allocation",
+            get(oversight::allocation_audit_api),
+        )
+        .route("/api/audits/warrants", get(oversight::warrant_audit_api))
+        .route("/api/audits/stages", get(oversight::stage_audit_api))
         .route("/api/packages", post(packages::receive))
         .route("/api/openapi.json", get(openapi::serve))
         .route("/static/{file}", get(assets::asset))

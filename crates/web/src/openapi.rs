@@ -1,7 +1,7 @@
 //! The API's OpenAPI document, generated from the handlers' `#[utoipa::path]` descriptions and the response
 //! types they return, so it cannot drift from what the API answers. Served at `/api/openapi.json`.
 
-use crate::{api, packages};
+use crate::{api, oversight, packages};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use std::sync::OnceLock;
@@ -38,6 +38,10 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
         api::audit,
         api::search,
         api::figures,
+        oversight::training_api,
+        oversight::allocation_audit_api,
+        oversight::warrant_audit_api,
+        oversight::stage_audit_api,
         packages::receive,
     ),
     modifiers(&SecuritySchemes)

@@ -418,6 +418,23 @@ async function pccOfficeIsRefusedPersonalData(browser) {
 async function supervisorSharesAndRestrictsACase(browser) {
   const { context, page } = await newPerson(browser, 'supervisor');
   await signIn(page, env('SEVERN_SUPERVISOR'), env('SEVERN_SUPERVISOR_TOTP'));
+  // The audits (a period typed wrongly among them) reflow to 320 px wide.
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Audits' }).click();
+  await page.waitForURL(`${BASE}/audits/allocation`);
+  await page.setViewportSize({ width: 320, height: 800 });
+  for (const [route, step, status] of [
+    ['/audits/allocation', 'audit-allocation-320px', 200],
+    ['/audits/warrants', 'audit-warrants-320px', 200],
+    ['/audits/stages', 'audit-stages-320px', 200],
+    ['/audits/warrants?from=2026-02-30', 'audit-bad-date-320px', 400],
+  ]) {
+    await visit(page, route, step, status);
+    const overflow = await page.evaluate(
+      () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    );
+    check(overflow <= 0, `${route} scrolls sideways by ${overflow} px at 320 px wide`);
+  }
+  await page.setViewportSize({ width: 1280, height: 800 });
   const outsider = env('SEVERN_OUTSIDER');
   const [reference] = env('SEVERN_LINKED').split(' ');
   const subject = await subjectOf(page, reference);
@@ -462,6 +479,15 @@ async function supervisorSharesAndRestrictsACase(browser) {
 async function administratorManagesStaff(browser) {
   const { context, page } = await newPerson(browser, 'admin');
   await signIn(page, env('SEVERN_ADMIN'), env('SEVERN_ADMIN_TOTP'));
+  // Training coverage reflows to 320 px wide.
+  await page.setViewportSize({ width: 320, height: 800 });
+  await visit(page, '/training', 'training-320px');
+  const trainingOverflow = await page.evaluate(
+    () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+  );
+  check(trainingOverflow <= 0, `/training scrolls sideways by ${trainingOverflow} px at 320 px wide`);
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await visit(page, '/', 'home-again');
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Staff' }).click();
   await page.waitForURL(`${BASE}/staff`);
   await inspect(page, 'staff');

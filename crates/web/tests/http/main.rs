@@ -9,6 +9,7 @@ mod headers;
 mod identity;
 mod incidents;
 mod matrix;
+mod oversight;
 mod packages;
 mod pages;
 mod schema;

@@ -108,10 +108,10 @@ pub fn validate(document: &Value, schema: &Value, value: &Value, at: &str) -> Re
     {
         return Err(format!("{at}: {number} is below the minimum {minimum}"));
     }
-    if let Some(all) = schema["allOf"].as_array() {
-        for part in all {
-            validate(document, part, value, at)?;
-        }
+    if schema["allOf"].is_array() {
+        // The parts describe one object together (a flattened struct): a field one part names is not an
+        // extra field to another, so the parts are checked as one schema.
+        return validate(document, &merged_all_of(document, schema), value, at);
     }
     if let Some(any) = schema["anyOf"].as_array()
         && !any
@@ -167,6 +167,48 @@ pub fn validate(document: &Value, schema: &Value, value: &Value, at: &str) -> Re
         }
     }
     Ok(())
+}
+
+/// `schema` with its `allOf` parts (references followed, nested `allOf` merged) folded into it: their
+/// properties and required fields together, and the first type any of them gives.
+fn merged_all_of(document: &Value, schema: &Value) -> Value {
+    let mut merged = schema.clone();
+    let parts = merged
+        .as_object_mut()
+        .and_then(|object| object.remove("allOf"))
+        .unwrap_or_default();
+    for part in parts.as_array().into_iter().flatten() {
+        let part = match part["$ref"].as_str() {
+            Some(reference) => {
+                let name = reference.trim_start_matches("#/components/schemas/");
+                &document["components"]["schemas"][name]
+            }
+            None => part,
+        };
+        let part = if part["allOf"].is_array() {
+            merged_all_of(document, part)
+        } else {
+            part.clone()
+        };
+        if let Some(properties) = part["properties"].as_object() {
+            let into = merged["properties"]
+                .as_object()
+                .cloned()
+                .unwrap_or_default();
+            let mut into = into;
+            into.extend(properties.clone());
+            merged["properties"] = Value::Object(into);
+        }
+        if let Some(required) = part["required"].as_array() {
+            let mut into = merged["required"].as_array().cloned().unwrap_or_default();
+            into.extend(required.iter().cloned());
+            merged["required"] = Value::Array(into);
+        }
+        if merged["type"].is_null() && !part["type"].is_null() {
+            merged["type"] = part["type"].clone();
+        }
+    }
+    merged
 }
 
 /// The types a schema allows (`"type": "string"` or `"type": ["string", "null"]`), if it says.
