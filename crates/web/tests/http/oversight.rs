@@ -45,7 +45,13 @@ async fn site_with_an_override(db: Db) -> (Site, CaseId, StaffId) {
         .unwrap();
     let case = site.app.open_case(&operator(), subject).await.unwrap();
     site.app
-        .allocate(&operator(), case, officer.id, None, Some(RATIONALE))
+        .allocate(
+            &operator(),
+            case,
+            (officer.id, None),
+            Some(RATIONALE),
+            Why::default(),
+        )
         .await
         .unwrap();
     (site, case, officer.id)
