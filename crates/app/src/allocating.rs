@@ -339,29 +339,7 @@ impl App {
                 "{email:?} is not an e-mail address: give one mailbox, name@domain."
             )));
         }
-        let tx = self.db().begin().await?;
-        let mut tx = self
-            .authorise(
-                tx,
-                actor,
-                Action::ManageStaff,
-                &format!("staff:{staff}"),
-                Why::default(),
-            )
-            .await?;
-        if let Err(refused) = self.staff_of_my_org(&mut tx, actor, staff).await {
-            drop(tx);
-            let target = format!("staff:{staff}");
-            return self
-                .logging_refusal(
-                    actor,
-                    Action::ManageStaff,
-                    &target,
-                    Why::default(),
-                    Err(refused),
-                )
-                .await;
-        }
+        let mut tx = self.staff_record(actor, staff).await?;
         tx.set_staff_profile(&StaffProfileRow {
             staff_id: staff,
             post: post.to_owned(),
@@ -388,29 +366,7 @@ impl App {
             )));
         }
         check_text(FreeText::Description, reason)?;
-        let tx = self.db().begin().await?;
-        let mut tx = self
-            .authorise(
-                tx,
-                actor,
-                Action::ManageStaff,
-                &format!("staff:{staff}"),
-                Why::default(),
-            )
-            .await?;
-        if let Err(refused) = self.staff_of_my_org(&mut tx, actor, staff).await {
-            drop(tx);
-            let target = format!("staff:{staff}");
-            return self
-                .logging_refusal(
-                    actor,
-                    Action::ManageStaff,
-                    &target,
-                    Why::default(),
-                    Err(refused),
-                )
-                .await;
-        }
+        let mut tx = self.staff_record(actor, staff).await?;
         tx.add_absence(&AbsenceRow {
             staff_id: staff,
             first_day,
@@ -422,13 +378,28 @@ impl App {
         Ok(())
     }
 
-    /// A member of staff of the actor's own organisation (any, for an operator).
-    async fn staff_of_my_org(&self, tx: &mut Scoped, actor: &Actor, staff: StaffId) -> Result<()> {
+    /// A transaction on one member of staff's register entry, authorised and logged: someone of the actor's own
+    /// organisation (any, for an operator). Anyone else is answered as not there, and the refusal logged.
+    async fn staff_record(&self, actor: &Actor, staff: StaffId) -> Result<Scoped> {
+        let target = format!("staff:{staff}");
+        let tx = self.db().begin().await?;
+        let mut tx = self
+            .authorise(tx, actor, Action::ManageStaff, &target, Why::default())
+            .await?;
         match tx.staff_by_id(staff).await? {
-            Some(row) if actor.org().is_none_or(|org| org == row.org_id) => Ok(()),
-            _ => Err(AppError::NotFound(format!(
-                "There is no member of staff {staff}."
-            ))),
+            Some(row) if actor.org().is_none_or(|org| org == row.org_id) => Ok(tx),
+            _ => {
+                drop(tx);
+                let missing = AppError::NotFound(format!("There is no member of staff {staff}."));
+                self.logging_refusal(
+                    actor,
+                    Action::ManageStaff,
+                    &target,
+                    Why::default(),
+                    Err(missing),
+                )
+                .await
+            }
         }
     }
 

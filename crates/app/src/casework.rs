@@ -782,14 +782,26 @@ impl App {
                 )));
             }
         }
-        let timeline = Timeline::new(tx.case_events(row).await?);
-        let entry = timeline
+        let mut events = tx.case_events(row).await?;
+        let entry = Timeline::new(events.clone())
             .check(event, instant(row.received_at), instant(now))
             .map_err(|refusal| AppError::Invalid(refusal.message(&london)))?;
+        let recorded_by = actor.audit_name();
         let id = tx
-            .add_case_event(row, event, entry, now, &actor.audit_name())
+            .add_case_event(row, event, entry, now, &recorded_by)
             .await?;
-        let timeline = Timeline::new(tx.case_events(row).await?);
+        // Where the case stands now: the events read above and the one just added, without reading them again.
+        events.push(Event {
+            id,
+            fact: event.fact.clone(),
+            occurred_at: event.occurred_at,
+            recorded_at: instant(now),
+            recorded_by,
+            supersedes: event.supersedes,
+            rationale: event.rationale.clone(),
+            entry,
+        });
+        let timeline = Timeline::new(events);
         let tool = active_tool_in(tx, now).await?;
         tx.set_case_now(row, &case_now(row, &timeline, &tool, now))
             .await?;
