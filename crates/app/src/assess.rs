@@ -10,7 +10,9 @@ use severn_domain::ids::SubjectId;
 use severn_domain::risk::{Answers, Band, Outcome, RiskTool, Signals, validate_override};
 use severn_domain::subject::SubjectStatus;
 use severn_domain::text::FreeText;
-use severn_store::{AssessmentRow, Packed, ReferralRow, RiskToolRow, Scoped, SubjectRow};
+use severn_store::{
+    AssessmentRow, Packed, ReferralRow, RiskToolRow, Scoped, SignOffRow, SubjectRow,
+};
 
 /// Plain-English reason for a subject's band that comes from an assessment.
 pub(crate) fn assessment_reason(a: &AssessmentRow) -> String {
@@ -231,6 +233,15 @@ impl App {
         let supervisor = supervisor.as_str();
         let tool = active_tool_in(&mut tx, now).await?;
         let mut row = open_subject(&mut tx, subject).await?;
+        if row.status == SubjectStatus::InCase {
+            // The case's timeline holds its band from here on, so the clock restarts from a change there.
+            let case = tx.case_of_subject(subject).await?.map(|c| c.id);
+            return Err(AppError::Invalid(format!(
+                "Subject {subject} is investigated in case {}: change the band on the case, where the clock \
+                 restarts from the change.",
+                case.map(|c| c.to_string()).unwrap_or_default()
+            )));
+        }
         let base = match row.assessment_id {
             Some(id) => tx.assessment(id).await?,
             None => None,
@@ -257,6 +268,66 @@ impl App {
         let saved = record(&mut tx, &tool, &mut row, assessment).await?;
         tx.commit().await?;
         Ok(saved)
+    }
+
+    /// A supervisor signs off the assessment in force on a subject as reviewed, with an optional comment. The
+    /// person who made the assessment (or its override) cannot sign it off: review is a second pair of eyes.
+    /// A supervisor who disagrees overrides the band instead.
+    pub async fn sign_off_assessment(
+        &self,
+        subject: SubjectId,
+        comment: &str,
+        actor: &Actor,
+    ) -> Result<i64> {
+        let comment = comment.trim();
+        check_text(FreeText::Rationale, comment)?;
+        let now = self.now();
+        let tx = self.db().begin().await?;
+        let why = Why {
+            detail: Some("assessment signed off".into()),
+            ..Why::default()
+        };
+        let mut tx = self
+            .authorise_case(tx, actor, Action::Override, subject, why)
+            .await?;
+        let row = open_subject(&mut tx, subject).await?;
+        let assessment = match row.assessment_id {
+            Some(id) => tx.assessment(id).await?,
+            None => None,
+        }
+        .ok_or_else(|| {
+            AppError::Invalid(format!(
+                "Subject {subject} has no assessment to sign off: its band is the provisional one from the \
+                 referrals. Assess it with the risk tool first, or override the band."
+            ))
+        })?;
+        let me = actor.audit_name();
+        let made_it = match &assessment.override_by {
+            Some(by) => by == &me,
+            None => assessment.assessor == me,
+        };
+        if made_it {
+            return Err(AppError::Invalid(format!(
+                "You made assessment {} yourself: another supervisor signs it off.",
+                assessment.id
+            )));
+        }
+        let signed = tx
+            .sign_off_assessment(&SignOffRow {
+                assessment_id: assessment.id,
+                signed_by: me,
+                signed_at: now,
+                comment: comment.to_owned(),
+            })
+            .await?;
+        if !signed {
+            return Err(AppError::Invalid(format!(
+                "Assessment {} is already signed off.",
+                assessment.id
+            )));
+        }
+        tx.commit().await?;
+        Ok(assessment.id)
     }
 
     /// Stores a tool version (validated strictly) and makes it the active one: referrals taken in from now on

@@ -2,6 +2,7 @@
 //! domain's order rules), where it stands (its clock, its warrants, what each stage took), the worklists, and
 //! the audit of warrants. Each runs in one transaction through the gate, on the case's subject.
 
+use crate::desk::{self, BandReasons, CaseReferral};
 use crate::gate::{Why, unseen};
 use crate::time::{instant, london};
 use crate::{App, AppError, Result, active_tool_in};
@@ -13,6 +14,7 @@ use severn_domain::case::{
     Urgency,
 };
 use severn_domain::ids::{CaseId, EventId, StaffId, SubjectId};
+use severn_domain::profile::SuspectProfile;
 use severn_domain::risk::{Band, RiskTool};
 use severn_store::{CaseList, CaseNow, CaseRow, CaseStatus, ClockSummary, NewCase, Scoped, Tx};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -28,6 +30,8 @@ pub struct CaseWork {
     pub record: bool,
     /// Allocate, change the band, return to the NCA.
     pub allocate: bool,
+    /// Sign off the risk assessment, or override the band before a case is opened.
+    pub review: bool,
 }
 
 impl CaseWork {
@@ -36,6 +40,7 @@ impl CaseWork {
         CaseWork {
             record: may(Action::RecordEvent),
             allocate: may(Action::Allocate),
+            review: may(Action::Override),
         }
     }
 }
@@ -105,6 +110,11 @@ pub struct CaseView {
     pub open_work: Vec<&'static str>,
     pub next_warrant: u32,
     pub may: CaseWork,
+    /// What the referrals say about the suspect and the children they name.
+    pub profile: SuspectProfile,
+    pub referrals: Vec<CaseReferral>,
+    /// Why the subject has the band the risk tool gave it.
+    pub band_reasons: BandReasons,
 }
 
 /// One line of a worklist.
@@ -831,6 +841,7 @@ impl App {
             .flatten()
             .collect();
         let names = staff_names(&mut tx, &mentioned).await?;
+        let desk = desk::desk(&mut tx, row.subject_id, &tool).await?;
         let may = tx
             .case_access()
             .map(|access| CaseWork::of(actor, access))
@@ -882,6 +893,9 @@ impl App {
             events,
             clock,
             may,
+            profile: desk.profile,
+            referrals: desk.referrals,
+            band_reasons: desk.band,
         })
     }
 

@@ -12,6 +12,7 @@ pub mod approval;
 pub mod assess;
 pub mod audit;
 pub mod casework;
+pub mod desk;
 pub mod gate;
 pub mod identity;
 pub mod ingest;

@@ -267,6 +267,8 @@ pub struct CaseActions {
     pub merge_split: bool,
     pub share: bool,
     pub restrict: bool,
+    /// Override the band, sign off the assessment.
+    pub review: bool,
 }
 
 impl CaseActions {
@@ -277,6 +279,7 @@ impl CaseActions {
             merge_split: may(Action::MergeSplit),
             share: may(Action::Share),
             restrict: may(Action::Restrict),
+            review: may(Action::Override),
         }
     }
 }

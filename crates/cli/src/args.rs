@@ -606,6 +606,14 @@ pub enum RiskCommand {
         #[arg(long)]
         json: bool,
     },
+    /// A supervisor signs off a subject's assessment as reviewed (not one they made themselves).
+    SignOff {
+        subject: i64,
+        #[arg(long, default_value = "")]
+        comment: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// Re-assess everything under the active tool (or FILE, installed first), keeping the history.
     Rescore {
         #[arg(long)]

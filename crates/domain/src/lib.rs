@@ -15,6 +15,7 @@ pub mod identity;
 pub mod ids;
 pub mod linking;
 pub mod normalize;
+pub mod profile;
 pub mod report;
 pub mod risk;
 pub mod skills;

@@ -92,6 +92,17 @@ impl ReferralSource {
         }
     }
 
+    /// Where it came from, in plain words.
+    pub fn label(self) -> &'static str {
+        match self {
+            ReferralSource::Ncmec => "NCMEC CyberTipline",
+            ReferralSource::PublicReport => "Report from the public",
+            ReferralSource::P2pDetection => "Peer-to-peer detection",
+            ReferralSource::OtherForce => "Another force",
+            ReferralSource::PartnerAgency => "Partner agency",
+        }
+    }
+
     pub fn parse(value: &str) -> Option<Self> {
         Some(
             match value

@@ -174,6 +174,15 @@ pub struct AssessmentRow {
     pub rescored_from: Option<i64>,
 }
 
+/// A supervisor's sign-off of an assessment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignOffRow {
+    pub assessment_id: i64,
+    pub signed_by: String,
+    pub signed_at: i64,
+    pub comment: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DecisionRow {
     pub id: i64,

@@ -30,7 +30,7 @@ use severn_domain::subject::SubjectStatus;
 use severn_store::SubjectRow;
 use utoipa::ToSchema;
 
-type ApiResult<T> = Result<Json<T>, ApiError>;
+pub(crate) type ApiResult<T> = Result<Json<T>, ApiError>;
 
 /// Who the request acts as
 ///
@@ -131,12 +131,12 @@ pub const JUSTIFICATION_HEADER: &str = "x-justification";
 /// Descriptions shared by the operations in the OpenAPI document.
 pub(crate) const NOT_SIGNED_IN: &str = "No session, an ended session, or a token that is not valid";
 pub(crate) const DENIED: &str = "The caller's role or organisation does not allow this";
-const NOT_FOUND: &str = "There is no such record, or none the caller may see";
-const INVALID: &str = "The request was not complete or not valid";
+pub(crate) const NOT_FOUND: &str = "There is no such record, or none the caller may see";
+pub(crate) const INVALID: &str = "The request was not complete or not valid";
 pub(crate) const FAILED: &str =
     "Something went wrong on the server: the error names an incident reference to quote to support";
 const JUSTIFICATION: &str = "Why the record is being opened: required for restricted cases (the answer is then 422 until one is given). Kept in the audit log.";
-const CSRF: &str = "Required with the session cookie: the session's CSRF token (the hidden `csrf` field of any page). Not used with an API token.";
+pub(crate) const CSRF: &str = "Required with the session cookie: the session's CSRF token (the hidden `csrf` field of any page). Not used with an API token.";
 
 /// Why a restricted record is being opened, from the `X-Justification` header: never from the address, which
 /// browser histories and proxies keep. UTF-8; a value that is not is refused in plain words.
@@ -154,7 +154,7 @@ fn justification(headers: &HeaderMap) -> Result<Why, ApiError> {
 }
 
 /// A JSON body, or a plain-words refusal of one that is missing or malformed.
-fn body<T>(posted: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
+pub(crate) fn body<T>(posted: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
     posted.map(|Json(body)| body).map_err(|rejection| {
         ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,

@@ -256,6 +256,8 @@ struct SubjectPage<'a> {
     /// Whether to offer to open one.
     may_open_case: bool,
     timeline: Vec<(String, String)>,
+    /// The bands a supervisor may set: value and label.
+    bands: Vec<(&'static str, &'static str)>,
 }
 
 pub async fn subject(
@@ -331,6 +333,7 @@ async fn show_subject(state: &WebState, signed_in: &SignedIn, id: i64, why: Why)
                     .into_iter()
                     .map(|e| (when(e.at), e.what))
                     .collect(),
+                bands: Band::ALL.iter().map(|b| (b.as_str(), b.label())).collect(),
             },
         ),
         Err(e) => justify_or_fail(e, &signed_in.user, &format!("/subjects/{id}")),

@@ -16,6 +16,8 @@ struct ErrorPage<'a> {
     user: Option<&'a UserBar>,
     title: &'a str,
     message: &'a str,
+    entered: &'a [(String, String)],
+    back: Option<&'a str>,
 }
 
 /// A failure on the server's side (storage, the audit log, stored data that does not validate, files): its
@@ -75,6 +77,10 @@ pub struct PageError {
     status: StatusCode,
     message: String,
     user: Option<UserBar>,
+    /// What the person typed into the form refused, so it is not lost: (field label, value).
+    entered: Vec<(String, String)>,
+    /// The page the form is on, to go back to.
+    back: Option<String>,
 }
 
 impl PageError {
@@ -83,7 +89,21 @@ impl PageError {
             status,
             message: message.into(),
             user: None,
+            entered: Vec::new(),
+            back: None,
         }
+    }
+
+    /// Shows what the person typed, with a link back to the form, so a refusal loses nothing. Empty values
+    /// are left out.
+    pub fn keeping(mut self, back: &str, entered: &[(&str, &str)]) -> PageError {
+        self.back = Some(back.to_owned());
+        self.entered = entered
+            .iter()
+            .filter(|(_, value)| !value.trim().is_empty())
+            .map(|(label, value)| ((*label).to_owned(), (*value).to_owned()))
+            .collect();
+        self
     }
 
     /// Shows the signed-in person's navigation on the error page too.
@@ -114,6 +134,8 @@ impl IntoResponse for PageError {
             user: self.user.as_ref(),
             title: title(self.status),
             message: &self.message,
+            entered: &self.entered,
+            back: self.back.as_deref(),
         };
         match page.render() {
             Ok(html) => (self.status, Html(html)).into_response(),

@@ -21,6 +21,7 @@ pub mod headers;
 pub mod openapi;
 mod oversight;
 mod packages;
+mod review;
 pub mod session;
 mod shown;
 mod signin;
@@ -141,6 +142,8 @@ pub fn router(state: WebState) -> Router {
         )
         .route("/assess/preview", post(assessment::preview))
         .route("/subjects/{id}/case", post(casework::open))
+        .route("/subjects/{id}/override", post(review::override_band))
+        .route("/subjects/{id}/sign-off", post(review::sign_off))
         .route("/cases", get(casework::worklist))
         .route(
             "/cases/{id}",
@@ -189,6 +192,8 @@ pub fn router(state: WebState) -> Router {
         .route("/api/subjects/{id}/share", post(api::share))
         .route("/api/subjects/{id}/restrict", post(api::restrict))
         .route("/api/subjects/{id}/case", post(api::open_case))
+        .route("/api/subjects/{id}/override", post(review::override_api))
+        .route("/api/subjects/{id}/sign-off", post(review::sign_off_api))
         .route("/api/cases", get(api::cases))
         .route("/api/cases/{id}", get(api::case))
         .route("/api/cases/{id}/events", post(api::record_event))

@@ -1,7 +1,7 @@
 //! The API's OpenAPI document, generated from the handlers' `#[utoipa::path]` descriptions and the response
 //! types they return, so it cannot drift from what the API answers. Served at `/api/openapi.json`.
 
-use crate::{api, oversight, packages};
+use crate::{api, oversight, packages, review};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use std::sync::OnceLock;
@@ -26,6 +26,8 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
         api::split,
         api::assess,
         api::preview_assessment,
+        review::override_api,
+        review::sign_off_api,
         api::share,
         api::restrict,
         api::cases,

@@ -82,6 +82,21 @@ pub async fn risk(ctx: &Ctx, command: RiskCommand) -> Result<ExitCode> {
                 .await?;
             output::assessment(&saved, json)?;
         }
+        RiskCommand::SignOff {
+            subject,
+            comment,
+            json,
+        } => {
+            let app = ctx.connect().await?;
+            let assessment = app
+                .sign_off_assessment(SubjectId(subject), &comment, actor)
+                .await?;
+            if json {
+                output::json(&serde_json::json!({ "subject": subject, "assessment": assessment }))?;
+                return Ok(ExitCode::SUCCESS);
+            }
+            say!("assessment {assessment} of subject {subject} signed off");
+        }
         RiskCommand::Rescore { tool, json } => {
             let app = ctx.connect().await?;
             if let Some(file) = tool {

@@ -84,6 +84,37 @@ pub struct Outcome {
     pub unanswered: Vec<String>,
 }
 
+impl Outcome {
+    /// What set the band: the rules that lifted it there when one did, otherwise the points.
+    pub fn set_by(&self) -> Vec<&str> {
+        let floor = format!("At least {}:", self.band);
+        let rules: Vec<&str> = self
+            .reasons
+            .iter()
+            .filter(|r| r.starts_with(&floor))
+            .map(String::as_str)
+            .collect();
+        if self.band > self.points_band && !rules.is_empty() {
+            rules
+        } else {
+            self.reasons.iter().take(1).map(String::as_str).collect()
+        }
+    }
+
+    /// The signals and answers, those behind a rule that set the band first, then the most points first.
+    pub fn by_weight(&self) -> Vec<&Contribution> {
+        let mut ordered: Vec<&Contribution> = self.contributions.iter().collect();
+        let lifted = self.band > self.points_band;
+        ordered.sort_by_key(|c| {
+            (
+                std::cmp::Reverse(lifted && c.floor == Some(self.band)),
+                std::cmp::Reverse(c.points),
+            )
+        });
+        ordered
+    }
+}
+
 /// An answer checked against its question.
 struct Given<'a> {
     option: &'a AnswerOption,

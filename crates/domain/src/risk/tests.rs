@@ -297,6 +297,22 @@ fn enticement_with_access_to_children_is_at_least_high() {
 }
 
 #[test]
+fn what_set_the_band_comes_first_the_rule_when_a_rule_lifted_it() {
+    let lifted = v1().provisional(&signals_from_report(&enticement_report_with_access()));
+    let set_by = lifted.set_by();
+    assert_eq!(set_by.len(), 1);
+    assert!(set_by[0].starts_with("At least High") && set_by[0].contains("enticement_with_access"));
+    let first: Vec<&str> = lifted.by_weight()[..2]
+        .iter()
+        .map(|c| c.source.as_str())
+        .collect();
+    assert!(first.contains(&"online_enticement") && first.contains(&"access_to_children"));
+
+    let on_points = v1().provisional(&signals_from_report(&plain_report()));
+    assert_eq!(on_points.set_by(), [on_points.reasons[0].as_str()]);
+}
+
+#[test]
 fn infant_files_with_access_are_very_high() {
     let mut report = enticement_report_with_access();
     report.incident_type = Some(IncidentType::ChildPornography);

@@ -31,6 +31,42 @@ impl Scoped {
             .await
     }
 
+    /// Records a supervisor's sign-off; `false` when the assessment was already signed off.
+    pub async fn sign_off_assessment(&mut self, s: &SignOffRow) -> Result<bool> {
+        let done = self
+            .conn()
+            .execute(
+                "INSERT INTO assessment_signoff (assessment_id, signed_by, signed_at, comment) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                &args![
+                    s.assessment_id,
+                    s.signed_by.as_str(),
+                    s.signed_at,
+                    s.comment.as_str()
+                ],
+            )
+            .await?;
+        Ok(done == 1)
+    }
+
+    pub async fn sign_off(&mut self, assessment: i64) -> Result<Option<SignOffRow>> {
+        self.conn()
+            .optional(
+                "SELECT assessment_id, signed_by, signed_at, comment FROM assessment_signoff \
+                 WHERE assessment_id = $1",
+                &args![assessment],
+                |r| {
+                    Ok(SignOffRow {
+                        assessment_id: r.i64(0)?,
+                        signed_by: r.text(1)?,
+                        signed_at: r.i64(2)?,
+                        comment: r.text(3)?,
+                    })
+                },
+            )
+            .await
+    }
+
     /// The current assessment id of every open subject that has one.
     pub async fn assessed_subjects(&mut self) -> Result<Vec<(SubjectId, i64)>> {
         self.conn()
