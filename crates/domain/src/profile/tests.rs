@@ -25,9 +25,7 @@ fn suspect() -> Person {
     p.add_identifier(
         Identifier::new(IdentifierKind::Email, None, "Alex.Marsh@example.com").unwrap(),
     );
-    p.add_identifier(
-        Identifier::new(IdentifierKind::ScreenName, Some("Chatter"), "am90").unwrap(),
-    );
+    p.add_identifier(Identifier::new(IdentifierKind::ScreenName, Some("Chatter"), "am90").unwrap());
     p
 }
 
@@ -145,12 +143,7 @@ fn a_child_named_in_two_referrals_appears_once_with_both() {
         let mut c = Person::new(role);
         c.approximate_age = Some(13);
         c.add_identifier(
-            Identifier::new(
-                IdentifierKind::ScreenName,
-                Some("Chatter"),
-                "pat_09",
-            )
-            .unwrap(),
+            Identifier::new(IdentifierKind::ScreenName, Some("Chatter"), "pat_09").unwrap(),
         );
         c.estimated_location = Some(Location {
             city: Some("Exampleton".into()),

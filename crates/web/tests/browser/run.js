@@ -642,8 +642,13 @@ async function investigatorRunsACaseToItsFirstEnforcement(browser) {
   const casePath = new URL(page.url()).pathname;
   const caseNumber = casePath.split('/').pop();
   check((await heading(page)) === `Case ${caseNumber}`, `the case page has the heading "${await heading(page)}"`);
-  const summary = () => page.locator('main dl').innerText();
+  const summary = () => page.locator('main dl').first().innerText();
   check((await summary()).includes('Running: due'), `a new case's clock is not running:\n${await summary()}`);
+  // The desk: the suspect from the referrals, the children named and why the band, each a section.
+  for (const name of ['The suspect', 'Children named', 'Why this band', 'Referrals']) {
+    check(await page.getByRole('heading', { name, exact: true }).isVisible(), `the case page has no "${name}" section`);
+  }
+  check(await page.getByRole('navigation', { name: 'On this page' }).isVisible(), 'the case page has no contents');
 
   // A warrant from application to grant to execution, then an arrest.
   await recordEntry(page, 'Warrant applied for', async (form) => {
@@ -720,7 +725,7 @@ async function supervisorAllocatesWithAnOverride(browser) {
   await page.getByLabel('Override rationale').fill('The only officer on duty; the specialist reviews the case daily');
   await submit(page, page.getByRole('button', { name: 'Allocate' }));
   await page.waitForURL(`${BASE}${casePath}`);
-  const summary = await page.locator('main dl').innerText();
+  const summary = await page.locator('main dl').first().innerText();
   check(summary.includes(officerName), `the case does not show ${officerName} in charge:\n${summary}`);
   const timeline = await page.locator('ol.timeline').innerText();
   check(/against the policy/.test(timeline), `the timeline does not record the override:\n${timeline}`);
