@@ -224,7 +224,7 @@ pub enum Action {
     Search,
     /// Answer the risk tool's questions for a subject.
     Assess,
-    /// Override a band (needs a rationale).
+    /// Override a band (needs a rationale), or sign off an assessment someone else made.
     Override,
     /// Merge or split subjects.
     MergeSplit,
@@ -305,6 +305,36 @@ impl Action {
             Action::Allocate => "allocate",
             Action::InstallAllocationPolicy => "install_allocation_policy",
         }
+    }
+
+    /// The action in plain words, for the audit log's readers.
+    pub fn label(self) -> &'static str {
+        match self {
+            Action::ViewQueue => "Looked at the queue or a worklist",
+            Action::ViewCase => "Read a case",
+            Action::Search => "Searched by identifier",
+            Action::Assess => "Assessed a subject",
+            Action::Override => "Overrode a band or signed off an assessment",
+            Action::MergeSplit => "Merged or split subjects",
+            Action::Share => "Shared a case",
+            Action::Restrict => "Restricted a case",
+            Action::Export => "Exported",
+            Action::ViewAggregates => "Looked at figures",
+            Action::ReadAudit => "Read the audit log",
+            Action::ManageStaff => "Managed staff",
+            Action::Ingest => "Took in referrals",
+            Action::InstallRiskTool => "Installed a risk tool version",
+            Action::MeasureLinking => "Measured linking quality",
+            Action::OpenCase => "Opened a case",
+            Action::RecordEvent => "Recorded on a case",
+            Action::Allocate => "Allocated, re-banded or returned a case",
+            Action::InstallAllocationPolicy => "Installed an allocation policy version",
+        }
+    }
+
+    /// The action an audit entry names, if it is one of these.
+    pub fn parse(value: &str) -> Option<Action> {
+        Action::ALL.into_iter().find(|a| a.as_str() == value)
     }
 
     /// Whether the action reaches personal data, and so is confined to the owning force.

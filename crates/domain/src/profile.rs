@@ -308,14 +308,6 @@ fn classification(c: IndustryClassification) -> &'static str {
     }
 }
 
-fn role_label(role: PersonRole) -> &'static str {
-    match role {
-        PersonRole::Victim => "Victim",
-        PersonRole::IntendedRecipient => "Intended recipient",
-        PersonRole::Reported => "Person reported",
-    }
-}
-
 /// Adds a child, or the referral to a child already listed: the same when they share an identifier, or have
 /// the same name and the same date of birth (or neither has one).
 fn add_child(children: &mut Vec<ChildNamed>, person: &Person, referral: &str) {
@@ -344,7 +336,7 @@ fn add_child(children: &mut Vec<ChildNamed>, person: &Person, referral: &str) {
                 .map(|d| format!("name shown: {d}")),
         )
         .collect();
-    let role = role_label(person.role).to_owned();
+    let role = person.role.label().to_owned();
     let same = children.iter_mut().find(|c| {
         c.identifiers.iter().any(|i| identifiers.contains(i))
             || (name.is_some() && c.name == name && c.age == age)

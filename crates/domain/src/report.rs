@@ -66,6 +66,25 @@ impl Format {
             Format::PartnerCsv => "partner_csv",
         }
     }
+
+    pub fn parse(value: &str) -> Option<Format> {
+        [
+            Format::CybertipXml,
+            Format::CybertipLeJson,
+            Format::PartnerCsv,
+        ]
+        .into_iter()
+        .find(|f| f.as_str() == value)
+    }
+
+    /// The document's form, in plain words.
+    pub fn label(self) -> &'static str {
+        match self {
+            Format::CybertipXml => "CyberTipline XML",
+            Format::CybertipLeJson => "CyberTipline law enforcement JSON",
+            Format::PartnerCsv => "partner agency CSV",
+        }
+    }
 }
 
 /// Where a referral came from.
@@ -494,6 +513,25 @@ impl PersonRole {
             PersonRole::Reported => "reported",
             PersonRole::IntendedRecipient => "intended_recipient",
             PersonRole::Victim => "victim",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<PersonRole> {
+        [
+            PersonRole::Reported,
+            PersonRole::IntendedRecipient,
+            PersonRole::Victim,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == value)
+    }
+
+    /// The part played, in plain words.
+    pub fn label(self) -> &'static str {
+        match self {
+            PersonRole::Reported => "Person reported",
+            PersonRole::IntendedRecipient => "Intended recipient",
+            PersonRole::Victim => "Victim",
         }
     }
 }

@@ -193,6 +193,26 @@ pub(crate) mod filters {
     pub fn london(time: &jiff::Timestamp, _: &dyn askama::Values) -> askama::Result<String> {
         Ok(severn_app::time::london(*time))
     }
+
+    /// An audit entry's action in plain words (the code itself for one that is not a policy action, such as
+    /// signing in).
+    #[askama::filter_fn]
+    pub fn action_words(code: &str, _: &dyn askama::Values) -> askama::Result<String> {
+        Ok(severn_domain::access::Action::parse(code)
+            .map_or_else(|| code.to_owned(), |a| a.label().to_owned()))
+    }
+
+    /// Where a referral came from, the form of its document, or a person's part in it, stored as a code, in
+    /// plain words (the code itself when it is none of these).
+    #[askama::filter_fn]
+    pub fn words(code: &str, _: &dyn askama::Values) -> askama::Result<String> {
+        use severn_domain::report::{Format, PersonRole, ReferralSource};
+        Ok(ReferralSource::parse(code)
+            .map(|s| s.label())
+            .or_else(|| Format::parse(code).map(|f| f.label()))
+            .or_else(|| PersonRole::parse(code).map(|r| r.label()))
+            .map_or_else(|| code.to_owned(), str::to_owned))
+    }
 }
 
 pub async fn referral(
@@ -396,7 +416,16 @@ pub async fn split(
         .await
     {
         Ok(new_subject) => Redirect::to(&format!("/subjects/{}", new_subject.id)).into_response(),
-        Err(e) => failed(e, &signed_in.user),
+        Err(e) => PageError::from(e)
+            .for_user(&signed_in.user)
+            .keeping(
+                &format!("/subjects/{id}"),
+                &[
+                    ("Referrals to split off", &form.referrals),
+                    ("Why they are about someone else", &form.rationale),
+                ],
+            )
+            .into_response(),
     }
 }
 
@@ -421,7 +450,16 @@ pub async fn share(
         .await
     {
         Ok(()) => Redirect::to(&format!("/subjects/{id}")).into_response(),
-        Err(e) => failed(e, &signed_in.user),
+        Err(e) => PageError::from(e)
+            .for_user(&signed_in.user)
+            .keeping(
+                &format!("/subjects/{id}"),
+                &[
+                    ("User name of the person to share with", &form.with),
+                    ("Why they need it", &form.reason),
+                ],
+            )
+            .into_response(),
     }
 }
 
@@ -461,7 +499,16 @@ pub async fn restrict(
         .await
     {
         Ok(()) => Redirect::to(&format!("/subjects/{id}")).into_response(),
-        Err(e) => failed(e, &signed_in.user),
+        Err(e) => PageError::from(e)
+            .for_user(&signed_in.user)
+            .keeping(
+                &format!("/subjects/{id}"),
+                &[
+                    ("People who may open it", &form.people),
+                    ("Why", &form.justification),
+                ],
+            )
+            .into_response(),
     }
 }
 

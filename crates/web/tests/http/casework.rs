@@ -203,7 +203,10 @@ async fn an_investigator_opens_a_case_and_records_a_warrant_to_its_execution(db:
     let view: Value = serde_json::from_str(&api.body).unwrap();
     assert_eq!(view["clock"]["state"]["state"], "stopped");
     assert_eq!(view["events"].as_array().unwrap().len(), 4);
-    assert_eq!(view["may"], json!({ "record": true, "allocate": false }));
+    assert_eq!(
+        view["may"],
+        json!({ "record": true, "allocate": false, "review": false })
+    );
 
     // Recording needs the form's token.
     let forged = browser
@@ -568,7 +571,10 @@ async fn the_api_opens_cases_and_records_events(db: Db) {
     assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
     let view = supervisor.get(&site, &format!("/api/cases/{case}")).await;
     let view: Value = serde_json::from_str(&view.body).unwrap();
-    assert_eq!(view["may"], json!({ "record": true, "allocate": true }));
+    assert_eq!(
+        view["may"],
+        json!({ "record": true, "allocate": true, "review": true })
+    );
     assert_eq!(view["warrants"][0]["court"], "Example Court");
     assert_eq!(view["next_warrant"], 2);
 

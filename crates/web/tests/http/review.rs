@@ -180,7 +180,11 @@ async fn the_api_overrides_and_signs_off_and_refuses_the_assessors_own_sign_off(
         )
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(bad.body.contains("very_high, high, medium, low"), "{}", bad.body);
+    assert!(
+        bad.body.contains("very_high, high, medium, low"),
+        "{}",
+        bad.body
+    );
     let done = supervisor
         .post_json(
             &site,
