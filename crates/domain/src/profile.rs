@@ -3,7 +3,7 @@
 //! their times for a communications data request, file metadata and hash counts). Metadata only: a file is
 //! its name, hashes and classification, never its content.
 
-use crate::report::{IdentifierKind, IndustryClassification, Person, PersonRole, Report};
+use crate::report::{IdentifierKind, IndustryClassification, Person, Report};
 use jiff::Timestamp;
 use serde::Serialize;
 use std::collections::BTreeMap;

@@ -1,7 +1,7 @@
 use super::*;
 use crate::report::{
-    FileHash, FileInfo, Format, HashType, Identifier, IpCapture, Location, ReferralSource,
-    SourceRef,
+    FileHash, FileInfo, Format, HashType, Identifier, IpCapture, Location, PersonRole,
+    ReferralSource, SourceRef,
 };
 
 fn report(id: &str) -> Report {
