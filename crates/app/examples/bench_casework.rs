@@ -22,7 +22,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde_json::json;
 use severn_app::App;
 use severn_app::allocating::Profile;
-use severn_app::casework::Worklist;
+use severn_app::casework::{AuditPeriod, Worklist};
 use severn_app::gate::Why;
 use severn_app::ingest::Ingester;
 use severn_app::staff::StaffSpec;
@@ -382,7 +382,9 @@ async fn real_events_match_the_fill(
     let second = record(applied(2), None).await?;
     let withdrawn = record(Fact::Withdrawn, Some(second)).await?;
 
-    let audit = app.allocation_audit(sup, at(YEAR_TO)?, clock.now()).await?;
+    let audit = app
+        .allocation_audit(sup, AuditPeriod::new(at(YEAR_TO)?, clock.now()))
+        .await?;
     let missing = &audit
         .against_policy
         .first()
@@ -693,12 +695,12 @@ async fn audits(app: &App, db: &Db, people: &People, year: &Year) -> anyhow::Res
         counted.push(start.elapsed());
         let a = timed(
             &mut allocation,
-            app.allocation_audit(&people.supervisor, from, to),
+            app.allocation_audit(&people.supervisor, AuditPeriod::new(from, to)),
         )
         .await?;
         let w = timed(
             &mut warrant,
-            app.warrant_audit(&people.supervisor, from, to),
+            app.warrant_audit(&people.supervisor, AuditPeriod::new(from, to)),
         )
         .await?;
         found = (a.allocations, a.met_policy, w.applications, w.granted);

@@ -4,8 +4,9 @@
 //! allocation itself (with a supervisor's override and rationale when the officer lacks a required skill), and
 //! the audit of allocations against the policy in force at the time.
 
+use crate::casework::AuditPeriod;
 use crate::gate::Why;
-use crate::time::london_date;
+use crate::time::{instant, london_date};
 use crate::{App, AppError, Result, check_text};
 use jiff::civil::Date;
 use serde::Serialize;
@@ -204,6 +205,9 @@ pub struct AllocationAudit {
     pub from: jiff::Timestamp,
     #[schema(value_type = String, format = DateTime)]
     pub to: jiff::Timestamp,
+    /// What was recorded by this instant counts: give it again to reproduce the figures.
+    #[schema(value_type = String, format = DateTime)]
+    pub known_at: jiff::Timestamp,
     pub allocations: usize,
     pub met_policy: usize,
     /// `met_policy / allocations`; null when there were none.
@@ -753,12 +757,15 @@ impl App {
     pub async fn allocation_audit(
         &self,
         actor: &Actor,
-        from: jiff::Timestamp,
-        to: jiff::Timestamp,
+        period: AuditPeriod,
     ) -> Result<AllocationAudit> {
+        let AuditPeriod { from, to, .. } = period;
+        let known_at = period.known_at(instant(self.now()));
         let tx = self.db().begin_read().await?;
         let why = Why {
-            detail: Some(format!("allocation audit {from} to {to}")),
+            detail: Some(format!(
+                "allocation audit {from} to {to} as known at {known_at}"
+            )),
             ..Why::default()
         };
         let mut tx = self
@@ -769,6 +776,7 @@ impl App {
             &[EventKind::Allocated],
             from.as_second(),
             to.as_second(),
+            known_at,
         )
         .await?;
         tx.commit().await?;
@@ -800,6 +808,7 @@ impl App {
         Ok(AllocationAudit {
             from,
             to,
+            known_at,
             allocations: all.len(),
             met_policy: met,
             share_met: (!all.is_empty()).then(|| met as f64 / all.len() as f64),

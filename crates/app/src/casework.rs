@@ -387,20 +387,48 @@ async fn staff_names(tx: &mut Tx, ids: &[StaffId]) -> Result<HashMap<StaffId, St
     Ok(tx.display_names(&ids).await?.into_iter().collect())
 }
 
-/// The events of `kinds` that happened in `[from, to)` on the scope's force's cases and are still in force
-/// (not corrected or withdrawn since), with their case, in time order.
+/// The period an audit covers, `[from, to)`, and the instant its figures are as known at: only what had been
+/// recorded by then counts, corrections included, so a figure given on a past date can be given again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuditPeriod {
+    pub from: Timestamp,
+    pub to: Timestamp,
+    /// `None`: everything recorded up to the moment the audit is made.
+    pub known_at: Option<Timestamp>,
+}
+
+impl AuditPeriod {
+    pub fn new(from: Timestamp, to: Timestamp) -> AuditPeriod {
+        AuditPeriod {
+            from,
+            to,
+            known_at: None,
+        }
+    }
+
+    /// The instant the figures are as known at: the one asked for, or now (never later than now).
+    pub(crate) fn known_at(&self, now: Timestamp) -> Timestamp {
+        self.known_at.map_or(now, |t| t.min(now))
+    }
+}
+
+/// The events of `kinds` that happened in `[from, to)` on the scope's force's cases, recorded by `known_at`
+/// and still in force then (not corrected or withdrawn by an entry recorded by then), with their case.
 pub(crate) async fn events_in_force_between(
     tx: &mut Scoped,
     kinds: &[EventKind],
     from: i64,
     to: i64,
+    known_at: Timestamp,
 ) -> Result<Vec<(CaseId, Event)>> {
-    let events = tx.case_events_between(kinds, from, to).await?;
+    let mut events = tx.case_events_between(kinds, from, to).await?;
+    events.retain(|(_, e)| e.recorded_at <= known_at);
     let ids: Vec<EventId> = events.iter().map(|(_, e)| e.id).collect();
     let superseded: HashSet<EventId> = tx
         .events_superseding(&ids)
         .await?
         .into_iter()
+        .filter(|(_, e)| e.recorded_at <= known_at)
         .filter_map(|(_, e)| e.supersedes)
         .collect();
     Ok(events
@@ -427,6 +455,9 @@ pub struct WarrantAudit {
     pub from: Timestamp,
     #[schema(value_type = String, format = DateTime)]
     pub to: Timestamp,
+    /// What was recorded by this instant counts: give it again to reproduce the figures.
+    #[schema(value_type = String, format = DateTime)]
+    pub known_at: Timestamp,
     pub applications: usize,
     pub granted: usize,
     pub refused: usize,
@@ -460,6 +491,9 @@ pub struct StageReport {
     pub from: Timestamp,
     #[schema(value_type = String, format = DateTime)]
     pub to: Timestamp,
+    /// What was recorded by this instant counts: give it again to reproduce the figures.
+    #[schema(value_type = String, format = DateTime)]
+    pub known_at: Timestamp,
     pub cases: usize,
     pub stages: Vec<StageFigure>,
 }
@@ -475,24 +509,22 @@ fn nearest_rank(sorted: &[i64], share: f64) -> Option<i64> {
 
 impl App {
     /// Each stage's times over the person's force's cases whose first referral arrived in `[from, to)`, from
-    /// their events in force now.
-    pub async fn stage_report(
-        &self,
-        actor: &Actor,
-        from: Timestamp,
-        to: Timestamp,
-    ) -> Result<StageReport> {
+    /// their events in force as known at the period's instant.
+    pub async fn stage_report(&self, actor: &Actor, period: AuditPeriod) -> Result<StageReport> {
+        let AuditPeriod { from, to, .. } = period;
+        let known_at = period.known_at(instant(self.now()));
         let tx = self.db().begin_read().await?;
         let why = Why {
-            detail: Some(format!("stage times {from} to {to}")),
+            detail: Some(format!("stage times {from} to {to} as known at {known_at}")),
             ..Why::default()
         };
         let mut tx = self
             .authorise(tx, actor, Action::ViewQueue, "audit:stages", why)
             .await?;
-        let cases = tx
+        let mut cases = tx
             .cases_received_between(from.as_second(), to.as_second())
             .await?;
+        cases.retain(|c| instant(c.opened_at) <= known_at);
         let events = tx.events_of_cases(&cases).await?;
         tx.commit().await?;
         let mut by_case: HashMap<CaseId, Vec<Event>> = HashMap::new();
@@ -502,7 +534,7 @@ impl App {
         let mut figures: Vec<(Stage, Vec<(i64, CaseId)>)> = Vec::new();
         for case in &cases {
             let timeline = Timeline::new(by_case.remove(&case.id).unwrap_or_default());
-            let in_force = timeline.in_force();
+            let in_force = timeline.in_force_as_known_at(known_at);
             for (n, stage) in case::stages(&in_force, instant(case.received_at))
                 .into_iter()
                 .enumerate()
@@ -533,21 +565,22 @@ impl App {
         Ok(StageReport {
             from,
             to,
+            known_at,
             cases: cases.len(),
             stages,
         })
     }
 
-    /// Warrants applied for in `[from, to)` in the person's force, with what came of them (even after `to`).
-    pub async fn warrant_audit(
-        &self,
-        actor: &Actor,
-        from: Timestamp,
-        to: Timestamp,
-    ) -> Result<WarrantAudit> {
+    /// Warrants applied for in `[from, to)` in the person's force, with what came of them (even after `to`), as
+    /// known at the period's instant.
+    pub async fn warrant_audit(&self, actor: &Actor, period: AuditPeriod) -> Result<WarrantAudit> {
+        let AuditPeriod { from, to, .. } = period;
+        let known_at = period.known_at(instant(self.now()));
         let tx = self.db().begin_read().await?;
         let why = Why {
-            detail: Some(format!("warrant audit {from} to {to}")),
+            detail: Some(format!(
+                "warrant audit {from} to {to} as known at {known_at}"
+            )),
             ..Why::default()
         };
         let mut tx = self
@@ -558,6 +591,7 @@ impl App {
             &[EventKind::WarrantApplied],
             from.as_second(),
             to.as_second(),
+            known_at,
         )
         .await?;
         let later = events_in_force_between(
@@ -569,6 +603,7 @@ impl App {
             ],
             from.as_second(),
             i64::MAX,
+            known_at,
         )
         .await?;
         tx.commit().await?;
@@ -606,6 +641,7 @@ impl App {
         Ok(WarrantAudit {
             from,
             to,
+            known_at,
             applications: lines.len(),
             granted: count(&|l| l.warrant.granted_at.is_some()),
             refused: count(&|l| l.warrant.refused_at.is_some()),

@@ -43,9 +43,44 @@ pub fn start_of_london_day(date: jiff::civil::Date) -> Timestamp {
         .unwrap_or(Timestamp::MIN)
 }
 
+/// The instant figures are "as known at", as typed: a date is the end of that day in Europe/London (what had
+/// been recorded by midnight), or an instant such as `2026-03-01T12:00:00Z` as an audit printed it.
+pub fn parse_known_at(typed: &str) -> Result<Timestamp, String> {
+    let typed = typed.trim();
+    if let Ok(date) = typed.parse::<jiff::civil::Date>() {
+        return date
+            .tomorrow()
+            .map(start_of_london_day)
+            .map_err(|_| format!("{typed}: not a date Severn can count to"));
+    }
+    typed.parse::<Timestamp>().map_err(|_| {
+        format!(
+            "{typed:?} is neither a date (YYYY-MM-DD) nor an instant (such as 2026-03-01T12:00:00Z)"
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn known_at_is_the_end_of_a_day_typed_or_the_instant_printed() {
+        // 31 March 2026 is in summer time: its day ends at 23:00 UTC.
+        assert_eq!(
+            parse_known_at("2026-03-31").unwrap(),
+            "2026-03-31T23:00:00Z".parse::<Timestamp>().unwrap()
+        );
+        assert_eq!(
+            parse_known_at(" 2026-03-01T12:00:00Z ").unwrap(),
+            "2026-03-01T12:00:00Z".parse::<Timestamp>().unwrap()
+        );
+        assert!(
+            parse_known_at("yesterday")
+                .unwrap_err()
+                .contains("neither a date")
+        );
+    }
 
     fn at(rfc3339: &str) -> Timestamp {
         rfc3339.parse().unwrap()

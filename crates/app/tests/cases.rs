@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 use severn_app::allocating::Profile;
-use severn_app::casework::Worklist;
+use severn_app::casework::{AuditPeriod, Worklist};
 use severn_app::gate::Why;
 use severn_app::ingest::Ingester;
 use severn_app::mail::Relay;
@@ -743,7 +743,9 @@ async fn the_audits_count_allocations_and_warrants_in_force(db: Db) {
         *remote = false;
     }
     let wrong = record(second.clone(), -3).await;
-    // The second application was entered in error.
+    // The second application was entered in error, as someone noticed an hour later.
+    let before_withdrawal = at(0);
+    w.clock.set(at(1));
     w.app
         .record_event(
             &w.investigator,
@@ -762,7 +764,7 @@ async fn the_audits_count_allocations_and_warrants_in_force(db: Db) {
     let (from, to) = (at(-48), at(48));
     let allocations = w
         .app
-        .allocation_audit(&w.supervisor, from, to)
+        .allocation_audit(&w.supervisor, AuditPeriod::new(from, to))
         .await
         .unwrap();
     assert_eq!(allocations.allocations, 2);
@@ -774,7 +776,11 @@ async fn the_audits_count_allocations_and_warrants_in_force(db: Db) {
         Some("Cover for the expert's leave")
     );
     assert_eq!(allocations.against_policy[0].case, case);
-    let warrants = w.app.warrant_audit(&w.supervisor, from, to).await.unwrap();
+    let warrants = w
+        .app
+        .warrant_audit(&w.supervisor, AuditPeriod::new(from, to))
+        .await
+        .unwrap();
     assert_eq!(
         warrants.applications, 1,
         "the withdrawn application is not counted"
@@ -783,7 +789,11 @@ async fn the_audits_count_allocations_and_warrants_in_force(db: Db) {
     assert_eq!(warrants.heard_remotely, 1);
     assert_eq!(warrants.median_hours_to_grant, Some(3.0));
     assert_eq!(warrants.warrants[0].case, case);
-    let stages = w.app.stage_report(&w.supervisor, from, to).await.unwrap();
+    let stages = w
+        .app
+        .stage_report(&w.supervisor, AuditPeriod::new(from, to))
+        .await
+        .unwrap();
     assert_eq!(stages.cases, 1);
     let granted = stages
         .stages
@@ -801,17 +811,35 @@ async fn the_audits_count_allocations_and_warrants_in_force(db: Db) {
     // Another force's supervisor sees none of it.
     let empty = w
         .app
-        .allocation_audit(&w.other_force, from, to)
+        .allocation_audit(&w.other_force, AuditPeriod::new(from, to))
         .await
         .unwrap();
     assert_eq!(empty.allocations, 0);
     // A period before it all holds nothing.
     let before = w
         .app
-        .warrant_audit(&w.supervisor, at(-96), at(-48))
+        .warrant_audit(&w.supervisor, AuditPeriod::new(at(-96), at(-48)))
         .await
         .unwrap();
     assert_eq!(before.applications, 0);
+    // As known before the withdrawal was recorded, the figures are those given then, and say so.
+    let then = AuditPeriod {
+        known_at: Some(before_withdrawal),
+        ..AuditPeriod::new(from, to)
+    };
+    let as_then = w.app.warrant_audit(&w.supervisor, then).await.unwrap();
+    assert_eq!(as_then.known_at, before_withdrawal);
+    assert_eq!(as_then.applications, 2, "the withdrawal was not yet known");
+    assert_eq!(warrants.known_at, at(1), "now, when none is asked for");
+    let stages_then = w.app.stage_report(&w.supervisor, then).await.unwrap();
+    assert_eq!(stages_then.cases, 1);
+    // Asking for a time not yet come gives the figures as known now.
+    let later = AuditPeriod {
+        known_at: Some(at(100)),
+        ..AuditPeriod::new(from, to)
+    };
+    let now = w.app.warrant_audit(&w.supervisor, later).await.unwrap();
+    assert_eq!((now.known_at, now.applications), (at(1), 1));
 }
 
 /// A mail relay on loopback that speaks enough SMTP to take messages, and keeps (recipient, message) of each.

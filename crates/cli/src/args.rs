@@ -369,6 +369,10 @@ pub enum AuditCommand {
         /// Every allocation as CSV.
         #[arg(long, conflicts_with = "json")]
         csv: bool,
+        /// Count only what had been recorded by then, to give the figures again as they were: a date (as
+        /// that day ended, UK time) or the instant an earlier audit printed.
+        #[arg(long, value_parser = severn_app::time::parse_known_at)]
+        known_at: Option<jiff::Timestamp>,
     },
     /// How long each stage took over the cases whose first referral arrived in a period (median, 90th
     /// percentile, the cases behind each).
@@ -379,6 +383,10 @@ pub enum AuditCommand {
         to: jiff::civil::Date,
         #[arg(long)]
         json: bool,
+        /// Count only what had been recorded by then, to give the figures again as they were: a date (as
+        /// that day ended, UK time) or the instant an earlier audit printed.
+        #[arg(long, value_parser = severn_app::time::parse_known_at)]
+        known_at: Option<jiff::Timestamp>,
     },
     /// Warrants applied for over a period: time to grant, share heard remotely, refusals, each warrant.
     Warrants {
@@ -388,6 +396,10 @@ pub enum AuditCommand {
         to: jiff::civil::Date,
         #[arg(long)]
         json: bool,
+        /// Count only what had been recorded by then, to give the figures again as they were: a date (as
+        /// that day ended, UK time) or the instant an earlier audit printed.
+        #[arg(long, value_parser = severn_app::time::parse_known_at)]
+        known_at: Option<jiff::Timestamp>,
     },
     /// Entries, newest first: who consulted a subject (--target subject:ID), what a person did (--actor).
     Show {

@@ -18,8 +18,8 @@ use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 use severn_app::AppError;
 use severn_app::allocating::{AllocationAudit, AllocationLine, NO_TEAM};
-use severn_app::casework::{StageReport, WarrantAudit};
-use severn_app::time::{instant, london, london_date, start_of_london_day};
+use severn_app::casework::{AuditPeriod, StageReport, WarrantAudit};
+use severn_app::time::{instant, london, london_date, parse_known_at, start_of_london_day};
 use severn_domain::access::Actor;
 use severn_domain::ids::{CaseId, StaffId, TeamId};
 use severn_domain::skills::{SkillCode, TeamCoverage};
@@ -41,6 +41,9 @@ pub struct PeriodQuery {
     pub from: String,
     #[serde(default)]
     pub to: String,
+    /// Count only what had been recorded by then: a date (as that day ended) or an instant.
+    #[serde(default)]
+    pub known_at: String,
 }
 
 /// A period read: its first and last days (as typed or defaulted) and the instants the use cases take.
@@ -51,6 +54,17 @@ struct Period {
     from: Timestamp,
     /// The start of the day after the last, so the last day is counted whole.
     to: Timestamp,
+    known_at: Option<Timestamp>,
+}
+
+impl Period {
+    fn audit(&self) -> AuditPeriod {
+        AuditPeriod {
+            from: self.from,
+            to: self.to,
+            known_at: self.known_at,
+        }
+    }
 }
 
 fn typed_date(field: &str, typed: &str, default: Date) -> Result<Date, String> {
@@ -77,11 +91,16 @@ impl PeriodQuery {
         let after_last = last
             .checked_add(jiff::Span::new().days(1))
             .map_err(|_| "to: not a date Severn can count to".to_owned())?;
+        let known_at = match self.known_at.trim() {
+            "" => None,
+            typed => Some(parse_known_at(typed).map_err(|e| format!("known_at: {e}"))?),
+        };
         Ok(Period {
             first,
             last,
             from: start_of_london_day(first),
             to: start_of_london_day(after_last),
+            known_at,
         })
     }
 
@@ -91,11 +110,15 @@ impl PeriodQuery {
             Some(p) => PeriodForm {
                 from: p.first.to_string(),
                 to: p.last.to_string(),
+                known_at: self.known_at.trim().to_owned(),
+                counted_at: None,
                 error: None,
             },
             None => PeriodForm {
                 from: self.from.clone(),
                 to: self.to.clone(),
+                known_at: self.known_at.clone(),
+                counted_at: None,
                 error: None,
             },
         }
@@ -106,13 +129,28 @@ impl PeriodQuery {
 struct PeriodForm {
     from: String,
     to: String,
+    /// As typed; empty for "everything recorded so far".
+    known_at: String,
+    /// The instant the figures shown are as known at: in UK time, and exactly, to give it again.
+    counted_at: Option<(String, String)>,
     error: Option<String>,
 }
 
 impl PeriodForm {
+    fn known_at(self, at: Timestamp) -> PeriodForm {
+        PeriodForm {
+            counted_at: Some((london(at), at.to_string())),
+            ..self
+        }
+    }
+
     /// The period as an address's query, for links that keep it.
     fn query(&self) -> String {
-        serde_urlencoded::to_string([("from", &self.from), ("to", &self.to)]).unwrap_or_default()
+        let mut pairs = vec![("from", &self.from), ("to", &self.to)];
+        if !self.known_at.is_empty() {
+            pairs.push(("known_at", &self.known_at));
+        }
+        serde_urlencoded::to_string(pairs).unwrap_or_default()
     }
 }
 
@@ -430,7 +468,7 @@ pub async fn allocation_audit(
     };
     let audit = match state
         .app
-        .allocation_audit(signed_in.actor(), period.from, period.to)
+        .allocation_audit(signed_in.actor(), period.audit())
         .await
     {
         Ok(audit) => audit,
@@ -458,7 +496,7 @@ pub async fn allocation_audit(
             user: Some(&signed_in.user),
             tabs: Audit::Allocation.tabs(),
             address: Audit::Allocation.address(),
-            period: query.shown(Some(&period)),
+            period: query.shown(Some(&period)).known_at(audit.known_at),
             figures: Some(AllocationFigures {
                 allocations: audit.allocations,
                 met_policy: audit.met_policy,
@@ -541,7 +579,7 @@ pub async fn allocation_audit_csv(
     };
     let audit = match state
         .app
-        .allocation_audit(signed_in.actor(), period.from, period.to)
+        .allocation_audit(signed_in.actor(), period.audit())
         .await
     {
         Ok(audit) => audit,
@@ -666,12 +704,15 @@ pub async fn warrant_audit(
     };
     match state
         .app
-        .warrant_audit(signed_in.actor(), period.from, period.to)
+        .warrant_audit(signed_in.actor(), period.audit())
         .await
     {
         Ok(audit) => render(
             StatusCode::OK,
-            &page(query.shown(Some(&period)), Some(audit)),
+            &page(
+                query.shown(Some(&period)).known_at(audit.known_at),
+                Some(audit),
+            ),
         ),
         Err(e) => failed(e, &signed_in.user),
     }
@@ -734,12 +775,15 @@ pub async fn stage_audit(
     };
     match state
         .app
-        .stage_report(signed_in.actor(), period.from, period.to)
+        .stage_report(signed_in.actor(), period.audit())
         .await
     {
         Ok(report) => render(
             StatusCode::OK,
-            &page(query.shown(Some(&period)), Some(&report)),
+            &page(
+                query.shown(Some(&period)).known_at(report.known_at),
+                Some(&report),
+            ),
         ),
         Err(e) => failed(e, &signed_in.user),
     }
@@ -778,6 +822,7 @@ pub async fn training_api(
     params(
         ("from" = Option<String>, Query, description = "The first day, YYYY-MM-DD in UK time (default: 29 days before `to`)."),
         ("to" = Option<String>, Query, description = "The last day, included, YYYY-MM-DD in UK time (default: today)."),
+        ("known_at" = Option<String>, Query, description = "Count only what had been recorded by then, to give the figures again as they were: a date (as that day ended, UK time) or the `known_at` instant an earlier answer gave (default: now)."),
     ),
     responses(
         (status = 200, description = "The audit", body = AllocationAudit),
@@ -793,10 +838,7 @@ pub async fn allocation_audit_api(
 ) -> ApiResult<AllocationAudit> {
     let period = api_period(&state, &query)?;
     Ok(Json(
-        state
-            .app
-            .allocation_audit(&actor, period.from, period.to)
-            .await?,
+        state.app.allocation_audit(&actor, period.audit()).await?,
     ))
 }
 
@@ -805,6 +847,7 @@ pub async fn allocation_audit_api(
     params(
         ("from" = Option<String>, Query, description = "The first day, YYYY-MM-DD in UK time (default: 29 days before `to`)."),
         ("to" = Option<String>, Query, description = "The last day, included, YYYY-MM-DD in UK time (default: today)."),
+        ("known_at" = Option<String>, Query, description = "Count only what had been recorded by then, to give the figures again as they were: a date (as that day ended, UK time) or the `known_at` instant an earlier answer gave (default: now)."),
     ),
     responses(
         (status = 200, description = "The audit", body = WarrantAudit),
@@ -819,12 +862,7 @@ pub async fn warrant_audit_api(
     Query(query): Query<PeriodQuery>,
 ) -> ApiResult<WarrantAudit> {
     let period = api_period(&state, &query)?;
-    Ok(Json(
-        state
-            .app
-            .warrant_audit(&actor, period.from, period.to)
-            .await?,
-    ))
+    Ok(Json(state.app.warrant_audit(&actor, period.audit()).await?))
 }
 
 /// How long each stage took over the caller's force's cases whose first referral arrived in a period
@@ -832,6 +870,7 @@ pub async fn warrant_audit_api(
     params(
         ("from" = Option<String>, Query, description = "The first day, YYYY-MM-DD in UK time (default: 29 days before `to`)."),
         ("to" = Option<String>, Query, description = "The last day, included, YYYY-MM-DD in UK time (default: today)."),
+        ("known_at" = Option<String>, Query, description = "Count only what had been recorded by then, to give the figures again as they were: a date (as that day ended, UK time) or the `known_at` instant an earlier answer gave (default: now)."),
     ),
     responses(
         (status = 200, description = "Median and 90th percentile per stage, with the cases behind them", body = StageReport),
@@ -846,12 +885,7 @@ pub async fn stage_audit_api(
     Query(query): Query<PeriodQuery>,
 ) -> ApiResult<StageReport> {
     let period = api_period(&state, &query)?;
-    Ok(Json(
-        state
-            .app
-            .stage_report(&actor, period.from, period.to)
-            .await?,
-    ))
+    Ok(Json(state.app.stage_report(&actor, period.audit()).await?))
 }
 
 #[cfg(test)]
@@ -862,6 +896,7 @@ mod tests {
         PeriodQuery {
             from: from.into(),
             to: to.into(),
+            known_at: String::new(),
         }
     }
 
@@ -899,6 +934,28 @@ mod tests {
             query("2026-03-05", "2026-03-04").period(today),
             Err("to: before from".to_owned())
         );
+    }
+
+    #[test]
+    fn figures_as_known_at_a_day_or_an_instant_are_kept_in_the_links() {
+        let today = jiff::civil::date(2026, 3, 31);
+        let mut asked = query("2026-03-01", "2026-03-31");
+        asked.known_at = "2026-03-15".into();
+        let period = asked.period(today).unwrap();
+        assert_eq!(
+            period.known_at.map(|t| t.to_string()),
+            Some("2026-03-16T00:00:00Z".to_owned()),
+            "as the 15th ended, UK time"
+        );
+        assert!(
+            asked
+                .shown(Some(&period))
+                .query()
+                .contains("known_at=2026-03-15")
+        );
+        asked.known_at = "last week".into();
+        let refused = asked.period(today).unwrap_err();
+        assert!(refused.starts_with("known_at: "), "{refused}");
     }
 
     #[test]

@@ -4,6 +4,7 @@ use crate::args::AuditCommand;
 use crate::ctx::Ctx;
 use crate::output;
 use anyhow::Result;
+use severn_app::casework::AuditPeriod;
 use severn_app::time::start_of_london_day;
 use severn_store::AuditQuery;
 use std::process::ExitCode;
@@ -12,12 +13,16 @@ use std::process::ExitCode;
 fn period(
     from: jiff::civil::Date,
     to: jiff::civil::Date,
-) -> Result<(jiff::Timestamp, jiff::Timestamp)> {
+    known_at: Option<jiff::Timestamp>,
+) -> Result<AuditPeriod> {
     if to < from {
         anyhow::bail!("--to ({to}) is before --from ({from})");
     }
     let after = to.tomorrow()?;
-    Ok((start_of_london_day(from), start_of_london_day(after)))
+    Ok(AuditPeriod {
+        known_at,
+        ..AuditPeriod::new(start_of_london_day(from), start_of_london_day(after))
+    })
 }
 
 pub async fn audit(ctx: &Ctx, command: AuditCommand) -> Result<ExitCode> {
@@ -68,19 +73,33 @@ pub async fn audit(ctx: &Ctx, command: AuditCommand) -> Result<ExitCode> {
             to,
             json,
             csv,
+            known_at,
         } => {
-            let (from, to) = period(from, to)?;
-            let audit = app.allocation_audit(&ctx.actor, from, to).await?;
+            let audit = app
+                .allocation_audit(&ctx.actor, period(from, to, known_at)?)
+                .await?;
             crate::commands::cases::print_allocation_audit(&audit, json, csv)?;
         }
-        AuditCommand::Stages { from, to, json } => {
-            let (from, to) = period(from, to)?;
-            let report = app.stage_report(&ctx.actor, from, to).await?;
+        AuditCommand::Stages {
+            from,
+            to,
+            json,
+            known_at,
+        } => {
+            let report = app
+                .stage_report(&ctx.actor, period(from, to, known_at)?)
+                .await?;
             crate::commands::cases::print_stage_report(&report, json)?;
         }
-        AuditCommand::Warrants { from, to, json } => {
-            let (from, to) = period(from, to)?;
-            let audit = app.warrant_audit(&ctx.actor, from, to).await?;
+        AuditCommand::Warrants {
+            from,
+            to,
+            json,
+            known_at,
+        } => {
+            let audit = app
+                .warrant_audit(&ctx.actor, period(from, to, known_at)?)
+                .await?;
             crate::commands::cases::print_warrant_audit(&audit, json)?;
         }
         AuditCommand::Show {

@@ -511,6 +511,7 @@ pub fn print_allocation_audit(audit: &AllocationAudit, json: bool, csv: bool) ->
         out.flush()?;
         return Ok(());
     }
+    show!("as known at {}", audit.known_at);
     show!(
         "{} to {}: {} allocation(s), {} met the policy in force ({})",
         at(audit.from),
@@ -538,6 +539,7 @@ pub fn print_warrant_audit(audit: &WarrantAudit, json: bool) -> Result<()> {
     if json {
         return output::json(audit);
     }
+    show!("as known at {}", audit.known_at);
     show!(
         "{} to {}: {} application(s); {} granted, {} refused, {} awaiting a decision, {} executed",
         at(audit.from),
@@ -617,6 +619,7 @@ pub fn print_stage_report(report: &StageReport, json: bool) -> Result<()> {
     if json {
         return output::json(report);
     }
+    show!("as known at {}", report.known_at);
     show!(
         "{} to {}: {} case(s) received",
         at(report.from),
