@@ -109,12 +109,26 @@ pub struct CaseView {
     /// What closing the case would leave undone.
     pub open_work: Vec<&'static str>,
     pub next_warrant: u32,
+    /// Tasks set and not done, in number order.
+    pub tasks: Vec<TaskView>,
+    pub next_task: u32,
     pub may: CaseWork,
     /// What the referrals say about the suspect and the children they name.
     pub profile: SuspectProfile,
     pub referrals: Vec<CaseReferral>,
     /// Why the subject has the band the risk tool gave it.
     pub band_reasons: BandReasons,
+}
+
+/// A task set on a case and not done.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TaskView {
+    pub task: u32,
+    pub text: String,
+    #[schema(value_type = String, format = Date)]
+    pub due: jiff::civil::Date,
+    /// Its day has passed (UK time).
+    pub overdue: bool,
 }
 
 /// One line of a worklist.
@@ -283,6 +297,8 @@ fn describe(fact: &Fact, names: &HashMap<StaffId, String>) -> String {
             reason.clone()
         }
         Fact::Note { text } => text.clone(),
+        Fact::TaskSet { task, text, due } => format!("Task {task}: {text} (by {due})"),
+        Fact::TaskDone { task } => format!("Task {task}"),
         Fact::ResearchStarted
         | Fact::Arrest
         | Fact::VoluntaryAttendance
@@ -926,6 +942,17 @@ impl App {
             stages: case::stages(&in_force, instant(row.received_at)),
             open_work: timeline.open_work(),
             next_warrant: timeline.next_warrant(),
+            tasks: timeline
+                .open_tasks()
+                .into_iter()
+                .map(|(task, text, due)| TaskView {
+                    task,
+                    text,
+                    due,
+                    overdue: due < crate::time::london_date(now_ts),
+                })
+                .collect(),
+            next_task: timeline.next_task(),
             events,
             clock,
             may,

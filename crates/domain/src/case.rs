@@ -248,6 +248,16 @@ pub enum Fact {
     Note {
         text: String,
     },
+    /// Something to do on the case by a date: its number within the case, which "task done" names.
+    TaskSet {
+        task: u32,
+        text: String,
+        #[schema(value_type = String, format = Date)]
+        due: jiff::civil::Date,
+    },
+    TaskDone {
+        task: u32,
+    },
     Closed {
         reason: String,
     },
@@ -298,12 +308,14 @@ pub enum EventKind {
     ClockResumed,
     Rebanded,
     Note,
+    TaskSet,
+    TaskDone,
     Closed,
     Withdrawn,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 29] = [
+    pub const ALL: [EventKind; 31] = [
         EventKind::ResearchStarted,
         EventKind::CommsDataRequested,
         EventKind::CommsDataReturned,
@@ -331,6 +343,8 @@ impl EventKind {
         EventKind::ClockResumed,
         EventKind::Rebanded,
         EventKind::Note,
+        EventKind::TaskSet,
+        EventKind::TaskDone,
         EventKind::Closed,
         EventKind::Withdrawn,
     ];
@@ -364,6 +378,8 @@ impl EventKind {
             EventKind::ClockResumed => "clock_resumed",
             EventKind::Rebanded => "rebanded",
             EventKind::Note => "note",
+            EventKind::TaskSet => "task_set",
+            EventKind::TaskDone => "task_done",
             EventKind::Closed => "closed",
             EventKind::Withdrawn => "withdrawn",
         }
@@ -403,6 +419,8 @@ impl EventKind {
             EventKind::ClockResumed => "Clock resumed",
             EventKind::Rebanded => "Band changed",
             EventKind::Note => "Note",
+            EventKind::TaskSet => "Task set",
+            EventKind::TaskDone => "Task done",
             EventKind::Closed => "Closed",
             EventKind::Withdrawn => "Entry withdrawn",
         }
@@ -449,8 +467,18 @@ impl Fact {
             Fact::ClockResumed => EventKind::ClockResumed,
             Fact::Rebanded { .. } => EventKind::Rebanded,
             Fact::Note { .. } => EventKind::Note,
+            Fact::TaskSet { .. } => EventKind::TaskSet,
+            Fact::TaskDone { .. } => EventKind::TaskDone,
             Fact::Closed { .. } => EventKind::Closed,
             Fact::Withdrawn => EventKind::Withdrawn,
+        }
+    }
+
+    /// The task a task event is about.
+    pub fn task(&self) -> Option<u32> {
+        match self {
+            Fact::TaskSet { task, .. } | Fact::TaskDone { task } => Some(*task),
+            _ => None,
         }
     }
 
@@ -501,6 +529,10 @@ impl Fact {
             Fact::Note { text: note } => {
                 required("note", note)?;
                 text(FreeText::Note, note)
+            }
+            Fact::TaskSet { text: task, .. } => {
+                required("what is to be done", task)?;
+                text(FreeText::Description, task)
             }
             Fact::Outcome { code } if home_office_outcome(*code).is_none() => {
                 Err(Refusal::UnknownOutcome(*code))

@@ -224,7 +224,7 @@ fn span(seconds: i64) -> String {
 // --- the forms that record events -----------------------------------------------------------------------
 
 /// The facts people record from the case page, in the order a case usually meets them.
-const RECORDED: [EventKind; 23] = [
+const RECORDED: [EventKind; 25] = [
     EventKind::ResearchStarted,
     EventKind::CommsDataRequested,
     EventKind::CommsDataReturned,
@@ -246,6 +246,8 @@ const RECORDED: [EventKind; 23] = [
     EventKind::ClockPaused,
     EventKind::ClockResumed,
     EventKind::Note,
+    EventKind::TaskSet,
+    EventKind::TaskDone,
     EventKind::Closed,
     EventKind::Withdrawn,
 ];
@@ -254,7 +256,7 @@ const RECORDED: [EventKind; 23] = [
 const SUPERVISED: [EventKind; 2] = [EventKind::ReturnedToNca, EventKind::Rebanded];
 
 /// The fields whose JSON value is a number.
-const NUMBERS: [&str; 3] = ["warrant", "count", "code"];
+const NUMBERS: [&str; 4] = ["warrant", "count", "code", "task"];
 
 /// How a field is typed in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -311,6 +313,9 @@ struct Choices {
     /// Warrant numbers with what they are.
     warrants: Vec<(u32, String)>,
     next_warrant: u32,
+    /// Open tasks' numbers with what they are.
+    tasks: Vec<(u32, String)>,
+    next_task: u32,
 }
 
 fn field(name: &'static str, label: &'static str, input: Input) -> Field {
@@ -405,6 +410,26 @@ fn fields_of(kind: EventKind, choices: &Choices) -> Vec<Field> {
         EventKind::ClockPaused | EventKind::ReturnedToNca => vec![reason()],
         EventKind::Closed => vec![field("reason", "Why the case is closed", Input::Text)],
         EventKind::Note => vec![field("text", "Note", Input::Text)],
+        EventKind::TaskSet => vec![
+            Field {
+                value: choices.next_task.to_string(),
+                ..field("task", "Task number", Input::Fixed)
+            },
+            field("text", "What is to be done", Input::Text),
+            Field {
+                hint: "The date it is to be done by, such as 2026-04-30.",
+                ..field("due", "Due by", Input::Date)
+            },
+        ],
+        EventKind::TaskDone => vec![choose(
+            "task",
+            "Which task",
+            choices
+                .tasks
+                .iter()
+                .map(|(n, what)| (n.to_string(), format!("Task {n}: {what}")))
+                .collect(),
+        )],
         EventKind::Rebanded => vec![choose(
             "band",
             "New band",
@@ -575,7 +600,11 @@ fn forms(
         // Withdrawing is offered on the entry it withdraws; a warrant's later events need a warrant; a closed
         // case takes notes only (withdrawing its closing entry reopens it).
         let closed = view.status == "closed" && kind != EventKind::Note;
-        if kind == EventKind::Withdrawn || (needs_warrant && choices.warrants.is_empty()) || closed
+        let needs_task = kind == EventKind::TaskDone && choices.tasks.is_empty();
+        if kind == EventKind::Withdrawn
+            || (needs_warrant && choices.warrants.is_empty())
+            || needs_task
+            || closed
         {
             continue;
         }
@@ -833,6 +862,12 @@ async fn choices_of(state: &WebState, view: &CaseView) -> Result<Choices, AppErr
         next_warrant: view.next_warrant,
         warrants,
         warrant_types,
+        tasks: view
+            .tasks
+            .iter()
+            .map(|t| (t.task, t.text.clone()))
+            .collect(),
+        next_task: view.next_task,
     })
 }
 
@@ -1029,6 +1064,8 @@ mod tests {
             warrant_types: vec![("pace_s8".into(), "PACE section 8".into())],
             warrants: vec![(1, "PACE section 8".into())],
             next_warrant: 2,
+            tasks: vec![(1, "Check the household".into())],
+            next_task: 2,
         };
         let facts = [
             Fact::WarrantApplied {
@@ -1048,6 +1085,12 @@ mod tests {
             Fact::Outcome { code: 15 },
             Fact::Rebanded { band: Band::High },
             Fact::Arrest,
+            Fact::TaskSet {
+                task: 2,
+                text: "Request subscriber details".into(),
+                due: jiff::civil::date(2026, 4, 2),
+            },
+            Fact::TaskDone { task: 1 },
         ];
         for fact in facts {
             let mut fields = fields_of(fact.kind(), &choices);
@@ -1075,6 +1118,8 @@ mod tests {
             warrant_types: Vec::new(),
             warrants: Vec::new(),
             next_warrant: 1,
+            tasks: Vec::new(),
+            next_task: 1,
         };
         let fields = fields_of(EventKind::DevicesTriaged, &choices);
         let posted = BTreeMap::from([("count".to_owned(), "three".to_owned())]);

@@ -800,3 +800,71 @@ fn facts_round_trip_through_their_stored_form() {
         assert_eq!(EventKind::parse(kind.as_str()), Some(kind));
     }
 }
+
+fn task(task: u32, text: &str) -> Fact {
+    Fact::TaskSet {
+        task,
+        text: text.into(),
+        due: jiff::civil::date(2026, 3, 27),
+    }
+}
+
+#[test]
+fn a_task_is_open_work_until_done_and_is_done_once() {
+    let mut case = Case::new();
+    assert_eq!(case.timeline.next_task(), 1);
+    case.add(
+        task(1, "Request subscriber details"),
+        "2026-03-20T10:00:00Z",
+    );
+    case.add(task(2, "Check the household"), "2026-03-20T10:05:00Z");
+    assert_eq!(case.timeline.next_task(), 3);
+    let open: Vec<u32> = case.timeline.open_tasks().iter().map(|t| t.0).collect();
+    assert_eq!(open, [1, 2]);
+    assert!(
+        case.timeline
+            .open_work()
+            .contains(&"a task set on the case is not done")
+    );
+    case.add(Fact::TaskDone { task: 1 }, "2026-03-21T09:00:00Z");
+    assert_eq!(case.timeline.open_tasks()[0].1, "Check the household");
+    let again = case
+        .try_add(
+            Fact::TaskDone { task: 1 },
+            "2026-03-21T10:00:00Z",
+            "2026-03-21T10:00:00Z",
+        )
+        .unwrap_err();
+    assert!(
+        message(&again).contains("done already"),
+        "{}",
+        message(&again)
+    );
+    let unknown = case
+        .try_add(
+            Fact::TaskDone { task: 9 },
+            "2026-03-21T10:00:00Z",
+            "2026-03-21T10:00:00Z",
+        )
+        .unwrap_err();
+    assert!(
+        message(&unknown).contains("task to have been set"),
+        "{}",
+        message(&unknown)
+    );
+    let twice = case
+        .try_add(
+            task(2, "Again"),
+            "2026-03-21T10:00:00Z",
+            "2026-03-21T10:00:00Z",
+        )
+        .unwrap_err();
+    assert!(message(&twice).contains("already"), "{}", message(&twice));
+    let empty = case
+        .try_add(task(3, " "), "2026-03-21T10:00:00Z", "2026-03-21T10:00:00Z")
+        .unwrap_err();
+    assert!(matches!(empty, Refusal::Missing(_)), "{empty:?}");
+    case.add(Fact::TaskDone { task: 2 }, "2026-03-21T11:00:00Z");
+    assert!(case.timeline.open_tasks().is_empty());
+    assert!(case.timeline.open_work().is_empty());
+}

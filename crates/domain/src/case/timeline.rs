@@ -338,6 +338,33 @@ impl Timeline {
                     what: "the clock has stopped",
                 });
             }
+            Fact::TaskSet { task, .. }
+                if events
+                    .iter()
+                    .any(|e| e.kind() == EventKind::TaskSet && e.fact.task() == Some(*task)) =>
+            {
+                return Err(Refusal::Already {
+                    kind,
+                    what: "a task with this number is on the case already",
+                });
+            }
+            Fact::TaskDone { task } => {
+                let of = |kind: EventKind| {
+                    events
+                        .iter()
+                        .find(|e| e.kind() == kind && e.fact.task() == Some(*task))
+                };
+                match of(EventKind::TaskSet) {
+                    Some(set) if set.occurred_at <= at => {}
+                    _ => return needs("the task to have been set"),
+                }
+                if of(EventKind::TaskDone).is_some() {
+                    return Err(Refusal::Already {
+                        kind,
+                        what: "this task is recorded as done already",
+                    });
+                }
+            }
             Fact::ClockResumed if !state.paused => {
                 return Err(Refusal::Already {
                     kind,
@@ -347,6 +374,36 @@ impl Timeline {
             _ => {}
         }
         Ok(())
+    }
+
+    /// The number the next task set on the case takes.
+    pub fn next_task(&self) -> u32 {
+        self.events
+            .iter()
+            .filter_map(|e| e.fact.task())
+            .max()
+            .map_or(1, |n| n + 1)
+    }
+
+    /// The tasks set and not done, in number order: (number, what, due).
+    pub fn open_tasks(&self) -> Vec<(u32, String, jiff::civil::Date)> {
+        let events = self.in_force();
+        let done: BTreeSet<u32> = events
+            .iter()
+            .filter(|e| e.kind() == EventKind::TaskDone)
+            .filter_map(|e| e.fact.task())
+            .collect();
+        let mut open: Vec<(u32, String, jiff::civil::Date)> = events
+            .iter()
+            .filter_map(|e| match &e.fact {
+                Fact::TaskSet { task, text, due } if !done.contains(task) => {
+                    Some((*task, text.clone(), *due))
+                }
+                _ => None,
+            })
+            .collect();
+        open.sort_by_key(|(task, ..)| *task);
+        open
     }
 
     /// The lowest warrant number not used on the case.
@@ -392,6 +449,9 @@ impl Timeline {
         }
         if has(EventKind::CommsDataRequested) && !has(EventKind::CommsDataReturned) {
             open.push("communications data asked for has not come back");
+        }
+        if !self.open_tasks().is_empty() {
+            open.push("a task set on the case is not done");
         }
         open.dedup();
         open

@@ -146,7 +146,7 @@ async fn an_investigator_opens_a_case_and_records_a_warrant_to_its_execution(db:
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert!(page.body.contains("Running: due"), "{}", page.body);
     assert!(page.body.contains("Record what happened"));
-    assert!(page.body.contains("This is warrant 1 on this case."));
+    assert!(page.body.contains("Warrant number on this case: 1."));
     assert!(
         !page.body.contains("id=\"form-rebanded\"")
             && !page.body.contains("id=\"form-returned_to_nca\""),

@@ -12,6 +12,7 @@ use severn_store::Db;
 severn_store::backend_matrix!(
     a_supervisor_overrides_the_band_then_another_signs_it_off_on_the_case_page,
     the_api_overrides_and_signs_off_and_refuses_the_assessors_own_sign_off,
+    a_task_is_set_listed_and_done_from_the_case_page,
 );
 
 async fn first_subject(site: &Site) -> i64 {
@@ -216,4 +217,79 @@ async fn the_api_overrides_and_signs_off_and_refuses_the_assessors_own_sign_off(
     assert_eq!(signed.status, StatusCode::OK, "{}", signed.body);
     let body: serde_json::Value = serde_json::from_str(&signed.body).unwrap();
     assert_eq!(body["subject"], subject);
+}
+
+async fn a_task_is_set_listed_and_done_from_the_case_page(db: Db) {
+    let site = Site::new(db).await;
+    let subject = first_subject(&site).await;
+    let mut investigator = signed_in(&site, "a.inv", &[Role::Investigator]).await;
+    let csrf = investigator
+        .get(&site, &format!("/subjects/{subject}"))
+        .await
+        .csrf();
+    let opened = investigator
+        .post(
+            &site,
+            &format!("/subjects/{subject}/case"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    let case = opened.location().trim_start_matches("/cases/").to_owned();
+    let page = investigator.get(&site, &format!("/cases/{case}")).await;
+    assert!(page.body.contains("No task is waiting."), "{}", page.body);
+    assert!(
+        !page.body.contains("Record: Task done"),
+        "nothing to mark done yet"
+    );
+    let now = jiff::Timestamp::from_second(site.now()).unwrap();
+    let (date, time) = (
+        now.strftime("%Y-%m-%d").to_string(),
+        now.strftime("%H:%M").to_string(),
+    );
+    let events = format!("/cases/{case}/events");
+    let set = investigator
+        .post(
+            &site,
+            &events,
+            &[
+                ("csrf", &page.csrf()),
+                ("kind", "task_set"),
+                ("task", "1"),
+                ("text", "Request subscriber details for the e-mail address"),
+                ("due", "2026-03-02"),
+                ("date", &date),
+                ("time", &time),
+            ],
+        )
+        .await;
+    assert_eq!(set.status, StatusCode::SEE_OTHER, "{}", set.body);
+    let page = investigator.get(&site, &format!("/cases/{case}")).await;
+    assert!(
+        page.body
+            .contains("Request subscriber details for the e-mail address")
+    );
+    assert!(
+        page.body.contains("a task set on the case is not done"),
+        "open work"
+    );
+    assert!(
+        page.body.contains("Task 1: Request subscriber details"),
+        "offered as done"
+    );
+    let done = investigator
+        .post(
+            &site,
+            &events,
+            &[
+                ("csrf", &page.csrf()),
+                ("kind", "task_done"),
+                ("task", "1"),
+                ("date", &date),
+                ("time", &time),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let page = investigator.get(&site, &format!("/cases/{case}")).await;
+    assert!(page.body.contains("No task is waiting."), "{}", page.body);
 }
