@@ -242,6 +242,53 @@ pub struct Profile {
     pub email: Option<String>,
 }
 
+/// A member of staff's register entry as pages and the API show it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RegisterEntry {
+    pub staff: StaffId,
+    pub profile: Option<ProfileView>,
+    /// Absences ending today or later, soonest first.
+    pub absences: Vec<AbsenceView>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ProfileView {
+    pub post: String,
+    /// How many live cases they are meant to carry.
+    pub capacity: u32,
+    /// `monday` ... `sunday`.
+    pub working_days: Vec<&'static str>,
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AbsenceView {
+    #[schema(value_type = String, format = Date)]
+    pub first_day: Date,
+    #[schema(value_type = String, format = Date)]
+    pub last_day: Date,
+    pub reason: String,
+}
+
+/// The days of the week, Monday first, as the register names them.
+pub const WEEKDAYS: [(jiff::civil::Weekday, &str); 7] = [
+    (jiff::civil::Weekday::Monday, "monday"),
+    (jiff::civil::Weekday::Tuesday, "tuesday"),
+    (jiff::civil::Weekday::Wednesday, "wednesday"),
+    (jiff::civil::Weekday::Thursday, "thursday"),
+    (jiff::civil::Weekday::Friday, "friday"),
+    (jiff::civil::Weekday::Saturday, "saturday"),
+    (jiff::civil::Weekday::Sunday, "sunday"),
+];
+
+fn working_day_names(days: WorkingDays) -> Vec<&'static str> {
+    WEEKDAYS
+        .iter()
+        .filter(|(day, _)| days.contains(*day))
+        .map(|(_, name)| *name)
+        .collect()
+}
+
 impl App {
     /// A transaction on a force's register (skills, training, coverage) for `actor`, authorised and logged: the
     /// force an operator names, or the actor's own. Someone naming another organisation's register is refused,
@@ -380,6 +427,48 @@ impl App {
         .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// A member of staff's register entry: their post, capacity, working days and e-mail address (none until an
+    /// administrator sets them), and their absences from today on.
+    pub async fn register_entry(&self, actor: &Actor, staff: StaffId) -> Result<RegisterEntry> {
+        let mut tx = self.staff_record(actor, staff).await?;
+        let org = tx
+            .staff_by_id(staff)
+            .await?
+            .map(|row| row.org_id)
+            .ok_or_else(|| AppError::NotFound(format!("There is no member of staff {staff}.")))?;
+        let today = london_date(instant(self.now()));
+        let profile = tx
+            .staff_profiles(org)
+            .await?
+            .into_iter()
+            .find(|p| p.staff_id == staff)
+            .map(|p| ProfileView {
+                post: p.post,
+                capacity: u32::try_from(p.capacity).unwrap_or(0),
+                working_days: working_day_names(WorkingDays::from_bits(
+                    u8::try_from(p.working_days).unwrap_or(0),
+                )),
+                email: p.email,
+            });
+        let absences = tx
+            .absences(org, today)
+            .await?
+            .into_iter()
+            .filter(|a| a.staff_id == staff)
+            .map(|a| AbsenceView {
+                first_day: a.first_day,
+                last_day: a.last_day,
+                reason: a.reason,
+            })
+            .collect();
+        tx.commit().await?;
+        Ok(RegisterEntry {
+            staff,
+            profile,
+            absences,
+        })
     }
 
     /// A transaction on one member of staff's register entry, authorised and logged: someone of the actor's own

@@ -21,6 +21,7 @@ pub mod headers;
 pub mod openapi;
 mod oversight;
 mod packages;
+mod register;
 mod review;
 pub mod session;
 mod shown;
@@ -32,7 +33,7 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
@@ -171,6 +172,21 @@ pub fn router(state: WebState) -> Router {
         .route("/audits/warrants", get(oversight::warrant_audit))
         .route("/audits/stages", get(oversight::stage_audit))
         .route("/staff", get(admin::staff).post(admin::add))
+        .route("/staff/{id}/register", get(register::page))
+        .route("/staff/{id}/profile", post(register::set_profile))
+        .route("/staff/{id}/absences", post(register::add_absence))
+        .route("/training/import", post(register::import))
+        .route("/training/records.csv", get(register::export))
+        .route("/training/skills", post(register::put_skill))
+        .route("/api/staff/{id}/register", get(register::entry_api))
+        .route("/api/staff/{id}/profile", put(register::profile_api))
+        .route("/api/staff/{id}/absences", post(register::absence_api))
+        .route("/api/training/import", post(register::import_api))
+        .route("/api/training/records", get(register::records_api))
+        .route(
+            "/api/training/skills",
+            get(register::skills_api).post(register::put_skill_api),
+        )
         .route("/staff/{id}/deactivate", post(admin::deactivate))
         .route("/staff/{id}/reactivate", post(admin::reactivate))
         .route("/staff/{id}/reset", post(admin::reset))

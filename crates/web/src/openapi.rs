@@ -1,7 +1,7 @@
 //! The API's OpenAPI document, generated from the handlers' `#[utoipa::path]` descriptions and the response
 //! types they return, so it cannot drift from what the API answers. Served at `/api/openapi.json`.
 
-use crate::{api, oversight, packages, review};
+use crate::{api, oversight, packages, register, review};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use std::sync::OnceLock;
@@ -27,6 +27,13 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
         api::assess,
         api::preview_assessment,
         review::override_api,
+        register::entry_api,
+        register::profile_api,
+        register::absence_api,
+        register::import_api,
+        register::records_api,
+        register::skills_api,
+        register::put_skill_api,
         review::sign_off_api,
         api::share,
         api::restrict,

@@ -22,7 +22,7 @@ use severn_app::casework::{AuditPeriod, StageReport, WarrantAudit};
 use severn_app::time::{instant, london, london_date, parse_known_at, start_of_london_day};
 use severn_domain::access::Actor;
 use severn_domain::ids::{CaseId, StaffId, TeamId};
-use severn_domain::skills::{SkillCode, TeamCoverage};
+use severn_domain::skills::{Skill, SkillCode, TeamCoverage};
 use std::collections::{BTreeMap, HashMap};
 use utoipa::ToSchema;
 
@@ -372,15 +372,23 @@ async fn training_coverage(state: &WebState, actor: &Actor) -> Result<TrainingCo
 struct TrainingPage<'a> {
     user: Option<&'a UserBar>,
     coverage: TrainingCoverage,
+    skills: Vec<Skill>,
 }
 
 pub async fn training(State(state): State<WebState>, signed_in: SignedIn) -> Response {
-    match training_coverage(&state, signed_in.actor()).await {
-        Ok(coverage) => render(
+    let shown = async {
+        let coverage = training_coverage(&state, signed_in.actor()).await?;
+        let skills = state.app.skills(signed_in.actor(), None).await?;
+        Ok::<_, AppError>((coverage, skills))
+    }
+    .await;
+    match shown {
+        Ok((coverage, skills)) => render(
             StatusCode::OK,
             &TrainingPage {
                 user: Some(&signed_in.user),
                 coverage,
+                skills,
             },
         ),
         Err(e) => failed(e, &signed_in.user),

@@ -12,6 +12,7 @@ mod matrix;
 mod oversight;
 mod packages;
 mod pages;
+mod register;
 mod review;
 mod schema;
 mod server;
