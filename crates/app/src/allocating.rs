@@ -510,6 +510,22 @@ impl App {
         Ok(())
     }
 
+    /// The names of a force's teams (the actor's own unless an operator names one), for showing coverage by
+    /// team: the force's structure, not personal data, so not a logged access.
+    pub async fn team_names(
+        &self,
+        actor: &Actor,
+        org: Option<OrgId>,
+    ) -> Result<BTreeMap<TeamId, String>> {
+        let Some(org) = org.or(actor.org()) else {
+            return Ok(BTreeMap::new());
+        };
+        let mut tx = self.db().begin_read().await?;
+        let names = tx.team_names(org).await?.into_iter().collect();
+        tx.commit().await?;
+        Ok(names)
+    }
+
     /// A force's skills.
     pub async fn skills(&self, actor: &Actor, org: Option<OrgId>) -> Result<Vec<Skill>> {
         let (mut tx, org) = self.register(actor, org, "skills", true).await?;

@@ -39,6 +39,17 @@ impl Tx {
             .await?;
         Ok(TeamId(id))
     }
+
+    /// A force's teams by name: its structure, not personal data.
+    pub async fn team_names(&mut self, org: OrgId) -> Result<Vec<(TeamId, String)>> {
+        self.conn()
+            .all(
+                "SELECT id, name FROM team WHERE org_id = $1 ORDER BY id",
+                &args![org],
+                |r| Ok((TeamId(r.i64(0)?), r.text(1)?)),
+            )
+            .await
+    }
 }
 
 impl Scoped {

@@ -287,16 +287,18 @@ pub struct TrainingCoverage {
     pub people: Vec<PersonCoverage>,
 }
 
-fn team_name(team: TeamId) -> String {
-    if team == NO_TEAM {
-        "No team".to_owned()
-    } else {
-        format!("Team {team}")
-    }
-}
-
-/// The coverage with each skill code given the catalogue's name (the code itself when it has none).
-fn named_coverage(coverage: TeamCoverage, names: &HashMap<String, String>) -> TrainingCoverage {
+/// The coverage with each skill code given the catalogue's name (the code itself when it has none), and each
+/// team its name.
+fn named_coverage(
+    coverage: TeamCoverage,
+    names: &HashMap<String, String>,
+    teams: &BTreeMap<TeamId, String>,
+) -> TrainingCoverage {
+    let team_name = |team: TeamId| match teams.get(&team) {
+        Some(name) => name.clone(),
+        None if team == NO_TEAM => "No team".to_owned(),
+        None => format!("Team {team}"),
+    };
     let name_of = |code: &SkillCode| {
         names
             .get(code.as_str())
@@ -364,7 +366,8 @@ async fn training_coverage(state: &WebState, actor: &Actor) -> Result<TrainingCo
         .into_iter()
         .map(|s| (s.code.to_string(), s.name))
         .collect();
-    Ok(named_coverage(coverage, &names))
+    let teams = state.app.team_names(actor, None).await?;
+    Ok(named_coverage(coverage, &names, &teams))
 }
 
 #[derive(Template)]

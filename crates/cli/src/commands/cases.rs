@@ -324,12 +324,11 @@ pub async fn training(ctx: &Ctx, command: TrainingCommand) -> Result<ExitCode> {
             if json {
                 output::json(&coverage)?;
             } else {
-                let team_name = |team: TeamId| {
-                    if team == NO_TEAM {
-                        "no team".to_owned()
-                    } else {
-                        format!("team {team}")
-                    }
+                let teams = app.team_names(actor, org).await?;
+                let team_name = |team: TeamId| match teams.get(&team) {
+                    Some(name) => name.clone(),
+                    None if team == NO_TEAM => "no team".to_owned(),
+                    None => format!("team {team}"),
                 };
                 for team in &coverage.teams {
                     show!(
