@@ -10,7 +10,7 @@ use crate::time::{instant, london_date};
 use crate::{App, AppError, Result, check_text};
 use jiff::civil::Date;
 use serde::Serialize;
-use severn_domain::access::{Action, Actor, Denial, Role};
+use severn_domain::access::{Action, Actor, Denial};
 use severn_domain::allocation::{
     self, AllocationError, AllocationPolicy, Availability, Candidate, CaseNeeds,
     ILLUSTRATIVE_POLICY_V1, Ranked, WorkingDays,
@@ -69,9 +69,15 @@ async fn catalogue(tx: &mut Scoped, org: OrgId) -> Result<Vec<Skill>> {
 }
 
 /// The candidates for a force's cases: its active investigators and supervisors, with their profile (a person
-/// with none has no capacity and works Monday to Friday), training, live cases and absences.
-async fn candidates(tx: &mut Scoped, org: OrgId, today: Date) -> Result<Vec<Candidate>> {
-    let staff = tx.all_staff().await?;
+/// with none has no capacity and works Monday to Friday), their training in the `required` skills (all the
+/// ranking looks at), live cases and absences.
+async fn candidates(
+    tx: &mut Scoped,
+    org: OrgId,
+    today: Date,
+    required: &[SkillCode],
+) -> Result<Vec<Candidate>> {
+    let staff = tx.allocatable_staff(org).await?;
     let profiles: HashMap<StaffId, StaffProfileRow> = tx
         .staff_profiles(org)
         .await?
@@ -79,7 +85,7 @@ async fn candidates(tx: &mut Scoped, org: OrgId, today: Date) -> Result<Vec<Cand
         .map(|p| (p.staff_id, p))
         .collect();
     let mut training: HashMap<StaffId, Vec<TrainingRecord>> = HashMap::new();
-    for record in tx.training(org).await? {
+    for record in tx.training_in(org, required).await? {
         training.entry(record.staff).or_default().push(record);
     }
     let mut absences: HashMap<StaffId, Vec<(Date, Date)>> = HashMap::new();
@@ -92,11 +98,6 @@ async fn candidates(tx: &mut Scoped, org: OrgId, today: Date) -> Result<Vec<Cand
     let live: HashMap<StaffId, i64> = tx.live_cases(org).await?.into_iter().collect();
     Ok(staff
         .into_iter()
-        .filter(|s| {
-            s.org_id == org
-                && s.active
-                && (s.roles.contains(&Role::Investigator) || s.roles.contains(&Role::Supervisor))
-        })
         .map(|s| {
             let profile = profiles.get(&s.id);
             Candidate {
@@ -703,7 +704,12 @@ impl App {
         let policy = active_policy(&mut tx, self.now()).await?;
         let needs = needs(&mut tx, &row, &policy).await?;
         let today = london_date(self.clock.now());
-        let people = candidates(&mut tx, org, today).await?;
+        let required: Vec<SkillCode> = policy
+            .required(&needs)
+            .into_iter()
+            .map(|r| r.skill)
+            .collect();
+        let people = candidates(&mut tx, org, today, &required).await?;
         let skills = catalogue(&mut tx, org).await?;
         tx.commit().await?;
         let name = |code: &SkillCode| {
@@ -788,7 +794,12 @@ impl App {
         let policy = active_policy(tx, self.now()).await?;
         let needs = needs(tx, row, &policy).await?;
         let today = london_date(self.clock.now());
-        let people = candidates(tx, org, today).await?;
+        let required: Vec<SkillCode> = policy
+            .required(&needs)
+            .into_iter()
+            .map(|r| r.skill)
+            .collect();
+        let people = candidates(tx, org, today, &required).await?;
         let Some(candidate) = people.iter().find(|c| c.staff == officer) else {
             return Err(AppError::Invalid(format!(
                 "Staff {officer} is not an active investigator or supervisor of the case's force."

@@ -3,10 +3,11 @@
 //! data: reads and writes are the gate's handle's; the policy, which names no one, is on [`Tx`].
 
 use crate::Result;
-use crate::conn::args;
+use crate::conn::{Built, args};
 use crate::decode;
 use crate::handles::Scoped;
 use crate::rows::{AbsenceRow, NoticeRow, StaffProfileRow};
+use crate::sql;
 use crate::tx::Tx;
 use severn_domain::ids::{OrgId, StaffId};
 use severn_domain::skills::{Skill, SkillCode, TrainingRecord};
@@ -200,6 +201,33 @@ impl Scoped {
     }
 
     /// Every training record of a force's staff.
+    /// A force's active investigators and supervisors, whom a case can be allocated to.
+    pub async fn allocatable_staff(&mut self, org: OrgId) -> Result<Vec<crate::rows::StaffRow>> {
+        self.conn()
+            .all(sql::ALLOCATABLE_STAFF, &args![org], decode::staff)
+            .await
+    }
+
+    /// A force's training records in `skills` only: what allocation checks a case's requirements against.
+    pub async fn training_in(
+        &mut self,
+        org: OrgId,
+        skills: &[SkillCode],
+    ) -> Result<Vec<TrainingRecord>> {
+        if skills.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut q = Built::new(
+            "SELECT t.staff_id, t.skill, t.achieved_on, t.expires_on, t.evidence FROM training_record t \
+             JOIN staff s ON s.id = t.staff_id WHERE s.org_id = ",
+        );
+        q.bind(org)
+            .push(" AND t.skill IN (")
+            .list(skills.iter().map(SkillCode::as_str))
+            .push(") ORDER BY t.staff_id, t.skill, t.achieved_on");
+        self.conn().all_built(&q, decode::training_record).await
+    }
+
     pub async fn training(&mut self, org: OrgId) -> Result<Vec<TrainingRecord>> {
         self.conn()
             .all(

@@ -313,6 +313,12 @@ pub const API_TOKENS_IN_ORG: &str = concat!(
 );
 pub const ORGS: &str = "SELECT id, code, name, kind FROM org ORDER BY id";
 /// Staff by user name `$1` and id `$2` (any when NULL), with their roles.
+/// A force's active investigators and supervisors: the people a case can be allocated to.
+pub const ALLOCATABLE_STAFF: &str = concat!(
+    text!(staff_select),
+    " WHERE s.org_id = $1 AND s.active = TRUE AND EXISTS (SELECT 1 FROM staff_role a \
+     WHERE a.staff_id = s.id AND a.role IN ('investigator', 'supervisor')) ORDER BY s.id"
+);
 pub const STAFF_WHERE: &str = concat!(
     text!(staff_select),
     " WHERE ($1 IS NULL OR s.username = $1) AND ($2 IS NULL OR s.id = $2) ORDER BY s.id"
