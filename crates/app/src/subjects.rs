@@ -118,6 +118,8 @@ impl App {
             self.merge_after_gate(tx, subject, other, rationale, actor, now)
                 .await
         } else {
+            // Rolled back (its entry with it) before the refusal is logged in a transaction of its own.
+            drop(tx);
             Err(AppError::Invalid(
                 crate::matches::CONFIRMATION_NEEDED.into(),
             ))

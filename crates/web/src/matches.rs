@@ -79,7 +79,7 @@ async fn show(
         Ok(cmp) => cmp,
         Err(e) => return justify_or_fail(e, &signed_in.user, &path),
     };
-    let missing_tick = refused.is_some() && !form.confirmed();
+    let missing_tick = refused.as_deref() == Some(CONFIRMATION_NEEDED);
     let page = ComparePage {
         user: Some(&signed_in.user),
         cmp: &cmp,
