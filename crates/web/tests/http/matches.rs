@@ -115,8 +115,8 @@ async fn a_match_is_compared_then_merged_with_a_confirmation(db: Db) {
             .body
             .matches("<span class=\"tag\">Shared</span>")
             .count(),
-        2,
-        "the shared screen name is marked on both sides"
+        3,
+        "the mark explained, then the shared screen name marked on both sides"
     );
     assert!(side_by_side.body.contains("fox.one@example.com"));
     assert!(side_by_side.body.contains("fox.two@example.net"));
