@@ -139,6 +139,7 @@ pub struct ComparedIdentifier {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct IdentifierGroup {
     pub kind: IdentifierKind,
+    /// The kind in words, as a heading: "E-mail address", "IP address".
     pub kind_label: String,
     pub items: Vec<ComparedIdentifier>,
 }
@@ -240,6 +241,15 @@ fn status_words(subject: &SubjectRow, case: Option<&CaseRow>) -> String {
         (_, Some(case)) => format!("In case {}", case.id),
         (_, None) => "In the queue".to_owned(),
     }
+}
+
+/// A label as a heading: its first letter upper-case ("user ID" → "User ID").
+fn sentence_case(label: &str) -> String {
+    let mut chars = label.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 /// Where referrals came from, as people say it.
@@ -561,7 +571,7 @@ impl App {
             mine.iter()
                 .map(|(kind, values)| IdentifierGroup {
                     kind: *kind,
-                    kind_label: kind.label().to_owned(),
+                    kind_label: sentence_case(kind.label()),
                     items: values
                         .iter()
                         .map(|(key, common)| ComparedIdentifier {

@@ -84,9 +84,12 @@ async fn show(
         user: Some(&signed_in.user),
         cmp: &cmp,
         sides: [
-            (format!("Subject {id}: kept by a merge"), &cmp.subject),
             (
-                format!("Subject {other}: merged into subject {id}"),
+                format!("Subject {id}: kept if they are merged"),
+                &cmp.subject,
+            ),
+            (
+                format!("Subject {other}: moved into subject {id} if they are merged"),
                 &cmp.other,
             ),
         ],
