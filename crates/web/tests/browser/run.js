@@ -356,6 +356,13 @@ async function investigatorWorksACase(browser) {
   const subjectB = await subjectOf(page, mergeB);
   check(subjectA !== subjectB, `${mergeA} and ${mergeB} are already one subject`);
   await visit(page, `/subjects/${subjectA}`, `subject-${subjectA}`);
+  await page.setViewportSize({ width: 320, height: 800 });
+  await inspect(page, `subject-${subjectA}-320px`);
+  const subjectOverflow = await page.evaluate(
+    () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+  );
+  check(subjectOverflow <= 0, `the subject page scrolls sideways by ${subjectOverflow} px at 320 px wide`);
+  await page.setViewportSize({ width: 1280, height: 800 });
   const compareLink = page.getByRole('link', { name: `Compare subject ${subjectA} with subject ${subjectB}` });
   check((await compareLink.count()) === 1, `subject ${subjectA} does not list subject ${subjectB} as a possible match`);
   await Promise.all([page.waitForURL(`${BASE}/subjects/${subjectA}/compare/${subjectB}`), compareLink.click()]);
