@@ -333,7 +333,8 @@ fn may_open(actor: &Actor, access: &CaseAccess) -> bool {
 impl App {
     /// Other subjects of the subject's force that may be the same person: their reported people share an
     /// identifier with this subject's that did not link them. Best first (by [`PossibleMatch::score`]),
-    /// [`MATCHES_PER_PAGE`] to a page (`page` from 1). A merged-away subject has none.
+    /// [`MATCHES_PER_PAGE`] to a page (`page` from 1). A merged-away subject has none, and someone who reads
+    /// the subject through a share (outside its force) is shown none.
     pub async fn possible_matches(
         &self,
         actor: &Actor,
@@ -354,7 +355,10 @@ impl App {
         let row =
             row.ok_or_else(|| AppError::NotFound(format!("There is no subject {subject}.")))?;
         let page = page.max(1);
-        if row.status == SubjectStatus::Merged {
+        // Someone outside the owning force reads the case through a share: its force's other subjects are
+        // not theirs to list (and an organisation that is not a force may list none).
+        let outsider = !matches!(actor, Actor::Operator { .. }) && actor.org() != row.owner_org;
+        if row.status == SubjectStatus::Merged || outsider {
             return Ok(PossibleMatches {
                 subject,
                 matches: Vec::new(),

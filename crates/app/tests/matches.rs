@@ -316,6 +316,13 @@ async fn no_match_leaks_across_forces_or_restrictions(db: Db) {
         .await
         .unwrap();
     assert_eq!(shared.total, 0, "{shared:?}");
+    let log = entries(&db).await;
+    assert!(
+        log.iter()
+            .filter(|e| e.actor == "inv.b")
+            .all(|e| e.detail.as_deref() != Some(&format!("possible matches of subject {}", s.s1))),
+        "no list of force A's subjects is even asked for"
+    );
 
     // Restricted to the supervisor: the investigator never sees it among the matches.
     app.restrict_case(
