@@ -18,6 +18,7 @@ pub mod identity;
 pub mod ingest;
 pub mod mail;
 mod maintenance;
+pub mod matches;
 pub mod notices;
 pub mod packages;
 pub mod quality;

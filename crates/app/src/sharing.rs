@@ -55,6 +55,8 @@ pub struct SubjectDetail {
     pub may_share: bool,
     /// Whether the viewer may restrict this case or lift its restriction.
     pub may_restrict: bool,
+    /// Where the subject went, when it was merged away.
+    pub merged: Option<crate::matches::MergedAway>,
 }
 
 impl App {
@@ -141,6 +143,9 @@ impl App {
         });
         // Stable: events at the same second keep the order above (a referral before the clock it starts).
         timeline.sort_by_key(|e| e.at);
+        // A merged-away subject is a pointer to where it went: nothing is done on it any more.
+        let merged = crate::matches::MergedAway::of(&subject, &decisions);
+        let live = merged.is_none();
         Ok(SubjectDetail {
             summary: self.summarise(
                 &subject,
@@ -169,8 +174,9 @@ impl App {
                 }),
             },
             timeline,
-            may_share: decide(actor, Action::Share, Some(&access)).is_ok(),
-            may_restrict: decide(actor, Action::Restrict, Some(&access)).is_ok(),
+            may_share: live && decide(actor, Action::Share, Some(&access)).is_ok(),
+            may_restrict: live && decide(actor, Action::Restrict, Some(&access)).is_ok(),
+            merged,
         })
     }
 }

@@ -72,7 +72,8 @@ pub(crate) async fn settle_from_referrals(
 
 impl App {
     /// Merges subject `other` into `subject` on an investigator's decision. A merge overrides an earlier split
-    /// between them and is never undone by automatic relinking.
+    /// between them and is never undone by automatic relinking. A subject in a case is never merged away
+    /// (its case would be left with no referrals); merging another subject into it is done.
     pub async fn merge_subjects(
         &self,
         subject: SubjectId,
@@ -80,6 +81,21 @@ impl App {
         rationale: &str,
         actor: &Actor,
     ) -> Result<SubjectRow> {
+        let (kept, _) = self
+            .merge_checked(subject, other, rationale, true, actor)
+            .await?;
+        Ok(kept)
+    }
+
+    /// The merge, refused after the gate unless `confirmed`: the subject kept and how many referrals moved.
+    pub(crate) async fn merge_checked(
+        &self,
+        subject: SubjectId,
+        other: SubjectId,
+        rationale: &str,
+        confirmed: bool,
+        actor: &Actor,
+    ) -> Result<(SubjectRow, usize)> {
         require_rationale(rationale)?;
         if subject == other {
             return Err(AppError::Invalid(
@@ -98,9 +114,16 @@ impl App {
         let tx = self
             .authorise_case_also(tx, actor, Action::MergeSplit, subject, merging.clone())
             .await?;
-        let merged = self
-            .merge_after_gate(tx, subject, other, rationale, actor, now)
-            .await;
+        let merged = if confirmed {
+            self.merge_after_gate(tx, subject, other, rationale, actor, now)
+                .await
+        } else {
+            // Rolled back (its entry with it) before the refusal is logged in a transaction of its own.
+            drop(tx);
+            Err(AppError::Invalid(
+                crate::matches::CONFIRMATION_NEEDED.into(),
+            ))
+        };
         self.logging_refusal(
             actor,
             Action::MergeSplit,
@@ -119,10 +142,17 @@ impl App {
         rationale: &str,
         actor: &Actor,
         now: i64,
-    ) -> Result<SubjectRow> {
+    ) -> Result<(SubjectRow, usize)> {
         let tool = crate::active_tool_in(&mut tx, now).await?;
         let mut into = open_subject(&mut tx, subject).await?;
         let from = open_subject(&mut tx, other).await?;
+        let into_case = tx.case_of_subject(subject).await?;
+        let from_case = tx.case_of_subject(other).await?;
+        if let Some(why) =
+            crate::matches::merge_blocked(&into, into_case.as_ref(), &from, from_case.as_ref())
+        {
+            return Err(AppError::Invalid(why));
+        }
         let moved: Vec<String> = tx
             .referrals_of_subjects(&[other])
             .await?
@@ -151,7 +181,7 @@ impl App {
         settle_from_referrals(&mut tx, &tool, &mut into, &referrals).await?;
         tx.update_subject(&into).await?;
         tx.commit().await?;
-        Ok(into)
+        Ok((into, moved.len()))
     }
 
     /// Moves the named referrals out of `subject` into a new subject, on an investigator's decision. The two

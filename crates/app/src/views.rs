@@ -57,6 +57,8 @@ pub struct SubjectSummary {
     pub time_left: String,
     pub overdue: bool,
     pub referrals: Vec<String>,
+    /// Where the subject went, when it was merged into another: its referrals are there now.
+    pub merged_into: Option<SubjectId>,
 }
 
 /// A referral with its subject, identifiers, the links that put it there, and the explanation of its band.
@@ -321,6 +323,7 @@ impl App {
             time_left: left.to_string(),
             overdue: left.is_overdue(),
             referrals,
+            merged_into: s.merged_into,
         }
     }
 

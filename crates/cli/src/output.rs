@@ -96,6 +96,12 @@ pub fn subject(s: &SubjectSummary, as_json: bool) -> Result<()> {
         s.time_left
     );
     show!("  referrals: {}", s.referrals.join(", "));
+    if let Some(into) = s.merged_into {
+        show!(
+            "  merged into subject {}: its referrals are there now",
+            into.0
+        );
+    }
     Ok(())
 }
 

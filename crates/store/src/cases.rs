@@ -7,6 +7,8 @@ mod casefiles;
 pub(crate) use casefiles::force_condition;
 mod files;
 mod identifiers;
+mod matches;
+pub use matches::SharedIdentifier;
 mod referrals;
 mod subjects;
 

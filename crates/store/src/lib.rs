@@ -67,6 +67,7 @@ mod tx;
 mod writer;
 
 pub use audit::AuditQuery;
+pub use cases::SharedIdentifier;
 pub use chain::AuditRecord;
 pub use db::{DEFERRED_INDEXES, Db, PostgresDb, SqliteDb};
 pub use gate::{Gate, Request, Verdict};

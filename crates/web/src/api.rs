@@ -19,6 +19,7 @@ use severn_app::allocating::CandidatesView;
 use severn_app::audit::AuditEntryView;
 use severn_app::casework::{CaseView, WorklistPage};
 use severn_app::gate::Why;
+use severn_app::matches::{Comparison, PossibleMatches};
 use severn_app::notices::NoticeView;
 use severn_app::staff::{ForceWork, SearchHit};
 use severn_app::views::{AssessmentView, QueueEntry, ReferralView, SubjectSummary};
@@ -225,6 +226,90 @@ pub async fn merge(
         )
         .await?;
     Ok(Json(kept.into()))
+}
+
+/// Which page of possible matches: from 1.
+#[derive(Debug, Default, Deserialize)]
+pub struct MatchesQuery {
+    #[serde(default)]
+    page: Option<usize>,
+}
+
+/// Other subjects that may be the same person, best first
+///
+/// Subjects of the caller's force whose suspects share an identifier with this one's that did not link them:
+/// one weak on its own (an IP address, a screen name, a landline) or one marked as common. 20 to a page. A
+/// restricted subject the caller may not open is left out; one they may open is listed without what it
+/// shares. A merged-away subject has none.
+#[utoipa::path(get, path = "/api/subjects/{id}/matches", operation_id = "possibleMatches",
+    params(
+        ("id" = i64, Path, description = "The subject's number."),
+        ("page" = Option<usize>, Query, description = "The page, from 1."),
+        ("X-Justification" = Option<String>, Header, description = JUSTIFICATION),
+    ),
+    responses(
+        (status = 200, description = "A page of possible matches", body = PossibleMatches),
+        (status = 401, description = NOT_SIGNED_IN, body = ApiError),
+        (status = 403, description = DENIED, body = ApiError),
+        (status = 404, description = NOT_FOUND, body = ApiError),
+        (status = 422, description = INVALID, body = ApiError),
+        (status = 500, description = FAILED, body = ApiError),
+    ))]
+pub async fn matches(
+    State(state): State<WebState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<i64>,
+    Query(query): Query<MatchesQuery>,
+    headers: HeaderMap,
+) -> ApiResult<PossibleMatches> {
+    let matches = state
+        .app
+        .possible_matches(
+            &actor,
+            SubjectId(id),
+            justification(&headers)?,
+            query.page.unwrap_or(1),
+        )
+        .await?;
+    Ok(Json(matches))
+}
+
+/// Two subjects side by side before a merge
+///
+/// Referrals (count, first and last received, sources), names, identifiers by kind with those they share
+/// marked, bands and where each stands; and whether `other` may be merged into `id` (with `POST
+/// /api/subjects/{id}/merge`), or why not. Both subjects are authorised as views of their cases: a refusal of
+/// either refuses the comparison.
+#[utoipa::path(get, path = "/api/subjects/{id}/compare/{other}", operation_id = "compareSubjects",
+    params(
+        ("id" = i64, Path, description = "The subject a merge would keep."),
+        ("other" = i64, Path, description = "The subject a merge would move into it."),
+        ("X-Justification" = Option<String>, Header, description = JUSTIFICATION),
+    ),
+    responses(
+        (status = 200, description = "The two subjects", body = Comparison),
+        (status = 401, description = NOT_SIGNED_IN, body = ApiError),
+        (status = 403, description = DENIED, body = ApiError),
+        (status = 404, description = NOT_FOUND, body = ApiError),
+        (status = 422, description = INVALID, body = ApiError),
+        (status = 500, description = FAILED, body = ApiError),
+    ))]
+pub async fn compare(
+    State(state): State<WebState>,
+    ApiActor(actor): ApiActor,
+    Path((id, other)): Path<(i64, i64)>,
+    headers: HeaderMap,
+) -> ApiResult<Comparison> {
+    let comparison = state
+        .app
+        .compare_subjects(
+            &actor,
+            SubjectId(id),
+            SubjectId(other),
+            justification(&headers)?,
+        )
+        .await?;
+    Ok(Json(comparison))
 }
 
 #[derive(Deserialize, ToSchema)]

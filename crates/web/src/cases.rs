@@ -14,6 +14,7 @@ use serde::Deserialize;
 use severn_app::AppError;
 use severn_app::audit::AuditEntryView;
 use severn_app::gate::Why;
+use severn_app::matches::{MergedAway, PossibleMatches};
 use severn_app::staff::{ForceWork, SearchHit};
 use severn_app::views::{CaseActions, QueueEntry, ReferralView, SubjectSummary};
 use severn_app::worklist;
@@ -278,14 +279,27 @@ struct SubjectPage<'a> {
     timeline: Vec<(String, String)>,
     /// The bands a supervisor may set: value and label.
     bands: Vec<(&'static str, &'static str)>,
+    /// Other subjects that may be the same person; none for a merged-away subject.
+    matches: Option<PossibleMatches>,
+    /// Where a merged-away subject went.
+    merged: Option<MergedAway>,
+}
+
+/// The page of possible matches the subject page shows, from 1.
+#[derive(Debug, Default, Deserialize)]
+pub struct SubjectQuery {
+    #[serde(default)]
+    matches_page: Option<usize>,
 }
 
 pub async fn subject(
     State(state): State<WebState>,
     signed_in: SignedIn,
     Path(id): Path<i64>,
+    Query(query): Query<SubjectQuery>,
 ) -> Response {
-    show_subject(&state, &signed_in, id, Why::default()).await
+    let page = query.matches_page.unwrap_or(1);
+    show_subject(&state, &signed_in, id, Why::default(), page).await
 }
 
 /// A restricted subject, with the reason for opening it.
@@ -297,28 +311,42 @@ pub async fn subject_justified(
     let Posted {
         signed_in, form, ..
     } = posted;
-    show_subject(&state, &signed_in, id, Why::because(form.justification)).await
+    show_subject(&state, &signed_in, id, Why::because(form.justification), 1).await
 }
 
-async fn show_subject(state: &WebState, signed_in: &SignedIn, id: i64, why: Why) -> Response {
+async fn show_subject(
+    state: &WebState,
+    signed_in: &SignedIn,
+    id: i64,
+    why: Why,
+    matches_page: usize,
+) -> Response {
     let shown = async {
         let detail = state
             .app
             .subject_detail(signed_in.actor(), SubjectId(id), why.clone())
             .await?;
+        // A merged-away subject only says where it went: nothing is done on it, nor matched.
+        if detail.merged.is_some() {
+            return Ok::<_, AppError>((detail, CaseActions::default(), None, None));
+        }
         let may = state
             .app
             .case_actions(signed_in.actor(), SubjectId(id))
             .await?;
         let case = state
             .app
-            .case_of_subject(signed_in.actor(), SubjectId(id), why)
+            .case_of_subject(signed_in.actor(), SubjectId(id), why.clone())
             .await?;
-        Ok::<_, AppError>((detail, may, case))
+        let matches = state
+            .app
+            .possible_matches(signed_in.actor(), SubjectId(id), why, matches_page)
+            .await?;
+        Ok((detail, may, case, Some(matches)))
     }
     .await;
     match shown {
-        Ok((detail, may, case)) => render(
+        Ok((detail, may, case, matches)) => render(
             StatusCode::OK,
             &SubjectPage {
                 user: Some(&signed_in.user),
@@ -354,6 +382,8 @@ async fn show_subject(state: &WebState, signed_in: &SignedIn, id: i64, why: Why)
                     .map(|e| (when(e.at), e.what))
                     .collect(),
                 bands: Band::ALL.iter().map(|b| (b.as_str(), b.label())).collect(),
+                matches,
+                merged: detail.merged,
             },
         ),
         Err(e) => justify_or_fail(e, &signed_in.user, &format!("/subjects/{id}")),

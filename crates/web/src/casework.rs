@@ -17,6 +17,7 @@ use serde::Deserialize;
 use severn_app::AppError;
 use severn_app::casework::{CaseView, EventView, Worklist, WorklistPage};
 use severn_app::gate::Why;
+use severn_app::matches::PossibleMatches;
 use severn_app::notices::NoticeView;
 use severn_app::time::instant;
 use severn_domain::access::{Actor, Role};
@@ -670,6 +671,8 @@ struct CasePage<'a> {
     justification: String,
     /// Whether the page shows a correction, so its form comes first and open.
     correcting: bool,
+    /// Other subjects that may be the same person as the case's.
+    matches: PossibleMatches,
 }
 
 fn clock_words(view: &CaseView) -> String {
@@ -818,18 +821,20 @@ async fn show_case(
     correct: Option<EventId>,
 ) -> Response {
     let shown = async {
-        let view = case_view(state, signed_in.actor(), CaseId(id), why_of(&justification)).await?;
+        let why = why_of(&justification);
+        let view = case_view(state, signed_in.actor(), CaseId(id), why.clone()).await?;
         let choices = choices_of(state, &view).await?;
-        Ok::<_, AppError>((view, choices))
+        let matches = matches_of(state, signed_in.actor(), &view, why).await?;
+        Ok::<_, AppError>((view, choices, matches))
     }
     .await;
     match shown {
-        Ok((view, choices)) => {
+        Ok((view, choices, matches)) => {
             let now = instant(state.app.now());
             let forms = forms(&view, &choices, correct, now);
             page(
                 signed_in,
-                &view,
+                (&view, matches),
                 &choices,
                 forms,
                 justification,
@@ -871,9 +876,22 @@ async fn choices_of(state: &WebState, view: &CaseView) -> Result<Choices, AppErr
     })
 }
 
+/// The first page of the case's subject's possible matches, shown beside the case.
+async fn matches_of(
+    state: &WebState,
+    actor: &Actor,
+    view: &CaseView,
+    why: Why,
+) -> Result<PossibleMatches, AppError> {
+    state
+        .app
+        .possible_matches(actor, view.subject, why, 1)
+        .await
+}
+
 fn page(
     signed_in: &SignedIn,
-    view: &CaseView,
+    (view, matches): (&CaseView, PossibleMatches),
     choices: &Choices,
     forms: Vec<FactForm>,
     justification: String,
@@ -894,6 +912,7 @@ fn page(
             forms,
             justification,
             correcting,
+            matches,
         },
     )
 }
@@ -958,10 +977,11 @@ pub async fn record(
     let shown = async {
         let view = case_view(&state, signed_in.actor(), CaseId(id), why.clone()).await?;
         let choices = choices_of(&state, &view).await?;
-        Ok::<_, AppError>((view, choices))
+        let matches = matches_of(&state, signed_in.actor(), &view, why.clone()).await?;
+        Ok::<_, AppError>((view, choices, matches))
     }
     .await;
-    let (view, choices) = match shown {
+    let (view, choices, matches) = match shown {
         Ok(shown) => shown,
         Err(e) => return failed(e, &signed_in.user),
     };
@@ -983,7 +1003,7 @@ pub async fn record(
     }
     page(
         &signed_in,
-        &view,
+        (&view, matches),
         &choices,
         forms,
         justification,

@@ -18,6 +18,7 @@ mod cases;
 mod casework;
 mod error;
 pub mod headers;
+mod matches;
 pub mod openapi;
 mod oversight;
 mod packages;
@@ -157,6 +158,12 @@ pub fn router(state: WebState) -> Router {
         )
         .route("/cases/{id}/allocate/why", post(allocation::page_justified))
         .route("/subjects/{id}/merge", post(cases::merge))
+        .route("/subjects/{id}/compare", get(matches::compare_with))
+        .route(
+            "/subjects/{id}/compare/{other}",
+            get(matches::compare).post(matches::compare_justified),
+        )
+        .route("/subjects/{id}/compare/{other}/merge", post(matches::merge))
         .route("/subjects/{id}/split", post(cases::split))
         .route("/subjects/{id}/share", post(cases::share))
         .route("/subjects/{id}/restrict", post(cases::restrict))
@@ -199,6 +206,8 @@ pub fn router(state: WebState) -> Router {
         .route("/api/referrals/{*reference}", get(api::referral))
         .route("/api/subjects/{id}", get(api::subject))
         .route("/api/subjects/{id}/merge", post(api::merge))
+        .route("/api/subjects/{id}/matches", get(api::matches))
+        .route("/api/subjects/{id}/compare/{other}", get(api::compare))
         .route("/api/subjects/{id}/split", post(api::split))
         .route("/api/subjects/{id}/assess", post(api::assess))
         .route(

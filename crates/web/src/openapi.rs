@@ -23,6 +23,8 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
         api::referral,
         api::subject,
         api::merge,
+        api::matches,
+        api::compare,
         api::split,
         api::assess,
         api::preview_assessment,

@@ -12,7 +12,7 @@
 //   SEVERN_OUTSIDER                an investigator in another force, whom a case is shared with
 //   SEVERN_LINKED                  two references about one suspect (they share an e-mail address)
 //   SEVERN_LINKED_EMAIL            the address they share
-//   SEVERN_MERGE                   two references in different subjects, to be merged
+//   SEVERN_MERGE                   two references in different subjects (sharing a screen name), to be merged
 //   SEVERN_SCREENSHOTS             where the screenshots go (emptied first)
 //   SEVERN_CHROMIUM                the browser (default /usr/bin/chromium)
 //
@@ -349,17 +349,58 @@ async function investigatorWorksACase(browser) {
   const bandAfter = (await page.locator('dl .band').first().innerText()).trim();
   check(bandAfter === bands[1].trim(), `the subject shows ${bandAfter}, the assessment gave ${bands[1]}`);
 
-  // Merge two subjects with a rationale: the kept subject holds both referrals and the decision is shown.
+  // Merge two subjects after comparing them: the subject page lists the other as a possible match (they share
+  // a screen name, too weak to link on its own), the comparison marks what they share and reflows to 320 px,
+  // the merge is refused without the confirmation (the form kept), and the result says what moved.
   const subjectA = await subjectOf(page, mergeA);
   const subjectB = await subjectOf(page, mergeB);
   check(subjectA !== subjectB, `${mergeA} and ${mergeB} are already one subject`);
   await visit(page, `/subjects/${subjectA}`, `subject-${subjectA}`);
+  await page.setViewportSize({ width: 320, height: 800 });
+  await inspect(page, `subject-${subjectA}-320px`);
+  const subjectOverflow = await page.evaluate(
+    () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+  );
+  check(subjectOverflow <= 0, `the subject page scrolls sideways by ${subjectOverflow} px at 320 px wide`);
+  await page.setViewportSize({ width: 1280, height: 800 });
+  const compareLink = page.getByRole('link', { name: `Compare subject ${subjectA} with subject ${subjectB}` });
+  check((await compareLink.count()) === 1, `subject ${subjectA} does not list subject ${subjectB} as a possible match`);
+  await Promise.all([page.waitForURL(`${BASE}/subjects/${subjectA}/compare/${subjectB}`), compareLink.click()]);
+  await inspect(page, 'compare');
+  check(
+    (await page.locator('.compare .tag', { hasText: 'Shared' }).count()) === 2,
+    'the comparison does not mark the shared screen name on both sides',
+  );
+  await page.setViewportSize({ width: 320, height: 800 });
+  await inspect(page, 'compare-320px');
+  const compareOverflow = await page.evaluate(
+    () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+  );
+  check(compareOverflow <= 0, `the comparison scrolls sideways by ${compareOverflow} px at 320 px wide`);
+  await page.setViewportSize({ width: 1280, height: 800 });
   const rationale = 'Same person: the screen names tide_walker and walker_tide were registered from one device.';
-  await page.getByLabel('Number of the other subject').fill(subjectB);
+  const mergeButton = () => page.getByRole('button', { name: `Merge subject ${subjectB} into subject ${subjectA}` });
   await page.getByLabel('Why they are the same person').fill(rationale);
-  await page.getByRole('button', { name: 'Merge' }).click();
-  await page.waitForURL(/\/subjects\/\d+$/);
+  await submit(page, mergeButton());
+  await inspect(page, 'merge-unconfirmed');
+  check((await page.locator('#confirm-error').count()) === 1, 'a merge without the confirmation was not refused beside the box');
+  check(
+    (await page.getByLabel('Why they are the same person').inputValue()) === rationale,
+    'the refused merge did not keep the rationale',
+  );
+  await page.getByLabel('I have compared them and they are the same person').check();
+  await submit(page, mergeButton());
   await inspect(page, 'merged');
+  const result = (await page.locator('main p[role="status"]').innerText()).trim();
+  check(
+    result === `Subject ${subjectB} merged into subject ${subjectA}: 1 referral moved.`,
+    `after the merge: "${result}"`,
+  );
+  await Promise.all([
+    page.waitForURL(`${BASE}/subjects/${subjectA}`),
+    page.getByRole('link', { name: `Open subject ${subjectA}` }).click(),
+  ]);
+  await inspect(page, 'subject-after-merge');
   const referrals = await page.locator('h2:has-text("Referrals") + p + ul').innerText();
   check(
     referrals.includes(mergeA) && referrals.includes(mergeB),
@@ -370,6 +411,14 @@ async function investigatorWorksACase(browser) {
     (await page.locator('main').innerText()).includes(rationale),
     'the referral does not show the merge and its rationale',
   );
+
+  // The merged-away subject says where it went, and offers nothing to do.
+  await visit(page, `/subjects/${subjectB}`, `merged-away-${subjectB}`);
+  check(
+    (await page.locator('main').innerText()).includes(`This subject was merged into subject ${subjectA}`),
+    'the merged-away subject does not say where it went',
+  );
+  check((await page.locator('main form').count()) === 0, 'the merged-away subject offers forms');
 
   await visit(page, '/queue', 'queue-after-merge');
   check((await rows.count()) === 2, `after the merge the queue shows ${await rows.count()} subjects, expected 2`);

@@ -823,7 +823,7 @@ async fn each_page_offers_only_the_actions_the_role_allows(db: Db) {
     let supervisor = site.person("s.sup", &[Role::Supervisor], true).await;
     let offers = [
         "Assess with the risk tool",
-        "Merge with another subject",
+        "Compare with another subject",
         "Split referrals off",
         "Share this case",
         "Restrict this case",

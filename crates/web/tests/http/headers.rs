@@ -245,6 +245,8 @@ async fn the_openapi_document_describes_the_api(db: Db) {
         ("/api/referrals/{reference}", "get"),
         ("/api/subjects/{id}", "get"),
         ("/api/subjects/{id}/merge", "post"),
+        ("/api/subjects/{id}/matches", "get"),
+        ("/api/subjects/{id}/compare/{other}", "get"),
         ("/api/subjects/{id}/split", "post"),
         ("/api/search", "get"),
         ("/api/figures", "get"),

@@ -8,6 +8,7 @@ mod free_text;
 mod headers;
 mod identity;
 mod incidents;
+mod matches;
 mod matrix;
 mod oversight;
 mod packages;

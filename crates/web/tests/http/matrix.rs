@@ -89,6 +89,11 @@ fn routes(subject: &str, case: &str, targets: &Targets, who: &str) -> Vec<Route>
             true,
         ));
     }
+    all.push(route(
+        format!("/api/subjects/{subject}/matches"),
+        Action::ViewCase,
+        true,
+    ));
     // Opening a case succeeds once per subject, so it is tested in casework.rs; recording a note repeats.
     all.push(Route {
         send: form(&[
