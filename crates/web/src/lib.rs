@@ -14,6 +14,7 @@ mod allocation;
 mod api;
 mod assessment;
 mod assets;
+mod caselist;
 mod cases;
 mod casework;
 mod error;
