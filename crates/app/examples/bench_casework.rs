@@ -22,7 +22,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde_json::json;
 use severn_app::App;
 use severn_app::allocating::Profile;
-use severn_app::casework::Worklist;
+use severn_app::caselist::{Worklist, WorklistParams};
 use severn_app::gate::Why;
 use severn_app::ingest::Ingester;
 use severn_app::staff::StaffSpec;
@@ -724,19 +724,28 @@ async fn audits(app: &App, db: &Db, people: &People, year: &Year) -> anyhow::Res
 
 async fn worklists(app: &App, people: &People, calls: usize) -> anyhow::Result<()> {
     let first = app
-        .worklist(&people.supervisor, Worklist::AllOpen, 1)
+        .worklist(
+            &people.supervisor,
+            &WorklistParams::of(Worklist::AllOpen, 1),
+        )
         .await?;
     let last = first.pages.max(1);
     let (mut front, mut deep) = (Vec::new(), Vec::new());
     for _ in 0..calls {
         timed(
             &mut front,
-            app.worklist(&people.supervisor, Worklist::AllOpen, 1),
+            app.worklist(
+                &people.supervisor,
+                &WorklistParams::of(Worklist::AllOpen, 1),
+            ),
         )
         .await?;
         let page = timed(
             &mut deep,
-            app.worklist(&people.supervisor, Worklist::AllOpen, last),
+            app.worklist(
+                &people.supervisor,
+                &WorklistParams::of(Worklist::AllOpen, last),
+            ),
         )
         .await?;
         ensure!(!page.entries.is_empty(), "the last page is empty");

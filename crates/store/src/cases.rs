@@ -9,6 +9,11 @@ mod files;
 mod identifiers;
 mod referrals;
 mod subjects;
+mod worklists;
+
+pub use worklists::{
+    CaseList, CaseOrder, CasePage, CaseQuery, ClockFilter, ListedCase, SavedFilterRow,
+};
 
 use crate::binds;
 use crate::conn::{Arg, Built, args};

@@ -28,7 +28,7 @@ use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
 pub use crate::caselist::worklist;
-pub(crate) use crate::caselist::{WorklistQuery, worklist_page};
+pub(crate) use crate::caselist::worklist_page;
 
 /// The case view.
 pub(crate) async fn case_view(

@@ -32,7 +32,7 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
@@ -143,6 +143,8 @@ pub fn router(state: WebState) -> Router {
         .route("/assess/preview", post(assessment::preview))
         .route("/subjects/{id}/case", post(casework::open))
         .route("/cases", get(casework::worklist))
+        .route("/cases/filters", post(caselist::save_filter))
+        .route("/cases/filters/{id}/delete", post(caselist::delete_filter))
         .route(
             "/cases/{id}",
             get(casework::case).post(casework::case_justified),
@@ -191,6 +193,14 @@ pub fn router(state: WebState) -> Router {
         .route("/api/subjects/{id}/restrict", post(api::restrict))
         .route("/api/subjects/{id}/case", post(api::open_case))
         .route("/api/cases", get(api::cases))
+        .route(
+            "/api/cases/filters",
+            get(caselist::api_saved_filters).post(caselist::api_save_filter),
+        )
+        .route(
+            "/api/cases/filters/{id}",
+            delete(caselist::api_delete_filter),
+        )
         .route("/api/cases/{id}", get(api::case))
         .route("/api/cases/{id}/events", post(api::record_event))
         .route("/api/cases/{id}/candidates", get(api::candidates))
