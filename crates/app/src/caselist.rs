@@ -76,10 +76,25 @@ pub struct WorklistPage {
     pub new_since_visit: Option<i64>,
     /// The filters and sort applied, as a query (without the page): what a saved filter keeps.
     pub query: String,
-    /// The filters and sort applied, one by one (`band`, `high`), for forms to show.
-    pub applied: Vec<(String, String)>,
-    /// The officers in charge of the force's open cases, for the officer filter: number and name.
-    pub officers: Vec<(StaffId, String)>,
+    /// The filters and sort applied, one by one, for forms to show.
+    pub applied: Vec<Applied>,
+    /// The officers in charge of the force's open cases, for the officer filter.
+    pub officers: Vec<Officer>,
+}
+
+/// A parameter applied to a worklist and its value (`band`, `high`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Applied {
+    pub parameter: String,
+    pub value: String,
+}
+
+/// An officer the officer filter offers.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Officer {
+    /// Their staff number, as `officer=` takes it.
+    pub id: StaffId,
+    pub name: String,
 }
 
 /// Which worklist a person asks for.
@@ -376,11 +391,17 @@ impl WorklistParams {
 
 impl Asked {
     /// The filters and sort as a query and as pairs, in a fixed order: what a saved filter keeps.
-    fn applied(&self, list: Worklist) -> Vec<(String, String)> {
-        let mut pairs = vec![("list".to_owned(), list.as_str().to_owned())];
+    fn applied(&self, list: Worklist) -> Vec<Applied> {
+        let mut pairs = vec![Applied {
+            parameter: "list".to_owned(),
+            value: list.as_str().to_owned(),
+        }];
         let mut add = |k: &str, v: Option<String>| {
-            if let Some(v) = v {
-                pairs.push((k.to_owned(), v));
+            if let Some(value) = v {
+                pairs.push(Applied {
+                    parameter: k.to_owned(),
+                    value,
+                });
             }
         };
         add("band", self.band.map(|b| b.as_str().to_owned()));
@@ -411,10 +432,10 @@ impl Asked {
 }
 
 /// Pairs as a query string. Every value is one of the words or numbers checked above, so none needs escaping.
-fn query_of(pairs: &[(String, String)]) -> String {
+fn query_of(pairs: &[Applied]) -> String {
     pairs
         .iter()
-        .map(|(k, v)| format!("{k}={v}"))
+        .map(|a| format!("{}={}", a.parameter, a.value))
         .collect::<Vec<_>>()
         .join("&")
 }
@@ -629,14 +650,12 @@ impl App {
             applied,
             officers: officer_ids
                 .into_iter()
-                .map(|id| {
-                    (
-                        id,
-                        names
-                            .get(&id)
-                            .cloned()
-                            .unwrap_or_else(|| format!("Staff {id}")),
-                    )
+                .map(|id| Officer {
+                    id,
+                    name: names
+                        .get(&id)
+                        .cloned()
+                        .unwrap_or_else(|| format!("Staff {id}")),
                 })
                 .collect(),
         })

@@ -19,7 +19,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use severn_app::AppError;
-use severn_app::caselist::{SavedFilter, WorklistPage, WorklistParams};
+use severn_app::caselist::{Applied, SavedFilter, WorklistPage, WorklistParams};
 use severn_app::notices::NoticeView;
 use severn_domain::access::Actor;
 use severn_domain::case::Urgency;
@@ -33,11 +33,11 @@ struct Choice {
     chosen: bool,
 }
 
-fn choices(applied: &[(String, String)], parameter: &str, options: &[(&str, &str)]) -> Vec<Choice> {
+fn choices(applied: &[Applied], parameter: &str, options: &[(&str, &str)]) -> Vec<Choice> {
     let current = applied
         .iter()
-        .find(|(k, _)| k == parameter)
-        .map(|(_, v)| v.as_str());
+        .find(|a| a.parameter == parameter)
+        .map(|a| a.value.as_str());
     options
         .iter()
         .map(|(value, label)| Choice {
@@ -64,12 +64,12 @@ struct Form {
 impl Form {
     fn of(work: &WorklistPage) -> Form {
         let applied = &work.applied;
-        let on = |k: &str| applied.iter().any(|(key, _)| key == k);
+        let on = |k: &str| applied.iter().any(|a| a.parameter == k);
         let bands: Vec<(&str, &str)> = Band::ALL.iter().map(|b| (b.as_str(), b.label())).collect();
         let officers: Vec<(String, String)> = work
             .officers
             .iter()
-            .map(|(id, name)| (id.0.to_string(), name.clone()))
+            .map(|o| (o.id.0.to_string(), o.name.clone()))
             .collect();
         let officers: Vec<(&str, &str)> = officers
             .iter()

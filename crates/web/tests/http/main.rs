@@ -16,3 +16,4 @@ mod schema;
 mod server;
 mod support;
 mod tokens;
+mod worklists;
