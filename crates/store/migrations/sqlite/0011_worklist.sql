@@ -22,6 +22,14 @@ CREATE TABLE saved_filter (
 -- The worklists' other orders, from an index: by when the first referral arrived, and by case number.
 CREATE INDEX case_file_by_received ON case_file (owner_org, status, received_at, id);
 CREATE INDEX case_file_by_number ON case_file (owner_org, status, id);
+-- Highest band first: the expression is the one the worklist sorts by, word for word.
+CREATE INDEX case_file_by_band ON case_file (
+    owner_org, status,
+    (CASE band WHEN 'very_high' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END),
+    list_due_at, id
+);
+-- "New since your last visit": how many of the force's open (or closed) cases changed after a time.
+CREATE INDEX case_file_by_update ON case_file (owner_org, status, updated_at);
 -- "My team's": the team's people, then their cases by case_file_officer.
 CREATE INDEX staff_by_team ON staff (team_id, id);
 -- "Shared with me", and the "Shared" flag (the primary key covers a subject's shares).

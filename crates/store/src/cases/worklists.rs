@@ -276,19 +276,12 @@ impl Scoped {
         offset: i64,
     ) -> Result<CasePage> {
         let reach = self.scope().reach;
-        let mut rows = Built::new(format!(
-            "SELECT {}, {RESTRICTED}, {SHARED} FROM case_file",
-            sql::CASE_COLUMNS
-        ));
+        let mut rows = Built::new(format!("SELECT {} FROM case_file", sql::CASE_COLUMNS));
         conditions(&mut rows, query, reach, false)?;
         rows.push(&order(query)).push(" LIMIT ").bind(limit);
         rows.push(" OFFSET ").bind(offset);
         let mut conn = self.conn();
-        let listed = conn
-            .all_built(&rows, |r| {
-                Ok((decode::case_file(r)?, r.bool(16)?, r.bool(17)?))
-            })
-            .await?;
+        let listed = conn.all_built(&rows, decode::case_file).await?;
         let mut count = Built::new("SELECT COUNT(*) FROM case_file");
         conditions(&mut count, query, reach, false)?;
         let total = conn.all_built(&count, |r| r.i64(0)).await?;
@@ -300,29 +293,40 @@ impl Scoped {
             }
             None => Vec::new(),
         };
+        // The page's flags and sources, by its subjects (at most a page of them, each from an index): asked
+        // for in the list's own query, PostgreSQL may read every restricted subject and every share to answer.
         let mut sources: std::collections::HashMap<SubjectId, Vec<String>> =
             std::collections::HashMap::new();
+        let mut restricted = std::collections::HashSet::new();
+        let mut shared = std::collections::HashSet::new();
         if !listed.is_empty() {
+            let subjects = || listed.iter().map(|c| c.subject_id);
             let mut q = Built::new(
                 "SELECT DISTINCT subject_id, source FROM referral WHERE subject_id IN (",
             );
-            q.list(listed.iter().map(|(c, _, _)| c.subject_id))
-                .push(") ORDER BY subject_id, source");
+            q.list(subjects()).push(") ORDER BY subject_id, source");
             for (subject, source) in conn
                 .all_built(&q, |r| Ok((SubjectId(r.i64(0)?), r.text(1)?)))
                 .await?
             {
                 sources.entry(subject).or_default().push(source);
             }
+            let mut q = Built::new("SELECT id FROM subject WHERE restricted AND id IN (");
+            q.list(subjects()).push(")");
+            restricted.extend(conn.all_built(&q, |r| Ok(SubjectId(r.i64(0)?))).await?);
+            let mut q =
+                Built::new("SELECT DISTINCT subject_id FROM case_share WHERE subject_id IN (");
+            q.list(subjects()).push(")");
+            shared.extend(conn.all_built(&q, |r| Ok(SubjectId(r.i64(0)?))).await?);
         }
         Ok(CasePage {
             cases: listed
                 .into_iter()
-                .map(|(case, restricted, shared)| ListedCase {
+                .map(|case| ListedCase {
                     sources: sources.remove(&case.subject_id).unwrap_or_default(),
+                    restricted: restricted.contains(&case.subject_id),
+                    shared: shared.contains(&case.subject_id),
                     case,
-                    restricted,
-                    shared,
                 })
                 .collect(),
             total: total.first().copied().unwrap_or(0),
