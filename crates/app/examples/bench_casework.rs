@@ -22,7 +22,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde_json::json;
 use severn_app::App;
 use severn_app::allocating::Profile;
-use severn_app::caselist::{Worklist, WorklistParams};
+use severn_app::casework::Worklist;
 use severn_app::gate::Why;
 use severn_app::ingest::Ingester;
 use severn_app::staff::StaffSpec;
@@ -726,7 +726,7 @@ async fn worklists(app: &App, people: &People, calls: usize) -> anyhow::Result<(
     let first = app
         .worklist(
             &people.supervisor,
-            &WorklistParams::of(Worklist::AllOpen, 1),
+            &severn_app::caselist::WorklistParams::of(Worklist::AllOpen, 1),
         )
         .await?;
     let last = first.pages.max(1);
@@ -736,7 +736,7 @@ async fn worklists(app: &App, people: &People, calls: usize) -> anyhow::Result<(
             &mut front,
             app.worklist(
                 &people.supervisor,
-                &WorklistParams::of(Worklist::AllOpen, 1),
+                &severn_app::caselist::WorklistParams::of(Worklist::AllOpen, 1),
             ),
         )
         .await?;
@@ -744,7 +744,7 @@ async fn worklists(app: &App, people: &People, calls: usize) -> anyhow::Result<(
             &mut deep,
             app.worklist(
                 &people.supervisor,
-                &WorklistParams::of(Worklist::AllOpen, last),
+                &severn_app::caselist::WorklistParams::of(Worklist::AllOpen, last),
             ),
         )
         .await?;

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 use severn_app::allocating::Profile;
-use severn_app::caselist::{Worklist, WorklistParams};
+use severn_app::casework::Worklist;
 use severn_app::gate::Why;
 use severn_app::ingest::Ingester;
 use severn_app::mail::Relay;
@@ -173,7 +173,10 @@ async fn opening_a_case_moves_its_subject_from_the_queue_to_the_worklist(db: Db)
     for list in [Worklist::AllOpen, Worklist::Unallocated] {
         let page = w
             .app
-            .worklist(&w.investigator, &WorklistParams::of(list, 1))
+            .worklist(
+                &w.investigator,
+                &severn_app::caselist::WorklistParams::of(list, 1),
+            )
             .await
             .unwrap();
         assert_eq!(page.total, 1, "{list:?}");
@@ -182,7 +185,10 @@ async fn opening_a_case_moves_its_subject_from_the_queue_to_the_worklist(db: Db)
     }
     assert_eq!(
         w.app
-            .worklist(&w.investigator, &WorklistParams::of(Worklist::Mine, 1))
+            .worklist(
+                &w.investigator,
+                &severn_app::caselist::WorklistParams::of(Worklist::Mine, 1)
+            )
             .await
             .unwrap()
             .total,
@@ -190,7 +196,10 @@ async fn opening_a_case_moves_its_subject_from_the_queue_to_the_worklist(db: Db)
     );
     assert!(
         w.app
-            .worklist(&w.other_force, &WorklistParams::of(Worklist::AllOpen, 1))
+            .worklist(
+                &w.other_force,
+                &severn_app::caselist::WorklistParams::of(Worklist::AllOpen, 1)
+            )
             .await
             .unwrap()
             .entries
@@ -260,7 +269,10 @@ async fn a_warrant_from_application_to_execution_stops_the_clock(db: Db) {
     assert!(!view.may.allocate);
     let page = w
         .app
-        .worklist(&w.investigator, &WorklistParams::of(Worklist::AllOpen, 1))
+        .worklist(
+            &w.investigator,
+            &severn_app::caselist::WorklistParams::of(Worklist::AllOpen, 1),
+        )
         .await
         .unwrap();
     assert_eq!(page.entries[0].clock, "stopped");
@@ -385,7 +397,10 @@ async fn only_a_supervisor_allocates_and_the_officer_sees_it_as_theirs(db: Db) {
         .unwrap();
     let mine = w
         .app
-        .worklist(&w.investigator, &WorklistParams::of(Worklist::Mine, 1))
+        .worklist(
+            &w.investigator,
+            &severn_app::caselist::WorklistParams::of(Worklist::Mine, 1),
+        )
         .await
         .unwrap();
     assert_eq!(mine.total, 1);
@@ -394,7 +409,7 @@ async fn only_a_supervisor_allocates_and_the_officer_sees_it_as_theirs(db: Db) {
         w.app
             .worklist(
                 &w.investigator,
-                &WorklistParams::of(Worklist::Unallocated, 1)
+                &severn_app::caselist::WorklistParams::of(Worklist::Unallocated, 1)
             )
             .await
             .unwrap()
