@@ -477,9 +477,17 @@ impl App {
     /// A page of a worklist, as the parameters ask: one access through the gate, logged with what was asked.
     /// Page 1 records the person's visit to the list (after marking what is new since the last one).
     pub async fn worklist(&self, actor: &Actor, params: &WorklistParams) -> Result<WorklistPage> {
-        let mut tx = self.db().begin().await?;
+        let checked = params.check();
+        // Only page 1 of a person's list writes (their visit): every other page is a read, which on SQLite
+        // does not wait for the single writer.
+        let visits = actor.staff_id().is_some() && checked.as_ref().is_ok_and(|a| a.page == 1);
+        let mut tx = if visits {
+            self.db().begin().await?
+        } else {
+            self.db().begin_read().await?
+        };
         let (lists, team) = self.lists_of(&mut tx, actor).await?;
-        let asked = params.check().and_then(|asked| {
+        let asked = checked.and_then(|asked| {
             let list = match asked.list {
                 Some(list) if lists.contains(&list) => list,
                 Some(list) => {
@@ -586,7 +594,7 @@ impl App {
             .collect();
         named.extend(officer_ids.iter().copied());
         let names = staff_names(&mut tx, &named).await?;
-        if let (Some(me), 1) = (me, asked.page) {
+        if let (Some(me), true) = (me, visits) {
             tx.set_worklist_visit(me, list.as_str(), now).await?;
         }
         tx.commit().await?;
