@@ -726,19 +726,28 @@ async fn audits(app: &App, db: &Db, people: &People, year: &Year) -> anyhow::Res
 
 async fn worklists(app: &App, people: &People, calls: usize) -> anyhow::Result<()> {
     let first = app
-        .worklist(&people.supervisor, Worklist::AllOpen, 1)
+        .worklist(
+            &people.supervisor,
+            &severn_app::caselist::WorklistParams::of(Worklist::AllOpen, 1),
+        )
         .await?;
     let last = first.pages.max(1);
     let (mut front, mut deep) = (Vec::new(), Vec::new());
     for _ in 0..calls {
         timed(
             &mut front,
-            app.worklist(&people.supervisor, Worklist::AllOpen, 1),
+            app.worklist(
+                &people.supervisor,
+                &severn_app::caselist::WorklistParams::of(Worklist::AllOpen, 1),
+            ),
         )
         .await?;
         let page = timed(
             &mut deep,
-            app.worklist(&people.supervisor, Worklist::AllOpen, last),
+            app.worklist(
+                &people.supervisor,
+                &severn_app::caselist::WorklistParams::of(Worklist::AllOpen, last),
+            ),
         )
         .await?;
         ensure!(!page.entries.is_empty(), "the last page is empty");

@@ -16,12 +16,11 @@ use severn_domain::case::{
 use severn_domain::ids::{CaseId, EventId, StaffId, SubjectId};
 use severn_domain::profile::SuspectProfile;
 use severn_domain::risk::{Band, RiskTool};
-use severn_store::{CaseList, CaseNow, CaseRow, CaseStatus, ClockSummary, NewCase, Scoped, Tx};
+use severn_store::{CaseNow, CaseRow, CaseStatus, ClockSummary, NewCase, Scoped, Tx};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use utoipa::ToSchema;
 
-/// The most cases a worklist page shows.
-pub const WORKLIST_PAGE: i64 = 50;
+pub use crate::caselist::{WORKLIST_PAGE, Worklist, WorklistEntry, WorklistPage};
 
 /// What the person may do on a case, as the policy says: pages offer only these.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, ToSchema)]
@@ -131,76 +130,6 @@ pub struct TaskView {
     pub overdue: bool,
 }
 
-/// One line of a worklist.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct WorklistEntry {
-    pub case: CaseId,
-    pub subject: SubjectId,
-    pub band: Band,
-    pub band_label: &'static str,
-    pub officer: Option<String>,
-    pub status: &'static str,
-    /// `running`, `paused`, `stopped`.
-    pub clock: &'static str,
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub due_at: Option<Timestamp>,
-    pub urgency: Urgency,
-    pub clock_text: String,
-}
-
-/// A page of a worklist.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct WorklistPage {
-    pub entries: Vec<WorklistEntry>,
-    pub total: i64,
-    pub page: i64,
-    pub pages: i64,
-}
-
-/// Which worklist a person asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Worklist {
-    Mine,
-    Supervised,
-    Unallocated,
-    AllOpen,
-    Closed,
-}
-
-impl Worklist {
-    pub const ALL: [Worklist; 5] = [
-        Worklist::Mine,
-        Worklist::Supervised,
-        Worklist::Unallocated,
-        Worklist::AllOpen,
-        Worklist::Closed,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Worklist::Mine => "mine",
-            Worklist::Supervised => "supervised",
-            Worklist::Unallocated => "unallocated",
-            Worklist::AllOpen => "open",
-            Worklist::Closed => "closed",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Worklist::Mine => "My cases",
-            Worklist::Supervised => "Cases I supervise",
-            Worklist::Unallocated => "Unallocated",
-            Worklist::AllOpen => "All open cases",
-            Worklist::Closed => "Closed",
-        }
-    }
-
-    pub fn parse(value: &str) -> Option<Worklist> {
-        Self::ALL.into_iter().find(|w| w.as_str() == value)
-    }
-}
-
 /// The plain words for a clock.
 pub fn clock_text(clock: &Clock, now: Timestamp) -> String {
     match &clock.state {
@@ -211,17 +140,6 @@ pub fn clock_text(clock: &Clock, now: Timestamp) -> String {
             by.label().to_lowercase(),
             if *in_time { "in time" } else { "late" }
         ),
-    }
-}
-
-fn summary_text(summary: ClockSummary, now: Timestamp) -> String {
-    match summary {
-        ClockSummary::Running { due_at } => {
-            severn_domain::sla::time_left(instant(due_at), now).to_string()
-        }
-        ClockSummary::Paused => "paused".to_owned(),
-        ClockSummary::Stopped { in_time: true, .. } => "stopped in time".to_owned(),
-        ClockSummary::Stopped { in_time: false, .. } => "stopped late".to_owned(),
     }
 }
 
@@ -396,7 +314,7 @@ fn case_now(case: &CaseRow, timeline: &Timeline, tool: &RiskTool, now: i64) -> C
 }
 
 /// The names of the staff a case's events and row mention.
-async fn staff_names(tx: &mut Tx, ids: &[StaffId]) -> Result<HashMap<StaffId, String>> {
+pub(crate) async fn staff_names(tx: &mut Tx, ids: &[StaffId]) -> Result<HashMap<StaffId, String>> {
     let mut ids = ids.to_vec();
     ids.sort();
     ids.dedup();
@@ -976,80 +894,6 @@ impl App {
         let case = tx.case_of_subject(subject).await?.map(|c| c.id);
         tx.commit().await?;
         Ok(case)
-    }
-
-    /// A page (from 1) of a worklist in the person's force, soonest due first.
-    pub async fn worklist(&self, actor: &Actor, list: Worklist, page: i64) -> Result<WorklistPage> {
-        let page = page.max(1);
-        let tx = self.db().begin_read().await?;
-        let why = Why {
-            detail: Some(format!("worklist {} page {page}", list.as_str())),
-            ..Why::default()
-        };
-        let mut tx = self
-            .authorise(tx, actor, Action::ViewQueue, "worklist", why)
-            .await?;
-        let me = actor.staff_id();
-        let stored = match (list, me) {
-            (Worklist::Mine, Some(me)) => CaseList::OfficerInCharge(me),
-            (Worklist::Supervised, Some(me)) => CaseList::Supervised(me),
-            (Worklist::Mine | Worklist::Supervised, None) => {
-                return Err(AppError::Invalid(
-                    "Only a member of staff has cases of their own.".into(),
-                ));
-            }
-            (Worklist::Unallocated, _) => CaseList::Unallocated,
-            (Worklist::AllOpen, _) => CaseList::AllOpen,
-            (Worklist::Closed, _) => CaseList::Closed,
-        };
-        let (rows, total) = tx
-            .worklist(stored, WORKLIST_PAGE, (page - 1) * WORKLIST_PAGE)
-            .await?;
-        let tool = active_tool_in(&mut tx, self.now()).await?;
-        let officers: Vec<StaffId> = rows.iter().filter_map(|r| r.now.officer).collect();
-        let names = staff_names(&mut tx, &officers).await?;
-        tx.commit().await?;
-        let now = instant(self.now());
-        let entries = rows
-            .into_iter()
-            .map(|row| {
-                let due_at = match row.now.clock {
-                    ClockSummary::Running { due_at } => Some(instant(due_at)),
-                    _ => None,
-                };
-                let urgency = match due_at {
-                    Some(due) => Clock {
-                        band: row.now.band,
-                        started: now,
-                        state: ClockState::Running { due },
-                    }
-                    .urgency(tool.timescales(), now),
-                    None => Urgency::OnTrack,
-                };
-                WorklistEntry {
-                    case: row.id,
-                    subject: row.subject_id,
-                    band: row.now.band,
-                    band_label: row.now.band.label(),
-                    officer: row.now.officer.and_then(|o| names.get(&o).cloned()),
-                    status: row.now.status.as_str(),
-                    clock: match row.now.clock {
-                        ClockSummary::Running { .. } => "running",
-                        ClockSummary::Paused => "paused",
-                        ClockSummary::Stopped { .. } => "stopped",
-                    },
-                    due_at,
-                    urgency,
-                    clock_text: summary_text(row.now.clock, now),
-                }
-            })
-            .collect();
-        Ok(WorklistPage {
-            entries,
-            total,
-            page,
-            pages: (total + WORKLIST_PAGE - 1) / WORKLIST_PAGE,
-        })
     }
 
     /// The warrant types a force applies for: code and name.

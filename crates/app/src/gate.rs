@@ -159,6 +159,22 @@ impl App {
         )
     }
 
+    /// Authorises the list of cases shared with the person (any force's): the handle reaches those alone.
+    pub async fn authorise_shares(
+        &self,
+        tx: Tx,
+        actor: &Actor,
+        target: &str,
+        why: Why,
+    ) -> Result<Scoped> {
+        let request = self.request(actor, Action::ViewCase, target, why)?;
+        answer(
+            self.gate.authorise_shares(tx, &request).await?,
+            Action::ViewCase,
+            target,
+        )
+    }
+
     /// Authorises an action on one subject. A subject that does not exist, or that the person may not see,
     /// gets the same answer; the log keeps which.
     pub async fn authorise_case(

@@ -11,6 +11,7 @@ pub mod allocating;
 pub mod approval;
 pub mod assess;
 pub mod audit;
+pub mod caselist;
 pub mod casework;
 pub mod desk;
 pub mod gate;

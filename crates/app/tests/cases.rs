@@ -171,14 +171,24 @@ async fn opening_a_case_moves_its_subject_from_the_queue_to_the_worklist(db: Db)
     let case = open(&w).await;
     assert!(w.app.queue(&w.investigator, 50).await.unwrap().is_empty());
     for list in [Worklist::AllOpen, Worklist::Unallocated] {
-        let page = w.app.worklist(&w.investigator, list, 1).await.unwrap();
+        let page = w
+            .app
+            .worklist(
+                &w.investigator,
+                &severn_app::caselist::WorklistParams::of(list, 1),
+            )
+            .await
+            .unwrap();
         assert_eq!(page.total, 1, "{list:?}");
         assert_eq!(page.entries[0].case, case);
         assert_eq!(page.entries[0].clock, "running");
     }
     assert_eq!(
         w.app
-            .worklist(&w.investigator, Worklist::Mine, 1)
+            .worklist(
+                &w.investigator,
+                &severn_app::caselist::WorklistParams::of(Worklist::Mine, 1)
+            )
             .await
             .unwrap()
             .total,
@@ -186,7 +196,10 @@ async fn opening_a_case_moves_its_subject_from_the_queue_to_the_worklist(db: Db)
     );
     assert!(
         w.app
-            .worklist(&w.other_force, Worklist::AllOpen, 1)
+            .worklist(
+                &w.other_force,
+                &severn_app::caselist::WorklistParams::of(Worklist::AllOpen, 1)
+            )
             .await
             .unwrap()
             .entries
@@ -256,7 +269,10 @@ async fn a_warrant_from_application_to_execution_stops_the_clock(db: Db) {
     assert!(!view.may.allocate);
     let page = w
         .app
-        .worklist(&w.investigator, Worklist::AllOpen, 1)
+        .worklist(
+            &w.investigator,
+            &severn_app::caselist::WorklistParams::of(Worklist::AllOpen, 1),
+        )
         .await
         .unwrap();
     assert_eq!(page.entries[0].clock, "stopped");
@@ -381,14 +397,20 @@ async fn only_a_supervisor_allocates_and_the_officer_sees_it_as_theirs(db: Db) {
         .unwrap();
     let mine = w
         .app
-        .worklist(&w.investigator, Worklist::Mine, 1)
+        .worklist(
+            &w.investigator,
+            &severn_app::caselist::WorklistParams::of(Worklist::Mine, 1),
+        )
         .await
         .unwrap();
     assert_eq!(mine.total, 1);
     assert_eq!(mine.entries[0].officer.as_deref(), Some("Name of inv.a"));
     assert_eq!(
         w.app
-            .worklist(&w.investigator, Worklist::Unallocated, 1)
+            .worklist(
+                &w.investigator,
+                &severn_app::caselist::WorklistParams::of(Worklist::Unallocated, 1)
+            )
             .await
             .unwrap()
             .total,

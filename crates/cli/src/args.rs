@@ -80,14 +80,10 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// A worklist of cases, soonest due first.
+    /// A worklist of cases, filtered and sorted, 50 a page (the filters are those of /cases and /api/cases).
     Cases {
-        /// Which cases: every open one, the unallocated, or the closed.
-        #[arg(long, value_enum, default_value = "open")]
-        list: ListName,
-        /// Which page (50 cases a page).
-        #[arg(long, default_value_t = 1)]
-        page: i64,
+        #[command(flatten)]
+        filters: WorklistArgs,
         #[arg(long)]
         json: bool,
     },
@@ -263,12 +259,45 @@ pub enum AllocationCommand {
     },
 }
 
-/// The worklists the command line can show (an operator has no cases of their own).
-#[derive(Clone, Copy, ValueEnum)]
-pub enum ListName {
-    Open,
-    Unallocated,
-    Closed,
+/// A worklist's list, page, filters and sort. The values are checked by the use case, which names a bad one and
+/// the values it takes.
+#[derive(Args, Default)]
+pub struct WorklistArgs {
+    /// Which cases: open (default), unallocated or closed; for a member of staff also mine, team, supervised
+    /// or shared.
+    #[arg(long)]
+    pub list: Option<String>,
+    /// Which page (50 cases a page), from 1.
+    #[arg(long)]
+    pub page: Option<String>,
+    /// Only this band: very_high, high, medium or low.
+    #[arg(long)]
+    pub band: Option<String>,
+    /// Only open or only closed cases.
+    #[arg(long)]
+    pub status: Option<String>,
+    /// Only cases whose clock is overdue, due_soon, on_track or stopped.
+    #[arg(long)]
+    pub clock: Option<String>,
+    /// Only cases with this officer in charge (staff number).
+    #[arg(long)]
+    pub officer: Option<String>,
+    /// Only cases with a referral from this source: ncmec, partner_agency, other_force, public_report or
+    /// p2p_detection.
+    #[arg(long)]
+    pub source: Option<String>,
+    /// Only restricted cases.
+    #[arg(long)]
+    pub restricted: bool,
+    /// Only cases shared outside the force.
+    #[arg(long)]
+    pub shared: bool,
+    /// Sort by due (default), received, band (highest first) or case (number).
+    #[arg(long)]
+    pub sort: Option<String>,
+    /// asc (default) or desc.
+    #[arg(long)]
+    pub order: Option<String>,
 }
 
 #[derive(Subcommand)]

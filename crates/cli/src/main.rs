@@ -91,7 +91,7 @@ async fn command(ctx: &Ctx, cli: Cli) -> Result<ExitCode> {
         Command::Queue { json, limit } => subjects::queue(ctx, json, limit).await,
         Command::Referral(command) => subjects::referral(ctx, command).await,
         Command::Case(command) => cases::case(ctx, command).await,
-        Command::Cases { list, page, json } => cases::worklist(ctx, list, page, json).await,
+        Command::Cases { filters, json } => cases::worklist(ctx, filters, json).await,
         Command::Training(command) => cases::training(ctx, command).await,
         Command::Notices { mail, json } => cases::notices(ctx, mail, json).await,
         Command::Allocation(command) => cases::allocation(ctx, command).await,

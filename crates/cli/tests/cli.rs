@@ -1371,6 +1371,21 @@ fn every_command_that_prints_data_answers_in_json_with_times_in_rfc3339() {
         "{shown}"
     );
     assert_eq!(json(&["cases"])["total"], 1);
+    let filtered = json(&[
+        "cases", "--list", "open", "--sort", "case", "--order", "desc", "--clock", "stopped",
+    ]);
+    assert_eq!(filtered["total"], 0, "{filtered}");
+    assert_eq!(
+        filtered["query"],
+        "list=open&clock=stopped&sort=case&order=desc"
+    );
+    let refused = run(severn(&database).args(["cases", "--band", "purple"])).failed();
+    assert!(
+        refused.stderr.contains("\"band\"")
+            && refused.stderr.contains("very_high, high, medium, low"),
+        "{}",
+        refused.describe()
+    );
     let period = ["--from", "2000-01-01", "--to", "2100-12-31"];
     let allocations = json(&[&["audit", "allocation"][..], &period[..]].concat());
     assert_eq!(allocations["allocations"], 0, "{allocations}");

@@ -11,6 +11,11 @@ mod matches;
 pub use matches::SharedIdentifier;
 mod referrals;
 mod subjects;
+mod worklists;
+
+pub use worklists::{
+    CaseList, CaseOrder, CasePage, CaseQuery, ClockFilter, ListedCase, SavedFilterRow,
+};
 
 use crate::binds;
 use crate::conn::{Arg, Built, args};

@@ -186,6 +186,46 @@ impl Gate {
         self.grant(tx, request, subject, None).await
     }
 
+    /// The list of cases shared with the person asking, whatever force owns them: allowed when the policy would
+    /// let them read a case whose only tie to them is a share to them. The handle reaches only those cases
+    /// ([`Reach::SharedWith`]), never their force's other work. Logged like any list; a refusal is logged and
+    /// committed.
+    pub async fn authorise_shares(
+        &self,
+        mut tx: Tx,
+        request: &Request<'_>,
+    ) -> Result<Verdict<Scoped>> {
+        let allowed = match request.actor {
+            Actor::Staff { id, .. } => {
+                let shared = CaseAccess {
+                    owner: None,
+                    restricted_to: None,
+                    shared_with: vec![*id],
+                };
+                decide(request.actor, Action::ViewCase, Some(&shared)).map(|()| *id)
+            }
+            Actor::Service { .. } | Actor::Operator { .. } => Err(Denial::Role),
+        };
+        match allowed {
+            Ok(me) => {
+                let scope = tx
+                    .audit_allowed(&self.key, &request.record(), Reach::SharedWith(me))
+                    .await?;
+                Ok(Verdict::Granted(Scoped {
+                    tx,
+                    scope,
+                    case: None,
+                }))
+            }
+            Err(denial) => {
+                tx.audit_denied(&self.key, &request.record(), denial.as_str())
+                    .await?;
+                tx.commit().await?;
+                Ok(Verdict::Refused(denial))
+            }
+        }
+    }
+
     /// A second case in a transaction already let through (a merge is on two): the handle reaches both.
     pub async fn authorise_also(
         &self,

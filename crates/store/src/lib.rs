@@ -68,6 +68,9 @@ mod writer;
 
 pub use audit::AuditQuery;
 pub use cases::SharedIdentifier;
+pub use cases::{
+    CaseList, CaseOrder, CasePage, CaseQuery, ClockFilter, ListedCase, SavedFilterRow,
+};
 pub use chain::AuditRecord;
 pub use db::{DEFERRED_INDEXES, Db, PostgresDb, SqliteDb};
 pub use gate::{Gate, Request, Verdict};

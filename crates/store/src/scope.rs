@@ -3,7 +3,7 @@
 //! Depends on the domain only.
 
 use crate::{Result, StoreError};
-use severn_domain::ids::{OrgId, SubjectId};
+use severn_domain::ids::{OrgId, StaffId, SubjectId};
 
 /// How far an authorised read reaches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,6 +18,8 @@ pub enum Reach {
     Cases(SubjectId, SubjectId),
     /// No personal data (aggregates, staff administration).
     NoPersonalData,
+    /// The cases shared with this person (of any force), not restricted: their worklist "Shared with me".
+    SharedWith(StaffId),
     /// The audit log's entries of one organisation (`None`: every organisation's, for an operator). An
     /// auditor reads what their own organisation's people did, not what other organisations searched for,
     /// justified or signed in from.
@@ -43,7 +45,7 @@ impl Scope {
             Reach::Force(org) => owner == Some(org),
             Reach::Case(id) => id == subject,
             Reach::Cases(a, b) => a == subject || b == subject,
-            Reach::NoPersonalData | Reach::AuditLog(_) => false,
+            Reach::NoPersonalData | Reach::AuditLog(_) | Reach::SharedWith(_) => false,
         }
     }
 
@@ -52,9 +54,11 @@ impl Scope {
         match self.reach {
             Reach::Everything => Ok(None),
             Reach::Force(org) => Ok(Some(org)),
-            Reach::Case(_) | Reach::Cases(..) | Reach::NoPersonalData | Reach::AuditLog(_) => {
-                Err(StoreError::OutOfScope)
-            }
+            Reach::Case(_)
+            | Reach::Cases(..)
+            | Reach::NoPersonalData
+            | Reach::AuditLog(_)
+            | Reach::SharedWith(_) => Err(StoreError::OutOfScope),
         }
     }
 }

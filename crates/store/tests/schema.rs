@@ -1,7 +1,7 @@
 //! The two backends' migrations, kept in step by hand, give the same schema: the same tables, the same
 //! columns with the same nullability, the same primary keys, and the same indexes (named indexes by name,
 //! columns, uniqueness and whether they are partial; the indexes behind `UNIQUE` constraints by columns, as
-//! each database names those itself).
+//! each database names those itself). An index's expression column reads as "" on both.
 
 use severn_store::testing::fresh_db;
 use severn_store::{Backend, Db};
@@ -139,8 +139,8 @@ async fn postgres_schema(db: &Db) -> Schema {
         for row in sqlx::query(
             "SELECT i.relname::text, ix.indisunique, ix.indisprimary, ix.indpred IS NOT NULL, \
              EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = ix.indexrelid), \
-             ARRAY(SELECT a.attname::text FROM unnest(ix.indkey) WITH ORDINALITY k(attnum, ord) \
-                   JOIN pg_attribute a ON a.attrelid = ix.indrelid AND a.attnum = k.attnum ORDER BY k.ord) \
+             ARRAY(SELECT COALESCE(a.attname::text, '') FROM unnest(ix.indkey) WITH ORDINALITY k(attnum, ord) \
+                   LEFT JOIN pg_attribute a ON a.attrelid = ix.indrelid AND a.attnum = k.attnum ORDER BY k.ord) \
              FROM pg_index ix JOIN pg_class i ON i.oid = ix.indexrelid JOIN pg_class t ON t.oid = ix.indrelid \
              JOIN pg_namespace n ON n.oid = t.relnamespace WHERE n.nspname = 'public' AND t.relname = $1",
         )

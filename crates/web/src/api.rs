@@ -6,7 +6,7 @@
 
 use crate::WebState;
 use crate::cases::{AuditFilter, QUEUE_LIMIT, QueueFilter, SearchForm};
-use crate::casework::{WorklistQuery, case_view, worklist_page};
+use crate::casework::{case_view, worklist_page};
 use crate::error::ApiError;
 use crate::session::ApiActor;
 use axum::Json;
@@ -17,7 +17,8 @@ use serde::{Deserialize, Serialize};
 use severn_app::AppError;
 use severn_app::allocating::CandidatesView;
 use severn_app::audit::AuditEntryView;
-use severn_app::casework::{CaseView, WorklistPage};
+use severn_app::caselist::{WorklistPage, WorklistParams};
+use severn_app::casework::CaseView;
 use severn_app::gate::Why;
 use severn_app::matches::{Comparison, PossibleMatches};
 use severn_app::notices::NoticeView;
@@ -597,28 +598,23 @@ pub async fn audit(
     Ok(Json(state.app.audit_search(&actor, &filter.query()).await?))
 }
 
-/// A page of a worklist in the caller's force, soonest due first (50 a page)
+/// A page of a worklist, filtered and sorted (50 a page): the caller's force's, or the cases shared with them;
+/// what is new since their last visit to the list is marked, and page 1 records the visit
 #[utoipa::path(get, path = "/api/cases", operation_id = "cases",
-    params(
-        ("list" = Option<String>, Query, description = "mine, supervised, unallocated, open or closed (empty: mine for an investigator, open for anyone else)."),
-        ("page" = Option<i64>, Query, description = "The page, from 1."),
-    ),
+    params(WorklistParams),
     responses(
         (status = 200, description = "The page of the list", body = WorklistPage),
         (status = 401, description = NOT_SIGNED_IN, body = ApiError),
         (status = 403, description = DENIED, body = ApiError),
-        (status = 422, description = INVALID, body = ApiError),
+        (status = 422, description = "A bad parameter: the answer names it and lists the values it takes", body = ApiError),
         (status = 500, description = FAILED, body = ApiError),
     ))]
 pub async fn cases(
     State(state): State<WebState>,
     ApiActor(actor): ApiActor,
-    Query(query): Query<WorklistQuery>,
+    Query(params): Query<WorklistParams>,
 ) -> ApiResult<WorklistPage> {
-    let list = query.list(&actor)?;
-    Ok(Json(
-        worklist_page(&state, &actor, list, query.page()).await?,
-    ))
+    Ok(Json(worklist_page(&state, &actor, &params).await?))
 }
 
 /// A case: where it stands, its warrants and stages, its whole timeline and what the caller may do on it

@@ -15,12 +15,11 @@ use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 use serde::Deserialize;
 use severn_app::AppError;
-use severn_app::casework::{CaseView, EventView, Worklist, WorklistPage};
+use severn_app::casework::{CaseView, EventView};
 use severn_app::gate::Why;
 use severn_app::matches::PossibleMatches;
-use severn_app::notices::NoticeView;
 use severn_app::time::instant;
-use severn_domain::access::{Actor, Role};
+use severn_domain::access::Actor;
 use severn_domain::case::{
     ChargeDecision, ClockState, EventKind, Fact, HOME_OFFICE_OUTCOMES, NewEvent, Urgency,
 };
@@ -29,60 +28,8 @@ use severn_domain::risk::Band;
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
-/// The list a person sees first: their own cases if they investigate, every open case otherwise.
-pub fn default_list(actor: &Actor) -> Worklist {
-    if actor.has_role(Role::Investigator) {
-        Worklist::Mine
-    } else {
-        Worklist::AllOpen
-    }
-}
-
-/// Which worklist and page, as the address gives them: empty means the person's default list and page 1.
-#[derive(Debug, Default, Deserialize)]
-pub struct WorklistQuery {
-    #[serde(default)]
-    pub list: String,
-    #[serde(default)]
-    pub page: Option<i64>,
-}
-
-impl WorklistQuery {
-    pub fn list(&self, actor: &Actor) -> Result<Worklist, AppError> {
-        match self.list.trim() {
-            "" => Ok(default_list(actor)),
-            given => Worklist::parse(given).ok_or_else(|| {
-                AppError::Invalid(format!(
-                    "There is no list {given:?}: choose mine, supervised, unallocated, open or closed."
-                ))
-            }),
-        }
-    }
-
-    pub fn page(&self) -> i64 {
-        self.page.unwrap_or(1).max(1)
-    }
-}
-
-struct Tab {
-    value: &'static str,
-    label: &'static str,
-    current: bool,
-}
-
-#[derive(Template)]
-#[template(path = "worklist.html")]
-struct WorklistPageView<'a> {
-    user: Option<&'a UserBar>,
-    list: Worklist,
-    tabs: Vec<Tab>,
-    work: WorklistPage,
-    /// The person's latest notices about their cases' deadlines.
-    notices: Vec<NoticeView>,
-}
-
-/// How many of a person's notices the worklist shows.
-const NOTICES_SHOWN: i64 = 5;
+pub use crate::caselist::worklist;
+pub(crate) use crate::caselist::worklist_page;
 
 /// The case view.
 pub(crate) async fn case_view(
@@ -94,59 +41,9 @@ pub(crate) async fn case_view(
     state.app.case_view(actor, case, why).await
 }
 
-/// A worklist page.
-pub(crate) async fn worklist_page(
-    state: &WebState,
-    actor: &Actor,
-    list: Worklist,
-    page: i64,
-) -> Result<WorklistPage, AppError> {
-    state.app.worklist(actor, list, page).await
-}
-
 /// Shows a use case's refusal or failure as a page with the person's navigation.
-fn failed(error: AppError, user: &UserBar) -> Response {
+pub(crate) fn failed(error: AppError, user: &UserBar) -> Response {
     PageError::from(error).for_user(user).into_response()
-}
-
-pub async fn worklist(
-    State(state): State<WebState>,
-    signed_in: SignedIn,
-    Query(query): Query<WorklistQuery>,
-) -> Response {
-    let list = match query.list(signed_in.actor()) {
-        Ok(list) => list,
-        Err(e) => return failed(e, &signed_in.user),
-    };
-    let shown = async {
-        let work = worklist_page(&state, signed_in.actor(), list, query.page()).await?;
-        let notices = state
-            .app
-            .my_notices(signed_in.actor(), NOTICES_SHOWN)
-            .await?;
-        Ok::<_, AppError>((work, notices))
-    }
-    .await;
-    match shown {
-        Ok((work, notices)) => render(
-            StatusCode::OK,
-            &WorklistPageView {
-                user: Some(&signed_in.user),
-                list,
-                tabs: Worklist::ALL
-                    .into_iter()
-                    .map(|w| Tab {
-                        value: w.as_str(),
-                        label: w.label(),
-                        current: w == list,
-                    })
-                    .collect(),
-                work,
-                notices,
-            },
-        ),
-        Err(e) => failed(e, &signed_in.user),
-    }
 }
 
 /// Opens a case on a subject, then shows it.

@@ -14,6 +14,7 @@ mod allocation;
 mod api;
 mod assessment;
 mod assets;
+mod caselist;
 mod cases;
 mod casework;
 mod error;
@@ -34,7 +35,7 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
@@ -147,6 +148,8 @@ pub fn router(state: WebState) -> Router {
         .route("/subjects/{id}/override", post(review::override_band))
         .route("/subjects/{id}/sign-off", post(review::sign_off))
         .route("/cases", get(casework::worklist))
+        .route("/cases/filters", post(caselist::save_filter))
+        .route("/cases/filters/{id}/delete", post(caselist::delete_filter))
         .route(
             "/cases/{id}",
             get(casework::case).post(casework::case_justified),
@@ -220,6 +223,14 @@ pub fn router(state: WebState) -> Router {
         .route("/api/subjects/{id}/override", post(review::override_api))
         .route("/api/subjects/{id}/sign-off", post(review::sign_off_api))
         .route("/api/cases", get(api::cases))
+        .route(
+            "/api/cases/filters",
+            get(caselist::api_saved_filters).post(caselist::api_save_filter),
+        )
+        .route(
+            "/api/cases/filters/{id}",
+            delete(caselist::api_delete_filter),
+        )
         .route("/api/cases/{id}", get(api::case))
         .route("/api/cases/{id}/events", post(api::record_event))
         .route("/api/cases/{id}/candidates", get(api::candidates))

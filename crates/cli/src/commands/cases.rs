@@ -1,13 +1,14 @@
 //! Cases: `severn case open|show|candidates|allocate|record`, `severn cases`, `severn training`,
 //! `severn allocation`, and the allocation and warrant audits' printing.
 
-use crate::args::{AllocationCommand, CaseCommand, ListName, TrainingCommand};
+use crate::args::{AllocationCommand, CaseCommand, TrainingCommand, WorklistArgs};
 use crate::ctx::Ctx;
 use crate::output::{self, at};
 use anyhow::{Context, Result, bail};
 use severn_app::App;
 use severn_app::allocating::{AllocationAudit, CandidatesView, NO_TEAM, Profile};
-use severn_app::casework::{CaseView, StageReport, WarrantAudit, Worklist, WorklistPage};
+use severn_app::caselist::{WorklistPage, WorklistParams};
+use severn_app::casework::{CaseView, StageReport, WarrantAudit};
 use severn_app::gate::Why;
 use severn_domain::access::Actor;
 use severn_domain::allocation::WorkingDays;
@@ -175,14 +176,23 @@ fn print_case(view: &CaseView) -> Result<()> {
     Ok(())
 }
 
-pub async fn worklist(ctx: &Ctx, list: ListName, page: i64, json: bool) -> Result<ExitCode> {
+pub async fn worklist(ctx: &Ctx, args: WorklistArgs, json: bool) -> Result<ExitCode> {
     let app = ctx.connect().await?;
-    let list = match list {
-        ListName::Open => Worklist::AllOpen,
-        ListName::Unallocated => Worklist::Unallocated,
-        ListName::Closed => Worklist::Closed,
+    let yes = |on: bool| on.then(|| "yes".to_owned());
+    let params = WorklistParams {
+        list: Some(args.list.unwrap_or_else(|| "open".to_owned())),
+        page: args.page,
+        band: args.band,
+        status: args.status,
+        clock: args.clock,
+        officer: args.officer,
+        source: args.source,
+        restricted: yes(args.restricted),
+        shared: yes(args.shared),
+        sort: args.sort,
+        order: args.order,
     };
-    let page = app.worklist(&ctx.actor, list, page).await?;
+    let page = app.worklist(&ctx.actor, &params).await?;
     if json {
         output::json(&page)?;
     } else {
@@ -197,21 +207,35 @@ fn print_worklist(page: &WorklistPage) -> Result<()> {
         return Ok(());
     }
     show!(
-        "{:>6}  {:>8}  {:<9}  {:<20}  {:<24}  officer",
+        "{:>6}  {:>8}  {:<9}  {:<20}  {:<24}  {:<24}  officer",
         "case",
         "subject",
         "band",
         "due",
-        "clock"
+        "clock",
+        "flags"
     );
     for e in &page.entries {
+        let flags: Vec<&str> = [
+            (e.new, "new"),
+            (e.restricted, "restricted"),
+            (e.shared, "shared"),
+        ]
+        .into_iter()
+        .filter_map(|(on, word)| on.then_some(word))
+        .collect();
         show!(
-            "{:>6}  {:>8}  {:<9}  {:<20}  {:<24}  {}",
+            "{:>6}  {:>8}  {:<9}  {:<20}  {:<24}  {:<24}  {}",
             e.case.0,
             e.subject.0,
             e.band_label,
             e.due_at.map(at).unwrap_or_else(|| "-".into()),
             e.clock_text,
+            if flags.is_empty() {
+                "-".to_owned()
+            } else {
+                flags.join(", ")
+            },
             e.officer.as_deref().unwrap_or("not allocated")
         );
     }
@@ -221,6 +245,9 @@ fn print_worklist(page: &WorklistPage) -> Result<()> {
         page.pages.max(1),
         page.total
     );
+    if let Some(new) = page.new_since_visit {
+        show!("{new} new since your last visit");
+    }
     Ok(())
 }
 

@@ -171,52 +171,6 @@ impl Scoped {
         Ok(())
     }
 
-    /// A page of a worklist in the scope's force, soonest due first (cases whose clock has stopped or is paused
-    /// after those running), and how many cases the list holds in all.
-    pub async fn worklist(
-        &mut self,
-        list: CaseList,
-        limit: i64,
-        offset: i64,
-    ) -> Result<(Vec<CaseRow>, i64)> {
-        let owner = self.scope().list_owner()?;
-        let (condition, person) = match list {
-            CaseList::OfficerInCharge(staff) => {
-                ("status = 'open' AND officer_id = $2", Some(staff))
-            }
-            CaseList::Supervised(staff) => ("status = 'open' AND supervisor_id = $2", Some(staff)),
-            CaseList::Unallocated => (
-                "status = 'open' AND officer_id IS NULL AND $2 IS NULL",
-                None,
-            ),
-            CaseList::AllOpen => ("status = 'open' AND $2 IS NULL", None),
-            CaseList::Closed => ("status = 'closed' AND $2 IS NULL", None),
-        };
-        let filter = format!(
-            "FROM case_file WHERE {} AND {condition}",
-            force_condition(owner)
-        );
-        let mut conn = self.conn();
-        let rows = conn
-            .all(
-                &format!(
-                    "SELECT {} {filter} ORDER BY list_due_at, id LIMIT $3 OFFSET $4",
-                    sql::CASE_COLUMNS
-                ),
-                &args![owner, person, limit, offset],
-                decode::case_file,
-            )
-            .await?;
-        let total = conn
-            .one(
-                &format!("SELECT COUNT(*) {filter}"),
-                &args![owner, person],
-                |r| r.i64(0),
-            )
-            .await?;
-        Ok((rows, total))
-    }
-
     /// The events of `kind` that happened in `[from, to)` on the scope's force's cases, with their case, in
     /// time order: what the audits of allocations and warrants count.
     pub async fn case_events_between(

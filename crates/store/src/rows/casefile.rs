@@ -111,18 +111,3 @@ impl ClockSummary {
         }
     }
 }
-
-/// Which cases a worklist shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CaseList {
-    /// Open cases whose officer in charge is this person.
-    OfficerInCharge(StaffId),
-    /// Open cases this person supervises.
-    Supervised(StaffId),
-    /// Open cases with no officer in charge.
-    Unallocated,
-    /// Every open case of the scope's force.
-    AllOpen,
-    /// Closed cases of the scope's force.
-    Closed,
-}

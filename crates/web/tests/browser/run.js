@@ -782,7 +782,50 @@ async function supervisorAllocatesWithAnOverride(browser) {
   await visit(page, `${casePath}/allocate`, 'allocate-390px');
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
   check(overflow <= 0, `the allocation page scrolls sideways by ${overflow} px at 390 px wide`);
+  await supervisorFiltersTheWorklist(page);
   await context.close();
+}
+
+// The supervisor's worklist, in the session that allocated (a second sign-in within the code's 30 seconds would
+// replay it): a note on a case marks it "New" on the next visit; the list is sorted and filtered from its form,
+// the filters saved, shown as a link and deleted; axe-checked, and reflowing at 320 px.
+async function supervisorFiltersTheWorklist(page) {
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await visit(page, '/cases?list=open', 'worklist-visited');
+  const first = page.locator('main table a[href^="/cases/"]').first();
+  check(await first.count(), 'no open case on the worklist');
+  const casePath = await first.getAttribute('href');
+  // Times are kept to the second: the note comes after the visit.
+  await page.waitForTimeout(1100);
+  await visit(page, casePath, 'case-to-note');
+  await recordEntry(page, 'Note', async (form) => {
+    await form.getByLabel('Note', { exact: true }).fill('Checked the referral against the force\'s records');
+  });
+  await visit(page, '/cases?list=open', 'worklist-new');
+  const status = await page.getByRole('status').innerText();
+  check(/[1-9]\d* new since your last visit/.test(status), `the worklist does not count the new case: ${status}`);
+  const row = page.locator('main table tr', { has: page.locator(`a[href="${casePath}"]`) });
+  check((await row.locator('.tag', { hasText: 'New' }).count()) === 1, `case ${casePath} is not marked New`);
+
+  // Sort and filter from the form, then save the filters under a name.
+  await page.getByLabel('Sort by').selectOption('case');
+  await page.getByLabel('Order').selectOption('desc');
+  await page.getByLabel('Deadline').selectOption('on_track');
+  await submit(page, page.getByRole('button', { name: 'Show' }));
+  check(/sort=case&order=desc/.test(page.url()) && /clock=on_track/.test(page.url()), `the form went to ${page.url()}`);
+  await inspect(page, 'worklist-filtered');
+  await page.getByLabel('Name for these filters').fill('On track, newest first');
+  await submit(page, page.getByRole('button', { name: 'Save filters' }));
+  await inspect(page, 'worklist-saved');
+  const saved = page.getByRole('link', { name: 'On track, newest first' });
+  check((await saved.count()) === 1, 'the saved filter is not shown as a link');
+  await page.setViewportSize({ width: 320, height: 800 });
+  await visit(page, '/cases?list=open&clock=on_track&sort=case&order=desc', 'worklist-320px');
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  check(overflow <= 0, `the worklist scrolls sideways by ${overflow} px at 320 px wide`);
+  await submit(page, page.getByRole('button', { name: 'Delete the saved filter On track, newest first' }));
+  await inspect(page, 'worklist-filter-deleted');
+  check(!(await page.getByRole('link', { name: 'On track, newest first' }).count()), 'the deleted filter is still shown');
 }
 
 // --- main -----------------------------------------------------------------------------------------------

@@ -137,7 +137,9 @@ async fn an_investigator_opens_a_case_and_records_a_warrant_to_its_execution(db:
     let unknown = browser.get(&site, "/cases?list=everything").await;
     assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
-        unknown.body.contains("There is no list"),
+        unknown
+            .body
+            .contains("choose one of mine, team, supervised, shared, unallocated, open, closed"),
         "{}",
         unknown.body
     );

@@ -19,3 +19,4 @@ mod schema;
 mod server;
 mod support;
 mod tokens;
+mod worklists;
