@@ -19,7 +19,7 @@ pub struct Seen {
 
 /// The identifiers of one kind, e.g. every e-mail address the suspect used.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct IdentifierGroup {
+pub struct IdentifiersOfKind {
     pub kind: IdentifierKind,
     /// The kind in plain words, plural: "E-mail addresses".
     pub label: String,
@@ -94,7 +94,7 @@ pub struct SuspectProfile {
     /// Names given for the person reported, with date of birth or age where known.
     pub names: Vec<Seen>,
     pub display_names: Vec<Seen>,
-    pub identifiers: Vec<IdentifierGroup>,
+    pub identifiers: Vec<IdentifiersOfKind>,
     /// Oldest first; captures without a time last.
     pub ip_logins: Vec<IpLogin>,
     pub locations: Vec<Seen>,
@@ -207,7 +207,7 @@ impl SuspectProfile {
         profile.identifiers = identifiers
             .into_iter()
             .filter(|(kind, _)| *kind != IdentifierKind::IpAddress)
-            .map(|(kind, values)| IdentifierGroup {
+            .map(|(kind, values)| IdentifiersOfKind {
                 kind,
                 label: group_label(kind).into(),
                 values: values.0,
