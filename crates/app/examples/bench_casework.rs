@@ -48,6 +48,11 @@ const CASE_BASE: i64 = 10_000_000;
 const EVENT_BASE: i64 = 100_000_000;
 /// Event ids per filled case: first allocation, reallocation, application, grant, withdrawal.
 const EVENT_SLOTS: i64 = 8;
+/// Filled referrals take ids from here on; each filled case's subject has this many, so 200,000 cases hold
+/// 1,000,000 referrals, the size the worklist's target is set at. Only their columns lists read are filled:
+/// the document and outcome are empty JSON, which nothing measured here opens.
+const REFERRAL_BASE: i64 = 10_000_000;
+const REFERRALS_PER_CASE: i64 = 5;
 /// What a case whose clock is not running sorts by in worklists (as the store writes it).
 const NOT_DUE: i64 = 253_402_300_799;
 const POLICY: &str = "illustrative-allocation@1";
@@ -576,7 +581,21 @@ impl Year {
             )
         };
         let plain = "NULL, NULL, 'ordinary'";
-        vec![
+        let empty_json = match backend {
+            Backend::Sqlite => "'{}'",
+            Backend::Postgres => "convert_to('{}', 'UTF8')",
+        };
+        let referrals = (0..REFERRALS_PER_CASE).map(|k| {
+            format!(
+                "INSERT INTO referral (id, source_ref, format, source, version, content_sha256, received_at, \
+                 clock_start_at, subject_id, band, outcome, signals, document, owner_org) \
+                 SELECT {REFERRAL_BASE} + n * {REFERRALS_PER_CASE} + {k}, 'bench:' || n || ':{k}', \
+                 'cybertip_le_json', CASE WHEN (n + {k}) % 7 = 0 THEN 'p2p_detection' ELSE 'ncmec' END, 1, \
+                 'synthetic', clock_start + {k} * 3600, clock_start, {SUBJECT_BASE} + n, band, {empty_json}, '{{}}', \
+                 {empty_json}, org FROM {c}"
+            )
+        });
+        let mut statements = vec![
             format!(
                 "INSERT INTO subject (id, created_at, status, merged_into, provisional_band, assessment_id, band, \
                  band_reason, clock_start_at, due_at, owner_org, restricted) \
@@ -637,7 +656,9 @@ impl Year {
                 ),
                 "n % 100 = 50",
             ),
-        ]
+        ];
+        statements.extend(referrals);
+        statements
     }
 }
 
@@ -840,9 +861,10 @@ async fn main() -> anyhow::Result<()> {
         execute_raw(&db, "ANALYZE").await?;
     }
     println!(
-        "fill: {} cases, {} events in {:.1} s (ANALYZE {:.1} s)",
+        "fill: {} cases, {} events, {} referrals in {:.1} s (ANALYZE {:.1} s)",
         fetch_i64(&db, "SELECT COUNT(*) FROM case_file").await?,
         fetch_i64(&db, "SELECT COUNT(*) FROM case_event").await?,
+        fetch_i64(&db, "SELECT COUNT(*) FROM referral").await?,
         filled.as_secs_f64(),
         start.elapsed().as_secs_f64()
     );

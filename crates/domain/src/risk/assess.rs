@@ -247,13 +247,17 @@ impl RiskTool {
 
     fn points_reason(&self, points: u32, points_band: Band) -> String {
         let th = &self.def.thresholds;
+        let points = match points {
+            1 => "1 point".to_owned(),
+            n => format!("{n} points"),
+        };
         match points_band {
             Band::Low => format!(
-                "{points} points: below the Medium threshold of {}, so Low on points.",
+                "{points}: below the Medium threshold of {}, so Low on points.",
                 th.medium
             ),
             b => format!(
-                "{points} points: reaches the {b} threshold of {}.",
+                "{points}: reaches the {b} threshold of {}.",
                 th.points_for(b)
             ),
         }
