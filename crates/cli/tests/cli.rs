@@ -1364,6 +1364,10 @@ fn every_command_that_prints_data_answers_in_json_with_times_in_rfc3339() {
     assert!(recorded["event"].as_i64().is_some(), "{recorded}");
     let shown = json(&["case", "show", &case]);
     assert_eq!(shown["events"][0]["kind"], "research_started", "{shown}");
+    assert!(shown["profile"]["referrals"].as_u64() >= Some(1), "{shown}");
+    let text = run(severn(&database).args(["case", "show", &case])).ok();
+    assert!(text.stdout.contains("suspect, from "), "{}", text.stdout);
+    assert!(text.stdout.contains("band by "), "{}", text.stdout);
     assert!(
         shown["events"][0]["occurred_at"]
             .as_str()

@@ -147,6 +147,66 @@ fn print_case(view: &CaseView) -> Result<()> {
             took(stage.seconds.unwrap_or_default())
         );
     }
+    let p = &view.profile;
+    show!(
+        "  suspect, from {} referral(s): {}",
+        p.referrals,
+        if p.names.is_empty() {
+            "no name given".to_owned()
+        } else {
+            p.names
+                .iter()
+                .map(|n| n.value.as_str())
+                .collect::<Vec<_>>()
+                .join("; ")
+        }
+    );
+    for w in &p.warnings {
+        show!("    {}", w.value);
+    }
+    for group in &p.identifiers {
+        let values: Vec<String> = group
+            .values
+            .iter()
+            .map(|v| match &v.service {
+                Some(service) => format!("{} ({service})", v.value),
+                None => v.value.clone(),
+            })
+            .collect();
+        show!("    {}: {}", group.label, values.join(", "));
+    }
+    show!(
+        "    {} IP capture(s); {} file(s), {} distinct hash value(s); {} child(ren) named",
+        p.ip_logins.len(),
+        p.files.files,
+        p.files.distinct_hashes,
+        p.children.len()
+    );
+    let b = &view.band_reasons;
+    show!(
+        "  band by {}: {} on {} point(s){}; {}",
+        b.tool,
+        b.band_label,
+        b.points,
+        b.set_by
+            .first()
+            .map(|r| format!(" ({r})"))
+            .unwrap_or_default(),
+        match (&b.assessed_by, &b.signed_off) {
+            (None, _) => "provisional, not assessed".to_owned(),
+            (Some(by), None) => format!("assessed by {by}, not signed off"),
+            (Some(by), Some(s)) => format!("assessed by {by}, signed off by {}", s.by),
+        }
+    );
+    for t in &view.tasks {
+        show!(
+            "  task {}: {} (by {}{})",
+            t.task,
+            t.text,
+            t.due,
+            if t.overdue { ", overdue" } else { "" }
+        );
+    }
     for work in &view.open_work {
         show!("  open: {work}");
     }
