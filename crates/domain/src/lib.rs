@@ -23,3 +23,4 @@ pub mod sla;
 pub mod subject;
 pub mod text;
 pub mod totp;
+pub mod workdays;
