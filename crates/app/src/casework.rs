@@ -811,7 +811,7 @@ impl App {
             .flatten()
             .collect();
         let names = staff_names(&mut tx, &mentioned).await?;
-        let desk = desk::desk(&mut tx, row.subject_id, &tool).await?;
+        let desk = desk::desk(&mut tx, row.subject_id, &tool, &actor.audit_name()).await?;
         let may = tx
             .case_access()
             .map(|access| CaseWork::of(actor, access))

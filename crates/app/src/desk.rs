@@ -63,6 +63,8 @@ pub struct BandReasons {
     pub unanswered: usize,
     pub overridden: Option<BandOverride>,
     pub signed_off: Option<SignOff>,
+    /// Whether the person asking made the assessment in force (or its override): they cannot sign it off.
+    pub made_by_you: bool,
 }
 
 /// The suspect profile, the referrals and the band's reasons of a subject.
@@ -72,7 +74,12 @@ pub(crate) struct Desk {
     pub band: BandReasons,
 }
 
-pub(crate) async fn desk(tx: &mut Scoped, subject: SubjectId, tool: &RiskTool) -> Result<Desk> {
+pub(crate) async fn desk(
+    tx: &mut Scoped,
+    subject: SubjectId,
+    tool: &RiskTool,
+    asking: &str,
+) -> Result<Desk> {
     let rows = tx.referrals_of_subjects(&[subject]).await?;
     let mut reports: Vec<(String, Report)> = Vec::with_capacity(rows.len());
     for row in &rows {
@@ -113,7 +120,9 @@ pub(crate) async fn desk(tx: &mut Scoped, subject: SubjectId, tool: &RiskTool) -
                 at: instant(s.signed_at),
                 comment: s.comment,
             });
+            let made_by = a.override_by.as_deref().unwrap_or(&a.assessor);
             BandReasons {
+                made_by_you: made_by == asking,
                 assessment: Some(a.id),
                 assessed_by: Some(a.assessor),
                 assessed_at: Some(instant(a.assessed_at)),
@@ -153,5 +162,6 @@ fn reasons(outcome: &Outcome) -> BandReasons {
         unanswered: outcome.unanswered.len(),
         overridden: None,
         signed_off: None,
+        made_by_you: false,
     }
 }

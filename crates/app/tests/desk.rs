@@ -228,6 +228,13 @@ async fn a_supervisor_signs_off_an_assessment_made_by_someone_else_once(db: Db) 
     assert_eq!(signed_off.by, "sup.b");
     assert_eq!(signed_off.comment, "Agreed: access to children.");
     assert_eq!(view.band_reasons.assessed_by.as_deref(), Some("sup.a"));
+    assert!(!view.band_reasons.made_by_you);
+    let own = w
+        .app
+        .case_view(&w.supervisor, case, Why::default())
+        .await
+        .unwrap();
+    assert!(own.band_reasons.made_by_you, "sup.a made it");
 }
 
 async fn the_band_is_overridden_before_a_case_and_changed_on_the_case_after(db: Db) {

@@ -114,7 +114,15 @@ async fn a_supervisor_overrides_the_band_then_another_signs_it_off_on_the_case_p
 
     // The supervisor who overrode cannot sign off their own decision; what they typed is kept.
     let page = supervisor.get(&site, &format!("/cases/{case}")).await;
-    assert!(page.body.contains("Sign off the assessment"));
+    assert!(
+        page.body.contains("You made this assessment"),
+        "{}",
+        page.body
+    );
+    assert!(
+        !page.body.contains("Sign off the assessment"),
+        "not offered to its maker"
+    );
     let own = supervisor
         .post(
             &site,
@@ -132,6 +140,11 @@ async fn a_supervisor_overrides_the_band_then_another_signs_it_off_on_the_case_p
     assert!(own.body.contains(&format!("href=\"/cases/{case}#band\"")));
 
     let page = second.get(&site, &format!("/cases/{case}")).await;
+    assert!(
+        page.body.contains("Sign off the assessment"),
+        "{}",
+        page.body
+    );
     let signed = second
         .post(
             &site,
