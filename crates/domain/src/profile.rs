@@ -200,7 +200,7 @@ impl SuspectProfile {
                 add_child(&mut profile.children, child, reference);
             }
         }
-        profile.names = names.0;
+        profile.names = fold_bare_names(names.0);
         profile.display_names = display_names.0;
         profile.locations = locations.0;
         profile.warnings = warnings.0;
@@ -251,6 +251,36 @@ impl SeenList {
             }),
         }
     }
+}
+
+/// A name given without a date of birth or age beside the same name given with one is the same line: its
+/// referrals join the fuller one's.
+fn fold_bare_names(names: Vec<Seen>) -> Vec<Seen> {
+    let mut kept: Vec<Seen> = Vec::with_capacity(names.len());
+    let mut bare: Vec<Seen> = Vec::new();
+    for name in names {
+        if name.value.ends_with(')') {
+            kept.push(name);
+        } else {
+            bare.push(name);
+        }
+    }
+    for name in bare {
+        let fuller = kept
+            .iter_mut()
+            .find(|k| k.value.starts_with(&format!("{} (", name.value)));
+        match fuller {
+            Some(fuller) => {
+                for referral in name.referrals {
+                    if !fuller.referrals.contains(&referral) {
+                        fuller.referrals.push(referral);
+                    }
+                }
+            }
+            None => kept.push(name),
+        }
+    }
+    kept
 }
 
 fn full_name(person: &Person) -> Option<String> {

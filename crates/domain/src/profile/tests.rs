@@ -186,3 +186,25 @@ fn warnings_say_what_the_referral_reports() {
     let said: Vec<&str> = profile.warnings.iter().map(|w| w.value.as_str()).collect();
     assert_eq!(said, ["Reported as having access to children"]);
 }
+
+#[test]
+fn a_name_without_a_birth_date_joins_the_same_name_with_one() {
+    let mut first = report("1");
+    first.people.push(suspect());
+    let mut second = report("2");
+    let mut bare = Person::new(PersonRole::Reported);
+    bare.first_name = Some("Alex".into());
+    bare.last_name = Some("Marsh".into());
+    second.people.push(bare);
+    let mut third = report("3");
+    let mut other = Person::new(PersonRole::Reported);
+    other.first_name = Some("Sam".into());
+    third.people.push(other);
+    let profile = SuspectProfile::from_referrals([("R1", &first), ("R2", &second), ("R3", &third)]);
+    let names: Vec<(&str, usize)> = profile
+        .names
+        .iter()
+        .map(|n| (n.value.as_str(), n.referrals.len()))
+        .collect();
+    assert_eq!(names, [("Alex Marsh (born 1990-02-01)", 2), ("Sam", 1)]);
+}
