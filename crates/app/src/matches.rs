@@ -19,6 +19,7 @@ use severn_domain::ids::{CaseId, SubjectId};
 use severn_domain::linking::{LinkPolicy, is_personal, value_weight};
 use severn_domain::report::{IdentifierKind, ReferralSource, Report};
 use severn_domain::subject::{DecisionKind, SubjectStatus};
+use severn_domain::text::capitalised;
 use severn_store::{CaseRow, CaseStatus, DecisionRow, Scoped, SharedIdentifier, SubjectRow, Tx};
 use std::collections::{BTreeMap, BTreeSet};
 use utoipa::ToSchema;
@@ -241,15 +242,6 @@ fn status_words(subject: &SubjectRow, case: Option<&CaseRow>) -> String {
         (_, Some(case)) => format!("In case {}", case.id),
         (_, None) => "In the queue".to_owned(),
     }
-}
-
-/// A label as a heading: its first letter upper-case ("user ID" → "User ID").
-fn sentence_case(label: &str) -> String {
-    let mut chars = label.chars();
-    chars
-        .next()
-        .map(|first| first.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
 }
 
 /// Where referrals came from, as people say it.
@@ -575,7 +567,7 @@ impl App {
             mine.iter()
                 .map(|(kind, values)| IdentifierGroup {
                     kind: *kind,
-                    kind_label: sentence_case(kind.label()),
+                    kind_label: capitalised(kind.label()),
                     items: values
                         .iter()
                         .map(|(key, common)| ComparedIdentifier {

@@ -9,6 +9,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 use severn_domain::access::{Action, Actor, decide};
 use severn_domain::ids::SubjectId;
+use severn_domain::text::capitalised;
 
 /// Someone outside the owning force a case is shared with.
 #[derive(Debug, Clone, Serialize)]
@@ -179,12 +180,4 @@ impl App {
             merged,
         })
     }
-}
-
-fn capitalised(word: &str) -> String {
-    let mut chars = word.chars();
-    chars
-        .next()
-        .map(|first| first.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
 }

@@ -171,6 +171,15 @@ fn thousands(n: usize) -> String {
     out
 }
 
+/// The text with its first letter upper-case ("user ID" → "User ID").
+pub fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

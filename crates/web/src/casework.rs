@@ -25,6 +25,7 @@ use severn_domain::case::{
 };
 use severn_domain::ids::{CaseId, EventId, SubjectId};
 use severn_domain::risk::Band;
+use severn_domain::text::capitalised;
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
@@ -590,14 +591,6 @@ fn clock_words(view: &CaseView) -> String {
             when(*at),
             when(*due)
         ),
-    }
-}
-
-fn capitalised(text: &str) -> String {
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
     }
 }
 

@@ -19,6 +19,7 @@ use severn_app::allocating::{Profile, RegisterEntry, WEEKDAYS};
 use severn_domain::allocation::WorkingDays;
 use severn_domain::ids::StaffId;
 use severn_domain::skills::{Skill, training_csv};
+use severn_domain::text::capitalised;
 use utoipa::ToSchema;
 
 fn failed(error: AppError, user: &UserBar) -> Response {
@@ -35,14 +36,6 @@ struct RegisterPage<'a> {
     entry: RegisterEntry,
     /// (value, label, ticked) for each day of the week.
     days: Vec<(&'static str, String, bool)>,
-}
-
-fn capitalised(day: &str) -> String {
-    let mut chars = day.chars();
-    chars
-        .next()
-        .map(|first| first.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
 }
 
 pub async fn page(

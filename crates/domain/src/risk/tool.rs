@@ -203,13 +203,7 @@ impl AnswerOption {
     pub fn display_label(&self) -> String {
         match &self.label {
             Some(label) => label.clone(),
-            None => {
-                let mut chars = self.value.chars();
-                chars
-                    .next()
-                    .map(|c| c.to_uppercase().chain(chars).collect())
-                    .unwrap_or_default()
-            }
+            None => crate::text::capitalised(&self.value),
         }
     }
 }
