@@ -3,7 +3,7 @@
 //! handler passes the signed-in actor to the use case, which decides, logs, and refuses with a reason.
 
 use crate::WebState;
-use crate::error::PageError;
+use crate::error::{PageError, back_or_keeping};
 use crate::session::{Posted, SignedIn, UserBar};
 use crate::signin::{render, when};
 use askama::Template;
@@ -474,23 +474,19 @@ pub async fn share(
     let Posted {
         signed_in, form, ..
     } = posted;
-    match state
+    let done = state
         .app
         .share_case(signed_in.actor(), SubjectId(id), &form.with, &form.reason)
-        .await
-    {
-        Ok(()) => Redirect::to(&format!("/subjects/{id}")).into_response(),
-        Err(e) => PageError::from(e)
-            .for_user(&signed_in.user)
-            .keeping(
-                &format!("/subjects/{id}"),
-                &[
-                    ("User name of the person to share with", &form.with),
-                    ("Why they need it", &form.reason),
-                ],
-            )
-            .into_response(),
-    }
+        .await;
+    back_or_keeping(
+        done,
+        &signed_in.user,
+        &format!("/subjects/{id}"),
+        &[
+            ("User name of the person to share with", &form.with),
+            ("Why they need it", &form.reason),
+        ],
+    )
 }
 
 /// The items of a list typed one per line or separated by commas.
@@ -523,23 +519,19 @@ pub async fn restrict(
     } = posted;
     let people = listed(&form.people);
     let named = (form.lift != "yes").then_some(people.as_slice());
-    match state
+    let done = state
         .app
         .restrict_case(signed_in.actor(), SubjectId(id), named, &form.justification)
-        .await
-    {
-        Ok(()) => Redirect::to(&format!("/subjects/{id}")).into_response(),
-        Err(e) => PageError::from(e)
-            .for_user(&signed_in.user)
-            .keeping(
-                &format!("/subjects/{id}"),
-                &[
-                    ("People who may open it", &form.people),
-                    ("Why", &form.justification),
-                ],
-            )
-            .into_response(),
-    }
+        .await;
+    back_or_keeping(
+        done,
+        &signed_in.user,
+        &format!("/subjects/{id}"),
+        &[
+            ("People who may open it", &form.people),
+            ("Why", &form.justification),
+        ],
+    )
 }
 
 /// The auditor's filters, as the form sends them.

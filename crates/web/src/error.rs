@@ -113,6 +113,23 @@ impl PageError {
     }
 }
 
+/// The answer to a form posted from the page at `back`: back to it when the change was made, otherwise the
+/// refusal with the person's navigation and what they typed ([`PageError::keeping`]).
+pub fn back_or_keeping<T>(
+    done: Result<T, AppError>,
+    user: &UserBar,
+    back: &str,
+    entered: &[(&str, &str)],
+) -> Response {
+    match done {
+        Ok(_) => axum::response::Redirect::to(back).into_response(),
+        Err(e) => PageError::from(e)
+            .for_user(user)
+            .keeping(back, entered)
+            .into_response(),
+    }
+}
+
 /// The page title for a status.
 fn title(status: StatusCode) -> &'static str {
     match status {

@@ -4,7 +4,7 @@
 
 use crate::WebState;
 use crate::api::{ApiResult, CSRF, DENIED, FAILED, INVALID, NOT_FOUND, NOT_SIGNED_IN, body};
-use crate::error::{ApiError, PageError};
+use crate::error::{ApiError, PageError, back_or_keeping};
 use crate::session::{ApiActor, Posted, SignedIn, UserBar};
 use crate::signin::render;
 use askama::Template;
@@ -12,7 +12,7 @@ use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use severn_app::AppError;
 use severn_app::allocating::{Profile, RegisterEntry, WEEKDAYS};
@@ -199,20 +199,16 @@ pub async fn set_profile(
         }
         Err(e) => Err(e),
     };
-    match done {
-        Ok(()) => Redirect::to(&back).into_response(),
-        Err(e) => PageError::from(e)
-            .for_user(&signed_in.user)
-            .keeping(
-                &back,
-                &[
-                    ("Post", &form.post),
-                    ("Capacity", &form.capacity),
-                    ("E-mail address", &form.email),
-                ],
-            )
-            .into_response(),
-    }
+    back_or_keeping(
+        done,
+        &signed_in.user,
+        &back,
+        &[
+            ("Post", &form.post),
+            ("Capacity", &form.capacity),
+            ("E-mail address", &form.email),
+        ],
+    )
 }
 
 /// An absence, first and last day included.
@@ -259,20 +255,16 @@ pub async fn add_absence(
         }
         Err(e) => Err(e),
     };
-    match done {
-        Ok(()) => Redirect::to(&back).into_response(),
-        Err(e) => PageError::from(e)
-            .for_user(&signed_in.user)
-            .keeping(
-                &back,
-                &[
-                    ("First day", &form.first_day),
-                    ("Last day", &form.last_day),
-                    ("Reason", &form.reason),
-                ],
-            )
-            .into_response(),
-    }
+    back_or_keeping(
+        done,
+        &signed_in.user,
+        &back,
+        &[
+            ("First day", &form.first_day),
+            ("Last day", &form.last_day),
+            ("Reason", &form.reason),
+        ],
+    )
 }
 
 /// A member of staff's register entry: post, capacity, working days, e-mail address, absences to come. Administrators of their organisation
@@ -373,17 +365,15 @@ pub async fn import(State(state): State<WebState>, posted: Posted<ImportForm>) -
     let Posted {
         signed_in, form, ..
     } = posted;
-    match state
-        .app
-        .import_training(signed_in.actor(), None, &form.csv)
-        .await
-    {
-        Ok(_) => Redirect::to("/training#import").into_response(),
-        Err(e) => PageError::from(e)
-            .for_user(&signed_in.user)
-            .keeping("/training#import", &[("Training records (CSV)", &form.csv)])
-            .into_response(),
-    }
+    back_or_keeping(
+        state
+            .app
+            .import_training(signed_in.actor(), None, &form.csv)
+            .await,
+        &signed_in.user,
+        "/training#import",
+        &[("Training records (CSV)", &form.csv)],
+    )
 }
 
 /// Import training records from CSV into the caller's force: every row is checked first, and one bad row refuses the whole file, naming each bad row and field. Administrators
@@ -544,18 +534,14 @@ pub async fn put_skill(State(state): State<WebState>, posted: Posted<SkillForm>)
         Ok(skill) => state.app.put_skill(signed_in.actor(), None, &skill).await,
         Err(e) => Err(e),
     };
-    match done {
-        Ok(()) => Redirect::to("/training#skills").into_response(),
-        Err(e) => PageError::from(e)
-            .for_user(&signed_in.user)
-            .keeping(
-                "/training#skills",
-                &[
-                    ("Code", &form.code),
-                    ("Name", &form.name),
-                    ("Renew after (months)", &form.renew_after_months),
-                ],
-            )
-            .into_response(),
-    }
+    back_or_keeping(
+        done,
+        &signed_in.user,
+        "/training#skills",
+        &[
+            ("Code", &form.code),
+            ("Name", &form.name),
+            ("Renew after (months)", &form.renew_after_months),
+        ],
+    )
 }

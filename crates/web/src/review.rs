@@ -3,12 +3,12 @@
 
 use crate::WebState;
 use crate::api::{ApiResult, CSRF, DENIED, FAILED, INVALID, NOT_FOUND, NOT_SIGNED_IN, body};
-use crate::error::{ApiError, PageError};
+use crate::error::{ApiError, back_or_keeping};
 use crate::session::{ApiActor, Posted};
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use severn_app::AppError;
 use severn_domain::ids::SubjectId;
@@ -49,17 +49,15 @@ pub async fn sign_off(
         signed_in, form, ..
     } = posted;
     let back = back_to(&form.back, id);
-    match state
-        .app
-        .sign_off_assessment(SubjectId(id), &form.comment, signed_in.actor())
-        .await
-    {
-        Ok(_) => Redirect::to(&back).into_response(),
-        Err(e) => PageError::from(e)
-            .for_user(&signed_in.user)
-            .keeping(&back, &[("Comment", &form.comment)])
-            .into_response(),
-    }
+    back_or_keeping(
+        state
+            .app
+            .sign_off_assessment(SubjectId(id), &form.comment, signed_in.actor())
+            .await,
+        &signed_in.user,
+        &back,
+        &[("Comment", &form.comment)],
+    )
 }
 
 #[derive(Deserialize)]
@@ -88,13 +86,12 @@ pub async fn override_band(
             form.band
         ))),
     };
-    match done {
-        Ok(()) => Redirect::to(&back).into_response(),
-        Err(e) => PageError::from(e)
-            .for_user(&signed_in.user)
-            .keeping(&back, &[("Rationale", &form.rationale)])
-            .into_response(),
-    }
+    back_or_keeping(
+        done,
+        &signed_in.user,
+        &back,
+        &[("Rationale", &form.rationale)],
+    )
 }
 
 /// A supervisor's band for a subject not yet in a case.
