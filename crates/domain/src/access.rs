@@ -137,6 +137,7 @@ impl Role {
                     | ViewAggregates
                     | OpenCase
                     | RecordEvent
+                    | Safeguard
             ),
             Role::Supervisor => matches!(
                 action,
@@ -153,17 +154,22 @@ impl Role {
                     | OpenCase
                     | RecordEvent
                     | Allocate
+                    | Safeguard
             ),
-            Role::SafeguardingOfficer => {
-                matches!(action, ViewQueue | ViewCase | Search | ViewAggregates)
-            }
+            Role::SafeguardingOfficer => matches!(
+                action,
+                ViewQueue | ViewCase | Search | ViewAggregates | Safeguard | ManageSupportServices
+            ),
             Role::Analyst => matches!(
                 action,
                 ViewQueue | ViewCase | Search | Export | ViewAggregates
             ),
-            Role::RegionalOversight | Role::PccOffice => matches!(action, ViewAggregates),
+            Role::RegionalOversight => matches!(action, ViewAggregates),
+            Role::PccOffice => matches!(action, ViewAggregates | ManageSupportServices),
             Role::Auditor => matches!(action, ReadAudit | ViewAggregates),
-            Role::Administrator => matches!(action, ManageStaff | ViewAggregates),
+            Role::Administrator => {
+                matches!(action, ManageStaff | ViewAggregates | ManageSupportServices)
+            }
         }
     }
 }
@@ -258,10 +264,15 @@ pub enum Action {
     /// Install an allocation policy version and make it the active one. Like the risk tool, one policy
     /// serves every force on the system: operators only.
     InstallAllocationPolicy,
+    /// Record the children a case identifies, their referrals to children's social care, strategy discussions
+    /// and joint plans, and their referrals to support services.
+    Safeguard,
+    /// Keep a force's directory of commissioned support services (names no one: not personal data).
+    ManageSupportServices,
 }
 
 impl Action {
-    pub const ALL: [Action; 19] = [
+    pub const ALL: [Action; 21] = [
         Action::ViewQueue,
         Action::ViewCase,
         Action::Search,
@@ -281,6 +292,8 @@ impl Action {
         Action::RecordEvent,
         Action::Allocate,
         Action::InstallAllocationPolicy,
+        Action::Safeguard,
+        Action::ManageSupportServices,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -304,6 +317,8 @@ impl Action {
             Action::RecordEvent => "record_event",
             Action::Allocate => "allocate",
             Action::InstallAllocationPolicy => "install_allocation_policy",
+            Action::Safeguard => "safeguard",
+            Action::ManageSupportServices => "manage_support_services",
         }
     }
 
@@ -329,6 +344,8 @@ impl Action {
             Action::RecordEvent => "Recorded on a case",
             Action::Allocate => "Allocated, re-banded or returned a case",
             Action::InstallAllocationPolicy => "Installed an allocation policy version",
+            Action::Safeguard => "Recorded safeguarding on a case",
+            Action::ManageSupportServices => "Changed the support services directory",
         }
     }
 
@@ -346,6 +363,7 @@ impl Action {
                 | Action::ManageStaff
                 | Action::InstallRiskTool
                 | Action::InstallAllocationPolicy
+                | Action::ManageSupportServices
         )
     }
 
@@ -366,6 +384,7 @@ impl Action {
             Action::MeasureLinking => Processing::Consultation,
             Action::OpenCase | Action::RecordEvent | Action::Allocate => Processing::Alteration,
             Action::InstallAllocationPolicy => Processing::Alteration,
+            Action::Safeguard | Action::ManageSupportServices => Processing::Alteration,
         }
     }
 }

@@ -75,6 +75,7 @@ fn on_case(action: Action) -> bool {
             | Action::MergeSplit
             | Action::Share
             | Action::Restrict
+            | Action::Safeguard
     )
 }
 
