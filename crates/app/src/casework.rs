@@ -31,6 +31,8 @@ pub struct CaseWork {
     pub allocate: bool,
     /// Sign off the risk assessment, or override the band before a case is opened.
     pub review: bool,
+    /// Record children, their referrals to children's social care, joint plans and support.
+    pub safeguard: bool,
 }
 
 impl CaseWork {
@@ -40,6 +42,7 @@ impl CaseWork {
             record: may(Action::RecordEvent),
             allocate: may(Action::Allocate),
             review: may(Action::Override),
+            safeguard: may(Action::Safeguard),
         }
     }
 }
@@ -117,6 +120,8 @@ pub struct CaseView {
     pub referrals: Vec<CaseReferral>,
     /// Why the subject has the band the risk tool gave it.
     pub band_reasons: BandReasons,
+    /// The children the case identifies, their referrals, joint plans and support.
+    pub safeguarding: crate::safeguarding::SafeguardingView,
 }
 
 /// A task set on a case and not done.
@@ -217,6 +222,62 @@ fn describe(fact: &Fact, names: &HashMap<StaffId, String>) -> String {
         Fact::Note { text } => text.clone(),
         Fact::TaskSet { task, text, due } => format!("Task {task}: {text} (by {due})"),
         Fact::TaskDone { task } => format!("Task {task}"),
+        Fact::ChildIdentified {
+            child,
+            name,
+            age_band,
+            authority_name,
+            relationship,
+            ..
+        } => format!(
+            "Child {child}: {name} ({}), {relationship}; {authority_name}",
+            age_band.label().to_lowercase()
+        ),
+        Fact::SafeguardingReferred {
+            child,
+            authority_name,
+            method,
+            consent,
+            ..
+        } => format!(
+            "Child {child} to {authority_name} children's social care by {}; {}",
+            method.label().to_lowercase(),
+            consent.label().to_lowercase()
+        ),
+        Fact::SafeguardingAcknowledged { child } => format!("Child {child}"),
+        Fact::SafeguardingDecided { child, decision } => {
+            format!("Child {child}: {}", decision.label())
+        }
+        Fact::StrategyDiscussion {
+            plan,
+            agencies,
+            review,
+            ..
+        } => format!("Plan {plan} with {agencies}; review by {review}"),
+        Fact::PlanAction {
+            plan,
+            action,
+            text,
+            owner_agency,
+            due,
+        } => format!("Plan {plan} action {action}: {text} ({owner_agency}, by {due})"),
+        Fact::PlanActionDone { plan, action } => format!("Plan {plan} action {action}"),
+        Fact::SupportOffered {
+            support,
+            child,
+            service_name,
+            ..
+        } => format!("Support {support} for child {child}: {service_name}"),
+        Fact::SupportUpdated {
+            support,
+            step,
+            reason,
+            ..
+        } => match reason {
+            Some(reason) => format!("Support {support}: {} ({reason})", step.label()),
+            None => format!("Support {support}: {}", step.label()),
+        },
+        Fact::Signposted { child, service } => format!("Child {child} to {service}"),
         Fact::ResearchStarted
         | Fact::Arrest
         | Fact::VoluntaryAttendance
@@ -355,7 +416,16 @@ pub(crate) async fn events_in_force_between(
     to: i64,
     known_at: Timestamp,
 ) -> Result<Vec<(CaseId, Event)>> {
-    let mut events = tx.case_events_between(kinds, from, to).await?;
+    let events = tx.case_events_between(kinds, from, to).await?;
+    in_force_as_known_at(tx, events, known_at).await
+}
+
+/// Of `events`, those recorded by `known_at` and not corrected or withdrawn by an entry recorded by then.
+pub(crate) async fn in_force_as_known_at(
+    tx: &mut Scoped,
+    mut events: Vec<(CaseId, Event)>,
+    known_at: Timestamp,
+) -> Result<Vec<(CaseId, Event)>> {
     events.retain(|(_, e)| e.recorded_at <= known_at);
     let ids: Vec<EventId> = events.iter().map(|(_, e)| e.id).collect();
     let superseded: HashSet<EventId> = tx
@@ -711,6 +781,14 @@ impl App {
             EventKind::Allocated | EventKind::Rebanded | EventKind::ReturnedToNca => {
                 Action::Allocate
             }
+            kind if kind.is_safeguarding() => Action::Safeguard,
+            // Withdrawing an entry is the recorder's work: safeguarding staff withdraw safeguarding entries.
+            EventKind::Withdrawn
+                if decide(actor, Action::RecordEvent, None) == Err(Denial::Role)
+                    && decide(actor, Action::Safeguard, None) != Err(Denial::Role) =>
+            {
+                Action::Safeguard
+            }
             _ => Action::RecordEvent,
         };
         let why = Why {
@@ -728,6 +806,9 @@ impl App {
                  allocation policy."
                     .into(),
             ))
+        } else if action == Action::Safeguard && !event.fact.is_safeguarding() {
+            self.withdrawing_safeguarding(&mut tx, actor, &row, &event)
+                .await
         } else {
             self.record_event_in(&mut tx, actor, &row, &event).await
         };
@@ -785,7 +866,28 @@ impl App {
         let tool = active_tool_in(tx, now).await?;
         tx.set_case_now(row, &case_now(row, &timeline, &tool, now))
             .await?;
+        let in_force = timeline.in_force();
+        self.keep_safeguarding_due(tx, row, &in_force, now).await?;
         Ok(id)
+    }
+
+    /// A withdrawal by someone who records safeguarding and nothing else: allowed of safeguarding entries only.
+    async fn withdrawing_safeguarding(
+        &self,
+        tx: &mut Scoped,
+        actor: &Actor,
+        row: &CaseRow,
+        event: &NewEvent,
+    ) -> Result<EventId> {
+        let events = tx.case_events(row).await?;
+        let withdrawn = events
+            .iter()
+            .find(|e| Some(e.id) == event.supersedes)
+            .map(|e| e.fact.is_safeguarding());
+        if withdrawn == Some(false) {
+            return Err(AppError::Denied(Denial::Role));
+        }
+        self.record_event_in(tx, actor, row, event).await
     }
 
     /// A case with its whole timeline, where it stands and what the person may do on it.
@@ -816,8 +918,9 @@ impl App {
             .case_access()
             .map(|access| CaseWork::of(actor, access))
             .unwrap_or_default();
-        tx.commit().await?;
         let in_force = timeline.in_force();
+        let safeguarding = self.safeguarding_in(&mut tx, &row, &in_force, now).await?;
+        tx.commit().await?;
         let clock = case::clock(&in_force, &clock_rules(&row, &tool));
         let superseded_by: HashMap<EventId, EventId> = timeline
             .all()
@@ -877,6 +980,7 @@ impl App {
             profile: desk.profile,
             referrals: desk.referrals,
             band_reasons: desk.band,
+            safeguarding,
         })
     }
 

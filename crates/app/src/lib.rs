@@ -23,6 +23,7 @@ pub mod matches;
 pub mod notices;
 pub mod packages;
 pub mod quality;
+pub mod safeguarding;
 mod sealed;
 pub mod sharing;
 pub mod staff;

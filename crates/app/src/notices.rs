@@ -1,5 +1,6 @@
 //! Notices to a case's officer in charge and supervisor before and at the breach of its deadline: when its
-//! clock is due soon (a fifth of the band's timescale left) and when it is overdue. Each is kept in the
+//! clock is due soon (a fifth of the band's timescale left) and when it is overdue; and when its safeguarding
+//! work (a referral to children's social care, the authority's decision, a joint plan's action) is overdue. Each is kept in the
 //! application, shown to the person, and — when the server has an SMTP relay and the person an address —
 //! e-mailed. A notice names the case, its band and its deadline, nothing about the suspect.
 
@@ -40,8 +41,12 @@ pub struct NoticeView {
     pub emailed: bool,
 }
 
+/// The kind of notice given when a case's safeguarding work (a referral to send, an authority's decision to
+/// chase, a joint plan's action) is past its deadline.
+const SAFEGUARDING_OVERDUE: &str = "safeguarding_overdue";
+
 fn urgency_of(kind: &str) -> Urgency {
-    if kind == Urgency::Overdue.as_str() {
+    if kind == Urgency::Overdue.as_str() || kind == SAFEGUARDING_OVERDUE {
         Urgency::Overdue
     } else {
         Urgency::DueSoon
@@ -49,6 +54,15 @@ fn urgency_of(kind: &str) -> Urgency {
 }
 
 fn notice_text(n: &NoticeRow) -> String {
+    if n.kind == SAFEGUARDING_OVERDUE {
+        // A safeguarding deadline is a day: it ends at the midnight that starts the next.
+        let day = crate::time::london_date(instant(n.due_at - 1));
+        return format!(
+            "Case {} has safeguarding work overdue: a referral, a decision or a joint plan's action was due by \
+             the end of {day}.",
+            n.case_id
+        );
+    }
     let due = london(instant(n.due_at));
     match urgency_of(&n.kind) {
         Urgency::Overdue => format!(
@@ -119,6 +133,25 @@ impl App {
                         case_id: case.id,
                         staff_id: staff,
                         kind: urgency.as_str().to_owned(),
+                        due_at,
+                        created_at: now,
+                        emailed_at: None,
+                    })
+                    .await?;
+                round.given += usize::from(added);
+            }
+        }
+        for (case, due_at) in tx.cases_safeguarding_due_before(now).await? {
+            for staff in [case.now.officer, case.now.supervisor]
+                .into_iter()
+                .flatten()
+            {
+                let added = tx
+                    .add_notice(&NoticeRow {
+                        id: 0,
+                        case_id: case.id,
+                        staff_id: staff,
+                        kind: SAFEGUARDING_OVERDUE.to_owned(),
                         due_at,
                         created_at: now,
                         emailed_at: None,

@@ -11,6 +11,9 @@ use crate::ids::{EventId, StaffId};
 use crate::risk::Band;
 use crate::sla::StopEvent;
 use crate::text::FreeText;
+use safeguarding::{
+    AgeBand, AuthorityDecision, ChildSource, Consent, ShareMethod, SupportOutcome, SupportStep,
+};
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
@@ -261,6 +264,85 @@ pub enum Fact {
     Closed {
         reason: String,
     },
+    /// A child the case identifies: numbered within the case; identified at the event's time, by its recorder.
+    ChildIdentified {
+        child: u32,
+        /// The child's name, or a description where the name is not known.
+        name: String,
+        age: Option<u8>,
+        age_band: AgeBand,
+        /// Where the child lives: a postcode, a postcode district or a place.
+        area: String,
+        /// The local authority responsible for the child (its code in the authorities list) and its name.
+        authority: String,
+        authority_name: String,
+        /// How the child is connected to the suspect.
+        relationship: String,
+        source: ChildSource,
+    },
+    /// The child referred to the local authority's children's social care (or its MASH).
+    SafeguardingReferred {
+        child: u32,
+        authority: String,
+        authority_name: String,
+        method: ShareMethod,
+        /// What was shared.
+        shared: String,
+        consent: Consent,
+        /// Why consent was not sought, or why sharing went ahead without it.
+        consent_reason: Option<String>,
+    },
+    SafeguardingAcknowledged {
+        child: u32,
+    },
+    SafeguardingDecided {
+        child: u32,
+        decision: AuthorityDecision,
+    },
+    /// A strategy discussion with partners, and the joint plan it agreed (numbered within the case).
+    StrategyDiscussion {
+        plan: u32,
+        children: Vec<u32>,
+        agencies: String,
+        decisions: String,
+        #[schema(value_type = String, format = Date)]
+        review: jiff::civil::Date,
+    },
+    /// An action of a joint plan, with the agency that owns it and its due date.
+    PlanAction {
+        plan: u32,
+        action: u32,
+        text: String,
+        owner_agency: String,
+        #[schema(value_type = String, format = Date)]
+        due: jiff::civil::Date,
+    },
+    PlanActionDone {
+        plan: u32,
+        action: u32,
+    },
+    /// A referral of a child or the family to a support service, offered to the family (numbered within the
+    /// case).
+    SupportOffered {
+        support: u32,
+        child: u32,
+        /// The service in the directory, and its name as it was then.
+        service: i64,
+        service_name: String,
+        /// What the child or family needs.
+        need: String,
+    },
+    SupportUpdated {
+        support: u32,
+        step: SupportStep,
+        reason: Option<String>,
+        outcome: Option<SupportOutcome>,
+    },
+    /// A child or family pointed to a service without a referral.
+    Signposted {
+        child: u32,
+        service: String,
+    },
     /// The event it supersedes was entered in error and is withdrawn.
     Withdrawn,
 }
@@ -311,11 +393,21 @@ pub enum EventKind {
     TaskSet,
     TaskDone,
     Closed,
+    ChildIdentified,
+    SafeguardingReferred,
+    SafeguardingAcknowledged,
+    SafeguardingDecided,
+    StrategyDiscussion,
+    PlanAction,
+    PlanActionDone,
+    SupportOffered,
+    SupportUpdated,
+    Signposted,
     Withdrawn,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 31] = [
+    pub const ALL: [EventKind; 41] = [
         EventKind::ResearchStarted,
         EventKind::CommsDataRequested,
         EventKind::CommsDataReturned,
@@ -346,6 +438,16 @@ impl EventKind {
         EventKind::TaskSet,
         EventKind::TaskDone,
         EventKind::Closed,
+        EventKind::ChildIdentified,
+        EventKind::SafeguardingReferred,
+        EventKind::SafeguardingAcknowledged,
+        EventKind::SafeguardingDecided,
+        EventKind::StrategyDiscussion,
+        EventKind::PlanAction,
+        EventKind::PlanActionDone,
+        EventKind::SupportOffered,
+        EventKind::SupportUpdated,
+        EventKind::Signposted,
         EventKind::Withdrawn,
     ];
 
@@ -381,6 +483,16 @@ impl EventKind {
             EventKind::TaskSet => "task_set",
             EventKind::TaskDone => "task_done",
             EventKind::Closed => "closed",
+            EventKind::ChildIdentified => "child_identified",
+            EventKind::SafeguardingReferred => "safeguarding_referred",
+            EventKind::SafeguardingAcknowledged => "safeguarding_acknowledged",
+            EventKind::SafeguardingDecided => "safeguarding_decided",
+            EventKind::StrategyDiscussion => "strategy_discussion",
+            EventKind::PlanAction => "plan_action",
+            EventKind::PlanActionDone => "plan_action_done",
+            EventKind::SupportOffered => "support_offered",
+            EventKind::SupportUpdated => "support_updated",
+            EventKind::Signposted => "signposted",
             EventKind::Withdrawn => "withdrawn",
         }
     }
@@ -422,8 +534,35 @@ impl EventKind {
             EventKind::TaskSet => "Task set",
             EventKind::TaskDone => "Task done",
             EventKind::Closed => "Closed",
+            EventKind::ChildIdentified => "Child identified",
+            EventKind::SafeguardingReferred => "Referred to children's social care",
+            EventKind::SafeguardingAcknowledged => "Referral acknowledged",
+            EventKind::SafeguardingDecided => "Children's social care decided",
+            EventKind::StrategyDiscussion => "Strategy discussion and joint plan",
+            EventKind::PlanAction => "Joint plan action",
+            EventKind::PlanActionDone => "Joint plan action done",
+            EventKind::SupportOffered => "Support offered",
+            EventKind::SupportUpdated => "Support referral updated",
+            EventKind::Signposted => "Signposted to a service",
             EventKind::Withdrawn => "Entry withdrawn",
         }
+    }
+
+    /// The kinds of safeguarding work (children, their referrals, joint plans, support).
+    pub fn is_safeguarding(self) -> bool {
+        matches!(
+            self,
+                EventKind::ChildIdentified
+                | EventKind::SafeguardingReferred
+                | EventKind::SafeguardingAcknowledged
+                | EventKind::SafeguardingDecided
+                | EventKind::StrategyDiscussion
+                | EventKind::PlanAction
+                | EventKind::PlanActionDone
+                | EventKind::SupportOffered
+                | EventKind::SupportUpdated
+                | EventKind::Signposted
+        )
     }
 
     /// The kinds that are enforcement action: what the clock is for.
@@ -470,6 +609,16 @@ impl Fact {
             Fact::TaskSet { .. } => EventKind::TaskSet,
             Fact::TaskDone { .. } => EventKind::TaskDone,
             Fact::Closed { .. } => EventKind::Closed,
+            Fact::ChildIdentified { .. } => EventKind::ChildIdentified,
+            Fact::SafeguardingReferred { .. } => EventKind::SafeguardingReferred,
+            Fact::SafeguardingAcknowledged { .. } => EventKind::SafeguardingAcknowledged,
+            Fact::SafeguardingDecided { .. } => EventKind::SafeguardingDecided,
+            Fact::StrategyDiscussion { .. } => EventKind::StrategyDiscussion,
+            Fact::PlanAction { .. } => EventKind::PlanAction,
+            Fact::PlanActionDone { .. } => EventKind::PlanActionDone,
+            Fact::SupportOffered { .. } => EventKind::SupportOffered,
+            Fact::SupportUpdated { .. } => EventKind::SupportUpdated,
+            Fact::Signposted { .. } => EventKind::Signposted,
             Fact::Withdrawn => EventKind::Withdrawn,
         }
     }
@@ -480,6 +629,52 @@ impl Fact {
             Fact::TaskSet { task, .. } | Fact::TaskDone { task } => Some(*task),
             _ => None,
         }
+    }
+
+    /// The child a child's event is about (a plan's are in its `children`).
+    pub fn child(&self) -> Option<u32> {
+        match self {
+            Fact::ChildIdentified { child, .. }
+            | Fact::SafeguardingReferred { child, .. }
+            | Fact::SafeguardingAcknowledged { child }
+            | Fact::SafeguardingDecided { child, .. }
+            | Fact::SupportOffered { child, .. }
+            | Fact::Signposted { child, .. } => Some(*child),
+            _ => None,
+        }
+    }
+
+    /// The joint plan a plan event is about.
+    pub fn plan(&self) -> Option<u32> {
+        match self {
+            Fact::StrategyDiscussion { plan, .. }
+            | Fact::PlanAction { plan, .. }
+            | Fact::PlanActionDone { plan, .. } => Some(*plan),
+            _ => None,
+        }
+    }
+
+    /// The action of a joint plan an action event is about.
+    pub fn plan_action(&self) -> Option<u32> {
+        match self {
+            Fact::PlanAction { action, .. } | Fact::PlanActionDone { action, .. } => Some(*action),
+            _ => None,
+        }
+    }
+
+    /// The support referral a support event is about.
+    pub fn support(&self) -> Option<u32> {
+        match self {
+            Fact::SupportOffered { support, .. } | Fact::SupportUpdated { support, .. } => {
+                Some(*support)
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether the fact is safeguarding work: recorded with [`crate::access::Action::Safeguard`].
+    pub fn is_safeguarding(&self) -> bool {
+        self.kind().is_safeguarding()
     }
 
     /// The warrant a warrant event is about.
@@ -540,6 +735,94 @@ impl Fact {
             Fact::ImagesGraded { counts, .. } if counts.is_empty() => {
                 Err(Refusal::Missing("image counts"))
             }
+            Fact::ChildIdentified {
+                name,
+                age,
+                age_band,
+                area,
+                authority,
+                relationship,
+                ..
+            } => {
+                required("child's name or description", name)?;
+                text(FreeText::DisplayName, name)?;
+                required("area the child lives in", area)?;
+                text(FreeText::Description, area)?;
+                required("local authority", authority)?;
+                text(FreeText::Description, relationship)?;
+                match age {
+                    Some(age) if AgeBand::of_age(*age) != Some(*age_band) => {
+                        Err(Refusal::NotAChild(*age))
+                    }
+                    _ => Ok(()),
+                }
+            }
+            Fact::SafeguardingReferred {
+                authority,
+                shared,
+                consent,
+                consent_reason,
+                ..
+            } => {
+                required("local authority", authority)?;
+                required("account of what was shared", shared)?;
+                text(FreeText::Note, shared)?;
+                let reason = consent_reason.as_deref().unwrap_or("");
+                if *consent != Consent::Given {
+                    required("reason for sharing without consent", reason)?;
+                }
+                text(FreeText::Reason, reason)
+            }
+            Fact::StrategyDiscussion {
+                agencies,
+                decisions,
+                ..
+            } => {
+                required("agencies present", agencies)?;
+                text(FreeText::Description, agencies)?;
+                required("decisions", decisions)?;
+                text(FreeText::Note, decisions)
+            }
+            Fact::PlanAction {
+                text: action,
+                owner_agency,
+                ..
+            } => {
+                required("action", action)?;
+                text(FreeText::Description, action)?;
+                required("agency that owns the action", owner_agency)?;
+                text(FreeText::Description, owner_agency)
+            }
+            Fact::SupportOffered {
+                service_name, need, ..
+            } => {
+                required("service", service_name)?;
+                text(FreeText::Description, service_name)?;
+                required("need", need)?;
+                text(FreeText::Description, need)
+            }
+            Fact::SupportUpdated {
+                step,
+                reason,
+                outcome,
+                ..
+            } => {
+                let reason = reason.as_deref().unwrap_or("");
+                if matches!(
+                    step,
+                    SupportStep::FamilyDeclined | SupportStep::ServiceRejected | SupportStep::Withdrawn
+                ) {
+                    required("reason", reason)?;
+                }
+                if *step == SupportStep::Done && outcome.is_none() {
+                    return Err(Refusal::Missing("outcome of the support"));
+                }
+                text(FreeText::Reason, reason)
+            }
+            Fact::Signposted { service, .. } => {
+                required("service", service)?;
+                text(FreeText::Description, service)
+            }
             Fact::Allocated {
                 met_policy: false,
                 override_rationale,
@@ -593,6 +876,7 @@ pub struct NewEvent {
 }
 
 mod clock;
+pub mod safeguarding;
 mod stages;
 mod timeline;
 

@@ -253,3 +253,12 @@ mod tests {
         assert_eq!(FreeText::Evidence.limit(), 500);
     }
 }
+
+/// A person's name as compared: lower case, one space between words, no spaces at the ends. Two entries of the
+/// same child ("Poppy  Hart", "poppy hart") are the same name.
+pub fn normalised_name(name: &str) -> String {
+    name.split_whitespace()
+        .map(str::to_lowercase)
+        .collect::<Vec<_>>()
+        .join(" ")
+}

@@ -37,7 +37,7 @@
 //!    both backends: `cases` (referrals, subjects, identifiers, files, assessments), `page` (a page's reads),
 //!    `audit` (the log's appends and reads), `staff` (organisations and staff), `register` (posts, absences,
 //!    skills, training and allocation policies), `sharing` (shares and
-//!    restrictions), `staff_change`; `testing` (the `testing` feature).
+//!    restrictions), `safeguarding` (a force's target, each case's earliest safeguarding deadline), `staff_change`; `testing` (the `testing` feature).
 
 mod appender;
 mod audit;
@@ -56,6 +56,7 @@ mod page;
 mod reader;
 mod register;
 mod rows;
+mod safeguarding;
 mod scope;
 mod sharing;
 mod sql;

@@ -868,3 +868,5 @@ fn a_task_is_open_work_until_done_and_is_done_once() {
     assert!(case.timeline.open_tasks().is_empty());
     assert!(case.timeline.open_work().is_empty());
 }
+
+mod safeguarding;

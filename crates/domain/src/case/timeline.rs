@@ -42,6 +42,14 @@ pub enum Refusal {
     OpenWork(Vec<&'static str>),
     /// The event to correct is not on this case or has been corrected already.
     NotCorrectable(EventId),
+    /// A support referral cannot take this step from where it stands.
+    Lifecycle {
+        step: super::safeguarding::SupportStep,
+        status: super::safeguarding::SupportStatus,
+        why: &'static str,
+    },
+    /// An age of 18 or more, or one outside the age band given.
+    NotAChild(u8),
     /// A correction must record the same kind of fact as the event it corrects, or withdraw it.
     CorrectionKind {
         corrects: EventKind,
@@ -94,6 +102,14 @@ impl Refusal {
             ),
             Refusal::NotCorrectable(id) => format!(
                 "Entry {id} is not on this case's timeline, or it has been corrected or withdrawn already."
+            ),
+            Refusal::Lifecycle { step, status, why } => format!(
+                "\"{}\" cannot be recorded: {why} (the referral is at \"{}\").",
+                step.label(),
+                status.label().to_lowercase()
+            ),
+            Refusal::NotAChild(age) => format!(
+                "An age of {age} is not in the age band given, or is not a child's (under 18)."
             ),
             Refusal::CorrectionKind { corrects, given } => format!(
                 "A correction of \"{}\" must record \"{}\" again or withdraw it, not \"{}\".",
@@ -365,6 +381,9 @@ impl Timeline {
                     });
                 }
             }
+            fact if fact.is_safeguarding() => {
+                super::safeguarding::check_order(&events, fact, at)?;
+            }
             Fact::ClockResumed if !state.paused => {
                 return Err(Refusal::Already {
                     kind,
@@ -404,6 +423,26 @@ impl Timeline {
             .collect();
         open.sort_by_key(|(task, ..)| *task);
         open
+    }
+
+    /// The number the next of something numbered within the case takes (a child, a joint plan, a support
+    /// referral): one more than the highest `number` gives.
+    pub fn next_number(&self, number: impl Fn(&Fact) -> Option<u32>) -> u32 {
+        self.events
+            .iter()
+            .filter_map(|e| number(&e.fact))
+            .max()
+            .map_or(1, |n| n + 1)
+    }
+
+    /// The number the next action of a joint plan takes.
+    pub fn next_plan_action(&self, plan: u32) -> u32 {
+        self.next_number(|f| match f {
+            Fact::PlanAction {
+                plan: p, action, ..
+            } if *p == plan => Some(*action),
+            _ => None,
+        })
     }
 
     /// The lowest warrant number not used on the case.
@@ -453,6 +492,7 @@ impl Timeline {
         if !self.open_tasks().is_empty() {
             open.push("a task set on the case is not done");
         }
+        open.extend(super::safeguarding::open_work(&events));
         open.dedup();
         open
     }

@@ -198,6 +198,35 @@ impl Scoped {
         self.conn().all_built(&q, decode::case_event).await
     }
 
+    /// The events of `kinds` that happened before `before` on the given cases of the scope's force, with their
+    /// case: what an audit of a period needs of what came earlier on the cases it counts.
+    pub async fn case_events_before(
+        &mut self,
+        cases: &[CaseId],
+        kinds: &[EventKind],
+        before: i64,
+    ) -> Result<Vec<(CaseId, Event)>> {
+        let owner = self.scope().list_owner()?;
+        let mut found = Vec::new();
+        for chunk in cases.chunks(CHUNK) {
+            let mut q = Built::new(concat!(
+                "SELECT e.id, e.case_id, e.kind, e.occurred_at, e.recorded_at, e.recorded_by, e.fact, ",
+                "e.supersedes, e.rationale, e.entry FROM case_event e JOIN case_file c ON c.id = e.case_id ",
+                "WHERE ("
+            ));
+            q.bind(owner)
+                .push(" IS NULL OR c.owner_org = ")
+                .bind(owner)
+                .push(") AND e.occurred_at < ")
+                .bind(before)
+                .push(" AND e.case_id IN (");
+            q.list(chunk.iter().map(|c| c.0)).push(") AND e.kind IN (");
+            q.list(kinds.iter().map(|k| k.as_str())).push(")");
+            found.extend(self.conn().all_built(&q, decode::case_event).await?);
+        }
+        Ok(found)
+    }
+
     /// The later events that supersede any of `events` (corrections and withdrawals), with their case.
     pub async fn events_superseding(&mut self, events: &[EventId]) -> Result<Vec<(CaseId, Event)>> {
         let owner = self.scope().list_owner()?;
