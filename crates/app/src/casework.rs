@@ -844,6 +844,11 @@ impl App {
             }
         }
         let mut events = tx.case_events(row).await?;
+        let mut event = event.clone();
+        if event.fact.is_safeguarding() {
+            self.complete_safeguarding(&mut event.fact, &events)?;
+        }
+        let event = &event;
         let entry = Timeline::new(events.clone())
             .check(event, instant(row.received_at), instant(now))
             .map_err(|refusal| AppError::Invalid(refusal.message(&london)))?;

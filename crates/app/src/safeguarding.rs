@@ -514,6 +514,34 @@ impl App {
         WorkingCalendar::england_and_wales()
     }
 
+    /// Fills in what a safeguarding fact takes from elsewhere: a referral goes to the child's authority unless
+    /// another is named.
+    pub(crate) fn complete_safeguarding(&self, fact: &mut Fact, events: &[Event]) -> Result<()> {
+        if let Fact::SafeguardingReferred {
+            child,
+            authority,
+            authority_name,
+            ..
+        } = fact
+            && authority.trim().is_empty()
+        {
+            let identified = events.iter().rev().find_map(|e| match &e.fact {
+                Fact::ChildIdentified {
+                    child: c,
+                    authority,
+                    authority_name,
+                    ..
+                } if c == child => Some((authority.clone(), authority_name.clone())),
+                _ => None,
+            });
+            if let Some((code, name)) = identified {
+                *authority = code;
+                *authority_name = name;
+            }
+        }
+        Ok(())
+    }
+
     /// Safeguarding on a case for its page: read in the same transaction as the case.
     pub(crate) async fn safeguarding_in(
         &self,
@@ -713,5 +741,78 @@ impl App {
         audit.median_working_days_to_refer = days_to_refer.get(days_to_refer.len() / 2).copied();
         audit.not_counted = not_counted.into_iter().collect();
         Ok(audit)
+    }
+}
+
+impl SafeguardingAudit {
+    /// Each figure: its key (CSV and API), its words, and the count with the cases behind it, in the order
+    /// people read them.
+    pub fn figures(&self) -> Vec<(&'static str, &'static str, &Figure)> {
+        vec![
+            ("identified", "Children identified", &self.identified),
+            ("referred", "Referred to children's social care", &self.referred),
+            (
+                "referred_within_target",
+                "Referred within the force's target",
+                &self.referred_within_target,
+            ),
+            (
+                "not_referred_overdue",
+                "Not referred, past the target",
+                &self.not_referred_overdue,
+            ),
+            (
+                "not_referred_waiting",
+                "Not referred, still within the target",
+                &self.not_referred_waiting,
+            ),
+            ("referrals_sent", "Referrals sent", &self.referrals_sent),
+            (
+                "decided_within_one_day",
+                "Decided by the authority within one working day",
+                &self.decided_within_one_day,
+            ),
+            (
+                "decided_later",
+                "Decided after one working day",
+                &self.decided_later,
+            ),
+            (
+                "awaiting_decision",
+                "No decision recorded",
+                &self.awaiting_decision,
+            ),
+            ("consent_given", "Consent given", &self.consent_given),
+            (
+                "consent_refused",
+                "Consent refused, shared with a reason",
+                &self.consent_refused,
+            ),
+            (
+                "consent_not_sought",
+                "Consent not sought, with a reason",
+                &self.consent_not_sought,
+            ),
+            ("plans", "Joint plans agreed", &self.plans),
+            (
+                "plans_with_overdue_actions",
+                "Joint plans with an action overdue",
+                &self.plans_with_overdue_actions,
+            ),
+        ]
+    }
+
+    /// The figures as CSV: `figure,label,count,cases`, the cases separated by spaces.
+    pub fn csv(&self) -> String {
+        let mut csv = String::from("figure,label,count,cases\n");
+        for (key, label, figure) in self.figures() {
+            let cases: Vec<String> = figure.cases.iter().map(ToString::to_string).collect();
+            csv.push_str(&format!(
+                "{key},\"{label}\",{},{}\n",
+                figure.count,
+                cases.join(" ")
+            ));
+        }
+        csv
     }
 }

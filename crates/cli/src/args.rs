@@ -106,6 +106,15 @@ pub enum Command {
     /// Organisations: forces, the regional unit, the PCC's office, the NCA.
     #[command(subcommand)]
     Org(OrgCommand),
+    /// The force's target for sending a referral to children's social care, in working days after the child
+    /// is identified (0: the same working day): show it, or set it (administrators).
+    ReferralTarget {
+        /// The new target, 0 to 10 working days.
+        #[arg(long)]
+        days: Option<u32>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Staff accounts and their roles.
     #[command(subcommand)]
     Staff(StaffCommand),
@@ -412,6 +421,23 @@ pub enum AuditCommand {
         to: jiff::civil::Date,
         #[arg(long)]
         json: bool,
+        /// Count only what had been recorded by then, to give the figures again as they were: a date (as
+        /// that day ended, UK time) or the instant an earlier audit printed.
+        #[arg(long, value_parser = severn_app::time::parse_known_at)]
+        known_at: Option<jiff::Timestamp>,
+    },
+    /// Children identified over a period: how soon each was referred to children's social care, how soon the
+    /// authority decided, consent, joint plans with overdue actions; each figure with the cases behind it.
+    Safeguarding {
+        #[arg(long)]
+        from: jiff::civil::Date,
+        #[arg(long)]
+        to: jiff::civil::Date,
+        #[arg(long)]
+        json: bool,
+        /// Each figure as a CSV line, with its cases.
+        #[arg(long, conflicts_with = "json")]
+        csv: bool,
         /// Count only what had been recorded by then, to give the figures again as they were: a date (as
         /// that day ended, UK time) or the instant an earlier audit printed.
         #[arg(long, value_parser = severn_app::time::parse_known_at)]

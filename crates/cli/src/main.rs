@@ -101,5 +101,6 @@ async fn command(ctx: &Ctx, cli: Cli) -> Result<ExitCode> {
         Command::Audit(command) => audit::audit(ctx, command).await,
         Command::Org(command) => org::org(ctx, command).await,
         Command::Staff(command) => staff::staff(ctx, command).await,
+        Command::ReferralTarget { days, json } => audit::referral_target(ctx, days, json).await,
     }
 }

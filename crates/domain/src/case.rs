@@ -273,8 +273,10 @@ pub enum Fact {
         age_band: AgeBand,
         /// Where the child lives: a postcode, a postcode district or a place.
         area: String,
-        /// The local authority responsible for the child (its code in the authorities list) and its name.
+        /// The local authority responsible for the child (its code in the authorities list) and its name, which
+        /// Severn fills in from the list.
         authority: String,
+        #[serde(default)]
         authority_name: String,
         /// How the child is connected to the suspect.
         relationship: String,
@@ -283,7 +285,10 @@ pub enum Fact {
     /// The child referred to the local authority's children's social care (or its MASH).
     SafeguardingReferred {
         child: u32,
+        /// The authority referred to: the child's, unless another is named.
+        #[serde(default)]
         authority: String,
+        #[serde(default)]
         authority_name: String,
         method: ShareMethod,
         /// What was shared.
@@ -326,8 +331,9 @@ pub enum Fact {
     SupportOffered {
         support: u32,
         child: u32,
-        /// The service in the directory, and its name as it was then.
+        /// The service in the directory, and its name as it was then (filled in by Severn).
         service: i64,
+        #[serde(default)]
         service_name: String,
         /// What the child or family needs.
         need: String,

@@ -29,6 +29,8 @@ use severn_domain::text::capitalised;
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
+mod safeguarding;
+
 pub use crate::caselist::worklist;
 pub(crate) use crate::caselist::worklist_page;
 
@@ -155,7 +157,9 @@ const RECORDED: [EventKind; 25] = [
 const SUPERVISED: [EventKind; 2] = [EventKind::ReturnedToNca, EventKind::Rebanded];
 
 /// The fields whose JSON value is a number.
-const NUMBERS: [&str; 4] = ["warrant", "count", "code", "task"];
+const NUMBERS: [&str; 8] = [
+    "warrant", "count", "code", "task", "child", "plan", "action", "support",
+];
 
 /// How a field is typed in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -163,6 +167,8 @@ enum Input {
     Line,
     Text,
     Count,
+    /// A number that may be left out.
+    Optional,
     Date,
     Tick,
     Choose,
@@ -192,6 +198,7 @@ impl Field {
             Input::Line => "line",
             Input::Text => "text",
             Input::Count => "count",
+            Input::Optional => "optional",
             Input::Date => "date",
             Input::Tick => "tick",
             Input::Choose => "choose",
@@ -215,6 +222,7 @@ struct Choices {
     /// Open tasks' numbers with what they are.
     tasks: Vec<(u32, String)>,
     next_task: u32,
+    safeguarding: safeguarding::SafeguardingChoices,
 }
 
 fn field(name: &'static str, label: &'static str, input: Input) -> Field {
@@ -337,6 +345,7 @@ fn fields_of(kind: EventKind, choices: &Choices) -> Vec<Field> {
                 .map(|b| (b.as_str().to_owned(), b.label().to_owned()))
                 .collect(),
         )],
+        kind if safeguarding::SAFEGUARDING.contains(&kind) => safeguarding::fields_of(kind, choices),
         _ => Vec::new(),
     }
 }
@@ -380,6 +389,20 @@ fn fact_from(
     object.insert("kind".into(), kind.as_str().into());
     for field in fields {
         let typed = form.get(field.name).map(|v| v.trim()).unwrap_or("");
+        if field.name == "action_of_plan" {
+            // One choice names a joint plan's action: `plan:action`.
+            let (plan, action) = typed
+                .split_once(':')
+                .and_then(|(p, a)| Some((p.parse::<u32>().ok()?, a.parse::<u32>().ok()?)))
+                .ok_or_else(|| AppError::Invalid("Choose the action.".into()))?;
+            object.insert("plan".into(), plan.into());
+            object.insert("action".into(), action.into());
+            continue;
+        }
+        if let Some(value) = safeguarding::value_of(field.name, typed, form) {
+            object.insert(field.name.into(), value.map_err(AppError::Invalid)?);
+            continue;
+        }
         let value = if field.input == Input::Tick {
             serde_json::Value::Bool(typed == "yes")
         } else if NUMBERS.contains(&field.name) {
@@ -414,6 +437,8 @@ struct FactForm {
     correction: bool,
     /// Closing would leave this undone: the form asks for a confirmation.
     open_work: Vec<&'static str>,
+    /// Shown with the case's safeguarding rather than with the investigation's entries.
+    safeguarding: bool,
     confirmed: bool,
     error: Option<String>,
 }
@@ -432,6 +457,7 @@ impl FactForm {
             rationale: String::new(),
             correction: false,
             open_work: Vec::new(),
+            safeguarding: safeguarding::SAFEGUARDING.contains(&kind),
             confirmed: false,
             error: None,
         }
@@ -462,8 +488,9 @@ fn forms(
     if let Some(entry) = correct.and_then(|id| correctable(view, id)) {
         // An entry recorded elsewhere (an allocation, an assessment) is corrected where it was made; here it
         // may only be withdrawn.
-        let has_form = RECORDED.contains(&entry.kind)
-            || (SUPERVISED.contains(&entry.kind) && view.may.allocate);
+        let has_form = (RECORDED.contains(&entry.kind) && view.may.record)
+            || (SUPERVISED.contains(&entry.kind) && view.may.allocate)
+            || (safeguarding::SAFEGUARDING.contains(&entry.kind) && view.may.safeguard);
         if has_form {
             let values = fact_values(&entry.fact);
             let mut again = FactForm::new(entry.kind, choices, now);
@@ -512,6 +539,13 @@ fn forms(
             form.open_work = view.open_work.clone();
         }
         forms.push(form);
+    }
+    if view.may.safeguard && view.status != "closed" {
+        for kind in safeguarding::SAFEGUARDING {
+            if choices.safeguarding.offers(kind) {
+                forms.push(FactForm::new(kind, choices, now));
+            }
+        }
     }
     forms
 }
@@ -565,6 +599,9 @@ struct CasePage<'a> {
     stages: Vec<StageLine>,
     timeline: Vec<TimelineLine>,
     forms: Vec<FactForm>,
+    /// Whether the investigation's forms (or a correction) are offered, and the safeguarding forms.
+    record_forms: bool,
+    safeguarding_forms: bool,
     /// The reason given for opening a restricted case, carried by each form.
     justification: String,
     /// Whether the page shows a correction, so its form comes first and open.
@@ -651,7 +688,12 @@ fn case_page_parts(view: &CaseView) -> (Vec<StageLine>, Vec<TimelineLine>) {
             supersedes: e.supersedes,
             superseded_by: e.superseded_by,
             rationale: e.rationale.clone().unwrap_or_default(),
-            correctable: view.may.record && correctable(view, e.id).is_some(),
+            correctable: correctable(view, e.id).is_some()
+                && if safeguarding::SAFEGUARDING.contains(&e.kind) {
+                    view.may.safeguard
+                } else {
+                    view.may.record
+                },
         })
         .collect();
     (stages, timeline)
@@ -763,6 +805,7 @@ async fn choices_of(state: &WebState, view: &CaseView) -> Result<Choices, AppErr
             .map(|t| (t.task, t.text.clone()))
             .collect(),
         next_task: view.next_task,
+        safeguarding: safeguarding::SafeguardingChoices::of(view, Vec::new(), Vec::new()),
     })
 }
 
@@ -799,6 +842,12 @@ fn page(
             warrants: warrant_lines(view, choices),
             stages,
             timeline,
+            record_forms: forms
+                .iter()
+                .any(|f| !f.safeguarding || f.supersedes.is_some()),
+            safeguarding_forms: forms
+                .iter()
+                .any(|f| f.safeguarding && f.supersedes.is_none()),
             forms,
             justification,
             correcting,

@@ -181,6 +181,11 @@ pub fn router(state: WebState) -> Router {
         )
         .route("/audits/warrants", get(oversight::warrant_audit))
         .route("/audits/stages", get(oversight::stage_audit))
+        .route("/audits/safeguarding", get(oversight::safeguarding_audit))
+        .route(
+            "/audits/safeguarding.csv",
+            get(oversight::safeguarding_audit_csv),
+        )
         .route("/staff", get(admin::staff).post(admin::add))
         .route("/staff/{id}/register", get(register::page))
         .route("/staff/{id}/profile", post(register::set_profile))
@@ -246,6 +251,10 @@ pub fn router(state: WebState) -> Router {
         )
         .route("/api/audits/warrants", get(oversight::warrant_audit_api))
         .route("/api/audits/stages", get(oversight::stage_audit_api))
+        .route(
+            "/api/audits/safeguarding",
+            get(oversight::safeguarding_audit_api),
+        )
         .route("/api/packages", post(packages::receive))
         .route("/api/openapi.json", get(openapi::serve))
         .route("/static/{file}", get(assets::asset))

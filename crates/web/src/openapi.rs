@@ -56,6 +56,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
         oversight::allocation_audit_api,
         oversight::warrant_audit_api,
         oversight::stage_audit_api,
+        crate::oversight::safeguarding::safeguarding_audit_api,
         packages::receive,
     ),
     modifiers(&SecuritySchemes)

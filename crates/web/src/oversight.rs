@@ -26,6 +26,9 @@ use severn_domain::skills::{Skill, SkillCode, TeamCoverage};
 use std::collections::{BTreeMap, HashMap};
 use utoipa::ToSchema;
 
+pub(crate) mod safeguarding;
+pub use safeguarding::{safeguarding_audit, safeguarding_audit_api, safeguarding_audit_csv};
+
 /// How many days the audits cover when no period is given.
 const DEFAULT_DAYS: i64 = 30;
 
@@ -164,6 +167,7 @@ enum Audit {
     Allocation,
     Warrants,
     Stages,
+    Safeguarding,
 }
 
 struct AuditTab {
@@ -178,6 +182,7 @@ impl Audit {
             (Audit::Allocation, "/audits/allocation", "Allocations"),
             (Audit::Warrants, "/audits/warrants", "Warrants"),
             (Audit::Stages, "/audits/stages", "Time in each stage"),
+            (Audit::Safeguarding, "/audits/safeguarding", "Safeguarding"),
         ]
         .into_iter()
         .map(|(audit, href, label)| AuditTab {
@@ -193,6 +198,7 @@ impl Audit {
             Audit::Allocation => "/audits/allocation",
             Audit::Warrants => "/audits/warrants",
             Audit::Stages => "/audits/stages",
+            Audit::Safeguarding => "/audits/safeguarding",
         }
     }
 }

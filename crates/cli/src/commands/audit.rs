@@ -5,7 +5,8 @@ use crate::ctx::Ctx;
 use crate::output;
 use anyhow::Result;
 use severn_app::casework::AuditPeriod;
-use severn_app::time::start_of_london_day;
+use severn_app::safeguarding::SafeguardingAudit;
+use severn_app::time::{london, start_of_london_day};
 use severn_store::AuditQuery;
 use std::process::ExitCode;
 
@@ -91,6 +92,18 @@ pub async fn audit(ctx: &Ctx, command: AuditCommand) -> Result<ExitCode> {
                 .await?;
             crate::commands::cases::print_stage_report(&report, json)?;
         }
+        AuditCommand::Safeguarding {
+            from,
+            to,
+            json,
+            csv,
+            known_at,
+        } => {
+            let audit = app
+                .safeguarding_audit(&ctx.actor, period(from, to, known_at)?)
+                .await?;
+            print_safeguarding_audit(&audit, json, csv)?;
+        }
         AuditCommand::Warrants {
             from,
             to,
@@ -120,6 +133,72 @@ pub async fn audit(ctx: &Ctx, command: AuditCommand) -> Result<ExitCode> {
             let entries = app.audit_search(&ctx.actor, &query).await?;
             output::audit(&entries, json)?;
         }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_safeguarding_audit(audit: &SafeguardingAudit, json: bool, csv: bool) -> Result<()> {
+    if json {
+        return output::json(audit);
+    }
+    if csv {
+        say!("{}", audit.csv().trim_end());
+        return Ok(());
+    }
+    say!("as known at {}", audit.known_at);
+    say!(
+        "{} to {}; referrals to children's social care are due {}",
+        london(audit.from),
+        london(audit.to),
+        target_words(audit.referral_target_days)
+    );
+    for (_, label, figure) in audit.figures() {
+        let cases: Vec<String> = figure.cases.iter().map(ToString::to_string).collect();
+        say!(
+            "  {label}: {}{}",
+            figure.count,
+            if cases.is_empty() {
+                String::new()
+            } else {
+                format!(" (cases {})", cases.join(", "))
+            }
+        );
+    }
+    say!(
+        "  median working days from identification to referral: {}",
+        audit
+            .median_working_days_to_refer
+            .map_or_else(|| "-".to_owned(), |d| d.to_string())
+    );
+    for problem in &audit.not_counted {
+        say!("  not counted: {problem}");
+    }
+    Ok(())
+}
+
+/// A target in words: when a referral is due.
+fn target_words(days: u32) -> String {
+    match days {
+        0 => "on the working day the child is identified".to_owned(),
+        1 => "1 working day after the child is identified".to_owned(),
+        n => format!("{n} working days after the child is identified"),
+    }
+}
+
+/// Shows the force's target for sending a referral to children's social care, or sets it.
+pub async fn referral_target(ctx: &Ctx, days: Option<u32>, json: bool) -> Result<ExitCode> {
+    let app = ctx.connect().await?;
+    if let Some(days) = days {
+        app.set_referral_target(&ctx.actor, days).await?;
+    }
+    let days = app.referral_target(ctx.actor.org()).await?;
+    if json {
+        output::json(&serde_json::json!({ "working_days": days }))?;
+    } else {
+        say!(
+            "Referrals to children's social care are due {}.",
+            target_words(days)
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
