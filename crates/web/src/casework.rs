@@ -367,16 +367,28 @@ fn fact_values(fact: &Fact) -> BTreeMap<String, String> {
     let Ok(serde_json::Value::Object(object)) = serde_json::to_value(fact) else {
         return BTreeMap::new();
     };
-    object
+    let mut values: BTreeMap<String, String> = object
         .into_iter()
         .map(|(name, value)| {
             let text = match value {
                 serde_json::Value::String(s) => s,
+                serde_json::Value::Null => String::new(),
+                // A list of numbers (the children a plan is for) as typed: "1, 2".
+                serde_json::Value::Array(items) => items
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 other => other.to_string(),
             };
             (name, text)
         })
-        .collect()
+        .collect();
+    if let (Some(plan), Some(action)) = (values.get("plan"), values.get("action")) {
+        let both = format!("{plan}:{action}");
+        values.insert("action_of_plan".into(), both);
+    }
+    values
 }
 
 /// The fact a posted form describes: each field converted to its JSON type, then read as the API reads it.
@@ -1019,12 +1031,17 @@ mod tests {
 
     #[test]
     fn a_form_reads_back_the_fact_whose_values_it_was_filled_with() {
+        use severn_domain::case::safeguarding::{
+            AgeBand, AuthorityDecision, ChildSource, Consent, ShareMethod, SupportOutcome,
+            SupportStep,
+        };
         let choices = Choices {
             warrant_types: vec![("pace_s8".into(), "PACE section 8".into())],
             warrants: vec![(1, "PACE section 8".into())],
             next_warrant: 2,
             tasks: vec![(1, "Check the household".into())],
             next_task: 2,
+            ..Choices::default()
         };
         let facts = [
             Fact::WarrantApplied {
@@ -1050,6 +1067,51 @@ mod tests {
                 due: jiff::civil::date(2026, 4, 2),
             },
             Fact::TaskDone { task: 1 },
+            Fact::ChildIdentified {
+                child: 1,
+                name: "Poppy Example".into(),
+                age: Some(9),
+                age_band: AgeBand::FiveToNine,
+                area: "BS1".into(),
+                authority: "bristol".into(),
+                authority_name: String::new(),
+                relationship: "Niece".into(),
+                source: ChildSource::Household,
+            },
+            Fact::SafeguardingReferred {
+                child: 1,
+                authority: String::new(),
+                authority_name: String::new(),
+                method: ShareMethod::Telephone,
+                shared: "Address and the referral's account".into(),
+                consent: Consent::Given,
+                consent_reason: None,
+            },
+            Fact::SafeguardingDecided {
+                child: 1,
+                decision: AuthorityDecision::EarlyHelp,
+            },
+            Fact::StrategyDiscussion {
+                plan: 1,
+                children: vec![1, 2],
+                agencies: "Police, children's social care".into(),
+                decisions: "Joint visit".into(),
+                review: jiff::civil::date(2026, 5, 1),
+            },
+            Fact::PlanActionDone { plan: 1, action: 3 },
+            Fact::SupportOffered {
+                support: 1,
+                child: 1,
+                service: 4,
+                service_name: String::new(),
+                need: "online abuse".into(),
+            },
+            Fact::SupportUpdated {
+                support: 1,
+                step: SupportStep::Done,
+                reason: Some("Eight sessions".into()),
+                outcome: Some(SupportOutcome::Successful),
+            },
         ];
         for fact in facts {
             let mut fields = fields_of(fact.kind(), &choices);
@@ -1079,6 +1141,7 @@ mod tests {
             next_warrant: 1,
             tasks: Vec::new(),
             next_task: 1,
+            ..Choices::default()
         };
         let fields = fields_of(EventKind::DevicesTriaged, &choices);
         let posted = BTreeMap::from([("count".to_owned(), "three".to_owned())]);

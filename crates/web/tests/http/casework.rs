@@ -207,7 +207,7 @@ async fn an_investigator_opens_a_case_and_records_a_warrant_to_its_execution(db:
     assert_eq!(view["events"].as_array().unwrap().len(), 4);
     assert_eq!(
         view["may"],
-        json!({ "record": true, "allocate": false, "review": false })
+        json!({ "record": true, "allocate": false, "review": false, "safeguard": true })
     );
 
     // Recording needs the form's token.
@@ -575,7 +575,7 @@ async fn the_api_opens_cases_and_records_events(db: Db) {
     let view: Value = serde_json::from_str(&view.body).unwrap();
     assert_eq!(
         view["may"],
-        json!({ "record": true, "allocate": true, "review": true })
+        json!({ "record": true, "allocate": true, "review": true, "safeguard": true })
     );
     assert_eq!(view["warrants"][0]["court"], "Example Court");
     assert_eq!(view["next_warrant"], 2);
