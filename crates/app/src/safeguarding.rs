@@ -15,8 +15,7 @@ use jiff::civil::Date;
 use serde::Serialize;
 use severn_domain::access::{Action, Actor};
 use severn_domain::case::safeguarding::{
-    AuthorityDecision, Consent, DayClock, SupportStatus, decision_due, referral_due,
-    support_status,
+    AuthorityDecision, Consent, DayClock, SupportStatus, decision_due, referral_due, support_status,
 };
 use severn_domain::case::{Event, EventKind, Fact};
 use severn_domain::ids::{CaseId, OrgId};
@@ -36,7 +35,11 @@ pub struct DayDeadline {
 }
 
 impl DayDeadline {
-    fn of(due: std::result::Result<Date, impl std::fmt::Display>, done: Option<Date>, today: Date) -> Self {
+    fn of(
+        due: std::result::Result<Date, impl std::fmt::Display>,
+        done: Option<Date>,
+        today: Date,
+    ) -> Self {
         match due {
             Ok(due) => DayDeadline {
                 due: Some(due),
@@ -750,7 +753,11 @@ impl SafeguardingAudit {
     pub fn figures(&self) -> Vec<(&'static str, &'static str, &Figure)> {
         vec![
             ("identified", "Children identified", &self.identified),
-            ("referred", "Referred to children's social care", &self.referred),
+            (
+                "referred",
+                "Referred to children's social care",
+                &self.referred,
+            ),
             (
                 "referred_within_target",
                 "Referred within the force's target",

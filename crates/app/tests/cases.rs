@@ -1,10 +1,10 @@
 //! Cases from opening to outcome: scenarios on SQLite and PostgreSQL.
 
+use severn_app::AppError;
 use severn_app::casework::{AuditPeriod, Worklist};
 use severn_app::gate::Why;
 use severn_app::mail::Relay;
 use severn_app::notices::NoticeRound;
-use severn_app::AppError;
 use severn_domain::access::{Denial, OrgKind, Role};
 use severn_domain::case::{ClockState, EventKind, Fact, NewEvent, Urgency};
 use severn_domain::ids::CaseId;

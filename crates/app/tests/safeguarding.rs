@@ -46,7 +46,9 @@ fn referred() -> Fact {
         method: ShareMethod::SecureEmail,
         shared: "Household details and the referral's account of the contact.".into(),
         consent: Consent::NotSought,
-        consent_reason: Some("Seeking it would alert the suspect, who lives with the child.".into()),
+        consent_reason: Some(
+            "Seeking it would alert the suspect, who lives with the child.".into(),
+        ),
     }
 }
 
@@ -223,7 +225,10 @@ async fn overdue_safeguarding_work_gives_the_officer_a_notice(db: Db) {
     assert_eq!(before.given, 0, "the referral is due by the end of today");
     w.clock.set(ts("2026-03-03T09:00:00Z"));
     let round = w.app.give_notices(&operator(), None, link).await.unwrap();
-    assert_eq!(round.given, 2, "one each to the officer and the supervisor who allocated");
+    assert_eq!(
+        round.given, 2,
+        "one each to the officer and the supervisor who allocated"
+    );
     let officer = w.app.staff_by_id(expert).await.unwrap().unwrap().actor();
     let notices = w.app.my_notices(&officer, 10).await.unwrap();
     assert!(

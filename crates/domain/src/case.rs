@@ -11,10 +11,10 @@ use crate::ids::{EventId, StaffId};
 use crate::risk::Band;
 use crate::sla::StopEvent;
 use crate::text::FreeText;
+use jiff::{SignedDuration, Timestamp};
 use safeguarding::{
     AgeBand, AuthorityDecision, ChildSource, Consent, ShareMethod, SupportOutcome, SupportStep,
 };
-use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
 /// An entry made more than this long after the event it records is a late entry and must say why.
@@ -558,7 +558,7 @@ impl EventKind {
     pub fn is_safeguarding(self) -> bool {
         matches!(
             self,
-                EventKind::ChildIdentified
+            EventKind::ChildIdentified
                 | EventKind::SafeguardingReferred
                 | EventKind::SafeguardingAcknowledged
                 | EventKind::SafeguardingDecided
@@ -816,7 +816,9 @@ impl Fact {
                 let reason = reason.as_deref().unwrap_or("");
                 if matches!(
                     step,
-                    SupportStep::FamilyDeclined | SupportStep::ServiceRejected | SupportStep::Withdrawn
+                    SupportStep::FamilyDeclined
+                        | SupportStep::ServiceRejected
+                        | SupportStep::Withdrawn
                 ) {
                     required("reason", reason)?;
                 }

@@ -4,6 +4,7 @@
 //! case's timeline.
 
 use crate::Result;
+use crate::StoreError;
 use crate::cases::force_condition;
 use crate::conn::args;
 use crate::decode;
@@ -11,7 +12,6 @@ use crate::handles::Scoped;
 use crate::rows::CaseRow;
 use crate::sql;
 use crate::tx::Tx;
-use crate::StoreError;
 use severn_domain::ids::OrgId;
 
 impl Tx {
@@ -51,7 +51,11 @@ impl Tx {
 
 impl Scoped {
     /// Keeps when a case's earliest open safeguarding deadline ends (`None`: no open safeguarding work).
-    pub async fn set_safeguarding_due(&mut self, case: &CaseRow, due_at: Option<i64>) -> Result<()> {
+    pub async fn set_safeguarding_due(
+        &mut self,
+        case: &CaseRow,
+        due_at: Option<i64>,
+    ) -> Result<()> {
         if !self.scope().covers(case.subject_id, case.owner_org) {
             return Err(StoreError::OutOfScope);
         }

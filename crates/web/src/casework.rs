@@ -345,7 +345,9 @@ fn fields_of(kind: EventKind, choices: &Choices) -> Vec<Field> {
                 .map(|b| (b.as_str().to_owned(), b.label().to_owned()))
                 .collect(),
         )],
-        kind if safeguarding::SAFEGUARDING.contains(&kind) => safeguarding::fields_of(kind, choices),
+        kind if safeguarding::SAFEGUARDING.contains(&kind) => {
+            safeguarding::fields_of(kind, choices)
+        }
         _ => Vec::new(),
     }
 }

@@ -4,11 +4,11 @@
 #![allow(dead_code)] // Each test file uses the part of the world it needs.
 
 use serde_json::{Value, json};
+use severn_app::App;
 use severn_app::allocating::Profile;
 use severn_app::gate::Why;
 use severn_app::ingest::Ingester;
 use severn_app::staff::StaffSpec;
-use severn_app::App;
 use severn_domain::access::{Actor, OrgKind, Role, StaffKind};
 use severn_domain::allocation::WorkingDays;
 use severn_domain::audit::AuditKey;

@@ -207,6 +207,53 @@ fn print_case(view: &CaseView) -> Result<()> {
             if t.overdue { ", overdue" } else { "" }
         );
     }
+    for c in &view.safeguarding.children {
+        let deadline = |d: &severn_app::safeguarding::DayDeadline| match (d.clock, d.due) {
+            (Some(clock), Some(due)) => {
+                format!("{} (due by the end of {due})", clock.label().to_lowercase())
+            }
+            _ => d.problem.clone().unwrap_or_default(),
+        };
+        let referral = match &c.referral {
+            Some(r) => format!(
+                "referred {} to {}: {}; decision {}",
+                at(r.sent_at),
+                r.authority_name,
+                deadline(&c.referral_deadline),
+                match r.decision_label {
+                    Some(decision) => format!("{decision}, {}", deadline(&r.decision_deadline)),
+                    None => format!("awaited, {}", deadline(&r.decision_deadline)),
+                }
+            ),
+            None => format!("not referred: {}", deadline(&c.referral_deadline)),
+        };
+        show!(
+            "  child {}: {} ({}), {}; {referral}",
+            c.child,
+            c.name,
+            c.age_band.to_lowercase(),
+            c.authority_name
+        );
+    }
+    for plan in &view.safeguarding.plans {
+        let overdue = plan.actions.iter().filter(|a| a.overdue).count();
+        show!(
+            "  joint plan {} with {}: {} action(s), {overdue} overdue; review by {}",
+            plan.plan,
+            plan.agencies,
+            plan.actions.len(),
+            plan.review
+        );
+    }
+    for r in &view.safeguarding.support {
+        show!(
+            "  support {} for child {}: {} ({})",
+            r.support,
+            r.child,
+            r.service_name,
+            r.status_label.to_lowercase()
+        );
+    }
     for work in &view.open_work {
         show!("  open: {work}");
     }

@@ -233,22 +233,25 @@ fn children<'a>(events: &'a [&'a Event]) -> impl Iterator<Item = (u32, &'a str, 
 }
 
 /// Checks a safeguarding fact against the events in force (the order rules); `at` is when it happened.
-pub(super) fn check_order(events: &[&Event], new: &Fact, at: jiff::Timestamp) -> Result<(), Refusal> {
+pub(super) fn check_order(
+    events: &[&Event],
+    new: &Fact,
+    at: jiff::Timestamp,
+) -> Result<(), Refusal> {
     let kind = new.kind();
     let needs = |needs: &'static str| Err(Refusal::Needs { kind, at, needs });
     let already = |what: &'static str| Err(Refusal::Already { kind, what });
     let find = |kind: EventKind, matches: &dyn Fn(&Fact) -> bool| {
-        events
-            .iter()
-            .find(|e| e.kind() == kind && matches(&e.fact))
+        events.iter().find(|e| e.kind() == kind && matches(&e.fact))
     };
     let happened = |kind: EventKind, matches: &dyn Fn(&Fact) -> bool| {
         find(kind, matches).is_some_and(|e| e.occurred_at <= at)
     };
     let child_known = |c: u32| {
-        happened(EventKind::ChildIdentified, &|f| {
-            matches!(f, Fact::ChildIdentified { child, .. } if *child == c)
-        })
+        happened(
+            EventKind::ChildIdentified,
+            &|f| matches!(f, Fact::ChildIdentified { child, .. } if *child == c),
+        )
     };
     match new {
         Fact::ChildIdentified {
@@ -272,7 +275,11 @@ pub(super) fn check_order(events: &[&Event], new: &Fact, at: jiff::Timestamp) ->
             if !child_known(*child) {
                 return needs("the child's identification");
             }
-            if find(EventKind::SafeguardingReferred, &|f| f.child() == Some(*child)).is_some() {
+            if find(EventKind::SafeguardingReferred, &|f| {
+                f.child() == Some(*child)
+            })
+            .is_some()
+            {
                 return already("this child has been referred to children's social care already");
             }
         }
@@ -333,12 +340,18 @@ pub(super) fn check_order(events: &[&Event], new: &Fact, at: jiff::Timestamp) ->
             if !child_known(*child) {
                 return needs("the child's identification");
             }
-            if find(EventKind::SupportOffered, &|f| f.support() == Some(*support)).is_some() {
+            if find(EventKind::SupportOffered, &|f| {
+                f.support() == Some(*support)
+            })
+            .is_some()
+            {
                 return already("a support referral with this number is on the case already");
             }
         }
         Fact::SupportUpdated { support, step, .. } => {
-            if !happened(EventKind::SupportOffered, &|f| f.support() == Some(*support)) {
+            if !happened(EventKind::SupportOffered, &|f| {
+                f.support() == Some(*support)
+            }) {
                 return needs("the offer of this support");
             }
             let status = support_status(events, *support).unwrap_or(SupportStatus::Offered);

@@ -53,7 +53,10 @@ impl SafeguardingChoices {
     ) -> SafeguardingChoices {
         let s = &view.safeguarding;
         let child = |c: &severn_app::safeguarding::ChildView| {
-            (c.child.to_string(), format!("Child {}: {}", c.child, c.name))
+            (
+                c.child.to_string(),
+                format!("Child {}: {}", c.child, c.name),
+            )
         };
         let referred = |f: &dyn Fn(&severn_app::safeguarding::SafeguardingReferralView) -> bool| {
             s.children
@@ -75,7 +78,12 @@ impl SafeguardingChoices {
             plans: s
                 .plans
                 .iter()
-                .map(|p| (p.plan.to_string(), format!("Plan {}: {}", p.plan, p.agencies)))
+                .map(|p| {
+                    (
+                        p.plan.to_string(),
+                        format!("Plan {}: {}", p.plan, p.agencies),
+                    )
+                })
                 .collect(),
             open_actions: s
                 .plans
@@ -137,7 +145,11 @@ impl SafeguardingChoices {
     }
 }
 
-fn worded<T: Copy>(all: &[T], code: fn(T) -> &'static str, label: fn(T) -> &'static str) -> Vec<(String, String)> {
+fn worded<T: Copy>(
+    all: &[T],
+    code: fn(T) -> &'static str,
+    label: fn(T) -> &'static str,
+) -> Vec<(String, String)> {
     all.iter()
         .map(|v| (code(*v).to_owned(), label(*v).to_owned()))
         .collect()
@@ -161,7 +173,11 @@ pub(super) fn fields_of(kind: EventKind, choices: &Choices) -> Vec<Field> {
     match kind {
         EventKind::ChildIdentified => vec![
             fixed("child", "Child number", s.next_child),
-            field("name", "Name, or a description if the name is not known", Input::Line),
+            field(
+                "name",
+                "Name, or a description if the name is not known",
+                Input::Line,
+            ),
             Field {
                 hint: "In years, if known.",
                 ..field("age", "Age", Input::Optional)
@@ -253,7 +269,11 @@ pub(super) fn fields_of(kind: EventKind, choices: &Choices) -> Vec<Field> {
             },
         ],
         EventKind::PlanActionDone => {
-            vec![choose("action_of_plan", "Which action", s.open_actions.clone())]
+            vec![choose(
+                "action_of_plan",
+                "Which action",
+                s.open_actions.clone(),
+            )]
         }
         EventKind::SupportOffered => vec![
             fixed("support", "Support referral number", s.next_support),
@@ -277,7 +297,11 @@ pub(super) fn fields_of(kind: EventKind, choices: &Choices) -> Vec<Field> {
                 "How it went (when support finished)",
                 with_none(
                     "Not finished",
-                    &worded(SupportOutcome::ALL, SupportOutcome::as_str, SupportOutcome::label),
+                    &worded(
+                        SupportOutcome::ALL,
+                        SupportOutcome::as_str,
+                        SupportOutcome::label,
+                    ),
                 ),
             ),
         ],
@@ -308,9 +332,8 @@ pub(super) fn value_of(
         "age_band" if typed.is_empty() => {
             let age = form.get("age").and_then(|a| a.trim().parse::<u8>().ok());
             let band = match age {
-                Some(age) => AgeBand::of_age(age).ok_or_else(|| {
-                    format!("An age of {age} is not a child's (under 18).")
-                }),
+                Some(age) => AgeBand::of_age(age)
+                    .ok_or_else(|| format!("An age of {age} is not a child's (under 18).")),
                 None => Ok(AgeBand::Unknown),
             };
             band.map(|b| b.as_str().into())

@@ -2,9 +2,7 @@
 //! care and how soon the authority decided, consent, and joint plans with overdue actions; each figure with the
 //! cases behind it. Its page, its CSV and its JSON twin.
 
-use super::{
-    Audit, AuditTab, PeriodForm, PeriodQuery, api_period, failed, period_or_refusal,
-};
+use super::{Audit, AuditTab, PeriodForm, PeriodQuery, api_period, failed, period_or_refusal};
 use crate::WebState;
 use crate::api::ApiResult;
 use crate::error::ApiError;
@@ -81,7 +79,10 @@ pub async fn safeguarding_audit(
             target: target_words(audit.as_ref().map_or(0, |a| a.referral_target_days)),
             rows,
             median: audit.as_ref().and_then(|a| a.median_working_days_to_refer),
-            not_counted: audit.as_ref().map(|a| a.not_counted.clone()).unwrap_or_default(),
+            not_counted: audit
+                .as_ref()
+                .map(|a| a.not_counted.clone())
+                .unwrap_or_default(),
             shown: audit.is_some(),
         }
     };

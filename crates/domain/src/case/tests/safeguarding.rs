@@ -10,9 +10,7 @@ fn child(number: u32, name: &str, age: Option<u8>) -> Fact {
         child: number,
         name: name.into(),
         age,
-        age_band: age
-            .and_then(AgeBand::of_age)
-            .unwrap_or(AgeBand::Unknown),
+        age_band: age.and_then(AgeBand::of_age).unwrap_or(AgeBand::Unknown),
         area: "BS1 4DJ".into(),
         authority: "bristol".into(),
         authority_name: "Bristol".into(),
@@ -249,7 +247,11 @@ fn declining_rejecting_and_withdrawing_need_a_reason_and_finishing_an_outcome() 
         Refusal::Missing("outcome of the support")
     );
     case.add(
-        step(1, SupportStep::FamilyDeclined, Some("The family have private therapy.")),
+        step(
+            1,
+            SupportStep::FamilyDeclined,
+            Some("The family have private therapy."),
+        ),
         T,
     );
 }
