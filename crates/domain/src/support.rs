@@ -541,7 +541,7 @@ pub fn contracts_ending(
             })
         })
         .collect();
-    ending.sort_by(|a, b| (a.ends_on, a.service).cmp(&(b.ends_on, b.service)));
+    ending.sort_by_key(|a| (a.ends_on, a.service));
     ending
 }
 
