@@ -104,7 +104,42 @@ fn area_filter(area: Option<&str>) -> Result<Option<String>> {
     }
 }
 
+/// An entry as the person asking sees it, with the name of the organisation that keeps it (from `orgs`).
+fn view(
+    actor: &Actor,
+    service: SupportService,
+    orgs: &BTreeMap<OrgId, String>,
+    today: jiff::civil::Date,
+) -> ServiceView {
+    let ends = service.details.contract_ends;
+    ServiceView {
+        kept_by: orgs
+            .get(&service.owner_org)
+            .cloned()
+            .unwrap_or_else(|| format!("Organisation {}", service.owner_org)),
+        kind_label: service.details.kind.label(),
+        serves_labels: service.details.serves.iter().map(|s| s.label()).collect(),
+        contract_ends_soon: ends
+            .is_some_and(|d| d >= today && support::ends_within(d, today, CONTRACT_WARNING_MONTHS)),
+        contract_ended: ends.is_some_and(|d| d < today),
+        may_change: may_change(actor, service.owner_org),
+        service,
+    }
+}
+
 impl App {
+    /// One entry as `actor` sees it: its labels, its contract's standing and whether they may change it.
+    pub async fn support_service_view(&self, actor: &Actor, id: ServiceId) -> Result<ServiceView> {
+        let mut tx = self.db().begin_read().await?;
+        let found = tx.support_service(id).await?;
+        let orgs: BTreeMap<OrgId, String> =
+            tx.orgs().await?.into_iter().map(|o| (o.id, o.name)).collect();
+        tx.commit().await?;
+        let service =
+            found.ok_or_else(|| AppError::NotFound(format!("There is no support service {id}.")))?;
+        Ok(view(actor, service, &orgs, london_date(instant(self.now()))))
+    }
+
     /// The directory's entries the filters keep, by name (every entry when none is set). Anyone signed in.
     pub async fn support_services(
         &self,
@@ -162,23 +197,7 @@ impl App {
             .into_iter()
             .skip((page - 1) * PAGE_SIZE)
             .take(PAGE_SIZE)
-            .map(|service| {
-                let ends = service.details.contract_ends;
-                ServiceView {
-                    kept_by: orgs
-                        .get(&service.owner_org)
-                        .cloned()
-                        .unwrap_or_else(|| format!("Organisation {}", service.owner_org)),
-                    kind_label: service.details.kind.label(),
-                    serves_labels: service.details.serves.iter().map(|s| s.label()).collect(),
-                    contract_ends_soon: ends.is_some_and(|d| {
-                        d >= today && support::ends_within(d, today, CONTRACT_WARNING_MONTHS)
-                    }),
-                    contract_ended: ends.is_some_and(|d| d < today),
-                    may_change: may_change(actor, service.owner_org),
-                    service,
-                }
-            })
+            .map(|service| view(actor, service, &orgs, today))
             .collect();
         Ok(DirectoryPage {
             services,
