@@ -198,10 +198,7 @@ pub fn router(state: WebState) -> Router {
             "/api/training/skills",
             get(register::skills_api).post(register::put_skill_api),
         )
-        .route(
-            "/support-services",
-            get(support::page).post(support::add),
-        )
+        .route("/support-services", get(support::page).post(support::add))
         .route("/support-services.csv", get(support::export))
         .route(
             "/support-services/{id}",

@@ -18,7 +18,7 @@ use severn_app::AppError;
 use severn_app::support::{DirectoryPage, DirectoryQuery};
 use severn_app::time::{instant, london};
 use severn_domain::support::{
-    Areas, NewSupportService, ServiceId, ServiceKind, Serves, SupportService, to_csv,
+    Areas, NewSupportService, Serves, ServiceId, ServiceKind, SupportService, to_csv,
 };
 use std::collections::BTreeSet;
 use utoipa::IntoParams;
@@ -185,13 +185,11 @@ pub async fn page(
     Query(filter): Query<DirectoryFilter>,
 ) -> Response {
     let directory = match filter.query() {
-        Ok(query) => {
-            state
-                .app
-                .support_directory(signed_in.actor(), &query)
-                .await
-                .map(|d| (d, query.kind))
-        }
+        Ok(query) => state
+            .app
+            .support_directory(signed_in.actor(), &query)
+            .await
+            .map(|d| (d, query.kind)),
         Err(e) => Err(e),
     };
     match directory {
@@ -206,7 +204,13 @@ pub async fn page(
                 ending: d
                     .contracts_ending
                     .iter()
-                    .map(|c| (c.name.clone(), c.ends_on.strftime("%-d %B %Y").to_string(), c.ended))
+                    .map(|c| {
+                        (
+                            c.name.clone(),
+                            c.ends_on.strftime("%-d %B %Y").to_string(),
+                            c.ended,
+                        )
+                    })
                     .collect(),
                 services: d.services.into_iter().map(shown).collect(),
                 kinds: kinds(kind),
@@ -370,8 +374,8 @@ impl ServiceForm {
         .filter(|(_, ticked)| ticked.is_some())
         .map(|(group, _)| group)
         .collect();
-        let areas = Areas::parse(&self.areas)
-            .map_err(|why| AppError::Invalid(format!("Areas: {why}.")))?;
+        let areas =
+            Areas::parse(&self.areas).map_err(|why| AppError::Invalid(format!("Areas: {why}.")))?;
         let contract_ends = match self.contract_ends.trim() {
             "" => None,
             typed => Some(typed.parse().map_err(|_| {
