@@ -11,5 +11,6 @@ pub mod risk;
 pub mod server;
 pub mod staff;
 pub mod subjects;
+pub mod support;
 pub mod synth;
 pub mod token;
