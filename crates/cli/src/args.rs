@@ -836,7 +836,7 @@ pub enum SupportServicesCommand {
         json: bool,
     },
     /// Add a service to the directory, kept by an organisation (an operator must name it).
-    Add(SupportServiceArgs),
+    Add(Box<SupportServiceArgs>),
     /// Import a directory from CSV (the columns `export` writes): all or nothing. A row naming an entry the
     /// organisation keeps already replaces it.
     Import {
