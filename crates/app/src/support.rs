@@ -132,12 +132,21 @@ impl App {
     pub async fn support_service_view(&self, actor: &Actor, id: ServiceId) -> Result<ServiceView> {
         let mut tx = self.db().begin_read().await?;
         let found = tx.support_service(id).await?;
-        let orgs: BTreeMap<OrgId, String> =
-            tx.orgs().await?.into_iter().map(|o| (o.id, o.name)).collect();
+        let orgs: BTreeMap<OrgId, String> = tx
+            .orgs()
+            .await?
+            .into_iter()
+            .map(|o| (o.id, o.name))
+            .collect();
         tx.commit().await?;
-        let service =
-            found.ok_or_else(|| AppError::NotFound(format!("There is no support service {id}.")))?;
-        Ok(view(actor, service, &orgs, london_date(instant(self.now()))))
+        let service = found
+            .ok_or_else(|| AppError::NotFound(format!("There is no support service {id}.")))?;
+        Ok(view(
+            actor,
+            service,
+            &orgs,
+            london_date(instant(self.now())),
+        ))
     }
 
     /// The directory's entries the filters keep, by name (every entry when none is set). Anyone signed in.
