@@ -28,6 +28,7 @@ mod sealed;
 pub mod sharing;
 pub mod staff;
 pub mod subjects;
+pub mod support;
 pub mod time;
 pub mod views;
 pub mod worklist;

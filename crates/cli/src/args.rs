@@ -72,6 +72,9 @@ pub enum Command {
     /// The allocation policy: which skills a case needs.
     #[command(subcommand)]
     Allocation(AllocationCommand),
+    /// The directory of commissioned support services: list, add, import, export.
+    #[command(subcommand)]
+    SupportServices(SupportServicesCommand),
     /// Give the notices due now to cases' officers and supervisors (due soon, overdue), and e-mail those not
     /// yet sent when an SMTP relay is named. `severn serve --smtp` does this every five minutes.
     Notices {
@@ -833,4 +836,91 @@ mod tests {
         }
         assert!(RoleName::from_str("chief", false).is_err());
     }
+}
+
+#[derive(Subcommand)]
+pub enum SupportServicesCommand {
+    /// The directory of commissioned support services, by name, with the contracts ending within six months.
+    List {
+        /// Only this kind: young_victims, isva, sexual_violence_therapy, safeguarding_unit, offenders_families,
+        /// other.
+        #[arg(long)]
+        kind: Option<String>,
+        /// Only services working in this local authority (its code, such as bristol), or in every area.
+        #[arg(long)]
+        area: Option<String>,
+        /// Only services that take someone of this age, in years.
+        #[arg(long)]
+        age: Option<u8>,
+        /// Open services only.
+        #[arg(long, conflicts_with = "closed")]
+        open: bool,
+        /// Closed services only.
+        #[arg(long)]
+        closed: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add a service to the directory, kept by an organisation (an operator must name it).
+    Add(Box<SupportServiceArgs>),
+    /// Import a directory from CSV (the columns `export` writes): all or nothing. A row naming an entry the
+    /// organisation keeps already replaces it.
+    Import {
+        file: PathBuf,
+        /// The code of the organisation that keeps the entries (an operator must name one).
+        #[arg(long)]
+        org: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the directory as CSV, in the import's columns (or as JSON).
+    Export {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Args)]
+pub struct SupportServiceArgs {
+    #[arg(long)]
+    pub name: String,
+    /// young_victims, isva, sexual_violence_therapy, safeguarding_unit, offenders_families or other.
+    #[arg(long)]
+    pub kind: String,
+    /// Whom it serves: children_and_young_people, parents_and_carers, families_of_suspects (repeat, or separate
+    /// with commas).
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub serves: Vec<String>,
+    #[arg(long)]
+    pub min_age: Option<u8>,
+    #[arg(long)]
+    pub max_age: Option<u8>,
+    /// `all`, or local authority codes separated by `;` (bristol;south-gloucestershire).
+    #[arg(long)]
+    pub areas: String,
+    /// The needs it takes, separated by `;` ("online abuse;sexual abuse"); none for any.
+    #[arg(long, default_value = "")]
+    pub needs: String,
+    /// How many people it can support at once.
+    #[arg(long)]
+    pub capacity: Option<u32>,
+    #[arg(long)]
+    pub phone: Option<String>,
+    #[arg(long)]
+    pub email: Option<String>,
+    #[arg(long)]
+    pub web: Option<String>,
+    #[arg(long)]
+    pub commissioner: String,
+    /// The contract's last day, YYYY-MM-DD.
+    #[arg(long)]
+    pub contract_ends: Option<jiff::civil::Date>,
+    /// Add it as closed (taking no referrals).
+    #[arg(long)]
+    pub closed: bool,
+    /// The code of the organisation that keeps it (an operator must name one).
+    #[arg(long)]
+    pub org: Option<String>,
+    #[arg(long)]
+    pub json: bool,
 }

@@ -35,7 +35,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use anyhow::Result;
 use args::{Cli, Command};
 use clap::Parser;
-use commands::{audit, cases, demo, ingest, org, risk, server, staff, subjects, synth};
+use commands::{audit, cases, demo, ingest, org, risk, server, staff, subjects, support, synth};
 use ctx::Ctx;
 use std::process::ExitCode;
 
@@ -102,5 +102,6 @@ async fn command(ctx: &Ctx, cli: Cli) -> Result<ExitCode> {
         Command::Org(command) => org::org(ctx, command).await,
         Command::Staff(command) => staff::staff(ctx, command).await,
         Command::ReferralTarget { days, json } => audit::referral_target(ctx, days, json).await,
+        Command::SupportServices(command) => support::support_services(ctx, command).await,
     }
 }

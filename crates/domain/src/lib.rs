@@ -21,6 +21,7 @@ pub mod risk;
 pub mod skills;
 pub mod sla;
 pub mod subject;
+pub mod support;
 pub mod text;
 pub mod totp;
 pub mod workdays;

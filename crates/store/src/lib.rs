@@ -37,7 +37,8 @@
 //!    both backends: `cases` (referrals, subjects, identifiers, files, assessments), `page` (a page's reads),
 //!    `audit` (the log's appends and reads), `staff` (organisations and staff), `register` (posts, absences,
 //!    skills, training and allocation policies), `sharing` (shares and
-//!    restrictions), `safeguarding` (a force's target, each case's earliest safeguarding deadline), `staff_change`; `testing` (the `testing` feature).
+//!    restrictions), `safeguarding` (a force's target, each case's earliest safeguarding deadline),
+//!    `staff_change`, `support` (the directory of support services, on [`Tx`]); `testing` (the `testing` feature).
 
 mod appender;
 mod audit;
@@ -62,6 +63,7 @@ mod sharing;
 mod sql;
 mod staff;
 mod staff_change;
+mod support;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod tx;
@@ -81,6 +83,7 @@ pub use reader::ReadTx;
 pub use register::AllocationPolicyRow;
 pub use rows::*;
 pub use scope::{Reach, Scope};
+pub use support::ServiceFilter;
 pub use tx::{Counts, FileDetailOutcome, Tx};
 pub use writer::WriteTx;
 

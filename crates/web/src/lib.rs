@@ -28,6 +28,7 @@ mod review;
 pub mod session;
 mod shown;
 mod signin;
+mod support;
 
 use axum::Router;
 use axum::body::Body;
@@ -201,6 +202,20 @@ pub fn router(state: WebState) -> Router {
         .route(
             "/api/training/skills",
             get(register::skills_api).post(register::put_skill_api),
+        )
+        .route("/support-services", get(support::page).post(support::add))
+        .route("/support-services.csv", get(support::export))
+        .route(
+            "/support-services/{id}",
+            get(support::service_page).post(support::change),
+        )
+        .route(
+            "/api/support-services",
+            get(support::list_api).post(support::add_api),
+        )
+        .route(
+            "/api/support-services/{id}",
+            get(support::service_api).put(support::change_api),
         )
         .route("/staff/{id}/deactivate", post(admin::deactivate))
         .route("/staff/{id}/reactivate", post(admin::reactivate))

@@ -114,6 +114,8 @@ pub struct UserBar {
     pub works_cases: bool,
     pub reads_audit: bool,
     pub manages_staff: bool,
+    /// Keeps the directory of support services (which everyone in a force may read).
+    pub keeps_support_services: bool,
 }
 
 impl UserBar {
@@ -138,6 +140,12 @@ impl UserBar {
             }),
             reads_audit: roles.contains(&Role::Auditor),
             manages_staff: roles.contains(&Role::Administrator),
+            keeps_support_services: roles.iter().any(|r| {
+                matches!(
+                    r,
+                    Role::SafeguardingOfficer | Role::PccOffice | Role::Administrator
+                )
+            }),
         }
     }
 }

@@ -365,7 +365,11 @@ async fn staff_id(app: &App, username: &str) -> Result<StaffId> {
     }
 }
 
-async fn org_id(app: &App, actor: &Actor, code: Option<String>) -> Result<Option<OrgId>> {
+pub(crate) async fn org_id(
+    app: &App,
+    actor: &Actor,
+    code: Option<String>,
+) -> Result<Option<OrgId>> {
     let Some(code) = code else { return Ok(None) };
     let orgs = app.list_orgs(actor).await?;
     match orgs.iter().find(|o| o.code.eq_ignore_ascii_case(&code)) {

@@ -118,6 +118,14 @@ pub async fn run(ctx: &Ctx, database: Option<String>, args: DemoArgs) -> Result<
         .await
         .context("replaying the year's casework")?;
     clock.set(now);
+    super::demo_support::directory(
+        &app,
+        &ctx.actor,
+        ("PCC", FORCES[0].0),
+        severn_app::time::london_date(now),
+    )
+    .await
+    .context("adding the support services directory")?;
     say!(
         "Demo database {url}: {} synthetic reports ({} suspects) → ingested {}, duplicates {}, rejected {}",
         synth.reports,

@@ -18,5 +18,6 @@ mod review;
 mod schema;
 mod server;
 mod support;
+mod support_services;
 mod tokens;
 mod worklists;
