@@ -846,7 +846,8 @@ impl App {
         let mut events = tx.case_events(row).await?;
         let mut event = event.clone();
         if event.fact.is_safeguarding() {
-            self.complete_safeguarding(&mut event.fact, &events)?;
+            self.complete_safeguarding(tx, &mut event.fact, &events)
+                .await?;
         }
         let event = &event;
         let entry = Timeline::new(events.clone())

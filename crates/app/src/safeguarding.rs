@@ -19,6 +19,7 @@ use severn_domain::case::safeguarding::{
 };
 use severn_domain::case::{Event, EventKind, Fact};
 use severn_domain::ids::{CaseId, OrgId};
+use severn_domain::support::ServiceId;
 use severn_domain::workdays::WorkingCalendar;
 use severn_store::{CaseRow, Scoped};
 use std::collections::{BTreeMap, BTreeSet};
@@ -517,30 +518,55 @@ impl App {
         WorkingCalendar::england_and_wales()
     }
 
-    /// Fills in what a safeguarding fact takes from elsewhere: a referral goes to the child's authority unless
-    /// another is named.
-    pub(crate) fn complete_safeguarding(&self, fact: &mut Fact, events: &[Event]) -> Result<()> {
-        if let Fact::SafeguardingReferred {
-            child,
-            authority,
-            authority_name,
-            ..
-        } = fact
-            && authority.trim().is_empty()
-        {
-            let identified = events.iter().rev().find_map(|e| match &e.fact {
-                Fact::ChildIdentified {
-                    child: c,
-                    authority,
-                    authority_name,
-                    ..
-                } if c == child => Some((authority.clone(), authority_name.clone())),
-                _ => None,
-            });
-            if let Some((code, name)) = identified {
-                *authority = code;
-                *authority_name = name;
+    /// Fills in what a safeguarding fact takes from elsewhere, or refuses it: a referral goes to the child's
+    /// authority unless another is named; a support referral names an open service of the directory, whose name
+    /// it keeps as it was then.
+    pub(crate) async fn complete_safeguarding(
+        &self,
+        tx: &mut Scoped,
+        fact: &mut Fact,
+        events: &[Event],
+    ) -> Result<()> {
+        match fact {
+            Fact::SafeguardingReferred {
+                child,
+                authority,
+                authority_name,
+                ..
+            } if authority.trim().is_empty() => {
+                let identified = events.iter().rev().find_map(|e| match &e.fact {
+                    Fact::ChildIdentified {
+                        child: c,
+                        authority,
+                        authority_name,
+                        ..
+                    } if c == child => Some((authority.clone(), authority_name.clone())),
+                    _ => None,
+                });
+                if let Some((code, name)) = identified {
+                    *authority = code;
+                    *authority_name = name;
+                }
             }
+            Fact::SupportOffered {
+                service,
+                service_name,
+                ..
+            } => {
+                let Some(found) = tx.support_service(ServiceId(*service)).await? else {
+                    return Err(AppError::Invalid(format!(
+                        "There is no support service {service} in the directory: choose one from it."
+                    )));
+                };
+                if !found.details.active {
+                    return Err(AppError::Invalid(format!(
+                        "{} is marked closed in the directory: choose an open service.",
+                        found.details.name
+                    )));
+                }
+                *service_name = found.details.name;
+            }
+            _ => {}
         }
         Ok(())
     }

@@ -792,6 +792,17 @@ async fn show_case(
 }
 
 async fn choices_of(state: &WebState, view: &CaseView) -> Result<Choices, AppError> {
+    let services = if view.may.safeguard {
+        state
+            .app
+            .support_services(None, None, None, Some(true))
+            .await?
+            .into_iter()
+            .map(|s| (s.id.0.to_string(), s.details.name))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let warrant_types = if view.may.record {
         state.app.warrant_types().await?
     } else {
@@ -819,7 +830,7 @@ async fn choices_of(state: &WebState, view: &CaseView) -> Result<Choices, AppErr
             .map(|t| (t.task, t.text.clone()))
             .collect(),
         next_task: view.next_task,
-        safeguarding: safeguarding::SafeguardingChoices::of(view, Vec::new(), Vec::new()),
+        safeguarding: safeguarding::SafeguardingChoices::of(view, Vec::new(), services),
     })
 }
 
