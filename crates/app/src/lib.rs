@@ -23,6 +23,7 @@ pub mod matches;
 pub mod notices;
 pub mod packages;
 pub mod quality;
+pub mod reference;
 mod sealed;
 pub mod sharing;
 pub mod staff;
@@ -73,6 +74,8 @@ pub struct App {
     gate: Gate,
     pub clock: Arc<dyn Clock>,
     pub policy: LinkPolicy,
+    /// The reference lists in force, read once (`reference`).
+    references: Arc<reference::References>,
 }
 
 impl App {
@@ -81,6 +84,7 @@ impl App {
             gate: Gate::new(db, audit_key),
             clock,
             policy: LinkPolicy::default(),
+            references: Arc::default(),
         }
     }
 
