@@ -8,11 +8,12 @@ use crate::gate::Why;
 use crate::{App, AppError, Result};
 use serde::Serialize;
 use severn_domain::access::{Action, Actor, Denial, OrgKind};
-use severn_domain::authorities::LocalAuthorities;
+use severn_domain::authorities::{Authority, LocalAuthorities, Lookup};
 use severn_domain::reference::{ReferenceList, content_sha256};
 use severn_domain::workdays::WorkingCalendar;
 use severn_store::{ReferenceListRow, StoreError};
 use std::sync::{Arc, RwLock};
+use utoipa::ToSchema;
 
 /// The lists as read, kept for the life of the [`App`].
 #[derive(Default)]
@@ -22,7 +23,7 @@ pub(crate) struct References {
 }
 
 /// Which version of a list is in force.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListInForce {
     /// `bank-holidays` or `local-authorities`.
     pub list: &'static str,
@@ -49,6 +50,46 @@ impl ListInForce {
             sha256: row.sha256.clone(),
             loaded_at: Some(row.loaded_at),
             loaded_by: Some(row.loaded_by.clone()),
+        }
+    }
+}
+
+/// What an area answers to, with its candidates: the one authority, every authority of a boundary district
+/// (the officer chooses), or none.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct AreaLookup {
+    /// The area as given.
+    pub area: String,
+    pub result: LookupResult,
+    /// The authorities it answers to, by name: one, several, or none.
+    pub candidates: Vec<Authority>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LookupResult {
+    /// One authority covers the area.
+    One,
+    /// The area lies in more than one authority: choose the child's among the candidates.
+    Several,
+    /// Not a postcode, district or authority the list holds.
+    Unknown,
+}
+
+impl AreaLookup {
+    pub fn of(authorities: &LocalAuthorities, area: &str) -> AreaLookup {
+        let (result, candidates) = match authorities.lookup(area) {
+            Lookup::One(authority) => (LookupResult::One, vec![authority.clone()]),
+            Lookup::Several(several) => (
+                LookupResult::Several,
+                several.into_iter().cloned().collect(),
+            ),
+            Lookup::Unknown => (LookupResult::Unknown, Vec::new()),
+        };
+        AreaLookup {
+            area: area.to_owned(),
+            result,
+            candidates,
         }
     }
 }

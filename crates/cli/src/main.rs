@@ -35,7 +35,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use anyhow::Result;
 use args::{Cli, Command};
 use clap::Parser;
-use commands::{audit, cases, demo, ingest, org, risk, server, staff, subjects, synth};
+use commands::{audit, cases, demo, ingest, org, reference, risk, server, staff, subjects, synth};
 use ctx::Ctx;
 use std::process::ExitCode;
 
@@ -101,5 +101,6 @@ async fn command(ctx: &Ctx, cli: Cli) -> Result<ExitCode> {
         Command::Audit(command) => audit::audit(ctx, command).await,
         Command::Org(command) => org::org(ctx, command).await,
         Command::Staff(command) => staff::staff(ctx, command).await,
+        Command::Reference(command) => reference::reference(ctx, command).await,
     }
 }

@@ -390,7 +390,9 @@ impl Action {
             Action::InstallRiskTool => Processing::Alteration,
             Action::MeasureLinking => Processing::Consultation,
             Action::OpenCase | Action::RecordEvent | Action::Allocate => Processing::Alteration,
-            Action::InstallAllocationPolicy | Action::InstallReferenceList => Processing::Alteration,
+            Action::InstallAllocationPolicy | Action::InstallReferenceList => {
+                Processing::Alteration
+            }
             Action::Safeguard | Action::ManageSupportServices => Processing::Alteration,
         }
     }

@@ -7,6 +7,7 @@ pub mod demo;
 pub mod demo_cases;
 pub mod ingest;
 pub mod org;
+pub mod reference;
 pub mod risk;
 pub mod server;
 pub mod staff;
