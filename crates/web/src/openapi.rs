@@ -1,7 +1,7 @@
 //! The API's OpenAPI document, generated from the handlers' `#[utoipa::path]` descriptions and the response
 //! types they return, so it cannot drift from what the API answers. Served at `/api/openapi.json`.
 
-use crate::{api, oversight, packages, register, review};
+use crate::{api, oversight, packages, reference, register, review};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use std::sync::OnceLock;
@@ -57,6 +57,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
         oversight::warrant_audit_api,
         oversight::stage_audit_api,
         packages::receive,
+        reference::local_authorities_api,
     ),
     modifiers(&SecuritySchemes)
 )]
