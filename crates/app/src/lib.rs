@@ -23,6 +23,7 @@ pub mod matches;
 pub mod notices;
 pub mod packages;
 pub mod quality;
+pub mod reference;
 pub mod safeguarding;
 mod sealed;
 pub mod sharing;
@@ -75,6 +76,8 @@ pub struct App {
     gate: Gate,
     pub clock: Arc<dyn Clock>,
     pub policy: LinkPolicy,
+    /// The reference lists in force, read once (`reference`).
+    references: Arc<reference::References>,
 }
 
 impl App {
@@ -83,6 +86,7 @@ impl App {
             gate: Gate::new(db, audit_key),
             clock,
             policy: LinkPolicy::default(),
+            references: Arc::default(),
         }
     }
 

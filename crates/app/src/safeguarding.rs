@@ -20,6 +20,7 @@ use severn_domain::case::safeguarding::{
 use severn_domain::case::{Event, EventKind, Fact};
 use severn_domain::ids::{CaseId, OrgId};
 use severn_domain::support::ServiceId;
+use severn_domain::authorities::Lookup;
 use severn_domain::workdays::WorkingCalendar;
 use severn_store::{CaseRow, Scoped};
 use std::collections::{BTreeMap, BTreeSet};
@@ -513,11 +514,6 @@ const EARLIER: [EventKind; 4] = [
 ];
 
 impl App {
-    /// The working-day calendar deadlines are counted with.
-    pub fn calendar(&self) -> WorkingCalendar {
-        WorkingCalendar::england_and_wales()
-    }
-
     /// Fills in what a safeguarding fact takes from elsewhere, or refuses it: a referral goes to the child's
     /// authority unless another is named; a support referral names an open service of the directory, whose name
     /// it keeps as it was then.
@@ -528,12 +524,61 @@ impl App {
         events: &[Event],
     ) -> Result<()> {
         match fact {
+            Fact::ChildIdentified {
+                area,
+                authority,
+                authority_name,
+                ..
+            } => {
+                let authorities = self.local_authorities().await?;
+                let found = if authority.trim().is_empty() {
+                    match authorities.lookup(area) {
+                        Lookup::One(found) => found,
+                        Lookup::Several(candidates) => {
+                            let names: Vec<&str> =
+                                candidates.iter().map(|a| a.name.as_str()).collect();
+                            return Err(AppError::Invalid(format!(
+                                "{} is on the boundary of {}: choose the child's local authority.",
+                                area.trim(),
+                                names.join(" and ")
+                            )));
+                        }
+                        Lookup::Unknown => {
+                            return Err(AppError::Invalid(format!(
+                                "Severn cannot tell the local authority from \"{}\": choose it.",
+                                area.trim()
+                            )));
+                        }
+                    }
+                } else {
+                    authorities.get(authority.trim()).ok_or_else(|| {
+                        AppError::Invalid(format!(
+                            "{:?} is not a local authority in Severn's list: choose one from it.",
+                            authority.trim()
+                        ))
+                    })?
+                };
+                *authority = found.code.clone();
+                *authority_name = found.name.clone();
+            }
             Fact::SafeguardingReferred {
                 child,
                 authority,
                 authority_name,
                 ..
-            } if authority.trim().is_empty() => {
+            } => {
+                if !authority.trim().is_empty() {
+                    let authorities = self.local_authorities().await?;
+                    let found = authorities.get(authority.trim()).ok_or_else(|| {
+                        AppError::Invalid(format!(
+                            "{:?} is not a local authority in Severn's list: choose one from it.",
+                            authority.trim()
+                        ))
+                    })?;
+                    *authority = found.code.clone();
+                    *authority_name = found.name.clone();
+                    return Ok(());
+                }
                 let identified = events.iter().rev().find_map(|e| match &e.fact {
                     Fact::ChildIdentified {
                         child: c,
@@ -585,7 +630,7 @@ impl App {
         };
         Ok(safeguarding_of(
             events,
-            &self.calendar(),
+            &*self.calendar().await?,
             target,
             london_date(instant(now)),
         ))
@@ -680,7 +725,7 @@ impl App {
             None => 0,
         };
         tx.commit().await?;
-        let calendar = self.calendar();
+        let calendar = self.calendar().await?;
         let today = london_date(known_at);
         let mut by_case: BTreeMap<CaseId, Vec<Event>> = BTreeMap::new();
         for (case, event) in events {

@@ -121,6 +121,10 @@ pub enum Command {
     /// Staff accounts and their roles.
     #[command(subcommand)]
     Staff(StaffCommand),
+    /// Reference lists: the bank holidays working days are counted with, the local authorities children are
+    /// referred to.
+    #[command(subcommand)]
+    Reference(ReferenceCommand),
 }
 
 #[derive(Subcommand)]
@@ -923,4 +927,45 @@ pub struct SupportServiceArgs {
     pub org: Option<String>,
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Subcommand)]
+pub enum ReferenceCommand {
+    /// Check a newer version of a list (CSV) line by line and put it in force (operators).
+    Load {
+        #[arg(value_enum)]
+        list: ListName,
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The version of a list in force, and what it holds.
+    Show {
+        #[arg(value_enum)]
+        list: ListName,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The local authority for a postcode, a postcode district or an authority's name.
+    Lookup {
+        area: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// A reference list, as the command line names it.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum ListName {
+    BankHolidays,
+    LocalAuthorities,
+}
+
+impl ListName {
+    pub fn list(self) -> severn_domain::reference::ReferenceList {
+        match self {
+            ListName::BankHolidays => severn_domain::reference::ReferenceList::BankHolidays,
+            ListName::LocalAuthorities => severn_domain::reference::ReferenceList::LocalAuthorities,
+        }
+    }
 }

@@ -35,7 +35,9 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use anyhow::Result;
 use args::{Cli, Command};
 use clap::Parser;
-use commands::{audit, cases, demo, ingest, org, risk, server, staff, subjects, support, synth};
+use commands::{
+    audit, cases, demo, ingest, org, reference, risk, server, staff, subjects, support, synth,
+};
 use ctx::Ctx;
 use std::process::ExitCode;
 
@@ -103,5 +105,6 @@ async fn command(ctx: &Ctx, cli: Cli) -> Result<ExitCode> {
         Command::Staff(command) => staff::staff(ctx, command).await,
         Command::ReferralTarget { days, json } => audit::referral_target(ctx, days, json).await,
         Command::SupportServices(command) => support::support_services(ctx, command).await,
+        Command::Reference(command) => reference::reference(ctx, command).await,
     }
 }

@@ -269,10 +269,13 @@ pub enum Action {
     Safeguard,
     /// Keep a force's directory of commissioned support services (names no one: not personal data).
     ManageSupportServices,
+    /// Load a newer version of a reference list (the bank holidays, the local authorities) and make it the one
+    /// in force. The lists serve every force on the system and name no one: operators only.
+    InstallReferenceList,
 }
 
 impl Action {
-    pub const ALL: [Action; 21] = [
+    pub const ALL: [Action; 22] = [
         Action::ViewQueue,
         Action::ViewCase,
         Action::Search,
@@ -294,6 +297,7 @@ impl Action {
         Action::InstallAllocationPolicy,
         Action::Safeguard,
         Action::ManageSupportServices,
+        Action::InstallReferenceList,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -319,6 +323,7 @@ impl Action {
             Action::InstallAllocationPolicy => "install_allocation_policy",
             Action::Safeguard => "safeguard",
             Action::ManageSupportServices => "manage_support_services",
+            Action::InstallReferenceList => "install_reference_list",
         }
     }
 
@@ -346,6 +351,7 @@ impl Action {
             Action::InstallAllocationPolicy => "Installed an allocation policy version",
             Action::Safeguard => "Recorded safeguarding on a case",
             Action::ManageSupportServices => "Changed the support services directory",
+            Action::InstallReferenceList => "Loaded a reference list",
         }
     }
 
@@ -364,6 +370,7 @@ impl Action {
                 | Action::InstallRiskTool
                 | Action::InstallAllocationPolicy
                 | Action::ManageSupportServices
+                | Action::InstallReferenceList
         )
     }
 
@@ -383,7 +390,9 @@ impl Action {
             Action::InstallRiskTool => Processing::Alteration,
             Action::MeasureLinking => Processing::Consultation,
             Action::OpenCase | Action::RecordEvent | Action::Allocate => Processing::Alteration,
-            Action::InstallAllocationPolicy => Processing::Alteration,
+            Action::InstallAllocationPolicy | Action::InstallReferenceList => {
+                Processing::Alteration
+            }
             Action::Safeguard | Action::ManageSupportServices => Processing::Alteration,
         }
     }

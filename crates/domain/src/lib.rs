@@ -9,6 +9,7 @@
 pub mod access;
 pub mod allocation;
 pub mod audit;
+pub mod authorities;
 pub mod case;
 pub mod clock;
 pub mod identity;
@@ -16,6 +17,7 @@ pub mod ids;
 pub mod linking;
 pub mod normalize;
 pub mod profile;
+pub mod reference;
 pub mod report;
 pub mod risk;
 pub mod skills;

@@ -85,6 +85,18 @@ impl WorkingCalendar {
         }
     }
 
+    /// Every holiday listed, in date order.
+    pub fn holidays(&self) -> impl Iterator<Item = (Date, &str)> {
+        self.holidays
+            .iter()
+            .map(|(date, name)| (*date, name.as_str()))
+    }
+
+    /// The first and last years the list covers.
+    pub fn years(&self) -> (i16, i16) {
+        (self.first_year, self.last_year)
+    }
+
     /// The bank holiday on `date`, if it is one.
     pub fn holiday(&self, date: Date) -> Option<&str> {
         self.holidays.get(&date).map(String::as_str)

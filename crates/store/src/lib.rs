@@ -36,8 +36,8 @@
 //! 9. What the handles (and, for the plain parts, [`Tx`]) can do, by aggregate, each query written once for
 //!    both backends: `cases` (referrals, subjects, identifiers, files, assessments), `page` (a page's reads),
 //!    `audit` (the log's appends and reads), `staff` (organisations and staff), `register` (posts, absences,
-//!    skills, training and allocation policies), `sharing` (shares and
-//!    restrictions), `safeguarding` (a force's target, each case's earliest safeguarding deadline),
+//!    skills, training and allocation policies), `reference` (the reference lists' versions), `sharing` (shares
+//!    and restrictions), `safeguarding` (a force's target, each case's earliest safeguarding deadline),
 //!    `staff_change`, `support` (the directory of support services, on [`Tx`]); `testing` (the `testing` feature).
 
 mod appender;
@@ -55,6 +55,7 @@ mod identity;
 mod packed;
 mod page;
 mod reader;
+mod reference;
 mod register;
 mod rows;
 mod safeguarding;
@@ -80,6 +81,7 @@ pub use gate::{Gate, Request, Verdict};
 pub use handles::{Scoped, ScopedPage};
 pub use packed::Packed;
 pub use reader::ReadTx;
+pub use reference::ReferenceListRow;
 pub use register::AllocationPolicyRow;
 pub use rows::*;
 pub use scope::{Reach, Scope};

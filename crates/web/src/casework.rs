@@ -792,6 +792,15 @@ async fn show_case(
 }
 
 async fn choices_of(state: &WebState, view: &CaseView) -> Result<Choices, AppError> {
+    let authorities = if view.may.safeguard {
+        let list = state.app.local_authorities().await?;
+        list.all()
+            .into_iter()
+            .map(|a| (a.code.clone(), a.name.clone()))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let services = if view.may.safeguard {
         state
             .app
@@ -830,7 +839,7 @@ async fn choices_of(state: &WebState, view: &CaseView) -> Result<Choices, AppErr
             .map(|t| (t.task, t.text.clone()))
             .collect(),
         next_task: view.next_task,
-        safeguarding: safeguarding::SafeguardingChoices::of(view, Vec::new(), services),
+        safeguarding: safeguarding::SafeguardingChoices::of(view, authorities, services),
     })
 }
 

@@ -23,6 +23,7 @@ mod matches;
 pub mod openapi;
 mod oversight;
 mod packages;
+mod reference;
 mod register;
 mod review;
 pub mod session;
@@ -258,6 +259,10 @@ pub fn router(state: WebState) -> Router {
         .route("/api/notices", get(api::notices))
         .route("/api/search", get(api::search))
         .route("/api/figures", get(api::figures))
+        .route(
+            "/api/local-authorities",
+            get(reference::local_authorities_api),
+        )
         .route("/api/audit", get(api::audit))
         .route("/api/training/coverage", get(oversight::training_api))
         .route(

@@ -1,7 +1,7 @@
 //! The API's OpenAPI document, generated from the handlers' `#[utoipa::path]` descriptions and the response
 //! types they return, so it cannot drift from what the API answers. Served at `/api/openapi.json`.
 
-use crate::{api, oversight, packages, register, review, support};
+use crate::{api, oversight, packages, reference, register, review, support};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use std::sync::OnceLock;
@@ -62,6 +62,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
         support::service_api,
         support::change_api,
         packages::receive,
+        reference::local_authorities_api,
     ),
     modifiers(&SecuritySchemes)
 )]

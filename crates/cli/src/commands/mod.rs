@@ -8,6 +8,7 @@ pub mod demo_cases;
 pub mod demo_support;
 pub mod ingest;
 pub mod org;
+pub mod reference;
 pub mod risk;
 pub mod server;
 pub mod staff;

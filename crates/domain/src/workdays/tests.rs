@@ -117,3 +117,21 @@ fn the_shipped_list_has_eight_holidays_a_year() {
         assert_eq!(count, 8, "{year}");
     }
 }
+
+#[test]
+fn the_list_is_given_back_in_date_order_with_its_years() {
+    let c = WorkingCalendar::from_csv(
+        "date,name\n2029-12-25,Christmas Day\n2029-01-01,New Year's Day\n",
+    )
+    .unwrap();
+    let listed: Vec<(Date, &str)> = c.holidays().collect();
+    assert_eq!(
+        listed,
+        [
+            (date(2029, 1, 1), "New Year's Day"),
+            (date(2029, 12, 25), "Christmas Day")
+        ]
+    );
+    assert_eq!(c.years(), (2029, 2029));
+    assert_eq!(calendar().years(), (2024, 2028));
+}

@@ -13,6 +13,7 @@ mod matrix;
 mod oversight;
 mod packages;
 mod pages;
+mod reference;
 mod register;
 mod review;
 mod schema;
