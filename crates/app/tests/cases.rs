@@ -411,8 +411,6 @@ async fn the_timeline_refuses_updates_and_deletes(db: Db) {
     assert!(execute_raw(&db, "DELETE FROM case_event").await.is_err());
 }
 
-/// A second investigator, trained: PIP 1 and 2, the specialist programme, image grading and device triage.
-
 async fn allocation_ranks_by_skills_and_needs_an_override_for_a_gap(db: Db) {
     let w = world(db).await;
     let expert = trained_investigator(&w).await;

@@ -4,12 +4,15 @@
 use severn_app::AppError;
 use severn_app::casework::AuditPeriod;
 use severn_app::gate::Why;
+use severn_app::staff::StaffSpec;
 use severn_domain::access::{Denial, Role};
+use severn_domain::access::{OrgKind, StaffKind};
 use severn_domain::case::safeguarding::{
-    AgeBand, AuthorityDecision, ChildSource, Consent, DayClock, ShareMethod,
+    AgeBand, AuthorityDecision, ChildSource, Consent, DayClock, ShareMethod, SupportStep,
 };
 use severn_domain::case::{Fact, NewEvent};
 use severn_domain::ids::EventId;
+use severn_domain::support::{Areas, NewSupportService, Serves, ServiceKind};
 use severn_store::Db;
 
 mod world;
@@ -18,6 +21,7 @@ use world::*;
 severn_store::backend_matrix!(
     a_child_is_referred_decided_and_counted_as_known_at_each_time,
     overdue_safeguarding_work_gives_the_officer_a_notice,
+    the_area_finds_the_authority_and_support_gaps_are_counted,
 );
 
 fn ts(s: &str) -> jiff::Timestamp {
@@ -252,4 +256,174 @@ async fn overdue_safeguarding_work_gives_the_officer_a_notice(db: Db) {
         .unwrap();
     let quiet = w.app.give_notices(&operator(), None, link).await.unwrap();
     assert_eq!(quiet.given, 0);
+}
+
+fn child_in(area: &str, authority: &str) -> Fact {
+    match child() {
+        Fact::ChildIdentified {
+            child,
+            name,
+            age,
+            age_band,
+            relationship,
+            source,
+            ..
+        } => Fact::ChildIdentified {
+            child,
+            name,
+            age,
+            age_band,
+            area: area.into(),
+            authority: authority.into(),
+            authority_name: String::new(),
+            relationship,
+            source,
+        },
+        _ => unreachable!(),
+    }
+}
+
+async fn the_area_finds_the_authority_and_support_gaps_are_counted(db: Db) {
+    let w = world(db).await;
+    let case = open(&w).await;
+    let when = ts("2026-03-02T10:00:00Z");
+    w.clock.set(when);
+    let record = |fact: Fact| {
+        w.app
+            .record_event(&w.investigator, case, event(fact, when), Why::default())
+    };
+    // BS16 lies in Bristol and in South Gloucestershire: the officer must choose.
+    let boundary = record(child_in("BS16 1QY", "")).await;
+    match boundary {
+        Err(AppError::Invalid(message)) => assert!(
+            message.contains("boundary of Bristol and South Gloucestershire"),
+            "{message}"
+        ),
+        other => panic!("a boundary district was accepted: {other:?}"),
+    }
+    let unknown = record(child_in("BS16", "nowhere-shire")).await;
+    assert!(matches!(unknown, Err(AppError::Invalid(m)) if m.contains("not a local authority")));
+    record(child_in("BS16 1QY", "south-gloucestershire"))
+        .await
+        .unwrap();
+    let view = w
+        .app
+        .case_view(&w.investigator, case, Why::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        view.safeguarding.children[0].authority_name,
+        "South Gloucestershire"
+    );
+    // A service of the directory that works in Bristol only, with one place.
+    let pcc = w
+        .app
+        .create_org(
+            &operator(),
+            "pcc-a",
+            "Office of the PCC",
+            OrgKind::PccOffice,
+        )
+        .await
+        .unwrap();
+    let pcc_staff = w
+        .app
+        .create_staff(
+            &operator(),
+            &StaffSpec {
+                org: pcc,
+                team: None,
+                username: "pcc.a".into(),
+                display_name: "PCC analyst".into(),
+                kind: StaffKind::Person,
+                roles: vec![Role::PccOffice],
+            },
+        )
+        .await
+        .unwrap();
+    let pcc_person = w.app.staff_by_id(pcc_staff).await.unwrap().unwrap().actor();
+    let service = w
+        .app
+        .add_support_service(
+            &pcc_person,
+            None,
+            NewSupportService {
+                name: "Example Young Victims Service".into(),
+                kind: ServiceKind::YoungVictims,
+                serves: [Serves::ChildrenAndYoungPeople].into(),
+                min_age: Some(5),
+                max_age: Some(18),
+                areas: Areas::Listed(["bristol".to_owned()].into()),
+                needs: Default::default(),
+                capacity: Some(1),
+                phone: Some("07700 900123".into()),
+                email: None,
+                web: None,
+                commissioner: "Office of the PCC".into(),
+                contract_ends: Some(jiff::civil::date(2026, 6, 30)),
+                active: true,
+            },
+        )
+        .await
+        .unwrap();
+    let refused = record(Fact::SupportOffered {
+        support: 1,
+        child: 1,
+        service: 9999,
+        service_name: String::new(),
+        need: "online abuse".into(),
+    })
+    .await;
+    assert!(matches!(refused, Err(AppError::Invalid(m)) if m.contains("no support service 9999")));
+    let period = || AuditPeriod::new(ts("2026-03-01T00:00:00Z"), ts("2026-04-01T00:00:00Z"));
+    let before = w.app.support_gaps(&w.supervisor, period()).await.unwrap();
+    assert_eq!((before.children, before.supported), (1, 0));
+    assert_eq!(before.not_supported[0].need, "No support offered");
+    assert_eq!(before.not_supported[0].cases, vec![case]);
+    // No open service works in South Gloucestershire.
+    assert_eq!(
+        before.no_service_could_serve[0].authority,
+        "South Gloucestershire"
+    );
+    assert_eq!(
+        before.contracts_ending[0].name,
+        "Example Young Victims Service"
+    );
+    record(Fact::SupportOffered {
+        support: 1,
+        child: 1,
+        service: service.0,
+        service_name: String::new(),
+        need: "online abuse".into(),
+    })
+    .await
+    .unwrap();
+    for step in [SupportStep::FamilyAccepted, SupportStep::ServiceAccepted] {
+        record(Fact::SupportUpdated {
+            support: 1,
+            step,
+            reason: None,
+            outcome: None,
+        })
+        .await
+        .unwrap();
+    }
+    let view = w
+        .app
+        .case_view(&w.investigator, case, Why::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        view.safeguarding.support[0].service_name,
+        "Example Young Victims Service"
+    );
+    let after = w.app.support_gaps(&w.supervisor, period()).await.unwrap();
+    assert_eq!((after.children, after.supported), (1, 1));
+    assert!(after.not_supported.is_empty());
+    assert_eq!(after.at_capacity[0].in_use, 1);
+    // The PCC's office sees the same figures without the cases.
+    let figures = w.app.support_gaps(&pcc_person, period()).await.unwrap();
+    assert_eq!((figures.children, figures.supported), (1, 1));
+    let other = w.app.support_gaps(&w.other_force, period()).await.unwrap();
+    assert_eq!(other.children, 0);
 }

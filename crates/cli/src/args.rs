@@ -450,6 +450,20 @@ pub enum AuditCommand {
         #[arg(long, value_parser = severn_app::time::parse_known_at)]
         known_at: Option<jiff::Timestamp>,
     },
+    /// Gaps in support (the PCC's commissioning evidence): children identified over a period whom no service
+    /// took on, by area, age band and need; those no open service could serve; services at capacity; contracts
+    /// ending within six months.
+    SupportGaps {
+        #[arg(long)]
+        from: jiff::civil::Date,
+        #[arg(long)]
+        to: jiff::civil::Date,
+        #[arg(long)]
+        json: bool,
+        /// Count only what had been recorded by then: a date (as that day ended, UK time) or an instant.
+        #[arg(long, value_parser = severn_app::time::parse_known_at)]
+        known_at: Option<jiff::Timestamp>,
+    },
     /// Warrants applied for over a period: time to grant, share heard remotely, refusals, each warrant.
     Warrants {
         #[arg(long)]

@@ -84,6 +84,7 @@ pub use reader::ReadTx;
 pub use reference::ReferenceListRow;
 pub use register::AllocationPolicyRow;
 pub use rows::*;
+pub use safeguarding::SupportTally;
 pub use scope::{Reach, Scope};
 pub use support::ServiceFilter;
 pub use tx::{Counts, FileDetailOutcome, Tx};

@@ -6,13 +6,18 @@
 use crate::Result;
 use crate::StoreError;
 use crate::cases::force_condition;
+use crate::conn::Built;
 use crate::conn::args;
 use crate::decode;
 use crate::handles::Scoped;
 use crate::rows::CaseRow;
+use crate::scope::Reach;
 use crate::sql;
 use crate::tx::Tx;
-use severn_domain::ids::OrgId;
+use severn_domain::case::safeguarding::{AgeBand, SupportStatus, support_status};
+use severn_domain::case::{Event, EventKind, Fact};
+use severn_domain::ids::{CaseId, OrgId};
+use std::collections::{BTreeMap, BTreeSet};
 
 impl Tx {
     /// A force's target in working days for sending a referral, as it stood at `at` (0, the same working day,
@@ -87,5 +92,148 @@ impl Scoped {
                 |r| Ok((decode::case_file(r)?, r.i64(16)?)),
             )
             .await
+    }
+}
+
+/// A child identified on a case, as the support gaps count them: where they live, their age and what support
+/// came of it, without their name. The case is given only to a scope that reaches the force's cases.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SupportTally {
+    pub case: Option<CaseId>,
+    pub owner_org: Option<OrgId>,
+    pub authority: String,
+    pub authority_name: String,
+    pub age: Option<u8>,
+    pub age_band: AgeBand,
+    /// The needs support was offered for (none: no support was offered).
+    pub needs: Vec<String>,
+    /// Whether a service took the child on (accepted, in progress or done).
+    pub accepted: bool,
+}
+
+impl Scoped {
+    /// The children identified in `[from, to)` with what support came of them, and how many places each
+    /// service holds now (referrals accepted or in progress), from the events recorded by `known_at` and in
+    /// force then. A scope of one force counts its own cases; an operator's every force's; a scope without
+    /// personal data every force's, and learns no case or name.
+    pub async fn support_tallies(
+        &mut self,
+        from: i64,
+        to: i64,
+        known_at: i64,
+    ) -> Result<(Vec<SupportTally>, BTreeMap<i64, u32>)> {
+        let (owner, named) = match self.scope().reach {
+            Reach::Force(org) => (Some(org), true),
+            Reach::Everything => (None, true),
+            Reach::NoPersonalData => (None, false),
+            _ => return Err(StoreError::OutOfScope),
+        };
+        let kinds = [
+            EventKind::ChildIdentified,
+            EventKind::SupportOffered,
+            EventKind::SupportUpdated,
+        ];
+        let mut q = Built::new(concat!(
+            "SELECT e.id, e.case_id, e.kind, e.occurred_at, e.recorded_at, e.recorded_by, e.fact, ",
+            "e.supersedes, e.rationale, e.entry, c.owner_org FROM case_event e JOIN case_file c ON c.id = e.case_id ",
+            "WHERE e.recorded_at <= "
+        ));
+        q.bind(known_at)
+            .push(" AND (")
+            .bind(owner)
+            .push(" IS NULL OR c.owner_org = ")
+            .bind(owner)
+            .push(") AND e.kind IN (");
+        q.list(kinds.iter().map(|k| k.as_str())).push(")");
+        let rows = self
+            .conn()
+            .all_built(&q, |r| {
+                Ok((decode::case_event(r)?, r.opt_i64(10)?.map(OrgId)))
+            })
+            .await?;
+        let superseded: BTreeSet<i64> = self
+            .conn()
+            .all(
+                "SELECT supersedes FROM case_event WHERE supersedes IS NOT NULL AND recorded_at <= $1",
+                &args![known_at],
+                |r| r.i64(0),
+            )
+            .await?
+            .into_iter()
+            .collect();
+        let mut by_case: BTreeMap<CaseId, (Option<OrgId>, Vec<Event>)> = BTreeMap::new();
+        for ((case, event), org) in rows {
+            if !superseded.contains(&event.id.0) {
+                by_case
+                    .entry(case)
+                    .or_insert((org, Vec::new()))
+                    .1
+                    .push(event);
+            }
+        }
+        let mut tallies = Vec::new();
+        let mut places: BTreeMap<i64, u32> = BTreeMap::new();
+        for (case, (org, mut events)) in by_case {
+            events.sort_by_key(|e| (e.occurred_at, e.id));
+            let events: Vec<&Event> = events.iter().collect();
+            let offers: Vec<(u32, u32, i64, &str)> = events
+                .iter()
+                .filter_map(|e| match &e.fact {
+                    Fact::SupportOffered {
+                        support,
+                        child,
+                        service,
+                        need,
+                        ..
+                    } => Some((*support, *child, *service, need.as_str())),
+                    _ => None,
+                })
+                .collect();
+            let status = |support: u32| support_status(&events, support);
+            for (support, _, service, _) in &offers {
+                if status(*support).is_some_and(SupportStatus::holds_a_place) {
+                    *places.entry(*service).or_default() += 1;
+                }
+            }
+            for e in &events {
+                let Fact::ChildIdentified {
+                    child,
+                    age,
+                    age_band,
+                    authority,
+                    authority_name,
+                    ..
+                } = &e.fact
+                else {
+                    continue;
+                };
+                let at = e.occurred_at.as_second();
+                if at < from || at >= to {
+                    continue;
+                }
+                let mine = offers.iter().filter(|(_, c, ..)| c == child);
+                let accepted = mine.clone().any(|(support, ..)| {
+                    matches!(
+                        status(*support),
+                        Some(
+                            SupportStatus::ServiceAccepted
+                                | SupportStatus::InProgress
+                                | SupportStatus::Done
+                        )
+                    )
+                });
+                tallies.push(SupportTally {
+                    case: named.then_some(case),
+                    owner_org: org,
+                    authority: authority.clone(),
+                    authority_name: authority_name.clone(),
+                    age: *age,
+                    age_band: *age_band,
+                    needs: mine.map(|(.., need)| (*need).to_owned()).collect(),
+                    accepted,
+                });
+            }
+        }
+        Ok((tallies, places))
     }
 }

@@ -184,6 +184,7 @@ pub fn router(state: WebState) -> Router {
         .route("/audits/warrants", get(oversight::warrant_audit))
         .route("/audits/stages", get(oversight::stage_audit))
         .route("/audits/safeguarding", get(oversight::safeguarding_audit))
+        .route("/audits/support-gaps", get(oversight::support_gaps))
         .route(
             "/audits/safeguarding.csv",
             get(oversight::safeguarding_audit_csv),
@@ -275,6 +276,7 @@ pub fn router(state: WebState) -> Router {
             "/api/audits/safeguarding",
             get(oversight::safeguarding_audit_api),
         )
+        .route("/api/audits/support-gaps", get(oversight::support_gaps_api))
         .route("/api/packages", post(packages::receive))
         .route("/api/openapi.json", get(openapi::serve))
         .route("/static/{file}", get(assets::asset))

@@ -57,6 +57,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
         oversight::warrant_audit_api,
         oversight::stage_audit_api,
         crate::oversight::safeguarding::safeguarding_audit_api,
+        crate::oversight::safeguarding::support_gaps_api,
         support::list_api,
         support::add_api,
         support::service_api,

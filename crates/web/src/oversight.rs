@@ -27,7 +27,10 @@ use std::collections::{BTreeMap, HashMap};
 use utoipa::ToSchema;
 
 pub(crate) mod safeguarding;
-pub use safeguarding::{safeguarding_audit, safeguarding_audit_api, safeguarding_audit_csv};
+pub use safeguarding::{
+    safeguarding_audit, safeguarding_audit_api, safeguarding_audit_csv, support_gaps,
+    support_gaps_api,
+};
 
 /// How many days the audits cover when no period is given.
 const DEFAULT_DAYS: i64 = 30;
@@ -168,6 +171,7 @@ enum Audit {
     Warrants,
     Stages,
     Safeguarding,
+    SupportGaps,
 }
 
 struct AuditTab {
@@ -183,6 +187,11 @@ impl Audit {
             (Audit::Warrants, "/audits/warrants", "Warrants"),
             (Audit::Stages, "/audits/stages", "Time in each stage"),
             (Audit::Safeguarding, "/audits/safeguarding", "Safeguarding"),
+            (
+                Audit::SupportGaps,
+                "/audits/support-gaps",
+                "Gaps in support",
+            ),
         ]
         .into_iter()
         .map(|(audit, href, label)| AuditTab {
@@ -199,6 +208,7 @@ impl Audit {
             Audit::Warrants => "/audits/warrants",
             Audit::Stages => "/audits/stages",
             Audit::Safeguarding => "/audits/safeguarding",
+            Audit::SupportGaps => "/audits/support-gaps",
         }
     }
 }

@@ -5,7 +5,7 @@ use crate::ctx::Ctx;
 use crate::output;
 use anyhow::Result;
 use severn_app::casework::AuditPeriod;
-use severn_app::safeguarding::SafeguardingAudit;
+use severn_app::safeguarding::{GapLine, SafeguardingAudit, SupportGaps};
 use severn_app::time::{london, start_of_london_day};
 use severn_store::AuditQuery;
 use std::process::ExitCode;
@@ -104,6 +104,17 @@ pub async fn audit(ctx: &Ctx, command: AuditCommand) -> Result<ExitCode> {
                 .await?;
             print_safeguarding_audit(&audit, json, csv)?;
         }
+        AuditCommand::SupportGaps {
+            from,
+            to,
+            json,
+            known_at,
+        } => {
+            let gaps = app
+                .support_gaps(&ctx.actor, period(from, to, known_at)?)
+                .await?;
+            print_support_gaps(&gaps, json)?;
+        }
         AuditCommand::Warrants {
             from,
             to,
@@ -201,4 +212,65 @@ pub async fn referral_target(ctx: &Ctx, days: Option<u32>, json: bool) -> Result
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn print_support_gaps(gaps: &SupportGaps, json: bool) -> Result<()> {
+    if json {
+        return output::json(gaps);
+    }
+    show!("as known at {}", gaps.known_at);
+    show!(
+        "{} to {}: {} child(ren) identified, {} taken on by a support service",
+        london(gaps.from),
+        london(gaps.to),
+        gaps.children,
+        gaps.supported
+    );
+    let lines = |heading: &str, lines: &[GapLine]| -> Result<()> {
+        show!("{heading}:");
+        if lines.is_empty() {
+            show!("  none");
+        }
+        for l in lines {
+            let cases: Vec<String> = l.cases.iter().map(ToString::to_string).collect();
+            show!(
+                "  {} child(ren), {}, aged {}, {}{}",
+                l.children,
+                l.authority,
+                l.age_band.to_lowercase(),
+                l.need.to_lowercase(),
+                if cases.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (cases {})", cases.join(", "))
+                }
+            );
+        }
+        Ok(())
+    };
+    lines("not taken on by any service", &gaps.not_supported)?;
+    lines(
+        "no open service works for them",
+        &gaps.no_service_could_serve,
+    )?;
+    show!("services at capacity:");
+    if gaps.at_capacity.is_empty() {
+        show!("  none");
+    }
+    for s in &gaps.at_capacity {
+        show!("  {}: {} of {} places taken", s.name, s.in_use, s.capacity);
+    }
+    show!("contracts ending within six months:");
+    if gaps.contracts_ending.is_empty() {
+        show!("  none");
+    }
+    for c in &gaps.contracts_ending {
+        show!(
+            "  {}: {} {}",
+            c.name,
+            if c.ended { "ended" } else { "ends" },
+            c.ends_on
+        );
+    }
+    Ok(())
 }

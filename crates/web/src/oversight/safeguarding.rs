@@ -13,7 +13,7 @@ use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use severn_app::safeguarding::SafeguardingAudit;
+use severn_app::safeguarding::{SafeguardingAudit, SupportGaps};
 use severn_domain::ids::CaseId;
 
 /// The most cases listed beside a figure on the page; the CSV and the API give them all.
@@ -173,4 +173,72 @@ pub async fn safeguarding_audit_api(
     Ok(Json(
         state.app.safeguarding_audit(&actor, period.audit()).await?,
     ))
+}
+
+#[derive(Template)]
+#[template(path = "support_gaps.html")]
+struct SupportGapsPage<'a> {
+    user: Option<&'a UserBar>,
+    tabs: Vec<AuditTab>,
+    address: &'static str,
+    period: PeriodForm,
+    gaps: Option<SupportGaps>,
+}
+
+/// Gaps in support: the PCC's commissioning evidence, for force people (with the cases) and the PCC's office
+/// and the region (figures only).
+pub async fn support_gaps(
+    State(state): State<WebState>,
+    signed_in: SignedIn,
+    Query(query): Query<PeriodQuery>,
+) -> Response {
+    let page = |period: PeriodForm, gaps: Option<SupportGaps>| SupportGapsPage {
+        user: Some(&signed_in.user),
+        tabs: Audit::SupportGaps.tabs(),
+        address: Audit::SupportGaps.address(),
+        period,
+        gaps,
+    };
+    let period = match period_or_refusal(&state, &query, |form| page(form, None)) {
+        Ok(period) => period,
+        Err(refused) => return *refused,
+    };
+    match state
+        .app
+        .support_gaps(signed_in.actor(), period.audit())
+        .await
+    {
+        Ok(gaps) => render(
+            StatusCode::OK,
+            &page(
+                query.shown(Some(&period)).known_at(gaps.known_at),
+                Some(gaps),
+            ),
+        ),
+        Err(e) => failed(e, &signed_in.user),
+    }
+}
+
+/// Gaps in support over a period: children no service took on (by area, age band and need), those no open
+/// service could serve, services at capacity, contracts ending within six months
+#[utoipa::path(get, path = "/api/audits/support-gaps", operation_id = "supportGaps",
+    params(
+        ("from" = Option<String>, Query, description = "The first day, YYYY-MM-DD in UK time (default: 29 days before `to`)."),
+        ("to" = Option<String>, Query, description = "The last day, included, YYYY-MM-DD in UK time (default: today)."),
+        ("known_at" = Option<String>, Query, description = "Count only what had been recorded by then: a date (as that day ended, UK time) or the `known_at` instant an earlier answer gave (default: now)."),
+    ),
+    responses(
+        (status = 200, description = "The gaps (cases listed only for people who see the force's cases)", body = SupportGaps),
+        (status = 400, description = super::BAD_PERIOD, body = ApiError),
+        (status = 401, description = crate::api::NOT_SIGNED_IN, body = ApiError),
+        (status = 403, description = crate::api::DENIED, body = ApiError),
+        (status = 500, description = crate::api::FAILED, body = ApiError),
+    ))]
+pub async fn support_gaps_api(
+    State(state): State<WebState>,
+    ApiActor(actor): ApiActor,
+    Query(query): Query<PeriodQuery>,
+) -> ApiResult<SupportGaps> {
+    let period = api_period(&state, &query)?;
+    Ok(Json(state.app.support_gaps(&actor, period.audit()).await?))
 }
