@@ -3,8 +3,8 @@
 //!
 //! 1. `App::candidates` for a case among STAFF people of one force (training, profiles, absences, live cases),
 //!    beside `App::list_staff` and `App::case_view` — first with one case, then with CASES cases filled in;
-//! 2. `App::allocation_audit` and `App::warrant_audit` over a year of CASES cases, beside a `SELECT COUNT(*)`
-//!    of `case_event`;
+//! 2. `App::allocation_audit`, `App::warrant_audit` and `App::safeguarding_audit` over a year of CASES cases,
+//!    beside a `SELECT COUNT(*)` of `case_event`;
 //! 3. `App::worklist` (all open cases), its first page and its last.
 //!
 //! ```text
@@ -13,11 +13,12 @@
 //!
 //! The database must be empty (a new SQLite file, or a new PostgreSQL database): staff, training and one case are
 //! made through the application, then the year's cases are filled in with SQL in the form the application writes
-//! (checked against the rows of real allocations and warrants first). Synthetic people and cases only.
+//! (checked against the rows of real allocations, warrants and safeguarding events first). Synthetic people and cases only.
 //! `SEVERN_BENCH_AFTER_FILL`, when set, is SQL run after the fill: a schema change to measure.
 
 use anyhow::{Context, bail, ensure};
 use jiff::civil::Date;
+use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 use serde_json::json;
 use severn_app::App;
@@ -25,16 +26,22 @@ use severn_app::allocating::Profile;
 use severn_app::casework::{AuditPeriod, Worklist};
 use severn_app::gate::Why;
 use severn_app::ingest::Ingester;
+use severn_app::safeguarding::SafeguardingAudit;
 use severn_app::staff::StaffSpec;
+use severn_app::time::london_date;
 use severn_domain::access::{Actor, OrgKind, Role, StaffKind};
 use severn_domain::allocation::WorkingDays;
 use severn_domain::audit::AuditKey;
+use severn_domain::case::safeguarding::{
+    AgeBand, AuthorityDecision, ChildSource, Consent, ShareMethod,
+};
 use severn_domain::case::{Fact, NewEvent};
 use severn_domain::clock::{Clock, FixedClock};
 use severn_domain::ids::{CaseId, EventId, OrgId, StaffId};
 use severn_ingest::{DocContext, Item, parse_document};
 use severn_store::Db;
 use severn_store::testing::{execute_raw, fetch_i64};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -46,8 +53,10 @@ const YEAR_TO: &str = "2026-03-01T00:00:00Z";
 const SUBJECT_BASE: i64 = 10_000_000;
 const CASE_BASE: i64 = 10_000_000;
 const EVENT_BASE: i64 = 100_000_000;
-/// Event ids per filled case: first allocation, reallocation, application, grant, withdrawal.
-const EVENT_SLOTS: i64 = 8;
+/// Event ids per filled case: first allocation, reallocation, application, grant, withdrawal (slots 0-4); a
+/// child, their referral, the authority's decision and its withdrawal, a strategy discussion, its two actions and
+/// their completion (5-13).
+const EVENT_SLOTS: i64 = 14;
 /// Filled referrals take ids from here on; each filled case's subject has this many, so 200,000 cases hold
 /// 1,000,000 referrals, the size the worklist's target is set at. Only their columns lists read are filled:
 /// the document and outcome are empty JSON, which nothing measured here opens.
@@ -55,6 +64,7 @@ const REFERRAL_BASE: i64 = 10_000_000;
 const REFERRALS_PER_CASE: i64 = 5;
 /// What a case whose clock is not running sorts by in worklists (as the store writes it).
 const NOT_DUE: i64 = 253_402_300_799;
+const DAY: i64 = 86_400;
 const POLICY: &str = "illustrative-allocation@1";
 const OVERRIDE_RATIONALE: &str =
     "Cover during the officer on leave, reviewed daily by the supervisor";
@@ -330,6 +340,168 @@ fn warrant_applied_fact(warrant: i64, remote: &str) -> String {
 const WARRANT_GRANTED_FACT: &str = r#"'{"kind":"warrant_granted","warrant":1}'"#;
 const WITHDRAWN_FACT: &str = r#"'{"kind":"withdrawn"}'"#;
 
+/// A fact's JSON as SQL: the text `serde_json` writes for `fact` (what the application stores), with each
+/// placeholder's JSON string replaced by the text of an SQL expression.
+fn fact_sql(fact: &Fact, holes: &[(&str, String)]) -> anyhow::Result<String> {
+    let mut text = serde_json::to_string(fact)?.replace('\'', "''");
+    for (placeholder, sql) in holes {
+        let quoted = format!("\"{placeholder}\"");
+        ensure!(
+            text.matches(&quoted).count() == 1,
+            "{placeholder} is not once in {text}"
+        );
+        text = text.replace(&quoted, &format!("\"' || {sql} || '\""));
+    }
+    Ok(format!("'{text}'"))
+}
+
+/// The condition an event row of `fact` meets when written as the fill writes it.
+fn stored_as(fact: &Fact, holes: &[(&str, String)]) -> anyhow::Result<String> {
+    Ok(format!(
+        "kind = '{}' AND fact = {}",
+        fact.kind().as_str(),
+        fact_sql(fact, holes)?
+    ))
+}
+
+/// An SQL `CASE` choosing among `choices` by `selector` (which runs from 0 to one less than their number).
+fn choose_sql(selector: &str, choices: &[String]) -> String {
+    let arms: Vec<String> = choices
+        .iter()
+        .enumerate()
+        .map(|(i, sql)| format!("WHEN {i} THEN {sql}"))
+        .collect();
+    format!("CASE {selector} {} END", arms.join(" "))
+}
+
+/// Where the dates of plan facts stand while their JSON is made: replaced by the fill's SQL.
+fn placeholder_date() -> anyhow::Result<Date> {
+    Ok(Date::new(9999, 12, 31)?)
+}
+
+/// The local authorities the filled children live in: code and name.
+const AUTHORITIES: [(&str, &str); 4] = [
+    ("bristol", "Bristol"),
+    ("south_gloucestershire", "South Gloucestershire"),
+    ("north_somerset", "North Somerset"),
+    (
+        "bath_and_north_east_somerset",
+        "Bath and North East Somerset",
+    ),
+];
+
+/// The kinds of child the fill identifies, in turn: age, band, how found, relationship to the suspect.
+const CHILD_KINDS: [(Option<u8>, AgeBand, ChildSource, &str); 3] = [
+    (
+        Some(4),
+        AgeBand::UnderFive,
+        ChildSource::Household,
+        "Lives with the suspect",
+    ),
+    (
+        Some(11),
+        AgeBand::TenToTwelve,
+        ChildSource::Referral,
+        "Named in the referral as the recipient",
+    ),
+    (
+        None,
+        AgeBand::Unknown,
+        ChildSource::Other,
+        "Visits the household",
+    ),
+];
+
+fn child_fact(child: u32, kind: usize, name: &str, area: &str, authority: (&str, &str)) -> Fact {
+    let (age, age_band, source, relationship) = CHILD_KINDS[kind];
+    Fact::ChildIdentified {
+        child,
+        name: name.into(),
+        age,
+        age_band,
+        area: area.into(),
+        authority: authority.0.into(),
+        authority_name: authority.1.into(),
+        relationship: relationship.into(),
+        source,
+    }
+}
+
+const SHARED: &str = "Household details and the referral's account of the contact.";
+
+/// The referrals the fill sends, by consent: how sent, and the reason recorded where consent was not given.
+const CONSENT_KINDS: [(Consent, ShareMethod, Option<&str>); 3] = [
+    (
+        Consent::Refused,
+        ShareMethod::SecureEmail,
+        Some("The parent refused; the child is at risk of significant harm."),
+    ),
+    (
+        Consent::NotSought,
+        ShareMethod::Telephone,
+        Some("Seeking it would alert the suspect, who lives with the child."),
+    ),
+    (Consent::Given, ShareMethod::Portal, None),
+];
+
+/// The consent kind of filled case `n`: one in seven refused, two in seven not sought, the rest given.
+fn consent_kind(n: i64) -> usize {
+    match n % 7 {
+        0 => 0,
+        1 | 2 => 1,
+        _ => 2,
+    }
+}
+
+/// A referral as the application stores it: the authority filled in from the child's.
+fn referral_fact(child: u32, kind: usize, authority: (&str, &str)) -> Fact {
+    let (consent, method, reason) = CONSENT_KINDS[kind];
+    Fact::SafeguardingReferred {
+        child,
+        authority: authority.0.into(),
+        authority_name: authority.1.into(),
+        method,
+        shared: SHARED.into(),
+        consent,
+        consent_reason: reason.map(str::to_owned),
+    }
+}
+
+fn strategy_fact(review: Date) -> Fact {
+    Fact::StrategyDiscussion {
+        plan: 1,
+        children: vec![1],
+        agencies: "Police, children's social care, health".into(),
+        decisions:
+            "Joint visit; the suspect's contact with the child to stop during the investigation."
+                .into(),
+        review,
+    }
+}
+
+/// The actions of a filled plan: what, whose, due how many days after the discussion, done how many days after
+/// it (when done).
+const PLAN_ACTIONS: [(&str, &str, i64, i64); 2] = [
+    (
+        "Visit the child at home with a social worker",
+        "Children's social care",
+        7,
+        5,
+    ),
+    ("Health assessment of the child", "Health", 28, 20),
+];
+
+fn action_fact(action: u32, due: Date) -> anyhow::Result<Fact> {
+    let (text, owner, _, _) = PLAN_ACTIONS[usize::try_from(action)? - 1];
+    Ok(Fact::PlanAction {
+        plan: 1,
+        action,
+        text: text.into(),
+        owner_agency: owner.into(),
+        due,
+    })
+}
+
 /// Real allocations and warrant events on the case, through the application, and a check that each stored
 /// row is what the fill's SQL writes for the same values.
 async fn real_events_match_the_fill(
@@ -386,6 +558,59 @@ async fn real_events_match_the_fill(
     let granted = record(Fact::WarrantGranted { warrant: 1 }, None).await?;
     let second = record(applied(2), None).await?;
     let withdrawn = record(Fact::Withdrawn, Some(second)).await?;
+    // Safeguarding, recorded by the investigator as the fill records it: a child of each kind, each referred
+    // (the authority left for the application to fill in from the child's) with a kind of consent, and decided;
+    // a strategy discussion with two actions, one done. Each with the fill's SQL for its fact.
+    let mut safeguarding = Vec::new();
+    for (kind, child) in (1..=u32::try_from(CHILD_KINDS.len())?).enumerate() {
+        let authority = AUTHORITIES[kind];
+        let (name, area) = (format!("Child {child}"), format!("BS{child} 4DJ"));
+        let id = record(child_fact(child, kind, &name, &area, authority), None).await?;
+        let holes = [
+            ("@name", format!("'{name}'")),
+            ("@area", format!("'{area}'")),
+            ("@authority", format!("'{}'", authority.0)),
+            ("@authority_name", format!("'{}'", authority.1)),
+        ];
+        let fact = child_fact(
+            child,
+            kind,
+            "@name",
+            "@area",
+            ("@authority", "@authority_name"),
+        );
+        safeguarding.push(("child identified", id, stored_as(&fact, &holes)?));
+        let id = record(referral_fact(child, kind, ("", "")), None).await?;
+        let fact = referral_fact(child, kind, ("@authority", "@authority_name"));
+        safeguarding.push(("referral", id, stored_as(&fact, &holes[2..])?));
+        let fact = Fact::SafeguardingDecided {
+            child,
+            decision: AuthorityDecision::ALL[kind * 2],
+        };
+        let id = record(fact.clone(), None).await?;
+        safeguarding.push(("decision", id, stored_as(&fact, &[])?));
+    }
+    let today = london_date(clock.now());
+    let placeholder = placeholder_date()?.to_string();
+    let review = today.checked_add(jiff::Span::new().days(28))?;
+    let id = record(strategy_fact(review), None).await?;
+    let fact = stored_as(
+        &strategy_fact(placeholder_date()?),
+        &[(&placeholder, format!("'{review}'"))],
+    )?;
+    safeguarding.push(("strategy discussion", id, fact));
+    for action in [1, 2] {
+        let due = today.checked_add(jiff::Span::new().days(7 * i64::from(action)))?;
+        let id = record(action_fact(action, due)?, None).await?;
+        let fact = stored_as(
+            &action_fact(action, placeholder_date()?)?,
+            &[(&placeholder, format!("'{due}'"))],
+        )?;
+        safeguarding.push(("plan action", id, fact));
+    }
+    let done = Fact::PlanActionDone { plan: 1, action: 1 };
+    let id = record(done.clone(), None).await?;
+    safeguarding.push(("plan action done", id, stored_as(&done, &[])?));
 
     let audit = app
         .allocation_audit(sup, AuditPeriod::new(at(YEAR_TO)?, clock.now()))
@@ -396,7 +621,7 @@ async fn real_events_match_the_fill(
         .context("the override is not in the audit")?
         .missing;
     let plain = "supersedes IS NULL AND rationale IS NULL AND entry = 'ordinary'";
-    let checks = [
+    let mut checks = vec![
         (
             "allocation against the policy",
             overridden,
@@ -446,6 +671,10 @@ async fn real_events_match_the_fill(
             ),
         ),
     ];
+    let recorded = safeguarding.len();
+    for (what, id, stored) in safeguarding {
+        checks.push((what, id, format!("{plain} AND {stored}")));
+    }
     for (what, id, condition) in checks {
         let sql = format!(
             "SELECT COUNT(*) FROM case_event WHERE id = {} AND {condition}",
@@ -458,7 +687,8 @@ async fn real_events_match_the_fill(
         );
     }
     println!(
-        "fill form: matches the application's rows (2 allocations, application, grant, withdrawal)"
+        "fill form: matches the application's rows (2 allocations, application, grant, withdrawal, \
+         {recorded} safeguarding events)"
     );
     Ok(())
 }
@@ -470,6 +700,8 @@ struct Year {
     /// Cases are opened over this many seconds from `from`, leaving room for their later events.
     span: i64,
     to: i64,
+    /// The benchmark's clock at the start: the fill writes nothing that happens later.
+    now: i64,
     org_a: i64,
     org_b: i64,
     first_a: i64,
@@ -499,6 +731,157 @@ impl Year {
     }
     fn granted(n: i64) -> bool {
         Self::warrant(n) && n % 10 != 0
+    }
+
+    // Safeguarding: one case in three identifies a child, the day after it was opened, between 10:00 and 12:00
+    // UTC. Of them one in twenty is never referred and one in ten is referred six days later, the rest within the
+    // hour (the same day: within the force's target, which is the same working day). Of those referred one in
+    // twenty-five is never decided and one in eight is decided eight days later, the rest within three hours; one
+    // decision in a hundred is withdrawn. The authority's decision is a strategy discussion for one in five: a
+    // joint plan is agreed the next day with two actions, due in 7 and 28 days, the first done after 5 days on
+    // three cases in four, the second after 20 days on three in four. Nothing the fill writes happens after the
+    // benchmark's clock starts (events are recorded two minutes after they happen).
+
+    fn child(n: i64) -> bool {
+        n % 3 == 1
+    }
+    fn referred(n: i64) -> bool {
+        Self::child(n) && n % 20 != 7
+    }
+    fn referred_late(n: i64) -> bool {
+        n % 10 == 4
+    }
+    fn decided(n: i64) -> bool {
+        Self::referred(n) && n % 25 != 1
+    }
+    fn decided_late(n: i64) -> bool {
+        n % 8 == 5
+    }
+    fn decision_withdrawn(n: i64) -> bool {
+        Self::decided(n) && n % 100 == 61
+    }
+    /// A joint plan: where the authority's decision (`AuthorityDecision::ALL[n % 5]`) was a strategy discussion.
+    fn plan(n: i64) -> bool {
+        Self::decided(n) && n % 5 == 3
+    }
+    /// The plan's action (0 or 1 in `PLAN_ACTIONS`) done.
+    fn action_done(n: i64, action: usize) -> bool {
+        Self::plan(n) && n % 4 != [3, 2][action]
+    }
+    fn opened(&self, n: i64) -> i64 {
+        self.from + ((n - 1) * self.span) / self.cases
+    }
+    fn identified_at(&self, n: i64) -> i64 {
+        let opened = self.opened(n);
+        opened - opened % DAY + DAY + 36_000 + (n * 53) % 7200
+    }
+    fn sent_at(&self, n: i64) -> i64 {
+        self.identified_at(n)
+            + if Self::referred_late(n) {
+                6 * DAY
+            } else {
+                3600
+            }
+    }
+    fn decided_at(&self, n: i64) -> i64 {
+        self.sent_at(n)
+            + if Self::decided_late(n) {
+                8 * DAY
+            } else {
+                3 * 3600
+            }
+    }
+    fn held_at(&self, n: i64) -> i64 {
+        self.decided_at(n) + DAY
+    }
+    /// The same instants in SQL, over the columns of `cases_sql`.
+    fn identified_at_sql() -> &'static str {
+        "(opened - opened % 86400 + 86400 + 36000 + (n * 53) % 7200)"
+    }
+    fn sent_at_sql() -> String {
+        format!(
+            "({} + CASE WHEN n % 10 = 4 THEN 6 * 86400 ELSE 3600 END)",
+            Self::identified_at_sql()
+        )
+    }
+    fn decided_at_sql() -> String {
+        format!(
+            "({} + CASE WHEN n % 8 = 5 THEN 8 * 86400 ELSE 3 * 3600 END)",
+            Self::sent_at_sql()
+        )
+    }
+    fn held_at_sql() -> String {
+        format!("({} + 86400)", Self::decided_at_sql())
+    }
+
+    /// What the safeguarding audit of the measured force should count, figure by figure (keyed as
+    /// `SafeguardingAudit::figures` keys them), as known at `known_at`, no earlier than the benchmark's clock.
+    fn safeguarding_expected(
+        &self,
+        known_at: Timestamp,
+    ) -> anyhow::Result<BTreeMap<&'static str, usize>> {
+        let today = london_date(known_at);
+        let filled = |at: i64| at + 120 <= self.now;
+        let in_year = |at: i64| at >= self.from && at < self.to;
+        let date = |at: i64| -> anyhow::Result<Date> {
+            Ok(Timestamp::from_second(at)?
+                .to_zoned_datetime(TimeZone::UTC)
+                .date())
+        };
+        let mut counts = BTreeMap::new();
+        let mut add = |key: &'static str| *counts.entry(key).or_insert(0) += 1;
+        let mine = (1..=self.cases).filter(|n| !Self::other_force(*n) && Self::child(*n));
+        for n in mine {
+            let identified = self.identified_at(n);
+            if !filled(identified) {
+                continue;
+            }
+            let referral = Self::referred(n) && filled(self.sent_at(n));
+            if in_year(identified) {
+                add("identified");
+                if referral {
+                    add("referred");
+                    if !Self::referred_late(n) {
+                        add("referred_within_target");
+                    }
+                } else {
+                    // Due the day identified, or the next working day: overdue four days on, as no run of bank
+                    // holidays falls at the end of the year measured.
+                    ensure!(
+                        date(identified)?.checked_add(jiff::Span::new().days(4))? <= today,
+                        "case {n}: a child identified too near the audit's day to be surely overdue"
+                    );
+                    add("not_referred_overdue");
+                }
+            }
+            if referral && in_year(self.sent_at(n)) {
+                add("referrals_sent");
+                let decided = self.decided_at(n);
+                let in_force = Self::decided(n)
+                    && filled(decided)
+                    && !(Self::decision_withdrawn(n) && filled(decided + 7200));
+                add(match (in_force, Self::decided_late(n)) {
+                    (false, _) => "awaiting_decision",
+                    (true, false) => "decided_within_one_day",
+                    (true, true) => "decided_later",
+                });
+                add(["consent_refused", "consent_not_sought", "consent_given"][consent_kind(n)]);
+            }
+            let held = self.held_at(n);
+            if Self::plan(n) && filled(held) && in_year(held) {
+                add("plans");
+                let mut overdue = false;
+                for (i, (_, _, due, done)) in PLAN_ACTIONS.iter().enumerate() {
+                    let agreed = held + 600 * (i64::try_from(i)? + 1);
+                    let done = Self::action_done(n, i) && filled(held + done * DAY);
+                    overdue |= filled(agreed) && !done && today > date(held + due * DAY)?;
+                }
+                if overdue {
+                    add("plans_with_overdue_actions");
+                }
+            }
+        }
+        Ok(counts)
     }
 
     /// What the audits of the measured force should count: allocations, those within the policy, warrant
@@ -561,7 +944,7 @@ impl Year {
     }
 
     /// The statements that fill the year: subjects, cases and their events.
-    fn fill_sql(&self, backend: Backend) -> Vec<String> {
+    fn fill_sql(&self, backend: Backend) -> anyhow::Result<Vec<String>> {
         let c = self.cases_sql(backend);
         let to = self.to;
         // Open: opened in the last 45 days, or one old case in fifty; the rest closed in time.
@@ -658,9 +1041,160 @@ impl Year {
             ),
         ];
         statements.extend(referrals);
-        statements
+        statements.extend(self.safeguarding_sql(backend, &event)?);
+        Ok(statements)
+    }
+
+    /// The statements that fill the year's safeguarding (see `Year::child` and what follows it): `event` makes
+    /// one statement from a slot, kind, instant, fact, the last columns and the cases it is for.
+    fn safeguarding_sql(
+        &self,
+        backend: Backend,
+        event: EventSql<'_>,
+    ) -> anyhow::Result<Vec<String>> {
+        let date = |seconds: &str| match backend {
+            Backend::Sqlite => format!("date({seconds}, 'unixepoch')"),
+            Backend::Postgres => {
+                format!("to_char(to_timestamp({seconds}) AT TIME ZONE 'UTC', 'YYYY-MM-DD')")
+            }
+        };
+        let quoted = |values: &mut dyn Iterator<Item = &str>| -> Vec<String> {
+            values.map(|v| format!("'{v}'")).collect()
+        };
+        let authority = (
+            choose_sql("n % 4", &quoted(&mut AUTHORITIES.iter().map(|a| a.0))),
+            choose_sql("n % 4", &quoted(&mut AUTHORITIES.iter().map(|a| a.1))),
+        );
+        let holes = [
+            ("@name", "'Child ' || n".to_owned()),
+            ("@area", "'BS' || (1 + n % 16) || ' 4DJ'".to_owned()),
+            ("@authority", authority.0),
+            ("@authority_name", authority.1),
+        ];
+        let placeholders = ("@authority", "@authority_name");
+        let children = (0..CHILD_KINDS.len())
+            .map(|kind| fact_sql(&child_fact(1, kind, "@name", "@area", placeholders), &holes))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let referrals = (0..7)
+            .map(|r| {
+                fact_sql(
+                    &referral_fact(1, consent_kind(r), placeholders),
+                    &holes[2..],
+                )
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let decisions = AuthorityDecision::ALL
+            .iter()
+            .map(|d| {
+                let fact = Fact::SafeguardingDecided {
+                    child: 1,
+                    decision: *d,
+                };
+                fact_sql(&fact, &[])
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        ensure!(
+            AuthorityDecision::ALL[3] == AuthorityDecision::StrategyDiscussion,
+            "plans follow the decisions of n % 5 = 3: a strategy discussion no more"
+        );
+        let placeholder = placeholder_date()?.to_string();
+        let (identified, sent, decided, held) = (
+            Self::identified_at_sql(),
+            Self::sent_at_sql(),
+            Self::decided_at_sql(),
+            Self::held_at_sql(),
+        );
+        let now = self.now;
+        // Each statement writes only what has happened, two minutes before the benchmark's clock.
+        let happened = |at: &str, filter: &str| format!("{filter} AND {at} + 120 <= {now}");
+        let plain = "NULL, NULL, 'ordinary'";
+        let child = "n % 3 = 1";
+        let referred = format!("{child} AND n % 20 <> 7");
+        let decided_cases = format!("{referred} AND n % 25 <> 1");
+        let plan = format!("{decided_cases} AND n % 5 = 3");
+        let withdrawal = format!("({decided} + 7200)");
+        let mut statements = vec![
+            event(
+                5,
+                "child_identified",
+                identified,
+                &choose_sql("(n / 3) % 3", &children),
+                plain,
+                &happened(identified, child),
+            ),
+            event(
+                6,
+                "safeguarding_referred",
+                &sent,
+                &choose_sql("n % 7", &referrals),
+                plain,
+                &happened(&sent, &referred),
+            ),
+            event(
+                7,
+                "safeguarding_decided",
+                &decided,
+                &choose_sql("n % 5", &decisions),
+                plain,
+                &happened(&decided, &decided_cases),
+            ),
+            event(
+                8,
+                "withdrawn",
+                &withdrawal,
+                WITHDRAWN_FACT,
+                &format!(
+                    "{EVENT_BASE} + n * {EVENT_SLOTS} + 7, '{WITHDRAWAL_RATIONALE}', 'correction'"
+                ),
+                &happened(&withdrawal, &format!("{decided_cases} AND n % 100 = 61")),
+            ),
+            event(
+                9,
+                "strategy_discussion",
+                &held,
+                &fact_sql(
+                    &strategy_fact(placeholder_date()?),
+                    &[(&placeholder, date(&format!("{held} + 28 * 86400")))],
+                )?,
+                plain,
+                &happened(&held, &plan),
+            ),
+        ];
+        for (i, (_, _, due, done)) in PLAN_ACTIONS.iter().enumerate() {
+            let slot = i64::try_from(i)?;
+            let action = u32::try_from(i)? + 1;
+            let agreed = format!("({held} + 600 * {action})");
+            let fact = fact_sql(
+                &action_fact(action, placeholder_date()?)?,
+                &[(&placeholder, date(&format!("{held} + {due} * 86400")))],
+            )?;
+            statements.push(event(
+                10 + slot,
+                "plan_action",
+                &agreed,
+                &fact,
+                plain,
+                &happened(&agreed, &plan),
+            ));
+            let finished = format!("({held} + {done} * 86400)");
+            let fact = fact_sql(&Fact::PlanActionDone { plan: 1, action }, &[])?;
+            let not_done = [3, 2][i];
+            statements.push(event(
+                12 + slot,
+                "plan_action_done",
+                &finished,
+                &fact,
+                plain,
+                &happened(&finished, &format!("{plan} AND n % 4 <> {not_done}")),
+            ));
+        }
+        Ok(statements)
     }
 }
+
+/// One fill statement of events from their slot, kind, instant, fact, last columns (supersedes, rationale,
+/// entry) and the cases they are on, each as SQL.
+type EventSql<'a> = &'a dyn Fn(i64, &str, &str, &str, &str, &str) -> String;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Backend {
@@ -705,9 +1239,11 @@ async fn candidates_beside_floors(
 
 async fn audits(app: &App, db: &Db, people: &People, year: &Year) -> anyhow::Result<()> {
     let (from, to) = (at(YEAR_FROM)?, at(YEAR_TO)?);
-    let (mut counted, mut allocation, mut warrant) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut counted, mut allocation, mut warrant, mut safeguarding) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut events = 0;
     let mut found = (0, 0, 0, 0);
+    let mut children = None;
     let began = Instant::now();
     // Five runs, or fewer when they are slow: the figure is in seconds, the sitting has a deadline.
     while counted.len() < MAX_AUDIT_RUNS && (counted.is_empty() || began.elapsed() < AUDIT_BUDGET) {
@@ -724,25 +1260,59 @@ async fn audits(app: &App, db: &Db, people: &People, year: &Year) -> anyhow::Res
             app.warrant_audit(&people.supervisor, AuditPeriod::new(from, to)),
         )
         .await?;
+        let s = timed(
+            &mut safeguarding,
+            app.safeguarding_audit(&people.supervisor, AuditPeriod::new(from, to)),
+        )
+        .await?;
         found = (a.allocations, a.met_policy, w.applications, w.granted);
+        children = Some(s);
     }
     let expected = year.expected();
     ensure!(
         found == expected,
         "the audits found (allocations, met, applications, granted) {found:?}, the fill holds {expected:?}"
     );
+    let children = children.context("no safeguarding audit ran")?;
+    let counts = safeguarding_counts(&children);
+    let expected = year.safeguarding_expected(children.known_at)?;
+    ensure!(
+        counts == expected,
+        "the safeguarding audit found {counts:?}, the fill holds {expected:?}"
+    );
     println!(
         "audits over {YEAR_FROM} .. {YEAR_TO}: {} allocations ({} within the policy), {} warrant applications \
          ({} granted), as filled",
         found.0, found.1, found.2, found.3
     );
-    println!("  App::allocation_audit runs: {}", runs(&allocation));
-    println!("  App::warrant_audit    runs: {}", runs(&warrant));
+    println!(
+        "  safeguarding, as filled: {}; median working days to refer {:?}; days not counted {:?}",
+        counts
+            .iter()
+            .map(|(key, count)| format!("{key} {count}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        children.median_working_days_to_refer,
+        children.not_counted
+    );
+    println!("  App::allocation_audit   runs: {}", runs(&allocation));
+    println!("  App::warrant_audit      runs: {}", runs(&warrant));
+    println!("  App::safeguarding_audit runs: {}", runs(&safeguarding));
     println!(
         "  floor SELECT COUNT(*) FROM case_event ({events} rows) runs: {}",
         runs(&counted)
     );
     Ok(())
+}
+
+/// The safeguarding audit's non-zero counts by figure.
+fn safeguarding_counts(audit: &SafeguardingAudit) -> BTreeMap<&'static str, usize> {
+    audit
+        .figures()
+        .into_iter()
+        .filter(|(_, _, figure)| figure.count > 0)
+        .map(|(key, _, figure)| (key, figure.count))
+        .collect()
 }
 
 async fn worklists(app: &App, people: &People, calls: usize) -> anyhow::Result<()> {
@@ -826,6 +1396,7 @@ async fn main() -> anyhow::Result<()> {
         from,
         span: to - from - 5 * 86400,
         to,
+        now: at(NOW)?.as_second(),
         org_a: people.force.0,
         org_b: people.other_force.0,
         first_a: people.staff[0].0,
@@ -835,10 +1406,20 @@ async fn main() -> anyhow::Result<()> {
         staff_b: i64::try_from(people.other_staff.len())?,
     };
     let start = Instant::now();
-    for statement in year.fill_sql(backend) {
+    for statement in year.fill_sql(backend)? {
         execute_raw(&db, &statement)
             .await
             .with_context(|| format!("fill statement: {statement}"))?;
+        // PostgreSQL checks each filled row's foreign keys with a plan a connection may have cached while the
+        // referenced table held one row: a sequential scan per row, which made the fill take hours. Statistics
+        // on each table once filled make it plan again.
+        if backend == Backend::Postgres
+            && let Some(table) = statement
+                .strip_prefix("INSERT INTO ")
+                .and_then(|rest| rest.split_whitespace().next())
+        {
+            execute_raw(&db, &format!("ANALYZE {table}")).await?;
+        }
     }
     let filled = start.elapsed();
     // A schema change to try against these figures (an index, say), run after the fill.
