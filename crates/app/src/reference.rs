@@ -198,7 +198,8 @@ impl App {
         if let Some(kept) = read(kept) {
             return Ok(kept);
         }
-        let mut tx = self.db().begin().await?;
+        // A read of its own: the first use may come while the caller holds a write (on SQLite, the one writer).
+        let mut tx = self.db().begin_read().await?;
         let row = tx.active_reference_list(list).await?;
         tx.commit().await?;
         let text = row.as_ref().map_or(list.shipped(), |row| row.body.as_str());
