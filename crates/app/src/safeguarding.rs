@@ -970,7 +970,7 @@ fn gap_lines(tallies: &[&SupportTally]) -> Vec<GapLine> {
         }
     }
     let mut lines: Vec<GapLine> = lines.into_values().collect();
-    lines.sort_by(|a, b| b.children.cmp(&a.children));
+    lines.sort_by_key(|l| std::cmp::Reverse(l.children));
     lines
 }
 

@@ -180,6 +180,15 @@ pub fn capitalised(text: &str) -> String {
         .unwrap_or_default()
 }
 
+/// A person's name as compared: lower case, one space between words, no spaces at the ends. Two entries of the
+/// same child ("Poppy  Hart", "poppy hart") are the same name.
+pub fn normalised_name(name: &str) -> String {
+    name.split_whitespace()
+        .map(str::to_lowercase)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -252,13 +261,4 @@ mod tests {
         assert_eq!(FreeText::TokenLabel.limit(), 100);
         assert_eq!(FreeText::Evidence.limit(), 500);
     }
-}
-
-/// A person's name as compared: lower case, one space between words, no spaces at the ends. Two entries of the
-/// same child ("Poppy  Hart", "poppy hart") are the same name.
-pub fn normalised_name(name: &str) -> String {
-    name.split_whitespace()
-        .map(str::to_lowercase)
-        .collect::<Vec<_>>()
-        .join(" ")
 }
