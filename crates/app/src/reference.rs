@@ -180,7 +180,9 @@ impl App {
 
     /// Which version of a list is in force: the one last loaded, or the shipped one.
     pub async fn reference_list_in_force(&self, list: ReferenceList) -> Result<ListInForce> {
-        let mut tx = self.db().begin().await?;
+        // A read: the first reader is often inside a write (recording an event), which SQLite's single writer
+        // would otherwise wait on for ever.
+        let mut tx = self.db().begin_read().await?;
         let row = tx.active_reference_list(list).await?;
         tx.commit().await?;
         Ok(row
@@ -198,7 +200,9 @@ impl App {
         if let Some(kept) = read(kept) {
             return Ok(kept);
         }
-        let mut tx = self.db().begin().await?;
+        // A read: the first reader is often inside a write (recording an event), which SQLite's single writer
+        // would otherwise wait on for ever.
+        let mut tx = self.db().begin_read().await?;
         let row = tx.active_reference_list(list).await?;
         tx.commit().await?;
         let text = row.as_ref().map_or(list.shipped(), |row| row.body.as_str());

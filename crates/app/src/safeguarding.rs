@@ -14,13 +14,13 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use serde::Serialize;
 use severn_domain::access::{Action, Actor};
+use severn_domain::authorities::Lookup;
 use severn_domain::case::safeguarding::{
     AuthorityDecision, Consent, DayClock, SupportStatus, decision_due, referral_due, support_status,
 };
 use severn_domain::case::{Event, EventKind, Fact};
 use severn_domain::ids::{CaseId, OrgId};
 use severn_domain::support::ServiceId;
-use severn_domain::authorities::Lookup;
 use severn_domain::workdays::WorkingCalendar;
 use severn_store::{CaseRow, Scoped};
 use std::collections::{BTreeMap, BTreeSet};

@@ -35,7 +35,7 @@ pub type Planned = (SubjectId, Timestamp, Fact);
 const HOMES: [(&str, &str, &str); 8] = [
     ("BS1", "", "bristol"),
     ("BS5", "", "bristol"),
-    ("BS7", "", "bristol"),
+    ("BS6", "", "bristol"),
     ("BS4", "bristol", "bristol"),
     ("BS34", "", "south-gloucestershire"),
     ("BS37", "", "south-gloucestershire"),
@@ -54,10 +54,7 @@ const CONNECTIONS: [(&str, ChildSource); 4] = [
         "Named in the referral as in contact with the suspect online",
         ChildSource::Referral,
     ),
-    (
-        "Visits the suspect's home each week",
-        ChildSource::Other,
-    ),
+    ("Visits the suspect's home each week", ChildSource::Other),
 ];
 
 const NOT_SOUGHT: &str =
@@ -140,7 +137,9 @@ fn referral(rng: &mut ChaCha8Rng, child: u32) -> Fact {
         child,
         authority: String::new(),
         authority_name: String::new(),
-        method: *ShareMethod::ALL.choose(rng).unwrap_or(&ShareMethod::SecureEmail),
+        method: *ShareMethod::ALL
+            .choose(rng)
+            .unwrap_or(&ShareMethod::SecureEmail),
         shared: SHARED.to_owned(),
         consent,
         consent_reason: reason,
@@ -153,7 +152,10 @@ fn service_for(rng: &mut ChaCha8Rng, child: &Child, directory: &Directory) -> (i
     if child.authority != "leeds" {
         choices.push((directory.unit, "Safety planning with the family"));
         if child.age >= 13 {
-            choices.push((directory.isva, "Support through the investigation and any trial"));
+            choices.push((
+                directory.isva,
+                "Support through the investigation and any trial",
+            ));
         }
     }
     if child.authority == "south-gloucestershire" && child.age >= 4 {
@@ -387,17 +389,18 @@ fn joint_plan(held: Timestamp, children: Vec<u32>) -> Vec<(Timestamp, Fact)> {
 /// fell due three days ago, one offered support the service has not answered yet and one signposted.
 fn outstanding(now: Timestamp, directory: &Directory, subjects: [SubjectId; 3]) -> Vec<Planned> {
     let ago = |days: f64| now.checked_sub(hours(days * 24.0)).unwrap_or(now);
-    let child = |number: u32, name: &str, surname: &str, age: u8, area: &str| Fact::ChildIdentified {
-        child: number,
-        name: format!("{name} {surname}"),
-        age: Some(age),
-        age_band: AgeBand::of_age(age).unwrap_or(AgeBand::Unknown),
-        area: area.to_owned(),
-        authority: String::new(),
-        authority_name: String::new(),
-        relationship: "Lives with the suspect".to_owned(),
-        source: ChildSource::Household,
-    };
+    let child =
+        |number: u32, name: &str, surname: &str, age: u8, area: &str| Fact::ChildIdentified {
+            child: number,
+            name: format!("{name} {surname}"),
+            age: Some(age),
+            age_band: AgeBand::of_age(age).unwrap_or(AgeBand::Unknown),
+            area: area.to_owned(),
+            authority: String::new(),
+            authority_name: String::new(),
+            relationship: "Lives with the suspect".to_owned(),
+            source: ChildSource::Household,
+        };
     let [unreferred, awaited, planned] = subjects;
     let referred = |child: u32| Fact::SafeguardingReferred {
         child,
@@ -409,11 +412,23 @@ fn outstanding(now: Timestamp, directory: &Directory, subjects: [SubjectId; 3]) 
         consent_reason: Some(NOT_SOUGHT.to_owned()),
     };
     let mut facts = vec![
-        (unreferred, ago(6.0), child(1, "Isla", "Kettlewell", 9, "BS5")),
+        (
+            unreferred,
+            ago(6.0),
+            child(1, "Isla", "Kettlewell", 9, "BS5"),
+        ),
         (awaited, ago(5.0), child(1, "Theo", "Saltmarsh", 14, "BS34")),
         (awaited, ago(4.9), referred(1)),
-        (awaited, ago(4.7), Fact::SafeguardingAcknowledged { child: 1 }),
-        (planned, ago(25.0), child(1, "Willow", "Mossbridge", 11, "BS1")),
+        (
+            awaited,
+            ago(4.7),
+            Fact::SafeguardingAcknowledged { child: 1 },
+        ),
+        (
+            planned,
+            ago(25.0),
+            child(1, "Willow", "Mossbridge", 11, "BS1"),
+        ),
         (planned, ago(24.9), child(2, "Otis", "Mossbridge", 6, "BS1")),
         (planned, ago(24.8), referred(1)),
         (planned, ago(24.8), referred(2)),
