@@ -328,7 +328,8 @@ pub(super) fn value_of(
     Some(match name {
         "age" if typed.is_empty() => Ok(serde_json::Value::Null),
         "age" => number(typed, "The age"),
-        // Worked out from the age when not chosen; "age not known" without one.
+        // Worked out from the age when not chosen; "age not known" without one. The form's choices are the
+        // bands' codes (`5_9`), the fact's JSON their names (`five_to_nine`).
         "age_band" if typed.is_empty() => {
             let age = form.get("age").and_then(|a| a.trim().parse::<u8>().ok());
             let band = match age {
@@ -336,7 +337,10 @@ pub(super) fn value_of(
                     .ok_or_else(|| format!("An age of {age} is not a child's (under 18).")),
                 None => Ok(AgeBand::Unknown),
             };
-            band.map(|b| b.as_str().into())
+            band.map(|b| serde_json::json!(b))
+        }
+        "age_band" => {
+            Ok(AgeBand::parse(typed).map_or_else(|| typed.into(), |b| serde_json::json!(b)))
         }
         "consent_reason" | "reason" | "outcome" if typed.is_empty() => Ok(serde_json::Value::Null),
         "children" => typed
