@@ -32,7 +32,7 @@ use std::time::{Duration, Instant};
 /// Every person's password in the fixture.
 const PASSWORD: &str = "river crossing at low tide";
 /// How long the browser script may take before it is stopped and the test fails.
-const SCRIPT_LIMIT: Duration = Duration::from_secs(150);
+const SCRIPT_LIMIT: Duration = Duration::from_secs(120);
 
 fn operator() -> Actor {
     Actor::Operator {

@@ -29,7 +29,7 @@ const { chromium } = require('playwright-core');
 const AXE_SOURCE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
 const BLOCKING_IMPACTS = new Set(['serious', 'critical']);
-const OVERALL_LIMIT_MS = 130_000;
+const OVERALL_LIMIT_MS = 100_000;
 
 function env(name) {
   const value = process.env[name];
