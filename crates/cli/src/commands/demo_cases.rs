@@ -95,6 +95,9 @@ fn training_csv(usernames: &[&str], today: jiff::civil::Date) -> String {
 /// Mixed into the seed for the safeguarding facts, so that the casework's own draws stay as they were.
 const SAFEGUARDING_SEED: u64 = 0x5afe_9a4d;
 
+/// A case's steps, each at the time it happened.
+type Steps = Vec<(Timestamp, Step)>;
+
 /// One step of a case, at the time it happened.
 enum Step {
     Open,
@@ -367,7 +370,7 @@ pub async fn casework(
     }
 
     let tool = app.active_tool().await?;
-    let mut plans: Vec<(SubjectId, OrgId, Vec<(Timestamp, Step)>)> = Vec::new();
+    let mut plans: Vec<(SubjectId, OrgId, Steps)> = Vec::new();
     for (force, people) in &staff {
         for entry in app.queue(&people.supervisor, i64::MAX).await? {
             let band = Band::parse(&entry.band).unwrap_or(Band::Low);
@@ -395,7 +398,7 @@ pub async fn casework(
         })
         .collect();
     let mut safeguarding_rng = ChaCha8Rng::seed_from_u64(seed ^ SAFEGUARDING_SEED);
-    let mut safeguarding: HashMap<SubjectId, Vec<(Timestamp, Step)>> = HashMap::new();
+    let mut safeguarding: HashMap<SubjectId, Steps> = HashMap::new();
     for (subject, at, fact) in
         super::demo_safeguarding::plan(&mut safeguarding_rng, &dates, directory, now)
     {
