@@ -8,7 +8,7 @@
 //! Depends on no Severn crate: it writes the formats from their specifications, independently of
 //! `severn-ingest`'s parsers, so that tests read the same formats two ways.
 
-mod names;
+pub mod names;
 mod partner;
 mod population;
 mod render;

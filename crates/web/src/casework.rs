@@ -1007,6 +1007,40 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_child_identified_on_the_form_reads_with_the_band_worked_out_or_chosen() {
+        let forms = |band: &str| {
+            let form: BTreeMap<String, String> = [
+                ("child", "1"),
+                ("name", "Poppy Underhay"),
+                ("age", "9"),
+                ("age_band", band),
+                ("area", "BS1 4DJ"),
+                ("authority", ""),
+                ("relationship", "Lives with the suspect"),
+                ("source", "household"),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+            form
+        };
+        let fields = safeguarding::fields_of(EventKind::ChildIdentified, &Choices::default());
+        for band in ["", "5_9"] {
+            let fact = fact_from(EventKind::ChildIdentified, &fields, &forms(band)).unwrap();
+            assert!(
+                matches!(
+                    fact,
+                    Fact::ChildIdentified {
+                        age_band: severn_domain::case::safeguarding::AgeBand::FiveToNine,
+                        ..
+                    }
+                ),
+                "{band:?} gave {fact:?}"
+            );
+        }
+    }
+
+    #[test]
     fn lengths_of_time_read_as_plain_words() {
         assert_eq!(span(40 * 60), "40 min");
         assert_eq!(span(5 * 3600 + 10 * 60), "5 h 10 min");

@@ -1,8 +1,8 @@
 //! Severn in a real browser: a fresh SQLite database built through the application's own use cases, the web
 //! application served on a loopback port, and `node tests/browser/run.js` driving Debian's chromium with
 //! playwright-core through sign-in, the queue, a referral, an assessment with its live band preview, a possible match compared and merged,
-//! sharing and restricting a case, the administrators' staff pages, a refused PCC-office user and keyboard
-//! use, with axe-core on every page. See docs/browser-tests.md.
+//! sharing and restricting a case, the administrators' staff pages, a refused PCC-office user, keyboard
+//! use and a safeguarding officer safeguarding a child on a case, with axe-core on every page. See docs/browser-tests.md.
 //!
 //! The browser needs chromium (`/usr/bin/chromium`, or `SEVERN_CHROMIUM`) and `npm ci` in `tests/browser`;
 //! `scripts/test` installs both when they are missing.
@@ -17,6 +17,7 @@ use severn_domain::access::{Actor, OrgKind, Role, StaffKind};
 use severn_domain::audit::AuditKey;
 use severn_domain::clock::SystemClock;
 use severn_domain::ids::OrgId;
+use severn_domain::support::{Areas, NewSupportService, Serves, ServiceKind};
 use severn_ingest::{DocContext, Item, parse_document};
 use severn_store::Backend;
 use severn_store::testing::fresh_db;
@@ -243,6 +244,37 @@ async fn severn_works_in_a_real_browser() {
         &[Role::Investigator],
     )
     .await;
+    let safeguarding_secret = person(
+        &app,
+        force,
+        "so.jo.pritchard",
+        "Jo Pritchard",
+        &[Role::SafeguardingOfficer],
+    )
+    .await;
+    let support_service = "Severnshire Young Victims Service";
+    app.add_support_service(
+        &op,
+        Some(pcc),
+        NewSupportService {
+            name: support_service.into(),
+            kind: ServiceKind::YoungVictims,
+            serves: [Serves::ChildrenAndYoungPeople].into(),
+            min_age: Some(5),
+            max_age: Some(18),
+            areas: Areas::Listed(["bristol".to_owned()].into()),
+            needs: Default::default(),
+            capacity: Some(20),
+            phone: Some("07700 900610".into()),
+            email: Some("referrals@young-victims.example.org".into()),
+            web: None,
+            commissioner: "Office of the Severnshire PCC".into(),
+            contract_ends: None,
+            active: true,
+        },
+    )
+    .await
+    .unwrap();
     let possession = "Child Pornography (possession, manufacture, and distribution)";
     let enticement = "Online Enticement of Children for Sexual Acts";
     ingest(
@@ -301,6 +333,9 @@ async fn severn_works_in_a_real_browser() {
         ("SEVERN_ADMIN", "admin.jo.brook".to_owned()),
         ("SEVERN_ADMIN_TOTP", admin_secret),
         ("SEVERN_OUTSIDER", "dc.ollie.marsh".to_owned()),
+        ("SEVERN_SAFEGUARDING", "so.jo.pritchard".to_owned()),
+        ("SEVERN_SAFEGUARDING_TOTP", safeguarding_secret),
+        ("SEVERN_SUPPORT_SERVICE", support_service.to_owned()),
         // Two referrals about one suspect (a shared e-mail address), and two suspects who are the same person.
         ("SEVERN_LINKED", "ncmec:73001 ncmec:73002".to_owned()),
         ("SEVERN_LINKED_EMAIL", "rowan.k@example.com".to_owned()),

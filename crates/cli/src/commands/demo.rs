@@ -114,11 +114,9 @@ pub async fn run(ctx: &Ctx, database: Option<String>, args: DemoArgs) -> Result<
     }
 
     let now = end.max(latest);
-    let cases = super::demo_cases::casework(&app, &clock, &ctx.actor, &caseworkers, args.seed, now)
-        .await
-        .context("replaying the year's casework")?;
-    clock.set(now);
-    super::demo_support::directory(
+    // The directory of support services is in place before the year's casework, which refers children to it.
+    clock.set(start);
+    let directory = super::demo_support::directory(
         &app,
         &ctx.actor,
         ("PCC", FORCES[0].0),
@@ -126,6 +124,18 @@ pub async fn run(ctx: &Ctx, database: Option<String>, args: DemoArgs) -> Result<
     )
     .await
     .context("adding the support services directory")?;
+    let cases = super::demo_cases::casework(
+        &app,
+        &clock,
+        &ctx.actor,
+        &caseworkers,
+        &directory,
+        args.seed,
+        now,
+    )
+    .await
+    .context("replaying the year's casework")?;
+    clock.set(now);
     say!(
         "Demo database {url}: {} synthetic reports ({} suspects) → ingested {}, duplicates {}, rejected {}",
         synth.reports,

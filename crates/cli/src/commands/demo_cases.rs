@@ -2,9 +2,12 @@
 //! cases flow as in a real force. Most subjects become cases allocated within the policy (some by a
 //! supervisor's override), warrants are applied for and mostly granted, suspects are arrested or attend
 //! voluntarily, devices are examined, charging decisions and outcomes follow, a few cases go back to the NCA;
-//! the newest referrals are still in the queue. Each step is taken through the application, on a clock set to
+//! the newest referrals are still in the queue. On a share of the first force's cases, children are identified
+//! and safeguarded (see `demo_safeguarding`). Each step is taken through the application, on a clock set to
 //! when it happened, so the audit log and every figure read as they would in a force.
 
+use super::demo_safeguarding::CaseDates;
+use super::demo_support::Directory;
 use anyhow::Result;
 use jiff::{SignedDuration, Timestamp};
 use rand::{Rng, SeedableRng};
@@ -88,6 +91,12 @@ fn training_csv(usernames: &[&str], today: jiff::civil::Date) -> String {
     }
     csv
 }
+
+/// Mixed into the seed for the safeguarding facts, so that the casework's own draws stay as they were.
+const SAFEGUARDING_SEED: u64 = 0x5afe_9a4d;
+
+/// A case's steps, each at the time it happened.
+type Steps = Vec<(Timestamp, Step)>;
 
 /// One step of a case, at the time it happened.
 enum Step {
@@ -288,6 +297,7 @@ pub async fn casework(
     clock: &FixedClock,
     operator: &Actor,
     forces: &[(OrgId, Vec<StaffId>)],
+    directory: &Directory,
     seed: u64,
     now: Timestamp,
 ) -> Result<usize> {
@@ -360,22 +370,54 @@ pub async fn casework(
     }
 
     let tool = app.active_tool().await?;
-    let mut planned = Vec::new();
+    let mut plans: Vec<(SubjectId, OrgId, Steps)> = Vec::new();
     for (force, people) in &staff {
         for entry in app.queue(&people.supervisor, i64::MAX).await? {
             let band = Band::parse(&entry.band).unwrap_or(Band::Low);
             let timescale = f64::from(tool.timescales().days(band)) * 24.0;
             let start = entry.due_at.checked_sub(hours(timescale))?;
             let mut rng = ChaCha8Rng::seed_from_u64(seed ^ entry.subject.0 as u64);
-            for (at, step) in plan(&mut rng, start, timescale) {
-                if at <= now {
-                    planned.push(Planned {
-                        at,
-                        subject: entry.subject,
-                        force: *force,
-                        step,
-                    });
-                }
+            plans.push((entry.subject, *force, plan(&mut rng, start, timescale)));
+        }
+    }
+    plans.sort_by_key(|(subject, ..)| *subject);
+    // Safeguarding on the first force's cases, in the same replay.
+    let first_force = forces.first().map(|(org, _)| *org);
+    let dates: Vec<CaseDates> = plans
+        .iter()
+        .filter(|(_, force, _)| Some(*force) == first_force)
+        .filter_map(|(subject, _, steps)| {
+            let when = |wanted: fn(&Step) -> bool| {
+                steps.iter().find(|(_, s)| wanted(s)).map(|(at, _)| *at)
+            };
+            Some(CaseDates {
+                subject: *subject,
+                allocated: when(|s| matches!(s, Step::Allocate))?,
+                closed: when(|s| matches!(s, Step::Record(Fact::Closed { .. }))),
+            })
+        })
+        .collect();
+    let mut safeguarding_rng = ChaCha8Rng::seed_from_u64(seed ^ SAFEGUARDING_SEED);
+    let mut safeguarding: HashMap<SubjectId, Steps> = HashMap::new();
+    for (subject, at, fact) in
+        super::demo_safeguarding::plan(&mut safeguarding_rng, &dates, directory, now)
+    {
+        safeguarding
+            .entry(subject)
+            .or_default()
+            .push((at, Step::Record(fact)));
+    }
+    let mut planned = Vec::new();
+    for (subject, force, steps) in plans {
+        let more = safeguarding.remove(&subject).unwrap_or_default();
+        for (at, step) in steps.into_iter().chain(more) {
+            if at <= now {
+                planned.push(Planned {
+                    at,
+                    subject,
+                    force,
+                    step,
+                });
             }
         }
     }

@@ -1,5 +1,7 @@
 //! The demo's directory of support services: a handful of invented services the Severnshire PCC's office and
 //! the first force keep, one whose contract ends within six months of the demo's date and one with few places.
+//! Those that work in some areas only list real local authorities' codes, the ones the demo's children live in
+//! (Bristol and South Gloucestershire), so the directory and the children on cases line up.
 
 use anyhow::{Context, Result};
 use jiff::ToSpan;
@@ -16,13 +18,22 @@ fn needs(words: &[&str]) -> std::collections::BTreeSet<String> {
     words.iter().map(|w| (*w).to_owned()).collect()
 }
 
+/// The demo's services, by what they are for: the directory numbers support referrals name.
+pub struct Directory {
+    pub young_victims: i64,
+    pub isva: i64,
+    pub therapy: i64,
+    pub families: i64,
+    pub unit: i64,
+}
+
 /// Adds the demo's services, kept by the organisations with the codes `pcc` and `force`, as of `today`.
 pub async fn directory(
     app: &App,
     operator: &Actor,
     (pcc, force): (&str, &str),
     today: Date,
-) -> Result<usize> {
+) -> Result<Directory> {
     let orgs = app.list_orgs(operator).await?;
     let org = |code: &str| {
         orgs.iter()
@@ -61,7 +72,7 @@ pub async fn directory(
                 serves: children,
                 min_age: Some(13),
                 max_age: Some(25),
-                areas: listed(&["severnshire-north", "severnshire-south", "wrekin"]),
+                areas: listed(&["bristol", "south-gloucestershire"]),
                 needs: needs(&["sexual abuse", "online abuse"]),
                 capacity: Some(25),
                 phone: Some("07700 900611".into()),
@@ -80,7 +91,7 @@ pub async fn directory(
                 serves: [Serves::ChildrenAndYoungPeople].into(),
                 min_age: Some(4),
                 max_age: Some(17),
-                areas: listed(&["teme-valley"]),
+                areas: listed(&["south-gloucestershire"]),
                 needs: needs(&["sexual abuse", "online abuse"]),
                 // Few places: the first to fill, so "at capacity" shows once referrals are accepted.
                 capacity: Some(2),
@@ -119,7 +130,7 @@ pub async fn directory(
                 serves: [Serves::ChildrenAndYoungPeople, Serves::ParentsAndCarers].into(),
                 min_age: None,
                 max_age: Some(17),
-                areas: listed(&["severnshire-north", "severnshire-south"]),
+                areas: listed(&["bristol", "south-gloucestershire"]),
                 needs: Default::default(),
                 capacity: None,
                 phone: Some("07700 900614".into()),
@@ -131,10 +142,22 @@ pub async fn directory(
             },
         ),
     ];
-    let count = services.len();
+    let mut ids = Vec::new();
     for (owner, service) in services {
-        app.add_support_service(operator, Some(owner), service)
-            .await?;
+        ids.push(
+            app.add_support_service(operator, Some(owner), service)
+                .await?
+                .0,
+        );
     }
-    Ok(count)
+    let [young_victims, isva, therapy, families, unit] = ids[..] else {
+        anyhow::bail!("the demo's directory has five services");
+    };
+    Ok(Directory {
+        young_victims,
+        isva,
+        therapy,
+        families,
+        unit,
+    })
 }

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod cases;
 pub mod demo;
 pub mod demo_cases;
+pub mod demo_safeguarding;
 pub mod demo_support;
 pub mod ingest;
 pub mod org;

@@ -14,6 +14,7 @@ use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
 /// An enum whose values have a stored form, words for people, and a parser for the stored form.
+/// The stored form is the serialised one (snake case), so the API, the forms and the timeline use one word.
 macro_rules! worded {
     ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $code:literal, $label:literal;)+ }) => {
         $(#[$meta])*
@@ -49,11 +50,11 @@ macro_rules! worded {
 worded! {
     /// A child's age band, for figures that name no one (and for a child whose exact age is not known).
     AgeBand {
-        UnderFive = "0_4", "0 to 4";
-        FiveToNine = "5_9", "5 to 9";
-        TenToTwelve = "10_12", "10 to 12";
-        ThirteenToFifteen = "13_15", "13 to 15";
-        SixteenToSeventeen = "16_17", "16 or 17";
+        UnderFive = "under_five", "0 to 4";
+        FiveToNine = "five_to_nine", "5 to 9";
+        TenToTwelve = "ten_to_twelve", "10 to 12";
+        ThirteenToFifteen = "thirteen_to_fifteen", "13 to 15";
+        SixteenToSeventeen = "sixteen_to_seventeen", "16 or 17";
         Unknown = "unknown", "Age not known";
     }
 }

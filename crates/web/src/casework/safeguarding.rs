@@ -336,7 +336,10 @@ pub(super) fn value_of(
                     .ok_or_else(|| format!("An age of {age} is not a child's (under 18).")),
                 None => Ok(AgeBand::Unknown),
             };
-            band.map(|b| b.as_str().into())
+            band.map(|b| serde_json::json!(b))
+        }
+        "age_band" => {
+            Ok(AgeBand::parse(typed).map_or_else(|| typed.into(), |b| serde_json::json!(b)))
         }
         "consent_reason" | "reason" | "outcome" if typed.is_empty() => Ok(serde_json::Value::Null),
         "children" => typed

@@ -10,6 +10,8 @@
 //   SEVERN_SUPERVISOR[_TOTP]       a supervisor in the force, who shares and restricts a case
 //   SEVERN_ADMIN[_TOTP]            the force's administrator, who manages staff
 //   SEVERN_OUTSIDER                an investigator in another force, whom a case is shared with
+//   SEVERN_SAFEGUARDING[_TOTP]     a safeguarding officer in the force, who safeguards a child on a case
+//   SEVERN_SUPPORT_SERVICE         the name of a service in the directory of support services
 //   SEVERN_LINKED                  two references about one suspect (they share an e-mail address)
 //   SEVERN_LINKED_EMAIL            the address they share
 //   SEVERN_MERGE                   two references in different subjects (sharing a screen name), to be merged
@@ -845,6 +847,115 @@ async function supervisorFiltersTheWorklist(page) {
   check(!(await page.getByRole('link', { name: 'On track, newest first' }).count()), 'the deleted filter is still shown');
 }
 
+// The safeguarding officer on the case the investigator opened: identifies a child living in BS1 4DJ (so the
+// case finds the local authority), refers them to children's social care without seeking consent, records the
+// authority's decision, a strategy discussion with a joint plan and an action, and offers the child a service
+// from the directory; the safeguarding audit counts each step. Axe-checked, and reflowing at 320 px.
+async function safeguardingOfficerSafeguardsAChild(browser) {
+  const { context, page } = await newPerson(browser, 'safeguarding');
+  await signIn(page, env('SEVERN_SAFEGUARDING'), env('SEVERN_SAFEGUARDING_TOTP'));
+  const service = env('SEVERN_SUPPORT_SERVICE');
+
+  // The audit's figures for the last 30 days, by their words.
+  const figures = async (step) => {
+    await visit(page, '/audits/safeguarding', step);
+    check((await heading(page)) === 'Audit: safeguarding', `the audit page has the heading "${await heading(page)}"`);
+    const rows = await page.locator('main table tbody tr').evaluateAll((trs) =>
+      trs.map((tr) => [tr.querySelector('td').innerText.trim(), Number(tr.querySelectorAll('td')[1].innerText)]),
+    );
+    return new Map(rows);
+  };
+  const before = await figures('audit-before');
+  for (const figure of ['Children identified', 'Referred to children\'s social care', 'Joint plans agreed']) {
+    check(before.has(figure), `the audit has no "${figure}" figure`);
+  }
+
+  // The case the investigator opened, from its subject.
+  const [reference] = env('SEVERN_MERGE').split(' ');
+  const subject = await subjectOf(page, reference);
+  await visit(page, `/subjects/${subject}`, `subject-${subject}`);
+  const caseLink = page.locator('main a[href^="/cases/"]').first();
+  check(await caseLink.count(), `subject ${subject} links to no case`);
+  const casePath = await caseLink.getAttribute('href');
+  await visit(page, casePath, 'case-to-safeguard');
+  check(
+    await page.getByRole('heading', { name: 'Safeguarding', exact: true }).isVisible(),
+    'the case page has no Safeguarding section',
+  );
+  check(
+    await page.getByRole('heading', { name: 'Record safeguarding' }).isVisible(),
+    'the safeguarding officer is offered no safeguarding forms',
+  );
+
+  await recordEntry(page, 'Child identified', async (form) => {
+    await form.getByLabel('Name, or a description if the name is not known').fill('Poppy Underhay');
+    await form.getByLabel('Age', { exact: true }).fill('9');
+    await form.getByLabel('Where the child lives').fill('BS1 4DJ');
+    await form.getByLabel('Connection to the suspect').fill('Lives with the suspect');
+  });
+  const children = () => page.locator('h2#safeguarding ~ table').first().innerText();
+  const identified = await children();
+  check(/Poppy Underhay/.test(identified) && /Bristol/.test(identified), `the child is not shown with Bristol:\n${identified}`);
+  await inspect(page, 'child-identified');
+
+  await recordEntry(page, "Referred to children's social care", async (form) => {
+    await form.getByLabel('Child', { exact: true }).selectOption({ index: 0 });
+    await form.getByLabel('What was shared').fill('The concerns from the referral and the planned arrest');
+    await form.getByLabel('Consent to share').selectOption({ label: 'Consent not sought' });
+    await form.getByLabel('Why without consent').fill('Seeking consent would alert the suspect and prejudice the investigation');
+  });
+  await recordEntry(page, "Children's social care decided", async (form) => {
+    await form.getByLabel('Child', { exact: true }).selectOption({ index: 0 });
+    await form.getByLabel("The authority's decision").selectOption({ label: 'Strategy discussion and s.47 enquiry' });
+  });
+  const referred = await children();
+  check(/Sent .* to Bristol/.test(referred), `the referral is not shown as sent to Bristol:\n${referred}`);
+  check(/Strategy discussion and s\.47 enquiry/.test(referred), `the decision is not shown:\n${referred}`);
+
+  const inDays = (days) => new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
+  await recordEntry(page, 'Strategy discussion and joint plan', async (form) => {
+    await form.getByLabel('Children the plan is for').fill('1');
+    await form.getByLabel('Agencies present').fill("Bristol children's social care, police, health");
+    await form.getByLabel('Decisions').fill('Section 47 enquiries; a joint visit after the arrest');
+    await form.getByLabel('Review by').fill(inDays(28));
+  });
+  await recordEntry(page, 'Joint plan action', async (form) => {
+    await form.getByLabel('Plan', { exact: true }).selectOption({ index: 0 });
+    await form.getByLabel('What is to be done').fill("Joint visit to the child's home");
+    await form.getByLabel('Agency that owns it').fill("Police and children's social care");
+    await form.getByLabel('Due by').fill(inDays(5));
+  });
+  const plan = await page.locator('h4:has-text("Joint plan 1") ~ table').first().innerText();
+  check(/Joint visit to the child's home/.test(plan), `the joint plan does not show its action:\n${plan}`);
+
+  await recordEntry(page, 'Support offered', async (form) => {
+    await form.getByLabel('Child', { exact: true }).selectOption({ index: 0 });
+    await form.getByLabel('Service', { exact: true }).selectOption({ label: service });
+    await form.getByLabel('What the child or family needs').fill('Support after online sexual abuse');
+  });
+  const support = await page.locator('h3:has-text("Support") + table').innerText();
+  check(support.includes(service) && /Offered to the family/.test(support), `the support referral is not shown:\n${support}`);
+  await inspect(page, 'case-safeguarded');
+
+  // The audit counts the child, the referral and the plan.
+  const after = await figures('audit-after');
+  for (const figure of ['Children identified', 'Referred to children\'s social care', 'Referrals sent', 'Consent not sought, with a reason', 'Joint plans agreed']) {
+    check(
+      after.get(figure) === before.get(figure) + 1,
+      `"${figure}" went from ${before.get(figure)} to ${after.get(figure)}, expected one more`,
+    );
+  }
+
+  // On a narrow phone both pages reflow: nothing scrolls sideways.
+  await page.setViewportSize({ width: 320, height: 800 });
+  for (const [route, step] of [[casePath, 'case-320px'], ['/audits/safeguarding', 'audit-320px']]) {
+    await visit(page, route, step);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    check(overflow <= 0, `${route} scrolls sideways by ${overflow} px at 320 px wide`);
+  }
+  await context.close();
+}
+
 // --- main -----------------------------------------------------------------------------------------------
 
 async function main() {
@@ -865,6 +976,7 @@ async function main() {
       // Last: opening a case takes its subject off the queue the scenarios above count.
       investigatorRunsACaseToItsFirstEnforcement,
       supervisorAllocatesWithAnOverride,
+      safeguardingOfficerSafeguardsAChild,
     ]) {
       console.log(`${scenario.name}`);
       try {

@@ -341,3 +341,25 @@ fn a_day_clock_is_in_time_late_waiting_or_overdue() {
         DayClock::Overdue
     );
 }
+
+#[test]
+fn each_word_is_stored_as_the_api_writes_it() {
+    for band in AgeBand::ALL {
+        assert_eq!(
+            serde_json::to_value(band).unwrap(),
+            serde_json::Value::from(band.as_str())
+        );
+    }
+    for step in SupportStep::ALL {
+        assert_eq!(
+            serde_json::to_value(step).unwrap(),
+            serde_json::Value::from(step.as_str())
+        );
+    }
+    for decision in AuthorityDecision::ALL {
+        assert_eq!(
+            serde_json::to_value(decision).unwrap(),
+            serde_json::Value::from(decision.as_str())
+        );
+    }
+}
