@@ -1025,7 +1025,7 @@ mod tests {
             form
         };
         let fields = safeguarding::fields_of(EventKind::ChildIdentified, &Choices::default());
-        for band in ["", "5_9"] {
+        for band in ["", "five_to_nine"] {
             let fact = fact_from(EventKind::ChildIdentified, &fields, &forms(band)).unwrap();
             assert!(
                 matches!(
