@@ -382,10 +382,10 @@ fn placeholder_date() -> anyhow::Result<Date> {
 /// The local authorities the filled children live in: code and name.
 const AUTHORITIES: [(&str, &str); 4] = [
     ("bristol", "Bristol"),
-    ("south_gloucestershire", "South Gloucestershire"),
-    ("north_somerset", "North Somerset"),
+    ("south-gloucestershire", "South Gloucestershire"),
+    ("north-somerset", "North Somerset"),
     (
-        "bath_and_north_east_somerset",
+        "bath-and-north-east-somerset",
         "Bath and North East Somerset",
     ),
 ];
