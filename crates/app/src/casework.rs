@@ -872,8 +872,11 @@ impl App {
         let tool = active_tool_in(tx, now).await?;
         tx.set_case_now(row, &case_now(row, &timeline, &tool, now))
             .await?;
-        let in_force = timeline.in_force();
-        self.keep_safeguarding_due(tx, row, &in_force, now).await?;
+        // Only safeguarding entries, and corrections (which may withdraw one), move a safeguarding deadline.
+        if event.fact.is_safeguarding() || event.supersedes.is_some() {
+            let in_force = timeline.in_force();
+            self.keep_safeguarding_due(tx, row, &in_force, now).await?;
+        }
         Ok(id)
     }
 

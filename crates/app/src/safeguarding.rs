@@ -16,7 +16,7 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use serde::Serialize;
 use severn_domain::access::{Action, Actor};
-use severn_domain::authorities::Lookup;
+use severn_domain::authorities::{LocalAuthorities, Lookup};
 use severn_domain::case::safeguarding::{
     AuthorityDecision, Consent, DayClock, SupportStatus, decision_due, referral_due, support_status,
 };
@@ -56,6 +56,11 @@ impl DayDeadline {
                 problem: Some(problem.to_string()),
             },
         }
+    }
+
+    /// Past its date and not done.
+    pub fn is_overdue(&self) -> bool {
+        self.clock == Some(DayClock::Overdue)
     }
 
     fn open_due(&self) -> Option<Date> {
@@ -176,6 +181,11 @@ pub struct SafeguardingView {
 }
 
 impl SafeguardingView {
+    /// When the force's referrals are due, in words.
+    pub fn referral_target_words(&self) -> String {
+        referral_target_words(self.referral_target_days)
+    }
+
     /// The earliest date by which open safeguarding work is due: a referral to send, a decision to chase, a
     /// plan action to finish.
     pub fn earliest_due(&self) -> Option<Date> {
@@ -429,6 +439,28 @@ pub fn safeguarding_of(
     view
 }
 
+/// The authority a person named by its code, or why it cannot be used.
+fn named_authority<'a>(
+    authorities: &'a LocalAuthorities,
+    code: &str,
+) -> Result<&'a severn_domain::authorities::Authority> {
+    authorities.get(code.trim()).ok_or_else(|| {
+        AppError::Invalid(format!(
+            "{:?} is not a local authority in Severn's list: choose one from it.",
+            code.trim()
+        ))
+    })
+}
+
+/// When referrals are due after a child is identified, in words, for a force's target in working days.
+pub fn referral_target_words(days: u32) -> String {
+    match days {
+        0 => "on the working day the child is identified".to_owned(),
+        1 => "within 1 working day of the child being identified".to_owned(),
+        n => format!("within {n} working days of the child being identified"),
+    }
+}
+
 /// The end of a UK date: the instant its deadline passes.
 fn end_of(date: Date) -> i64 {
     date.tomorrow()
@@ -475,12 +507,7 @@ impl App {
                         }
                     }
                 } else {
-                    authorities.get(authority.trim()).ok_or_else(|| {
-                        AppError::Invalid(format!(
-                            "{:?} is not a local authority in Severn's list: choose one from it.",
-                            authority.trim()
-                        ))
-                    })?
+                    named_authority(&authorities, authority)?
                 };
                 *authority = found.code.clone();
                 *authority_name = found.name.clone();
@@ -493,12 +520,7 @@ impl App {
             } => {
                 if !authority.trim().is_empty() {
                     let authorities = self.local_authorities().await?;
-                    let found = authorities.get(authority.trim()).ok_or_else(|| {
-                        AppError::Invalid(format!(
-                            "{:?} is not a local authority in Severn's list: choose one from it.",
-                            authority.trim()
-                        ))
-                    })?;
+                    let found = named_authority(&authorities, authority)?;
                     *authority = found.code.clone();
                     *authority_name = found.name.clone();
                     return Ok(());

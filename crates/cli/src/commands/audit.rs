@@ -5,7 +5,7 @@ use crate::ctx::Ctx;
 use crate::output;
 use anyhow::Result;
 use severn_app::casework::AuditPeriod;
-use severn_app::safeguarding::{GapLine, SafeguardingAudit, SupportGaps};
+use severn_app::safeguarding::{GapLine, SafeguardingAudit, SupportGaps, referral_target_words};
 use severn_app::time::{london, start_of_london_day};
 use severn_store::AuditQuery;
 use std::process::ExitCode;
@@ -161,7 +161,7 @@ fn print_safeguarding_audit(audit: &SafeguardingAudit, json: bool, csv: bool) ->
         "{} to {}; referrals to children's social care are due {}",
         london(audit.from),
         london(audit.to),
-        target_words(audit.referral_target_days)
+        referral_target_words(audit.referral_target_days)
     );
     for (_, label, figure) in audit.figures() {
         let cases: Vec<String> = figure.cases.iter().map(ToString::to_string).collect();
@@ -187,15 +187,6 @@ fn print_safeguarding_audit(audit: &SafeguardingAudit, json: bool, csv: bool) ->
     Ok(())
 }
 
-/// A target in words: when a referral is due.
-fn target_words(days: u32) -> String {
-    match days {
-        0 => "on the working day the child is identified".to_owned(),
-        1 => "1 working day after the child is identified".to_owned(),
-        n => format!("{n} working days after the child is identified"),
-    }
-}
-
 /// Shows the force's target for sending a referral to children's social care, or sets it.
 pub async fn referral_target(ctx: &Ctx, days: Option<u32>, json: bool) -> Result<ExitCode> {
     let app = ctx.connect().await?;
@@ -208,7 +199,7 @@ pub async fn referral_target(ctx: &Ctx, days: Option<u32>, json: bool) -> Result
     } else {
         say!(
             "Referrals to children's social care are due {}.",
-            target_words(days)
+            referral_target_words(days)
         );
     }
     Ok(ExitCode::SUCCESS)

@@ -13,7 +13,7 @@ use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use severn_app::safeguarding::{SafeguardingAudit, SupportGaps};
+use severn_app::safeguarding::{SafeguardingAudit, SupportGaps, referral_target_words};
 use severn_domain::ids::CaseId;
 
 /// The most cases listed beside a figure on the page; the CSV and the API give them all.
@@ -42,14 +42,6 @@ struct SafeguardingAuditPage<'a> {
     shown: bool,
 }
 
-fn target_words(days: u32) -> String {
-    match days {
-        0 => "on the working day the child is identified".to_owned(),
-        1 => "within 1 working day of the child being identified".to_owned(),
-        n => format!("within {n} working days of the child being identified"),
-    }
-}
-
 pub async fn safeguarding_audit(
     State(state): State<WebState>,
     signed_in: SignedIn,
@@ -76,7 +68,7 @@ pub async fn safeguarding_audit(
             tabs: Audit::Safeguarding.tabs(),
             address: Audit::Safeguarding.address(),
             period,
-            target: target_words(audit.as_ref().map_or(0, |a| a.referral_target_days)),
+            target: referral_target_words(audit.as_ref().map_or(0, |a| a.referral_target_days)),
             rows,
             median: audit.as_ref().and_then(|a| a.median_working_days_to_refer),
             not_counted: audit
